@@ -1,0 +1,270 @@
+"""Client profiles: TOML files that say how one customer's environment looks.
+
+A profile is validated field by field; a mistake is refused with the file, the
+field and what is allowed, before anything touches Docker.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provision.errors import ProfileError
+from provision.workspace import Workspace, validate_client_name
+
+DEFAULT_MAJOR = 15
+IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+MEMORY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[kmg]$", re.IGNORECASE)
+LOCALE_RE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}\.UTF-8$|^C(\.UTF-8)?$|^POSIX$")
+SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+PORT_MAPPING_RE = re.compile(r"^((\d{1,3}(\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(/(tcp|udp))?$")
+SEED_MODES = ("none", "synthetic", "import")
+
+
+@dataclass(frozen=True)
+class ExtraService:
+    """A container rendered beside the database (the application server, an admin UI)."""
+
+    name: str
+    image: str
+    ports: tuple[str, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    client: str
+    title: str
+    source: Path | None
+    image: str = f"postgres:{DEFAULT_MAJOR}"
+    major: int = DEFAULT_MAJOR
+    registry_mirror: str = ""
+    user: str = "odno_okno"
+    database: str = "odno_okno"
+    host: str = "127.0.0.1"
+    port: int | None = None  # None: "auto", picked once and kept in state.json
+    memory_limit: str = "1g"
+    locale: str = "ru_RU.UTF-8"
+    timezone: str = "Europe/Moscow"
+    start_timeout: int = 120
+    seed_mode: str = "synthetic"
+    seed_accounts: int = 3000
+    seed_months: int = 12
+    seed_random_seed: int = 1
+    services: tuple[ExtraService, ...] = ()
+
+    @property
+    def where(self) -> str:
+        return str(self.source) if self.source else f"built-in profile {self.client!r}"
+
+
+# -- validation helpers ---------------------------------------------------------------------------
+Check = Callable[[Any], Any]
+
+
+def _fail(where: str, key: str, value: Any, allowed: str) -> ProfileError:
+    return ProfileError(f"{where}: field {key} = {value!r} is not allowed", fix=f"allowed: {allowed}")
+
+
+def _string(pattern: re.Pattern[str] | None = None, allowed: str = "a string") -> Check:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or (pattern is not None and not pattern.match(value)):
+            raise ValueError(allowed)
+        return value
+
+    return check
+
+
+def _integer(low: int, high: int) -> Check:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _host(value: Any) -> Any:
+    try:
+        ipaddress.ip_address(value)
+    except (ValueError, TypeError):
+        raise ValueError("an IP address to bind to: 127.0.0.1 (this machine only) or 0.0.0.0 (all)") from None
+    return value
+
+
+def _port(value: Any) -> Any:
+    if value == "auto":
+        return None
+    return _integer(1024, 65535)(value)
+
+
+def _timezone(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg") from None
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Check:
+    def check(value: Any) -> Any:
+        if value not in options:
+            raise ValueError(" or ".join(repr(o) for o in options))
+        return value
+
+    return check
+
+
+# section -> field -> (Profile attribute, check)
+SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
+    "": {"title": ("title", _string(re.compile(r"^.{1,200}$"), "a title of 1-200 characters"))},
+    "postgres": {
+        "image": ("image", _string(re.compile(r"^[\w./:@-]+$"), "an image reference such as postgres:15")),
+        "major": ("major", _integer(12, 18)),
+        "registry_mirror": (
+            "registry_mirror",
+            _string(re.compile(r"^$|^[\w.-]+(:\d+)?(/[\w./-]*)?$"), "'' or a registry host[:port][/path]"),
+        ),
+        "user": ("user", _string(IDENT_RE, "a lowercase SQL name: letters, digits, '_'")),
+        "database": ("database", _string(IDENT_RE, "a lowercase SQL name: letters, digits, '_'")),
+        "host": ("host", _host),
+        "port": ("port", _port),
+        "memory_limit": ("memory_limit", _string(MEMORY_RE, "a size such as 512m, 1g or 2.5g")),
+        "locale": ("locale", _string(LOCALE_RE, "a UTF-8 locale such as ru_RU.UTF-8, or C")),
+        "timezone": ("timezone", _timezone),
+        "start_timeout": ("start_timeout", _integer(5, 3600)),
+    },
+    "seed": {
+        "mode": ("seed_mode", _choice(SEED_MODES)),
+        "accounts": ("seed_accounts", _integer(0, 5_000_000)),
+        "months": ("seed_months", _integer(1, 120)),
+        "random_seed": ("seed_random_seed", _integer(0, 2**31 - 1)),
+    },
+}
+SERVICE_FIELDS = ("image", "ports", "environment", "command")
+
+
+def _unknown(where: str, key: str, allowed: list[str]) -> ProfileError:
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], allowed, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ProfileError(
+        f"{where}: unknown field {key}", fix=f"{hint}allowed here: {', '.join(sorted(allowed))}"
+    )
+
+
+def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
+    if not isinstance(raw, dict):
+        raise _fail(where, "services", raw, "tables such as [services.app]")
+    result = []
+    for name, spec in raw.items():
+        key = f"services.{name}"
+        if not SERVICE_NAME_RE.match(name) or name == "db":
+            raise _fail(where, key, name, "a service name of lowercase letters, digits, '-', '_', not 'db'")
+        if not isinstance(spec, dict):
+            raise _fail(where, key, spec, f"a table with {', '.join(SERVICE_FIELDS)}")
+        for sub in spec:
+            if sub not in SERVICE_FIELDS:
+                raise _unknown(where, f"{key}.{sub}", list(SERVICE_FIELDS))
+        image = spec.get("image")
+        if not isinstance(image, str) or not image:
+            raise _fail(where, f"{key}.image", image, "an image reference (required)")
+        ports = spec.get("ports", [])
+        if not isinstance(ports, list) or not all(isinstance(p, str) and PORT_MAPPING_RE.match(p) for p in ports):
+            raise _fail(where, f"{key}.ports", ports, "a list like [\"127.0.0.1:8080:8080\"]")
+        env = spec.get("environment", {})
+        if not isinstance(env, dict) or not all(isinstance(v, str | int | float | bool) for v in env.values()):
+            raise _fail(where, f"{key}.environment", env, "a table of NAME = \"value\"")
+        command = spec.get("command", [])
+        if isinstance(command, str):
+            command = command.split()
+        if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
+            raise _fail(where, f"{key}.command", command, "a list of strings")
+        result.append(
+            ExtraService(
+                name=name,
+                image=image,
+                ports=tuple(ports),
+                environment={k: str(v) for k, v in env.items()},
+                command=tuple(command),
+            )
+        )
+    return tuple(result)
+
+
+def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Profile:
+    """Validate a profile's TOML data; raise :class:`ProfileError` naming the field on the first fault."""
+    validate_client_name(client)
+    where = str(source) if source else f"built-in profile {client!r}"
+    values: dict[str, Any] = {"client": client, "source": source, "title": client}
+    for key, value in data.items():
+        if key == "services":
+            values["services"] = _parse_services(where, value)
+            continue
+        if key in SCHEMA and key != "" and isinstance(value, dict):
+            section = SCHEMA[key]
+            for sub, subvalue in value.items():
+                if sub not in section:
+                    raise _unknown(where, f"{key}.{sub}", list(section))
+                attr, check = section[sub]
+                try:
+                    values[attr] = check(subvalue)
+                except ValueError as exc:
+                    raise _fail(where, f"{key}.{sub}", subvalue, str(exc)) from None
+            continue
+        if key in SCHEMA[""]:
+            attr, check = SCHEMA[""][key]
+            try:
+                values[attr] = check(value)
+            except ValueError as exc:
+                raise _fail(where, key, value, str(exc)) from None
+            continue
+        top = [*SCHEMA[""], "postgres", "seed", "services"]
+        raise _unknown(where, key, top)
+    profile = Profile(**values)
+    if profile.image.startswith("postgres:") and profile.image.removeprefix("postgres:").split(".")[0].isdigit():
+        tag_major = int(profile.image.removeprefix("postgres:").split(".")[0].split("-")[0])
+        if tag_major != profile.major:
+            raise ProfileError(
+                f"{where}: postgres.image {profile.image!r} does not match postgres.major = {profile.major}",
+                fix=f"set major = {tag_major} or image = \"postgres:{profile.major}\"",
+            )
+    return profile
+
+
+def builtin_profile(client: str) -> Profile:
+    if client == "demo":
+        return parse_profile(
+            "demo",
+            {"title": "Демо: Водоканал г. Краснознаменск (synthetic data)", "seed": {"accounts": 3000}},
+            None,
+        )
+    raise ProfileError(f"no built-in profile {client!r}", fix="create it with `provision init`")
+
+
+def load_profile(workspace: Workspace, client: str) -> Profile:
+    """The client's profile from its file, or the built-in one when there is no file."""
+    workspace.require_client(client)
+    path = workspace.profile_path(client)
+    if not path.is_file():
+        return builtin_profile(client)
+    try:
+        raw = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            f"{path}: not UTF-8 (byte {exc.start})", fix="save the profile as UTF-8 (without a BOM)"
+        ) from None
+    try:
+        data = tomllib.loads(raw.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: invalid TOML: {exc}", fix="correct the line named above") from None
+    return parse_profile(client, data, path)
