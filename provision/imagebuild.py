@@ -28,6 +28,7 @@ from provision.templating import render, templates_dir
 
 # Debian suites that carry each PostgreSQL major as their own postgresql-N package.
 SUITES = {15: "bookworm", 17: "trixie"}
+DEFAULT_MAJOR = 15
 BUILT_REPOSITORY = "provision/postgres"
 ROOTFS_FORMAT = "1"  # bump when the hooks or package set change in a way the key would not see
 Progress = Callable[[str], None]
@@ -157,8 +158,8 @@ def build_rootfs(major: int, suite: str, sources: str, dest: Path, progress: Pro
             "--variant=minbase",
             f"--include={','.join(packages_for(major))}",
             *_dpkg_options(),
-            f"--essential-hook=sh {hooks / 'essential-hook.sh'} \"$1\"",
-            f"--customize-hook=sh {hooks / 'customize-hook.sh'} \"$1\" {major}",
+            f'--essential-hook=sh {hooks / "essential-hook.sh"} "$1"',
+            f'--customize-hook=sh {hooks / "customize-hook.sh"} "$1" {major}',
             suite,
             str(partial),
             str(sources_file),
@@ -189,7 +190,11 @@ def _context_tar(rootfs: Path, dockerfile: str, dest: Path) -> None:
     with tarfile.open(dest, "w") as tar:
         for name, data, mode in (
             ("Dockerfile", dockerfile.encode(), 0o644),
-            ("docker-entrypoint.sh", (templates_dir() / "image" / "docker-entrypoint.sh").read_bytes(), 0o755),
+            (
+                "docker-entrypoint.sh",
+                (templates_dir() / "image" / "docker-entrypoint.sh").read_bytes(),
+                0o755,
+            ),
         ):
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), mode, 0

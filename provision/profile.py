@@ -63,7 +63,9 @@ class Profile:
 
     @property
     def where(self) -> str:
-        return str(self.source) if self.source else f"built-in profile {self.client!r}"
+        if self.source:
+            return str(self.source)
+        return f"the built-in profile {self.client!r} (`provision init {self.client}` writes it out to edit)"
 
 
 # -- validation helpers ---------------------------------------------------------------------------
@@ -179,11 +181,15 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
         if not isinstance(image, str) or not image:
             raise _fail(where, f"{key}.image", image, "an image reference (required)")
         ports = spec.get("ports", [])
-        if not isinstance(ports, list) or not all(isinstance(p, str) and PORT_MAPPING_RE.match(p) for p in ports):
-            raise _fail(where, f"{key}.ports", ports, "a list like [\"127.0.0.1:8080:8080\"]")
+        if not isinstance(ports, list) or not all(
+            isinstance(p, str) and PORT_MAPPING_RE.match(p) for p in ports
+        ):
+            raise _fail(where, f"{key}.ports", ports, 'a list like ["127.0.0.1:8080:8080"]')
         env = spec.get("environment", {})
-        if not isinstance(env, dict) or not all(isinstance(v, str | int | float | bool) for v in env.values()):
-            raise _fail(where, f"{key}.environment", env, "a table of NAME = \"value\"")
+        if not isinstance(env, dict) or not all(
+            isinstance(v, str | int | float | bool) for v in env.values()
+        ):
+            raise _fail(where, f"{key}.environment", env, 'a table of NAME = "value"')
         command = spec.get("command", [])
         if isinstance(command, str):
             command = command.split()
@@ -231,12 +237,15 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
         top = [*SCHEMA[""], "postgres", "seed", "services"]
         raise _unknown(where, key, top)
     profile = Profile(**values)
-    if profile.image.startswith("postgres:") and profile.image.removeprefix("postgres:").split(".")[0].isdigit():
+    if (
+        profile.image.startswith("postgres:")
+        and profile.image.removeprefix("postgres:").split(".")[0].isdigit()
+    ):
         tag_major = int(profile.image.removeprefix("postgres:").split(".")[0].split("-")[0])
         if tag_major != profile.major:
             raise ProfileError(
                 f"{where}: postgres.image {profile.image!r} does not match postgres.major = {profile.major}",
-                fix=f"set major = {tag_major} or image = \"postgres:{profile.major}\"",
+                fix=f'set major = {tag_major} or image = "postgres:{profile.major}"',
             )
     return profile
 

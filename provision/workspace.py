@@ -73,8 +73,10 @@ class Workspace:
         names = set(BUILTIN_CLIENTS)
         if self.compose_root.is_dir():
             for entry in self.compose_root.iterdir():
-                if entry.is_dir() and CLIENT_NAME_RE.match(entry.name) and (
-                    (entry / "client.toml").exists() or (entry / "state.json").exists()
+                if (
+                    entry.is_dir()
+                    and CLIENT_NAME_RE.match(entry.name)
+                    and ((entry / "client.toml").exists() or (entry / "state.json").exists())
                 ):
                     names.add(entry.name)
         return sorted(names)

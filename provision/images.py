@@ -1,0 +1,161 @@
+"""Which PostgreSQL image a client runs, and getting it without a registry when there is none."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import docker.errors
+
+from provision import engine
+from provision.errors import EnvironmentProblem, InputError, OperationFailed
+from provision.imagebuild import BUILT_REPOSITORY, build_image, built_tag, cache_dir
+from provision.profile import Profile
+
+Progress = Callable[[str], None]
+
+
+def image_present(ref: str) -> bool:
+    try:
+        engine.client().images.get(ref)
+    except docker.errors.ImageNotFound:
+        return False
+    except docker.errors.APIError:
+        return False
+    return True
+
+
+def _mirror_ref(ref: str, mirror: str) -> str:
+    name = ref if "/" in ref else f"library/{ref}"
+    return f"{mirror.rstrip('/')}/{name}"
+
+
+def pull(ref: str, mirror: str = "") -> str | None:
+    """Pull ``ref`` (through ``mirror`` when set); return the error text, or None on success."""
+    engine_client = engine.client()
+    target = _mirror_ref(ref, mirror) if mirror else ref
+    repository, _, tag = (
+        target.rpartition(":") if ":" in target.rsplit("/", 1)[-1] else (target, "", "latest")
+    )
+    try:
+        engine_client.images.pull(repository, tag=tag)
+        if mirror:
+            engine_client.images.get(target).tag(*ref.rsplit(":", 1))
+    except docker.errors.APIError as exc:
+        return str(exc.explanation or exc).splitlines()[0]
+    return None
+
+
+def resolve_image(
+    profile: Profile, *, build: bool, mirror_env: str = "", previous: str = "", progress: Progress
+) -> str:
+    """The image a client's database runs.
+
+    In order: the profile's image if present; the image provision built for that major if present;
+    the profile's image pulled (through a mirror when set); a fresh build when ``build``; else an
+    error that says how to get one.
+    """
+    if image_present(profile.image):
+        return profile.image
+    fallback = built_tag(profile.major)
+    if fallback != profile.image and image_present(fallback):
+        if previous != fallback:
+            progress(f"{profile.image} is not here; using {fallback}, built from Debian's packages")
+        return fallback
+    mirror = profile.registry_mirror or mirror_env
+    progress(f"pulling {profile.image}" + (f" through {mirror}" if mirror else ""))
+    error = pull(profile.image, mirror)
+    if error is None:
+        return profile.image
+    if build:
+        progress(f"cannot pull {profile.image} ({error}); building {fallback} from Debian's packages")
+        build_image(profile.major, progress=progress)
+        return fallback
+    raise EnvironmentProblem(
+        f"cannot pull {profile.image}: {error}",
+        fix="build a compatible image from Debian's packages: "
+        f"`provision image build --major {profile.major}` "
+        f"(or `provision up {profile.client} --build`), set a registry mirror (postgres.registry_mirror or "
+        "PROVISION_REGISTRY_MIRROR), or `provision image load FILE` carried from another machine",
+    )
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    tag: str
+    present: bool
+    image_id: str = ""
+    size_bytes: int = 0
+    created: str = ""
+    built_by_provision: bool = False
+
+
+def image_info(ref: str) -> ImageInfo:
+    try:
+        image = engine.client().images.get(ref)
+    except docker.errors.ImageNotFound:
+        return ImageInfo(ref, False)
+    labels = (image.attrs.get("Config") or {}).get("Labels") or {}
+    return ImageInfo(
+        tag=ref,
+        present=True,
+        image_id=image.short_id,
+        size_bytes=int(image.attrs.get("Size", 0)),
+        created=str(image.attrs.get("Created", ""))[:19],
+        built_by_provision=labels.get(engine.LABEL_MANAGED) == "true",
+    )
+
+
+def status(refs: list[str]) -> dict[str, Any]:
+    """What is present: the given images, every image provision built, and the cached root filesystems."""
+    engine_client = engine.client()
+    built = [
+        tag
+        for image in engine_client.images.list(filters={"label": f"{engine.LABEL_MANAGED}=true"})
+        for tag in image.tags
+        if tag.startswith(BUILT_REPOSITORY + ":")
+    ]
+    images = [image_info(ref) for ref in dict.fromkeys([*refs, *sorted(built)])]
+    rootfs_dir = cache_dir() / "rootfs"
+    cached = sorted(rootfs_dir.glob("*.tar")) if rootfs_dir.is_dir() else []
+    return {
+        "images": [vars(i) for i in images],
+        "rootfs_cache": [{"path": str(p), "size_bytes": p.stat().st_size} for p in cached],
+    }
+
+
+def save(ref: str, dest: Path, progress: Progress) -> int:
+    """Write ``ref`` to one file (gzip-compressed when the name ends in .gz) to carry to another site."""
+    try:
+        image = engine.client().images.get(ref)
+    except docker.errors.ImageNotFound:
+        raise InputError(f"no image {ref!r} here", fix="see `provision image status`") from None
+    tmp = dest.with_name(dest.name + ".partial")
+    opener: Callable[..., IO[bytes]] = gzip.open if dest.suffix == ".gz" else open  # type: ignore[assignment]
+    progress(f"saving {ref} to {dest}")
+    with opener(tmp, "wb") as out:
+        for chunk in image.save(named=True, chunk_size=4 * 1024**2):
+            out.write(chunk)
+    tmp.replace(dest)
+    return dest.stat().st_size
+
+
+def load(source: Path, progress: Progress) -> list[str]:
+    """Load images from a file made by ``save`` (or ``docker save``); gzip is read as is."""
+    if not source.is_file():
+        raise InputError(
+            f"{source}: no such file", fix="give the path of a file made by `provision image save`"
+        )
+    progress(f"loading images from {source}")
+    with open(source, "rb") as handle:
+        try:
+            loaded = engine.client().images.load(handle)
+        except docker.errors.APIError as exc:
+            raise OperationFailed(
+                f"{source}: not an image archive ({exc.explanation or exc})",
+                fix="make the file with `provision image save` or `docker save`",
+            ) from None
+    return [tag for image in loaded for tag in image.tags]

@@ -1,0 +1,295 @@
+"""A client's environment from start to end: init, render, up, status, down, destroy.
+
+Each function here is what one CLI command calls; none of them prints. Progress goes through
+the ``progress`` callback so the CLI decides how it looks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+import psycopg
+
+from provision import compose, engine
+from provision.errors import EnvironmentProblem, InputError, OperationFailed
+from provision.images import resolve_image
+from provision.ports import pick_free_port
+from provision.profile import load_profile
+from provision.render import ClientEnv, check_port, ports_claimed_by_others, resolve_port, write_compose
+from provision.secrets import read_password
+from provision.templating import render
+from provision.workspace import Workspace, validate_client_name
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_line: str) -> None:
+    return None
+
+
+# -- init and render ------------------------------------------------------------------------------
+def init_client(workspace: Workspace, client: str, *, title: str | None = None, force: bool = False) -> Path:
+    """Write a commented profile for a new client, with a free port chosen now and kept."""
+    validate_client_name(client)
+    path = workspace.profile_path(client)
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists", fix="edit it, or pass --force to write it anew")
+    with workspace.lock("ports"):
+        port = pick_free_port("127.0.0.1", ports_claimed_by_others(workspace, client))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            render("client.toml.j2", client=client, title=title or client, port=port), encoding="utf-8"
+        )
+    load_profile(workspace, client)  # what init writes must load
+    return path
+
+
+def client_env(workspace: Workspace, client: str, image: str | None = None) -> ClientEnv:
+    """The client's settings without touching Docker; the image is the one last used, if any."""
+    profile = load_profile(workspace, client)
+    port = resolve_port(workspace, profile)
+    recorded = workspace.read_state(client).get("image")
+    chosen = image or (recorded if isinstance(recorded, str) else profile.image)
+    return ClientEnv(workspace, profile, port, chosen)
+
+
+def render_client(workspace: Workspace, client: str) -> Path:
+    return write_compose(client_env(workspace, client))
+
+
+# -- finding the running objects -------------------------------------------------------------------
+def _client_labels(env: ClientEnv) -> dict[str, str]:
+    return {engine.LABEL_CLIENT: env.client, engine.LABEL_WORKSPACE: str(env.workspace.root)}
+
+
+def db_container(env: ClientEnv) -> Any | None:
+    found = engine.find("containers", {**_client_labels(env), engine.LABEL_ROLE: "db"})
+    return found[0] if found else None
+
+
+def _container_log_tail(container: Any, lines: int = 25) -> str:
+    try:
+        return str(container.logs(tail=lines).decode("utf-8", errors="replace")).rstrip()
+    except docker.errors.APIError:
+        return ""
+
+
+# -- up -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UpResult:
+    env: ClientEnv
+    password: str
+    seconds: float
+    changed: bool
+
+    @property
+    def dsn(self) -> str:
+        return self.env.dsn()
+
+    def dsn_with_password(self) -> str:
+        return self.env.dsn(self.password)
+
+
+def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress = _quiet) -> None:
+    """Return when a real query over a real TCP connection succeeds; fail fast if the server died."""
+    deadline = time.monotonic() + timeout
+    last_error = ""
+    announced = False
+    while True:
+        try:
+            with psycopg.connect(env.dsn(password), connect_timeout=3, autocommit=True) as conn:
+                conn.execute("SELECT current_database(), version()").fetchone()
+                return
+        except psycopg.OperationalError as exc:
+            last_error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        container = db_container(env)
+        if container is not None:
+            container.reload()
+            state = container.attrs.get("State", {})
+            if state.get("Status") in ("exited", "dead") or state.get("Restarting"):
+                raise OperationFailed(
+                    f"the database container of {env.client!r} stopped while starting "
+                    f"(exit code {state.get('ExitCode')})",
+                    fix=f"read the log below; `provision logs {env.client}` shows all of it",
+                    details=_container_log_tail(container),
+                )
+        if time.monotonic() > deadline:
+            raise OperationFailed(
+                f"the database of {env.client!r} did not answer a query within {timeout:.0f} s "
+                f"({last_error})",
+                fix=f"raise postgres.start_timeout in the profile or read `provision logs {env.client}`",
+                details=_container_log_tail(container) if container is not None else None,
+            )
+        if not announced:
+            progress("waiting for PostgreSQL to answer a query")
+            announced = True
+        time.sleep(0.3)
+
+
+def up(workspace: Workspace, client: str, *, build: bool = False, progress: Progress = _quiet) -> UpResult:
+    """Bring the client's database up (idempotent) and return how to connect to it."""
+    started = time.monotonic()
+    profile = load_profile(workspace, client)
+    engine.client()
+    compose.find_compose()
+    previous = workspace.read_state(client).get("image")
+    image = resolve_image(
+        profile,
+        build=build,
+        mirror_env=os.environ.get("PROVISION_REGISTRY_MIRROR", ""),
+        previous=previous if isinstance(previous, str) else "",
+        progress=progress,
+    )
+    env = client_env(workspace, client, image=image)
+    state = workspace.read_state(client)
+    if state.get("image") != image:
+        workspace.write_state(client, {**state, "image": image})
+    container = db_container(env)
+    running = container is not None and container.status == "running"
+    check_port(env, owned_by_us=running)
+    write_compose(env)
+    password = read_password(env.password_file)
+    progress(f"starting {env.project} with {compose.find_compose().name}")
+    compose.run(env, "up", "--detach", "--remove-orphans")
+    after = db_container(env)
+    changed = not running or after is None or container is None or after.id != container.id
+    wait_ready(env, password, profile.start_timeout, progress)
+    return UpResult(env, password, time.monotonic() - started, changed)
+
+
+# -- status and list ------------------------------------------------------------------------------
+def _volume_sizes() -> dict[str, int]:
+    try:
+        usage = engine.client().df()
+    except docker.errors.APIError:
+        return {}
+    return {
+        v["Name"]: int((v.get("UsageData") or {}).get("Size", -1))
+        for v in usage.get("Volumes") or []
+        if (v.get("Labels") or {}).get(engine.LABEL_MANAGED) == "true"
+    }
+
+
+def _describe(
+    env: ClientEnv | None, client: str, workspace_label: str, sizes: dict[str, int]
+) -> dict[str, Any]:
+    labels = {engine.LABEL_CLIENT: client, engine.LABEL_WORKSPACE: workspace_label}
+    containers = engine.find("containers", {**labels, engine.LABEL_ROLE: "db"})
+    volumes = engine.find("volumes", labels)
+    container = containers[0] if containers else None
+    state = "absent"
+    health = ""
+    image = env.image if env else ""
+    if container is not None:
+        state = container.status
+        health = ((container.attrs.get("State") or {}).get("Health") or {}).get("Status", "")
+        image = (container.attrs.get("Config") or {}).get("Image", image)
+    elif volumes:
+        state = "down"
+    volume_names = [v.name for v in volumes]
+    size = sum(sizes.get(name, 0) for name in volume_names if sizes.get(name, -1) >= 0)
+    return {
+        "client": client,
+        "title": env.profile.title if env else "",
+        "workspace": workspace_label,
+        "state": state,
+        "health": health,
+        "host": env.profile.host if env else "",
+        "port": env.port if env else None,
+        "image": image,
+        "volumes": volume_names,
+        "data_bytes": size if volume_names else None,
+        "dsn": env.dsn() if env else "",
+    }
+
+
+def status(workspace: Workspace, client: str) -> dict[str, Any]:
+    env = client_env(workspace, client)
+    return _describe(env, client, str(workspace.root), _volume_sizes())
+
+
+def list_clients(workspace: Workspace) -> list[dict[str, Any]]:
+    """Every client of this workspace, and every one found on the engine by label (other workspaces too)."""
+    sizes = _volume_sizes()
+    root = str(workspace.root)
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    for client in workspace.known_clients():
+        try:
+            env: ClientEnv | None = client_env(workspace, client)
+        except InputError:
+            env = None
+        rows.append(_describe(env, client, root, sizes))
+        seen.add((client, root))
+    for kind in ("containers", "volumes"):
+        for obj in engine.find(kind, {engine.LABEL_MANAGED: "true"}):
+            labels = obj.labels if kind == "containers" else (obj.attrs.get("Labels") or {})
+            key = (labels.get(engine.LABEL_CLIENT, ""), labels.get(engine.LABEL_WORKSPACE, ""))
+            if key[0] and key not in seen:
+                seen.add(key)
+                rows.append(_describe(None, key[0], key[1], sizes))
+    return rows
+
+
+# -- down, destroy, logs, psql --------------------------------------------------------------------
+def _existing_env(workspace: Workspace, client: str) -> ClientEnv:
+    engine.client()
+    env = client_env(workspace, client)
+    if not env.compose_file.exists():
+        write_compose(env)
+    return env
+
+
+def down(workspace: Workspace, client: str) -> ClientEnv:
+    """Stop the client's containers and remove them; the data volume stays."""
+    env = _existing_env(workspace, client)
+    compose.run(env, "down", "--remove-orphans")
+    return env
+
+
+def destroy(workspace: Workspace, client: str) -> int:
+    """Remove the client's containers, network and data volume; the profile and password stay."""
+    env = _existing_env(workspace, client)
+    compose.run(env, "down", "--volumes", "--remove-orphans")
+    leftovers = engine.remove_labelled(_client_labels(env))
+    state = workspace.read_state(client)
+    state.pop("image", None)
+    if state:
+        workspace.write_state(client, state)
+    return leftovers
+
+
+def logs_command(workspace: Workspace, client: str, *, follow: bool, tail: int) -> list[str]:
+    env = _existing_env(workspace, client)
+    cli = compose.find_compose()
+    args = ["logs", "--tail", str(tail)] + (["--follow"] if follow else [])
+    return [*cli.argv, "--project-name", env.project, "--file", str(env.compose_file), *args]
+
+
+def psql_command(workspace: Workspace, client: str, extra: list[str], *, tty: bool) -> list[str]:
+    """``docker exec`` of psql inside the client's container (the socket needs no password)."""
+    env = _existing_env(workspace, client)
+    container = db_container(env)
+    if container is None or container.status != "running":
+        raise EnvironmentProblem(
+            f"the database of {client!r} is not running", fix=f"start it: `provision up {client}`"
+        )
+    flags = ["-it"] if tty else ["-i"]
+    return [
+        "docker",
+        "exec",
+        *flags,
+        container.id,
+        "psql",
+        "--username",
+        env.profile.user,
+        "--dbname",
+        env.profile.database,
+        *extra,
+    ]

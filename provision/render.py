@@ -1,0 +1,172 @@
+"""Turn a profile into the files Docker Compose runs: ``compose/<client>/compose.yaml``."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from provision.engine import labels_for
+from provision.errors import EnvironmentProblem
+from provision.ports import pick_free_port, port_is_free
+from provision.profile import Profile, load_profile
+from provision.secrets import ensure_password
+from provision.templating import render
+from provision.workspace import Workspace
+
+UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def memory_bytes(size: str) -> int:
+    match = re.match(r"^([0-9.]+)([kmg])$", size.lower())
+    if not match:
+        raise ValueError(size)
+    return int(float(match.group(1)) * UNITS[match.group(2)])
+
+
+def _mb(value: int) -> str:
+    return f"{max(value // 1024**2, 1)}MB"
+
+
+def server_settings(profile: Profile) -> dict[str, str]:
+    """PostgreSQL settings sized to the container's memory limit."""
+    memory = memory_bytes(profile.memory_limit)
+    return {
+        "timezone": profile.timezone,
+        "log_timezone": profile.timezone,
+        "lc_messages": "en_US.UTF-8",
+        "shared_buffers": _mb(memory // 4),
+        "effective_cache_size": _mb(memory * 3 // 5),
+        "maintenance_work_mem": _mb(min(memory // 8, 1024**3)),
+        "work_mem": _mb(max(min(memory // 64, 64 * 1024**2), 4 * 1024**2)),
+        "max_wal_size": "4GB",
+        "checkpoint_timeout": "15min",
+        "log_min_duration_statement": "2s",
+    }
+
+
+@dataclass(frozen=True)
+class ClientEnv:
+    """A client's profile with what provision decided for it: the port and the image."""
+
+    workspace: Workspace
+    profile: Profile
+    port: int
+    image: str
+
+    @property
+    def client(self) -> str:
+        return self.profile.client
+
+    @property
+    def project(self) -> str:
+        return f"provision-{self.client}"
+
+    @property
+    def directory(self) -> Path:
+        return self.workspace.client_dir(self.client)
+
+    @property
+    def compose_file(self) -> Path:
+        return self.workspace.compose_file(self.client)
+
+    @property
+    def password_file(self) -> Path:
+        return self.workspace.password_file(self.client)
+
+    def labels(self, role: str) -> dict[str, str]:
+        return labels_for(self.client, str(self.workspace.root), role)
+
+    def dsn(self, password: str | None = None, host: str | None = None) -> str:
+        secret = f":{password}" if password is not None else ""
+        address = host or ("127.0.0.1" if self.profile.host in ("0.0.0.0", "::") else self.profile.host)
+        if ":" in address:
+            address = f"[{address}]"
+        return f"postgresql://{self.profile.user}{secret}@{address}:{self.port}/{self.profile.database}"
+
+
+def ports_claimed_by_others(workspace: Workspace, client: str) -> set[int]:
+    taken: set[int] = set()
+    for other in workspace.known_clients():
+        if other == client:
+            continue
+        port = workspace.read_state(other).get("port")
+        if isinstance(port, int):
+            taken.add(port)
+        if workspace.has_profile(other):
+            try:
+                other_profile = load_profile(workspace, other)
+            except Exception:  # another client's broken profile must not block this one
+                continue
+            if other_profile.port:
+                taken.add(other_profile.port)
+    return taken
+
+
+def resolve_port(workspace: Workspace, profile: Profile) -> int:
+    """The profile's port, or the one picked for ``port = "auto"`` the first time and kept since."""
+    if profile.port is not None:
+        return profile.port
+    with workspace.lock("ports"):
+        state = workspace.read_state(profile.client)
+        port = state.get("port")
+        if isinstance(port, int):
+            return port
+        try:
+            port = pick_free_port(profile.host, ports_claimed_by_others(workspace, profile.client))
+        except RuntimeError as exc:
+            raise EnvironmentProblem(str(exc), fix="set postgres.port in the profile") from None
+        workspace.write_state(profile.client, {**state, "port": port})
+        return port
+
+
+def check_port(env: ClientEnv, owned_by_us: bool) -> None:
+    if owned_by_us or port_is_free(env.profile.host, env.port):
+        return
+    raise EnvironmentProblem(
+        f"port {env.port} on {env.profile.host} is taken by another program",
+        fix=f"stop it (`ss -ltnp 'sport = :{env.port}'` shows which) or set postgres.port in "
+        f"{env.profile.where} to a free port",
+    )
+
+
+def render_compose(env: ClientEnv) -> str:
+    profile = env.profile
+    memory = memory_bytes(profile.memory_limit)
+    args = ["postgres"]
+    for key, value in server_settings(profile).items():
+        args += ["-c", f"{key}={value}"]
+    return render(
+        "compose.yaml.j2",
+        client=env.client,
+        title=profile.title,
+        project=env.project,
+        profile_source=profile.where,
+        image=env.image,
+        user=profile.user,
+        database=profile.database,
+        initdb_args=f"--locale={profile.locale} --encoding=UTF8",
+        timezone=profile.timezone,
+        server_args=args,
+        host=profile.host,
+        port=env.port,
+        memory_limit=profile.memory_limit.lower(),
+        shm_size=_mb(max(memory // 4, 256 * 1024**2)).replace("MB", "m"),
+        labels_db=env.labels("db"),
+        labels_volume=env.labels("data"),
+        labels_network=env.labels("network"),
+        labels_for_service=env.labels,
+        services=profile.services,
+    )
+
+
+def write_compose(env: ClientEnv) -> Path:
+    """Write compose.yaml (atomically) and make sure the password file it names exists."""
+    ensure_password(env.password_file)
+    path = env.compose_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(render_compose(env), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
