@@ -108,6 +108,12 @@ def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress
                 return
         except psycopg.OperationalError as exc:
             last_error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            if "password authentication failed" in last_error:
+                raise OperationFailed(
+                    f"the database of {env.client!r} refuses the password in {env.password_file}",
+                    fix="the data volume was made with another password: restore that file, or "
+                    f"`provision destroy {env.client}` to start over (deletes the data)",
+                ) from None
         container = db_container(env)
         if container is not None:
             container.reload()

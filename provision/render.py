@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -61,7 +62,9 @@ class ClientEnv:
 
     @property
     def project(self) -> str:
-        return f"provision-{self.client}"
+        """Compose project name: unique per workspace, so two workspaces never share a volume."""
+        digest = hashlib.sha256(str(self.workspace.root).encode()).hexdigest()[:6]
+        return f"provision-{self.client}-{digest}"
 
     @property
     def directory(self) -> Path:

