@@ -6,7 +6,7 @@ import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import docker.errors
 
@@ -134,9 +134,9 @@ def save(ref: str, dest: Path, progress: Progress) -> int:
     except docker.errors.ImageNotFound:
         raise InputError(f"no image {ref!r} here", fix="see `provision image status`") from None
     tmp = dest.with_name(dest.name + ".partial")
-    opener: Callable[..., IO[bytes]] = gzip.open if dest.suffix == ".gz" else open  # type: ignore[assignment]
+    compress = dest.suffix == ".gz"
     progress(f"saving {ref} to {dest}")
-    with opener(tmp, "wb") as out:
+    with gzip.open(tmp, "wb", compresslevel=6) if compress else open(tmp, "wb") as out:
         for chunk in image.save(named=True, chunk_size=4 * 1024**2):
             out.write(chunk)
     tmp.replace(dest)

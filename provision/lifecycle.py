@@ -108,7 +108,7 @@ def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress
                 return
         except psycopg.OperationalError as exc:
             last_error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            if "password authentication failed" in last_error:
+            if any(text in last_error for text in ("password authentication failed", "проверку подлинности")):
                 raise OperationFailed(
                     f"the database of {env.client!r} refuses the password in {env.password_file}",
                     fix="the data volume was made with another password: restore that file, or "

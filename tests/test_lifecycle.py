@@ -44,7 +44,10 @@ def test_up_down_up_keeps_data_and_destroy_removes_everything(
     dsn = result.dsn_with_password()
     assert result.changed
     assert _query(dsn, "SELECT current_setting('lc_collate')") == [("ru_RU.UTF-8",)]
-    _query(dsn, "CREATE TABLE trainee_note (id int, body text); INSERT INTO trainee_note VALUES (1, 'Лицевой счёт')")
+    _query(
+        dsn,
+        "CREATE TABLE trainee_note (id int, body text); INSERT INTO trainee_note VALUES (1, 'Лицевой счёт')",
+    )
 
     again = lifecycle.up(workspace, "demo")
     assert not again.changed
@@ -80,7 +83,9 @@ def test_two_clients_are_isolated(workspace: Workspace, pg_image: str, write_pro
     water_mounts = {m["Name"] for m in water_db.attrs["Mounts"] if m["Type"] == "volume"}
     heat_mounts = {m["Name"] for m in heat_db.attrs["Mounts"] if m["Type"] == "volume"}
     assert water_mounts and heat_mounts and not water_mounts & heat_mounts
-    assert set(water_db.attrs["NetworkSettings"]["Networks"]) != set(heat_db.attrs["NetworkSettings"]["Networks"])
+    assert set(water_db.attrs["NetworkSettings"]["Networks"]) != set(
+        heat_db.attrs["NetworkSettings"]["Networks"]
+    )
 
     _query(water.dsn_with_password(), "CREATE TABLE only_water (x int); INSERT INTO only_water VALUES (1)")
     assert _query(heat.dsn_with_password(), "SELECT to_regclass('only_water')") == [(None,)]
@@ -94,7 +99,9 @@ def test_two_clients_are_isolated(workspace: Workspace, pg_image: str, write_pro
 
 
 def test_port_taken_by_another_program_is_reported(
-    workspace: Workspace, pg_image: str, write_profile  # type: ignore[no-untyped-def]
+    workspace: Workspace,
+    pg_image: str,
+    write_profile,  # type: ignore[no-untyped-def]
 ) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
@@ -107,7 +114,9 @@ def test_port_taken_by_another_program_is_reported(
 
 
 def test_a_database_that_cannot_start_shows_its_log(
-    workspace: Workspace, pg_image: str, write_profile  # type: ignore[no-untyped-def]
+    workspace: Workspace,
+    pg_image: str,
+    write_profile,  # type: ignore[no-untyped-def]
 ) -> None:
     from provision.errors import OperationFailed
 

@@ -38,7 +38,7 @@ def test_two_inits_get_different_ports(workspace: Workspace) -> None:
 
 
 def test_typo_names_file_field_and_suggestion(workspace: Workspace, write_profile) -> None:  # type: ignore[no-untyped-def]
-    path = write_profile("x", '[postgres]\nprot = 5433\n')
+    path = write_profile("x", "[postgres]\nprot = 5433\n")
     with pytest.raises(ProfileError) as info:
         load_profile(workspace, "x")
     assert str(path) in info.value.message
@@ -49,7 +49,7 @@ def test_typo_names_file_field_and_suggestion(workspace: Workspace, write_profil
 @pytest.mark.parametrize(
     ("text", "field", "allowed"),
     [
-        ('[postgres]\nport = 80\n', "postgres.port", "1024 to 65535"),
+        ("[postgres]\nport = 80\n", "postgres.port", "1024 to 65535"),
         ('[postgres]\nhost = "localhost:5"\n', "postgres.host", "IP address"),
         ('[postgres]\nmemory_limit = "lots"\n', "postgres.memory_limit", "512m"),
         ('[postgres]\ntimezone = "Moscow"\n', "postgres.timezone", "Europe/Moscow"),
@@ -60,7 +60,11 @@ def test_typo_names_file_field_and_suggestion(workspace: Workspace, write_profil
     ],
 )
 def test_bad_values_are_refused_with_what_is_allowed(
-    workspace: Workspace, write_profile, text: str, field: str, allowed: str  # type: ignore[no-untyped-def]
+    workspace: Workspace,
+    write_profile,
+    text: str,
+    field: str,
+    allowed: str,  # type: ignore[no-untyped-def]
 ) -> None:
     write_profile("x", text)
     with pytest.raises(ProfileError) as info:

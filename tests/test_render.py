@@ -104,6 +104,9 @@ def test_compose_cli_accepts_the_rendered_file(workspace: Workspace, write_profi
         path = render_client(workspace, client)
         done = subprocess.run(
             [*argv, "--project-name", f"test-{client}", "--file", str(path), "config", "--quiet"],
-            cwd=path.parent, capture_output=True, text=True, check=False,
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 0, done.stderr

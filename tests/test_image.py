@@ -1,0 +1,174 @@
+"""The PostgreSQL image built from Debian's packages keeps the official image's contract."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+import psycopg
+import pytest
+
+from provision import engine, images
+from provision.imagebuild import debian_sources, packages_for, rootfs_key, suite_for
+
+pytestmark = pytest.mark.docker
+TEST_LABELS = {"org.provision.test": "true"}
+
+
+def _tar(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def start_container(pg_image: str) -> Iterator[Any]:
+    made: list[Any] = []
+
+    def start(env: dict[str, str], files: dict[str, str] | None = None, volume: str | None = None) -> Any:
+        docker_client = engine.client()
+        container = docker_client.containers.create(
+            pg_image,
+            environment=env,
+            labels=TEST_LABELS,
+            ports={"5432/tcp": ("127.0.0.1", None)},
+            volumes={volume: {"bind": "/var/lib/postgresql/data", "mode": "rw"}} if volume else None,
+        )
+        made.append(container)
+        if files:
+            container.put_archive("/", _tar(files))
+        container.start()
+        return container
+
+    yield start
+    for container in made:
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True, v=True)
+
+
+def _port(container: Any) -> int:
+    container.reload()
+    return int(container.attrs["NetworkSettings"]["Ports"]["5432/tcp"][0]["HostPort"])
+
+
+def _wait_query(container: Any, dsn_tail: str, sql: str, timeout: float = 60) -> list[tuple[Any, ...]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(
+                f"postgresql://{dsn_tail.format(port=_port(container))}", connect_timeout=2
+            ) as conn:
+                return conn.execute(sql).fetchall()
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise AssertionError(container.logs(tail=30).decode()) from None
+            time.sleep(0.3)
+
+
+def test_initdb_from_env_and_file_secret_then_password_login(start_container) -> None:  # type: ignore[no-untyped-def]
+    container = start_container(
+        {
+            "POSTGRES_USER": "billing",
+            "POSTGRES_DB": "okno",
+            "POSTGRES_PASSWORD_FILE": "/run/pw",
+            "POSTGRES_INITDB_ARGS": "--locale=ru_RU.UTF-8 --encoding=UTF8",
+        },
+        files={"run/pw": "s3cret-пароль\n"},
+    )
+    rows = _wait_query(
+        container,
+        "billing:s3cret-пароль@127.0.0.1:{port}/okno",
+        "SELECT current_user, current_database(), current_setting('lc_collate'), "
+        "current_setting('listen_addresses'), (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+    )
+    assert rows == [("billing", "okno", "ru_RU.UTF-8", "*", True)]
+    status = container.exec_run("cat /proc/1/status").output.decode()
+    assert "Uid:\t999" in status  # PID 1 runs as postgres, not root
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed|проверку подлинности"):
+        psycopg.connect(f"postgresql://billing:wrong@127.0.0.1:{_port(container)}/okno", connect_timeout=3)
+
+
+def test_no_password_is_refused_with_a_clear_message(start_container) -> None:  # type: ignore[no-untyped-def]
+    container = start_container({})
+    container.wait(timeout=30)
+    assert "no superuser password is set" in container.logs().decode()
+
+
+def test_initdb_scripts_run_once_and_restart_skips_init(start_container) -> None:  # type: ignore[no-untyped-def]
+    volume = f"provision-test-{time.monotonic_ns()}"
+    engine.client().volumes.create(volume, labels=TEST_LABELS)
+    try:
+        initdb = "docker-entrypoint-initdb.d"
+        scripts = {
+            f"{initdb}/01-schema.sql": "CREATE TABLE marks (n int); INSERT INTO marks VALUES (1);",
+            f"{initdb}/02-more.sh": 'psql -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" '
+            "-c 'INSERT INTO marks VALUES (2)'\n",
+        }
+        env = {"POSTGRES_PASSWORD": "pw"}
+        first = start_container(env, files=scripts, volume=volume)
+        assert _wait_query(
+            first, "postgres:pw@127.0.0.1:{port}/postgres", "SELECT n FROM marks ORDER BY n"
+        ) == [
+            (1,),
+            (2,),
+        ]
+        started = time.monotonic()
+        first.stop(timeout=30)
+        stop_seconds = time.monotonic() - started
+        log = first.logs().decode()
+        assert stop_seconds < 10
+        assert "database system is shut down" in log.splitlines()[-1]
+        first.remove()
+
+        second = start_container(env, files=scripts, volume=volume)
+        assert _wait_query(second, "postgres:pw@127.0.0.1:{port}/postgres", "SELECT count(*) FROM marks") == [
+            (2,)
+        ]
+        assert "already initialised; skipping initialisation" in second.logs().decode()
+    finally:
+        for container in engine.client().containers.list(all=True, filters={"volume": volume}):
+            container.remove(force=True)
+        engine.client().volumes.get(volume).remove(force=True)
+
+
+def test_image_status_lists_the_built_image(pg_image: str) -> None:
+    info = images.status([pg_image])
+    row = next(r for r in info["images"] if r["tag"] == pg_image)
+    assert row["present"] and row["built_by_provision"] and row["size_bytes"] > 50 * 1024**2
+
+
+@pytest.mark.slow
+def test_save_and_load_round_trip(pg_image: str, tmp_path: Path) -> None:
+    archive = tmp_path / "postgres15.tar"
+    size = images.save(pg_image, archive, progress=lambda _line: None)
+    assert size > 30 * 1024**2
+    engine.client().images.get(pg_image).tag("provision-test/postgres", "roundtrip")
+    try:
+        engine.client().images.remove("provision-test/postgres:roundtrip")
+        loaded = images.load(archive, progress=lambda _line: None)
+        assert pg_image in loaded
+    finally:
+        assert images.image_present(pg_image)
+
+
+def test_rootfs_key_follows_inputs() -> None:
+    sources = "deb http://mirror.invalid/debian bookworm main\n"
+    key = rootfs_key(15, "bookworm", sources)
+    assert key == rootfs_key(15, "bookworm", sources)
+    assert key != rootfs_key(15, "bookworm", sources.replace("mirror", "other"))
+    assert packages_for(15)[0] == "postgresql-15"
+    assert suite_for(15) == "bookworm"
+    assert debian_sources("bookworm", "http://mirror.invalid/debian").startswith(
+        "deb http://mirror.invalid/debian bookworm main"
+    )
