@@ -151,6 +151,8 @@ def test_up_prints_connection_hiding_the_password(workspace: Workspace, pg_image
     assert json.loads(status.output)[0]["state"] == "running"
     psql = runner.invoke(app, ["psql", "demo", "-c", "SELECT 40 + 2"])
     assert psql.exit_code == 0
+    logs = runner.invoke(app, ["logs", "demo", "--tail", "5"])
+    assert logs.exit_code == 0
     gone = runner.invoke(app, ["destroy", "demo", "--yes"])
     assert gone.exit_code == 0
     assert "demo destroyed" in gone.output
