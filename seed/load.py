@@ -1,0 +1,189 @@
+"""The all-or-nothing loader: generate in chunks, COPY into a fresh schema, build keys, switch it in.
+
+The new data is written into a schema of its own (``okno_seed_<pid>``) while the current ``okno``
+schema stays untouched and usable; only when the load, the keys and the statistics are complete does
+one short transaction drop the old schema and rename the new one. A failed or killed seed leaves the
+previous data as it was; its half-made schema is removed by the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from seed import migrate
+from seed.generate import Generator
+from seed.pgbinary import HEADER, TRAILER
+
+SEED_LOCK = 0x0DD0_0C40  # advisory lock: one seed at a time per database
+BINARY_TABLES = ["account_service", "charge", "recalculation", "meter_reading", "balance", "payment"]
+TEXT_TABLES = ["building", "premise", "account", "person", "account_person", "meter"]
+Progress = Callable[[int, int, int], None]  # accounts done, accounts total, rows written
+
+
+@dataclass
+class SeedResult:
+    accounts: int
+    months: int
+    seed: int
+    end_period: dt.date
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+class _Writer(threading.Thread):
+    """One COPY of one table on its own connection, fed by a bounded queue."""
+
+    def __init__(self, dsn: str, schema: str, table: str, binary: bool) -> None:
+        super().__init__(name=f"copy-{table}", daemon=True)
+        self.dsn, self.schema, self.table, self.binary = dsn, schema, table, binary
+        self.queue: queue.Queue[bytes | str | None] = queue.Queue(maxsize=3)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        finished = False
+        try:
+            with psycopg.connect(self.dsn) as conn:
+                target = sql.Identifier(self.schema, self.table)
+                # TRUNCATE in the same transaction lets COPY FREEZE skip WAL (wal_level=minimal) and
+                # later vacuum work.
+                conn.execute(sql.SQL("TRUNCATE {}").format(target))
+                fmt = sql.SQL("binary") if self.binary else sql.SQL("text")
+                with conn.cursor().copy(
+                    sql.SQL("COPY {} FROM STDIN (FORMAT {}, FREEZE)").format(target, fmt)
+                ) as copy:
+                    if self.binary:
+                        copy.write(HEADER)
+                    while (item := self.queue.get()) is not None:
+                        copy.write(item)
+                    finished = True
+                    if self.binary:
+                        copy.write(TRAILER)
+        except BaseException as exc:  # reported by the main thread
+            self.error = exc
+            while not finished and self.queue.get() is not None:  # drain so the producer never blocks
+                pass
+
+    def put(self, item: bytes | str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(item)
+
+
+def _copy_rows(conn: psycopg.Connection, schema: str, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
+    count = 0
+    with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(schema, table))) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def drop_stale_schemas(conn: psycopg.Connection) -> list[str]:
+    stale = [r[0] for r in conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'okno\\_seed\\_%' OR nspname = 'okno_old'")]
+    for name in stale:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+    return stale
+
+
+def seed_database(
+    dsn: str,
+    *,
+    accounts: int,
+    months: int = 12,
+    seed: int = 1,
+    end_period: dt.date | None = None,
+    chunk_accounts: int = 2000,
+    progress: Progress | None = None,
+) -> SeedResult:
+    """Generate and load a client's books into ``dsn``; replace the ``okno`` schema only when complete."""
+    end_period = end_period or dt.date.today().replace(day=1)
+    result = SeedResult(accounts, months, seed, end_period)
+    started = time.monotonic()
+    work = f"okno_seed_{os.getpid()}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        if not admin.execute("SELECT pg_try_advisory_lock(%s)", (SEED_LOCK,)).fetchone()[0]:  # type: ignore[index]
+            raise RuntimeError("another seed of this database is running; wait for it to finish")
+        drop_stale_schemas(admin)
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(work)))
+        migrate.apply(admin, work, upto=1)
+        gen = Generator(seed, accounts, months, end_period, chunk_accounts)
+        for table, rows in gen.reference_rows().items():
+            result.rows[table] = _copy_rows(admin, work, table, rows)
+
+        writers = {t: _Writer(dsn, work, t, True) for t in BINARY_TABLES}
+        writers.update({t: _Writer(dsn, work, t, False) for t in TEXT_TABLES})
+        for writer in writers.values():
+            writer.start()
+        done = 0
+        try:
+            for chunk in gen.chunks():
+                for table, data in (*chunk.binary.items(), *chunk.text.items()):
+                    if data:
+                        writers[table].put(data)
+                for table, count in chunk.rows.items():
+                    result.rows[table] = result.rows.get(table, 0) + count
+                done += chunk.rows["account"]
+                if progress:
+                    progress(done, accounts, result.total_rows)
+        finally:
+            for writer in writers.values():
+                writer.queue.put(None)
+            for writer in writers.values():
+                writer.join()
+        errors = [w.error for w in writers.values() if w.error is not None]
+        if errors:
+            raise errors[0]
+        result.rows["payment_registry"] = _copy_rows(admin, work, "payment_registry", gen.registry_rows())
+        result.seconds["load"] = time.monotonic() - started
+
+        mark = time.monotonic()
+        migrate.apply(admin, work)
+        result.seconds["keys"] = time.monotonic() - mark
+        mark = time.monotonic()
+        admin.execute(sql.SQL(
+            "CREATE TABLE {}.seed_info AS SELECT %s::int AS accounts, %s::int AS months, %s::int AS seed, "
+            "%s::date AS end_period, now() AS generated_at").format(sql.Identifier(work)),
+            (accounts, months, seed, end_period))
+        for table in [*result.rows, "seed_info"]:
+            admin.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(work, table)))
+        for table in ("supplier", "tariff", "norm", "building", "premise", "account", "person", "meter",
+                      "payment_registry", "payment"):
+            admin.execute(sql.SQL(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}"
+            ).format(sql.Identifier(work, table)), (f"{work}.{table}",))
+        result.seconds["analyze"] = time.monotonic() - mark
+
+        mark = time.monotonic()
+        switch_in(admin, work)
+        result.seconds["switch"] = time.monotonic() - mark
+        admin.execute("SELECT pg_advisory_unlock(%s)", (SEED_LOCK,))
+    result.seconds["total"] = time.monotonic() - started
+    return result
+
+
+def switch_in(conn: psycopg.Connection, work: str) -> None:
+    """In one transaction: the finished schema becomes ``okno``; the old one is dropped."""
+    with conn.transaction():
+        conn.execute("DROP SCHEMA IF EXISTS okno CASCADE")
+        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO okno").format(sql.Identifier(work)))
+    database = conn.info.dbname
+    owner = conn.execute(
+        "SELECT pg_get_userbyid(datdba) = current_user OR (SELECT rolsuper FROM pg_roles "
+        "WHERE rolname = current_user) FROM pg_database WHERE datname = current_database()").fetchone()
+    if owner and owner[0]:
+        conn.execute(sql.SQL("ALTER DATABASE {} SET search_path TO okno, public").format(sql.Identifier(database)))

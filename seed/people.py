@@ -1,0 +1,110 @@
+"""Russian people and their identifiers, sampled in bulk: ФИО with gender agreement, СНИЛС and ИНН
+with valid check digits, phones. Faker's ru_RU word lists are sampled with numpy, not called per row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from faker.providers.person.ru_RU import Provider as _Names
+
+SURNAMES_MALE = np.array(_Names.last_names_male)
+# Faker keeps the female forms index-aligned with the male ones (Смирнов / Смирнова).
+SURNAMES_FEMALE = np.array(_Names.last_names_female)
+IntArray = npt.NDArray[np.int64]
+
+
+def snils_check(body: IntArray) -> IntArray:
+    """Check number of a 9-digit СНИЛС body: weights 9..1, then mod 101 with 100 and 101 as 00."""
+    digits = (body[:, None] // 10 ** np.arange(8, -1, -1)) % 10
+    total = (digits * np.arange(9, 0, -1)).sum(axis=1)
+    check = np.where(total < 100, total, total % 101)
+    return np.where(check >= 100, 0, check)
+
+
+def snils(rng: np.random.Generator, n: int) -> npt.NDArray[Any]:
+    body = rng.integers(2_000_000, 999_999_999, size=n)  # numbers up to 001-001-998 carry no check
+    return np.char.zfill((body * 100 + snils_check(body)).astype(str), 11)
+
+
+def _inn_digit(digits: IntArray, weights: list[int]) -> IntArray:
+    return (digits[:, : len(weights)] * np.array(weights)).sum(axis=1) % 11 % 10
+
+
+def inn_person(rng: np.random.Generator, n: int, region: int) -> npt.NDArray[Any]:
+    """12-digit ИНН of a person: region code, 8 digits, two check digits."""
+    body = rng.integers(0, 10, size=(n, 12))
+    body[:, 0], body[:, 1] = region // 10, region % 10
+    body[:, 10] = _inn_digit(body, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8])
+    body[:, 11] = _inn_digit(body, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8])
+    return np.array(["".join(map(str, row)) for row in body.tolist()])
+
+
+def inn_company(rng: np.random.Generator, region: int) -> str:
+    digits = [region // 10, region % 10, *rng.integers(0, 10, size=7).tolist()]
+    weights = [2, 4, 10, 3, 5, 9, 4, 6, 8]
+    return "".join(map(str, digits)) + str(sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10)
+
+
+def valid_snils(value: str) -> bool:
+    if len(value) != 11 or not value.isdigit():
+        return False
+    body = np.array([int(value[:9])])
+    return int(snils_check(body)[0]) == int(value[9:])
+
+
+def valid_inn(value: str) -> bool:
+    if not value.isdigit() or len(value) not in (10, 12):
+        return False
+    d = np.array([[int(c) for c in value]])
+    if len(value) == 10:
+        return int(_inn_digit(d, [2, 4, 10, 3, 5, 9, 4, 6, 8])[0]) == d[0, 9]
+    return (
+        int(_inn_digit(d, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8])[0]) == d[0, 10]
+        and int(_inn_digit(d, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8])[0]) == d[0, 11]
+    )
+
+
+def phones(rng: np.random.Generator, n: int) -> npt.NDArray[Any]:
+    operator = rng.choice(np.array([900, 901, 902, 903, 904, 905, 906, 908, 909, 910, 911, 912, 913, 915, 916,
+                                    917, 918, 919, 920, 921, 922, 925, 926, 927, 928, 929, 950, 951, 952, 953,
+                                    960, 961, 962, 963, 964, 965, 977, 978, 980, 981, 982, 985, 987, 989, 999]), n)
+    number = rng.integers(0, 10_000_000, size=n)
+    return np.char.add(np.char.add("+7", operator.astype(str)), np.char.zfill(number.astype(str), 7))
+
+
+# Common given names (curated: Faker's lists include many archaic ones) and the patronymics made
+# from the male ones, so children can carry their father's name.
+GIVEN_MALE = np.array("Александр Сергей Дмитрий Андрей Алексей Владимир Николай Михаил Иван Евгений Игорь "
+                      "Юрий Виктор Олег Павел Максим Артём Роман Денис Константин Василий Анатолий "
+                      "Геннадий Валерий Пётр Кирилл Илья Никита Егор Даниил".split())
+PATRONYMIC_MALE = np.array("Александрович Сергеевич Дмитриевич Андреевич Алексеевич Владимирович Николаевич "
+                           "Михайлович Иванович Евгеньевич Игоревич Юрьевич Викторович Олегович Павлович "
+                           "Максимович Артёмович Романович Денисович Константинович Васильевич Анатольевич "
+                           "Геннадьевич Валерьевич Петрович Кириллович Ильич Никитич Егорович Даниилович".split())
+PATRONYMIC_FEMALE = np.array("Александровна Сергеевна Дмитриевна Андреевна Алексеевна Владимировна Николаевна "
+                             "Михайловна Ивановна Евгеньевна Игоревна Юрьевна Викторовна Олеговна Павловна "
+                             "Максимовна Артёмовна Романовна Денисовна Константиновна Васильевна Анатольевна "
+                             "Геннадьевна Валерьевна Петровна Кирилловна Ильинична Никитична Егоровна "
+                             "Данииловна".split())
+GIVEN_FEMALE = np.array("Елена Ольга Наталья Татьяна Ирина Светлана Анна Мария Екатерина Юлия Людмила Галина "
+                        "Надежда Валентина Марина Любовь Нина Анастасия Евгения Оксана Виктория Дарья Ксения "
+                        "Алина Полина Вера Лариса Тамара Зинаида Софья".split())
+_WEIGHTS = 1.0 / np.arange(1, 31) ** 0.7
+NAME_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def names(
+    rng: np.random.Generator, male: npt.NDArray[np.bool_], family: IntArray, father: IntArray
+) -> tuple[Any, Any, Any, IntArray]:
+    """ФИО for each person: the family's surname in the person's gender, a common given name, and a
+    patronymic from ``father`` (an index into GIVEN_MALE; -1 draws one). Returns the given-name index too."""
+    n = len(male)
+    surname_idx = family % len(SURNAMES_MALE)
+    surnames = np.where(male, SURNAMES_MALE[surname_idx], SURNAMES_FEMALE[surname_idx])
+    given_idx = rng.choice(30, size=n, p=NAME_WEIGHTS)
+    given = np.where(male, GIVEN_MALE[given_idx], GIVEN_FEMALE[given_idx])
+    father_idx = np.where(father >= 0, father, rng.choice(30, size=n, p=NAME_WEIGHTS))
+    patronymic = np.where(male, PATRONYMIC_MALE[father_idx], PATRONYMIC_FEMALE[father_idx])
+    return surnames, given, patronymic, given_idx
