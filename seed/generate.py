@@ -575,14 +575,18 @@ class Generator:
             if p > 0:
                 opening[:, :, p] = closing[:, :, p - 1]
             due = np.clip(opening[:, :, p], 0, None).sum(axis=1)
+            bill = (charged[:, :, p - 1] + recalc[:, :, p - 1]).sum(axis=1) if p > 0 else typical.sum(axis=1)
             roll = rng.random(a)
-            frac = np.select([profile == 0, profile == 1],
-                             [np.where(roll < 0.96, 1.0, 0.0),
-                              np.where(roll < 0.65, rng.uniform(0.5, 1.0, a), 0.0)],
-                             np.where(roll < 0.2, rng.uniform(0.1, 0.5, a), 0.0))
-            total = np.round(due * frac).astype(np.int64)
-            total = np.where(profile == 0, total, np.maximum(total // 1000 * 1000, np.where(frac > 0, 10_000, 0)))
-            total = np.minimum(total, np.maximum(due, 0))
+            # Most pay what they owe; late payers part of the last bill (now and then all of it);
+            # chronic debtors a part of a bill now and then.
+            total = np.select(
+                [profile == 0, profile == 1],
+                [np.where(roll < 0.97, due, 0),
+                 np.where(roll < 0.08, due, np.where(roll < 0.72, bill * rng.uniform(0.6, 1.0, a), 0))],
+                np.where(roll < 0.25, bill * rng.uniform(0.3, 1.0, a), 0),
+            )
+            total = np.where(profile == 0, np.round(total), np.round(total / 1000) * 1000).astype(np.int64)
+            total = np.clip(total, 0, np.maximum(due, 0))
             pay_total[:, p] = total
             weights = np.clip(opening[:, :, p], 0, None)
             wsum = weights.sum(axis=1)
