@@ -11,9 +11,19 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from provision import __version__, imagebuild, images, lifecycle
-from provision.errors import EXIT_INPUT, ProvisionError
+from provision import __version__, data, imagebuild, images, lifecycle
+from provision.errors import EXIT_FAILED, EXIT_INPUT, ProvisionError
+from provision.profile import load_profile
 from provision.workspace import Workspace, resolve_workspace
 
 app = typer.Typer(
@@ -143,14 +153,171 @@ def up(
         bool, typer.Option("--show-password", help="Print the password in the connection string.")
     ] = False,
 ) -> None:
-    """Start the client's database (idempotent) and print how to connect."""
-    result = lifecycle.up(workspace(), client, build=build, progress=_err)
+    """Start the client's database (idempotent), seed it on first start, print how to connect."""
+    with _seed_bar() as (bar, phase):
+        result, seeded = data.up_and_seed(
+            workspace(), client, build=build, progress=_err, seed_progress=bar, phase=phase
+        )
     env = result.env
     verb = "is up" if result.changed else "was already up"
     typer.echo(f"{client} {verb} ({result.seconds:.1f} s), image {env.image}")
+    if seeded is not None:
+        typer.echo(
+            f"  seeded:   {seeded.accounts} accounts, {seeded.months} months, {seeded.total_rows:,} rows "
+            f"in {seeded.seconds['total']:.1f} s"
+        )
     typer.echo(f"  connect:  {result.dsn_with_password() if show_password else env.dsn('***')}")
     typer.echo(f"  password: {env.password_file} (or rerun with --show-password)")
     typer.echo(f"  psql:     provision psql {client}")
+
+
+class _seed_bar:
+    """A progress bar on stderr for a seed: accounts done, rows written, time left."""
+
+    def __enter__(self) -> tuple[Callable[[int, int, int], None], Callable[[str], None]]:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("accounts, {task.fields[rows]:,} rows"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self.task: Any = None
+
+        def progress(done: int, total: int, rows: int) -> None:
+            if self.task is None:
+                self.bar.start()
+                self.task = self.bar.add_task("loading", total=total, rows=0)
+            self.bar.update(self.task, completed=done, rows=rows)
+
+        def phase(name: str) -> None:
+            if self.task is not None:
+                self.bar.update(self.task, description=name)
+
+        return progress, phase
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.bar.stop()
+
+
+Dsn = Annotated[str | None, typer.Option("--dsn", help="Any PostgreSQL, instead of a client: postgresql://...")]
+OptionalClient = Annotated[str | None, typer.Argument(help="Client name (or use --dsn).")]
+
+
+@app.command("seed")
+@reports_errors
+def seed_cmd(
+    client: OptionalClient = None,
+    dsn: Dsn = None,
+    accounts: Annotated[int | None, typer.Option(help="Personal accounts (default: the profile's).")] = None,
+    months: Annotated[int | None, typer.Option(help="Months of history up to the open period.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed: the same seed, the same data.")] = None,
+    end_period: Annotated[str | None, typer.Option(help="The open period, YYYY-MM (default: this month).")] = None,
+) -> None:
+    """Generate synthetic books and load them; the old data stays until the new is complete."""
+    target = data.resolve_dsn(workspace(), client, dsn)
+    profile = load_profile(workspace(), client) if client else None
+    with _seed_bar() as (bar, phase):
+        result = data.seed_data(
+            target,
+            accounts=accounts or (profile.seed_accounts if profile else 3000),
+            months=months or (profile.seed_months if profile else 12),
+            seed_value=seed if seed is not None else (profile.seed_random_seed if profile else 1),
+            end_period=data.parse_period(end_period),
+            progress=bar,
+            phase=phase,
+        )
+    typer.echo(
+        f"seeded {data.hide_password(target)}: {result.accounts} accounts, {result.months} months "
+        f"to {result.end_period:%Y-%m}, {result.total_rows:,} rows in {result.seconds['total']:.1f} s"
+    )
+
+
+@app.command()
+@reports_errors
+def check(
+    client: OptionalClient = None,
+    dsn: Dsn = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Verify every invariant of the books; exit 4 if any is violated, showing the first offending rows."""
+    results = data.check_data(data.resolve_dsn(workspace(), client, dsn))
+    bad = [r for r in results if not r.ok]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "check": r.name,
+                        "rule": r.rule,
+                        "violations": r.violations,
+                        "sample": [dict(zip(r.columns, row, strict=True)) for row in r.sample],
+                    }
+                    for r in results
+                ],
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        for r in results:
+            typer.echo(f"{'ok  ' if r.ok else 'FAIL'}  {r.name:32} {r.violations:>8}  {r.rule}")
+            for row in r.sample:
+                typer.echo("        " + ", ".join(f"{c}={v}" for c, v in zip(r.columns, row, strict=True)))
+        typer.echo(f"{len(results) - len(bad)} of {len(results)} checks hold")
+    if bad:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+@reports_errors
+def stats(client: OptionalClient = None, dsn: Dsn = None, as_json: JsonFlag = False) -> None:
+    """A one-screen summary for a trainer: accounts, residents, meters, charged and paid, debt by age."""
+    info = data.stats_data(data.resolve_dsn(workspace(), client, dsn))
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        return
+    t = info["totals"]
+    typer.echo(
+        f"{t['accounts']:,} accounts ({t['open_accounts']:,} open) in {t['buildings']:,} buildings, "
+        f"{t['residents']:,} residents, {t['persons']:,} persons, mean area {t['mean_area']} m²"
+    )
+    typer.echo(
+        f"periods {t['first_period']:%Y-%m} .. {t['last_period']:%Y-%m}, open: {t['open_period']:%Y-%m}"
+        if t["open_period"]
+        else "no open period"
+    )
+    typer.echo("")
+    _table(
+        info["meters"],
+        [
+            ("service", "METERED SERVICE"),
+            ("meters", "METERS"),
+            ("coverage_pct", "COVERAGE %"),
+            ("overdue", "PAST VERIFICATION"),
+        ],
+    )
+    typer.echo("")
+    rows = [
+        {
+            **m,
+            "period": f"{m['period']:%Y-%m}",
+            "charged": f"{m['charged']:,.2f}",
+            "paid": f"{m['paid']:,.2f}",
+        }
+        for m in info["months"]
+    ]
+    _table(rows, [("period", "PERIOD"), ("status", "STATUS"), ("charged", "CHARGED"), ("paid", "PAID")])
+    rate = info["collection_rate"]
+    typer.echo(f"\ncollection rate: {rate:.1%}" if rate is not None else "\ncollection rate: -")
+    typer.echo("")
+    debt = [{**d, "debt": f"{d['debt']:,.2f}"} for d in info["debt_by_age"]]
+    _table(debt, [("age", "DEBT AGE"), ("accounts", "ACCOUNTS"), ("debt", "DEBT, RUB")])
 
 
 @app.command()
@@ -207,9 +374,7 @@ def logs(
 @reports_errors
 def psql(
     client: Client,
-    args: Annotated[
-        list[str] | None, typer.Argument(help="Extra psql arguments, e.g. -c 'SELECT 1'.")
-    ] = None,
+    args: Annotated[list[str] | None, typer.Argument(help="Extra psql arguments, e.g. -c 'SELECT 1'.")] = None,
 ) -> None:
     """An interactive psql inside the client's container."""
     argv = lifecycle.psql_command(workspace(), client, list(args or []), tty=sys.stdin.isatty())
@@ -221,9 +386,7 @@ def psql(
 def down(client: Client) -> None:
     """Stop the client's containers; the data stays in its volume."""
     env = lifecycle.down(workspace(), client)
-    typer.echo(
-        f"{client} is down; data kept in volume {env.project}_pgdata (`provision up {client}` restarts it)"
-    )
+    typer.echo(f"{client} is down; data kept in volume {env.project}_pgdata (`provision up {client}` restarts it)")
 
 
 @app.command()
@@ -246,14 +409,10 @@ def destroy(
 @image_app.command("build")
 @reports_errors
 def image_build(
-    major: Annotated[
-        int, typer.Option(help="PostgreSQL major version (15: Debian bookworm, 17: trixie).")
-    ] = 15,
+    major: Annotated[int, typer.Option(help="PostgreSQL major version (15: Debian bookworm, 17: trixie).")] = 15,
     mirror: Annotated[
         str | None,
-        typer.Option(
-            help="Debian mirror URL (default: this machine's apt sources).", envvar="PROVISION_DEBIAN_MIRROR"
-        ),
+        typer.Option(help="Debian mirror URL (default: this machine's apt sources).", envvar="PROVISION_DEBIAN_MIRROR"),
     ] = None,
     tag: Annotated[str | None, typer.Option(help="Image tag (default provision/postgres:MAJOR).")] = None,
     refresh: Annotated[
@@ -300,9 +459,7 @@ def image_status(as_json: JsonFlag = False) -> None:
 @image_app.command("save")
 @reports_errors
 def image_save(
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="File to write (.tar, or .tar.gz to compress).")
-    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (.tar, or .tar.gz to compress).")],
     image: Annotated[str, typer.Argument(help="Image to save.")] = imagebuild.built_tag(15),
 ) -> None:
     """Write an image to one file, to carry to a site with no registry."""

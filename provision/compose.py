@@ -30,9 +30,7 @@ def _probe(argv: list[str]) -> str | None:
     if shutil.which(argv[0]) is None:
         return None
     try:
-        done = subprocess.run(
-            [*argv, "version", "--short"], capture_output=True, text=True, timeout=30, check=False
-        )
+        done = subprocess.run([*argv, "version", "--short"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None

@@ -37,9 +37,7 @@ def pull(ref: str, mirror: str = "") -> str | None:
     """Pull ``ref`` (through ``mirror`` when set); return the error text, or None on success."""
     engine_client = engine.client()
     target = _mirror_ref(ref, mirror) if mirror else ref
-    repository, _, tag = (
-        target.rpartition(":") if ":" in target.rsplit("/", 1)[-1] else (target, "", "latest")
-    )
+    repository, _, tag = target.rpartition(":") if ":" in target.rsplit("/", 1)[-1] else (target, "", "latest")
     try:
         engine_client.images.pull(repository, tag=tag)
         if mirror:
@@ -146,9 +144,7 @@ def save(ref: str, dest: Path, progress: Progress) -> int:
 def load(source: Path, progress: Progress) -> list[str]:
     """Load images from a file made by ``save`` (or ``docker save``); gzip is read as is."""
     if not source.is_file():
-        raise InputError(
-            f"{source}: no such file", fix="give the path of a file made by `provision image save`"
-        )
+        raise InputError(f"{source}: no such file", fix="give the path of a file made by `provision image save`")
     progress(f"loading images from {source}")
     with open(source, "rb") as handle:
         try:

@@ -43,9 +43,7 @@ def init_client(workspace: Workspace, client: str, *, title: str | None = None, 
     with workspace.lock("ports"):
         port = pick_free_port("127.0.0.1", ports_claimed_by_others(workspace, client))
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            render("client.toml.j2", client=client, title=title or client, port=port), encoding="utf-8"
-        )
+        path.write_text(render("client.toml.j2", client=client, title=title or client, port=port), encoding="utf-8")
     load_profile(workspace, client)  # what init writes must load
     return path
 
@@ -127,8 +125,7 @@ def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress
                 )
         if time.monotonic() > deadline:
             raise OperationFailed(
-                f"the database of {env.client!r} did not answer a query within {timeout:.0f} s "
-                f"({last_error})",
+                f"the database of {env.client!r} did not answer a query within {timeout:.0f} s ({last_error})",
                 fix=f"raise postgres.start_timeout in the profile or read `provision logs {env.client}`",
                 details=_container_log_tail(container) if container is not None else None,
             )
@@ -182,9 +179,7 @@ def _volume_sizes() -> dict[str, int]:
     }
 
 
-def _describe(
-    env: ClientEnv | None, client: str, workspace_label: str, sizes: dict[str, int]
-) -> dict[str, Any]:
+def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: dict[str, int]) -> dict[str, Any]:
     labels = {engine.LABEL_CLIENT: client, engine.LABEL_WORKSPACE: workspace_label}
     containers = engine.find("containers", {**labels, engine.LABEL_ROLE: "db"})
     volumes = engine.find("volumes", labels)
@@ -283,9 +278,7 @@ def psql_command(workspace: Workspace, client: str, extra: list[str], *, tty: bo
     env = _existing_env(workspace, client)
     container = db_container(env)
     if container is None or container.status != "running":
-        raise EnvironmentProblem(
-            f"the database of {client!r} is not running", fix=f"start it: `provision up {client}`"
-        )
+        raise EnvironmentProblem(f"the database of {client!r} is not running", fix=f"start it: `provision up {client}`")
     flags = ["-it"] if tty else ["-i"]
     return [
         "docker",

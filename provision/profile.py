@@ -159,9 +159,7 @@ SERVICE_FIELDS = ("image", "ports", "environment", "command")
 def _unknown(where: str, key: str, allowed: list[str]) -> ProfileError:
     close = difflib.get_close_matches(key.rsplit(".", 1)[-1], allowed, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return ProfileError(
-        f"{where}: unknown field {key}", fix=f"{hint}allowed here: {', '.join(sorted(allowed))}"
-    )
+    return ProfileError(f"{where}: unknown field {key}", fix=f"{hint}allowed here: {', '.join(sorted(allowed))}")
 
 
 def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
@@ -181,14 +179,10 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
         if not isinstance(image, str) or not image:
             raise _fail(where, f"{key}.image", image, "an image reference (required)")
         ports = spec.get("ports", [])
-        if not isinstance(ports, list) or not all(
-            isinstance(p, str) and PORT_MAPPING_RE.match(p) for p in ports
-        ):
+        if not isinstance(ports, list) or not all(isinstance(p, str) and PORT_MAPPING_RE.match(p) for p in ports):
             raise _fail(where, f"{key}.ports", ports, 'a list like ["127.0.0.1:8080:8080"]')
         env = spec.get("environment", {})
-        if not isinstance(env, dict) or not all(
-            isinstance(v, str | int | float | bool) for v in env.values()
-        ):
+        if not isinstance(env, dict) or not all(isinstance(v, str | int | float | bool) for v in env.values()):
             raise _fail(where, f"{key}.environment", env, 'a table of NAME = "value"')
         command = spec.get("command", [])
         if isinstance(command, str):
@@ -237,10 +231,7 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
         top = [*SCHEMA[""], "postgres", "seed", "services"]
         raise _unknown(where, key, top)
     profile = Profile(**values)
-    if (
-        profile.image.startswith("postgres:")
-        and profile.image.removeprefix("postgres:").split(".")[0].isdigit()
-    ):
+    if profile.image.startswith("postgres:") and profile.image.removeprefix("postgres:").split(".")[0].isdigit():
         tag_major = int(profile.image.removeprefix("postgres:").split(".")[0].split("-")[0])
         if tag_major != profile.major:
             raise ProfileError(

@@ -83,8 +83,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     ),
     "readings_of_known_meters": (
         "every reading belongs to an existing meter",
-        "SELECT r.meter_id, r.period FROM meter_reading r LEFT JOIN meter m ON m.id = r.meter_id "
-        "WHERE m.id IS NULL",
+        "SELECT r.meter_id, r.period FROM meter_reading r LEFT JOIN meter m ON m.id = r.meter_id WHERE m.id IS NULL",
     ),
     "charge_is_volume_times_tariff": (
         "charge amount = volume x tariff, rounded to the kopeck",

@@ -51,23 +51,43 @@ def plan_buildings(seed: int, accounts: int) -> Buildings:
     rng = np.random.default_rng([seed, 0xB1D6])
     n = max(8, accounts // 40 + 8)
     while True:
-        floors = rng.choice([2, 3, 4, 5, 9, 10, 12, 14, 16, 17], size=n,
-                            p=[.04, .04, .04, .33, .27, .06, .06, .04, .08, .04])
-        entrances = np.where(floors <= 4, rng.integers(1, 5, n),
-                             np.where(floors == 5, rng.integers(2, 9, n), rng.integers(1, 7, n)))
-        per_floor = np.where(floors <= 4, rng.integers(2, 5, n),
-                             np.where(floors <= 10, rng.choice([3, 4, 4, 4], n), rng.integers(4, 7, n)))
+        floors = rng.choice(
+            [2, 3, 4, 5, 9, 10, 12, 14, 16, 17],
+            size=n,
+            p=[0.04, 0.04, 0.04, 0.33, 0.27, 0.06, 0.06, 0.04, 0.08, 0.04],
+        )
+        entrances = np.where(
+            floors <= 4,
+            rng.integers(1, 5, n),
+            np.where(floors == 5, rng.integers(2, 9, n), rng.integers(1, 7, n)),
+        )
+        per_floor = np.where(
+            floors <= 4,
+            rng.integers(2, 5, n),
+            np.where(floors <= 10, rng.choice([3, 4, 4, 4], n), rng.integers(4, 7, n)),
+        )
         flats = floors * entrances * per_floor
         if flats.sum() >= accounts:
             break
         n *= 2
     last = int(np.searchsorted(np.cumsum(flats), accounts))
-    floors, entrances, per_floor, flats = floors[: last + 1], entrances[: last + 1], per_floor[: last + 1], flats[: last + 1]
+    floors, entrances, per_floor, flats = (
+        floors[: last + 1],
+        entrances[: last + 1],
+        per_floor[: last + 1],
+        flats[: last + 1],
+    )
     flats[-1] -= int(flats.sum()) - accounts
     n = len(flats)
-    year = np.where(floors <= 4, rng.integers(1950, 2016, n),
-                    np.where(floors == 5, rng.integers(1958, 1986, n),
-                             np.where(floors <= 10, rng.integers(1970, 1996, n), rng.integers(1978, 2025, n))))
+    year = np.where(
+        floors <= 4,
+        rng.integers(1950, 2016, n),
+        np.where(
+            floors == 5,
+            rng.integers(1958, 1986, n),
+            np.where(floors <= 10, rng.integers(1970, 1996, n), rng.integers(1978, 2025, n)),
+        ),
+    )
     old = (year < 1986) & (floors <= 9)
     gas = rng.random(n) < np.where(old, 0.6, 0.08)
     hot = rng.random(n) < 0.86
@@ -99,7 +119,8 @@ def _days(dates: list[dt.date]) -> npt.NDArray[np.int32]:
 
 def _round_div(num: I64, den: int) -> I64:
     """Round half away from zero of num/den, as PostgreSQL's round() does."""
-    return np.sign(num) * ((np.abs(num) * 2 + den) // (2 * den))
+    result: I64 = np.sign(num) * ((np.abs(num) * 2 + den) // (2 * den))
+    return result
 
 
 @dataclass
@@ -126,8 +147,10 @@ class Generator:
         self.window_start = self.cat.periods[0]
         self.window_end = C.month_add(self.cat.periods[-1], 1) - dt.timedelta(days=1)
         self.window_days = (self.window_end - self.window_start).days + 1
-        self.totals = Totals(np.zeros((len(C.AGENTS) + 1, self.window_days), dtype=np.int64),
-                             np.zeros((len(C.AGENTS) + 1, self.window_days), dtype=np.int64))
+        self.totals = Totals(
+            np.zeros((len(C.AGENTS) + 1, self.window_days), dtype=np.int64),
+            np.zeros((len(C.AGENTS) + 1, self.window_days), dtype=np.int64),
+        )
         self.period_days = _days(self.cat.periods)
         self.month_of = np.array([p.month for p in self.cat.periods])
 
@@ -135,10 +158,16 @@ class Generator:
     def reference_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         cat = self.cat
         services = [(sid, s[0], s[1], s[2], s[3], s[4], s[5], s[6]) for sid, s in C.SERVICES.items()]
-        periods = [(p, "open" if i == len(cat.periods) - 1 else "closed",
-                    None if i == len(cat.periods) - 1 else dt.datetime.combine(
-                        C.month_add(p, 1) + dt.timedelta(days=2), dt.time(18, 0), dt.timezone.utc))
-                   for i, p in enumerate(cat.periods)]
+        periods = [
+            (
+                p,
+                "open" if i == len(cat.periods) - 1 else "closed",
+                None
+                if i == len(cat.periods) - 1
+                else dt.datetime.combine(C.month_add(p, 1) + dt.timedelta(days=2), dt.time(18, 0), dt.UTC),
+            )
+            for i, p in enumerate(cat.periods)
+        ]
         return {
             "supplier": cat.suppliers,
             "service": services,
@@ -155,9 +184,16 @@ class Generator:
         for agent in range(1, len(C.AGENTS) + 1):
             for day in np.flatnonzero(self.totals.count[agent]).tolist():
                 date = self.window_start + dt.timedelta(days=day)
-                rows.append((self.registry_id(agent, day), agent, date,
-                             f"reestr_{agent:02d}_{date:%Y%m%d}.txt", int(self.totals.count[agent, day]),
-                             f"{int(self.totals.amount[agent, day]) / 100:.2f}"))
+                rows.append(
+                    (
+                        self.registry_id(agent, day),
+                        agent,
+                        date,
+                        f"reestr_{agent:02d}_{date:%Y%m%d}.txt",
+                        int(self.totals.count[agent, day]),
+                        f"{int(self.totals.amount[agent, day]) / 100:.2f}",
+                    )
+                )
         return rows
 
     def registry_id(self, agent: Any, day: Any) -> Any:
@@ -193,8 +229,8 @@ class Generator:
         area_c = np.round(rng.uniform(low, high) * 100).astype(np.int64)  # in 1/100 m2
         rooms = np.digitize(area_c / 100 + rng.normal(0, 4, a), [38, 56, 75]) + 1
         living_c = np.round(area_c * rng.uniform(0.55, 0.68, a)).astype(np.int64)
-        residents = rng.choice(7, size=a, p=[.03, .24, .29, .22, .14, .06, .02])
-        profile = rng.choice(3, size=a, p=[.85, .10, .05])
+        residents = rng.choice(7, size=a, p=[0.03, 0.24, 0.29, 0.22, 0.14, 0.06, 0.02])
+        profile = rng.choice(3, size=a, p=[0.85, 0.10, 0.05])
         built = bld.year[bidx]
         earliest = np.maximum(np.datetime64("2000-01-01"), (built + 1 - 1970).astype("datetime64[Y]"))
         latest = np.datetime64(C.month_add(self.window_start, -2))
@@ -206,28 +242,56 @@ class Generator:
         building_rows = []
         for b in range(b0, b1):
             guid = "%08x-%04x-4%03x-%04x-%012x" % (  # noqa: UP031 - a UUID from a seeded stream
-                rng.integers(0, 2**32), rng.integers(0, 2**16), rng.integers(0, 2**12),
-                0x8000 | int(rng.integers(0, 2**14)), rng.integers(0, 2**48))
-            building_rows.append(text_row((
-                b + 1, self.cat.city, street_names[bld.street[b]], str(bld.house[b]), guid, self.cat.oktmo,
-                bld.year[b], bld.floors[b], bld.entrances[b], "t" if bld.hot[b] else "f",
-                "t" if bld.gas[b] else "f")))
+                int(rng.integers(0, 2**32)),
+                int(rng.integers(0, 2**16)),
+                int(rng.integers(0, 2**12)),
+                0x8000 | int(rng.integers(0, 2**14)),
+                int(rng.integers(0, 2**48)),
+            )
+            building_rows.append(
+                text_row(
+                    (
+                        b + 1,
+                        self.cat.city,
+                        street_names[bld.street[b]],
+                        str(bld.house[b]),
+                        guid,
+                        self.cat.oktmo,
+                        bld.year[b],
+                        bld.floors[b],
+                        bld.entrances[b],
+                        "t" if bld.hot[b] else "f",
+                        "t" if bld.gas[b] else "f",
+                    )
+                )
+            )
         out.text["building"] = "".join(building_rows)
         out.rows["building"] = b1 - b0
         prem, accs = [], []
         opened_s = opened.astype(str)
         for i in range(a):
             pid = int(ids[i])
-            prem.append(f"{pid}\t{bidx[i] + 1}\t{flat[i]}\tflat\t{floor[i]}\t{entrance[i]}\t{rooms[i]}\t"
-                        f"{area_c[i] / 100:.2f}\t{living_c[i] / 100:.2f}\n")
+            prem.append(
+                f"{pid}\t{bidx[i] + 1}\t{flat[i]}\tflat\t{floor[i]}\t{entrance[i]}\t{rooms[i]}\t"
+                f"{area_c[i] / 100:.2f}\t{living_c[i] / 100:.2f}\n"
+            )
             idx = int(els_idx[i])
             els = f"{region:02d}{ELS_LETTERS[idx // 20 % 20]}{ELS_LETTERS[idx % 20]}{pid % 1_000_000:06d}"
-            accs.append(f"{pid}\t{bidx[i] + 1:05d}{flat[i]:03d}\t{els}\t{pid}\t{opened_s[i]}\t\\N\t"
-                        f"{residents[i]}\t{area_c[i] / 100:.2f}\t{PROFILES[profile[i]]}\n")
+            accs.append(
+                f"{pid}\t{bidx[i] + 1:05d}{flat[i]:03d}\t{els}\t{pid}\t{opened_s[i]}\t\\N\t"
+                f"{residents[i]}\t{area_c[i] / 100:.2f}\t{PROFILES[profile[i]]}\n"
+            )
         out.text["premise"], out.text["account"] = "".join(prem), "".join(accs)
         out.rows["premise"] = out.rows["account"] = a
-        return {"ids": ids, "bidx": bidx, "area_c": area_c, "residents": residents, "profile": profile,
-                "opened": opened, "n": a}
+        return {
+            "ids": ids,
+            "bidx": bidx,
+            "area_c": area_c,
+            "residents": residents,
+            "profile": profile,
+            "opened": opened,
+            "n": a,
+        }
 
     def _people(self, rng: np.random.Generator, acc: dict[str, Any], out: Chunk) -> None:
         size = np.maximum(acc["residents"], 1)
@@ -235,8 +299,11 @@ class Generator:
         k = np.arange(len(hh)) - np.repeat(np.cumsum(size) - size, size)
         n = len(hh)
         owner_male = rng.random(acc["n"]) < 0.5
-        male = np.where(k == 0, owner_male[hh], np.where(k == 1, ~owner_male[hh] ^ (rng.random(n) < 0.1),
-                                                         rng.random(n) < 0.5))
+        male = np.where(
+            k == 0,
+            owner_male[hh],
+            np.where(k == 1, ~owner_male[hh] ^ (rng.random(n) < 0.1), rng.random(n) < 0.5),
+        )
         child = (k >= 2) & (rng.random(n) < 0.7)
         family = rng.integers(0, len(people.SURNAMES_MALE), acc["n"])[hh]
         family = np.where((k == 1) & (rng.random(n) < 0.15), rng.integers(0, 250, n), family)
@@ -247,8 +314,15 @@ class Generator:
         adult_male_first = male & (k <= 1)
         given = np.where(adult_male_first, people.GIVEN_MALE[father_given[hh]], given)
         owner_age = rng.integers(22, 86, acc["n"])
-        age = np.where(k == 0, owner_age[hh], np.where(k == 1, np.clip(owner_age[hh] + rng.integers(-5, 6, n), 18, 95),
-                                                       np.where(child, rng.integers(0, 18, n), rng.integers(18, 90, n))))
+        age = np.where(
+            k == 0,
+            owner_age[hh],
+            np.where(
+                k == 1,
+                np.clip(owner_age[hh] + rng.integers(-5, 6, n), 18, 95),
+                np.where(child, rng.integers(0, 18, n), rng.integers(18, 90, n)),
+            ),
+        )
         end = np.datetime64(self.window_end)
         birth = end - (age * 365.25 + rng.integers(0, 365, n)).astype("timedelta64[D]")
         phone = people.phones(rng, n)
@@ -264,17 +338,18 @@ class Generator:
             lines.append(
                 f"{pid[i]}\t{surname[i]}\t{given[i]}\t{patronymic[i]}\t{'M' if male[i] else 'F'}\t{birth_s[i]}\t"
                 f"{phone[i] if has_phone[i] else chr(92) + 'N'}\t{snils[i] if has_snils[i] else chr(92) + 'N'}\t"
-                f"{inn[i] if has_inn[i] else chr(92) + 'N'}\n")
+                f"{inn[i] if has_inn[i] else chr(92) + 'N'}\n"
+            )
         out.text["person"] = "".join(lines)
         out.rows["person"] = n
         co_owner = (k == 1) & ~child & (rng.random(n) < 0.2)
         co_household = np.zeros(acc["n"], dtype=bool)
         co_household[hh[co_owner]] = True
         role = np.where(k == 0, "owner", np.where(co_owner, "owner", "resident"))
-        share = np.where(k == 0, np.where(co_household[hh], "0.5000", "1.0000"),
-                         np.where(co_owner, "0.5000", "\\N"))
+        share = np.where(k == 0, np.where(co_household[hh], "0.5000", "1.0000"), np.where(co_owner, "0.5000", "\\N"))
         out.text["account_person"] = "".join(
-            f"{acc['ids'][hh[i]]}\t{pid[i]}\t{role[i]}\t{share[i]}\n" for i in range(n))
+            f"{acc['ids'][hh[i]]}\t{pid[i]}\t{role[i]}\t{share[i]}\n" for i in range(n)
+        )
         out.rows["account_person"] = n
 
     def _services(self, acc: dict[str, Any], out: Chunk) -> npt.NDArray[np.bool_]:
@@ -284,9 +359,14 @@ class Generator:
         has[:, C.SERVICE_HOT] = self.buildings.hot[acc["bidx"]]
         has[:, C.SERVICE_GAS] = self.buildings.gas[acc["bidx"]]
         rows, svc = np.nonzero(has)
-        out.binary["account_service"] = encode([
-            Column("int4", acc["ids"][rows]), Column("int2", svc),
-            Column("date", pg_days(acc["opened"][rows]))], len(rows))
+        out.binary["account_service"] = encode(
+            [
+                Column("int4", acc["ids"][rows]),
+                Column("int2", svc),
+                Column("date", pg_days(acc["opened"][rows])),
+            ],
+            len(rows),
+        )
         out.rows["account_service"] = len(rows)
         return has
 
@@ -309,10 +389,10 @@ class Generator:
         n_charges = n_recalc = n_readings = n_meters = 0
         month_idx = self.month_of - 1
         season = {
-            C.SERVICE_COLD: np.array([.95, .95, .97, 1., 1.03, 1.1, 1.12, 1.1, 1.02, .98, .96, .95]),
-            C.SERVICE_HOT: np.array([1.05, 1.05, 1.03, 1., .95, .88, .6, .85, .95, 1., 1.03, 1.06]),
-            C.SERVICE_POWER: np.array([1.2, 1.15, 1.05, .95, .88, .85, .85, .86, .92, 1.02, 1.12, 1.22]),
-            C.SERVICE_GAS: np.array([1.05, 1.05, 1., 1., .97, .95, .93, .95, .98, 1., 1.03, 1.06]),
+            C.SERVICE_COLD: np.array([0.95, 0.95, 0.97, 1.0, 1.03, 1.1, 1.12, 1.1, 1.02, 0.98, 0.96, 0.95]),
+            C.SERVICE_HOT: np.array([1.05, 1.05, 1.03, 1.0, 0.95, 0.88, 0.6, 0.85, 0.95, 1.0, 1.03, 1.06]),
+            C.SERVICE_POWER: np.array([1.2, 1.15, 1.05, 0.95, 0.88, 0.85, 0.85, 0.86, 0.92, 1.02, 1.12, 1.22]),
+            C.SERVICE_GAS: np.array([1.05, 1.05, 1.0, 1.0, 0.97, 0.95, 0.93, 0.95, 0.98, 1.0, 1.03, 1.06]),
         }
         for svc in CONSUMED:
             slot = np.flatnonzero(has[:, svc])
@@ -334,7 +414,7 @@ class Generator:
             metered = rng.random(s) < COVERAGE[svc]
             zones = np.ones(s, dtype=np.int64)
             if svc == C.SERVICE_POWER:
-                zones = rng.choice([1, 2, 3], size=s, p=[.65, .30, .05])
+                zones = rng.choice([1, 2, 3], size=s, p=[0.65, 0.30, 0.05])
             norm_vol = np.round(cat.norm_milli[svc] * pers[:, None] * cat.norm_factor(svc)[None, :]).astype(np.int64)
             avg_vol = (np.round(base * 1000 / unit) * unit).astype(np.int64)
 
@@ -375,8 +455,11 @@ class Generator:
                 net = delta - est
                 est_vol = np.where(missing + 1 <= 3, avg_vol, norm_vol[:, p])
                 vol_p[:, p] = np.where(~metered, norm_vol[:, p], np.where(ok, np.maximum(net, 0), est_vol))
-                meth[:, p] = np.where(~metered, C.METHOD_NORM, np.where(
-                    ok, C.METHOD_METER, np.where(missing + 1 <= 3, C.METHOD_AVERAGE, C.METHOD_NORM)))
+                meth[:, p] = np.where(
+                    ~metered,
+                    C.METHOD_NORM,
+                    np.where(ok, C.METHOD_METER, np.where(missing + 1 <= 3, C.METHOD_AVERAGE, C.METHOD_NORM)),
+                )
                 rvol_p[:, p] = np.where(metered & ok & (net < 0), net, 0)
                 rfor[:, p] = np.where(rvol_p[:, p] < 0, first_est, -1)
                 est_now = metered & ~ok
@@ -398,8 +481,7 @@ class Generator:
                         zprice = cat.price[svc, zone][None, :]
                         amount = _round_div(zv * zprice, 100_000)
                         charged[slot[sel], svc] += amount
-                        charge_parts.append(self._charge_rows(acc, slot[sel], svc, zone, zv, zprice, amount,
-                                                              meth[sel]))
+                        charge_parts.append(self._charge_rows(acc, slot[sel], svc, zone, zv, zprice, amount, meth[sel]))
                         n_charges += zv.size
             else:
                 amount = _round_div(vol_p * price, 100_000)
@@ -428,13 +510,15 @@ class Generator:
         amount = _round_div(vol[:, sew] * cat.price[sew, 0][None, :], 100_000)
         charged[:, sew] = amount
         sew_method = np.maximum(method[:, C.SERVICE_COLD], 1)
-        charge_parts.append(self._charge_rows(acc, all_acc, sew, 0, vol[:, sew], cat.price[sew, 0][None, :],
-                                              amount, sew_method))
+        charge_parts.append(
+            self._charge_rows(acc, all_acc, sew, 0, vol[:, sew], cat.price[sew, 0][None, :], amount, sew_method)
+        )
         n_charges += vol[:, sew].size
         ramount = _round_div(rvol[:, sew] * cat.price[sew, 0][None, :], 100_000)
         recalc[:, sew] = ramount
-        recalc_parts.append(self._recalc_rows(acc, all_acc, sew, rvol[:, sew], ramount,
-                                              np.where(rvol[:, sew] < 0, 0, -1)))
+        recalc_parts.append(
+            self._recalc_rows(acc, all_acc, sew, rvol[:, sew], ramount, np.where(rvol[:, sew] < 0, 0, -1))
+        )
         n_recalc += int((rvol[:, sew] < 0).sum())
         heat = C.SERVICE_HEAT
         season_p = np.flatnonzero(np.isin(self.month_of, list(C.HEATING_MONTHS)))
@@ -444,8 +528,19 @@ class Generator:
             hprice = cat.price[heat, 0][season_p][None, :]
             amount = _round_div(hv * hprice, 100_000)
             charged[:, heat, season_p] = amount
-            charge_parts.append(self._charge_rows(acc, all_acc, heat, 0, hv, hprice, amount,
-                                                  np.full(hv.shape, C.METHOD_NORM), periods=season_p))
+            charge_parts.append(
+                self._charge_rows(
+                    acc,
+                    all_acc,
+                    heat,
+                    0,
+                    hv,
+                    hprice,
+                    amount,
+                    np.full(hv.shape, C.METHOD_NORM),
+                    periods=season_p,
+                )
+            )
             n_charges += hv.size
         out.binary["charge"] = b"".join(charge_parts)
         out.binary["recalculation"] = b"".join(recalc_parts)
@@ -454,36 +549,61 @@ class Generator:
         out.rows.update(charge=n_charges, recalculation=n_recalc, meter_reading=n_readings, meter=n_meters)
         return charged, recalc
 
-    def _charge_rows(self, acc: dict[str, Any], slot: I64, svc: int, zone: int, vol: I64, price: I64,
-                     amount: I64, meth: I64, periods: I64 | None = None) -> bytes:
+    def _charge_rows(
+        self,
+        acc: dict[str, Any],
+        slot: I64,
+        svc: int,
+        zone: int,
+        vol: I64,
+        price: I64,
+        amount: I64,
+        meth: I64,
+        periods: I64 | None = None,
+    ) -> bytes:
         s, p = vol.shape
         pcols = self.period_days if periods is None else self.period_days[periods]
-        return encode([
-            Column("int4", np.repeat(acc["ids"][slot], p)),
-            Column("int2", np.full(s * p, svc)),
-            Column("date", np.tile(pcols, s)),
-            Column("int2", np.full(s * p, zone)),
-            Column("int2", meth.ravel()),
-            Column("num", vol.ravel(), 3),
-            Column("num", np.broadcast_to(price, (s, p)).ravel(), 4),
-            Column("num", amount.ravel(), 2),
-        ], s * p)
+        return encode(
+            [
+                Column("int4", np.repeat(acc["ids"][slot], p)),
+                Column("int2", np.full(s * p, svc)),
+                Column("date", np.tile(pcols, s)),
+                Column("int2", np.full(s * p, zone)),
+                Column("int2", meth.ravel()),
+                Column("num", vol.ravel(), 3),
+                Column("num", np.broadcast_to(price, (s, p)).ravel(), 4),
+                Column("num", amount.ravel(), 2),
+            ],
+            s * p,
+        )
 
     def _recalc_rows(self, acc: dict[str, Any], slot: I64, svc: int, rvol: I64, ramount: I64, rfor: I64) -> bytes:
         rows, cols = np.nonzero(rvol < 0)
         forp = np.where(rfor[rows, cols] >= 0, rfor[rows, cols], np.maximum(cols - 1, 0))
-        return encode([
-            Column("int4", acc["ids"][slot][rows]),
-            Column("int2", np.full(len(rows), svc)),
-            Column("date", self.period_days[cols]),
-            Column("date", self.period_days[forp]),
-            Column("num", rvol[rows, cols], 3),
-            Column("num", ramount[rows, cols], 2),
-            Column("text", np.full(len(rows), RECALC_REASON.encode())),
-        ], len(rows))
+        return encode(
+            [
+                Column("int4", acc["ids"][slot][rows]),
+                Column("int2", np.full(len(rows), svc)),
+                Column("date", self.period_days[cols]),
+                Column("date", self.period_days[forp]),
+                Column("num", rvol[rows, cols], 3),
+                Column("num", ramount[rows, cols], 2),
+                Column("text", np.full(len(rows), RECALC_REASON.encode())),
+            ],
+            len(rows),
+        )
 
-    def _reading_rows(self, rng: np.random.Generator, meter_id: I64, zones: I64, cum: I64, c: I64,
-                      ok: npt.NDArray[np.bool_], svc: int, replace: I64 | None) -> bytes:
+    def _reading_rows(
+        self,
+        rng: np.random.Generator,
+        meter_id: I64,
+        zones: I64,
+        cum: I64,
+        c: I64,
+        ok: npt.NDArray[np.bool_],
+        svc: int,
+        replace: I64 | None,
+    ) -> bytes:
         s, P = cum.shape
         cap = 10 ** (C.SERVICES[svc][6] + 3)  # digits capacity, in milli-units
         if replace is None:
@@ -495,36 +615,54 @@ class Generator:
                 start = start // 1000 * 1000
             total = start[:, None] + cum
         else:
-            before = np.where(replace[:, None] > 0, np.take_along_axis(
-                cum, np.clip(replace - 1, 0, P - 1)[:, None], axis=1), 0)
+            before = np.where(
+                replace[:, None] > 0,
+                np.take_along_axis(cum, np.clip(replace - 1, 0, P - 1)[:, None], axis=1),
+                0,
+            )
             total = cum - before
         rows, cols = np.nonzero(ok)
         parts = []
         day = rng.integers(15, 26, len(rows))
-        source = rng.choice([1, 2, 3], size=len(rows), p=[.55, .40, .05])
+        source = rng.choice([1, 2, 3], size=len(rows), p=[0.55, 0.40, 0.05])
         for zc, shares in ((1, [1.0]), (2, [0.7, 0.3]), (3, [0.25, 0.30, 0.45])):
             sel = zones[rows] == zc
             r, k = rows[sel], cols[sel]
             t = total[r, k]
             values = []
-            for j, share in enumerate(shares):
+            for share in shares:
                 part = np.floor(t * share / (1000 if svc == C.SERVICE_POWER else 1)).astype(np.int64)
                 if svc == C.SERVICE_POWER:
                     part *= 1000
                 values.append(Column("num", part % cap, 3))
             while len(values) < 3:
                 values.append(Column("null"))
-            parts.append(encode([
-                Column("int4", meter_id[r]),
-                Column("date", self.period_days[k]),
-                Column("date", self.period_days[k] + day[sel] - 1),
-                Column("int2", source[sel]),
-                *values,
-            ], len(r)))
+            parts.append(
+                encode(
+                    [
+                        Column("int4", meter_id[r]),
+                        Column("date", self.period_days[k]),
+                        Column("date", self.period_days[k] + day[sel] - 1),
+                        Column("int2", source[sel]),
+                        *values,
+                    ],
+                    len(r),
+                )
+            )
         return b"".join(parts)
 
-    def _meter_lines(self, rng: np.random.Generator, svc: int, m_slot: I64, old_id: I64, zones: I64,
-                     expire: I64, replace: I64, acc: dict[str, Any], slot: I64) -> str:
+    def _meter_lines(
+        self,
+        rng: np.random.Generator,
+        svc: int,
+        m_slot: I64,
+        old_id: I64,
+        zones: I64,
+        expire: I64,
+        replace: I64,
+        acc: dict[str, Any],
+        slot: I64,
+    ) -> str:
         P = self.months
         years = C.SERVICES[svc][5]
         digits = C.SERVICES[svc][6]
@@ -536,20 +674,29 @@ class Generator:
             else:
                 room = max((self.window_start - self.window_end).days + years * 365 - 2, 2)
                 nxt = self.window_end + dt.timedelta(days=int(rng.integers(1, room)))
-            verified = min(dt.date(nxt.year - years, nxt.month, min(nxt.day, 28)),
-                           self.window_start - dt.timedelta(days=1))
-            installed = verified if rng.random() < 0.6 else dt.date(max(verified.year - years, 1995),
-                                                                     verified.month, verified.day)
+            verified = min(
+                dt.date(nxt.year - years, nxt.month, min(nxt.day, 28)),
+                self.window_start - dt.timedelta(days=1),
+            )
+            installed = (
+                verified
+                if rng.random() < 0.6
+                else dt.date(max(verified.year - years, 1995), verified.month, verified.day)
+            )
             removed = "\\N"
             if replace[i] < P:
                 rday = self.cat.periods[int(replace[i])] + dt.timedelta(days=int(rng.integers(0, 14)))
                 removed = rday.isoformat()
-            lines.append(f"{mid}\t{acc['ids'][slot[i]]}\t{svc}\t{self._serial(mid, installed)}\t{zones[i]}\t{digits}\t"
-                         f"{installed}\t{verified}\t{nxt}\t{removed}\t\\N\n")
+            lines.append(
+                f"{mid}\t{acc['ids'][slot[i]]}\t{svc}\t{self._serial(mid, installed)}\t{zones[i]}\t{digits}\t"
+                f"{installed}\t{verified}\t{nxt}\t{removed}\t\\N\n"
+            )
             if replace[i] < P:
                 new_next = dt.date(rday.year + years, rday.month, min(rday.day, 28))
-                lines.append(f"{mid + 1}\t{acc['ids'][slot[i]]}\t{svc}\t{self._serial(mid + 1, rday)}\t{zones[i]}\t"
-                             f"{digits}\t{rday}\t{rday}\t{new_next}\t\\N\t{mid}\n")
+                lines.append(
+                    f"{mid + 1}\t{acc['ids'][slot[i]]}\t{svc}\t{self._serial(mid + 1, rday)}\t{zones[i]}\t"
+                    f"{digits}\t{rday}\t{rday}\t{new_next}\t\\N\t{mid}\n"
+                )
         return "".join(lines)
 
     @staticmethod
@@ -558,13 +705,19 @@ class Generator:
         return f"{made.year % 100:02d}{scrambled:09d}"
 
     # -- balances and payments -------------------------------------------------------------------
-    def _balances_and_payments(self, rng: np.random.Generator, acc: dict[str, Any], has: npt.NDArray[np.bool_],
-                               charged: I64, recalc: I64, out: Chunk) -> None:
+    def _balances_and_payments(
+        self,
+        rng: np.random.Generator,
+        acc: dict[str, Any],
+        has: npt.NDArray[np.bool_],
+        charged: I64,
+        recalc: I64,
+        out: Chunk,
+    ) -> None:
         a, P = acc["n"], self.months
         profile = acc["profile"]
         typical = np.where(charged[:, :, 0] > 0, charged[:, :, 0], charged.mean(axis=2).astype(np.int64))
-        backlog = np.select([profile == 0, profile == 1], [np.ones(a), rng.uniform(1, 3, a)],
-                            rng.uniform(3, 18, a))
+        backlog = np.select([profile == 0, profile == 1], [np.ones(a), rng.uniform(1, 3, a)], rng.uniform(3, 18, a))
         opening = np.zeros((a, 7, P), dtype=np.int64)
         paid = np.zeros((a, 7, P), dtype=np.int64)
         closing = np.zeros((a, 7, P), dtype=np.int64)
@@ -581,8 +734,10 @@ class Generator:
             # chronic debtors a part of a bill now and then.
             total = np.select(
                 [profile == 0, profile == 1],
-                [np.where(roll < 0.97, due, 0),
-                 np.where(roll < 0.08, due, np.where(roll < 0.72, bill * rng.uniform(0.6, 1.0, a), 0))],
+                [
+                    np.where(roll < 0.97, due, 0),
+                    np.where(roll < 0.08, due, np.where(roll < 0.72, bill * rng.uniform(0.6, 1.0, a), 0)),
+                ],
                 np.where(roll < 0.25, bill * rng.uniform(0.3, 1.0, a), 0),
             )
             total = np.where(profile == 0, np.round(total), np.round(total / 1000) * 1000).astype(np.int64)
@@ -606,8 +761,11 @@ class Generator:
         out.rows["balance"] = len(rows) * P
 
         pa, pp = np.nonzero(pay_total > 0)
-        agent = np.where(rng.random(len(pa)) < 0.85, agent_pref[pa],
-                         rng.choice(np.arange(1, len(C.AGENTS) + 1), size=len(pa)))
+        agent = np.where(
+            rng.random(len(pa)) < 0.85,
+            agent_pref[pa],
+            rng.choice(np.arange(1, len(C.AGENTS) + 1), size=len(pa)),
+        )
         last = P - 1
         day = np.where(pp == last, rng.integers(1, 21, len(pa)), rng.integers(1, 29, len(pa)))
         paid_on = self.period_days[pp] + day - 1
@@ -615,13 +773,16 @@ class Generator:
         amounts = pay_total[pa, pp]
         np.add.at(self.totals.count, (agent, day_index), 1)
         np.add.at(self.totals.amount, (agent, day_index), amounts)
-        out.binary["payment"] = encode([
-            Column("int8", acc["ids"][pa].astype(np.int64) * 100 + pp),
-            Column("int4", acc["ids"][pa]),
-            Column("int2", agent),
-            Column("int4", self.registry_id(agent, day_index)),
-            Column("date", paid_on),
-            Column("date", self.period_days[pp]),
-            Column("num", amounts, 2),
-        ], len(pa))
+        out.binary["payment"] = encode(
+            [
+                Column("int8", acc["ids"][pa].astype(np.int64) * 100 + pp),
+                Column("int4", acc["ids"][pa]),
+                Column("int2", agent),
+                Column("int4", self.registry_id(agent, day_index)),
+                Column("date", paid_on),
+                Column("date", self.period_days[pp]),
+                Column("num", amounts, 2),
+            ],
+            len(pa),
+        )
         out.rows["payment"] = len(pa)

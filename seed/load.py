@@ -44,6 +44,16 @@ class SeedResult:
         return sum(self.rows.values())
 
 
+class SeedBusy(RuntimeError):
+    """Another seed holds this database."""
+
+
+def has_data(dsn: str) -> bool:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regclass('okno.account') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
 class _Writer(threading.Thread):
     """One COPY of one table on its own connection, fed by a bounded queue."""
 
@@ -62,9 +72,7 @@ class _Writer(threading.Thread):
                 # later vacuum work.
                 conn.execute(sql.SQL("TRUNCATE {}").format(target))
                 fmt = sql.SQL("binary") if self.binary else sql.SQL("text")
-                with conn.cursor().copy(
-                    sql.SQL("COPY {} FROM STDIN (FORMAT {}, FREEZE)").format(target, fmt)
-                ) as copy:
+                with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN (FORMAT {}, FREEZE)").format(target, fmt)) as copy:
                     if self.binary:
                         copy.write(HEADER)
                     while (item := self.queue.get()) is not None:
@@ -93,8 +101,12 @@ def _copy_rows(conn: psycopg.Connection, schema: str, table: str, rows: Iterable
 
 
 def drop_stale_schemas(conn: psycopg.Connection) -> list[str]:
-    stale = [r[0] for r in conn.execute(
-        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'okno\\_seed\\_%' OR nspname = 'okno_old'")]
+    stale = [
+        r[0]
+        for r in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'okno\\_seed\\_%' OR nspname = 'okno_old'"
+        )
+    ]
     for name in stale:
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
     return stale
@@ -109,6 +121,7 @@ def seed_database(
     end_period: dt.date | None = None,
     chunk_accounts: int = 2000,
     progress: Progress | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> SeedResult:
     """Generate and load a client's books into ``dsn``; replace the ``okno`` schema only when complete."""
     end_period = end_period or dt.date.today().replace(day=1)
@@ -117,7 +130,7 @@ def seed_database(
     work = f"okno_seed_{os.getpid()}"
     with psycopg.connect(dsn, autocommit=True) as admin:
         if not admin.execute("SELECT pg_try_advisory_lock(%s)", (SEED_LOCK,)).fetchone()[0]:  # type: ignore[index]
-            raise RuntimeError("another seed of this database is running; wait for it to finish")
+            raise SeedBusy("another seed of this database is running; wait for it to finish")
         drop_stale_schemas(admin)
         admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(work)))
         migrate.apply(admin, work, upto=1)
@@ -132,7 +145,8 @@ def seed_database(
         done = 0
         try:
             for chunk in gen.chunks():
-                for table, data in (*chunk.binary.items(), *chunk.text.items()):
+                parts: list[tuple[str, bytes | str]] = [*chunk.binary.items(), *chunk.text.items()]
+                for table, data in parts:
                     if data:
                         writers[table].put(data)
                 for table, count in chunk.rows.items():
@@ -152,20 +166,40 @@ def seed_database(
         result.seconds["load"] = time.monotonic() - started
 
         mark = time.monotonic()
+        if phase:
+            phase("building keys and indexes")
         migrate.apply(admin, work)
         result.seconds["keys"] = time.monotonic() - mark
         mark = time.monotonic()
-        admin.execute(sql.SQL(
-            "CREATE TABLE {}.seed_info AS SELECT %s::int AS accounts, %s::int AS months, %s::int AS seed, "
-            "%s::date AS end_period, now() AS generated_at").format(sql.Identifier(work)),
-            (accounts, months, seed, end_period))
+        if phase:
+            phase("vacuum and analyze")
+        admin.execute(
+            sql.SQL(
+                "CREATE TABLE {}.seed_info AS SELECT %s::int AS accounts, %s::int AS months, %s::int AS seed, "
+                "%s::date AS end_period, now() AS generated_at"
+            ).format(sql.Identifier(work)),
+            (accounts, months, seed, end_period),
+        )
         for table in [*result.rows, "seed_info"]:
             admin.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(work, table)))
-        for table in ("supplier", "tariff", "norm", "building", "premise", "account", "person", "meter",
-                      "payment_registry", "payment"):
-            admin.execute(sql.SQL(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}"
-            ).format(sql.Identifier(work, table)), (f"{work}.{table}",))
+        for table in (
+            "supplier",
+            "tariff",
+            "norm",
+            "building",
+            "premise",
+            "account",
+            "person",
+            "meter",
+            "payment_registry",
+            "payment",
+        ):
+            admin.execute(
+                sql.SQL(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}"
+                ).format(sql.Identifier(work, table)),
+                (f"{work}.{table}",),
+            )
         result.seconds["analyze"] = time.monotonic() - mark
 
         mark = time.monotonic()
@@ -184,6 +218,7 @@ def switch_in(conn: psycopg.Connection, work: str) -> None:
     database = conn.info.dbname
     owner = conn.execute(
         "SELECT pg_get_userbyid(datdba) = current_user OR (SELECT rolsuper FROM pg_roles "
-        "WHERE rolname = current_user) FROM pg_database WHERE datname = current_database()").fetchone()
+        "WHERE rolname = current_user) FROM pg_database WHERE datname = current_database()"
+    ).fetchone()
     if owner and owner[0]:
         conn.execute(sql.SQL("ALTER DATABASE {} SET search_path TO okno, public").format(sql.Identifier(database)))

@@ -22,9 +22,12 @@ def migrations() -> list[tuple[int, str, Path]]:
 
 
 def ensure_ledger(conn: psycopg.Connection, schema: str) -> None:
-    conn.execute(sql.SQL(
-        "CREATE TABLE IF NOT EXISTS {}.schema_migration (version integer PRIMARY KEY, name text NOT NULL, "
-        "applied_at timestamptz NOT NULL DEFAULT now())").format(sql.Identifier(schema)))
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.schema_migration (version integer PRIMARY KEY, name text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        ).format(sql.Identifier(schema))
+    )
 
 
 def applied(conn: psycopg.Connection, schema: str) -> set[int]:
@@ -42,8 +45,12 @@ def apply(conn: psycopg.Connection, schema: str, upto: int | None = None) -> lis
             continue
         with conn.transaction():
             conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
-            conn.execute(path.read_text(encoding="utf-8"))  # type: ignore[call-overload]
-            conn.execute(sql.SQL("INSERT INTO {}.schema_migration (version, name) VALUES (%s, %s)").format(
-                sql.Identifier(schema)), (version, name))
+            conn.execute(path.read_text(encoding="utf-8").encode())
+            conn.execute(
+                sql.SQL("INSERT INTO {}.schema_migration (version, name) VALUES (%s, %s)").format(
+                    sql.Identifier(schema)
+                ),
+                (version, name),
+            )
         names.append(f"{version:03d}_{name}")
     return names

@@ -21,7 +21,7 @@ PG_EPOCH = dt.date(2000, 1, 1)
 NUMERIC_POS, NUMERIC_NEG = 0x0000, 0x4000
 
 # kind -> (payload dtype fields, payload length)
-_KINDS: dict[str, tuple[list[tuple[str, Any]], int]] = {
+_KINDS: dict[str, tuple[list[tuple[Any, ...]], int]] = {
     "int2": ([("v", ">i2")], 2),
     "int4": ([("v", ">i4")], 4),
     "int8": ([("v", ">i8")], 8),

@@ -19,7 +19,9 @@ def collect(dsn: str) -> dict[str, Any]:
         found = conn.execute("SELECT to_regclass('okno.account')").fetchone()
         if not found or found[0] is None:
             raise LookupError("no «Одно Окно» data here (schema okno is missing); seed it first")
-        totals = _rows(conn, """
+        totals = _rows(
+            conn,
+            """
             SELECT (SELECT count(*) FROM account) AS accounts,
                    (SELECT count(*) FROM account WHERE closed_on IS NULL) AS open_accounts,
                    (SELECT coalesce(sum(residents), 0) FROM account) AS residents,
@@ -28,8 +30,11 @@ def collect(dsn: str) -> dict[str, Any]:
                    (SELECT round(avg(total_area), 1) FROM premise) AS mean_area,
                    (SELECT min(period) FROM billing_period) AS first_period,
                    (SELECT max(period) FROM billing_period) AS last_period,
-                   (SELECT max(period) FROM billing_period WHERE status = 'open') AS open_period""")[0]
-        meters = _rows(conn, """
+                   (SELECT max(period) FROM billing_period WHERE status = 'open') AS open_period""",
+        )[0]
+        meters = _rows(
+            conn,
+            """
             SELECT s.name AS service, count(m.id) FILTER (WHERE m.removed_on IS NULL) AS meters,
                    count(m.id) FILTER (WHERE m.removed_on IS NULL AND m.next_verification <= now()::date)
                        AS overdue,
@@ -37,18 +42,24 @@ def collect(dsn: str) -> dict[str, Any]:
                        AS coverage_pct
               FROM service s JOIN account_service a ON a.service_id = s.id
               LEFT JOIN meter m ON m.account_id = a.account_id AND m.service_id = s.id
-             WHERE s.metered GROUP BY s.id, s.name ORDER BY s.id""")
-        months = _rows(conn, """
+             WHERE s.metered GROUP BY s.id, s.name ORDER BY s.id""",
+        )
+        months = _rows(
+            conn,
+            """
             SELECT p.period, p.status, coalesce(c.charged, 0) AS charged, coalesce(y.paid, 0) AS paid
               FROM billing_period p
               LEFT JOIN (SELECT period, sum(charged + recalculated) AS charged, sum(paid) AS paid_b
                            FROM balance GROUP BY period) c ON c.period = p.period
               LEFT JOIN (SELECT period, sum(amount) AS paid FROM payment GROUP BY period) y ON y.period = p.period
-             ORDER BY p.period""")
+             ORDER BY p.period""",
+        )
         closed = [m for m in months if m["status"] == "closed"]
         charged = sum(m["charged"] for m in closed[:-1]) if len(closed) > 1 else 0
         paid = sum(m["paid"] for m in closed[1:]) if len(closed) > 1 else 0
-        debt = _rows(conn, """
+        debt = _rows(
+            conn,
+            """
             WITH last AS (SELECT account_id, sum(closing) AS debt, sum(charged) AS monthly FROM balance
                            WHERE period = (SELECT max(period) FROM billing_period WHERE status = 'closed')
                            GROUP BY account_id)
@@ -59,7 +70,8 @@ def collect(dsn: str) -> dict[str, Any]:
                         WHEN debt <= 12 * monthly THEN '4: 6-12 months'
                         ELSE '5: over a year' END AS age,
                    count(*) AS accounts, coalesce(sum(greatest(debt, 0)), 0) AS debt
-              FROM last GROUP BY 1 ORDER BY 1""")
+              FROM last GROUP BY 1 ORDER BY 1""",
+        )
         for row in debt:
             row["age"] = row["age"].split(": ", 1)[1]
     return {
