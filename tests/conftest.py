@@ -116,3 +116,18 @@ def compose_clis() -> list[tuple[str, str]]:
             found.append(("v2", candidate))
             break
     return found
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[str]:
+    """A real PostgreSQL in Docker (a provision client with no seed) for the data tests."""
+    from provision import lifecycle
+
+    root = tmp_path_factory.mktemp("pg-workspace")
+    workspace = Workspace(root.resolve())
+    path = workspace.profile_path("seedtest")
+    path.parent.mkdir(parents=True)
+    path.write_text('title = "data tests"\n[postgres]\nmemory_limit = "2g"\n[seed]\nmode = "none"\n', encoding="utf-8")
+    result = lifecycle.up(workspace, "seedtest")
+    yield result.dsn_with_password()
+    lifecycle.destroy(workspace, "seedtest")

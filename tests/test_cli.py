@@ -156,3 +156,16 @@ def test_up_prints_connection_hiding_the_password(workspace: Workspace, pg_image
     gone = runner.invoke(app, ["destroy", "demo", "--yes"])
     assert gone.exit_code == 0
     assert "demo destroyed" in gone.output
+
+
+def test_seed_needs_a_client_or_a_dsn(workspace: Workspace) -> None:
+    result = runner.invoke(app, ["seed"])
+    assert result.exit_code == EXIT_INPUT
+    assert "name a client or give --dsn" in result.output
+
+
+def test_unreachable_database_is_an_environment_error_without_the_password(workspace: Workspace) -> None:
+    result = runner.invoke(app, ["check", "--dsn", "postgresql://someone:secret-pw@127.0.0.1:1/nothing"])
+    assert result.exit_code == EXIT_ENVIRONMENT
+    assert "cannot use the database postgresql://someone:***@127.0.0.1:1/nothing" in result.output
+    assert "secret-pw" not in result.output
