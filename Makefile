@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench bench-seed clean
 
 install: $(STAMP)
 
@@ -34,6 +34,9 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_lifecycle.py
+
+bench-seed: install
+	$(BIN)/python benchmarks/bench_seed.py --accounts 10000 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,126 @@
+"""Seed throughput against the raw PostgreSQL floor, measured in the same run on the same server.
+
+ours:  `seed_database` end to end in a child process (generation, COPY, keys and indexes, VACUUM
+       ANALYZE, sequences, the switch), with its peak RSS.
+floor: the same rows, generated beforehand and held in memory, COPYed into bare tables over the same
+       parallel connections, plus the same keys and indexes (migration 002). Nothing else.
+
+Run: `make bench-seed` or `python benchmarks/bench_seed.py --accounts 10000 100000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from provision import engine, lifecycle
+from provision.workspace import Workspace
+from seed import migrate
+from seed.generate import Generator
+from seed.load import BINARY_TABLES, TEXT_TABLES, _copy_rows, _Writer
+
+END = dt.date(2026, 11, 1)
+CHILD = """
+import datetime as dt, json, resource, sys, time
+from seed import seed_database
+started = time.monotonic()
+r = seed_database(sys.argv[1], accounts=int(sys.argv[2]), months=12, seed=1, end_period=dt.date(2026, 11, 1))
+print(json.dumps({"seconds": time.monotonic() - started, "rows": r.total_rows, "phases": r.seconds,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def ours(dsn: str, accounts: int) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", CHILD, dsn, str(accounts)], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def floor(dsn: str, accounts: int) -> dict[str, Any]:
+    gen = Generator(1, accounts, 12, END)
+    reference = gen.reference_rows()
+    chunks = list(gen.chunks())
+    registries = gen.registry_rows()
+    rows = sum(sum(c.rows.values()) for c in chunks) + sum(len(v) for v in reference.values()) + len(registries)
+    schema = "okno_floor"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        migrate.apply(admin, schema, upto=1)
+        admin.execute("CHECKPOINT")
+        started = time.monotonic()
+        for table, data in reference.items():
+            _copy_rows(admin, schema, table, data)
+        writers = {t: _Writer(dsn, schema, t, True) for t in BINARY_TABLES}
+        writers.update({t: _Writer(dsn, schema, t, False) for t in TEXT_TABLES})
+        for writer in writers.values():
+            writer.start()
+        for chunk in chunks:
+            for table, data in (*chunk.binary.items(), *chunk.text.items()):
+                if data:
+                    writers[table].put(data)
+        for writer in writers.values():
+            writer.queue.put(None)
+        for writer in writers.values():
+            writer.join()
+        _copy_rows(admin, schema, "payment_registry", registries)
+        copy_s = time.monotonic() - started
+        migrate.apply(admin, schema, upto=2)
+        seconds = time.monotonic() - started
+        admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    return {"seconds": seconds, "copy_seconds": copy_s, "rows": rows}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--memory", default="4g", help="the benchmark server's memory limit")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="provision-bench-seed-") as tmp:
+        workspace = Workspace(Path(tmp).resolve())
+        profile = workspace.profile_path("bench-seed")
+        profile.parent.mkdir(parents=True)
+        profile.write_text(f'[postgres]\nmemory_limit = "{args.memory}"\n[seed]\nmode = "none"\n', encoding="utf-8")
+        try:
+            dsn = lifecycle.up(workspace, "bench-seed").dsn_with_password()
+            for accounts in args.accounts:
+                base = floor(dsn, accounts)
+                mine = ours(dsn, accounts)
+                results.append({
+                    "accounts": accounts,
+                    "rows": mine["rows"],
+                    "seed_seconds": round(mine["seconds"], 2),
+                    "seed_rows_per_s": round(mine["rows"] / mine["seconds"]),
+                    "seed_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
+                    "seed_peak_rss_mb": round(mine["peak_rss_mb"]),
+                    "floor_seconds": round(base["seconds"], 2),
+                    "floor_copy_seconds": round(base["copy_seconds"], 2),
+                    "floor_rows_per_s": round(base["rows"] / base["seconds"]),
+                    "ratio_to_floor": round(mine["seconds"] / base["seconds"], 3),
+                })
+                if not args.json:
+                    print(json.dumps(results[-1]), flush=True)
+        finally:
+            lifecycle.destroy(workspace, "bench-seed")
+            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    sys.exit(main())
