@@ -48,9 +48,7 @@ def raw_docker_run(image: str) -> float:
             container.reload()
             port = container.attrs["NetworkSettings"]["Ports"]["5432/tcp"][0]["HostPort"]
             try:
-                with psycopg.connect(
-                    f"postgresql://postgres:bench@127.0.0.1:{port}/postgres", connect_timeout=2
-                ) as c:
+                with psycopg.connect(f"postgresql://postgres:bench@127.0.0.1:{port}/postgres", connect_timeout=2) as c:
                     c.execute("SELECT 1").fetchone()
                     break
             except psycopg.OperationalError:
@@ -92,9 +90,7 @@ def main() -> int:
                 idems.append(timed(lambda: lifecycle.up(workspace, "demo")))
                 lifecycle.down(workspace, "demo")
                 restarts.append(timed(lambda: lifecycle.up(workspace, "demo")))
-                figures.setdefault("destroy_s", []).append(
-                    timed(lambda: lifecycle.destroy(workspace, "demo"))
-                )
+                figures.setdefault("destroy_s", []).append(timed(lambda: lifecycle.destroy(workspace, "demo")))
             figures["up_cold_s"] = statistics.median(colds)
             figures["up_idempotent_s"] = statistics.median(idems)
             figures["up_after_down_s"] = statistics.median(restarts)

@@ -42,6 +42,9 @@ def server_settings(profile: Profile) -> dict[str, str]:
         "maintenance_work_mem": _mb(min(memory // 8, 1024**3)),
         "work_mem": _mb(max(min(memory // 64, 64 * 1024**2), 4 * 1024**2)),
         "max_wal_size": "4GB",
+        # A demo database has no replicas: minimal WAL lets bulk loads and index builds skip the log.
+        "wal_level": "minimal",
+        "max_wal_senders": "0",
         "checkpoint_timeout": "15min",
         "log_min_duration_statement": "2s",
     }

@@ -666,43 +666,47 @@ class Generator:
         P = self.months
         years = C.SERVICES[svc][5]
         digits = C.SERVICES[svc][6]
+        n = len(m_slot)
+        if n == 0:
+            return ""
+        span = np.timedelta64(round(years * 365.25), "D")
+        periods = np.array(self.cat.periods + [self.window_end], dtype="datetime64[D]")
+        start, end = np.datetime64(self.window_start), np.datetime64(self.window_end)
+        exp, rep = expire[m_slot], replace[m_slot]
+        room = max(int((start + span - end) / np.timedelta64(1, "D")) - 2, 2)
+        later = end + rng.integers(1, room, n).astype("timedelta64[D]")
+        nxt = np.where(exp < P, periods[np.minimum(exp, P)], later)
+        verified = np.minimum(nxt - span, start - np.timedelta64(1, "D"))
+        earlier = np.maximum(verified - span, np.datetime64("1995-01-01"))
+        installed = np.where(rng.random(n) < 0.6, verified, earlier)
+        replaced = rep < P
+        rday = periods[np.minimum(rep, P)] + rng.integers(0, 14, n).astype("timedelta64[D]")
+        ids = old_id[m_slot]
+        owner = acc["ids"][slot[m_slot]]
+        serial_old = self._serials(ids, installed)
+        serial_new = self._serials(ids + 1, rday)
+        inst_s, ver_s, nxt_s = installed.astype(str), verified.astype(str), nxt.astype(str)
+        rday_s, new_next_s = rday.astype(str), (rday + span).astype(str)
         lines = []
-        for i in m_slot.tolist():
-            mid = int(old_id[i])
-            if expire[i] < P:
-                nxt = self.cat.periods[int(expire[i])]
-            else:
-                room = max((self.window_start - self.window_end).days + years * 365 - 2, 2)
-                nxt = self.window_end + dt.timedelta(days=int(rng.integers(1, room)))
-            verified = min(
-                dt.date(nxt.year - years, nxt.month, min(nxt.day, 28)),
-                self.window_start - dt.timedelta(days=1),
-            )
-            installed = (
-                verified
-                if rng.random() < 0.6
-                else dt.date(max(verified.year - years, 1995), verified.month, verified.day)
-            )
-            removed = "\\N"
-            if replace[i] < P:
-                rday = self.cat.periods[int(replace[i])] + dt.timedelta(days=int(rng.integers(0, 14)))
-                removed = rday.isoformat()
+        for i in range(n):
+            removed = rday_s[i] if replaced[i] else "\\N"
             lines.append(
-                f"{mid}\t{acc['ids'][slot[i]]}\t{svc}\t{self._serial(mid, installed)}\t{zones[i]}\t{digits}\t"
-                f"{installed}\t{verified}\t{nxt}\t{removed}\t\\N\n"
+                f"{ids[i]}\t{owner[i]}\t{svc}\t{serial_old[i]}\t{zones[m_slot[i]]}\t{digits}\t"
+                f"{inst_s[i]}\t{ver_s[i]}\t{nxt_s[i]}\t{removed}\t\\N\n"
             )
-            if replace[i] < P:
-                new_next = dt.date(rday.year + years, rday.month, min(rday.day, 28))
+            if replaced[i]:
                 lines.append(
-                    f"{mid + 1}\t{acc['ids'][slot[i]]}\t{svc}\t{self._serial(mid + 1, rday)}\t{zones[i]}\t"
-                    f"{digits}\t{rday}\t{rday}\t{new_next}\t\\N\t{mid}\n"
+                    f"{ids[i] + 1}\t{owner[i]}\t{svc}\t{serial_new[i]}\t{zones[m_slot[i]]}\t{digits}\t"
+                    f"{rday_s[i]}\t{rday_s[i]}\t{new_next_s[i]}\t\\N\t{ids[i]}\n"
                 )
         return "".join(lines)
 
     @staticmethod
-    def _serial(meter_id: int, made: dt.date) -> str:
-        scrambled = (meter_id * 387_420_489 + 12_345) % 1_000_000_000  # a bijection on 9 digits
-        return f"{made.year % 100:02d}{scrambled:09d}"
+    def _serials(meter_ids: I64, made: npt.NDArray[Any]) -> list[str]:
+        """Factory serials: the year made and a scramble of the meter id (a bijection on 9 digits)."""
+        scrambled = (meter_ids * 387_420_489 + 12_345) % 1_000_000_000
+        years = made.astype("datetime64[Y]").astype(np.int64) + 1970
+        return [f"{y % 100:02d}{s:09d}" for y, s in zip(years.tolist(), scrambled.tolist(), strict=True)]
 
     # -- balances and payments -------------------------------------------------------------------
     def _balances_and_payments(

@@ -100,6 +100,17 @@ def _copy_rows(conn: psycopg.Connection, schema: str, table: str, rows: Iterable
     return count
 
 
+def set_autovacuum(conn: psycopg.Connection, schema: str, enabled: bool) -> None:
+    """Keep autovacuum off the tables while they load; the loader runs VACUUM ANALYZE itself."""
+    tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))]
+    for table in tables:
+        target = sql.Identifier(schema, table)
+        if enabled:
+            conn.execute(sql.SQL("ALTER TABLE {} RESET (autovacuum_enabled)").format(target))
+        else:
+            conn.execute(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(target))
+
+
 def drop_stale_schemas(conn: psycopg.Connection) -> list[str]:
     stale = [
         r[0]
@@ -134,6 +145,7 @@ def seed_database(
         drop_stale_schemas(admin)
         admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(work)))
         migrate.apply(admin, work, upto=1)
+        set_autovacuum(admin, work, False)
         gen = Generator(seed, accounts, months, end_period, chunk_accounts)
         for table, rows in gen.reference_rows().items():
             result.rows[table] = _copy_rows(admin, work, table, rows)
@@ -182,6 +194,7 @@ def seed_database(
         )
         for table in [*result.rows, "seed_info"]:
             admin.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(work, table)))
+        set_autovacuum(admin, work, True)
         for table in (
             "supplier",
             "tariff",

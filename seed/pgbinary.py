@@ -64,33 +64,51 @@ def _dtype(columns: Sequence[Column]) -> np.dtype[Any]:
     return np.dtype(fields)
 
 
+def _template(columns: Sequence[Column]) -> npt.NDArray[Any]:
+    """One row holding every constant part (field count, lengths, numeric headers) of a layout."""
+    key = tuple((c.kind, c.scale, c.values.dtype.str if c.kind == "text" else "") for c in columns)
+    cached = _TEMPLATES.get(key)
+    if cached is not None:
+        return cached
+    row = np.zeros(1, dtype=_dtype(columns))
+    row["nf"] = len(columns)
+    for i, col in enumerate(columns):
+        row[f"l{i}"] = col.values.dtype.itemsize if col.kind == "text" else _KINDS[col.kind][1]
+        if col.kind == "num":
+            row[f"nd{i}"], row[f"w{i}"], row[f"ds{i}"] = 4, 2, col.scale
+    _TEMPLATES[key] = row
+    return row
+
+
+_TEMPLATES: dict[tuple[Any, ...], npt.NDArray[Any]] = {}
+
+
 def encode(columns: Sequence[Column], rows: int) -> bytes:
     """Encode ``rows`` tuples (no header or trailer) from column arrays of that length."""
     if rows == 0:
         return b""
-    out = np.empty(rows, dtype=_dtype(columns))
-    out["nf"] = len(columns)
+    out = np.repeat(_template(columns), rows)  # constants copied as whole rows, then values filled in
     for i, col in enumerate(columns):
-        out[f"l{i}"] = col.values.dtype.itemsize if col.kind == "text" else _KINDS[col.kind][1]
         if col.kind == "null":
             continue
         if col.kind != "num":
             out[f"v{i}"] = col.values
             continue
         scaled = np.asarray(col.values, dtype=np.int64)
-        magnitude = np.abs(scaled)
-        unit = 10**col.scale
-        whole, frac = magnitude // unit, magnitude % unit
-        if whole.size and int(whole.max()) >= 10**12:
+        negative = scaled < 0
+        magnitude = np.abs(scaled) if negative.any() else scaled
+        if negative.any():
+            out[f"sg{i}"] = np.where(negative, NUMERIC_NEG, NUMERIC_POS)
+        whole, frac = np.divmod(magnitude, 10**col.scale)
+        top = int(whole.max()) if whole.size else 0
+        if top >= 10**12:
             raise OverflowError("numeric value too large for the fixed encoding")
-        out[f"nd{i}"] = 4
-        out[f"w{i}"] = 2
-        out[f"sg{i}"] = np.where(scaled < 0, NUMERIC_NEG, NUMERIC_POS)
-        out[f"ds{i}"] = col.scale
         digits = out[f"d{i}"]
-        digits[:, 0] = whole // 10**8
-        digits[:, 1] = (whole // 10**4) % 10**4
-        digits[:, 2] = whole % 10**4
+        if top >= 10**8:
+            high, low = np.divmod(whole, 10**8)
+            digits[:, 0] = high
+            whole = low
+        digits[:, 1], digits[:, 2] = np.divmod(whole, 10**4)
         digits[:, 3] = frac * 10 ** (4 - col.scale)
     return out.tobytes()
 

@@ -77,9 +77,7 @@ def test_profile_typo_is_an_input_error_naming_the_field(workspace: Workspace, w
     assert "Traceback" not in result.output
 
 
-def test_docker_daemon_down_is_an_environment_error(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_docker_daemon_down_is_an_environment_error(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{workspace.root}/no-docker.sock")
     result = runner.invoke(app, ["up", "demo"])
     assert result.exit_code == EXIT_ENVIRONMENT
@@ -88,9 +86,7 @@ def test_docker_daemon_down_is_an_environment_error(
 
 
 @pytest.mark.docker
-def test_compose_missing_is_an_environment_error(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_compose_missing_is_an_environment_error(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVISION_COMPOSE", "/nonexistent/docker-compose")
     result = runner.invoke(app, ["up", "demo"])
     assert result.exit_code == EXIT_ENVIRONMENT
@@ -122,9 +118,7 @@ def test_workspace_option_and_environment(tmp_path: Path, monkeypatch: pytest.Mo
 def test_destroy_asks_for_confirmation(workspace: Workspace) -> None:
     result = runner.invoke(app, ["destroy", "demo"], input="n\n")
     assert result.exit_code != 0
-    assert (
-        "Delete every container and the data volume of 'demo'?" in result.output or "--yes" in result.output
-    )
+    assert "Delete every container and the data volume of 'demo'?" in result.output or "--yes" in result.output
 
 
 def test_image_load_of_a_missing_file_is_an_input_error(workspace: Workspace) -> None:

@@ -66,9 +66,7 @@ def _wait_query(container: Any, dsn_tail: str, sql: str, timeout: float = 60) ->
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with psycopg.connect(
-                f"postgresql://{dsn_tail.format(port=_port(container))}", connect_timeout=2
-            ) as conn:
+            with psycopg.connect(f"postgresql://{dsn_tail.format(port=_port(container))}", connect_timeout=2) as conn:
                 return conn.execute(sql).fetchall()
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
@@ -117,9 +115,7 @@ def test_initdb_scripts_run_once_and_restart_skips_init(start_container) -> None
         }
         env = {"POSTGRES_PASSWORD": "pw"}
         first = start_container(env, files=scripts, volume=volume)
-        assert _wait_query(
-            first, "postgres:pw@127.0.0.1:{port}/postgres", "SELECT n FROM marks ORDER BY n"
-        ) == [
+        assert _wait_query(first, "postgres:pw@127.0.0.1:{port}/postgres", "SELECT n FROM marks ORDER BY n") == [
             (1,),
             (2,),
         ]
@@ -132,9 +128,7 @@ def test_initdb_scripts_run_once_and_restart_skips_init(start_container) -> None
         first.remove()
 
         second = start_container(env, files=scripts, volume=volume)
-        assert _wait_query(second, "postgres:pw@127.0.0.1:{port}/postgres", "SELECT count(*) FROM marks") == [
-            (2,)
-        ]
+        assert _wait_query(second, "postgres:pw@127.0.0.1:{port}/postgres", "SELECT count(*) FROM marks") == [(2,)]
         assert "already initialised; skipping initialisation" in second.logs().decode()
     finally:
         for container in engine.client().containers.list(all=True, filters={"volume": volume}):

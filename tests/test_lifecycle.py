@@ -83,9 +83,7 @@ def test_two_clients_are_isolated(workspace: Workspace, pg_image: str, write_pro
     water_mounts = {m["Name"] for m in water_db.attrs["Mounts"] if m["Type"] == "volume"}
     heat_mounts = {m["Name"] for m in heat_db.attrs["Mounts"] if m["Type"] == "volume"}
     assert water_mounts and heat_mounts and not water_mounts & heat_mounts
-    assert set(water_db.attrs["NetworkSettings"]["Networks"]) != set(
-        heat_db.attrs["NetworkSettings"]["Networks"]
-    )
+    assert set(water_db.attrs["NetworkSettings"]["Networks"]) != set(heat_db.attrs["NetworkSettings"]["Networks"])
 
     _query(water.dsn_with_password(), "CREATE TABLE only_water (x int); INSERT INTO only_water VALUES (1)")
     assert _query(heat.dsn_with_password(), "SELECT to_regclass('only_water')") == [(None,)]

@@ -20,8 +20,22 @@ from seed.check import CHECKS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 END = dt.date(2026, 11, 1)
-TABLES = ["building", "premise", "account", "person", "account_person", "account_service", "meter",
-          "meter_reading", "charge", "recalculation", "payment_registry", "payment", "balance", "tariff"]
+TABLES = [
+    "building",
+    "premise",
+    "account",
+    "person",
+    "account_person",
+    "account_service",
+    "meter",
+    "meter_reading",
+    "charge",
+    "recalculation",
+    "payment_registry",
+    "payment",
+    "balance",
+    "tariff",
+]
 
 
 def digest(dsn: str) -> dict[str, str]:
@@ -65,51 +79,86 @@ def test_every_invariant_holds_and_figures_are_realistic(pg_dsn: str, seed: int,
 
 
 PLANTS: dict[str, list[str]] = {
-    "balance_reconciles": ["UPDATE balance SET closing = closing + 1 WHERE (account_id, service_id, period) IN "
-                           "(SELECT account_id, service_id, max(period) FROM balance GROUP BY 1, 2 LIMIT 1)"],
-    "balance_carries_over": ["UPDATE balance SET opening = opening + 5, closing = closing + 5 WHERE "
-                             "(account_id, service_id, period) IN (SELECT account_id, service_id, max(period) "
-                             "FROM balance GROUP BY 1, 2 LIMIT 1)"],
-    "balance_matches_charges": ["UPDATE charge SET amount = amount + 3 WHERE (account_id, service_id, period, zone) "
-                                "IN (SELECT account_id, service_id, period, zone FROM charge LIMIT 1)"],
-    "balance_matches_recalculations": ["INSERT INTO recalculation SELECT account_id, service_id, period, period, "
-                                       "-1, -10, 'planted' FROM balance LIMIT 1"],
+    "balance_reconciles": [
+        "UPDATE balance SET closing = closing + 1 WHERE (account_id, service_id, period) IN "
+        "(SELECT account_id, service_id, max(period) FROM balance GROUP BY 1, 2 LIMIT 1)"
+    ],
+    "balance_carries_over": [
+        "UPDATE balance SET opening = opening + 5, closing = closing + 5 WHERE "
+        "(account_id, service_id, period) IN (SELECT account_id, service_id, max(period) "
+        "FROM balance GROUP BY 1, 2 LIMIT 1)"
+    ],
+    "balance_matches_charges": [
+        "UPDATE charge SET amount = amount + 3 WHERE (account_id, service_id, period, zone) "
+        "IN (SELECT account_id, service_id, period, zone FROM charge LIMIT 1)"
+    ],
+    "balance_matches_recalculations": [
+        "INSERT INTO recalculation SELECT account_id, service_id, period, period, "
+        "-1, -10, 'planted' FROM balance LIMIT 1"
+    ],
     "balance_matches_payments": ["DELETE FROM payment WHERE id = (SELECT min(id) FROM payment)"],
-    "readings_never_decrease": ["UPDATE meter_reading SET value1 = 0 WHERE (meter_id, period) IN (SELECT meter_id, "
-                                "max(period) FROM meter_reading GROUP BY 1 HAVING count(*) > 2 LIMIT 1)"],
-    "readings_within_meter_life": ["UPDATE meter_reading r SET taken_on = m.installed_on - 1 FROM meter m "
-                                   "WHERE m.id = r.meter_id AND (r.meter_id, r.period) IN "
-                                   "(SELECT meter_id, period FROM meter_reading LIMIT 1)"],
-    "readings_of_known_meters": ["ALTER TABLE meter_reading DROP CONSTRAINT meter_reading_meter_id_fkey",
-                                 "INSERT INTO meter_reading SELECT -5, period, taken_on, source_id, value1, value2, "
-                                 "value3 FROM meter_reading LIMIT 1"],
-    "charge_is_volume_times_tariff": ["UPDATE charge SET volume = volume + 1 WHERE (account_id, service_id, period, "
-                                      "zone) IN (SELECT account_id, service_id, period, zone FROM charge LIMIT 1)"],
-    "charge_tariff_in_force": ["UPDATE charge SET tariff = tariff + 1, amount = round(volume * (tariff + 1), 2) "
-                               "WHERE (account_id, service_id, period, zone) IN "
-                               "(SELECT account_id, service_id, period, zone FROM charge LIMIT 1)"],
-    "payment_account_known": ["ALTER TABLE payment DROP CONSTRAINT payment_account_id_fkey",
-                              "UPDATE payment SET account_id = -1 WHERE id = (SELECT max(id) FROM payment)"],
-    "payment_agent_known": ["ALTER TABLE payment DROP CONSTRAINT payment_agent_id_fkey",
-                            "UPDATE payment SET agent_id = 99 WHERE id = (SELECT max(id) FROM payment)"],
-    "registry_totals_match": ["UPDATE payment_registry SET total = total + 1 WHERE id = "
-                              "(SELECT min(id) FROM payment_registry)"],
-    "account_number_unique": ["ALTER TABLE account DROP CONSTRAINT account_number_key",
-                              "UPDATE account SET number = (SELECT number FROM account WHERE id = 1) WHERE id = 2"],
+    "readings_never_decrease": [
+        "UPDATE meter_reading SET value1 = 0 WHERE (meter_id, period) IN (SELECT meter_id, "
+        "max(period) FROM meter_reading GROUP BY 1 HAVING count(*) > 2 LIMIT 1)"
+    ],
+    "readings_within_meter_life": [
+        "UPDATE meter_reading r SET taken_on = m.installed_on - 1 FROM meter m "
+        "WHERE m.id = r.meter_id AND (r.meter_id, r.period) IN "
+        "(SELECT meter_id, period FROM meter_reading LIMIT 1)"
+    ],
+    "readings_of_known_meters": [
+        "ALTER TABLE meter_reading DROP CONSTRAINT meter_reading_meter_id_fkey",
+        "INSERT INTO meter_reading SELECT -5, period, taken_on, source_id, value1, value2, "
+        "value3 FROM meter_reading LIMIT 1",
+    ],
+    "charge_is_volume_times_tariff": [
+        "UPDATE charge SET volume = volume + 1 WHERE (account_id, service_id, period, "
+        "zone) IN (SELECT account_id, service_id, period, zone FROM charge LIMIT 1)"
+    ],
+    "charge_tariff_in_force": [
+        "UPDATE charge SET tariff = tariff + 1, amount = round(volume * (tariff + 1), 2) "
+        "WHERE (account_id, service_id, period, zone) IN "
+        "(SELECT account_id, service_id, period, zone FROM charge LIMIT 1)"
+    ],
+    "payment_account_known": [
+        "ALTER TABLE payment DROP CONSTRAINT payment_account_id_fkey",
+        "UPDATE payment SET account_id = -1 WHERE id = (SELECT max(id) FROM payment)",
+    ],
+    "payment_agent_known": [
+        "ALTER TABLE payment DROP CONSTRAINT payment_agent_id_fkey",
+        "UPDATE payment SET agent_id = 99 WHERE id = (SELECT max(id) FROM payment)",
+    ],
+    "registry_totals_match": [
+        "UPDATE payment_registry SET total = total + 1 WHERE id = (SELECT min(id) FROM payment_registry)"
+    ],
+    "account_number_unique": [
+        "ALTER TABLE account DROP CONSTRAINT account_number_key",
+        "UPDATE account SET number = (SELECT number FROM account WHERE id = 1) WHERE id = 2",
+    ],
     "els_format": ["UPDATE account SET els = '12345' WHERE id = 3"],
-    "meter_serial_unique": ["ALTER TABLE meter DROP CONSTRAINT meter_serial_key",
-                            "UPDATE meter SET serial = (SELECT serial FROM meter ORDER BY id LIMIT 1) WHERE id = "
-                            "(SELECT id FROM meter WHERE service_id = (SELECT service_id FROM meter ORDER BY id "
-                            "LIMIT 1) ORDER BY id OFFSET 1 LIMIT 1)"],
-    "snils_check_digits": ["UPDATE person SET snils = substr(snils, 1, 10) || ((substr(snils, 11, 1)::int + 1) % 10) "
-                           "WHERE id = (SELECT min(id) FROM person WHERE snils IS NOT NULL)"],
-    "inn_check_digits": ["UPDATE person SET inn = substr(inn, 1, 11) || ((substr(inn, 12, 1)::int + 1) % 10) "
-                         "WHERE id = (SELECT min(id) FROM person WHERE inn IS NOT NULL)"],
-    "ownership_shares_sum_to_one": ["UPDATE account_person SET share = 0.3 WHERE (account_id, person_id) IN "
-                                    "(SELECT account_id, person_id FROM account_person WHERE share = 1 LIMIT 1)"],
+    "meter_serial_unique": [
+        "ALTER TABLE meter DROP CONSTRAINT meter_serial_key",
+        "UPDATE meter SET serial = (SELECT serial FROM meter ORDER BY id LIMIT 1) WHERE id = "
+        "(SELECT id FROM meter WHERE service_id = (SELECT service_id FROM meter ORDER BY id "
+        "LIMIT 1) ORDER BY id OFFSET 1 LIMIT 1)",
+    ],
+    "snils_check_digits": [
+        "UPDATE person SET snils = substr(snils, 1, 10) || ((substr(snils, 11, 1)::int + 1) % 10) "
+        "WHERE id = (SELECT min(id) FROM person WHERE snils IS NOT NULL)"
+    ],
+    "inn_check_digits": [
+        "UPDATE person SET inn = substr(inn, 1, 11) || ((substr(inn, 12, 1)::int + 1) % 10) "
+        "WHERE id = (SELECT min(id) FROM person WHERE inn IS NOT NULL)"
+    ],
+    "ownership_shares_sum_to_one": [
+        "UPDATE account_person SET share = 0.3 WHERE (account_id, person_id) IN "
+        "(SELECT account_id, person_id FROM account_person WHERE share = 1 LIMIT 1)"
+    ],
     "living_area_within_total": ["UPDATE premise SET living_area = total_area + 1 WHERE id = 4"],
-    "closed_account_settled": ["UPDATE account SET closed_on = '2026-10-15' WHERE id = (SELECT account_id FROM "
-                               "balance WHERE closing > 0 LIMIT 1)"],
+    "closed_account_settled": [
+        "UPDATE account SET closed_on = '2026-10-15' WHERE id = (SELECT account_id FROM "
+        "balance WHERE closing > 0 LIMIT 1)"
+    ],
 }
 
 
@@ -137,14 +186,18 @@ def test_check_catches_each_kind_of_violation(pg_dsn: str) -> None:
 def test_interrupted_seed_leaves_previous_data_and_the_next_run_succeeds(pg_dsn: str) -> None:
     seed_database(pg_dsn, accounts=500, months=6, seed=21, end_period=END)
     before = digest(pg_dsn)
-    code = ("import datetime as dt, sys; from seed import seed_database; "
-            "seed_database(sys.argv[1], accounts=60000, months=12, seed=22, end_period=dt.date(2026, 11, 1))")
+    code = (
+        "import datetime as dt, sys; from seed import seed_database; "
+        "seed_database(sys.argv[1], accounts=60000, months=12, seed=22, end_period=dt.date(2026, 11, 1))"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, pg_dsn], env=os.environ.copy())
     try:
         deadline = time.monotonic() + 60
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
             while time.monotonic() < deadline:
-                row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%okno_seed%'").fetchone()
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%okno_seed%'"
+                ).fetchone()
                 if row and row[0] >= 6:
                     break
                 time.sleep(0.2)
@@ -171,8 +224,9 @@ def test_interrupted_seed_leaves_previous_data_and_the_next_run_succeeds(pg_dsn:
 
 def test_cli_seed_and_stats_by_dsn(pg_dsn: str) -> None:
     runner = CliRunner()
-    seeded = runner.invoke(app, ["seed", "--dsn", pg_dsn, "--accounts", "300", "--months", "4", "--seed", "2",
-                                 "--end-period", "2026-11"])
+    seeded = runner.invoke(
+        app, ["seed", "--dsn", pg_dsn, "--accounts", "300", "--months", "4", "--seed", "2", "--end-period", "2026-11"]
+    )
     assert seeded.exit_code == 0, seeded.output
     assert "seeded postgresql://odno_okno:***@" in seeded.output
     assert "300 accounts, 4 months to 2026-11" in seeded.output
