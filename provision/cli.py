@@ -6,6 +6,7 @@ import functools
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -21,7 +22,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from provision import __version__, data, imagebuild, images, lifecycle
+from provision import __version__, data, imagebuild, images, lifecycle, training
 from provision.errors import EXIT_FAILED, EXIT_INPUT, ProvisionError
 from provision.profile import load_profile
 from provision.workspace import Workspace, resolve_workspace
@@ -221,16 +222,17 @@ def seed_cmd(
     """Generate synthetic books and load them; the old data stays until the new is complete."""
     target = data.resolve_dsn(workspace(), client, dsn)
     profile = load_profile(workspace(), client) if client else None
+    options: dict[str, Any] = {
+        "accounts": accounts or (profile.seed_accounts if profile else 3000),
+        "months": months or (profile.seed_months if profile else 12),
+        "seed_value": seed if seed is not None else (profile.seed_random_seed if profile else 1),
+        "end_period": data.parse_period(end_period),
+    }
     with _seed_bar() as (bar, phase):
-        result = data.seed_data(
-            target,
-            accounts=accounts or (profile.seed_accounts if profile else 3000),
-            months=months or (profile.seed_months if profile else 12),
-            seed_value=seed if seed is not None else (profile.seed_random_seed if profile else 1),
-            end_period=data.parse_period(end_period),
-            progress=bar,
-            phase=phase,
-        )
+        if client:
+            result = data.seed_client(workspace(), client, progress=bar, phase=phase, **options)
+        else:
+            result = data.seed_data(target, progress=bar, phase=phase, **options)
     typer.echo(
         f"seeded {data.hide_password(target)}: {result.accounts} accounts, {result.months} months "
         f"to {result.end_period:%Y-%m}, {result.total_rows:,} rows in {result.seconds['total']:.1f} s"
@@ -318,6 +320,87 @@ def stats(client: OptionalClient = None, dsn: Dsn = None, as_json: JsonFlag = Fa
     typer.echo("")
     debt = [{**d, "debt": f"{d['debt']:,.2f}"} for d in info["debt_by_age"]]
     _table(debt, [("age", "DEBT AGE"), ("accounts", "ACCOUNTS"), ("debt", "DEBT, RUB")])
+
+
+Seat = Annotated[int | None, typer.Option("--seat", help="One trainee's seat (1..seats).")]
+AllSeats = Annotated[bool, typer.Option("--all", help="The working database and every seat.")]
+
+
+@app.command()
+@reports_errors
+def reset(client: Client, seat: Seat = None, all_seats: AllSeats = False) -> None:
+    """Put the working database (or a seat, or all) back to the baseline in about a second."""
+    started = time.monotonic()
+    with training.serialized(workspace(), client):
+        done = training.trainer_for(workspace(), client).reset(seat, all_seats)
+    typer.echo(f"reset {', '.join(done)} from the baseline in {time.monotonic() - started:.2f} s")
+
+
+@app.command()
+@reports_errors
+def seats(
+    client: Client,
+    as_json: JsonFlag = False,
+    show_passwords: Annotated[bool, typer.Option("--show-passwords", help="Print the seats' passwords.")] = False,
+) -> None:
+    """The trainees' seats: database, login and connection string of each."""
+    rows = training.trainer_for(workspace(), client).seats()
+    for row in rows:
+        row["connect"] = row["dsn_with_password"] if show_passwords else row["dsn"]
+        if not show_passwords:
+            row.pop("dsn_with_password")
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _table(rows, [("seat", "SEAT"), ("database", "DATABASE"), ("role", "LOGIN"), ("connect", "CONNECT")])
+
+
+snapshot_app = typer.Typer(
+    help="Named states of a client's databases: save, list, restore, delete.", no_args_is_help=True
+)
+app.add_typer(snapshot_app, name="snapshot")
+SnapshotName = Annotated[str, typer.Argument(help="Snapshot name: lowercase letters, digits, '-', '_'.")]
+
+
+@snapshot_app.command("save")
+@reports_errors
+def snapshot_save(client: Client, name: SnapshotName, seat: Seat = None) -> None:
+    """Keep the working database (or a seat) as a named state."""
+    with training.serialized(workspace(), client):
+        database = training.trainer_for(workspace(), client).snapshot_save(name, seat)
+    typer.echo(f"saved snapshot {name} of {client} ({database})")
+
+
+@snapshot_app.command("list")
+@reports_errors
+def snapshot_list(client: Client, as_json: JsonFlag = False) -> None:
+    """The client's snapshots: name, source, size, time."""
+    rows = training.trainer_for(workspace(), client).snapshot_list()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        row["size"] = _size(row["size_bytes"])
+    _table(rows, [("name", "NAME"), ("source", "SOURCE"), ("size", "SIZE"), ("saved_at", "SAVED")])
+
+
+@snapshot_app.command("restore")
+@reports_errors
+def snapshot_restore(client: Client, name: SnapshotName, seat: Seat = None, all_seats: AllSeats = False) -> None:
+    """Put the working database (or a seat, or all) back to a snapshot; built aside, then swapped in."""
+    started = time.monotonic()
+    with training.serialized(workspace(), client):
+        done = training.trainer_for(workspace(), client).snapshot_restore(name, seat, all_seats)
+    typer.echo(f"restored {', '.join(done)} from snapshot {name} in {time.monotonic() - started:.2f} s")
+
+
+@snapshot_app.command("delete")
+@reports_errors
+def snapshot_delete(client: Client, name: SnapshotName) -> None:
+    """Delete a snapshot (the baseline cannot be deleted)."""
+    with training.serialized(workspace(), client):
+        training.trainer_for(workspace(), client).snapshot_delete(name)
+    typer.echo(f"deleted snapshot {name} of {client}")
 
 
 @app.command()

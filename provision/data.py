@@ -108,8 +108,10 @@ def up_and_seed(
     seed_progress: seed.load.Progress | None = None,
     phase: Callable[[str], None] | None = None,
 ) -> tuple[Any, seed.SeedResult | None]:
-    """`provision up`: bring the database up, then seed it from the profile if it holds no data yet."""
+    """`provision up`: bring the database up, seed it from the profile if it holds no data yet, freeze
+    the baseline and make the trainees' seats match the profile."""
     from provision.lifecycle import up
+    from provision.training import serialized, trainer_for
 
     result = up(workspace, client, build=build, progress=progress)
     profile = result.env.profile
@@ -128,4 +130,23 @@ def up_and_seed(
             progress=seed_progress,
             phase=phase,
         )
+    if not needs_seed(dsn):
+        with serialized(workspace, client):
+            trainer = trainer_for(workspace, client)
+            if seeded is not None or not trainer.has_baseline():
+                progress("freezing the baseline")
+                trainer.freeze_baseline()
+            trainer.sync_seats()
     return result, seeded
+
+
+def seed_client(workspace: Workspace, client: str, **kwargs: Any) -> seed.SeedResult:
+    """Re-seed a client; its baseline is replaced once the new data is complete (seats keep theirs)."""
+    from provision.training import serialized, trainer_for
+
+    result = seed_data(resolve_dsn(workspace, client, None), **kwargs)
+    with serialized(workspace, client):
+        trainer = trainer_for(workspace, client)
+        trainer.freeze_baseline()
+        trainer.sync_seats()
+    return result

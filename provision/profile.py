@@ -59,6 +59,7 @@ class Profile:
     seed_accounts: int = 3000
     seed_months: int = 12
     seed_random_seed: int = 1
+    seats: int = 0
     services: tuple[ExtraService, ...] = ()
 
     @property
@@ -152,6 +153,9 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "months": ("seed_months", _integer(1, 120)),
         "random_seed": ("seed_random_seed", _integer(0, 2**31 - 1)),
     },
+    "training": {
+        "seats": ("seats", _integer(0, 60)),
+    },
 }
 SERVICE_FIELDS = ("image", "ports", "environment", "command")
 
@@ -228,7 +232,7 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
             except ValueError as exc:
                 raise _fail(where, key, value, str(exc)) from None
             continue
-        top = [*SCHEMA[""], "postgres", "seed", "services"]
+        top = [*SCHEMA[""], "postgres", "seed", "training", "services"]
         raise _unknown(where, key, top)
     profile = Profile(**values)
     if profile.image.startswith("postgres:") and profile.image.removeprefix("postgres:").split(".")[0].isdigit():
