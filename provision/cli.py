@@ -560,3 +560,7 @@ def image_load(source: Annotated[Path, typer.Argument(help="File made by `provis
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

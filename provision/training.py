@@ -264,7 +264,7 @@ class Trainer:
                     conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(password)))
                 if not self.exists(conn, role):
                     self._clone(conn, self.names.baseline, role, role)
-            for database in (self.names.db, self.names.baseline):
+            for database in (self.names.db, self.names.baseline, "postgres", "template1"):
                 if self.exists(conn, database):
                     conn.execute(
                         sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database))
