@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-seed clean
+.PHONY: install demo test test-fast lint bench bench-seed bench-reset clean
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ bench: install
 
 bench-seed: install
 	$(BIN)/python benchmarks/bench_seed.py --accounts 10000 100000
+
+bench-reset: install
+	$(BIN)/python benchmarks/bench_reset.py --accounts 10000 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -12,17 +12,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from provision import __version__, data, imagebuild, images, lifecycle, training
+from provision import __version__
 from provision.errors import EXIT_FAILED, EXIT_INPUT, ProvisionError
 from provision.profile import load_profile
 from provision.workspace import Workspace, resolve_workspace
@@ -128,6 +119,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
 ) -> None:
     """Write a commented profile for a new client (compose/<client>/client.toml)."""
+    from provision import lifecycle
+
     path = lifecycle.init_client(workspace(), client, title=title, force=force)
     typer.echo(f"wrote {path}\nedit it, then: provision up {client}")
 
@@ -136,6 +129,8 @@ def init(
 @reports_errors
 def render(client: Client) -> None:
     """Write compose/<client>/compose.yaml from the profile, without starting anything."""
+    from provision import lifecycle
+
     typer.echo(str(lifecycle.render_client(workspace(), client)))
 
 
@@ -155,6 +150,8 @@ def up(
     ] = False,
 ) -> None:
     """Start the client's database (idempotent), seed it on first start, print how to connect."""
+    from provision import data
+
     with _seed_bar() as (bar, phase):
         result, seeded = data.up_and_seed(
             workspace(), client, build=build, progress=_err, seed_progress=bar, phase=phase
@@ -176,6 +173,16 @@ class _seed_bar:
     """A progress bar on stderr for a seed: accounts done, rows written, time left."""
 
     def __enter__(self) -> tuple[Callable[[int, int, int], None], Callable[[str], None]]:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -220,6 +227,8 @@ def seed_cmd(
     end_period: Annotated[str | None, typer.Option(help="The open period, YYYY-MM (default: this month).")] = None,
 ) -> None:
     """Generate synthetic books and load them; the old data stays until the new is complete."""
+    from provision import data
+
     target = data.resolve_dsn(workspace(), client, dsn)
     profile = load_profile(workspace(), client) if client else None
     options: dict[str, Any] = {
@@ -247,6 +256,8 @@ def check(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify every invariant of the books; exit 4 if any is violated, showing the first offending rows."""
+    from provision import data
+
     results = data.check_data(data.resolve_dsn(workspace(), client, dsn))
     bad = [r for r in results if not r.ok]
     if as_json:
@@ -280,6 +291,8 @@ def check(
 @reports_errors
 def stats(client: OptionalClient = None, dsn: Dsn = None, as_json: JsonFlag = False) -> None:
     """A one-screen summary for a trainer: accounts, residents, meters, charged and paid, debt by age."""
+    from provision import data
+
     info = data.stats_data(data.resolve_dsn(workspace(), client, dsn))
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
@@ -330,6 +343,8 @@ AllSeats = Annotated[bool, typer.Option("--all", help="The working database and 
 @reports_errors
 def reset(client: Client, seat: Seat = None, all_seats: AllSeats = False) -> None:
     """Put the working database (or a seat, or all) back to the baseline in about a second."""
+    from provision import training
+
     started = time.monotonic()
     with training.serialized(workspace(), client):
         done = training.trainer_for(workspace(), client).reset(seat, all_seats)
@@ -344,6 +359,8 @@ def seats(
     show_passwords: Annotated[bool, typer.Option("--show-passwords", help="Print the seats' passwords.")] = False,
 ) -> None:
     """The trainees' seats: database, login and connection string of each."""
+    from provision import training
+
     rows = training.trainer_for(workspace(), client).seats()
     for row in rows:
         row["connect"] = row["dsn_with_password"] if show_passwords else row["dsn"]
@@ -366,6 +383,8 @@ SnapshotName = Annotated[str, typer.Argument(help="Snapshot name: lowercase lett
 @reports_errors
 def snapshot_save(client: Client, name: SnapshotName, seat: Seat = None) -> None:
     """Keep the working database (or a seat) as a named state."""
+    from provision import training
+
     with training.serialized(workspace(), client):
         database = training.trainer_for(workspace(), client).snapshot_save(name, seat)
     typer.echo(f"saved snapshot {name} of {client} ({database})")
@@ -375,6 +394,8 @@ def snapshot_save(client: Client, name: SnapshotName, seat: Seat = None) -> None
 @reports_errors
 def snapshot_list(client: Client, as_json: JsonFlag = False) -> None:
     """The client's snapshots: name, source, size, time."""
+    from provision import training
+
     rows = training.trainer_for(workspace(), client).snapshot_list()
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -388,6 +409,8 @@ def snapshot_list(client: Client, as_json: JsonFlag = False) -> None:
 @reports_errors
 def snapshot_restore(client: Client, name: SnapshotName, seat: Seat = None, all_seats: AllSeats = False) -> None:
     """Put the working database (or a seat, or all) back to a snapshot; built aside, then swapped in."""
+    from provision import training
+
     started = time.monotonic()
     with training.serialized(workspace(), client):
         done = training.trainer_for(workspace(), client).snapshot_restore(name, seat, all_seats)
@@ -398,6 +421,8 @@ def snapshot_restore(client: Client, name: SnapshotName, seat: Seat = None, all_
 @reports_errors
 def snapshot_delete(client: Client, name: SnapshotName) -> None:
     """Delete a snapshot (the baseline cannot be deleted)."""
+    from provision import training
+
     with training.serialized(workspace(), client):
         training.trainer_for(workspace(), client).snapshot_delete(name)
     typer.echo(f"deleted snapshot {name} of {client}")
@@ -410,6 +435,8 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """State, port, image and data size of one client (or all)."""
+    from provision import lifecycle
+
     rows = [lifecycle.status(workspace(), client)] if client else lifecycle.list_clients(workspace())
     _print_clients(rows, as_json)
 
@@ -418,6 +445,8 @@ def status(
 @reports_errors
 def list_(as_json: JsonFlag = False) -> None:
     """Every client of the workspace, and every one Docker knows by label."""
+    from provision import lifecycle
+
     _print_clients(lifecycle.list_clients(workspace()), as_json)
 
 
@@ -450,6 +479,8 @@ def logs(
     tail: Annotated[int, typer.Option(help="How many of the last lines to show.")] = 100,
 ) -> None:
     """The client's container logs."""
+    from provision import lifecycle
+
     raise typer.Exit(subprocess.call(lifecycle.logs_command(workspace(), client, follow=follow, tail=tail)))
 
 
@@ -460,6 +491,8 @@ def psql(
     args: Annotated[list[str] | None, typer.Argument(help="Extra psql arguments, e.g. -c 'SELECT 1'.")] = None,
 ) -> None:
     """An interactive psql inside the client's container."""
+    from provision import lifecycle
+
     argv = lifecycle.psql_command(workspace(), client, list(args or []), tty=sys.stdin.isatty())
     raise typer.Exit(subprocess.call(argv))
 
@@ -468,6 +501,8 @@ def psql(
 @reports_errors
 def down(client: Client) -> None:
     """Stop the client's containers; the data stays in its volume."""
+    from provision import lifecycle
+
     env = lifecycle.down(workspace(), client)
     typer.echo(f"{client} is down; data kept in volume {env.project}_pgdata (`provision up {client}` restarts it)")
 
@@ -479,6 +514,8 @@ def destroy(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Remove the client's containers, network and data volume (the profile and password stay)."""
+    from provision import lifecycle
+
     if not yes:
         if not sys.stdin.isatty():
             _err(f"error: destroying {client!r} deletes its data; pass --yes to confirm")
@@ -503,6 +540,8 @@ def image_build(
     ] = False,
 ) -> None:
     """Build a PostgreSQL image from Debian's packages, FROM scratch, with no registry."""
+    from provision import imagebuild
+
     result = imagebuild.build_image(major, mirror=mirror, tag=tag, refresh=refresh, progress=_err)
     rootfs = "cached" if result.rootfs_cached else f"{result.rootfs_seconds:.0f} s"
     typer.echo(
@@ -515,7 +554,9 @@ def image_build(
 @reports_errors
 def image_status(as_json: JsonFlag = False) -> None:
     """Which PostgreSQL images are present, and the cached root filesystems."""
-    refs = [f"postgres:{imagebuild.DEFAULT_MAJOR}", imagebuild.built_tag(imagebuild.DEFAULT_MAJOR)]
+    from provision import imagebuild, images
+
+    refs = ["postgres:15", imagebuild.built_tag(imagebuild.DEFAULT_MAJOR)]
     info = images.status(refs)
     if as_json:
         typer.echo(json.dumps(info, indent=2))
@@ -543,9 +584,11 @@ def image_status(as_json: JsonFlag = False) -> None:
 @reports_errors
 def image_save(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write (.tar, or .tar.gz to compress).")],
-    image: Annotated[str, typer.Argument(help="Image to save.")] = imagebuild.built_tag(15),
+    image: Annotated[str, typer.Argument(help="Image to save.")] = "provision/postgres:15",
 ) -> None:
     """Write an image to one file, to carry to a site with no registry."""
+    from provision import images
+
     size = images.save(image, output, progress=_err)
     typer.echo(f"saved {image} to {output} ({_size(size)}); there: provision image load {output.name}")
 
@@ -554,6 +597,8 @@ def image_save(
 @reports_errors
 def image_load(source: Annotated[Path, typer.Argument(help="File made by `provision image save`.")]) -> None:
     """Load images from a file made by `provision image save`."""
+    from provision import images
+
     tags = images.load(source, progress=_err)
     typer.echo("loaded " + (", ".join(tags) if tags else "an untagged image"))
 

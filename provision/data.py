@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-import seed
+if TYPE_CHECKING:
+    import seed
+    import seed.load
 from provision.errors import EnvironmentProblem, InputError
-from provision.lifecycle import client_env, db_container
 from provision.secrets import read_password
 from provision.workspace import Workspace
 
@@ -30,6 +31,9 @@ def resolve_dsn(workspace: Workspace, client: str | None, dsn: str | None) -> st
     if dsn:
         return dsn
     assert client is not None
+    from provision.lifecycle import db_container
+    from provision.render import client_env
+
     env = client_env(workspace, client)
     container = db_container(env)
     if container is None or container.status != "running":
@@ -38,6 +42,8 @@ def resolve_dsn(workspace: Workspace, client: str | None, dsn: str | None) -> st
 
 
 def _guard(dsn: str, action: Callable[[], Any]) -> Any:
+    import seed
+
     try:
         return action()
     except psycopg.OperationalError as exc:
@@ -71,6 +77,8 @@ def seed_data(
     progress: seed.load.Progress | None = None,
     phase: Callable[[str], None] | None = None,
 ) -> seed.SeedResult:
+    import seed
+
     if accounts < 1 or months < 1:
         raise InputError("--accounts and --months must be at least 1")
     return _guard(  # type: ignore[no-any-return]
@@ -88,14 +96,20 @@ def seed_data(
 
 
 def check_data(dsn: str, only: list[str] | None = None) -> list[seed.CheckResult]:
+    import seed
+
     return _guard(dsn, lambda: seed.run_checks(dsn, only))  # type: ignore[no-any-return]
 
 
 def stats_data(dsn: str) -> dict[str, Any]:
+    import seed
+
     return _guard(dsn, lambda: seed.collect_stats(dsn))  # type: ignore[no-any-return]
 
 
 def needs_seed(dsn: str) -> bool:
+    import seed
+
     return not _guard(dsn, lambda: seed.has_data(dsn))
 
 

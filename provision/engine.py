@@ -10,16 +10,12 @@ import docker.errors
 import requests.exceptions
 
 from provision.errors import EnvironmentProblem
-
-LABEL_PREFIX = "org.provision"
-LABEL_MANAGED = f"{LABEL_PREFIX}.managed"
-LABEL_CLIENT = f"{LABEL_PREFIX}.client"
-LABEL_WORKSPACE = f"{LABEL_PREFIX}.workspace"
-LABEL_ROLE = f"{LABEL_PREFIX}.role"
-
-
-def labels_for(client: str, workspace: str, role: str) -> dict[str, str]:
-    return {LABEL_MANAGED: "true", LABEL_CLIENT: client, LABEL_WORKSPACE: workspace, LABEL_ROLE: role}
+from provision.labels import LABEL_CLIENT as LABEL_CLIENT
+from provision.labels import LABEL_MANAGED as LABEL_MANAGED
+from provision.labels import LABEL_PREFIX as LABEL_PREFIX
+from provision.labels import LABEL_ROLE as LABEL_ROLE
+from provision.labels import LABEL_WORKSPACE as LABEL_WORKSPACE
+from provision.labels import labels_for as labels_for
 
 
 @functools.cache

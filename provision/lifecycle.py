@@ -21,7 +21,7 @@ from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.images import resolve_image
 from provision.ports import pick_free_port
 from provision.profile import load_profile
-from provision.render import ClientEnv, check_port, ports_claimed_by_others, resolve_port, write_compose
+from provision.render import ClientEnv, check_port, client_env, ports_claimed_by_others, write_compose
 from provision.secrets import read_password
 from provision.templating import render
 from provision.workspace import Workspace, validate_client_name
@@ -46,15 +46,6 @@ def init_client(workspace: Workspace, client: str, *, title: str | None = None, 
         path.write_text(render("client.toml.j2", client=client, title=title or client, port=port), encoding="utf-8")
     load_profile(workspace, client)  # what init writes must load
     return path
-
-
-def client_env(workspace: Workspace, client: str, image: str | None = None) -> ClientEnv:
-    """The client's settings without touching Docker; the image is the one last used, if any."""
-    profile = load_profile(workspace, client)
-    port = resolve_port(workspace, profile)
-    recorded = workspace.read_state(client).get("image")
-    chosen = image or (recorded if isinstance(recorded, str) else profile.image)
-    return ClientEnv(workspace, profile, port, chosen)
 
 
 def render_client(workspace: Workspace, client: str) -> Path:

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from provision.engine import labels_for
 from provision.errors import EnvironmentProblem
+from provision.labels import labels_for
 from provision.ports import pick_free_port, port_is_free
 from provision.profile import Profile, load_profile
 from provision.secrets import ensure_password
@@ -125,6 +125,15 @@ def resolve_port(workspace: Workspace, profile: Profile) -> int:
             raise EnvironmentProblem(str(exc), fix="set postgres.port in the profile") from None
         workspace.write_state(profile.client, {**state, "port": port})
         return port
+
+
+def client_env(workspace: Workspace, client: str, image: str | None = None) -> ClientEnv:
+    """The client's settings without touching Docker; the image is the one last used, if any."""
+    profile = load_profile(workspace, client)
+    port = resolve_port(workspace, profile)
+    recorded = workspace.read_state(client).get("image")
+    chosen = image or (recorded if isinstance(recorded, str) else profile.image)
+    return ClientEnv(workspace, profile, port, chosen)
 
 
 def check_port(env: ClientEnv, owned_by_us: bool) -> None:

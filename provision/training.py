@@ -371,12 +371,10 @@ class Trainer:
 
 
 def trainer_for(workspace: Any, client: str) -> Trainer:
-    """The Trainer of a running client (imported lazily to keep this module free of Docker)."""
-    from provision.data import resolve_dsn
-    from provision.lifecycle import client_env
+    """The Trainer of a client, without touching Docker: an unreachable server is reported on first use."""
+    from provision.render import client_env
     from provision.secrets import read_password
 
-    resolve_dsn(workspace, client, None)  # fails clearly when the database is not running
     env = client_env(workspace, client)
     return Trainer(env, read_password(env.password_file), workspace.secrets_dir(client) / "seats.json")
 
