@@ -13,6 +13,8 @@ import json
 import os
 import re
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,6 +73,7 @@ class Trainer:
     def __init__(self, env: ClientEnv, password: str, seat_secrets: Path) -> None:
         self.env, self.password, self.seat_secrets = env, password, seat_secrets
         self.names = Names(env.profile.database)
+        self._retired = False
 
     # -- connections ---------------------------------------------------------------------------
     def dsn(self, database: str, user: str | None = None, password: str | None = None) -> str:
@@ -177,7 +180,10 @@ class Trainer:
 
     # -- copies: reset, restore, seats -------------------------------------------------------------
     def _clone(self, conn: psycopg.Connection, template: str, target: str, role: str | None) -> None:
-        """Build ``target`` aside from ``template``, then swap it in; connection rights and settings after."""
+        """Build ``target`` aside from ``template``, then swap it in; connection rights and settings after.
+
+        The old database is renamed out of the way (``<target>__old<n>``) rather than dropped here:
+        deleting gigabytes of files takes as long as the copy, so a background process does it."""
         aside = self.names.aside(target)
         self._drop(conn, aside)
         conn.execute(
@@ -185,13 +191,41 @@ class Trainer:
                 sql.Identifier(aside), sql.Identifier(template)
             )
         )
-        self._drop(conn, target)
+        if self.exists(conn, target):
+            ident = sql.Identifier(target)
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident))
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (target,))
+            retired = f"{target}__old{time.monotonic_ns() % 10**9}"
+            for attempt in range(50):
+                try:
+                    conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident, sql.Identifier(retired)))
+                    break
+                except psycopg.errors.ObjectInUse:  # a terminated backend has not exited yet
+                    time.sleep(0.02 * (attempt + 1))
+                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (target,))
+            else:
+                raise EnvironmentProblem(f"database {target} stays in use; cannot reset it")
+            self._retired = True
         conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(aside), sql.Identifier(target)))
         ident = sql.Identifier(target)
         conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident))
         if role:
             conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident, sql.Identifier(role)))
         conn.execute(sql.SQL("ALTER DATABASE {} SET search_path TO okno, public").format(ident))
+
+    def drop_retired(self, background: bool = True) -> None:
+        """Drop the databases earlier resets renamed out of the way, in a detached process by default."""
+        if background:
+            subprocess.Popen(
+                [sys.executable, "-c", "from provision.training import _drop_retired_main; _drop_retired_main()"],
+                env={**os.environ, "PROVISION_ADMIN_DSN": self.dsn("postgres"), "PROVISION_DB": self.names.db},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            return
+        _drop_retired(self.dsn("postgres"), self.names.db)
 
     def targets(self, seat: int | None, all_: bool) -> list[tuple[str, str | None]]:
         """(database, seat role) pairs a reset or restore acts on."""
@@ -220,6 +254,7 @@ class Trainer:
         """Recreate the working database (or a seat, or all) from the baseline or a snapshot."""
         template = source or self.names.baseline
         done = []
+        self._retired = False
         with self.admin() as conn:
             if not self.exists(conn, template):
                 raise InputError(
@@ -231,6 +266,8 @@ class Trainer:
                 done.append(database)
         for database, role in self.targets(seat, all_):
             self._verify(database, role)
+        if self._retired:
+            self.drop_retired()
         return done
 
     def sync_seats(self) -> list[dict[str, Any]]:
@@ -384,3 +421,20 @@ def serialized(workspace: Any, client: str) -> Iterator[None]:
     """Reset and snapshot commands on one client run one at a time (a kernel lock: a crash frees it)."""
     with workspace.lock(f"training-{client}"):
         yield
+
+
+def _drop_retired(admin_dsn: str, db: str) -> None:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname ~ '__old[0-9]+$'", (db,)
+            )
+        ]
+        for name in names:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _drop_retired_main() -> None:
+    _drop_retired(os.environ["PROVISION_ADMIN_DSN"], os.environ["PROVISION_DB"])
