@@ -51,8 +51,10 @@ def test_a_trainees_changes_are_gone_after_reset_and_other_seats_keep_theirs(tra
     clean = digest(seat_dsn(trainer, 1))
     with psycopg.connect(seat_dsn(trainer, 1)) as conn:
         conn.execute("DELETE FROM payment WHERE id = (SELECT min(id) FROM payment)")
-        conn.execute("UPDATE meter_reading SET value1 = value1 + 7 WHERE (meter_id, period) IN "
-                     "(SELECT meter_id, period FROM meter_reading LIMIT 1)")
+        conn.execute(
+            "UPDATE meter_reading SET value1 = value1 + 7 WHERE (meter_id, period) IN "
+            "(SELECT meter_id, period FROM meter_reading LIMIT 1)"
+        )
     with psycopg.connect(seat_dsn(trainer, 2)) as conn:
         conn.execute("DELETE FROM payment WHERE id = (SELECT max(id) FROM payment)")
     changed_two = digest(seat_dsn(trainer, 2))
@@ -115,8 +117,12 @@ def test_snapshot_save_change_restore(trainer: training.Trainer) -> None:
 
 
 def _cli(workspace_root: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "provision.cli", "--workspace", str(workspace_root), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    return subprocess.Popen(
+        [sys.executable, "-m", "provision.cli", "--workspace", str(workspace_root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
 
 
 def test_a_killed_reset_leaves_the_baseline_and_the_next_reset_works(trainer: training.Trainer) -> None:
@@ -126,11 +132,19 @@ def test_a_killed_reset_leaves_the_baseline_and_the_next_reset_works(trainer: tr
     proc.kill()
     proc.wait()
     with trainer.admin() as conn:
-        row = conn.execute("SELECT datistemplate, datallowconn FROM pg_database WHERE datname = %s",
-                           (trainer.names.baseline,)).fetchone()
+        deadline = time.monotonic() + 60  # the server finishes what the killed command had started
+        while time.monotonic() < deadline and conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ~* '^(CREATE|ALTER|DROP) "
+            "DATABASE' AND state = 'active'"
+        ).fetchone() != (0,):
+            time.sleep(0.1)
+        row = conn.execute(
+            "SELECT datistemplate, datallowconn FROM pg_database WHERE datname = %s", (trainer.names.baseline,)
+        ).fetchone()
         assert row == (True, False)
-        # as if killed between the drop and the rename: a copy aside and no seat database
+        # as if killed between the swap's two renames: a copy aside and no seat database
         conn.execute("DROP DATABASE IF EXISTS odno_okno__seat01 WITH (FORCE)")
+        conn.execute("DROP DATABASE IF EXISTS odno_okno__seat01__new WITH (FORCE)")
         conn.execute("CREATE DATABASE odno_okno__seat01__new TEMPLATE odno_okno__baseline")
     trainer.reset(all_=True)
     with psycopg.connect(seat_dsn(trainer, 1)) as conn:
