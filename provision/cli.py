@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from provision import __version__
-from provision.errors import EXIT_FAILED, EXIT_INPUT, ProvisionError
+from provision.errors import EXIT_FAILED, EXIT_INPUT, InputError, ProvisionError
 from provision.profile import load_profile
 from provision.workspace import Workspace, resolve_workspace
 
@@ -426,6 +426,28 @@ def snapshot_delete(client: Client, name: SnapshotName) -> None:
     with training.serialized(workspace(), client):
         training.trainer_for(workspace(), client).snapshot_delete(name)
     typer.echo(f"deleted snapshot {name} of {client}")
+
+
+import_app = typer.Typer(
+    help="The customer's own data: the standard export layout, analysis, loading.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("template")
+@reports_errors
+def import_template(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the empty export files into.")],
+) -> None:
+    """Write the standard export layout's empty files (Russian headers, ';', cp1251) to hand to a customer."""
+    from seed.legacy.layout import write_template
+
+    try:
+        written = write_template(directory)
+    except FileExistsError as exc:
+        raise InputError(f"{exc} already exists", fix="choose an empty folder") from None
+    typer.echo(f"wrote {len(written)} files to {directory}: " + ", ".join(p.name for p in written))
+    typer.echo("the layout is described in docs/export-layout.md")
 
 
 @app.command()

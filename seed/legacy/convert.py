@@ -1,0 +1,80 @@
+"""Values as legacy exports write them: decimal commas, dd.mm.yyyy dates, periods as ММГГ or ММ.ГГГГ."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+SCIENTIFIC = re.compile(r"^-?\d+([.,]\d+)?[eE][+-]?\d+$")
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be read; the caller adds the file, line and column."""
+
+
+def decimal(value: Any) -> Decimal | None:
+    """'1 234,56', '1234.56', 1234.56 -> Decimal; '' -> None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return Decimal(str(value))
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    elif "," in text and "." in text:
+        text = text.replace(",", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueProblem(f"not a number: {value!r}") from None
+
+
+def date(value: Any) -> dt.date | None:
+    """dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, dd/mm/yyyy, or a date from XLSX/DBF."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for pattern in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(text.split(" ")[0], pattern).date()
+        except ValueError:
+            continue
+    raise ValueProblem(f"not a date: {value!r} (expected dd.mm.yyyy)")
+
+
+def period(value: Any) -> dt.date:
+    """A billing month: ММГГ ('0126'), ММ.ГГГГ ('01.2026'), ГГГГ-ММ, or any date in the month."""
+    if isinstance(value, dt.date | dt.datetime):
+        return dt.date(value.year, value.month, 1)
+    text = str(value).strip()
+    for pattern, order in (
+        (r"^(\d{2})(\d{2})$", "my"),
+        (r"^(\d{1,2})[./-](\d{4})$", "mY"),
+        (r"^(\d{4})[./-](\d{1,2})$", "Ym"),
+    ):
+        match = re.match(pattern, text)
+        if match:
+            first, second = int(match.group(1)), int(match.group(2))
+            month, year = (second, first) if order == "Ym" else (first, second + (2000 if order == "my" else 0))
+            if 1 <= month <= 12:
+                return dt.date(year, month, 1)
+            raise ValueProblem(f"not a month: {value!r}")
+    parsed = date(text)
+    if parsed is None:
+        raise ValueProblem("empty period")
+    return dt.date(parsed.year, parsed.month, 1)
+
+
+def looks_mangled_by_excel(value: Any) -> str | None:
+    """An identifier Excel has turned into a number: scientific notation or a float."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number where an identifier was expected (leading zeros or digits may be lost)"
+    if isinstance(value, str) and SCIENTIFIC.match(value.strip()):
+        return "scientific notation (Excel rewrote a long number; its last digits are lost)"
+    return None

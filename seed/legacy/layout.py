@@ -1,0 +1,145 @@
+"""The standard export layout: the files and Russian column headers a customer's old system is asked
+to produce (docs/export-layout.md). A mapping file adapts any other layout to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# entity -> (file name, [(field, Russian header, required)])
+STANDARD: dict[str, tuple[str, list[tuple[str, str, bool]]]] = {
+    "accounts": (
+        "accounts.csv",
+        [
+            ("number", "ЛС", True),
+            ("els", "ЕЛС", False),
+            ("city", "Город", True),
+            ("street", "Улица", True),
+            ("house", "Дом", True),
+            ("flat", "Квартира", False),
+            ("total_area", "Общая площадь", True),
+            ("living_area", "Жилая площадь", False),
+            ("rooms", "Комнат", False),
+            ("residents", "Проживает", True),
+            ("opened_on", "Дата открытия", False),
+            ("closed_on", "Дата закрытия", False),
+        ],
+    ),
+    "persons": (
+        "persons.csv",
+        [
+            ("account", "ЛС", True),
+            ("surname", "Фамилия", True),
+            ("given_name", "Имя", True),
+            ("patronymic", "Отчество", False),
+            ("birth_date", "Дата рождения", False),
+            ("role", "Роль", False),
+            ("share", "Доля", False),
+            ("phone", "Телефон", False),
+            ("email", "E-mail", False),
+            ("snils", "СНИЛС", False),
+            ("inn", "ИНН", False),
+            ("passport", "Паспорт", False),
+        ],
+    ),
+    "services": (
+        "services.csv",
+        [
+            ("account", "ЛС", True),
+            ("service", "Услуга", True),
+            ("since", "Дата начала", False),
+        ],
+    ),
+    "meters": (
+        "meters.csv",
+        [
+            ("account", "ЛС", True),
+            ("service", "Услуга", True),
+            ("serial", "Заводской номер", True),
+            ("zones", "Тарифность", False),
+            ("capacity_digits", "Разрядность", False),
+            ("installed_on", "Дата установки", False),
+            ("verified_on", "Дата поверки", False),
+            ("next_verification", "Дата следующей поверки", False),
+            ("removed_on", "Дата снятия", False),
+        ],
+    ),
+    "readings": (
+        "readings.csv",
+        [
+            ("serial", "Заводской номер", True),
+            ("service", "Услуга", True),
+            ("period", "Период", True),
+            ("taken_on", "Дата показаний", False),
+            ("value1", "Показание 1", True),
+            ("value2", "Показание 2", False),
+            ("value3", "Показание 3", False),
+        ],
+    ),
+    "balances": (
+        "balances.csv",
+        [
+            ("account", "ЛС", True),
+            ("service", "Услуга", True),
+            ("period", "Период", True),
+            ("opening", "Сальдо входящее", True),
+            ("charged", "Начислено", True),
+            ("recalculated", "Перерасчёт", False),
+            ("paid", "Оплачено", True),
+            ("closing", "Сальдо исходящее", True),
+        ],
+    ),
+    "payments": (
+        "payments.csv",
+        [
+            ("account", "ЛС", True),
+            ("paid_on", "Дата оплаты", True),
+            ("amount", "Сумма", True),
+            ("agent", "Агент", False),
+            ("registry", "Реестр", False),
+            ("period", "Период", False),
+        ],
+    ),
+    "totals": (
+        "totals.csv",
+        [
+            ("service", "Услуга", True),
+            ("period", "Период", True),
+            ("opening", "Сальдо входящее", True),
+            ("charged", "Начислено", True),
+            ("paid", "Оплачено", True),
+            ("closing", "Сальдо исходящее", True),
+        ],
+    ),
+}
+# Service names as old systems write them -> our service codes.
+SERVICE_NAMES = {
+    "хвс": "cold_water",
+    "холодная вода": "cold_water",
+    "холодное водоснабжение": "cold_water",
+    "гвс": "hot_water",
+    "горячая вода": "hot_water",
+    "горячее водоснабжение": "hot_water",
+    "водоотведение": "sewage",
+    "канализация": "sewage",
+    "стоки": "sewage",
+    "электроэнергия": "electricity",
+    "электроснабжение": "electricity",
+    "эл.энергия": "electricity",
+    "отопление": "heating",
+    "теплоснабжение": "heating",
+    "газ": "gas",
+    "газоснабжение": "gas",
+}
+
+
+def write_template(directory: Path, encoding: str = "cp1251") -> list[Path]:
+    """Write the standard layout's empty files (headers only, ';', CRLF, cp1251 as billing systems do)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file_name, fields in STANDARD.values():
+        path = directory / file_name
+        if path.exists():
+            raise FileExistsError(path)
+        path.write_bytes((";".join(h for _, h, _ in fields) + "\r\n").encode(encoding))
+        written.append(path)
+    return written

@@ -1,0 +1,196 @@
+"""Read legacy export files: CSV/text in any of the encodings Russian billing systems write, XLSX from
+1С, and DBF. Every row comes with its file and line number."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "cp866", "koi8_r")
+FREQUENT = set("оеаинтсрвлкмдпуяыьгзбчй")  # the most frequent lowercase Russian letters
+DELIMITERS = (";", "\t", ",", "|")
+SAMPLE = 64 * 1024
+
+
+class LegacyFormatError(ValueError):
+    """A file that cannot be read as it is: names the file, the line and the reason."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        where = f"{path}" + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason = str(path), line, reason
+
+
+@dataclass(frozen=True)
+class Row:
+    file: str
+    line: int
+    values: dict[str, Any]
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) if it decodes; else the Cyrillic code page whose reading gives the
+    most frequent lowercase Russian letters (cp1251 read as koi8-r turns them into capitals, as cp866
+    into box-drawing signs)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scores = {}
+    for encoding in ("cp1251", "cp866", "koi8_r"):
+        text = sample.decode(encoding, errors="replace")
+        scores[encoding] = sum(1 for ch in text if ch in FREQUENT)
+    return max(scores, key=lambda e: scores[e])
+
+
+def detect_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> tuple[list[str], Iterator[Row]]:
+    """Headers and a row iterator; the encoding and delimiter are detected unless given."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise LegacyFormatError(path, None, f"cannot open ({exc.strerror})") from None
+    sample = raw.read(SAMPLE)
+    raw.seek(0)
+    chosen = encoding or detect_encoding(sample)
+    text = io.TextIOWrapper(raw, encoding=chosen, newline="")
+    try:
+        header_line = text.readline()
+    except UnicodeDecodeError as exc:
+        raise LegacyFormatError(path, 1, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
+    if not header_line.strip():
+        raise LegacyFormatError(path, 1, "empty file: no header line")
+    sep = delimiter or detect_delimiter(header_line)
+    headers = [h.strip().strip('"') for h in next(csv.reader([header_line], delimiter=sep))]
+
+    def rows() -> Iterator[Row]:
+        reader = csv.reader(text, delimiter=sep)
+        line = 1
+        try:
+            for record in reader:
+                line = reader.line_num + 1
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue
+                if len(record) != len(headers):
+                    raise LegacyFormatError(path, line, f"{len(record)} fields where the header has {len(headers)}")
+                yield Row(str(path), line, dict(zip(headers, (v.strip() for v in record), strict=True)))
+        except UnicodeDecodeError as exc:
+            raise LegacyFormatError(path, line + 1, f"not {chosen}: {exc.reason}") from None
+        except csv.Error as exc:
+            raise LegacyFormatError(path, line + 1, f"broken CSV: {exc}") from None
+        finally:
+            text.close()
+
+    return headers, rows()
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator[Row]]:
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - a dependency of the package
+        raise LegacyFormatError(path, None, "openpyxl is needed to read XLSX") from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken files
+        raise LegacyFormatError(path, None, f"not a readable XLSX file ({type(exc).__name__}: {exc})") from None
+    ws = book[sheet] if sheet else book.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    try:
+        first = next(it)
+    except StopIteration:
+        raise LegacyFormatError(path, 1, "empty sheet: no header row") from None
+    headers = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(first)]
+
+    def rows() -> Iterator[Row]:
+        for line, record in enumerate(it, start=2):
+            if record is None or all(v is None or str(v).strip() == "" for v in record):
+                continue
+            values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
+            yield Row(str(path), line, values)
+        book.close()
+
+    return headers, rows()
+
+
+def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[Row]]:
+    """dBASE III/IV tables as FoxPro and old DOS systems write them (cp866 unless the file says cp1251)."""
+    data = path.read_bytes()
+    if len(data) < 32:
+        raise LegacyFormatError(path, None, "too short for a DBF header")
+    records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    language = data[29]
+    chosen = encoding or ("cp1251" if language in (0x57, 0xC9) else "cp866")
+    fields: list[tuple[str, str, int, int]] = []
+    pos = 32
+    while pos < header_len - 1 and data[pos] != 0x0D:
+        desc = data[pos : pos + 32]
+        if len(desc) < 32:
+            raise LegacyFormatError(path, None, "truncated field descriptors")
+        name = desc[:11].split(b"\x00", 1)[0].decode("ascii", errors="replace").strip()
+        fields.append((name, chr(desc[11]), desc[16], desc[17]))
+        pos += 32
+    expected = header_len + records * record_len
+    if len(data) < expected:
+        raise LegacyFormatError(
+            path,
+            None,
+            f"truncated: {records} records announced, {max(len(data) - header_len, 0) // max(record_len, 1)} present",
+        )
+    headers = [f[0] for f in fields]
+
+    def value(kind: str, raw: bytes, decimals: int) -> Any:
+        text = raw.decode(chosen, errors="strict").strip()
+        if kind == "D":
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) if text.strip() else ""
+        if kind == "L":
+            return text.upper() in ("T", "Y", "Д")
+        return text
+
+    def rows() -> Iterator[Row]:
+        offset = header_len
+        for n in range(records):
+            record = data[offset : offset + record_len]
+            offset += record_len
+            if record[:1] == b"*":
+                continue
+            pos, values = 1, {}
+            for name, kind, length, decimals in fields:
+                try:
+                    values[name] = value(kind, record[pos : pos + length], decimals)
+                except (UnicodeDecodeError, ValueError) as exc:
+                    raise LegacyFormatError(path, n + 1, f"field {name}: {exc}") from None
+                pos += length
+            yield Row(str(path), n + 1, values)
+
+    return headers, rows()
+
+
+def read_table(
+    path: Path, *, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
+) -> tuple[list[str], Iterator[Row]]:
+    """Any supported file by its extension: .csv/.txt, .xlsx, .dbf."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise LegacyFormatError(path, None, "no such file")
+    if suffix in (".csv", ".txt", ".tsv"):
+        return read_csv(path, encoding, delimiter)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path, sheet)
+    if suffix == ".dbf":
+        return read_dbf(path, encoding)
+    raise LegacyFormatError(path, None, f"unknown format {suffix!r}: use .csv, .txt, .xlsx or .dbf")

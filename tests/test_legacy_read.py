@@ -1,0 +1,176 @@
+"""Reading customers' exports: encodings, delimiters, XLSX, DBF, Russian number and date formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from provision.cli import app
+from seed.legacy import convert
+from seed.legacy.layout import STANDARD, write_template
+from seed.legacy.read import LegacyFormatError, detect_encoding, read_table
+
+ROWS = [
+    ["ЛС", "Фамилия", "Имя", "Отчество", "Сумма"],
+    ["001234", "Щербакова", "Анна", "Сергеевна", "1 234,56"],
+    ["001235", "Ёлкин", "Пётр", "Ильич", "17,00"],
+]
+
+
+def write_csv(path: Path, encoding: str, delimiter: str = ";", rows: list[list[str]] = ROWS) -> Path:
+    text = "\r\n".join(delimiter.join(r) for r in rows) + "\r\n"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "cp866", "koi8_r", "utf-8", "utf-8-sig"])
+def test_encodings_are_detected_and_rows_keep_their_line(tmp_path: Path, encoding: str) -> None:
+    path = write_csv(tmp_path / "persons.csv", encoding)
+    assert detect_encoding(path.read_bytes()) == encoding
+    headers, rows = read_table(path)
+    assert headers == ROWS[0]
+    got = list(rows)
+    assert [r.line for r in got] == [2, 3]
+    assert got[0].values["Фамилия"] == "Щербакова" and got[1].values["Имя"] == "Пётр"
+    assert got[0].values["ЛС"] == "001234"  # leading zeros kept: CSV values stay text
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_delimiters_are_detected(tmp_path: Path, delimiter: str) -> None:
+    rows = [r[:4] for r in ROWS]  # no decimal commas when ',' separates fields
+    headers, it = read_table(write_csv(tmp_path / "a.csv", "cp1251", delimiter, rows))
+    assert headers == ROWS[0][:4]
+    assert len(list(it)) == 2
+
+
+def test_a_short_line_names_the_file_and_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "bad.csv", "cp1251", rows=[*ROWS, ["001236", "Иванов"]])
+    _, rows = read_table(path)
+    with pytest.raises(LegacyFormatError) as info:
+        list(rows)
+    assert str(path) in str(info.value) and "line 4" in str(info.value) and "2 fields" in str(info.value)
+
+
+def test_a_wrongly_forced_encoding_fails_with_the_file(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "x.csv", "cp1251")
+    headers, rows = read_table(path, encoding="latin-1")  # decodes anything: wrong but readable
+    assert headers[0] != "ЛС"
+    with pytest.raises(LegacyFormatError, match=r"x\.csv.*not utf-8"):
+        read_table(path, encoding="utf-8")
+
+
+def test_missing_and_unknown_files(tmp_path: Path) -> None:
+    with pytest.raises(LegacyFormatError, match="no such file"):
+        read_table(tmp_path / "nothing.csv")
+    (tmp_path / "x.doc").write_text("x")
+    with pytest.raises(LegacyFormatError, match="unknown format"):
+        read_table(tmp_path / "x.doc")
+
+
+def test_xlsx_rows_and_excel_damage(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["ЛС", "Фамилия", "Дата рождения", "ИНН"])
+    sheet.append([1234, "Иванова", dt.datetime(1980, 5, 17), 1.23456789012e11])
+    book.save(tmp_path / "export.xlsx")
+    headers, rows = read_table(tmp_path / "export.xlsx")
+    row = next(rows)
+    assert headers[1] == "Фамилия" and row.line == 2
+    assert convert.date(row.values["Дата рождения"]) == dt.date(1980, 5, 17)
+    assert convert.looks_mangled_by_excel(row.values["ИНН"])
+    assert convert.looks_mangled_by_excel("1,23457E+11")
+    assert convert.looks_mangled_by_excel("001234") is None
+
+
+def write_dbf(path: Path, fields: list[tuple[str, str, int]], records: list[list[str]], truncate: int = 0) -> Path:
+    header_len = 32 + 32 * len(fields) + 1
+    record_len = 1 + sum(f[2] for f in fields)
+    head = (
+        struct.pack("<BBBBIHH", 3, 126, 11, 28, len(records), header_len, record_len) + bytes(17) + b"\x65" + bytes(2)
+    )
+    desc = b"".join(
+        name.encode().ljust(11, b"\x00") + kind.encode() + bytes(4) + bytes([length, 0]) + bytes(14)
+        for name, kind, length in fields
+    )
+    body = b"".join(
+        b" " + b"".join(v.encode("cp866").ljust(f[2]) for v, f in zip(rec, fields, strict=True)) for rec in records
+    )
+    data = head + desc + b"\x0d" + body + b"\x1a"
+    path.write_bytes(data[: len(data) - truncate] if truncate else data)
+    return path
+
+
+def test_dbf_in_cp866(tmp_path: Path) -> None:
+    fields = [("LS", "C", 10), ("FAM", "C", 20), ("DR", "D", 8), ("SUMMA", "N", 10)]
+    path = write_dbf(
+        tmp_path / "abon.dbf", fields, [["001234", "Щербакова", "19800517", "1234.56"], ["001235", "Ёлкин", "", "17"]]
+    )
+    headers, rows = read_table(path)
+    got = list(rows)
+    assert headers == ["LS", "FAM", "DR", "SUMMA"]
+    assert got[0].values == {"LS": "001234", "FAM": "Щербакова", "DR": dt.date(1980, 5, 17), "SUMMA": "1234.56"}
+    assert got[1].values["FAM"] == "Ёлкин"
+
+
+def test_truncated_dbf_is_refused(tmp_path: Path) -> None:
+    path = write_dbf(tmp_path / "cut.dbf", [("LS", "C", 10)], [["1"], ["2"], ["3"]], truncate=15)
+    with pytest.raises(LegacyFormatError, match=r"cut\.dbf.*truncated"):
+        read_table(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1 234,56", Decimal("1234.56")),
+        ("17", Decimal(17)),
+        ("-0,5", Decimal("-0.5")),
+        ("1,234.50", Decimal("1234.50")),
+        ("", None),
+        (12.5, Decimal("12.5")),
+    ],
+)
+def test_decimals(text: object, value: Decimal | None) -> None:
+    assert convert.decimal(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0126", dt.date(2026, 1, 1)),
+        ("01.2026", dt.date(2026, 1, 1)),
+        ("2026-11", dt.date(2026, 11, 1)),
+        ("15.03.2025", dt.date(2025, 3, 1)),
+    ],
+)
+def test_periods(text: str, value: dt.date) -> None:
+    assert convert.period(text) == value
+
+
+def test_bad_values_are_named() -> None:
+    with pytest.raises(convert.ValueProblem, match="not a number"):
+        convert.decimal("двадцать")
+    with pytest.raises(convert.ValueProblem, match="not a date"):
+        convert.date("32.13.2020")
+    with pytest.raises(convert.ValueProblem, match="not a month"):
+        convert.period("1326")
+
+
+def test_template_command_writes_the_standard_layout(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", "template", str(tmp_path / "export")])
+    assert result.exit_code == 0, result.output
+    for file_name, fields in STANDARD.values():
+        headers, rows = read_table(tmp_path / "export" / file_name)
+        assert headers == [h for _, h, _ in fields]
+        assert list(rows) == []
+    assert detect_encoding((tmp_path / "export" / "persons.csv").read_bytes()) == "cp1251"
+    again = runner.invoke(app, ["import", "template", str(tmp_path / "export")])
+    assert again.exit_code == 2 and "already exists" in again.output
+    with pytest.raises(FileExistsError):
+        write_template(tmp_path / "export")
