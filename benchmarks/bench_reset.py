@@ -28,8 +28,9 @@ from provision.workspace import Workspace
 
 def timed_cli(root: Path, *args: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "provision.cli", "--workspace", str(root), *args], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "provision.cli", "--workspace", str(root), *args], check=True, capture_output=True
+    )
     return time.perf_counter() - started
 
 
@@ -39,8 +40,10 @@ def measure(accounts: int, seats: int, repeat: int, memory: str) -> dict[str, An
         workspace = Workspace(root)
         path = workspace.profile_path("bench-reset")
         path.parent.mkdir(parents=True)
-        path.write_text(f'[postgres]\nmemory_limit = "{memory}"\n[seed]\naccounts = {accounts}\n'
-                        f"[training]\nseats = {seats}\n", encoding="utf-8")
+        path.write_text(
+            f'[postgres]\nmemory_limit = "{memory}"\n[seed]\naccounts = {accounts}\n[training]\nseats = {seats}\n',
+            encoding="utf-8",
+        )
         try:
             data.up_and_seed(workspace, "bench-reset", build=False, progress=lambda _l: None)
             trainer = training.trainer_for(workspace, "bench-reset")
@@ -57,15 +60,22 @@ def measure(accounts: int, seats: int, repeat: int, memory: str) -> dict[str, An
                     raw.append(time.perf_counter() - started)
                     conn.execute("DROP DATABASE bench_raw")
             user, db = env.profile.user, env.profile.database
-            dump = container.exec_run(["pg_dump", "-U", user, "-Fd", "-j", "2", "-f", "/tmp/bench.dump", db],
-                                      user="postgres")
+            dump = container.exec_run(
+                ["pg_dump", "-U", user, "-Fd", "-j", "2", "-f", "/tmp/bench.dump", db], user="postgres"
+            )
             assert dump.exit_code == 0, dump.output
             restore = []
             for _ in range(repeat):
                 started = time.perf_counter()
                 made = container.exec_run(
-                    ["sh", "-c", f"createdb -U {user} bench_restore && pg_restore -U {user} -j 2 -d bench_restore "
-                                 "/tmp/bench.dump"], user="postgres")
+                    [
+                        "sh",
+                        "-c",
+                        f"createdb -U {user} bench_restore && pg_restore -U {user} -j 2 -d bench_restore "
+                        "/tmp/bench.dump",
+                    ],
+                    user="postgres",
+                )
                 restore.append(time.perf_counter() - started)
                 assert made.exit_code == 0, made.output
                 container.exec_run(["dropdb", "-U", user, "bench_restore"], user="postgres")
@@ -80,7 +90,8 @@ def measure(accounts: int, seats: int, repeat: int, memory: str) -> dict[str, An
             result["pg_restore_to_reset"] = round(result["pg_restore_j2_s"] / result["reset_s"], 1)
             if seats:
                 result[f"reset_all_{seats}_seats_s"] = round(
-                    statistics.median([timed_cli(root, "reset", "bench-reset", "--all") for _ in range(repeat)]), 2)
+                    statistics.median([timed_cli(root, "reset", "bench-reset", "--all") for _ in range(repeat)]), 2
+                )
             with psycopg.connect(trainer.dsn(db)) as conn:
                 conn.execute("SELECT 1").fetchone()
             return result

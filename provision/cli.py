@@ -450,6 +450,43 @@ def import_template(
     typer.echo("the layout is described in docs/export-layout.md")
 
 
+@import_app.command("check")
+@reports_errors
+def import_check(
+    client: Client,
+    path: Annotated[Path, typer.Argument(help="The export folder.")],
+    mapping: Annotated[Path | None, typer.Option(help="A mapping file (TOML) for a non-standard export.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
+    from provision import legacy
+
+    report = legacy.check_export(workspace(), client, path, mapping)
+    info = report.to_dict()
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        return
+    rows = ", ".join(f"{entity} {count:,}" for entity, count in info["rows"].items())
+    typer.echo(f"read {rows}")
+    if not info["problems"]:
+        typer.echo("no problems found")
+    for kind, problem in info["problems"].items():
+        typer.echo(f"{problem['count']:>8}  {kind}: {problem['what']}")
+        for ex in problem["examples"][:3]:
+            where = f"{Path(ex['file']).name}:{ex['line']}" if ex["file"] else "-"
+            typer.echo(f"          {where}  {ex['field']}={ex['value']}  {ex['message']}".rstrip())
+    differences = info["totals_differences"]
+    if differences:
+        typer.echo(f"control totals differ from the old system's in {len(differences)} places, e.g.:")
+        for d in differences[:5]:
+            typer.echo(
+                f"          {d['service']} {d['period']} {d['measure']}: export {d['export']}, "
+                f"reported {d['reported']} ({d['difference']})"
+            )
+    elif "totals" in info["rows"]:
+        typer.echo("control totals match the old system's")
+
+
 @app.command()
 @reports_errors
 def status(
