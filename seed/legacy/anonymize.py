@@ -1,0 +1,137 @@
+"""Pseudonyms for personal data, keyed by a per-client secret (HMAC-SHA256).
+
+The same person, phone or account maps to the same pseudonym in every file and on every re-import with
+the same key; without the key nobody can rebuild a phone number by hashing all of them. Replacements
+look real: ФИО agree in gender, СНИЛС and ИНН carry valid check digits, numbers keep their format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+import string
+from pathlib import Path
+
+import numpy as np
+
+from seed import catalog, people
+
+KEY_BYTES = 32
+CYRILLIC_UPPER = "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЭЮЯ"
+CYRILLIC_LOWER = CYRILLIC_UPPER.lower()
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The client's anonymization key, created once in its own 0600 file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(KEY_BYTES))
+    text = path.read_text(encoding="ascii").strip()
+    if len(text) != KEY_BYTES * 2:
+        raise ValueError(f"{path}: not an anonymization key ({KEY_BYTES * 2} hex digits expected)")
+    return bytes.fromhex(text)
+
+
+class Anonymizer:
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def _stream(self, kind: str, value: str) -> bytes:
+        """A keyed pseudo-random byte stream for (kind, value); long enough for any field."""
+        seed = hmac.new(self.key, f"{kind}\x00{value}".encode(), hashlib.sha256).digest()
+        return seed + hmac.new(self.key, seed, hashlib.sha256).digest()
+
+    def _int(self, kind: str, value: str) -> int:
+        return int.from_bytes(self._stream(kind, value)[:8], "big")
+
+    # -- people ----------------------------------------------------------------------------------
+    @staticmethod
+    def gender(surname: str, patronymic: str) -> str:
+        """'M' or 'F' from the patronymic (-вич / -вна, -чна, кызы, оглы), else from the surname."""
+        p, s = patronymic.strip().lower(), surname.strip().lower()
+        if p.endswith(("вич", "ич", "оглы", "улы")):
+            return "M"
+        if p.endswith(("вна", "чна", "кызы", "гызы")):
+            return "F"
+        if s.endswith(("ова", "ева", "ёва", "ина", "ына", "ая", "яя")):
+            return "F"
+        return "M"
+
+    def full_name(self, surname: str, given: str, patronymic: str, birth: str = "") -> tuple[str, str, str, str]:
+        """A pseudonymous ФИО of the same gender; the same person always gets the same one."""
+        gender = self.gender(surname, patronymic)
+        who = f"{surname}|{given}|{patronymic}|{birth}".lower()
+        n = self._int("fio", who)
+        s_idx, g_idx, p_idx = n % len(people.SURNAMES_MALE), (n >> 16) % 30, (n >> 32) % 30
+        if gender == "M":
+            return people.SURNAMES_MALE[s_idx], people.GIVEN_MALE[g_idx], people.PATRONYMIC_MALE[p_idx], gender
+        return people.SURNAMES_FEMALE[s_idx], people.GIVEN_FEMALE[g_idx], people.PATRONYMIC_FEMALE[p_idx], gender
+
+    def phone(self, value: str) -> str:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        n = self._int("phone", digits[-10:])
+        return f"+79{n % 100:02d}{(n >> 8) % 10_000_000:07d}"
+
+    def email(self, value: str) -> str:
+        return f"user{self._int('email', value.strip().lower()) % 10**8:08d}@example.ru"
+
+    def snils(self, value: str) -> str:
+        body = 2_000_000 + self._int("snils", value) % (999_999_999 - 2_000_000)
+        check = int(people.snils_check(np.array([body]))[0])
+        return f"{body:09d}{check:02d}"
+
+    def inn(self, value: str) -> str:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        n = self._int("inn", digits)
+        body = [int(c) for c in f"{n % 10**10:010d}"]
+        if len(digits) >= 2:
+            body[0], body[1] = int(digits[0]), int(digits[1])  # the region code says nothing of the person
+        if len(digits) == 10:
+            weights = [2, 4, 10, 3, 5, 9, 4, 6, 8]
+            return "".join(map(str, body[:9])) + str(
+                sum(d * w for d, w in zip(body[:9], weights, strict=True)) % 11 % 10
+            )
+        d11 = sum(d * w for d, w in zip(body[:10], [7, 2, 4, 10, 3, 5, 9, 4, 6, 8], strict=True)) % 11 % 10
+        full = body[:10] + [d11]
+        d12 = sum(d * w for d, w in zip(full, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8], strict=True)) % 11 % 10
+        return "".join(map(str, full)) + str(d12)
+
+    def passport(self, value: str) -> str:
+        n = self._int("passport", "".join(ch for ch in value if ch.isdigit()))
+        return f"{n % 10_000:04d} {(n >> 16) % 1_000_000:06d}"
+
+    def birth_date(self, value: dt.date, person: str) -> dt.date:
+        """Shifted by up to half a year either way, the same shift for the same person."""
+        shift = self._int("birth", person) % 361 - 180
+        return min(value + dt.timedelta(days=shift), dt.date.today())
+
+    # -- identifiers and addresses ---------------------------------------------------------------
+    def keep_format(self, kind: str, value: str) -> str:
+        """Every digit replaced by a digit, every letter by a letter of the same script and case;
+        separators and length kept ('0012-34/А' -> '7391-05/К')."""
+        stream = self._stream(kind, value)
+        out = []
+        for i, ch in enumerate(value):
+            b = stream[i % len(stream)] ^ (i // len(stream))
+            if ch.isdigit():
+                out.append(string.digits[b % 10])
+            elif ch in CYRILLIC_UPPER or ch in "ЁЙЪЫЬ":
+                out.append(CYRILLIC_UPPER[b % len(CYRILLIC_UPPER)])
+            elif ch in CYRILLIC_LOWER or ch in "ёйъыь":
+                out.append(CYRILLIC_LOWER[b % len(CYRILLIC_LOWER)])
+            elif ch in string.ascii_uppercase:
+                out.append(string.ascii_uppercase[b % 26])
+            elif ch in string.ascii_lowercase:
+                out.append(string.ascii_lowercase[b % 26])
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    def address(self, street: str, house: str) -> tuple[str, str]:
+        n = self._int("address", f"{street}|{house}".lower())
+        return catalog.STREETS[n % len(catalog.STREETS)], str((n >> 12) % 150 + 1)
