@@ -456,6 +456,7 @@ def import_check(
     client: Client,
     path: Annotated[Path, typer.Argument(help="The export folder.")],
     mapping: Annotated[Path | None, typer.Option(help="A mapping file (TOML) for a non-standard export.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
@@ -463,6 +464,11 @@ def import_check(
 
     report = legacy.check_export(workspace(), client, path, mapping)
     info = report.to_dict()
+    if html is not None:
+        from seed.legacy.report import render_html
+
+        html.write_text(render_html(info, f"{client}: analysis of the export {path}"), encoding="utf-8")
+        _err(f"wrote {html}")
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
         return

@@ -4,6 +4,7 @@ each found at their file and line."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -154,9 +155,18 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
     )
 
     runner = CliRunner()
-    result = runner.invoke(app, ["import", "check", "demo", str(folder)])
+    page = tmp_path / "report.html"
+    result = runner.invoke(app, ["import", "check", "demo", str(folder), "--html", str(page)])
     assert result.exit_code == 0, result.output
     assert "duplicate_account" in result.output and "control totals differ" in result.output
+    html = page.read_text(encoding="utf-8")
+    assert (
+        "<svg" in html
+        and "account numbers that appear more than once" in html
+        and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    )
+    as_json = runner.invoke(app, ["import", "check", "demo", str(folder), "--json"])
+    assert json.loads(as_json.output)["problems"]["duplicate_account"]["count"] == 1
 
 
 def test_a_broken_file_fails_with_file_line_and_reason(clean_export: Path, tmp_path: Path) -> None:

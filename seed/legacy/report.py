@@ -1,0 +1,91 @@
+"""A self-contained HTML report of `import check`, for a deployer to send to the customer: no network
+needed to open it (inline CSS, charts as inline SVG)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.5em}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#176c2e}.bad{color:#a4161a}
+small{color:#666}"""
+
+
+def _bars(items: list[tuple[str, float]], width: int = 480) -> str:
+    """A horizontal bar chart as inline SVG."""
+    if not items:
+        return ""
+    top = max(v for _, v in items) or 1
+    row = 22
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 260}" height="{row * len(items) + 4}">']
+    for i, (label, value) in enumerate(items):
+        w = int(width * value / top)
+        y = i * row + 2
+        parts.append(
+            f'<text x="0" y="{y + 15}" font-size="12">{escape(label)}</text>'
+            f'<rect x="200" y="{y + 3}" width="{max(w, 1)}" height="16" fill="#c0392b"/>'
+            f'<text x="{205 + w}" y="{y + 15}" font-size="12">{value:,.0f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(info: dict[str, Any], title: str) -> str:
+    problems = info["problems"]
+    out = [
+        f"<!doctype html><html lang=ru><meta charset=utf-8><title>{escape(title)}</title>",
+        f"<style>{STYLE}</style><h1>{escape(title)}</h1>",
+        f"<p><small>Made {dt.datetime.now():%d.%m.%Y %H:%M} by provision import check.</small></p>",
+        "<h2>Files</h2><table><tr><th>entity</th><th>file</th><th>format</th><th>encoding</th><th>rows</th></tr>",
+    ]
+    for entity, f in info["files"].items():
+        out.append(
+            f"<tr><td>{escape(entity)}</td><td>{escape(f['path'])}</td><td>{escape(f['format'])}</td>"
+            f"<td>{escape(str(f.get('encoding', '')))}</td><td class=n>{info['rows'].get(entity, 0):,}</td></tr>"
+        )
+    out.append("</table><h2>Problems</h2>")
+    if not problems:
+        out.append("<p class=ok>No problems found.</p>")
+    else:
+        out.append(_bars([(k, float(p["count"])) for k, p in problems.items()]))
+        out.append("<table><tr><th>problem</th><th>count</th><th>first examples (file:line field=value)</th></tr>")
+        for p in problems.values():
+            examples = "<br>".join(
+                escape(f"{e['file'].rsplit('/', 1)[-1]}:{e['line']} {e['field']}={e['value']} {e['message']}")
+                for e in p["examples"]
+            )
+            out.append(
+                f"<tr><td class=bad>{escape(p['what'])}</td><td class=n>{p['count']:,}</td><td>{examples}</td></tr>"
+            )
+        out.append("</table>")
+    out.append(
+        "<h2>Control totals per service and period</h2><table><tr><th>service</th><th>period</th>"
+        "<th>opening</th><th>charged</th><th>paid</th><th>closing</th></tr>"
+    )
+    for t in info["control_totals"]:
+        cells = "".join(f"<td class=n>{Decimal(t[m]):,.2f}</td>" for m in ("opening", "charged", "paid", "closing"))
+        out.append(f"<tr><td>{escape(t['service'])}</td><td>{escape(t['period'])}</td>{cells}</tr>")
+    out.append("</table>")
+    diffs = info["totals_differences"]
+    if diffs:
+        out.append(
+            "<h2 class=bad>Differences from the old system's totals</h2><table><tr><th>service</th>"
+            "<th>period</th><th>measure</th><th>export</th><th>reported</th><th>difference</th></tr>"
+        )
+        for d in diffs:
+            out.append(
+                "<tr>"
+                + "".join(
+                    f"<td>{escape(str(d[k]))}</td>"
+                    for k in ("service", "period", "measure", "export", "reported", "difference")
+                )
+                + "</tr>"
+            )
+        out.append("</table>")
+    elif "totals" in info["rows"]:
+        out.append("<p class=ok>The control totals match the old system's.</p>")
+    out.append("</html>")
+    return "\n".join(out)
