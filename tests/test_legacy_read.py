@@ -174,3 +174,51 @@ def test_template_command_writes_the_standard_layout(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
     with pytest.raises(FileExistsError):
         write_template(tmp_path / "export")
+
+
+def test_the_example_mapping_loads_and_typos_are_named(tmp_path: Path) -> None:
+    from seed.legacy.mapping import MappingError, load_mapping
+
+    example = Path(__file__).resolve().parent.parent / "docs" / "mapping-example.toml"
+    mapping = load_mapping(example, tmp_path)
+    assert mapping.files["accounts"].columns["number"] == "LS"
+    assert mapping.files["accounts"].encoding == "cp866"
+    assert mapping.files["payments"].path == tmp_path / "reestr_sber.csv"
+    broken = tmp_path / "broken.toml"
+    broken.write_text(example.read_text(encoding="utf-8").replace("total_area =", "totl_area ="), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"broken\.toml.*unknown 'totl_area' \(did you mean 'total_area'\?\)"):
+        load_mapping(broken, tmp_path)
+    missing = tmp_path / "missing.toml"
+    missing.write_text('[files.accounts]\npath = "A.DBF"\n[files.accounts.columns]\nnumber = "LS"\n', encoding="utf-8")
+    with pytest.raises(MappingError, match="lacks required fields: city, street, house, total_area, residents"):
+        load_mapping(missing, tmp_path)
+
+
+def test_a_dbf_export_is_analysed_through_a_mapping(tmp_path: Path) -> None:
+    from seed.legacy.analyze import analyze
+    from seed.legacy.mapping import load_mapping
+
+    fields = [
+        ("LS", "C", 10),
+        ("GOROD", "C", 20),
+        ("ULICA", "C", 30),
+        ("DOM", "C", 5),
+        ("PL_OBSH", "N", 8),
+        ("KOL_PROP", "N", 3),
+    ]
+    write_dbf(
+        tmp_path / "ABON.DBF",
+        fields,
+        [["0001", "Тверь", "улица Мира", "5", "52.5", "2"], ["0001", "Тверь", "улица Мира", "5", "40", "1"]],
+    )
+    mapping_file = tmp_path / "m.toml"
+    mapping_file.write_text(
+        '[files.accounts]\npath = "ABON.DBF"\n[files.accounts.columns]\nnumber = "LS"\n'
+        'city = "GOROD"\nstreet = "ULICA"\nhouse = "DOM"\ntotal_area = "PL_OBSH"\n'
+        'residents = "KOL_PROP"\n',
+        encoding="utf-8",
+    )
+    report = analyze(tmp_path, load_mapping(mapping_file, tmp_path))
+    assert report.rows["accounts"] == 2
+    assert report.counts["duplicate_account"] == 1
+    assert report.examples["duplicate_account"][0].line == 2
