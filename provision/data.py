@@ -131,7 +131,8 @@ def up_and_seed(
     profile = result.env.profile
     dsn = result.dsn_with_password()
     seeded = None
-    if profile.seed_mode == "synthetic" and profile.seed_accounts > 0 and needs_seed(dsn):
+    empty = needs_seed(dsn)
+    if profile.seed_mode == "synthetic" and profile.seed_accounts > 0 and empty:
         progress(
             f"seeding {profile.seed_accounts} accounts x {profile.seed_months} months (seed {profile.seed_random_seed})"
         )
@@ -144,7 +145,7 @@ def up_and_seed(
             progress=seed_progress,
             phase=phase,
         )
-    if not needs_seed(dsn):
+    if seeded is not None or not empty:
         with serialized(workspace, client):
             trainer = trainer_for(workspace, client)
             if seeded is not None or not trainer.has_baseline():

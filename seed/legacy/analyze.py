@@ -235,7 +235,6 @@ class Analysis:
                 self.report.add("shares_not_one", None, "share", total, f"account {account}")
 
     def _meters(self) -> None:
-        last_period = None
         for row, f in self.rows("meters") or []:
             account = self.ident(row, "account", f["account"])
             self.known_account(row, account)
@@ -254,7 +253,6 @@ class Analysis:
                 "next": self.value("date", row, "next_verification", f.get("next_verification")),
                 "capacity": int(digits) if digits else (6 if service == "electricity" else 5),
             }
-        del last_period
 
     def _readings(self) -> None:
         series: dict[tuple[str, str], list[tuple[dt.date, Decimal, Row, dt.date | None]]] = defaultdict(list)
