@@ -27,7 +27,7 @@ from provision import engine, lifecycle
 from provision.workspace import Workspace
 from seed import migrate
 from seed.generate import Generator
-from seed.load import BINARY_TABLES, TEXT_TABLES, _copy_rows, _Writer, set_autovacuum
+from seed.load import _copy_rows, copy_chunks, set_autovacuum
 
 END = dt.date(2026, 11, 1)
 CHILD = """
@@ -64,18 +64,7 @@ def floor(dsn: str, accounts: int) -> dict[str, Any]:
         started = time.monotonic()
         for table, data in reference.items():
             _copy_rows(admin, schema, table, data)
-        writers = {t: _Writer(dsn, schema, t, True) for t in BINARY_TABLES}
-        writers.update({t: _Writer(dsn, schema, t, False) for t in TEXT_TABLES})
-        for writer in writers.values():
-            writer.start()
-        for chunk in chunks:
-            for table, data in (*chunk.binary.items(), *chunk.text.items()):
-                if data:
-                    writers[table].put(data)
-        for writer in writers.values():
-            writer.queue.put(None)
-        for writer in writers.values():
-            writer.join()
+        copy_chunks(dsn, schema, chunks)
         _copy_rows(admin, schema, "payment_registry", registries)
         copy_s = time.monotonic() - started
         migrate.apply(admin, schema, upto=2)

@@ -20,7 +20,7 @@ def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: 
         raise InputError(f"{folder}: not a folder", fix="give the folder that holds the export files")
     try:
         mapping = load_mapping(mapping_file, folder) if mapping_file else standard_mapping(folder)
-        return analyze(folder, mapping)
+        return analyze(mapping)
     except LegacyFormatError as exc:
         raise InputError(str(exc), fix="re-export the file, or fix it at the line named") from None
     except MappingError as exc:

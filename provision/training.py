@@ -130,22 +130,24 @@ class Trainer:
                 )
                 conn.execute(sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA okno TO {}").format(group))
         with self.admin() as conn:
-            aside = names.aside(names.baseline)
-            self._drop(conn, aside)
-            self._copy_live(conn, db, aside)
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(aside))
-            )
-            if self.exists(conn, names.baseline):
-                self._drop(conn, names.baseline)
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(aside), sql.Identifier(names.baseline))
-            )
+            self._freeze(conn, db, names.baseline)
         return time.monotonic() - started
 
     def has_baseline(self) -> bool:
         with self.admin() as conn:
             return self.exists(conn, self.names.baseline)
+
+    def _freeze(self, conn: psycopg.Connection, source: str, target: str) -> None:
+        """Copy a live database aside into a template nobody can connect to, then put it in ``target``'s place."""
+        aside = self.names.aside(target)
+        self._drop(conn, aside)
+        self._copy_live(conn, source, aside)
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(aside))
+        )
+        if self.exists(conn, target):
+            self._drop(conn, target)
+        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(aside), sql.Identifier(target)))
 
     def _copy_live(self, conn: psycopg.Connection, source: str, target: str) -> None:
         """CREATE DATABASE from a database people may be using: keep them out for the copy."""
@@ -346,15 +348,7 @@ class Trainer:
                     f"snapshot {name!r} of {self.env.client!r} exists",
                     fix=f"delete it first: `provision snapshot delete {self.env.client} {name}`",
                 )
-            aside = self.names.aside(target)
-            self._drop(conn, aside)
-            self._copy_live(conn, source, aside)
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(aside))
-            )
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(aside), sql.Identifier(target))
-            )
+            self._freeze(conn, source, target)
             info = json.dumps({"source": source, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(target), sql.Literal(info)))
         return target

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from seed import migrate
-from seed.generate import Generator
+from seed.generate import Chunk, Generator
 from seed.pgbinary import HEADER, TRAILER
 
 SEED_LOCK = 0x0DD0_0C40  # advisory lock: one seed at a time per database
@@ -123,6 +123,30 @@ def drop_stale_schemas(conn: psycopg.Connection) -> list[str]:
     return stale
 
 
+def copy_chunks(dsn: str, schema: str, chunks: Iterable[Chunk], after: Callable[[Chunk], None] | None = None) -> None:
+    """Stream every chunk's tables into ``schema``: one COPY per table, each on its own connection."""
+    writers = {t: _Writer(dsn, schema, t, True) for t in BINARY_TABLES}
+    writers.update({t: _Writer(dsn, schema, t, False) for t in TEXT_TABLES})
+    for writer in writers.values():
+        writer.start()
+    try:
+        for chunk in chunks:
+            parts: list[tuple[str, bytes | str]] = [*chunk.binary.items(), *chunk.text.items()]
+            for table, data in parts:
+                if data:
+                    writers[table].put(data)
+            if after:
+                after(chunk)
+    finally:
+        for writer in writers.values():
+            writer.queue.put(None)
+        for writer in writers.values():
+            writer.join()
+    errors = [w.error for w in writers.values() if w.error is not None]
+    if errors:
+        raise errors[0]
+
+
 def seed_database(
     dsn: str,
     *,
@@ -150,30 +174,17 @@ def seed_database(
         for table, rows in gen.reference_rows().items():
             result.rows[table] = _copy_rows(admin, work, table, rows)
 
-        writers = {t: _Writer(dsn, work, t, True) for t in BINARY_TABLES}
-        writers.update({t: _Writer(dsn, work, t, False) for t in TEXT_TABLES})
-        for writer in writers.values():
-            writer.start()
         done = 0
-        try:
-            for chunk in gen.chunks():
-                parts: list[tuple[str, bytes | str]] = [*chunk.binary.items(), *chunk.text.items()]
-                for table, data in parts:
-                    if data:
-                        writers[table].put(data)
-                for table, count in chunk.rows.items():
-                    result.rows[table] = result.rows.get(table, 0) + count
-                done += chunk.rows["account"]
-                if progress:
-                    progress(done, accounts, result.total_rows)
-        finally:
-            for writer in writers.values():
-                writer.queue.put(None)
-            for writer in writers.values():
-                writer.join()
-        errors = [w.error for w in writers.values() if w.error is not None]
-        if errors:
-            raise errors[0]
+
+        def counted(chunk: Chunk) -> None:
+            nonlocal done
+            for table, count in chunk.rows.items():
+                result.rows[table] = result.rows.get(table, 0) + count
+            done += chunk.rows["account"]
+            if progress:
+                progress(done, accounts, result.total_rows)
+
+        copy_chunks(dsn, work, gen.chunks(), counted)
         result.rows["payment_registry"] = _copy_rows(admin, work, "payment_registry", gen.registry_rows())
         result.seconds["load"] = time.monotonic() - started
 

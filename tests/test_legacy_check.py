@@ -38,7 +38,7 @@ def save(path: Path, rows: list[list[str]], encoding: str = ENC) -> None:
 
 
 def test_a_clean_export_flags_nothing_but_real_overdue_meters(clean_export: Path) -> None:
-    report = analyze(clean_export, standard_mapping(clean_export))
+    report = analyze(standard_mapping(clean_export))
     assert set(report.counts) <= {"meter_past_verification"}
     assert report.totals_differences() == []
     assert report.rows["accounts"] == 300
@@ -139,7 +139,7 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
     tot[1][3] = str(round(float(tot[1][3].replace(",", ".")) + 100, 2)).replace(".", ",")
     save(folder / "totals.csv", tot)
 
-    report = analyze(folder, standard_mapping(folder))
+    report = analyze(standard_mapping(folder))
     expect["meter_past_verification"] = ("meters.csv", 0)
     assert set(expect) == set(KINDS)
     missed = [kind for kind in expect if not report.counts[kind]]

@@ -218,7 +218,7 @@ def test_a_dbf_export_is_analysed_through_a_mapping(tmp_path: Path) -> None:
         'residents = "KOL_PROP"\n',
         encoding="utf-8",
     )
-    report = analyze(tmp_path, load_mapping(mapping_file, tmp_path))
+    report = analyze(load_mapping(mapping_file, tmp_path))
     assert report.rows["accounts"] == 2
     assert report.counts["duplicate_account"] == 1
     assert report.examples["duplicate_account"][0].line == 2

@@ -9,7 +9,6 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from seed.legacy import convert
@@ -324,7 +323,7 @@ class Analysis:
             if known:
                 previous = last.get(account)
                 if previous is None or period > previous[0]:
-                    last[account] = (period, z + (previous[1] if previous and previous[0] == period else 0))
+                    last[account] = (period, z)
                 elif period == previous[0]:
                     last[account] = (period, previous[1] + z)
         for points in chains.values():
@@ -359,5 +358,5 @@ class Analysis:
                 seen[key] = row.line
 
 
-def analyze(folder: Path, mapping: Mapping) -> Report:
+def analyze(mapping: Mapping) -> Report:
     return Analysis(mapping).run()
