@@ -27,7 +27,7 @@ from provision import engine, lifecycle
 from provision.workspace import Workspace
 from seed import migrate
 from seed.generate import Generator
-from seed.load import _copy_rows, copy_chunks, set_autovacuum
+from seed.load import copy_chunks, copy_rows, set_autovacuum
 
 END = dt.date(2026, 11, 1)
 CHILD = """
@@ -63,9 +63,9 @@ def floor(dsn: str, accounts: int) -> dict[str, Any]:
         admin.execute("CHECKPOINT")
         started = time.monotonic()
         for table, data in reference.items():
-            _copy_rows(admin, schema, table, data)
+            copy_rows(admin, schema, table, data)
         copy_chunks(dsn, schema, chunks)
-        _copy_rows(admin, schema, "payment_registry", registries)
+        copy_rows(admin, schema, "payment_registry", registries)
         copy_s = time.monotonic() - started
         migrate.apply(admin, schema, upto=2)
         seconds = time.monotonic() - started

@@ -268,6 +268,7 @@ def check(
                         "check": r.name,
                         "rule": r.rule,
                         "violations": r.violations,
+                        "skipped": r.skipped or None,
                         "sample": [dict(zip(r.columns, row, strict=True)) for row in r.sample],
                     }
                     for r in results
@@ -279,6 +280,9 @@ def check(
         )
     else:
         for r in results:
+            if r.skipped:
+                typer.echo(f"skip  {r.name:32} {'':>8}  {r.skipped}")
+                continue
             typer.echo(f"{'ok  ' if r.ok else 'FAIL'}  {r.name:32} {r.violations:>8}  {r.rule}")
             for row in r.sample:
                 typer.echo("        " + ", ".join(f"{c}={v}" for c, v in zip(r.columns, row, strict=True)))

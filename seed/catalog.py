@@ -123,6 +123,7 @@ READING_SOURCES = [
     (1, "resident", "житель (квитанция, звонок)"),
     (2, "web", "личный кабинет"),
     (3, "inspector", "контролёр"),
+    (4, "import", "перенесено из прежней системы"),
 ]
 # Zones: 0 single-rate; two-zone: 1 day, 2 night; three-zone: 1 peak, 2 night, 3 half-peak.
 ZONE_PRICE_FACTOR = {0: 1.0, 1: 1.15, 2: 0.45, 3: 1.0}

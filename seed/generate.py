@@ -338,7 +338,7 @@ class Generator:
             lines.append(
                 f"{pid[i]}\t{surname[i]}\t{given[i]}\t{patronymic[i]}\t{'M' if male[i] else 'F'}\t{birth_s[i]}\t"
                 f"{phone[i] if has_phone[i] else chr(92) + 'N'}\t{snils[i] if has_snils[i] else chr(92) + 'N'}\t"
-                f"{inn[i] if has_inn[i] else chr(92) + 'N'}\n"
+                f"{inn[i] if has_inn[i] else chr(92) + 'N'}\t\\N\t\\N\n"
             )
         out.text["person"] = "".join(lines)
         out.rows["person"] = n

@@ -91,7 +91,7 @@ class _Writer(threading.Thread):
         self.queue.put(item)
 
 
-def _copy_rows(conn: psycopg.Connection, schema: str, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
+def copy_rows(conn: psycopg.Connection, schema: str, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
     count = 0
     with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(schema, table))) as copy:
         for row in rows:
@@ -147,6 +147,95 @@ def copy_chunks(dsn: str, schema: str, chunks: Iterable[Chunk], after: Callable[
         raise errors[0]
 
 
+def begin_load(admin: psycopg.Connection) -> str:
+    """Take the one-load-at-a-time lock, clear what a killed load left, and create the empty tables of a
+    new working schema (no keys yet); returns its name."""
+    if not admin.execute("SELECT pg_try_advisory_lock(%s)", (SEED_LOCK,)).fetchone()[0]:  # type: ignore[index]
+        raise SeedBusy("another load of this database is running; wait for it to finish")
+    drop_stale_schemas(admin)
+    work = f"okno_seed_{os.getpid()}"
+    admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(work)))
+    migrate.apply(admin, work, upto=1)
+    set_autovacuum(admin, work, False)
+    return work
+
+
+def abandon_load(admin: psycopg.Connection, work: str) -> None:
+    """Drop a working schema that will not be switched in; the current data stays as it was."""
+    admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(work)))
+    admin.execute("SELECT pg_advisory_unlock(%s)", (SEED_LOCK,))
+
+
+ID_TABLES = (
+    "supplier",
+    "tariff",
+    "norm",
+    "building",
+    "premise",
+    "account",
+    "person",
+    "meter",
+    "payment_registry",
+    "payment",
+)
+
+
+def finish_load(
+    admin: psycopg.Connection,
+    work: str,
+    info: dict[str, Any],
+    seconds: dict[str, float],
+    phase: Callable[[str], None] | None = None,
+    before_switch: Callable[[], None] | None = None,
+) -> None:
+    """Keys and indexes, statistics, identity sequences, a ``seed_info`` row; then ``before_switch`` (which
+    may still refuse by raising) and the switch-in."""
+    mark = time.monotonic()
+    if phase:
+        phase("building keys and indexes")
+    migrate.apply(admin, work)
+    seconds["keys"] = time.monotonic() - mark
+    mark = time.monotonic()
+    if phase:
+        phase("vacuum and analyze")
+    admin.execute(
+        sql.SQL(
+            "CREATE TABLE {}.seed_info (origin text NOT NULL, accounts int, months int, seed int, end_period date, "
+            "generated_at timestamptz NOT NULL DEFAULT now())"
+        ).format(sql.Identifier(work))
+    )
+    admin.execute(
+        sql.SQL(
+            "INSERT INTO {}.seed_info (origin, accounts, months, seed, end_period) VALUES (%s, %s, %s, %s, %s)"
+        ).format(sql.Identifier(work)),
+        (
+            info.get("origin", "synthetic"),
+            info.get("accounts"),
+            info.get("months"),
+            info.get("seed"),
+            info.get("end_period"),
+        ),
+    )
+    tables = [r[0] for r in admin.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (work,))]
+    for table in tables:
+        admin.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(work, table)))
+    set_autovacuum(admin, work, True)
+    for table in ID_TABLES:
+        admin.execute(
+            sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}").format(
+                sql.Identifier(work, table)
+            ),
+            (f"{work}.{table}",),
+        )
+    seconds["analyze"] = time.monotonic() - mark
+    if before_switch:
+        before_switch()
+    mark = time.monotonic()
+    switch_in(admin, work)
+    seconds["switch"] = time.monotonic() - mark
+    admin.execute("SELECT pg_advisory_unlock(%s)", (SEED_LOCK,))
+
+
 def seed_database(
     dsn: str,
     *,
@@ -162,17 +251,11 @@ def seed_database(
     end_period = end_period or dt.date.today().replace(day=1)
     result = SeedResult(accounts, months, seed, end_period)
     started = time.monotonic()
-    work = f"okno_seed_{os.getpid()}"
     with psycopg.connect(dsn, autocommit=True) as admin:
-        if not admin.execute("SELECT pg_try_advisory_lock(%s)", (SEED_LOCK,)).fetchone()[0]:  # type: ignore[index]
-            raise SeedBusy("another seed of this database is running; wait for it to finish")
-        drop_stale_schemas(admin)
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(work)))
-        migrate.apply(admin, work, upto=1)
-        set_autovacuum(admin, work, False)
+        work = begin_load(admin)
         gen = Generator(seed, accounts, months, end_period, chunk_accounts)
         for table, rows in gen.reference_rows().items():
-            result.rows[table] = _copy_rows(admin, work, table, rows)
+            result.rows[table] = copy_rows(admin, work, table, rows)
 
         done = 0
 
@@ -185,51 +268,10 @@ def seed_database(
                 progress(done, accounts, result.total_rows)
 
         copy_chunks(dsn, work, gen.chunks(), counted)
-        result.rows["payment_registry"] = _copy_rows(admin, work, "payment_registry", gen.registry_rows())
+        result.rows["payment_registry"] = copy_rows(admin, work, "payment_registry", gen.registry_rows())
         result.seconds["load"] = time.monotonic() - started
-
-        mark = time.monotonic()
-        if phase:
-            phase("building keys and indexes")
-        migrate.apply(admin, work)
-        result.seconds["keys"] = time.monotonic() - mark
-        mark = time.monotonic()
-        if phase:
-            phase("vacuum and analyze")
-        admin.execute(
-            sql.SQL(
-                "CREATE TABLE {}.seed_info AS SELECT %s::int AS accounts, %s::int AS months, %s::int AS seed, "
-                "%s::date AS end_period, now() AS generated_at"
-            ).format(sql.Identifier(work)),
-            (accounts, months, seed, end_period),
-        )
-        for table in [*result.rows, "seed_info"]:
-            admin.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(work, table)))
-        set_autovacuum(admin, work, True)
-        for table in (
-            "supplier",
-            "tariff",
-            "norm",
-            "building",
-            "premise",
-            "account",
-            "person",
-            "meter",
-            "payment_registry",
-            "payment",
-        ):
-            admin.execute(
-                sql.SQL(
-                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}"
-                ).format(sql.Identifier(work, table)),
-                (f"{work}.{table}",),
-            )
-        result.seconds["analyze"] = time.monotonic() - mark
-
-        mark = time.monotonic()
-        switch_in(admin, work)
-        result.seconds["switch"] = time.monotonic() - mark
-        admin.execute("SELECT pg_advisory_unlock(%s)", (SEED_LOCK,))
+        info = {"origin": "synthetic", "accounts": accounts, "months": months, "seed": seed, "end_period": end_period}
+        finish_load(admin, work, info, result.seconds, phase)
     result.seconds["total"] = time.monotonic() - started
     return result
 

@@ -101,6 +101,13 @@ class Anonymizer:
         d12 = sum(d * w for d, w in zip(full, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8], strict=True)) % 11 % 10
         return "".join(map(str, full)) + str(d12)
 
+    def inn_person(self, value: str) -> str:
+        """A 12-digit personal ИНН (the schema's form) whatever the original's length."""
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if len(digits) != 12:
+            digits = (digits + "000000000000")[:12]
+        return self.inn(digits)
+
     def passport(self, value: str) -> str:
         n = self._int("passport", "".join(ch for ch in value if ch.isdigit()))
         return f"{n % 10_000:04d} {(n >> 16) % 1_000_000:06d}"

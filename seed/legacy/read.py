@@ -194,3 +194,51 @@ def read_table(
     if suffix == ".dbf":
         return read_dbf(path, encoding)
     raise LegacyFormatError(path, None, f"unknown format {suffix!r}: use .csv, .txt, .xlsx or .dbf")
+
+
+def read_records(
+    path: Path, *, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """Like :func:`read_table`, for the long files: (line, values in header order) without a dict per row.
+    CSV values are left unstripped; the caller strips what it compares."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt", ".tsv") or not path.exists():
+        headers, table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+        return headers, ((row.line, [row.values.get(h, "") for h in headers]) for row in table)
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise LegacyFormatError(path, None, f"cannot open ({exc.strerror})") from None
+    sample = raw.read(SAMPLE)
+    raw.seek(0)
+    chosen = encoding or detect_encoding(sample)
+    text = io.TextIOWrapper(raw, encoding=chosen, newline="")
+    try:
+        header_line = text.readline()
+    except UnicodeDecodeError as exc:
+        raise LegacyFormatError(path, 1, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
+    if not header_line.strip():
+        raise LegacyFormatError(path, 1, "empty file: no header line")
+    sep = delimiter or detect_delimiter(header_line)
+    headers = [h.strip().strip('"') for h in next(csv.reader([header_line], delimiter=sep))]
+    width = len(headers)
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        reader = csv.reader(text, delimiter=sep)
+        line = 1
+        try:
+            for record in reader:
+                line = reader.line_num + 1
+                if len(record) != width:
+                    if not record or (len(record) == 1 and not record[0].strip()):
+                        continue
+                    raise LegacyFormatError(path, line, f"{len(record)} fields where the header has {width}")
+                yield line, record
+        except UnicodeDecodeError as exc:
+            raise LegacyFormatError(path, line + 1, f"not {chosen}: {exc.reason}") from None
+        except csv.Error as exc:
+            raise LegacyFormatError(path, line + 1, f"broken CSV: {exc}") from None
+        finally:
+            text.close()
+
+    return headers, rows()

@@ -50,11 +50,11 @@ CREATE TABLE building (
     city        text     NOT NULL,
     street      text     NOT NULL,
     house       text     NOT NULL,
-    fias_guid   uuid     NOT NULL,
-    oktmo       text     NOT NULL CHECK (oktmo ~ '^[0-9]{8}([0-9]{3})?$'),
-    year_built  smallint NOT NULL CHECK (year_built BETWEEN 1850 AND 2100),
-    floors      smallint NOT NULL CHECK (floors BETWEEN 1 AND 60),
-    entrances   smallint NOT NULL CHECK (entrances BETWEEN 1 AND 30),
+    fias_guid   uuid,
+    oktmo       text     CHECK (oktmo ~ '^[0-9]{8}([0-9]{3})?$'),
+    year_built  smallint CHECK (year_built BETWEEN 1850 AND 2100),
+    floors      smallint CHECK (floors BETWEEN 1 AND 60),
+    entrances   smallint CHECK (entrances BETWEEN 1 AND 30),
     has_hot_water boolean NOT NULL,
     has_gas     boolean  NOT NULL
 );
@@ -65,11 +65,11 @@ CREATE TABLE premise (
     building_id integer  NOT NULL,
     number      text     NOT NULL,
     kind        text     NOT NULL CHECK (kind IN ('flat', 'room', 'non_residential')),
-    floor       smallint NOT NULL,
-    entrance    smallint NOT NULL,
-    rooms       smallint NOT NULL CHECK (rooms BETWEEN 0 AND 20),
+    floor       smallint,
+    entrance    smallint,
+    rooms       smallint CHECK (rooms BETWEEN 0 AND 20),
     total_area  numeric(8,2) NOT NULL CHECK (total_area > 0),
-    living_area numeric(8,2) NOT NULL CHECK (living_area >= 0)
+    living_area numeric(8,2) CHECK (living_area >= 0)
 );
 COMMENT ON TABLE premise IS 'Помещение: квартира, комната, нежилое / premise: flat, room, non-residential';
 
@@ -78,11 +78,11 @@ CREATE TABLE account (
     number      text     NOT NULL CHECK (length(number) BETWEEN 1 AND 30),
     els         text     NOT NULL,
     premise_id  integer  NOT NULL,
-    opened_on   date     NOT NULL,
+    opened_on   date,
     closed_on   date,
     residents   smallint NOT NULL CHECK (residents >= 0),
     area        numeric(8,2) NOT NULL CHECK (area > 0),
-    payer_profile text   NOT NULL CHECK (payer_profile IN ('full', 'late', 'chronic'))
+    payer_profile text   CHECK (payer_profile IN ('full', 'late', 'chronic'))
 );
 COMMENT ON TABLE account IS 'Лицевой счёт (ЛС) с ЕЛС ГИС ЖКХ / personal account with its unified number (ЕЛС)';
 
@@ -92,12 +92,14 @@ CREATE TABLE person (
     given_name  text     NOT NULL,
     patronymic  text,
     gender      char(1)  NOT NULL CHECK (gender IN ('M', 'F')),
-    birth_date  date     NOT NULL,
+    birth_date  date,
     phone       text,
     snils       text     CHECK (snils ~ '^[0-9]{11}$'),
-    inn         text     CHECK (inn ~ '^[0-9]{12}$')
+    inn         text     CHECK (inn ~ '^[0-9]{12}$'),
+    email       text,
+    passport    text
 );
-COMMENT ON TABLE person IS 'Физическое лицо: ФИО, дата рождения, телефон, СНИЛС, ИНН (персональные данные) / person (personal data)';
+COMMENT ON TABLE person IS 'Физическое лицо: ФИО, дата рождения, телефон, СНИЛС, ИНН, e-mail, паспорт (персональные данные) / person (personal data)';
 
 CREATE TABLE account_person (
     account_id  integer  NOT NULL,
@@ -121,9 +123,9 @@ CREATE TABLE meter (
     serial      text     NOT NULL,
     zones       smallint NOT NULL CHECK (zones BETWEEN 1 AND 3),
     capacity_digits smallint NOT NULL CHECK (capacity_digits BETWEEN 4 AND 9),
-    installed_on date    NOT NULL,
-    verified_on date     NOT NULL,
-    next_verification date NOT NULL,
+    installed_on date,
+    verified_on date,
+    next_verification date,
     removed_on  date,
     replaces_meter_id integer,
     CHECK (removed_on IS NULL OR removed_on >= installed_on)
@@ -147,7 +149,7 @@ COMMENT ON TABLE reading_source IS 'Откуда показание: жител�
 CREATE TABLE meter_reading (
     meter_id    integer  NOT NULL,
     period      date     NOT NULL,
-    taken_on    date     NOT NULL,
+    taken_on    date,
     source_id   smallint NOT NULL,
     value1      numeric(14,3) NOT NULL CHECK (value1 >= 0),
     value2      numeric(14,3) CHECK (value2 >= 0),

@@ -1,0 +1,972 @@
+"""`import load`: a customer's legacy export, anonymized, loaded as the client's books.
+
+The export is read through its mapping, every personal value is replaced on this machine before a
+byte reaches PostgreSQL (keyed pseudonyms, see ``anonymize``), and the rows stream by COPY into a
+working schema of their own. Keys, a leak scan and statistics follow; only then does the working
+schema replace ``okno`` in one transaction (the loader shared with synthetic seeding), so a failed,
+refused or killed import leaves the previous books untouched.
+
+Rows that cannot be loaded (an unknown account, a value that is not a number, a duplicate key...)
+are counted by reason with their file and line, and listed in full in a CSV beside the report; a
+strict import refuses the whole load if there is even one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import time
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from seed import catalog
+from seed.legacy import convert
+from seed.legacy.anonymize import Anonymizer
+from seed.legacy.layout import SERVICE_NAMES
+from seed.legacy.leaks import Leak, Originals, scan_leaks
+from seed.legacy.mapping import FileMapping, Mapping, check_columns
+from seed.legacy.personal import Finding, find_personal_columns, rules_from
+from seed.legacy.read import LegacyFormatError, read_records
+from seed.load import _Writer, abandon_load, begin_load, copy_rows, finish_load
+
+NULL = "\\N"
+BATCH = 20_000  # rows per COPY write
+SERVICE_IDS = {code: sid for sid, (code, *_rest) in catalog.SERVICES.items()}
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+ROLES = {"собственник": "owner", "owner": "owner", "наниматель": "tenant", "tenant": "tenant"}
+IMPORT_SOURCE = 4  # reading_source 'import'
+EXAMPLES = 5
+Progress = Callable[[str, int], None]  # file being read, rows read so far
+
+
+class ImportRefused(RuntimeError):
+    """The import will not be loaded (strict mode, personal data without a rule, a leak)."""
+
+
+def _escape(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _text(value: Any) -> str:
+    """A value of the export as text: '' for empty, integers from XLSX/DBF without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass
+class Rejects:
+    """Rows that could not be loaded: counts and first examples by reason, all of them in a CSV."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    out: TextIO | None = None
+    writer: Any = None
+
+    def open(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.out = path.open("w", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.out, delimiter=";")
+        self.writer.writerow(["file", "line", "reason", "field", "value"])
+
+    def add(self, reason: str, file: str, line: int, fld: str = "", value: Any = "", personal: bool = False) -> None:
+        shown = "(personal data, not shown)" if personal else _text(value)
+        self.counts[reason] += 1
+        if len(self.examples[reason]) < EXAMPLES:
+            self.examples[reason].append({"file": file, "line": line, "field": fld, "value": shown})
+        if self.writer is not None:
+            self.writer.writerow([file, line, reason, fld, shown])
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class ImportResult:
+    rows: dict[str, int] = field(default_factory=dict)
+    read: dict[str, int] = field(default_factory=dict)
+    rejects: Rejects = field(default_factory=Rejects)
+    personal_columns: list[Finding] = field(default_factory=list)
+    leaks: list[Leak] = field(default_factory=list)
+    leak_values_checked: int = 0
+    rules: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    periods: list[dt.date] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows_loaded": self.rows,
+            "rows_read": self.read,
+            "rows_loaded_total": self.total_rows,
+            "rejected": {
+                "total": self.rejects.total,
+                "by_reason": dict(self.rejects.counts),
+                "examples": dict(self.rejects.examples),
+            },
+            "anonymization": self.rules,
+            "flags": self.flags,
+            "personal_columns_not_loaded": [f.describe() for f in self.personal_columns],
+            "leak_scan": {
+                "original_values_checked": self.leak_values_checked,
+                "leaks": [vars(leak) for leak in self.leaks],
+                "clean": not self.leaks,
+            },
+            "periods": [p.isoformat() for p in self.periods],
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+
+
+class Pseudonyms:
+    """Keyed pseudonyms that never equal an original value of their kind, and are unique where the
+    schema wants them unique (account numbers, ЕЛС, serials per service, addresses)."""
+
+    def __init__(self, anonymizer: Anonymizer) -> None:
+        self.anon = anonymizer
+
+    @staticmethod
+    def draw(make: Callable[[int], str], avoid: set[str], used: set[str] | None = None) -> str:
+        for attempt in range(64):
+            candidate = make(attempt)
+            if candidate not in avoid and (used is None or candidate not in used):
+                if used is not None:
+                    used.add(candidate)
+                return candidate
+        candidate = make(0)
+        n = 2
+        while candidate + f"-{n}" in avoid or (used is not None and candidate + f"-{n}" in used):
+            n += 1
+        if used is not None:
+            used.add(candidate + f"-{n}")
+        return candidate + f"-{n}"
+
+    def ident(self, kind: str, value: str, avoid: set[str], used: set[str]) -> str:
+        return self.draw(lambda k: self.anon.keep_format(kind, value if k == 0 else f"{value}#{k}"), avoid, used)
+
+
+class Importer:
+    def __init__(
+        self,
+        mapping: Mapping,
+        key: bytes,
+        *,
+        rules: dict[str, str] | None = None,
+        strict: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        self.mapping, self.strict, self.progress = mapping, strict, progress
+        self.rules = rules_from(rules)
+        self.anon = Anonymizer(key)
+        self.names = Pseudonyms(self.anon)
+        self.result = ImportResult(rules=dict(self.rules))
+        self.rejects = self.result.rejects
+        self.originals = Originals()
+        self.account_ids: dict[str, int] = {}
+        self.account_opened: dict[int, str] = {}
+        self.meter_ids: dict[tuple[int, str], int] = {}
+        self.periods: set[int] = set()  # month numbers (year * 12 + month - 1)
+        self._dates: dict[Any, str | None] = {}
+        self._periods: dict[Any, int | None] = {}
+        self._services: dict[Any, int | None] = {}
+
+    # -- reading -----------------------------------------------------------------------------------
+    def records(self, entity: str) -> tuple[FileMapping, dict[str, int], Iterator[tuple[int, list[Any]]]] | None:
+        fm = self.mapping.files.get(entity)
+        if fm is None or (fm.optional and not fm.path.exists()):
+            return None
+        headers, it = read_records(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
+        check_columns(fm, headers)
+        index = {fld: headers.index(col) for fld, col in fm.columns.items()}
+        return fm, index, it
+
+    def counted(self, name: str, it: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+        n = 0
+        for item in it:
+            n += 1
+            if self.progress and n % 100_000 == 0:
+                self.progress(name, n)
+            yield item
+        self.result.read[name] = n
+        if self.progress:
+            self.progress(name, n)
+
+    # -- values (cached where they repeat) -----------------------------------------------------------
+    def date(self, raw: Any) -> str | None:
+        """ISO date text, NULL for empty; raises ValueProblem."""
+        try:
+            return self._dates[raw]
+        except (KeyError, TypeError):
+            pass
+        parsed = convert.date(raw)
+        text = parsed.isoformat() if parsed else NULL
+        if isinstance(raw, str):
+            self._dates[raw] = text
+        return text
+
+    def period(self, raw: Any) -> int | None:
+        try:
+            return self._periods[raw]
+        except (KeyError, TypeError):
+            pass
+        month: int | None = None
+        if raw not in (None, ""):
+            try:
+                p = convert.period(raw)
+                month = p.year * 12 + p.month - 1
+            except convert.ValueProblem:
+                month = None
+        self._periods[raw] = month
+        return month
+
+    def service(self, raw: Any) -> int | None:
+        try:
+            return self._services[raw]
+        except KeyError:
+            code = SERVICE_NAMES.get(_text(raw).lower()) or (_text(raw) if _text(raw) in SERVICE_IDS else None)
+            self._services[raw] = SERVICE_IDS.get(code) if code else None
+            return self._services[raw]
+
+    @staticmethod
+    def number(raw: Any) -> str | None:
+        """A number as PostgreSQL reads it ('1 234,56' -> '1234.56'); None if not a number."""
+        if isinstance(raw, str):
+            text = raw.replace(",", ".").strip()
+            if NUMBER.match(text):
+                return text
+            if raw.strip() == "":
+                return None
+        try:
+            value = convert.decimal(raw)
+        except convert.ValueProblem:
+            return None
+        return None if value is None else str(value)
+
+    @staticmethod
+    def month_text(month: int) -> str:
+        return f"{month // 12:04d}-{month % 12 + 1:02d}-01"
+
+    # -- the pipeline ---------------------------------------------------------------------------------
+    def run(
+        self, dsn: str, *, rejected_csv: Path | None = None, phase: Callable[[str], None] | None = None
+    ) -> ImportResult:
+        started = time.monotonic()
+        say = phase or (lambda _message: None)
+        say("looking for personal data without a rule")
+        findings = find_personal_columns(self.mapping)
+        mapped = [f for f in findings if f.mapped_to is not None]
+        if mapped:
+            raise ImportRefused(
+                "; ".join(f.describe() for f in mapped)
+                + ". Map the column to the personal field it is (so it is masked) or leave it out of the mapping"
+            )
+        if findings and self.strict:
+            raise ImportRefused(
+                "; ".join(f.describe() for f in findings)
+                + ". Strict mode refuses a load while such a column has no rule: map it to a personal field "
+                "or confirm it is not personal data by loading without --strict (it is then left out)"
+            )
+        self.result.personal_columns = findings
+        if self.rules["address"] == "keep":
+            self.result.flags.append("real streets and house numbers are kept (anonymize.address = 'keep')")
+        for name in ("account_number", "els", "meter_serial"):
+            if self.rules[name] == "keep":
+                self.result.flags.append(f"real {name.replace('_', ' ')}s are kept (anonymize.{name} = 'keep')")
+        if rejected_csv is not None:
+            self.rejects.open(rejected_csv)
+        try:
+            with psycopg.connect(dsn, autocommit=True) as admin:
+                work = begin_load(admin)
+                try:
+                    self._load(dsn, admin, work, say)
+                    self.result.seconds["load"] = time.monotonic() - started
+                    if self.strict and self.rejects.total:
+                        raise ImportRefused(
+                            f"{self.rejects.total} rows cannot be loaded ("
+                            + ", ".join(f"{k}: {v}" for k, v in self.rejects.counts.most_common())
+                            + "); strict mode refuses the whole load. Fix them in the export, or load without "
+                            "--strict to leave them out"
+                        )
+                    months = sorted(self.periods)
+                    info = {
+                        "origin": "import",
+                        "accounts": self.result.rows.get("account", 0),
+                        "months": len(months),
+                        "end_period": dt.date.fromisoformat(self.month_text(months[-1] + 1)) if months else None,
+                    }
+                    finish_load(admin, work, info, self.result.seconds, say, lambda: self._scan(admin, work, say))
+                except BaseException:
+                    abandon_load(admin, work)
+                    raise
+        finally:
+            self.rejects.close()
+        self.result.seconds["total"] = time.monotonic() - started
+        return self.result
+
+    def _scan(self, admin: psycopg.Connection, work: str, say: Callable[[str], None]) -> None:
+        say("scanning for original personal data")
+        mark = time.monotonic()
+        self.result.leaks = scan_leaks(admin, work, self.originals)
+        self.result.leak_values_checked = self.originals.size
+        self.result.seconds["leak_scan"] = time.monotonic() - mark
+        if self.result.leaks:
+            first = self.result.leaks[0]
+            raise ImportRefused(
+                f"the leak scan found {len(self.result.leaks)} original personal values in the loaded data "
+                f"(first: a {first.kind} in {first.table}.{first.column}); nothing was switched in"
+            )
+
+    def _load(self, dsn: str, admin: psycopg.Connection, work: str, say: Callable[[str], None]) -> None:
+        tables = [
+            "building", "premise", "account", "person", "account_person", "account_service", "meter",
+            "meter_reading", "balance", "payment",
+        ]  # fmt: skip
+        writers = {t: _Writer(dsn, work, t, False) for t in tables}
+        for w in writers.values():
+            w.start()
+        self.writers = writers
+        try:
+            say("reading accounts")
+            accounts = self._accounts()
+            say("reading persons")
+            self._persons()
+            say("reading services")
+            services = self._services_of_accounts()
+            self._write_places(accounts, services)
+            say("reading meters")
+            self._meters()
+            say("reading readings")
+            reading_keys = self._readings()
+            say("reading balances")
+            balance_keys = self._balances()
+            say("reading payments")
+            registries, agents = self._payments()
+        finally:
+            for w in writers.values():
+                w.queue.put(None)
+            for w in writers.values():
+                w.join()
+        errors = [w.error for w in writers.values() if w.error is not None]
+        if errors:
+            raise errors[0]
+        self._drop_duplicates(admin, work, "meter_reading", ("meter_id", "period"), reading_keys, "readings")
+        self._drop_duplicates(admin, work, "balance", ("account_id", "service_id", "period"), balance_keys, "balances")
+        self._reference(admin, work, registries, agents)
+
+    def emit(self, table: str, lines: list[str], force: bool = False) -> None:
+        if lines and (force or len(lines) >= BATCH):
+            self.writers[table].put("".join(lines))
+            self.result.rows[table] = self.result.rows.get(table, 0) + len(lines)
+            lines.clear()
+
+    # -- accounts, buildings, premises ----------------------------------------------------------------
+    def _accounts(self) -> list[dict[str, Any]]:
+        found = self.records("accounts")
+        if found is None:
+            raise LegacyFormatError("accounts", None, "the mapping has no accounts file; nothing to load")
+        fm, ix, it = found
+        name = fm.path.name
+        rows: list[dict[str, Any]] = []
+        first_line: dict[str, int] = {}
+
+        def get(rec: list[Any], fld: str) -> str:
+            i = ix.get(fld)
+            return _text(rec[i]) if i is not None else ""
+
+        for line, rec in self.counted(name, it):
+            number = get(rec, "number")
+            if not number:
+                self.rejects.add("empty account number", name, line, "number")
+                continue
+            if number in first_line:
+                self.rejects.add("duplicate account number", name, line, "number", number, personal=True)
+                continue
+            total = self.number(get(rec, "total_area"))
+            living = self.number(get(rec, "living_area")) if get(rec, "living_area") else NULL
+            residents = self.number(get(rec, "residents") or "0")
+            rooms = self.number(get(rec, "rooms")) if get(rec, "rooms") else NULL
+            checks = (
+                ("total_area", total is None or float(total) <= 0),
+                ("living_area", living is None or (living != NULL and float(living) < 0)),
+                ("residents", residents is None or float(residents) < 0),
+                ("rooms", rooms is None),
+            )
+            bad = next(((fld, get(rec, fld)) for fld, wrong in checks if wrong), None)
+            if bad:
+                self.rejects.add("not a valid number", name, line, bad[0], bad[1])
+                continue
+            try:
+                opened = self.date(get(rec, "opened_on"))
+                closed = self.date(get(rec, "closed_on"))
+            except convert.ValueProblem as exc:
+                self.rejects.add("not a date", name, line, "opened_on/closed_on", str(exc))
+                continue
+            first_line[number] = line
+            self.originals.add("account number", number)
+            els = get(rec, "els")
+            if els:
+                self.originals.add("ЕЛС", els)
+            rows.append(
+                {
+                    "number": number, "els": els, "city": get(rec, "city"), "street": get(rec, "street"),
+                    "house": get(rec, "house"), "flat": get(rec, "flat"), "total": total, "living": living,
+                    "rooms": rooms, "residents": str(int(float(residents or 0))), "opened": opened,
+                    "closed": closed, "line": line,
+                }
+            )  # fmt: skip
+        used_numbers: set[str] = set()
+        used_els: set[str] = set()
+        avoid_numbers = self.originals.values["account number"]
+        avoid_els = self.originals.values["ЕЛС"]
+        for i, row in enumerate(rows, start=1):
+            number = row["number"]
+            if self.rules["account_number"] == "keep":
+                row["pseudo"] = number
+            else:
+                row["pseudo"] = self.names.ident("account", number, avoid_numbers, used_numbers)
+            if row["els"] and self.rules["els"] == "keep":
+                els = row["els"]
+                if els in used_els:
+                    self.rejects.add("duplicate ЕЛС", name, row["line"], "els", els, personal=True)
+                    row["skip"] = True
+                    continue
+                used_els.add(els)
+                row["els_pseudo"] = els
+            elif row["els"]:
+                row["els_pseudo"] = self.names.ident("els", row["els"], avoid_els, used_els)
+            else:  # no ЕЛС in the export: a made-up one in the ГИС ЖКХ shape, keyed by the account
+                row["els_pseudo"] = self.names.ident(f"els:{number}", "00АА000000", avoid_els, used_els)
+            self.account_ids[number] = i
+            row["id"] = i
+        return [r for r in rows if not r.get("skip")]
+
+    def _write_places(self, accounts: list[dict[str, Any]], services: dict[int, set[int]]) -> None:
+        buildings: dict[tuple[str, str, str], dict[str, Any]] = {}
+        premises: dict[tuple[int, str], dict[str, Any]] = {}
+        used_addresses: set[str] = set()
+        for row in accounts:
+            key = (row["city"].lower(), row["street"].lower(), row["house"].lower())
+            building = buildings.get(key)
+            if building is None:
+                city, street, house = row["city"], row["street"], row["house"]
+                if self.rules["address"] == "replace":
+                    street, house = self._address(city, street, house, used_addresses)
+                building = {"id": len(buildings) + 1, "city": city, "street": street, "house": house, "svc": set()}
+                buildings[key] = building
+            building["svc"] |= services.get(row["id"], set())
+            pkey = (building["id"], row["flat"].lower())
+            premise = premises.get(pkey)
+            if premise is None:
+                premise = {"id": len(premises) + 1, "building": building["id"], "number": row["flat"], "accounts": []}
+                premises[pkey] = premise
+            premise["accounts"].append(row)
+            row["premise"] = premise["id"]
+        lines: list[str] = []
+        for b in buildings.values():
+            hot = "t" if SERVICE_IDS["hot_water"] in b["svc"] else "f"
+            gas = "t" if SERVICE_IDS["gas"] in b["svc"] else "f"
+            lines.append(
+                f"{b['id']}\t{_escape(b['city'])}\t{_escape(b['street'])}\t{_escape(b['house'])}\t\\N\t\\N\t\\N\t"
+                f"\\N\t\\N\t{hot}\t{gas}\n"
+            )
+            self.emit("building", lines)
+        self.emit("building", lines, True)
+        for p in premises.values():
+            accs = p["accounts"]
+            kind = "room" if len(accs) > 1 else "flat"
+            total = sum(float(a["total"]) for a in accs)
+            livings = [a["living"] for a in accs if a["living"] != NULL]
+            living = f"{sum(float(v) for v in livings):.2f}" if len(livings) == len(accs) else NULL
+            rooms = accs[0]["rooms"] if len(accs) == 1 else NULL
+            lines.append(
+                f"{p['id']}\t{p['building']}\t{_escape(p['number'])}\t{kind}\t\\N\t\\N\t{rooms}\t{total:.2f}\t{living}\n"
+            )
+            self.emit("premise", lines)
+        self.emit("premise", lines, True)
+        for a in accounts:
+            lines.append(
+                f"{a['id']}\t{_escape(a['pseudo'])}\t{_escape(a['els_pseudo'])}\t{a['premise']}\t{a['opened']}\t"
+                f"{a['closed']}\t{a['residents']}\t{a['total']}\t\\N\n"
+            )
+            self.account_opened[a["id"]] = a["opened"]
+            self.emit("account", lines)
+        self.emit("account", lines, True)
+
+    def _address(self, city: str, street: str, house: str, used: set[str]) -> tuple[str, str]:
+        """Another street and house of the same city, never given to two buildings."""
+        for attempt in range(64):
+            n = self.anon._int("address", f"{city}|{street}|{house}|{attempt}".lower())
+            new_street, new_house = catalog.STREETS[n % len(catalog.STREETS)], str((n >> 12) % 200 + 1)
+            key = f"{city}|{new_street}|{new_house}".lower()
+            if key not in used:
+                used.add(key)
+                return new_street, new_house
+        k = 2
+        while f"{city}|{new_street}|{new_house}к{k}".lower() in used:
+            k += 1
+        used.add(f"{city}|{new_street}|{new_house}к{k}".lower())
+        return new_street, f"{new_house}к{k}"
+
+    # -- persons ---------------------------------------------------------------------------------------
+    def _persons(self) -> None:
+        found = self.records("persons")
+        if found is None:
+            return
+        fm, ix, it = found
+        name = fm.path.name
+
+        def get(rec: list[Any], fld: str) -> str:
+            i = ix.get(fld)
+            return _text(rec[i]) if i is not None else ""
+
+        rows = []
+        for line, rec in self.counted(name, it):
+            account = self.account_ids.get(get(rec, "account"))
+            if account is None:
+                self.rejects.add("unknown account", name, line, "account", get(rec, "account"), personal=True)
+                continue
+            surname, given, patronymic = get(rec, "surname"), get(rec, "given_name"), get(rec, "patronymic")
+            if not surname or not given:
+                self.rejects.add("no surname or given name", name, line, "surname", "", personal=True)
+                continue
+            try:
+                birth = self.date(get(rec, "birth_date"))
+            except convert.ValueProblem:
+                self.rejects.add("not a date", name, line, "birth_date", "", personal=True)
+                continue
+            role = ROLES.get(get(rec, "role").lower(), "resident")
+            share = NULL
+            if role == "owner" and get(rec, "share"):
+                share_text = self.number(get(rec, "share"))
+                if share_text is None or not 0 < float(share_text) <= 1:
+                    self.rejects.add("share not in (0, 1]", name, line, "share", get(rec, "share"))
+                    continue
+                share = share_text
+            o = self.originals
+            o.add_name(surname, given, patronymic)
+            phone, email, snils, inn, passport = (get(rec, f) for f in ("phone", "email", "snils", "inn", "passport"))
+            o.add("phone", phone)
+            o.add("e-mail", email)
+            o.add("СНИЛС", snils)
+            o.add("ИНН", inn)
+            o.add("passport", passport)
+            rows.append((line, account, surname, given, patronymic, birth, role, share, phone, email, snils, inn,
+                         passport))  # fmt: skip
+        persons: dict[str, int] = {}
+        links: set[tuple[int, int]] = set()
+        people_lines: list[str] = []
+        link_lines: list[str] = []
+        for line, account, surname, given, patronymic, birth, role, share, phone, email, snils, inn, passport in rows:
+            snils_digits = "".join(ch for ch in snils if ch.isdigit())
+            who = snils_digits if len(snils_digits) == 11 else f"{surname}|{given}|{patronymic}|{birth}".lower()
+            pid = persons.get(who)
+            if pid is None:
+                pid = len(persons) + 1
+                persons[who] = pid
+                people_lines.append(self._person_line(pid, who, surname, given, patronymic, birth, phone, email,
+                                                      snils, inn, passport))  # fmt: skip
+                self.emit("person", people_lines)
+            if (account, pid) in links:
+                self.rejects.add("the same person twice on one account", name, line, "surname", "", personal=True)
+                continue
+            links.add((account, pid))
+            link_lines.append(f"{account}\t{pid}\t{role}\t{share}\n")
+            self.emit("account_person", link_lines)
+        self.emit("person", people_lines, True)
+        self.emit("account_person", link_lines, True)
+
+    def _person_line(
+        self, pid: int, who: str, surname: str, given: str, patronymic: str, birth: str | None, phone: str,
+        email: str, snils: str, inn: str, passport: str,
+    ) -> str:  # fmt: skip
+        o, a, rules = self.originals, self.anon, self.rules
+        gender = a.gender(surname, patronymic)
+
+        for attempt in range(64):
+            s, g, p, _ = a.full_name(surname, given, patronymic, f"{birth}#{attempt}" if attempt else birth or "")
+            if (s.lower(), g.lower(), p.lower()) not in o.names:
+                break
+        fio = f"{s}\t{g}\t{p}"
+        if birth and birth != NULL and rules["birth_date"] == "shift":
+            birth_out = a.birth_date(dt.date.fromisoformat(birth), who).isoformat()
+        else:
+            birth_out = NULL
+
+        def masked(rule: str, kind: str, value: str, make: Callable[[str], str]) -> str:
+            if not value or rules[rule] == "drop":
+                return NULL
+            avoid = o.values[kind]
+            return _escape(self.names.draw(lambda k: make(value if k == 0 else f"{value}#{k}"), avoid, None))
+
+        return (
+            f"{pid}\t{fio}\t{gender}\t{birth_out}\t{masked('phone', 'phone', phone, a.phone)}\t"
+            f"{masked('snils', 'СНИЛС', snils, a.snils)}\t{masked('inn', 'ИНН', inn, a.inn_person)}\t"
+            f"{masked('email', 'e-mail', email, a.email)}\t{masked('passport', 'passport', passport, a.passport)}\n"
+        )
+
+    # -- services and meters ---------------------------------------------------------------------------
+    def _services_of_accounts(self) -> dict[int, set[int]]:
+        services: dict[int, set[int]] = defaultdict(set)
+        found = self.records("services")
+        if found is None:
+            return services
+        fm, ix, it = found
+        name = fm.path.name
+        lines: list[str] = []
+        for line, rec in self.counted(name, it):
+            account = self.account_ids.get(_text(rec[ix["account"]]))
+            if account is None:
+                self.rejects.add("unknown account", name, line, "account", rec[ix["account"]], personal=True)
+                continue
+            sid = self.service(rec[ix["service"]])
+            if sid is None:
+                self.rejects.add("unknown service", name, line, "service", rec[ix["service"]])
+                continue
+            if sid in services[account]:
+                self.rejects.add("service listed twice for the account", name, line, "service", rec[ix["service"]])
+                continue
+            try:
+                since = self.date(rec[ix["since"]]) if "since" in ix else NULL
+            except convert.ValueProblem:
+                self.rejects.add("not a date", name, line, "since", rec[ix["since"]])
+                continue
+            services[account].add(sid)
+            lines.append(f"{account}\t{sid}\t{since}\n")
+            self.emit("account_service", lines)
+        self.emit("account_service", lines, True)
+        return services
+
+    def _meters(self) -> None:
+        found = self.records("meters")
+        if found is None:
+            return
+        fm, ix, it = found
+        name = fm.path.name
+
+        def get(rec: list[Any], fld: str) -> Any:
+            i = ix.get(fld)
+            return rec[i] if i is not None else ""
+
+        rows = []
+        seen: dict[tuple[int, str], int] = {}
+        for line, rec in self.counted(name, it):
+            account = self.account_ids.get(_text(get(rec, "account")))
+            if account is None:
+                self.rejects.add("unknown account", name, line, "account", get(rec, "account"), personal=True)
+                continue
+            sid = self.service(get(rec, "service"))
+            if sid is None:
+                self.rejects.add("unknown service", name, line, "service", get(rec, "service"))
+                continue
+            serial = _text(get(rec, "serial"))
+            if not serial:
+                self.rejects.add("empty meter serial", name, line, "serial")
+                continue
+            if (sid, serial) in seen:
+                self.rejects.add("duplicate meter serial", name, line, "serial", serial, personal=True)
+                continue
+            zones = self.number(_text(get(rec, "zones")) or "1")
+            default_digits = "6" if sid == SERVICE_IDS["electricity"] else "5"
+            digits = self.number(_text(get(rec, "capacity_digits")) or default_digits)
+            if zones is None or not 1 <= float(zones) <= 3 or float(zones) != int(float(zones)):
+                self.rejects.add("zones not 1, 2 or 3", name, line, "zones", get(rec, "zones"))
+                continue
+            if digits is None or not 4 <= float(digits) <= 9 or float(digits) != int(float(digits)):
+                self.rejects.add("digits not 4 to 9", name, line, "capacity_digits", get(rec, "capacity_digits"))
+                continue
+            try:
+                dates = [self.date(get(rec, f)) for f in ("installed_on", "verified_on", "next_verification",
+                                                          "removed_on")]  # fmt: skip
+            except convert.ValueProblem as exc:
+                self.rejects.add("not a date", name, line, "dates", str(exc))
+                continue
+            if dates[0] != NULL and dates[3] != NULL and str(dates[3]) < str(dates[0]):
+                self.rejects.add("removed before installed", name, line, "removed_on", get(rec, "removed_on"))
+                continue
+            seen[(sid, serial)] = line
+            self.originals.add("meter serial", serial)
+            rows.append((account, sid, serial, int(float(zones)), int(float(digits)), dates))
+        used: dict[int, set[str]] = defaultdict(set)
+        avoid = self.originals.values["meter serial"]
+        lines: list[str] = []
+        for mid, (account, sid, serial, zones_n, digits_n, dates) in enumerate(rows, start=1):
+            if self.rules["meter_serial"] == "keep":
+                pseudo = serial
+            else:
+                pseudo = self.names.ident(f"serial:{sid}", serial, avoid, used[sid])
+            self.meter_ids[(sid, serial)] = mid
+            installed, verified, nxt, removed = dates
+            lines.append(
+                f"{mid}\t{account}\t{sid}\t{_escape(pseudo)}\t{zones_n}\t{digits_n}\t{installed}\t{verified}\t{nxt}\t"
+                f"{removed}\t\\N\n"
+            )
+            self.emit("meter", lines)
+        self.emit("meter", lines, True)
+
+    # -- the long files: readings, balances, payments -----------------------------------------------------
+    def _readings(self) -> tuple[array[int], array[int]]:
+        keys, lines_of = array("q"), array("q")
+        found = self.records("readings")
+        if found is None:
+            return keys, lines_of
+        fm, ix, it = found
+        name = fm.path.name
+        i_serial, i_service, i_period, i_v1 = ix["serial"], ix["service"], ix["period"], ix["value1"]
+        i_taken, i_v2, i_v3 = ix.get("taken_on"), ix.get("value2"), ix.get("value3")
+        meters, service, period, number, date = self.meter_ids.get, self.service, self.period, self.number, self.date
+        periods = self.periods
+        out: list[str] = []
+        reject = self.rejects.add
+        for line, rec in self.counted(name, it):
+            sid = service(rec[i_service])
+            mid = meters((sid, _text(rec[i_serial]))) if sid is not None else None
+            if mid is None:
+                reject("reading of an unknown meter", name, line, "serial", rec[i_serial], personal=True)
+                continue
+            month = period(rec[i_period])
+            if month is None:
+                reject("not a period", name, line, "period", rec[i_period])
+                continue
+            values = []
+            for i in (i_v1, i_v2, i_v3):
+                raw = rec[i] if i is not None else ""
+                if raw == "" or raw is None:
+                    values.append(NULL)
+                    continue
+                v = number(raw)
+                if v is None or v.startswith("-"):
+                    values.append("")
+                    break
+                values.append(v)
+            if len(values) < 3 or values[0] == NULL or "" in values:
+                reject("not a reading value", name, line, "value1", rec[i_v1])
+                continue
+            try:
+                taken = date(rec[i_taken]) if i_taken is not None else NULL
+            except convert.ValueProblem:
+                reject("not a date", name, line, "taken_on", rec[i_taken])  # type: ignore[index]
+                continue
+            periods.add(month)
+            keys.append(mid * 4096 + month - 22800)
+            lines_of.append(line)
+            out.append(
+                f"{mid}\t{self.month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{values[0]}\t{values[1]}\t{values[2]}\n"
+            )
+            if len(out) >= BATCH:
+                self.emit("meter_reading", out)
+        self.emit("meter_reading", out, True)
+        return keys, lines_of
+
+    def _balances(self) -> tuple[array[int], array[int]]:
+        keys, lines_of = array("q"), array("q")
+        found = self.records("balances")
+        if found is None:
+            return keys, lines_of
+        fm, ix, it = found
+        name = fm.path.name
+        i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
+        measures = [ix["opening"], ix["charged"], ix.get("recalculated"), ix["paid"], ix["closing"]]
+        accounts, service, period, number = self.account_ids.get, self.service, self.period, self.number
+        periods = self.periods
+        reject = self.rejects.add
+        out: list[str] = []
+        for line, rec in self.counted(name, it):
+            raw_acc = rec[i_acc]
+            account = accounts(raw_acc if type(raw_acc) is str and raw_acc == raw_acc.strip() else _text(raw_acc))
+            if account is None:
+                reject("unknown account", name, line, "account", raw_acc, personal=True)
+                continue
+            sid = service(rec[i_svc])
+            if sid is None:
+                reject("unknown service", name, line, "service", rec[i_svc])
+                continue
+            month = period(rec[i_per])
+            if month is None:
+                reject("not a period", name, line, "period", rec[i_per])
+                continue
+            amounts = []
+            for i in measures:
+                raw = rec[i] if i is not None else "0"
+                v = number(raw if raw != "" else "0")
+                if v is None:
+                    break
+                amounts.append(v)
+            if len(amounts) < 5:
+                shown = ";".join(_text(rec[i]) for i in measures if i is not None)
+                reject("not an amount", name, line, "amounts", shown)
+                continue
+            periods.add(month)
+            keys.append((account * 8 + sid) * 4096 + month - 22800)
+            lines_of.append(line)
+            out.append(f"{account}\t{sid}\t{self.month_text(month)}\t{amounts[0]}\t{amounts[1]}\t{amounts[2]}\t"
+                       f"{amounts[3]}\t{amounts[4]}\n")  # fmt: skip
+            if len(out) >= BATCH:
+                self.emit("balance", out)
+        self.emit("balance", out, True)
+        return keys, lines_of
+
+    def _payments(self) -> tuple[dict[tuple[int, str], list[Any]], dict[str, int]]:
+        registries: dict[tuple[int, str], list[Any]] = {}
+        agents = {a[1].lower(): a[0] for a in catalog.AGENTS}
+        found = self.records("payments")
+        if found is None:
+            return registries, agents
+        fm, ix, it = found
+        name = fm.path.name
+        i_acc, i_day, i_amount = ix["account"], ix["paid_on"], ix["amount"]
+        i_agent, i_reg, i_per = ix.get("agent"), ix.get("registry"), ix.get("period")
+        accounts, number, date, period = self.account_ids.get, self.number, self.date, self.period
+        reject = self.rejects.add
+        out: list[str] = []
+        pid = 0
+        for line, rec in self.counted(name, it):
+            account = accounts(_text(rec[i_acc]))
+            if account is None:
+                reject("payment for an unknown account", name, line, "account", rec[i_acc], personal=True)
+                continue
+            try:
+                day = date(rec[i_day])
+            except convert.ValueProblem:
+                day = None
+            if day is None or day == NULL:
+                reject("not a date", name, line, "paid_on", rec[i_day])
+                continue
+            amount = number(rec[i_amount])
+            if amount is None or float(amount) <= 0:
+                reject("payment amount not positive", name, line, "amount", rec[i_amount])
+                continue
+            month = period(rec[i_per]) if i_per is not None and rec[i_per] != "" else None
+            if month is None:
+                month = int(day[:4]) * 12 + int(day[5:7]) - 1
+            agent_name = _text(rec[i_agent]) if i_agent is not None else ""
+            agent = agents.get(agent_name.lower() or "не указан")
+            if agent is None:
+                agent = max(agents.values()) + 1
+                agents[agent_name.lower() or "не указан"] = agent
+            registry_name = (_text(rec[i_reg]) if i_reg is not None else "") or f"реестр {agent} от {day}"
+            reg = registries.get((agent, registry_name))
+            if reg is None:
+                reg = [len(registries) + 1, day, 0, 0, registry_name]
+                registries[(agent, registry_name)] = reg
+            reg[1] = min(reg[1], day)
+            reg[2] += 1
+            reg[3] += round(float(amount) * 100)
+            pid += 1
+            out.append(f"{pid}\t{account}\t{agent}\t{reg[0]}\t{day}\t{self.month_text(month)}\t{amount}\n")
+            if len(out) >= BATCH:
+                self.emit("payment", out)
+        self.emit("payment", out, True)
+        return registries, agents
+
+    # -- after the stream ---------------------------------------------------------------------------------
+    def _drop_duplicates(
+        self, admin: psycopg.Connection, work: str, table: str, columns: tuple[str, ...], found: tuple[array[int],
+        array[int]], file_entity: str,
+    ) -> None:  # fmt: skip
+        keys_arr, lines_arr = found
+        if not len(keys_arr):
+            return
+        keys = np.frombuffer(keys_arr, dtype=np.int64)
+        lines = np.frombuffer(lines_arr, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+        if not len(repeat):
+            return
+        fm = self.mapping.files[file_entity]
+        for pos in repeat.tolist():
+            self.rejects.add(f"duplicate {file_entity[:-1]} for the same period", fm.path.name,
+                             int(lines[order[pos]]), "period")  # fmt: skip
+        self.result.rows[table] -= len(repeat)
+        dup_keys = np.unique(sorted_keys[repeat])
+        parts: list[list[Any]] = []
+        month = (dup_keys % 4096 + 22800).tolist()
+        rest = (dup_keys // 4096).tolist()
+        if len(columns) == 3:
+            parts = [[r // 8 for r in rest], [r % 8 for r in rest], [self.month_text(m) for m in month]]
+            types = ["int[]", "int2[]", "date[]"]
+        else:
+            parts = [rest, [self.month_text(m) for m in month]]
+            types = ["int[]", "date[]"]
+        target = sql.Identifier(work, table)
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        unnest = sql.SQL(", ").join(sql.SQL("%s::" + t) for t in types)
+        admin.execute(
+            sql.SQL(
+                "DELETE FROM {t} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER "
+                "(PARTITION BY {c} ORDER BY ctid) AS n FROM {t} WHERE ({c}) IN (SELECT * FROM unnest({u}))) s "
+                "WHERE n > 1)"
+            ).format(t=target, c=cols, u=unnest),
+            parts,
+        )
+
+    def _reference(
+        self, admin: psycopg.Connection, work: str, registries: dict[tuple[int, str], list[Any]], agents: dict[str, int]
+    ) -> None:
+        months = sorted(self.periods)
+        if not months:
+            raise ImportRefused("the export holds no balances or readings: no billing period to load")
+        first, last = months[0], months[-1] + 1  # the month after the export is the open one
+        end = dt.date(last // 12, last % 12 + 1, 1)
+        cat = catalog.build_catalog(1, end, last - first + 1)
+        services = [(sid, *s[:7]) for sid, s in catalog.SERVICES.items()]
+        agent_rows: list[tuple[Any, ...]] = [(a[0], a[1], a[3], a[4]) for a in catalog.AGENTS]
+        agent_rows += [(aid, label, 0, "import") for label, aid in agents.items() if aid > len(catalog.AGENTS)]
+        periods = [
+            (dt.date(m // 12, m % 12 + 1, 1), "closed" if m < last else "open",
+             dt.datetime.now(dt.UTC) if m < last else None)
+            for m in range(first, last + 1)
+        ]  # fmt: skip
+        reference = {
+            "supplier": cat.suppliers,
+            "service": services,
+            "tariff": cat.tariffs,
+            "norm": cat.norms,
+            "payment_agent": agent_rows,
+            "charge_method": catalog.CHARGE_METHODS,
+            "reading_source": catalog.READING_SOURCES,
+            "billing_period": periods,
+            "payment_registry": [
+                (reg[0], agent, reg[1], reg[4], reg[2], f"{reg[3] / 100:.2f}") for (agent, _), reg in registries.items()
+            ],
+        }
+        for table, rows in reference.items():
+            self.result.rows[table] = copy_rows(admin, work, table, rows)
+        self.result.periods = [p[0] for p in periods]
+
+
+def import_export(
+    dsn: str,
+    mapping: Mapping,
+    key: bytes,
+    *,
+    rules: dict[str, str] | None = None,
+    strict: bool = False,
+    rejected_csv: Path | None = None,
+    progress: Progress | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """Read, anonymize and load an export into ``dsn``'s ``okno`` schema, all or nothing."""
+    importer = Importer(mapping, key, rules=rules, strict=strict, progress=progress)
+    return importer.run(dsn, rejected_csv=rejected_csv, phase=phase)

@@ -1,0 +1,149 @@
+"""Which fields carry personal data, what is done to each (the anonymization rules), and a detector for
+columns that look like personal data although nothing says so.
+
+Rules are set per client in the profile's ``[anonymize]`` table; every default masks. Keeping real
+values is possible only where the value alone does not identify a person (account numbers, meter
+serials, the street and house), and a kept address is flagged in the load report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from seed.legacy.mapping import Mapping
+from seed.legacy.read import read_table
+
+# rule -> the allowed treatments, the first being the default
+RULES: dict[str, tuple[str, ...]] = {
+    "names": ("pseudonym",),
+    "birth_date": ("shift", "drop"),
+    "phone": ("pseudonym", "drop"),
+    "email": ("pseudonym", "drop"),
+    "snils": ("pseudonym", "drop"),
+    "inn": ("pseudonym", "drop"),
+    "passport": ("pseudonym", "drop"),
+    "account_number": ("pseudonym", "keep"),
+    "els": ("pseudonym", "keep"),
+    "meter_serial": ("pseudonym", "keep"),
+    "address": ("replace", "keep"),
+}
+DEFAULT_RULES = {name: options[0] for name, options in RULES.items()}
+
+# (entity, field) of the standard layout -> the rule that covers it
+FIELD_RULES: dict[tuple[str, str], str] = {
+    ("persons", "surname"): "names",
+    ("persons", "given_name"): "names",
+    ("persons", "patronymic"): "names",
+    ("persons", "birth_date"): "birth_date",
+    ("persons", "phone"): "phone",
+    ("persons", "email"): "email",
+    ("persons", "snils"): "snils",
+    ("persons", "inn"): "inn",
+    ("persons", "passport"): "passport",
+    ("accounts", "number"): "account_number",
+    ("accounts", "els"): "els",
+    ("accounts", "street"): "address",
+    ("accounts", "house"): "address",
+    ("meters", "serial"): "meter_serial",
+    ("readings", "serial"): "meter_serial",
+}
+for _entity in ("persons", "services", "meters", "balances", "payments"):
+    FIELD_RULES[(_entity, "account")] = "account_number"
+
+
+def rules_from(overrides: dict[str, str] | None) -> dict[str, str]:
+    rules = dict(DEFAULT_RULES)
+    for name, value in (overrides or {}).items():
+        if name not in RULES or value not in RULES[name]:
+            raise ValueError(f"anonymize.{name} = {value!r}: allowed {', '.join(RULES.get(name, ()))}")
+        rules[name] = value
+    return rules
+
+
+HEADER_WORDS = re.compile(
+    r"фио|фамил|^имя|отчеств|телеф|^тел|моб|e-?mail|почт|снилс|^инн|паспорт|рожд|"
+    r"^fio$|^fam|^im$|^ot$|phone|^tel|mail|snils|^inn|passp|birth|^dr$|^drog",
+    re.IGNORECASE,
+)
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "e-mail": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-zА-Яа-я]{2,}$"),
+    "phone": re.compile(r"^(\+7|8|7)?[\s(-]*9\d{2}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}$"),
+    "СНИЛС": re.compile(r"^\d{3}-\d{3}-\d{3}[\s-]\d{2}$"),
+    "passport": re.compile(r"^\d{2}\s?\d{2}\s№?\s?\d{6}$"),
+    "ФИО": re.compile(r"^[А-ЯЁ][а-яё-]+\s+[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+(вич|вна|чна|ич|оглы|кызы)$"),
+}
+SAMPLE_ROWS = 300
+SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A column that looks like personal data: where, why, and whether anything masks it."""
+
+    entity: str
+    file: str
+    column: str
+    why: str
+    mapped_to: str | None  # the layout field it feeds, if any
+    covered: bool  # an anonymization rule covers that field
+
+    def describe(self) -> str:
+        if self.mapped_to is None:
+            return f"{self.file}: column {self.column!r} looks like personal data ({self.why}) and has no rule"
+        return (
+            f"{self.file}: column {self.column!r} feeds {self.entity}.{self.mapped_to}, which is not masked, "
+            f"but looks like personal data ({self.why})"
+        )
+
+
+def _why(header: str, values: list[str]) -> str | None:
+    if HEADER_WORDS.search(header.strip()):
+        return "its header"
+    if not values:
+        return None
+    for name, pattern in PATTERNS.items():
+        hits = sum(1 for v in values if pattern.match(v))
+        if hits >= max(1, SHARE * len(values)):
+            return f"{hits} of {len(values)} sampled values look like a {name}"
+    return None
+
+
+def _sample(rows: Iterator[Any], headers: list[str]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {h: [] for h in headers}
+    for n, row in enumerate(rows):
+        if n >= SAMPLE_ROWS:
+            break
+        for h in headers:
+            v = row.values.get(h)
+            if v not in (None, ""):
+                values[h].append(str(v).strip())
+    return values
+
+
+def find_personal_columns(mapping: Mapping) -> list[Finding]:
+    """Every column of the mapped files that looks like personal data (by its header or a sample of its
+    values) and is not fed into a field an anonymization rule covers."""
+    findings = []
+    for entity, fm in mapping.files.items():
+        if entity == "totals" or (fm.optional and not fm.path.exists()):
+            continue
+        headers, rows = read_table(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
+        sample = _sample(rows, headers)
+        by_column = {col: fld for fld, col in fm.columns.items()}
+        for header in headers:
+            fld = by_column.get(header)
+            covered = fld is not None and (entity, fld) in FIELD_RULES
+            if covered:
+                continue
+            why = _why(header, sample[header])
+            if why and not (fld is not None and _harmless(entity, fld)):
+                findings.append(Finding(entity, fm.path.name, header, why, fld, False))
+    return findings
+
+
+def _harmless(entity: str, fld: str) -> bool:
+    """Fields whose headers match a personal word by accident ('Дата рождения' is never mapped to them)."""
+    return fld in ("service", "period", "role", "share")
