@@ -497,6 +497,83 @@ def import_check(
         typer.echo("control totals match the old system's")
 
 
+ExportPath = Annotated[Path, typer.Argument(help="The export folder.")]
+MappingOption = Annotated[Path | None, typer.Option(help="A mapping file (TOML) for a non-standard export.")]
+
+
+@import_app.command("load")
+@reports_errors
+def import_load(
+    client: Client,
+    path: ExportPath,
+    mapping: MappingOption = None,
+    strict: Annotated[
+        bool, typer.Option(help="Refuse the whole load if any row cannot be loaded or a personal column has no rule.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Anonymize a legacy export and load it as the client's books and baseline (all or nothing)."""
+    from provision import legacy
+
+    def progress(file: str, rows: int) -> None:
+        if rows % 1_000_000 == 0:
+            _err(f"  {file}: {rows:,} rows")
+
+    report = legacy.load_export(
+        workspace(), client, path, mapping, strict=strict, progress=progress, phase=lambda m: _err(m + " ...")
+    )
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return
+    seconds = report["seconds"]
+    read = sum(report["rows_read"].values())
+    typer.echo(
+        f"loaded {report['rows_loaded_total']:,} rows ({read:,} read from {len(report['rows_read'])} files) "
+        f"in {seconds['total']:.1f} s; periods {report['periods'][0][:7]} .. {report['periods'][-1][:7]} (open)"
+    )
+    rejected = report["rejected"]
+    if rejected["total"]:
+        typer.echo(f"{rejected['total']:,} rows not loaded (all listed in {report['rejected_rows_file']}):")
+        for reason, count in rejected["by_reason"].items():
+            first = rejected["examples"][reason][0]
+            typer.echo(f"{count:>8}  {reason}  (first: {first['file']}:{first['line']} {first['field']})")
+    else:
+        typer.echo("every row loaded")
+    for flag in report["flags"]:
+        typer.echo(f"flag: {flag}")
+    for column in report["personal_columns_not_loaded"]:
+        typer.echo(f"left out: {column}")
+    scan = report["leak_scan"]
+    typer.echo(f"leak scan: clean ({scan['original_values_checked']:,} original personal values looked for)")
+    failing = [c for c in report["checks"] if c["violations"]]
+    holding = sum(1 for c in report["checks"] if not c["skipped"]) - len(failing)
+    violated = ", ".join(f"{c['check']} ({c['violations']})" for c in failing)
+    typer.echo(
+        f"invariants: {holding} hold"
+        + (f", {len(failing)} violated: {violated}" if failing else "")
+        + " (`provision check` shows the rows)"
+    )
+    typer.echo(f"baseline frozen; report: {legacy.report_dir(workspace(), client) / 'last-load.json'}")
+
+
+@import_app.command("scan")
+@reports_errors
+def import_scan(client: Client, path: ExportPath, mapping: MappingOption = None, as_json: JsonFlag = False) -> None:
+    """Look for any original personal value of an export in the client's database; exit 4 if one is found."""
+    from provision import legacy
+
+    checked, leaks = legacy.scan_client(workspace(), client, path, mapping)
+    if as_json:
+        typer.echo(json.dumps({"checked": checked, "leaks": [vars(x) for x in leaks]}, ensure_ascii=False, indent=2))
+    elif leaks:
+        for leak in leaks:
+            typer.echo(f"LEAK  {leak.kind}: {leak.count} value(s) in {leak.table}.{leak.column}")
+    else:
+        typer.echo(f"clean: none of {checked:,} original personal values is in the database")
+    if leaks:
+        raise typer.Exit(EXIT_FAILED)
+
+
 @app.command()
 @reports_errors
 def status(

@@ -3,25 +3,140 @@ turn reading errors into messages that name the file, line and fix."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from provision.errors import InputError
+from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.workspace import Workspace
 
 
 def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> Any:
     from seed.legacy.analyze import analyze
-    from seed.legacy.mapping import MappingError, load_mapping, standard_mapping
+    from seed.legacy.mapping import MappingError
     from seed.legacy.read import LegacyFormatError
 
     workspace.require_client(client)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder", fix="give the folder that holds the export files")
     try:
-        mapping = load_mapping(mapping_file, folder) if mapping_file else standard_mapping(folder)
-        return analyze(mapping)
+        return analyze(_mapping(folder, mapping_file))
     except LegacyFormatError as exc:
         raise InputError(str(exc), fix="re-export the file, or fix it at the line named") from None
     except MappingError as exc:
         raise InputError(str(exc), fix="correct the mapping (see docs/export-layout.md)") from None
+
+
+def _mapping(folder: Path, mapping_file: Path | None) -> Any:
+    from seed.legacy.mapping import load_mapping, standard_mapping
+
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder", fix="give the folder that holds the export files")
+    if mapping_file is not None and not mapping_file.is_file():
+        raise InputError(f"{mapping_file}: no such mapping file", fix="give the path of the mapping TOML")
+    return load_mapping(mapping_file, folder) if mapping_file else standard_mapping(folder)
+
+
+def key_path(workspace: Workspace, client: str) -> Path:
+    return workspace.secrets_dir(client) / "anonymization.key"
+
+
+def report_dir(workspace: Workspace, client: str) -> Path:
+    return workspace.client_dir(client) / "import"
+
+
+def load_export(
+    workspace: Workspace,
+    client: str,
+    folder: Path,
+    mapping_file: Path | None,
+    *,
+    strict: bool = False,
+    progress: Callable[[str, int], None] | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Anonymize and load a client's legacy export as its books, check them, freeze the baseline.
+
+    Returns the load report (also written to ``compose/<client>/import/last-load.json``)."""
+    import psycopg
+
+    from provision.data import check_data, hide_password, resolve_dsn
+    from provision.profile import load_profile
+    from provision.training import serialized, trainer_for
+    from seed.legacy.anonymize import load_or_create_key
+    from seed.legacy.importer import ImportRefused, import_export
+    from seed.legacy.mapping import MappingError
+    from seed.legacy.read import LegacyFormatError
+    from seed.load import SeedBusy
+
+    workspace.require_client(client)
+    profile = load_profile(workspace, client)
+    dsn = resolve_dsn(workspace, client, None)
+    reports = report_dir(workspace, client)
+    reports.mkdir(parents=True, exist_ok=True)
+    os.chmod(reports, 0o700)
+    try:
+        mapping = _mapping(folder, mapping_file)
+        key = load_or_create_key(key_path(workspace, client))
+        result = import_export(
+            dsn,
+            mapping,
+            key,
+            rules=dict(profile.anonymize),
+            strict=strict,
+            rejected_csv=reports / "rejected.csv",
+            progress=progress,
+            phase=phase,
+        )
+    except LegacyFormatError as exc:
+        raise InputError(
+            f"{exc}; nothing was loaded, the current data is unchanged",
+            fix="re-export the file, or fix it at the line named",
+        ) from None
+    except MappingError as exc:
+        raise InputError(str(exc), fix="correct the mapping (see docs/export-layout.md)") from None
+    except ImportRefused as exc:
+        raise OperationFailed(f"import refused: {exc}; the current data is unchanged") from None
+    except SeedBusy as exc:
+        raise EnvironmentProblem(str(exc)) from None
+    except psycopg.Error as exc:
+        reason = hide_password(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        raise OperationFailed(f"the load failed in PostgreSQL: {reason}; the current data is unchanged") from None
+    report = result.to_dict()
+    report["export"] = str(folder.resolve())
+    report["mapping"] = str(mapping_file.resolve()) if mapping_file else "standard layout"
+    report["strict"] = strict
+    report["rejected_rows_file"] = str(reports / "rejected.csv") if result.rejects.total else None
+    if phase:
+        phase("checking the invariants")
+    checks = check_data(dsn)
+    report["checks"] = [
+        {"check": c.name, "violations": c.violations, "skipped": c.skipped or None, "rule": c.rule} for c in checks
+    ]
+    if phase:
+        phase("freezing the baseline")
+    with serialized(workspace, client):
+        trainer = trainer_for(workspace, client)
+        trainer.freeze_baseline()
+        trainer.sync_seats()
+    (reports / "last-load.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), "utf-8")
+    return report
+
+
+def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> tuple[int, list[Any]]:
+    """Look for the export's original personal values in the client's database: (values checked, leaks)."""
+    from provision.data import _guard, resolve_dsn
+    from seed.legacy.importer import collect_originals, scan_database
+    from seed.legacy.mapping import MappingError
+    from seed.legacy.read import LegacyFormatError
+
+    workspace.require_client(client)
+    dsn = resolve_dsn(workspace, client, None)
+    try:
+        originals = collect_originals(_mapping(folder, mapping_file))
+    except LegacyFormatError as exc:
+        raise InputError(str(exc), fix="re-export the file, or fix it at the line named") from None
+    except MappingError as exc:
+        raise InputError(str(exc), fix="correct the mapping (see docs/export-layout.md)") from None
+    leaks = _guard(dsn, lambda: scan_database(dsn, originals))
+    return originals.size, leaks

@@ -61,6 +61,7 @@ class Profile:
     seed_random_seed: int = 1
     seats: int = 0
     services: tuple[ExtraService, ...] = ()
+    anonymize: tuple[tuple[str, str], ...] = ()  # [anonymize] rule = treatment, overriding the safe defaults
 
     @property
     def where(self) -> str:
@@ -205,6 +206,19 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
     return tuple(result)
 
 
+def _parse_anonymize(where: str, raw: Any) -> tuple[tuple[str, str], ...]:
+    from seed.legacy.personal import RULES
+
+    if not isinstance(raw, dict):
+        raise _fail(where, "anonymize", raw, 'a table such as [anonymize] birth_date = "drop"')
+    for name, value in raw.items():
+        if name not in RULES:
+            raise _unknown(where, f"anonymize.{name}", list(RULES))
+        if value not in RULES[name]:
+            raise _fail(where, f"anonymize.{name}", value, " or ".join(repr(o) for o in RULES[name]))
+    return tuple(sorted(raw.items()))
+
+
 def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Profile:
     """Validate a profile's TOML data; raise :class:`ProfileError` naming the field on the first fault."""
     validate_client_name(client)
@@ -213,6 +227,9 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
     for key, value in data.items():
         if key == "services":
             values["services"] = _parse_services(where, value)
+            continue
+        if key == "anonymize":
+            values["anonymize"] = _parse_anonymize(where, value)
             continue
         if key in SCHEMA and key != "" and isinstance(value, dict):
             section = SCHEMA[key]
@@ -232,7 +249,7 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
             except ValueError as exc:
                 raise _fail(where, key, value, str(exc)) from None
             continue
-        top = [*SCHEMA[""], "postgres", "seed", "training", "services"]
+        top = [*SCHEMA[""], "postgres", "seed", "training", "services", "anonymize"]
         raise _unknown(where, key, top)
     profile = Profile(**values)
     if profile.image.startswith("postgres:") and profile.image.removeprefix("postgres:").split(".")[0].isdigit():

@@ -970,3 +970,33 @@ def import_export(
     """Read, anonymize and load an export into ``dsn``'s ``okno`` schema, all or nothing."""
     importer = Importer(mapping, key, rules=rules, strict=strict, progress=progress)
     return importer.run(dsn, rejected_csv=rejected_csv, phase=phase)
+
+
+def collect_originals(mapping: Mapping) -> Originals:
+    """The personal values of an export, read again (for a leak scan of a database loaded earlier)."""
+    originals = Originals()
+    fields = {
+        "accounts": [("number", "account number"), ("els", "ЕЛС")],
+        "persons": [("phone", "phone"), ("email", "e-mail"), ("snils", "СНИЛС"), ("inn", "ИНН"),
+                    ("passport", "passport")],
+        "meters": [("serial", "meter serial")],
+    }  # fmt: skip
+    importer = Importer(mapping, b"\0" * 32)
+    for entity, wanted in fields.items():
+        found = importer.records(entity)
+        if found is None:
+            continue
+        _, ix, it = found
+        for _, rec in it:
+            for fld, kind in wanted:
+                if fld in ix:
+                    originals.add(kind, _text(rec[ix[fld]]))
+            if entity == "persons":
+                names = [_text(rec[ix[f]]) if f in ix else "" for f in ("surname", "given_name", "patronymic")]
+                originals.add_name(*names)
+    return originals
+
+
+def scan_database(dsn: str, originals: Originals, schema: str = "okno") -> list[Leak]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return scan_leaks(conn, schema, originals)
