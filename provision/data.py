@@ -145,7 +145,18 @@ def up_and_seed(
             progress=seed_progress,
             phase=phase,
         )
-    if seeded is not None or not empty:
+    if profile.seed_mode == "import" and empty:
+        from provision.legacy import load_export
+
+        folder = profile.seed_path(profile.seed_export)
+        if folder is None:
+            raise InputError(
+                f"{profile.where}: seed.mode = 'import' but seed.export is not set",
+                fix='set export = "PATH/TO/EXPORT" under [seed], or run `provision import load CLIENT PATH`',
+            )
+        progress(f"importing the export {folder} (anonymized)")
+        load_export(workspace, client, folder, profile.seed_path(profile.seed_mapping), phase=phase)
+    if seeded is not None or not empty:  # (an import froze its baseline itself)
         with serialized(workspace, client):
             trainer = trainer_for(workspace, client)
             if seeded is not None or not trainer.has_baseline():

@@ -59,9 +59,18 @@ class Profile:
     seed_accounts: int = 3000
     seed_months: int = 12
     seed_random_seed: int = 1
+    seed_export: str = ""  # mode "import": the export folder (relative to the profile's folder)
+    seed_mapping: str = ""  # mode "import": its mapping file, if it is not in the standard layout
     seats: int = 0
     services: tuple[ExtraService, ...] = ()
     anonymize: tuple[tuple[str, str], ...] = ()  # [anonymize] rule = treatment, overriding the safe defaults
+
+    def seed_path(self, value: str) -> Path | None:
+        """A path of the [seed] table, relative to the profile's own folder."""
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() or self.source is None else self.source.parent / path
 
     @property
     def where(self) -> str:
@@ -153,6 +162,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "accounts": ("seed_accounts", _integer(0, 5_000_000)),
         "months": ("seed_months", _integer(1, 120)),
         "random_seed": ("seed_random_seed", _integer(0, 2**31 - 1)),
+        "export": ("seed_export", _string(re.compile(r"^.{1,1000}$"), "the path of the export folder")),
+        "mapping": ("seed_mapping", _string(re.compile(r"^.{0,1000}$"), "the path of a mapping file (TOML)")),
     },
     "training": {
         "seats": ("seats", _integer(0, 60)),

@@ -1,0 +1,258 @@
+"""`import load` against a real PostgreSQL: synthetic books exported in the legacy layout come back with
+the same balances and control totals, no original personal value, the same pseudonyms for the same key;
+broken exports and refusals leave the previous books untouched."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from provision import data
+from provision.cli import app
+from provision.workspace import Workspace
+from seed import seed_database
+from seed.legacy.export import export_standard
+from seed.legacy.importer import ImportRefused, collect_originals, import_export, scan_database
+from seed.legacy.mapping import MappingError, standard_mapping
+from seed.legacy.read import LegacyFormatError
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+ENC = "cp1251"
+KEY = bytes(range(32))
+OTHER_KEY = bytes(range(1, 33))
+
+
+def query(dsn: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql).fetchall()
+
+
+BALANCES = (
+    "SELECT s.code, b.period, b.opening, b.charged, b.recalculated, b.paid, b.closing FROM okno.balance b "
+    "JOIN okno.service s ON s.id = b.service_id"
+)
+TOTALS = (
+    "SELECT s.code, b.period, sum(b.opening), sum(b.charged + b.recalculated), sum(b.paid), sum(b.closing) "
+    "FROM okno.balance b JOIN okno.service s ON s.id = b.service_id GROUP BY 1, 2 ORDER BY 1, 2"
+)
+
+
+@pytest.fixture(scope="module")
+def export(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    seed_database(pg_dsn, accounts=400, months=6, seed=41, end_period=dt.date(2026, 11, 1))
+    folder = tmp_path_factory.mktemp("export")
+    export_standard(pg_dsn, folder)
+    return {
+        "folder": folder,
+        "balances": Counter(query(pg_dsn, BALANCES)),
+        "totals": query(pg_dsn, TOTALS),
+        "payments": query(pg_dsn, "SELECT count(*), sum(amount) FROM okno.payment")[0],
+        "readings": query(pg_dsn, "SELECT count(*), sum(value1) FROM okno.meter_reading")[0],
+        "persons": query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0],
+        "meters": query(pg_dsn, "SELECT count(*) FROM okno.meter")[0][0],
+    }
+
+
+def copy_export(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
+
+
+def lines(path: Path) -> list[list[str]]:
+    return [line.split(";") for line in path.read_bytes().decode(ENC).split("\r\n") if line]
+
+
+def save(path: Path, rows: list[list[str]]) -> None:
+    path.write_bytes(("\r\n".join(";".join(r) for r in rows) + "\r\n").encode(ENC))
+
+
+def test_a_round_trip_keeps_every_balance_and_control_total(pg_dsn: str, export: dict[str, Any]) -> None:
+    result = import_export(pg_dsn, standard_mapping(export["folder"]), KEY)
+    assert result.rejects.total == 0
+    assert Counter(query(pg_dsn, BALANCES)) == export["balances"]
+    assert query(pg_dsn, TOTALS) == export["totals"]
+    assert query(pg_dsn, "SELECT count(*), sum(amount) FROM okno.payment")[0] == export["payments"]
+    assert query(pg_dsn, "SELECT count(*), sum(value1) FROM okno.meter_reading")[0] == export["readings"]
+    assert query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0] == export["persons"]
+    assert query(pg_dsn, "SELECT count(*) FROM okno.meter")[0][0] == export["meters"]
+    assert query(pg_dsn, "SELECT origin FROM okno.seed_info")[0][0] == "import"
+    checks = {c.name: c for c in data.check_data(pg_dsn)}
+    assert checks["balance_matches_charges"].skipped
+    assert [name for name, c in checks.items() if not c.ok] == []
+    assert result.leaks == [] and result.leak_values_checked > 1000
+
+
+def test_no_original_personal_value_reaches_the_database(pg_dsn: str, export: dict[str, Any]) -> None:
+    import_export(pg_dsn, standard_mapping(export["folder"]), KEY)
+    originals = collect_originals(standard_mapping(export["folder"]))
+    assert scan_database(pg_dsn, originals) == []
+    people = lines(export["folder"] / "persons.csv")[1:]
+    loaded = {r[0] for r in query(pg_dsn, "SELECT surname || ' ' || given_name || ' ' || patronymic FROM okno.person")}
+    assert not {f"{p[1]} {p[2]} {p[3]}" for p in people} & loaded
+    phones = {r[0] for r in query(pg_dsn, "SELECT phone FROM okno.person WHERE phone IS NOT NULL")}
+    assert phones and not phones & {p[7] for p in people}
+    # pseudonyms look real: СНИЛС and ИНН carry valid check digits, names agree in gender
+    bad = query(pg_dsn, "SELECT count(*) FROM okno.person WHERE gender = 'F' AND patronymic LIKE '%вич'")[0][0]
+    assert bad == 0
+
+
+def test_the_leak_scan_catches_a_planted_original(pg_dsn: str, export: dict[str, Any]) -> None:
+    import_export(pg_dsn, standard_mapping(export["folder"]), KEY)
+    person = next(p for p in lines(export["folder"] / "persons.csv")[1:] if p[7])
+    account = lines(export["folder"] / "accounts.csv")[1][0]
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("UPDATE okno.person SET phone = %s WHERE id = 1", (person[7],))
+        conn.execute("UPDATE okno.premise SET number = %s WHERE id = 2", (account,))
+        conn.execute(
+            "UPDATE okno.person SET surname = %s, given_name = %s, patronymic = %s WHERE id = 3",
+            (person[1], person[2], person[3]),
+        )
+    found = scan_database(pg_dsn, collect_originals(standard_mapping(export["folder"])))
+    leaks = {(leak.kind, leak.table) for leak in found}
+    assert {("phone", "person"), ("account number", "premise"), ("full name", "person")} <= leaks
+
+
+def test_the_same_key_gives_the_same_pseudonyms_and_another_key_others(pg_dsn: str, export: dict[str, Any]) -> None:
+    sample = (
+        "SELECT a.number, a.els, p.surname, p.given_name, p.phone, p.snils, m.serial FROM okno.account a "
+        "JOIN okno.account_person ap ON ap.account_id = a.id JOIN okno.person p ON p.id = ap.person_id "
+        "LEFT JOIN okno.meter m ON m.account_id = a.id ORDER BY a.id, p.id, m.id"
+    )
+    import_export(pg_dsn, standard_mapping(export["folder"]), KEY)
+    first = query(pg_dsn, sample)
+    import_export(pg_dsn, standard_mapping(export["folder"]), KEY)
+    assert query(pg_dsn, sample) == first
+    import_export(pg_dsn, standard_mapping(export["folder"]), OTHER_KEY)
+    other = query(pg_dsn, sample)
+    assert len(other) == len(first)
+    assert sum(a[0] == b[0] for a, b in zip(first, other, strict=True)) < len(first) / 20
+    assert sum(a[5] == b[5] and a[5] is not None for a, b in zip(first, other, strict=True)) < len(first) / 20
+
+
+def test_rules_from_the_profile_drop_or_keep_what_they_say(pg_dsn: str, export: dict[str, Any]) -> None:
+    result = import_export(
+        pg_dsn,
+        standard_mapping(export["folder"]),
+        KEY,
+        rules={"birth_date": "drop", "phone": "drop", "address": "keep"},
+    )
+    assert query(pg_dsn, "SELECT count(birth_date), count(phone) FROM okno.person")[0] == (0, 0)
+    streets = {r[0] for r in query(pg_dsn, "SELECT street FROM okno.building")}
+    assert streets == {r[3] for r in lines(export["folder"] / "accounts.csv")[1:]}
+    assert any("real streets" in flag for flag in result.flags)
+
+
+def test_rows_that_cannot_load_are_reported_and_strict_mode_refuses(
+    pg_dsn: str, export: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = copy_export(export["folder"], tmp_path / "bad-rows")
+    balances = lines(folder / "balances.csv")
+    balances[5][0] = "NO-SUCH-ACCOUNT"
+    balances[7][3] = "сто рублей"
+    balances.append(list(balances[9]))
+    save(folder / "balances.csv", balances)
+    before = query(pg_dsn, "SELECT count(*) FROM okno.balance")[0][0]
+    with pytest.raises(ImportRefused, match="strict mode refuses"):
+        import_export(pg_dsn, standard_mapping(folder), KEY, strict=True)
+    assert query(pg_dsn, "SELECT count(*) FROM okno.balance")[0][0] == before
+    rejected = tmp_path / "rejected.csv"
+    result = import_export(pg_dsn, standard_mapping(folder), KEY, rejected_csv=rejected)
+    found = {(e["line"], reason) for reason, ex in result.rejects.examples.items() for e in ex}
+    assert found == {
+        (6, "unknown account"),
+        (8, "not an amount"),
+        (len(balances), "duplicate balance for the same period"),
+    }
+    assert "NO-SUCH-ACCOUNT" not in rejected.read_text(encoding="utf-8")  # account numbers are personal data
+    assert len(rejected.read_text(encoding="utf-8").splitlines()) == 4
+    assert query(pg_dsn, "SELECT count(*) FROM okno.balance")[0][0] == len(balances) - 1 - 3
+
+
+def test_a_personal_column_without_a_rule_stops_a_strict_load(
+    pg_dsn: str, export: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = copy_export(export["folder"], tmp_path / "extra-column")
+    accounts = lines(folder / "accounts.csv")
+    accounts[0].append("Контактный телефон")
+    for i, row in enumerate(accounts[1:]):
+        row.append(f"+7 (912) 555-{i % 100:02d}-{i % 97:02d}")
+    save(folder / "accounts.csv", accounts)
+    with pytest.raises(ImportRefused, match="Контактный телефон"):
+        import_export(pg_dsn, standard_mapping(folder), KEY, strict=True)
+    result = import_export(pg_dsn, standard_mapping(folder), KEY)
+    assert [f.column for f in result.personal_columns] == ["Контактный телефон"]
+    assert query(pg_dsn, "SELECT count(*) FROM okno.person WHERE phone LIKE '+7 (912) 555%'")[0][0] == 0
+
+
+@pytest.mark.parametrize("damage", ["truncated", "wrong_encoding", "missing_column"])
+def test_a_malformed_file_names_file_and_line_and_loads_nothing(
+    pg_dsn: str, export: dict[str, Any], tmp_path: Path, damage: str
+) -> None:
+    import_export(pg_dsn, standard_mapping(export["folder"]), KEY)
+    before = query(pg_dsn, "SELECT count(*), sum(closing) FROM okno.balance")
+    folder = copy_export(export["folder"], tmp_path / damage)
+    readings = folder / "readings.csv"
+    raw = readings.read_bytes()
+    if damage == "truncated":
+        readings.write_bytes(raw[: len(raw) // 2].rsplit(b";", 2)[0])
+        problem: type[Exception] = LegacyFormatError
+        expected = r"readings\.csv, line \d+: \d fields where the header has 7"
+    elif damage == "wrong_encoding":
+        text = raw.decode(ENC)  # UTF-8 well past the 64 KiB the encoding is detected from, then cp1251
+        readings.write_bytes(text[:80_000].encode("utf-8") + text[80_000:].encode(ENC))
+        problem, expected = LegacyFormatError, r"readings\.csv, line \d+: not utf-8"
+    else:
+        rows = lines(readings)
+        save(readings, [r[:2] + r[3:] for r in rows])
+        problem, expected = MappingError, r"readings\.csv: missing column Период \(for period\)"
+    with pytest.raises(problem, match=expected):
+        import_export(pg_dsn, standard_mapping(folder), KEY)
+    assert query(pg_dsn, "SELECT count(*), sum(closing) FROM okno.balance") == before
+    stale = query(pg_dsn, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'okno\\_seed\\_%'")[0][0]
+    assert stale == 0
+
+
+def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
+    export: dict[str, Any], tmp_path_factory: pytest.TempPathFactory, pg_image: str
+) -> None:
+    root = tmp_path_factory.mktemp("import-cli").resolve()
+    workspace = Workspace(root)
+    path = workspace.profile_path("rso")
+    path.parent.mkdir(parents=True)
+    path.write_text(f'[seed]\nmode = "import"\nexport = "{export["folder"]}"\n[training]\nseats = 1\n', "utf-8")
+    runner = CliRunner()
+    try:
+        up = runner.invoke(app, ["--workspace", str(root), "up", "rso"])
+        assert up.exit_code == 0, up.output
+        key = workspace.secrets_dir("rso") / "anonymization.key"
+        assert key.stat().st_mode & 0o777 == 0o600
+        dsn = data.resolve_dsn(workspace, "rso", None)
+        assert query(dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
+        baseline = "SELECT oid FROM pg_database WHERE datname = 'odno_okno__baseline'"
+        frozen = query(dsn, baseline)
+        assert frozen
+
+        broken = copy_export(export["folder"], tmp_path_factory.mktemp("broken") / "export")
+        raw = (broken / "payments.csv").read_bytes()
+        (broken / "payments.csv").write_bytes(raw + b"12345;01.01.2026\r\n")
+        done = runner.invoke(app, ["--workspace", str(root), "import", "load", "rso", str(broken)])
+        assert done.exit_code == 2
+        assert "payments.csv, line" in done.output and "fields where the header has 6" in done.output
+        assert query(dsn, baseline) == frozen  # the baseline was not replaced
+        assert query(dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
+
+        scan = runner.invoke(app, ["--workspace", str(root), "import", "scan", "rso", str(export["folder"])])
+        assert scan.exit_code == 0 and "clean" in scan.output
+        report = workspace.client_dir("rso") / "import" / "last-load.json"
+        assert '"clean": true' in report.read_text(encoding="utf-8")
+    finally:
+        from provision import lifecycle
+
+        lifecycle.destroy(workspace, "rso")
