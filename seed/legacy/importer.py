@@ -140,30 +140,28 @@ class ImportResult:
 
 
 class Pseudonyms:
-    """Keyed pseudonyms that never equal an original value of their kind, and are unique where the
-    schema wants them unique (account numbers, ЕЛС, serials per service, addresses)."""
+    """Keyed pseudonyms that never look like any original personal value of the export (so the leak
+    scan cannot mistake one for a leak), and are unique where the schema wants them unique (account
+    numbers, ЕЛС, serials per service). All originals must be collected before the first is drawn."""
 
-    def __init__(self, anonymizer: Anonymizer) -> None:
-        self.anon = anonymizer
+    def __init__(self, anonymizer: Anonymizer, originals: Originals) -> None:
+        self.anon, self.originals = anonymizer, originals
 
-    @staticmethod
-    def draw(make: Callable[[int], str], avoid: set[str], used: set[str] | None = None) -> str:
-        for attempt in range(64):
-            candidate = make(attempt)
-            if candidate not in avoid and (used is None or candidate not in used):
-                if used is not None:
-                    used.add(candidate)
-                return candidate
+    def fits(self, candidate: str, used: set[str] | None) -> bool:
+        return (used is None or candidate not in used) and self.originals.match(candidate) is None
+
+    def draw(self, make: Callable[[int], str], used: set[str] | None = None) -> str:
         candidate = make(0)
-        n = 2
-        while candidate + f"-{n}" in avoid or (used is not None and candidate + f"-{n}" in used):
-            n += 1
+        attempt = 0
+        while not self.fits(candidate, used):
+            attempt += 1
+            candidate = make(attempt) if attempt < 64 else f"{make(0)}-{attempt}"
         if used is not None:
-            used.add(candidate + f"-{n}")
-        return candidate + f"-{n}"
+            used.add(candidate)
+        return candidate
 
-    def ident(self, kind: str, value: str, avoid: set[str], used: set[str]) -> str:
-        return self.draw(lambda k: self.anon.keep_format(kind, value if k == 0 else f"{value}#{k}"), avoid, used)
+    def ident(self, kind: str, value: str, used: set[str]) -> str:
+        return self.draw(lambda k: self.anon.keep_format(kind, value if k == 0 else f"{value}#{k}"), used)
 
 
 class Importer:
@@ -179,10 +177,10 @@ class Importer:
         self.mapping, self.strict, self.progress = mapping, strict, progress
         self.rules = rules_from(rules)
         self.anon = Anonymizer(key)
-        self.names = Pseudonyms(self.anon)
         self.result = ImportResult(rules=dict(self.rules))
         self.rejects = self.result.rejects
         self.originals = Originals()
+        self.names = Pseudonyms(self.anon, self.originals)
         self.account_ids: dict[str, int] = {}
         self.account_opened: dict[int, str] = {}
         self.meter_ids: dict[tuple[int, str], int] = {}
@@ -347,15 +345,16 @@ class Importer:
             w.start()
         self.writers = writers
         try:
-            say("reading accounts")
+            say("reading accounts, persons and meters")
             accounts = self._accounts()
-            say("reading persons")
-            self._persons()
+            persons = self._read_persons()
+            meters = self._read_meters()
+            say("anonymizing")  # every original is known now, so no pseudonym can look like one
+            self._account_pseudonyms(accounts)
+            self._write_persons(persons)
+            self._write_meters(meters)
             say("reading services")
-            services = self._services_of_accounts()
-            self._write_places(accounts, services)
-            say("reading meters")
-            self._meters()
+            self._write_places(accounts, self._services_of_accounts())
             say("reading readings")
             reading_keys = self._readings()
             say("reading balances")
@@ -435,31 +434,32 @@ class Importer:
                     "closed": closed, "line": line,
                 }
             )  # fmt: skip
+        kept_els: set[str] = set()
+        accounts: list[dict[str, Any]] = []
+        for row in rows:
+            if row["els"] and self.rules["els"] == "keep":
+                if row["els"] in kept_els:
+                    self.rejects.add("duplicate ЕЛС", name, row["line"], "els", row["els"], personal=True)
+                    continue
+                kept_els.add(row["els"])
+            row["id"] = len(accounts) + 1
+            self.account_ids[row["number"]] = row["id"]
+            accounts.append(row)
+        return accounts
+
+    def _account_pseudonyms(self, accounts: list[dict[str, Any]]) -> None:
         used_numbers: set[str] = set()
         used_els: set[str] = set()
-        avoid_numbers = self.originals.values["account number"]
-        avoid_els = self.originals.values["ЕЛС"]
-        for i, row in enumerate(rows, start=1):
+        for row in accounts:
             number = row["number"]
-            if self.rules["account_number"] == "keep":
-                row["pseudo"] = number
-            else:
-                row["pseudo"] = self.names.ident("account", number, avoid_numbers, used_numbers)
+            keep = self.rules["account_number"] == "keep"
+            row["pseudo"] = number if keep else self.names.ident("account", number, used_numbers)
             if row["els"] and self.rules["els"] == "keep":
-                els = row["els"]
-                if els in used_els:
-                    self.rejects.add("duplicate ЕЛС", name, row["line"], "els", els, personal=True)
-                    row["skip"] = True
-                    continue
-                used_els.add(els)
-                row["els_pseudo"] = els
+                row["els_pseudo"] = row["els"]
             elif row["els"]:
-                row["els_pseudo"] = self.names.ident("els", row["els"], avoid_els, used_els)
+                row["els_pseudo"] = self.names.ident("els", row["els"], used_els)
             else:  # no ЕЛС in the export: a made-up one in the ГИС ЖКХ shape, keyed by the account
-                row["els_pseudo"] = self.names.ident(f"els:{number}", "00АА000000", avoid_els, used_els)
-            self.account_ids[number] = i
-            row["id"] = i
-        return [r for r in rows if not r.get("skip")]
+                row["els_pseudo"] = self.names.ident(f"els:{number}", "00АА000000", used_els)
 
     def _write_places(self, accounts: list[dict[str, Any]], services: dict[int, set[int]]) -> None:
         buildings: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -529,10 +529,10 @@ class Importer:
         return new_street, f"{new_house}к{k}"
 
     # -- persons ---------------------------------------------------------------------------------------
-    def _persons(self) -> None:
+    def _read_persons(self) -> list[tuple[Any, ...]]:
         found = self.records("persons")
         if found is None:
-            return
+            return []
         fm, ix, it = found
         name = fm.path.name
 
@@ -573,6 +573,10 @@ class Importer:
             o.add("passport", passport)
             rows.append((line, account, surname, given, patronymic, birth, role, share, phone, email, snils, inn,
                          passport))  # fmt: skip
+        return rows
+
+    def _write_persons(self, rows: list[tuple[Any, ...]]) -> None:
+        name = self.mapping.files["persons"].path.name if rows else ""
         persons: dict[str, int] = {}
         links: set[tuple[int, int]] = set()
         people_lines: list[str] = []
@@ -613,16 +617,15 @@ class Importer:
         else:
             birth_out = NULL
 
-        def masked(rule: str, kind: str, value: str, make: Callable[[str], str]) -> str:
+        def masked(rule: str, value: str, make: Callable[[str], str]) -> str:
             if not value or rules[rule] == "drop":
                 return NULL
-            avoid = o.values[kind]
-            return _escape(self.names.draw(lambda k: make(value if k == 0 else f"{value}#{k}"), avoid, None))
+            return _escape(self.names.draw(lambda k: make(value if k == 0 else f"{value}#{k}")))
 
         return (
-            f"{pid}\t{fio}\t{gender}\t{birth_out}\t{masked('phone', 'phone', phone, a.phone)}\t"
-            f"{masked('snils', 'СНИЛС', snils, a.snils)}\t{masked('inn', 'ИНН', inn, a.inn_person)}\t"
-            f"{masked('email', 'e-mail', email, a.email)}\t{masked('passport', 'passport', passport, a.passport)}\n"
+            f"{pid}\t{fio}\t{gender}\t{birth_out}\t{masked('phone', phone, a.phone)}\t"
+            f"{masked('snils', snils, a.snils)}\t{masked('inn', inn, a.inn_person)}\t"
+            f"{masked('email', email, a.email)}\t{masked('passport', passport, a.passport)}\n"
         )
 
     # -- services and meters ---------------------------------------------------------------------------
@@ -657,10 +660,10 @@ class Importer:
         self.emit("account_service", lines, True)
         return services
 
-    def _meters(self) -> None:
+    def _read_meters(self) -> list[tuple[Any, ...]]:
         found = self.records("meters")
         if found is None:
-            return
+            return []
         fm, ix, it = found
         name = fm.path.name
 
@@ -707,14 +710,16 @@ class Importer:
             seen[(sid, serial)] = line
             self.originals.add("meter serial", serial)
             rows.append((account, sid, serial, int(float(zones)), int(float(digits)), dates))
+        return rows
+
+    def _write_meters(self, rows: list[tuple[Any, ...]]) -> None:
         used: dict[int, set[str]] = defaultdict(set)
-        avoid = self.originals.values["meter serial"]
         lines: list[str] = []
         for mid, (account, sid, serial, zones_n, digits_n, dates) in enumerate(rows, start=1):
             if self.rules["meter_serial"] == "keep":
                 pseudo = serial
             else:
-                pseudo = self.names.ident(f"serial:{sid}", serial, avoid, used[sid])
+                pseudo = self.names.ident(f"serial:{sid}", serial, used[sid])
             self.meter_ids[(sid, serial)] = mid
             installed, verified, nxt, removed = dates
             lines.append(

@@ -1,0 +1,211 @@
+"""Legacy import throughput against the raw COPY floor, and `import check` time and memory, in one run on
+the same server.
+
+The export: synthetic books (12 months) written in the standard legacy layout (cp1251, ';', decimal
+commas), as an old system would.
+ours:   `import load` end to end in a child process: read and convert every file, anonymize every
+        personal value, COPY into a working schema, keys and indexes, VACUUM ANALYZE, the leak scan,
+        the switch; with its peak RSS.
+floor:  the very rows the import loaded (already converted and anonymized), held in memory and COPYed
+        into bare tables over the same parallel connections, plus the same keys and indexes.
+raw:    the export files themselves COPYed as they are into all-text tables (no conversion, no keys):
+        what merely moving the bytes into PostgreSQL costs.
+check:  `import check` of the same export in a child process: seconds and peak RSS.
+
+Run: `make bench-import` or `python benchmarks/bench_import.py --accounts 10000 100000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from provision import engine, lifecycle
+from provision.workspace import Workspace
+from seed import migrate, seed_database
+from seed.legacy.export import export_standard
+from seed.legacy.layout import STANDARD
+from seed.load import _Writer, set_autovacuum
+
+LOAD_CHILD = """
+import json, sys, time
+from pathlib import Path
+from seed.legacy.importer import import_export
+from seed.legacy.mapping import standard_mapping
+started = time.monotonic()
+r = import_export(sys.argv[1], standard_mapping(Path(sys.argv[2])), bytes(range(32)))
+hwm = [int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+print(json.dumps({"seconds": time.monotonic() - started, "rows": r.total_rows, "read": sum(r.read.values()),
+                  "rejected": r.rejects.total, "leaks": len(r.leaks), "phases": r.seconds, "peak_rss_mb": hwm / 1024}))
+"""
+CHECK_CHILD = """
+import json, sys, time
+from pathlib import Path
+from seed.legacy.analyze import analyze
+from seed.legacy.mapping import standard_mapping
+started = time.monotonic()
+report = analyze(standard_mapping(Path(sys.argv[1])))
+hwm = [int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+print(json.dumps({"seconds": time.monotonic() - started, "rows": sum(report.rows.values()),
+                  "problems": report.problems, "peak_rss_mb": hwm / 1024}))
+"""
+LOADED = [
+    "supplier", "service", "tariff", "norm", "payment_agent", "charge_method", "reading_source", "billing_period",
+    "payment_registry", "building", "premise", "account", "person", "account_person", "account_service", "meter",
+    "meter_reading", "balance", "payment",
+]  # fmt: skip
+
+
+def child(code: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def checkpoint(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
+def _parallel_copy(dsn: str, schema: str, data: dict[str, list[bytes]]) -> None:
+    writers = {t: _Writer(dsn, schema, t, False) for t in data}
+    for w in writers.values():
+        w.start()
+    try:
+        for table, blocks in data.items():
+            for block in blocks:
+                writers[table].put(block)
+    finally:
+        for w in writers.values():
+            w.queue.put(None)
+        for w in writers.values():
+            w.join()
+    errors = [w.error for w in writers.values() if w.error]
+    if errors:
+        raise errors[0]
+
+
+def floor(dsn: str) -> dict[str, Any]:
+    """The loaded rows, fetched into memory, COPYed again into bare tables; then the same keys."""
+    data: dict[str, list[bytes]] = {}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in LOADED:
+            with conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(sql.Identifier("okno", table))) as copy:
+                data[table] = [bytes(block) for block in copy]
+        rows = sum(conn.execute(f"SELECT count(*) FROM okno.{t}").fetchone()[0] for t in LOADED)  # type: ignore[index]
+        schema = "okno_floor"
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        migrate.apply(conn, schema, upto=1)
+        set_autovacuum(conn, schema, False)
+        conn.execute("CHECKPOINT")
+        started = time.monotonic()
+        _parallel_copy(dsn, schema, data)
+        copy_s = time.monotonic() - started
+        migrate.apply(conn, schema, upto=2)
+        seconds = time.monotonic() - started
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    return {"seconds": seconds, "copy_seconds": copy_s, "rows": rows}
+
+
+def raw_copy(dsn: str, folder: Path) -> dict[str, Any]:
+    """The export files as they are (cp1251 CSV) into all-text tables, in parallel: no conversion, no keys."""
+    schema = "okno_raw"
+    data: dict[str, list[bytes]] = {}
+    rows = 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        for entity, (file_name, fields) in STANDARD.items():
+            path = folder / file_name
+            if not path.exists():
+                continue
+            columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f)) for f, _, _ in fields)
+            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(schema, entity), columns))
+            text = path.read_bytes().decode("cp1251").split("\r\n", 1)[1]  # what a raw loader must do at least
+            rows += text.count("\r\n")
+            payload = text.replace("\r\n", "\n").replace(";", "\t").encode()
+            step = 1 << 20
+            blocks, start = [], 0
+            while start < len(payload):
+                end = payload.find(b"\n", start + step)
+                end = len(payload) if end < 0 else end + 1
+                blocks.append(payload[start:end])
+                start = end
+            data[entity] = blocks
+        conn.execute("CHECKPOINT")
+        started = time.monotonic()
+        _parallel_copy(dsn, schema, data)
+        seconds = time.monotonic() - started
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    return {"seconds": seconds, "rows": rows}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--memory", default="4g", help="the benchmark server's memory limit")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="provision-bench-import-") as tmp:
+        workspace = Workspace(Path(tmp).resolve())
+        profile = workspace.profile_path("bench-import")
+        profile.parent.mkdir(parents=True)
+        profile.write_text(f'[postgres]\nmemory_limit = "{args.memory}"\n[seed]\nmode = "none"\n', encoding="utf-8")
+        try:
+            dsn = lifecycle.up(workspace, "bench-import").dsn_with_password()
+            for accounts in args.accounts:
+                folder = Path(tmp) / f"export-{accounts}"
+                seed_database(dsn, accounts=accounts, months=12, seed=1)
+                export_standard(dsn, folder)
+                size = sum(p.stat().st_size for p in folder.iterdir())
+                check = child(CHECK_CHILD, str(folder))
+                checkpoint(dsn)
+                mine = child(LOAD_CHILD, dsn, str(folder))
+                base = floor(dsn)
+                raw = raw_copy(dsn, folder)
+                results.append(
+                    {
+                        "accounts": accounts,
+                        "export_mb": round(size / 2**20),
+                        "rows_read": mine["read"],
+                        "rows_loaded": mine["rows"],
+                        "rejected": mine["rejected"],
+                        "leaks": mine["leaks"],
+                        "import_seconds": round(mine["seconds"], 2),
+                        "import_rows_per_s": round(mine["rows"] / mine["seconds"]),
+                        "import_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
+                        "import_peak_rss_mb": round(mine["peak_rss_mb"]),
+                        "floor_seconds": round(base["seconds"], 2),
+                        "floor_copy_seconds": round(base["copy_seconds"], 2),
+                        "ratio_to_floor": round(mine["seconds"] / base["seconds"], 2),
+                        "raw_copy_seconds": round(raw["seconds"], 2),
+                        "ratio_to_raw_copy": round(mine["seconds"] / raw["seconds"], 2),
+                        "check_seconds": round(check["seconds"], 2),
+                        "check_rows_per_s": round(check["rows"] / check["seconds"]),
+                        "check_peak_rss_mb": round(check["peak_rss_mb"]),
+                    }
+                )
+                if not args.json:
+                    print(json.dumps(results[-1]), flush=True)
+        finally:
+            lifecycle.destroy(workspace, "bench-import")
+            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
