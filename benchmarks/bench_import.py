@@ -81,10 +81,11 @@ def _parallel_copy(dsn: str, schema: str, data: dict[str, list[bytes]]) -> None:
     writers = {t: _Writer(dsn, schema, t, False) for t in data}
     for w in writers.values():
         w.start()
-    try:
-        for table, blocks in data.items():
-            for block in blocks:
-                writers[table].put(block)
+    try:  # round robin, so every connection streams at once
+        for i in range(max((len(b) for b in data.values()), default=0)):
+            for table, blocks in data.items():
+                if i < len(blocks):
+                    writers[table].put(blocks[i])
     finally:
         for w in writers.values():
             w.queue.put(None)
@@ -100,8 +101,14 @@ def floor(dsn: str) -> dict[str, Any]:
     data: dict[str, list[bytes]] = {}
     with psycopg.connect(dsn, autocommit=True) as conn:
         for table in LOADED:
+            blocks, pending = [], bytearray()
             with conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(sql.Identifier("okno", table))) as copy:
-                data[table] = [bytes(block) for block in copy]
+                for block in copy:
+                    pending += block
+                    if len(pending) >= 1 << 20:
+                        blocks.append(bytes(pending))
+                        pending.clear()
+            data[table] = [*blocks, bytes(pending)] if pending else blocks
         rows = sum(conn.execute(f"SELECT count(*) FROM okno.{t}").fetchone()[0] for t in LOADED)  # type: ignore[index]
         schema = "okno_floor"
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

@@ -15,8 +15,6 @@ import secrets
 import string
 from pathlib import Path
 
-import numpy as np
-
 from seed import catalog, people
 
 KEY_BYTES = 32
@@ -40,11 +38,19 @@ def load_or_create_key(path: Path) -> bytes:
 class Anonymizer:
     def __init__(self, key: bytes) -> None:
         self.key = key
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)  # keyed once; copied for every value
 
-    def _stream(self, kind: str, value: str) -> bytes:
-        """A keyed pseudo-random byte stream for (kind, value); long enough for any field."""
-        seed = hmac.new(self.key, f"{kind}\x00{value}".encode(), hashlib.sha256).digest()
-        return seed + hmac.new(self.key, seed, hashlib.sha256).digest()
+    def _digest(self, data: bytes) -> bytes:
+        mac = self._mac.copy()
+        mac.update(data)
+        return mac.digest()
+
+    def _stream(self, kind: str, value: str, length: int = 32) -> bytes:
+        """A keyed pseudo-random byte stream for (kind, value), at least ``length`` bytes long."""
+        stream = self._digest(f"{kind}\x00{value}".encode())
+        while len(stream) < length:
+            stream += self._digest(stream[-32:])
+        return stream
 
     def _int(self, kind: str, value: str) -> int:
         return int.from_bytes(self._stream(kind, value)[:8], "big")
@@ -82,8 +88,9 @@ class Anonymizer:
 
     def snils(self, value: str) -> str:
         body = 2_000_000 + self._int("snils", value) % (999_999_999 - 2_000_000)
-        check = int(people.snils_check(np.array([body]))[0])
-        return f"{body:09d}{check:02d}"
+        total = sum(int(d) * w for d, w in zip(f"{body:09d}", range(9, 0, -1), strict=True))
+        check = total if total < 100 else total % 101
+        return f"{body:09d}{0 if check >= 100 else check:02d}"
 
     def inn(self, value: str) -> str:
         digits = "".join(ch for ch in value if ch.isdigit())
@@ -121,7 +128,7 @@ class Anonymizer:
     def keep_format(self, kind: str, value: str) -> str:
         """Every digit replaced by a digit, every letter by a letter of the same script and case;
         separators and length kept ('0012-34/А' -> '7391-05/К')."""
-        stream = self._stream(kind, value)
+        stream = self._stream(kind, value, len(value))
         out = []
         for i, ch in enumerate(value):
             b = stream[i % len(stream)] ^ (i // len(stream))

@@ -42,6 +42,8 @@ NULL = "\\N"
 BATCH = 20_000  # rows per COPY write
 SERVICE_IDS = {code: sid for sid, (code, *_rest) in catalog.SERVICES.items()}
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}")  # a balance row's five amounts, the fast way
+READING = re.compile(r"\d+(?:\.\d+)?")
 ROLES = {"собственник": "owner", "owner": "owner", "наниматель": "tenant", "tenant": "tenant"}
 IMPORT_SOURCE = 4  # reading_source 'import'
 EXAMPLES = 5
@@ -185,6 +187,7 @@ class Importer:
         self.account_opened: dict[int, str] = {}
         self.meter_ids: dict[tuple[int, str], int] = {}
         self.periods: set[int] = set()  # month numbers (year * 12 + month - 1)
+        self.month_texts: dict[int, str] = {}
         self._dates: dict[Any, str | None] = {}
         self._periods: dict[Any, int | None] = {}
         self._services: dict[Any, int | None] = {}
@@ -739,13 +742,14 @@ class Importer:
         name = fm.path.name
         i_serial, i_service, i_period, i_v1 = ix["serial"], ix["service"], ix["period"], ix["value1"]
         i_taken, i_v2, i_v3 = ix.get("taken_on"), ix.get("value2"), ix.get("value3")
-        meters, service, period, number, date = self.meter_ids.get, self.service, self.period, self.number, self.date
-        periods = self.periods
+        meters, service, period, date = self.meter_ids.get, self.service, self.period, self.date
+        periods, texts, fast = self.periods, self.month_texts, READING.fullmatch
         out: list[str] = []
         reject = self.rejects.add
         for line, rec in self.counted(name, it):
             sid = service(rec[i_service])
-            mid = meters((sid, _text(rec[i_serial]))) if sid is not None else None
+            serial = rec[i_serial]
+            mid = meters((sid, serial.strip() if type(serial) is str else _text(serial))) if sid is not None else None
             if mid is None:
                 reject("reading of an unknown meter", name, line, "serial", rec[i_serial], personal=True)
                 continue
@@ -753,18 +757,12 @@ class Importer:
             if month is None:
                 reject("not a period", name, line, "period", rec[i_period])
                 continue
-            values = []
-            for i in (i_v1, i_v2, i_v3):
-                raw = rec[i] if i is not None else ""
-                if raw == "" or raw is None:
-                    values.append(NULL)
-                    continue
-                v = number(raw)
-                if v is None or v.startswith("-"):
-                    values.append("")
-                    break
-                values.append(v)
-            if len(values) < 3 or values[0] == NULL or "" in values:
+            v1 = rec[i_v1]
+            if (i_v2 is None or rec[i_v2] == "") and (i_v3 is None or rec[i_v3] == "") and fast(v1.replace(",", ".")):
+                values: list[str] | None = [v1.replace(",", "."), NULL, NULL]  # the common case: one zone
+            else:
+                values = self._reading_values(rec, (i_v1, i_v2, i_v3))
+            if values is None:
                 reject("not a reading value", name, line, "value1", rec[i_v1])
                 continue
             try:
@@ -772,16 +770,29 @@ class Importer:
             except convert.ValueProblem:
                 reject("not a date", name, line, "taken_on", rec[i_taken])  # type: ignore[index]
                 continue
-            periods.add(month)
+            if month not in periods:
+                periods.add(month)
+                texts[month] = self.month_text(month)
             keys.append(mid * 4096 + month - 22800)
             lines_of.append(line)
-            out.append(
-                f"{mid}\t{self.month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{values[0]}\t{values[1]}\t{values[2]}\n"
-            )
+            out.append(f"{mid}\t{texts[month]}\t{taken}\t{IMPORT_SOURCE}\t{values[0]}\t{values[1]}\t{values[2]}\n")
             if len(out) >= BATCH:
                 self.emit("meter_reading", out)
         self.emit("meter_reading", out, True)
         return keys, lines_of
+
+    def _reading_values(self, rec: list[Any], columns: tuple[int | None, ...]) -> list[str] | None:
+        values = []
+        for i in columns:
+            raw = rec[i] if i is not None else ""
+            if raw == "" or raw is None:
+                values.append(NULL)
+                continue
+            v = self.number(raw)
+            if v is None or v.startswith("-"):
+                return None
+            values.append(v)
+        return None if values[0] == NULL else values
 
     def _balances(self) -> tuple[array[int], array[int]]:
         keys, lines_of = array("q"), array("q")
@@ -792,8 +803,10 @@ class Importer:
         name = fm.path.name
         i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
         measures = [ix["opening"], ix["charged"], ix.get("recalculated"), ix["paid"], ix["closing"]]
+        i_o, i_c, i_p, i_z = ix["opening"], ix["charged"], ix["paid"], ix["closing"]
+        i_r = ix.get("recalculated")
         accounts, service, period, number = self.account_ids.get, self.service, self.period, self.number
-        periods = self.periods
+        periods, texts, fast = self.periods, self.month_texts, AMOUNTS.fullmatch
         reject = self.rejects.add
         out: list[str] = []
         for line, rec in self.counted(name, it):
@@ -810,22 +823,21 @@ class Importer:
             if month is None:
                 reject("not a period", name, line, "period", rec[i_per])
                 continue
-            amounts = []
-            for i in measures:
-                raw = rec[i] if i is not None else "0"
-                v = number(raw if raw != "" else "0")
-                if v is None:
-                    break
-                amounts.append(v)
-            if len(amounts) < 5:
-                shown = ";".join(_text(rec[i]) for i in measures if i is not None)
-                reject("not an amount", name, line, "amounts", shown)
-                continue
-            periods.add(month)
+            recalculated = (rec[i_r] or "0") if i_r is not None else "0"
+            amounts = f"{rec[i_o]}\t{rec[i_c]}\t{recalculated}\t{rec[i_p]}\t{rec[i_z]}".replace(",", ".")
+            if not fast(amounts):  # spaces, XLSX floats, or not numbers at all
+                values = [number(rec[i] if i is not None and rec[i] != "" else "0") for i in measures]
+                if None in values:
+                    shown = ";".join(_text(rec[i]) for i in measures if i is not None)
+                    reject("not an amount", name, line, "amounts", shown)
+                    continue
+                amounts = "\t".join(values)  # type: ignore[arg-type]
+            if month not in periods:
+                periods.add(month)
+                texts[month] = self.month_text(month)
             keys.append((account * 8 + sid) * 4096 + month - 22800)
             lines_of.append(line)
-            out.append(f"{account}\t{sid}\t{self.month_text(month)}\t{amounts[0]}\t{amounts[1]}\t{amounts[2]}\t"
-                       f"{amounts[3]}\t{amounts[4]}\n")  # fmt: skip
+            out.append(f"{account}\t{sid}\t{texts[month]}\t{amounts}\n")
             if len(out) >= BATCH:
                 self.emit("balance", out)
         self.emit("balance", out, True)
@@ -846,7 +858,8 @@ class Importer:
         out: list[str] = []
         pid = 0
         for line, rec in self.counted(name, it):
-            account = accounts(_text(rec[i_acc]))
+            raw_acc = rec[i_acc]
+            account = accounts(raw_acc.strip() if type(raw_acc) is str else _text(raw_acc))
             if account is None:
                 reject("payment for an unknown account", name, line, "account", rec[i_acc], personal=True)
                 continue

@@ -9,6 +9,7 @@ not looked for (a flat number "12" is not a leaked account "12").
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -19,8 +20,11 @@ MIN_IDENTIFIER = 5
 DIGIT_KINDS = ("phone", "СНИЛС", "ИНН", "passport")
 
 
+NOT_DIGITS = re.compile(r"\D+")
+
+
 def _digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
+    return NOT_DIGITS.sub("", value)
 
 
 @dataclass(frozen=True)
