@@ -5,16 +5,19 @@ period to compare with the old system's own."""
 from __future__ import annotations
 
 import datetime as dt
-import statistics
+from array import array
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from seed.legacy import convert
 from seed.legacy.layout import SERVICE_NAMES
-from seed.legacy.mapping import FileMapping, Mapping, check_columns, row_fields
-from seed.legacy.read import Row, detect_encoding, read_table
+from seed.legacy.mapping import FileMapping, Mapping, check_columns
+from seed.legacy.read import detect_encoding, read_records
 from seed.people import valid_inn, valid_snils
 
 EXAMPLES = 5
@@ -46,6 +49,13 @@ KINDS: dict[str, str] = {
 }
 
 
+class Where(NamedTuple):
+    """The file and line of a row (cheap to make for every row of a long file)."""
+
+    file: str
+    line: int
+
+
 @dataclass(frozen=True)
 class Problem:
     kind: str
@@ -65,7 +75,7 @@ class Report:
     reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     rows: Counter[str] = field(default_factory=Counter)
 
-    def add(self, kind: str, row: Row | None, fld: str, value: Any, message: str = "") -> None:
+    def add(self, kind: str, row: Where | None, fld: str, value: Any, message: str = "") -> None:
         self.counts[kind] += 1
         if len(self.examples[kind]) < EXAMPLES:
             self.examples[kind].append(
@@ -119,22 +129,27 @@ class Analysis:
         self.meters: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- plumbing ----------------------------------------------------------------------------------
-    def rows(self, entity: str) -> list[tuple[Row, dict[str, Any]]] | None:
+    def rows(self, entity: str) -> Iterator[tuple[Where, dict[str, Any]]]:
+        """The rows of an entity's file, one at a time (nothing is held): (file and line, field values)."""
         fm: FileMapping | None = self.mapping.files.get(entity)
         if fm is None or (fm.optional and not fm.path.exists()):
-            return None
-        headers, it = read_table(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
+            return
+        headers, it = read_records(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
         check_columns(fm, headers)
         info: dict[str, Any] = {"path": str(fm.path), "format": fm.path.suffix.lower().lstrip(".")}
         if info["format"] in ("csv", "txt", "tsv"):
             with fm.path.open("rb") as raw:
                 info["encoding"] = fm.encoding or detect_encoding(raw.read(64 * 1024))
         self.report.files[entity] = info
-        out = [(row, row_fields(fm, row.values)) for row in it]
-        self.report.rows[entity] = len(out)
-        return out
+        fields = [(fld, headers.index(col)) for fld, col in fm.columns.items()]
+        path = str(fm.path)
+        n = 0
+        for line, rec in it:
+            n += 1
+            yield Where(path, line), {fld: rec[i] for fld, i in fields}
+        self.report.rows[entity] = n
 
-    def value(self, kind: str, row: Row, fld: str, raw: Any) -> Any:
+    def value(self, kind: str, row: Where, fld: str, raw: Any) -> Any:
         try:
             if kind == "decimal":
                 return convert.decimal(raw)
@@ -146,7 +161,7 @@ class Analysis:
             self.report.add("bad_value", row, fld, raw, str(exc))
         return None
 
-    def ident(self, row: Row, fld: str, raw: Any) -> str:
+    def ident(self, row: Where, fld: str, raw: Any) -> str:
         damage = convert.looks_mangled_by_excel(raw)
         if damage:
             self.report.add("excel_damage", row, fld, raw, damage)
@@ -154,14 +169,14 @@ class Analysis:
             return str(int(raw))
         return str(raw).strip()
 
-    def service(self, row: Row, raw: Any) -> str:
+    def service(self, row: Where, raw: Any) -> str:
         code = SERVICE_NAMES.get(str(raw).strip().lower())
         if code is None:
             self.report.add("unknown_service", row, "service", raw)
             return str(raw)
         return code
 
-    def known_account(self, row: Row, number: str) -> bool:
+    def known_account(self, row: Where, number: str) -> bool:
         if number not in self.accounts:
             self.report.add("unknown_account", row, "account", number)
             return False
@@ -171,7 +186,7 @@ class Analysis:
     def run(self) -> Report:
         self._accounts()
         self._persons()
-        for row, f in self.rows("services") or []:
+        for row, f in self.rows("services"):
             self.known_account(row, self.ident(row, "account", f["account"]))
             self.service(row, f["service"])
         self._meters()
@@ -184,7 +199,7 @@ class Analysis:
         return self.report
 
     def _accounts(self) -> None:
-        for row, f in self.rows("accounts") or []:
+        for row, f in self.rows("accounts"):
             number = self.ident(row, "number", f["number"])
             if number in self.accounts:
                 self.report.add(
@@ -205,7 +220,7 @@ class Analysis:
     def _persons(self) -> None:
         seen: set[tuple[str, ...]] = set()
         shares: dict[str, Decimal] = defaultdict(Decimal)
-        for row, f in self.rows("persons") or []:
+        for row, f in self.rows("persons"):
             account = self.ident(row, "account", f["account"])
             self.known_account(row, account)
             key = (
@@ -234,7 +249,7 @@ class Analysis:
                 self.report.add("shares_not_one", None, "share", total, f"account {account}")
 
     def _meters(self) -> None:
-        for row, f in self.rows("meters") or []:
+        for row, f in self.rows("meters"):
             account = self.ident(row, "account", f["account"])
             self.known_account(row, account)
             service = self.service(row, f["service"])
@@ -245,6 +260,7 @@ class Analysis:
                 continue
             digits = self.value("decimal", row, "capacity_digits", f.get("capacity_digits"))
             self.meters[key] = {
+                "service": service,
                 "line": row.line,
                 "row": row,
                 "installed": self.value("date", row, "installed_on", f.get("installed_on")),
@@ -254,12 +270,17 @@ class Analysis:
             }
 
     def _readings(self) -> None:
-        series: dict[tuple[str, str], list[tuple[dt.date, Decimal, Row, dt.date | None]]] = defaultdict(list)
-        latest = dt.date.min
-        for row, f in self.rows("readings") or []:
+        """Readings are held as four compact columns (not rows) and checked by sorting them once."""
+        meter_ids = {key: i for i, key in enumerate(self.meters)}
+        meters = list(self.meters.values())
+        mids, months, values, lines = array("i"), array("i"), array("d"), array("i")
+        path = ""
+        for row, f in self.rows("readings"):
+            path = row.file
             service = self.service(row, f["service"])
             serial = self.ident(row, "serial", f["serial"])
-            if (service, serial) not in self.meters:
+            mid = meter_ids.get((service, serial))
+            if mid is None:
                 self.report.add("unknown_meter", row, "serial", serial)
                 continue
             period = self.value("period", row, "period", f["period"])
@@ -267,39 +288,71 @@ class Analysis:
             taken = self.value("date", row, "taken_on", f.get("taken_on"))
             if period is None or value is None:
                 continue
-            latest = max(latest, period)
-            series[(service, serial)].append((period, value, row, taken))
-        for key, points in series.items():
-            meter = self.meters[key]
-            points.sort(key=lambda p: p[0])
-            deltas = []
-            for (_, prev, _, _), (_, cur, row, _) in zip(points, points[1:], strict=False):
-                if cur < prev and prev - cur < Decimal(10) ** meter["capacity"] / 2:
-                    self.report.add("reading_decrease", row, "value1", cur, f"previous {prev}")
-                elif cur >= prev:
-                    deltas.append((cur - prev, row))
-            usual = statistics.median([d for d, _ in deltas]) if len(deltas) >= 3 else None
-            if usual and usual > 0:
-                for delta, row in deltas:
-                    if delta >= 5 * usual:
-                        self.report.add("reading_jump", row, "value1", delta, f"usual {usual} a month")
-            if usual and key[0] in ("cold_water", "hot_water") and usual > 100:
-                self.report.add("unit_mixup", points[-1][2], "value1", usual, "median monthly use")
-            for _, _, row, taken in points:
-                if taken and meter["removed"] and taken > meter["removed"]:
-                    self.report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter['removed']}")
-                if taken and meter["installed"] and taken < meter["installed"]:
-                    self.report.add("reading_before_install", row, "taken_on", taken, f"installed {meter['installed']}")
+            meter = meters[mid]
+            if taken and meter["removed"] and taken > meter["removed"]:
+                self.report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter['removed']}")
+            if taken and meter["installed"] and taken < meter["installed"]:
+                self.report.add("reading_before_install", row, "taken_on", taken, f"installed {meter['installed']}")
+            mids.append(mid)
+            months.append(period.year * 12 + period.month - 1)
+            values.append(float(value))
+            lines.append(row.line)
+        latest = None
+        if len(mids):
+            m = np.frombuffer(mids, dtype=np.int32)
+            p = np.frombuffer(months, dtype=np.int32)
+            v = np.frombuffer(values, dtype=np.float64)
+            ln = np.frombuffer(lines, dtype=np.int32)
+            last = int(p.max())
+            latest = dt.date(last // 12, last % 12 + 1, 1)
+            self._reading_series(path, meters, m, p, v, ln)
         for (_, serial), meter in self.meters.items():
-            if meter["next"] and not meter["removed"] and latest != dt.date.min and meter["next"] <= latest:
+            if meter["next"] and not meter["removed"] and latest is not None and meter["next"] <= latest:
                 self.report.add(
                     "meter_past_verification", meter["row"], "next_verification", meter["next"], f"meter {serial}"
                 )
 
+    def _reading_series(self, path: str, meters: list[dict[str, Any]], m: Any, p: Any, v: Any, ln: Any) -> None:
+        order = np.lexsort((p, m))
+        m, p, v, ln = m[order], p[order], v[order], ln[order]
+        same = m[1:] == m[:-1]
+        prev, cur = v[:-1], v[1:]
+        capacity = np.array([10.0 ** meters[i]["capacity"] / 2 for i in range(len(meters))])[m[1:]]
+        decrease = same & (cur < prev) & (prev - cur < capacity)
+        for i in np.flatnonzero(decrease).tolist():
+            self.report.add("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], f"previous {prev[i]}")
+        usable = same & (cur >= prev)
+        dm, dv, dl = m[1:][usable], (cur - prev)[usable], ln[1:][usable]
+        if not len(dm):
+            return
+        by = np.lexsort((dv, dm))  # deltas sorted within each meter, for the medians
+        sm, sv = dm[by], dv[by]
+        starts = np.flatnonzero(np.r_[True, sm[1:] != sm[:-1]])
+        counts = np.diff(np.r_[starts, len(sm)])
+        median = (sv[starts + (counts - 1) // 2] + sv[starts + counts // 2]) / 2
+        usual = np.full(len(meters), np.nan)
+        usual[sm[starts]] = np.where(counts >= 3, median, np.nan)
+        per_delta = usual[dm]
+        jumps = np.flatnonzero((per_delta > 0) & (dv >= 5 * per_delta))
+        for i in jumps.tolist():
+            self.report.add(
+                "reading_jump", Where(path, int(dl[i])), "value1", round(float(dv[i]), 3),
+                f"usual {round(float(per_delta[i]), 3)} a month",
+            )  # fmt: skip
+        water = np.array([meters[i]["service"] in ("cold_water", "hot_water") for i in range(len(meters))])
+        last_line = np.zeros(len(meters), dtype=np.int64)
+        last_line[m] = ln  # sorted by period, so the last write per meter is its latest reading
+        for i in np.flatnonzero(water & (usual > 100)).tolist():
+            self.report.add(
+                "unit_mixup", Where(path, int(last_line[i])), "value1", round(float(usual[i]), 3), "median monthly use"
+            )
+
     def _balances(self) -> None:
-        chains: dict[tuple[str, str], list[tuple[dt.date, Decimal, Decimal, Row]]] = defaultdict(list)
+        chain_ids: dict[tuple[str, str], int] = {}
+        chains, months, openings, closings, lines = array("i"), array("i"), array("q"), array("q"), array("i")
+        path = ""
         last: dict[str, tuple[dt.date, Decimal]] = {}
-        for row, f in self.rows("balances") or []:
+        for row, f in self.rows("balances"):
             account = self.ident(row, "account", f["account"])
             known = self.known_account(row, account)
             service = self.service(row, f["service"])
@@ -316,7 +369,12 @@ class Analysis:
                 continue
             if o + c + r - p != z:
                 self.report.add("balance_not_reconciling", row, "closing", z, f"expected {o + c + r - p}")
-            chains[(account, service)].append((period, o, z, row))
+            path = row.file
+            chains.append(chain_ids.setdefault((account, service), len(chain_ids)))
+            months.append(period.year * 12 + period.month - 1)
+            openings.append(int(o * 100))
+            closings.append(int(z * 100))
+            lines.append(row.line)
             total = self.report.totals.setdefault((service, period.strftime("%Y-%m")), defaultdict(Decimal))
             for measure, value in (("opening", o), ("charged", c + r), ("paid", p), ("closing", z)):
                 total[measure] += value
@@ -326,16 +384,22 @@ class Analysis:
                     last[account] = (period, z)
                 elif period == previous[0]:
                     last[account] = (period, previous[1] + z)
-        for points in chains.values():
-            points.sort(key=lambda p: p[0])
-            for (period, _, closing, _), (nxt, opening, _, row) in zip(points, points[1:], strict=False):
-                expected = dt.date(period.year + period.month // 12, period.month % 12 + 1, 1)
-                if nxt == expected and opening != closing:
-                    self.report.add("balance_carry_over", row, "opening", opening, f"previous closing {closing}")
+        if len(chains):  # sorted once by chain and month: each opening against the month before's closing
+            c, mo = np.frombuffer(chains, dtype=np.int32), np.frombuffer(months, dtype=np.int32)
+            order = np.lexsort((mo, c))
+            c, mo = c[order], mo[order]
+            op, cl = np.frombuffer(openings, dtype=np.int64)[order], np.frombuffer(closings, dtype=np.int64)[order]
+            ln = np.frombuffer(lines, dtype=np.int32)[order]
+            broken = (c[1:] == c[:-1]) & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
+            for i in np.flatnonzero(broken).tolist():
+                self.report.add(
+                    "balance_carry_over", Where(path, int(ln[i + 1])), "opening", Decimal(int(op[i + 1])) / 100,
+                    f"previous closing {Decimal(int(cl[i])) / 100}",
+                )  # fmt: skip
         for account, (_, closing) in last.items():
             if self.accounts[account]["closed"] and closing != 0:
                 self.report.add("closed_account_balance", None, "closing", closing, f"account {account}")
-        for row, f in self.rows("totals") or []:
+        for row, f in self.rows("totals"):
             service = self.service(row, f["service"])
             period = self.value("period", row, "period", f["period"])
             if period is None:
@@ -345,13 +409,13 @@ class Analysis:
             }
 
     def _payments(self) -> None:
-        seen: dict[tuple[str, str, str], int] = {}
-        for row, f in self.rows("payments") or []:
+        seen: dict[int, int] = {}  # a hash of (account, day, amount) -> its first line
+        for row, f in self.rows("payments"):
             account = self.ident(row, "account", f["account"])
             self.known_account(row, account)
             paid_on = self.value("date", row, "paid_on", f["paid_on"])
             amount = self.value("decimal", row, "amount", f["amount"])
-            key = (account, str(paid_on), str(amount))
+            key = hash((account, paid_on, amount))
             if key in seen:
                 self.report.add("payment_duplicate", row, "amount", amount, f"same as line {seen[key]}")
             else:
