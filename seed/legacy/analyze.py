@@ -5,6 +5,7 @@ period to compare with the old system's own."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ from seed.legacy.read import detect_encoding, read_records
 from seed.people import valid_inn, valid_snils
 
 EXAMPLES = 5
+ZERO = Decimal(0)
+PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
+PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or exponent: Excel cannot have touched it
 KINDS: dict[str, str] = {
     "mixed_encodings": "the files are in different encodings",
     "excel_damage": "identifiers turned into numbers or scientific notation by Excel",
@@ -127,6 +131,9 @@ class Analysis:
         self.mapping, self.report = mapping, Report()
         self.accounts: dict[str, dict[str, Any]] = {}
         self.meters: dict[tuple[str, str], dict[str, Any]] = {}
+        # dates, periods and service names repeat across millions of rows: each is read once
+        self._cache: dict[tuple[str, Any], Any] = {}
+        self._services: dict[Any, str | None] = {}
 
     # -- plumbing ----------------------------------------------------------------------------------
     def rows(self, entity: str) -> Iterator[tuple[Where, dict[str, Any]]]:
@@ -150,18 +157,38 @@ class Analysis:
         self.report.rows[entity] = n
 
     def value(self, kind: str, row: Where, fld: str, raw: Any) -> Any:
+        if kind == "decimal" and type(raw) is str:
+            text = raw.replace(",", ".").strip()
+            if PLAIN_NUMBER(text):
+                return Decimal(text)
+        key = (kind, raw)
+        try:
+            found = self._cache[key]
+        except KeyError:
+            found = self._convert(kind, raw)
+            if kind != "decimal":
+                self._cache[key] = found
+        except TypeError:  # an unhashable value from a spreadsheet
+            found = self._convert(kind, raw)
+        if isinstance(found, convert.ValueProblem):
+            self.report.add("bad_value", row, fld, raw, str(found))
+            return None
+        return found
+
+    @staticmethod
+    def _convert(kind: str, raw: Any) -> Any:
         try:
             if kind == "decimal":
                 return convert.decimal(raw)
             if kind == "date":
                 return convert.date(raw)
-            if kind == "period":
-                return convert.period(raw) if raw not in (None, "") else None
+            return convert.period(raw) if raw not in (None, "") else None
         except convert.ValueProblem as exc:
-            self.report.add("bad_value", row, fld, raw, str(exc))
-        return None
+            return exc
 
     def ident(self, row: Where, fld: str, raw: Any) -> str:
+        if type(raw) is str and PLAIN_IDENT(raw):
+            return raw.strip()
         damage = convert.looks_mangled_by_excel(raw)
         if damage:
             self.report.add("excel_damage", row, fld, raw, damage)
@@ -170,7 +197,10 @@ class Analysis:
         return str(raw).strip()
 
     def service(self, row: Where, raw: Any) -> str:
-        code = SERVICE_NAMES.get(str(raw).strip().lower())
+        try:
+            code = self._services[raw]
+        except KeyError:
+            code = self._services[raw] = SERVICE_NAMES.get(str(raw).strip().lower())
         if code is None:
             self.report.add("unknown_service", row, "service", raw)
             return str(raw)
@@ -347,50 +377,69 @@ class Analysis:
                 "unit_mixup", Where(path, int(last_line[i])), "value1", round(float(usual[i]), 3), "median monthly use"
             )
 
+    def cents(self, row: Where, fld: str, raw: Any) -> int | None:
+        """An amount in kopecks (integers add up exactly and fast); None if it cannot be read."""
+        if type(raw) is str:
+            text = raw.replace(",", ".").strip()
+            if PLAIN_NUMBER(text):
+                return round(float(text) * 100)
+            if not text and fld == "recalculated":
+                return 0
+        value = self.value("decimal", row, fld, raw)
+        return None if value is None else int((value * 100).to_integral_value())
+
     def _balances(self) -> None:
         chain_ids: dict[tuple[str, str], int] = {}
         chains, months, openings, closings, lines = array("i"), array("i"), array("q"), array("q"), array("i")
         path = ""
-        last: dict[str, tuple[dt.date, Decimal]] = {}
+        last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
+        sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
+        cents = self.cents
         for row, f in self.rows("balances"):
             account = self.ident(row, "account", f["account"])
             known = self.known_account(row, account)
             service = self.service(row, f["service"])
             period = self.value("period", row, "period", f["period"])
-            amounts = {
-                m: self.value("decimal", row, m, f.get(m))
-                for m in ("opening", "charged", "recalculated", "paid", "closing")
-            }
-            if period is None or any(amounts[m] is None for m in ("opening", "charged", "paid", "closing")):
-                continue
-            o, c, p, z = amounts["opening"], amounts["charged"], amounts["paid"], amounts["closing"]
-            r = amounts["recalculated"] or Decimal(0)
-            if o is None or c is None or p is None or z is None:
+            o, c = cents(row, "opening", f["opening"]), cents(row, "charged", f["charged"])
+            p, z = cents(row, "paid", f["paid"]), cents(row, "closing", f["closing"])
+            r = cents(row, "recalculated", f.get("recalculated", ""))
+            if period is None or o is None or c is None or p is None or z is None or r is None:
                 continue
             if o + c + r - p != z:
-                self.report.add("balance_not_reconciling", row, "closing", z, f"expected {o + c + r - p}")
+                expected = Decimal(o + c + r - p) / 100
+                self.report.add("balance_not_reconciling", row, "closing", Decimal(z) / 100, f"expected {expected}")
             path = row.file
+            month = period.year * 12 + period.month - 1
             chains.append(chain_ids.setdefault((account, service), len(chain_ids)))
-            months.append(period.year * 12 + period.month - 1)
-            openings.append(int(o * 100))
-            closings.append(int(z * 100))
+            months.append(month)
+            openings.append(o)
+            closings.append(z)
             lines.append(row.line)
-            total = self.report.totals.setdefault((service, period.strftime("%Y-%m")), defaultdict(Decimal))
-            for measure, value in (("opening", o), ("charged", c + r), ("paid", p), ("closing", z)):
-                total[measure] += value
+            total = sums.get((service, month))
+            if total is None:
+                total = sums[(service, month)] = [0, 0, 0, 0]
+            total[0] += o
+            total[1] += c + r
+            total[2] += p
+            total[3] += z
             if known:
                 previous = last.get(account)
-                if previous is None or period > previous[0]:
-                    last[account] = (period, z)
-                elif period == previous[0]:
-                    last[account] = (period, previous[1] + z)
+                if previous is None or month > previous[0]:
+                    last[account] = (month, z)
+                elif month == previous[0]:
+                    last[account] = (month, previous[1] + z)
+        for (service, month), (o, c, p, z) in sums.items():
+            self.report.totals[(service, f"{month // 12:04d}-{month % 12 + 1:02d}")] = {
+                "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
+                "closing": Decimal(z) / 100,
+            }  # fmt: skip
         if len(chains):  # sorted once by chain and month: each opening against the month before's closing
-            c, mo = np.frombuffer(chains, dtype=np.int32), np.frombuffer(months, dtype=np.int32)
-            order = np.lexsort((mo, c))
-            c, mo = c[order], mo[order]
+            ch, mo = np.frombuffer(chains, dtype=np.int32), np.frombuffer(months, dtype=np.int32)
+            order = np.lexsort((mo, ch))
+            ch, mo = ch[order], mo[order]
             op, cl = np.frombuffer(openings, dtype=np.int64)[order], np.frombuffer(closings, dtype=np.int64)[order]
             ln = np.frombuffer(lines, dtype=np.int32)[order]
-            broken = (c[1:] == c[:-1]) & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
+            broken = (ch[1:] == ch[:-1]) & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
             for i in np.flatnonzero(broken).tolist():
                 self.report.add(
                     "balance_carry_over", Where(path, int(ln[i + 1])), "opening", Decimal(int(op[i + 1])) / 100,
@@ -398,7 +447,7 @@ class Analysis:
                 )  # fmt: skip
         for account, (_, closing) in last.items():
             if self.accounts[account]["closed"] and closing != 0:
-                self.report.add("closed_account_balance", None, "closing", closing, f"account {account}")
+                self.report.add("closed_account_balance", None, "closing", Decimal(closing) / 100, f"account {account}")
         for row, f in self.rows("totals"):
             service = self.service(row, f["service"])
             period = self.value("period", row, "period", f["period"])
