@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from seed.legacy import convert
+from seed.legacy.forked import Forked
 from seed.legacy.layout import SERVICE_NAMES
 from seed.legacy.mapping import FileMapping, Mapping, check_columns
 from seed.legacy.read import detect_encoding, read_records
@@ -24,6 +25,8 @@ from seed.people import valid_inn, valid_snils
 EXAMPLES = 5
 ZERO = Decimal(0)
 PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
+MEASURES = ("opening", "charged", "recalculated", "paid", "closing")
+FIVE_AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}").fullmatch
 PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or exponent: Excel cannot have touched it
 KINDS: dict[str, str] = {
     "mixed_encodings": "the files are in different encodings",
@@ -220,9 +223,24 @@ class Analysis:
             self.known_account(row, self.ident(row, "account", f["account"]))
             self.service(row, f["service"])
         self._meters()
-        self._readings()
-        self._balances()
-        self._payments()
+        # The balances (half the rows) are read by a second process while this one reads the readings and
+        # payments: the analysis needs no database, so it has both cores to itself.
+        balances = Forked(self._balances_part)
+        try:
+            self._readings()
+            self._payments()
+        except BaseException:
+            balances.abandon()
+            raise
+        part = balances.result()
+        report = self.report
+        report.files.update(part["files"])
+        report.rows.update(part["rows"])
+        report.counts.update(part["counts"])
+        for kind, examples in part["examples"].items():
+            report.examples[kind] = (report.examples[kind] + examples)[:EXAMPLES]
+        report.totals.update(part["totals"])
+        report.reported_totals.update(part["reported_totals"])
         encodings = {i.get("encoding") for i in self.report.files.values() if i.get("encoding")}
         if len({e.replace("-sig", "") for e in encodings if e}) > 1:
             self.report.add("mixed_encodings", None, "encoding", ", ".join(sorted(e for e in encodings if e)))
@@ -377,6 +395,15 @@ class Analysis:
                 "unit_mixup", Where(path, int(last_line[i])), "value1", round(float(usual[i]), 3), "median monthly use"
             )
 
+    def _balances_part(self) -> dict[str, Any]:
+        """The balances and totals files on their own: a fresh report for them alone, as plain data."""
+        own, self.report = self.report, Report()
+        try:
+            self._balances()
+            return _portable(self.report)
+        finally:
+            self.report = own
+
     def cents(self, row: Where, fld: str, raw: Any) -> int | None:
         """An amount in kopecks (integers add up exactly and fast); None if it cannot be read."""
         if type(raw) is str:
@@ -400,10 +427,16 @@ class Analysis:
             known = self.known_account(row, account)
             service = self.service(row, f["service"])
             period = self.value("period", row, "period", f["period"])
-            o, c = cents(row, "opening", f["opening"]), cents(row, "charged", f["charged"])
-            p, z = cents(row, "paid", f["paid"]), cents(row, "closing", f["closing"])
-            r = cents(row, "recalculated", f.get("recalculated", ""))
-            if period is None or o is None or c is None or p is None or z is None or r is None:
+            joined = f"{f['opening']}\t{f['charged']}\t{f.get('recalculated') or '0'}\t{f['paid']}\t{f['closing']}"
+            joined = joined.replace(",", ".")
+            if FIVE_AMOUNTS(joined):  # the usual row: five plain numbers, read at once
+                o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
+            else:
+                amounts = [cents(row, m, f.get(m, "")) for m in MEASURES]
+                if None in amounts:
+                    continue
+                o, c, r, p, z = amounts  # type: ignore[assignment]
+            if period is None:
                 continue
             if o + c + r - p != z:
                 expected = Decimal(o + c + r - p) / 100
@@ -469,6 +502,17 @@ class Analysis:
                 self.report.add("payment_duplicate", row, "amount", amount, f"same as line {seen[key]}")
             else:
                 seen[key] = row.line
+
+
+def _portable(report: Report) -> dict[str, Any]:
+    return {
+        "files": report.files,
+        "rows": dict(report.rows),
+        "counts": dict(report.counts),
+        "examples": {k: list(v) for k, v in report.examples.items()},
+        "totals": {k: dict(v) for k, v in report.totals.items()},
+        "reported_totals": report.reported_totals,
+    }
 
 
 def analyze(mapping: Mapping) -> Report:

@@ -79,8 +79,8 @@ class Anonymizer:
         return people.SURNAMES_FEMALE[s_idx], people.GIVEN_FEMALE[g_idx], people.PATRONYMIC_FEMALE[p_idx], gender
 
     def phone(self, value: str) -> str:
-        digits = "".join(ch for ch in value if ch.isdigit())
-        n = self._int("phone", digits[-10:])
+        digits, key = self._digits(value)
+        n = self._int("phone", digits[-10:] + key[len(digits) :])  # the last ten digits: +7 or 8 in front alike
         return f"+79{n % 100:02d}{(n >> 8) % 10_000_000:07d}"
 
     def email(self, value: str) -> str:
@@ -92,13 +92,22 @@ class Anonymizer:
         check = total if total < 100 else total % 101
         return f"{body:09d}{0 if check >= 100 else check:02d}"
 
-    def inn(self, value: str) -> str:
-        digits = "".join(ch for ch in value if ch.isdigit())
-        n = self._int("inn", digits)
+    @staticmethod
+    def _digits(value: str) -> tuple[str, str]:
+        """The digits of a value and the key to draw its pseudonym from; a value may carry a redraw
+        suffix ('...#2') that changes the draw but not the format."""
+        base, _, attempt = value.partition("#")
+        digits = "".join(ch for ch in base if ch.isdigit())
+        return digits, f"{digits}#{attempt}" if attempt else digits
+
+    def inn(self, value: str, length: int | None = None) -> str:
+        """An ИНН of the original's length (10: organisations, 12: persons) or ``length``."""
+        digits, key = self._digits(value)
+        n = self._int("inn", key)
         body = [int(c) for c in f"{n % 10**10:010d}"]
         if len(digits) >= 2:
             body[0], body[1] = int(digits[0]), int(digits[1])  # the region code says nothing of the person
-        if len(digits) == 10:
+        if (length or len(digits)) == 10:
             weights = [2, 4, 10, 3, 5, 9, 4, 6, 8]
             return "".join(map(str, body[:9])) + str(
                 sum(d * w for d, w in zip(body[:9], weights, strict=True)) % 11 % 10
@@ -110,13 +119,10 @@ class Anonymizer:
 
     def inn_person(self, value: str) -> str:
         """A 12-digit personal ИНН (the schema's form) whatever the original's length."""
-        digits = "".join(ch for ch in value if ch.isdigit())
-        if len(digits) != 12:
-            digits = (digits + "000000000000")[:12]
-        return self.inn(digits)
+        return self.inn(value, 12)
 
     def passport(self, value: str) -> str:
-        n = self._int("passport", "".join(ch for ch in value if ch.isdigit()))
+        n = self._int("passport", self._digits(value)[1])
         return f"{n % 10_000:04d} {(n >> 16) % 1_000_000:06d}"
 
     def birth_date(self, value: dt.date, person: str) -> dt.date:

@@ -157,13 +157,15 @@ class Pseudonyms:
         attempt = 0
         while not self.fits(candidate, used):
             attempt += 1
-            candidate = make(attempt) if attempt < 64 else f"{make(0)}-{attempt}"
+            if attempt > 10_000:  # a format too short to hold this many distinct values
+                raise ImportRefused(f"cannot find a free pseudonym in the format of {make(0)!r}")
+            candidate = make(attempt)
         if used is not None:
             used.add(candidate)
         return candidate
 
     def ident(self, kind: str, value: str, used: set[str]) -> str:
-        return self.draw(lambda k: self.anon.keep_format(kind, value if k == 0 else f"{value}#{k}"), used)
+        return self.draw(lambda k: self.anon.keep_format(kind if k == 0 else f"{kind}#{k}", value), used)
 
 
 class Importer:

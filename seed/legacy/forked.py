@@ -1,0 +1,94 @@
+"""One piece of work in a forked child process, for the long files of an export.
+
+Reading a legacy export is Python work bound to one core; the machine has more. A forked child inherits
+everything read so far (accounts, meters, caches) without copying it, does its part, and sends back a
+picklable result. Errors come back as the same exception (a file's line and reason, a mapping problem)
+so the caller reports them as if it had done the work itself. Where fork does not exist, the work runs
+in place when its result is asked for.
+
+Fork only where no other thread runs yet (a forked child gets only the calling thread).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def _portable(exc: BaseException) -> tuple[str, tuple[Any, ...]]:
+    from seed.legacy.mapping import MappingError
+    from seed.legacy.read import LegacyFormatError
+
+    if isinstance(exc, LegacyFormatError):
+        return "format", (exc.path, exc.line, exc.reason)
+    if isinstance(exc, MappingError):
+        return "mapping", (str(exc),)
+    return "other", (type(exc).__name__, str(exc))
+
+
+def _rebuild(kind: str, args: tuple[Any, ...]) -> BaseException:
+    from seed.legacy.mapping import MappingError
+    from seed.legacy.read import LegacyFormatError
+
+    if kind == "format":
+        return LegacyFormatError(*args)
+    if kind == "mapping":
+        return MappingError(*args)
+    return ForkedWorkFailed(f"{args[0]}: {args[1]}")
+
+
+class ForkedWorkFailed(RuntimeError):
+    """The child failed in a way that has no exception of its own here (the message says how)."""
+
+
+class Forked(Generic[T]):
+    def __init__(self, work: Callable[[], T]) -> None:
+        self.work = work
+        self.pid = 0
+        self.read_fd = -1
+        if not hasattr(os, "fork"):
+            return
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            code = 0
+            try:
+                try:
+                    outcome: tuple[str, Any] = ("ok", work())
+                except BaseException as exc:
+                    outcome = ("error", _portable(exc))
+                with os.fdopen(write_fd, "wb") as out:
+                    pickle.dump(outcome, out)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)  # no atexit handlers, no flushing of the parent's buffers twice
+        os.close(write_fd)
+        self.pid, self.read_fd = pid, read_fd
+
+    def result(self) -> T:
+        if not self.pid:
+            return self.work()
+        with os.fdopen(self.read_fd, "rb") as source:
+            data = source.read()
+        os.waitpid(self.pid, 0)
+        self.pid = 0
+        if not data:
+            raise ForkedWorkFailed("the worker process died (out of memory?)")
+        status, value = pickle.loads(data)
+        if status == "error":
+            raise _rebuild(*value)
+        return value  # type: ignore[no-any-return]
+
+    def abandon(self) -> None:
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            os.close(self.read_fd)
+            self.pid = 0
