@@ -64,6 +64,7 @@ def load_export(
     from provision.profile import load_profile
     from provision.training import serialized, trainer_for
     from seed.legacy.anonymize import load_or_create_key
+    from seed.legacy.forked import ForkedWorkFailed
     from seed.legacy.importer import ImportRefused, import_export
     from seed.legacy.mapping import MappingError
     from seed.legacy.read import LegacyFormatError
@@ -97,6 +98,8 @@ def load_export(
         raise InputError(str(exc), fix="correct the mapping (see docs/export-layout.md)") from None
     except ImportRefused as exc:
         raise OperationFailed(f"import refused: {exc}; the current data is unchanged") from None
+    except ForkedWorkFailed as exc:
+        raise OperationFailed(f"the load failed: {hide_password(str(exc))}; the current data is unchanged") from None
     except SeedBusy as exc:
         raise EnvironmentProblem(str(exc)) from None
     except psycopg.Error as exc:

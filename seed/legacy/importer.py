@@ -31,6 +31,7 @@ from psycopg import sql
 from seed import catalog
 from seed.legacy import convert
 from seed.legacy.anonymize import Anonymizer
+from seed.legacy.forked import Forked
 from seed.legacy.layout import SERVICE_NAMES
 from seed.legacy.leaks import Leak, Originals, scan_leaks
 from seed.legacy.mapping import FileMapping, Mapping, check_columns
@@ -185,6 +186,7 @@ class Importer:
         self.rejects = self.result.rejects
         self.originals = Originals()
         self.names = Pseudonyms(self.anon, self.originals)
+        self.rejected_part: Path | None = None
         self.account_ids: dict[str, int] = {}
         self.account_opened: dict[int, str] = {}
         self.meter_ids: dict[tuple[int, str], int] = {}
@@ -298,6 +300,7 @@ class Importer:
                 self.result.flags.append(f"real {name.replace('_', ' ')}s are kept (anonymize.{name} = 'keep')")
         if rejected_csv is not None:
             self.rejects.open(rejected_csv)
+            self.rejected_part = rejected_csv.with_name(rejected_csv.name + ".balances")
         try:
             with psycopg.connect(dsn, autocommit=True) as admin:
                 work = begin_load(admin)
@@ -341,42 +344,92 @@ class Importer:
             )
 
     def _load(self, dsn: str, admin: psycopg.Connection, work: str, say: Callable[[str], None]) -> None:
+        say("reading accounts, persons and meters")
+        accounts = self._accounts()
+        persons = self._read_persons()
+        meters = self._read_meters()
+        # The balances (half the rows) go through a forked second process with its own COPY, while this
+        # one anonymizes and streams the rest: fork now, before any writer thread exists.
+        if self.rejects.out is not None:
+            self.rejects.out.flush()
+        balances = Forked(lambda: self._balances_part(dsn, work))
         tables = [
             "building", "premise", "account", "person", "account_person", "account_service", "meter",
-            "meter_reading", "balance", "payment",
+            "meter_reading", "payment",
         ]  # fmt: skip
         writers = {t: _Writer(dsn, work, t, False) for t in tables}
-        for w in writers.values():
-            w.start()
         self.writers = writers
         try:
-            say("reading accounts, persons and meters")
-            accounts = self._accounts()
-            persons = self._read_persons()
-            meters = self._read_meters()
-            say("anonymizing")  # every original is known now, so no pseudonym can look like one
-            self._account_pseudonyms(accounts)
-            self._write_persons(persons)
-            self._write_meters(meters)
-            say("reading services")
-            self._write_places(accounts, self._services_of_accounts())
-            say("reading readings")
-            reading_keys = self._readings()
-            say("reading balances")
-            balance_keys = self._balances()
-            say("reading payments")
-            registries, agents = self._payments()
-        finally:
             for w in writers.values():
-                w.queue.put(None)
-            for w in writers.values():
-                w.join()
-        errors = [w.error for w in writers.values() if w.error is not None]
-        if errors:
-            raise errors[0]
+                w.start()
+            try:
+                say("anonymizing")  # every original is known now, so no pseudonym can look like one
+                self._account_pseudonyms(accounts)
+                self._write_persons(persons)
+                self._write_meters(meters)
+                say("reading services")
+                self._write_places(accounts, self._services_of_accounts())
+                say("reading readings and balances")
+                reading_keys = self._readings()
+                say("reading payments")
+                registries, agents = self._payments()
+            finally:
+                for w in writers.values():
+                    w.queue.put(None)
+                for w in writers.values():
+                    w.join()
+            errors = [w.error for w in writers.values() if w.error is not None]
+            if errors:
+                raise errors[0]
+            part = balances.result()
+        except BaseException:
+            balances.abandon()
+            raise
+        self._merge_part(part)
         self._drop_duplicates(admin, work, "meter_reading", ("meter_id", "period"), reading_keys, "readings")
-        self._drop_duplicates(admin, work, "balance", ("account_id", "service_id", "period"), balance_keys, "balances")
         self._reference(admin, work, registries, agents)
+
+    def _balances_part(self, dsn: str, work: str) -> dict[str, Any]:
+        """In the forked child: the balances file into its table, duplicates out; the findings as data."""
+        writer = _Writer(dsn, work, "balance", False)
+        self.writers = {"balance": writer}
+        self.rejects = Rejects()
+        if self.rejected_part is not None:
+            self.rejects.open(self.rejected_part)
+        try:
+            writer.start()
+            try:
+                keys = self._balances()
+            finally:
+                writer.queue.put(None)
+                writer.join()
+            if writer.error is not None:
+                raise writer.error
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                self._drop_duplicates(conn, work, "balance", ("account_id", "service_id", "period"), keys, "balances")
+        finally:
+            self.rejects.close()
+        return {
+            "rows": self.result.rows.get("balance", 0),
+            "read": self.result.read,
+            "counts": dict(self.rejects.counts),
+            "examples": dict(self.rejects.examples),
+            "periods": self.periods,
+        }
+
+    def _merge_part(self, part: dict[str, Any]) -> None:
+        self.result.rows["balance"] = part["rows"]
+        self.result.read.update(part["read"])
+        self.periods |= part["periods"]
+        self.rejects.counts.update(part["counts"])
+        for reason, examples in part["examples"].items():
+            self.rejects.examples[reason] = (self.rejects.examples[reason] + examples)[:EXAMPLES]
+        if self.rejected_part is not None and self.rejected_part.exists():
+            with self.rejected_part.open(encoding="utf-8") as lines:
+                next(lines, None)  # its header
+                if self.rejects.out is not None:
+                    self.rejects.out.writelines(lines)
+            self.rejected_part.unlink()
 
     def emit(self, table: str, lines: list[str], force: bool = False) -> None:
         if lines and (force or len(lines) >= BATCH):
