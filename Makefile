@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-seed bench-reset clean
+.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import clean
 
 install: $(STAMP)
 
@@ -40,6 +40,9 @@ bench-seed: install
 
 bench-reset: install
 	$(BIN)/python benchmarks/bench_reset.py --accounts 10000 100000
+
+bench-import: install
+	$(BIN)/python benchmarks/bench_import.py --accounts 10000 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

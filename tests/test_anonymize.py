@@ -80,3 +80,65 @@ def test_birth_dates_shift_by_at_most_half_a_year() -> None:
     shifted = a.birth_date(born, "Щербакова Анна Сергеевна")
     assert abs((shifted - born).days) <= 180
     assert a.birth_date(born, "Щербакова Анна Сергеевна") == shifted
+
+
+def test_redrawn_pseudonyms_keep_the_format_and_stay_valid() -> None:
+    a = Anonymizer(KEY_A)
+    for attempt in ("", "#1", "#2", "#17"):
+        inn = a.inn_person("771234567890" + attempt)
+        assert len(inn) == 12 and people.valid_inn(inn) and inn.startswith("77")
+        assert len(a.inn("7712345678" + attempt)) == 10
+        assert a.phone("8 (912) 123-45-67" + attempt).startswith("+79")
+        assert len(a.passport("4510 123456" + attempt)) == 11
+    assert len({a.inn_person("771234567890" + s) for s in ("", "#1", "#2")}) == 3
+
+
+def test_pseudonyms_never_look_like_an_original_and_stay_unique() -> None:
+    from seed.legacy.importer import Pseudonyms
+    from seed.legacy.leaks import Originals
+
+    originals = Originals()
+    a = Anonymizer(KEY_A)
+    first = a.keep_format("account", "00123")
+    originals.add("account number", first)  # plant the very value the first draw would give
+    originals.add("phone", "+7 912 123-45-67")
+    names = Pseudonyms(a, originals)
+    used: set[str] = set()
+    drawn = [names.ident("account", "00123", used), names.ident("account", "00123", used)]
+    assert first not in drawn and len(set(drawn)) == 2
+    assert all(len(d) == 5 and d.isdigit() for d in drawn)
+
+
+def test_the_leak_matcher_normalises_as_the_originals_were() -> None:
+    from seed.legacy.leaks import Originals
+
+    o = Originals()
+    o.add("phone", "8 (912) 123-45-67")
+    o.add("СНИЛС", "112-233-445 95")
+    o.add("e-mail", "Ivanov@Mail.ru")
+    o.add("account number", "0012345")
+    o.add("account number", "12")
+    o.add_name("Иванов", "Иван", "Иванович")
+    assert o.match("+79121234567") == "phone"
+    assert o.match("11223344595") == "СНИЛС"
+    assert o.match("ivanov@mail.ru") == "e-mail"
+    assert o.match("0012345") == "account number"
+    assert o.match("12") is None  # too short to identify anybody (a flat "12" is no leak)
+    assert o.match("иванов иван иванович") == "full name"
+    assert o.match("Петров Пётр Петрович") is None
+
+
+def test_columns_that_look_personal_are_found_by_header_or_values(tmp_path: Path) -> None:
+    from seed.legacy.layout import write_template
+    from seed.legacy.mapping import standard_mapping
+    from seed.legacy.personal import find_personal_columns
+
+    write_template(tmp_path)
+    accounts = tmp_path / "accounts.csv"
+    header = accounts.read_bytes().decode("cp1251").strip()
+    rows = [header + ";Примечание;Контакт"]
+    rows += [f"{i};;Энск;Мира;1;{i};50;30;2;2;;;abc{i};ivan{i}@mail.ru" for i in range(20)]
+    accounts.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1251"))
+    found = find_personal_columns(standard_mapping(tmp_path))
+    assert [(f.column, f.mapped_to) for f in found] == [("Контакт", None)]
+    assert "e-mail" in found[0].why

@@ -105,3 +105,15 @@ def test_unknown_client_suggests_close_names(workspace: Workspace, write_profile
 def test_client_names_are_checked(name: str) -> None:
     with pytest.raises(InputError, match="invalid client name"):
         validate_client_name(name)
+
+
+def test_anonymization_rules_are_validated(workspace: Workspace, write_profile) -> None:  # type: ignore[no-untyped-def]
+    write_profile("rso", '[anonymize]\nbirth_date = "drop"\naddress = "keep"\n')
+    assert dict(load_profile(workspace, "rso").anonymize) == {"birth_date": "drop", "address": "keep"}
+    write_profile("rso", '[anonymize]\nnames = "keep"\n')
+    with pytest.raises(ProfileError, match=r"anonymize.names = 'keep' is not allowed") as info:
+        load_profile(workspace, "rso")
+    assert "pseudonym" in (info.value.fix or "")
+    write_profile("rso", '[anonymize]\nphones = "drop"\n')
+    with pytest.raises(ProfileError, match="unknown field anonymize.phones"):
+        load_profile(workspace, "rso")
