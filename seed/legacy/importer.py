@@ -300,7 +300,7 @@ class Importer:
                 self.result.flags.append(f"real {name.replace('_', ' ')}s are kept (anonymize.{name} = 'keep')")
         if rejected_csv is not None:
             self.rejects.open(rejected_csv)
-            self.rejected_part = rejected_csv.with_name(rejected_csv.name + ".balances")
+            self.rejected_part = rejected_csv.with_name(rejected_csv.name + ".part")
         try:
             with psycopg.connect(dsn, autocommit=True) as admin:
                 work = begin_load(admin)
@@ -348,14 +348,14 @@ class Importer:
         accounts = self._accounts()
         persons = self._read_persons()
         meters = self._read_meters()
-        # The balances (half the rows) go through a forked second process with its own COPY, while this
-        # one anonymizes and streams the rest: fork now, before any writer thread exists.
+        # The balances and payments (60% of the rows) go through a forked second process with its own
+        # COPY, while this one anonymizes and streams the rest: fork now, before any writer thread exists.
         if self.rejects.out is not None:
             self.rejects.out.flush()
-        balances = Forked(lambda: self._balances_part(dsn, work))
+        balances = Forked(lambda: self._second_part(dsn, work))
         tables = [
             "building", "premise", "account", "person", "account_person", "account_service", "meter",
-            "meter_reading", "payment",
+            "meter_reading",
         ]  # fmt: skip
         writers = {t: _Writer(dsn, work, t, False) for t in tables}
         self.writers = writers
@@ -369,10 +369,8 @@ class Importer:
                 self._write_meters(meters)
                 say("reading services")
                 self._write_places(accounts, self._services_of_accounts())
-                say("reading readings and balances")
+                say("reading readings, balances and payments")
                 reading_keys = self._readings()
-                say("reading payments")
-                registries, agents = self._payments()
             finally:
                 for w in writers.values():
                     w.queue.put(None)
@@ -387,30 +385,37 @@ class Importer:
             raise
         self._merge_part(part)
         self._drop_duplicates(admin, work, "meter_reading", ("meter_id", "period"), reading_keys, "readings")
-        self._reference(admin, work, registries, agents)
+        self._reference(admin, work, part["registries"], part["agents"])
 
-    def _balances_part(self, dsn: str, work: str) -> dict[str, Any]:
-        """In the forked child: the balances file into its table, duplicates out; the findings as data."""
-        writer = _Writer(dsn, work, "balance", False)
-        self.writers = {"balance": writer}
+    def _second_part(self, dsn: str, work: str) -> dict[str, Any]:
+        """In the forked child: the balances and payments files into their tables, duplicate balances
+        out; the findings as data."""
+        self.writers = {t: _Writer(dsn, work, t, False) for t in ("balance", "payment")}
         self.rejects = Rejects()
         if self.rejected_part is not None:
             self.rejects.open(self.rejected_part)
         try:
-            writer.start()
+            for writer in self.writers.values():
+                writer.start()
             try:
                 keys = self._balances()
+                registries, agents = self._payments()
             finally:
-                writer.queue.put(None)
-                writer.join()
-            if writer.error is not None:
-                raise writer.error
+                for writer in self.writers.values():
+                    writer.queue.put(None)
+                for writer in self.writers.values():
+                    writer.join()
+            errors = [w.error for w in self.writers.values() if w.error is not None]
+            if errors:
+                raise errors[0]
             with psycopg.connect(dsn, autocommit=True) as conn:
                 self._drop_duplicates(conn, work, "balance", ("account_id", "service_id", "period"), keys, "balances")
         finally:
             self.rejects.close()
         return {
-            "rows": self.result.rows.get("balance", 0),
+            "rows": {t: self.result.rows.get(t, 0) for t in ("balance", "payment")},
+            "registries": registries,
+            "agents": agents,
             "read": self.result.read,
             "counts": dict(self.rejects.counts),
             "examples": dict(self.rejects.examples),
@@ -418,7 +423,7 @@ class Importer:
         }
 
     def _merge_part(self, part: dict[str, Any]) -> None:
-        self.result.rows["balance"] = part["rows"]
+        self.result.rows.update(part["rows"])
         self.result.read.update(part["read"])
         self.periods |= part["periods"]
         self.rejects.counts.update(part["counts"])
