@@ -180,7 +180,9 @@ def main() -> int:
                     seed_database(dsn, accounts=accounts, months=12, seed=1)
                     export_standard(dsn, folder)
                 size = sum(p.stat().st_size for p in folder.iterdir())
-                check = {"seconds": 0.0, "rows": 0, "peak_rss_mb": 0} if args.no_check else child(CHECK_CHILD, str(folder))
+                check = {"seconds": 0.0, "rows": 0, "peak_rss_mb": 0}
+                if not args.no_check:
+                    check = child(CHECK_CHILD, str(folder))
                 checkpoint(dsn)
                 mine = child(LOAD_CHILD, dsn, str(folder))
                 base = floor(dsn)

@@ -63,6 +63,15 @@ class Where(NamedTuple):
     line: int
 
 
+class Meter(NamedTuple):
+    service: str
+    line: int
+    installed: dt.date | None
+    removed: dt.date | None
+    next: dt.date | None
+    capacity: int
+
+
 @dataclass(frozen=True)
 class Problem:
     kind: str
@@ -132,8 +141,9 @@ class Report:
 class Analysis:
     def __init__(self, mapping: Mapping) -> None:
         self.mapping, self.report = mapping, Report()
-        self.accounts: dict[str, dict[str, Any]] = {}
-        self.meters: dict[tuple[str, str], dict[str, Any]] = {}
+        self.accounts: dict[str, tuple[int, dt.date | None]] = {}  # number -> (line, closed on)
+        self.meters: dict[tuple[str, str], Meter] = {}
+        self.meters_file = ""
         # dates, periods and service names repeat across millions of rows: each is read once
         self._cache: dict[tuple[str, Any], Any] = {}
         self._services: dict[Any, str | None] = {}
@@ -250,9 +260,7 @@ class Analysis:
         for row, f in self.rows("accounts"):
             number = self.ident(row, "number", f["number"])
             if number in self.accounts:
-                self.report.add(
-                    "duplicate_account", row, "number", number, f"first at line {self.accounts[number]['line']}"
-                )
+                self.report.add("duplicate_account", row, "number", number, f"first at line {self.accounts[number][0]}")
                 continue
             els = str(f.get("els", "") or "").strip()
             if els and len(els) != 10:
@@ -263,10 +271,10 @@ class Analysis:
                 self.report.add("living_over_total", row, "living_area", living, f"total {total}")
             self.value("decimal", row, "residents", f["residents"])
             closed = self.value("date", row, "closed_on", f.get("closed_on"))
-            self.accounts[number] = {"line": row.line, "closed": closed, "file": row.file}
+            self.accounts[number] = (row.line, closed)
 
     def _persons(self) -> None:
-        seen: set[tuple[str, ...]] = set()
+        seen: set[int] = set()  # hashes of (account, ФИО, birth date)
         shares: dict[str, Decimal] = defaultdict(Decimal)
         for row, f in self.rows("persons"):
             account = self.ident(row, "account", f["account"])
@@ -278,9 +286,9 @@ class Analysis:
                 str(f.get("patronymic", "")).lower(),
                 str(f.get("birth_date", "")),
             )
-            if key in seen:
+            if hash(key) in seen:
                 self.report.add("duplicate_person", row, "surname", " ".join(key[1:4]))
-            seen.add(key)
+            seen.add(hash(key))
             self.value("date", row, "birth_date", f.get("birth_date"))
             role = str(f.get("role", "")).strip().lower()
             share = self.value("decimal", row, "share", f.get("share"))
@@ -304,18 +312,18 @@ class Analysis:
             serial = self.ident(row, "serial", f["serial"])
             key = (service, serial)
             if key in self.meters:
-                self.report.add("duplicate_meter", row, "serial", serial, f"first at line {self.meters[key]['line']}")
+                self.report.add("duplicate_meter", row, "serial", serial, f"first at line {self.meters[key].line}")
                 continue
             digits = self.value("decimal", row, "capacity_digits", f.get("capacity_digits"))
-            self.meters[key] = {
-                "service": service,
-                "line": row.line,
-                "row": row,
-                "installed": self.value("date", row, "installed_on", f.get("installed_on")),
-                "removed": self.value("date", row, "removed_on", f.get("removed_on")),
-                "next": self.value("date", row, "next_verification", f.get("next_verification")),
-                "capacity": int(digits) if digits else (6 if service == "electricity" else 5),
-            }
+            self.meters_file = row.file
+            self.meters[key] = Meter(
+                service,
+                row.line,
+                self.value("date", row, "installed_on", f.get("installed_on")),
+                self.value("date", row, "removed_on", f.get("removed_on")),
+                self.value("date", row, "next_verification", f.get("next_verification")),
+                int(digits) if digits else (6 if service == "electricity" else 5),
+            )
 
     def _readings(self) -> None:
         """Readings are held as four compact columns (not rows) and checked by sorting them once."""
@@ -337,10 +345,10 @@ class Analysis:
             if period is None or value is None:
                 continue
             meter = meters[mid]
-            if taken and meter["removed"] and taken > meter["removed"]:
-                self.report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter['removed']}")
-            if taken and meter["installed"] and taken < meter["installed"]:
-                self.report.add("reading_before_install", row, "taken_on", taken, f"installed {meter['installed']}")
+            if taken and meter.removed and taken > meter.removed:
+                self.report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter.removed}")
+            if taken and meter.installed and taken < meter.installed:
+                self.report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
             mids.append(mid)
             months.append(period.year * 12 + period.month - 1)
             values.append(float(value))
@@ -355,17 +363,21 @@ class Analysis:
             latest = dt.date(last // 12, last % 12 + 1, 1)
             self._reading_series(path, meters, m, p, v, ln)
         for (_, serial), meter in self.meters.items():
-            if meter["next"] and not meter["removed"] and latest is not None and meter["next"] <= latest:
+            if meter.next and not meter.removed and latest is not None and meter.next <= latest:
                 self.report.add(
-                    "meter_past_verification", meter["row"], "next_verification", meter["next"], f"meter {serial}"
+                    "meter_past_verification",
+                    Where(self.meters_file, meter.line),
+                    "next_verification",
+                    meter.next,
+                    f"meter {serial}",
                 )
 
-    def _reading_series(self, path: str, meters: list[dict[str, Any]], m: Any, p: Any, v: Any, ln: Any) -> None:
+    def _reading_series(self, path: str, meters: list[Meter], m: Any, p: Any, v: Any, ln: Any) -> None:
         order = np.lexsort((p, m))
         m, p, v, ln = m[order], p[order], v[order], ln[order]
         same = m[1:] == m[:-1]
         prev, cur = v[:-1], v[1:]
-        capacity = np.array([10.0 ** meters[i]["capacity"] / 2 for i in range(len(meters))])[m[1:]]
+        capacity = np.array([10.0 ** meters[i].capacity / 2 for i in range(len(meters))])[m[1:]]
         decrease = same & (cur < prev) & (prev - cur < capacity)
         for i in np.flatnonzero(decrease).tolist():
             self.report.add("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], f"previous {prev[i]}")
@@ -387,7 +399,7 @@ class Analysis:
                 "reading_jump", Where(path, int(dl[i])), "value1", round(float(dv[i]), 3),
                 f"usual {round(float(per_delta[i]), 3)} a month",
             )  # fmt: skip
-        water = np.array([meters[i]["service"] in ("cold_water", "hot_water") for i in range(len(meters))])
+        water = np.array([meters[i].service in ("cold_water", "hot_water") for i in range(len(meters))])
         last_line = np.zeros(len(meters), dtype=np.int64)
         last_line[m] = ln  # sorted by period, so the last write per meter is its latest reading
         for i in np.flatnonzero(water & (usual > 100)).tolist():
@@ -479,7 +491,7 @@ class Analysis:
                     f"previous closing {Decimal(int(cl[i])) / 100}",
                 )  # fmt: skip
         for account, (_, closing) in last.items():
-            if self.accounts[account]["closed"] and closing != 0:
+            if self.accounts[account][1] and closing != 0:
                 self.report.add("closed_account_balance", None, "closing", Decimal(closing) / 100, f"account {account}")
         for row, f in self.rows("totals"):
             service = self.service(row, f["service"])
