@@ -35,6 +35,26 @@ def load_or_create_key(path: Path) -> bytes:
     return bytes.fromhex(text)
 
 
+def _replacement_tables() -> dict[str, str]:
+    """For every character keep_format replaces: a 256-character table, byte -> its replacement."""
+    tables = {}
+    alphabets = [
+        (string.digits, string.digits),
+        (CYRILLIC_UPPER + "ЁЙЪЫЬ", CYRILLIC_UPPER),
+        (CYRILLIC_LOWER + "ёйъыь", CYRILLIC_LOWER),
+        (string.ascii_uppercase, string.ascii_uppercase),
+        (string.ascii_lowercase, string.ascii_lowercase),
+    ]
+    for characters, target in alphabets:
+        table = "".join(target[b % len(target)] for b in range(256))
+        for ch in characters:
+            tables[ch] = table
+    return tables
+
+
+_REPLACEMENTS = _replacement_tables()
+
+
 class Anonymizer:
     def __init__(self, key: bytes) -> None:
         self.key = key
@@ -137,19 +157,8 @@ class Anonymizer:
         stream = self._stream(kind, value, len(value))
         out = []
         for i, ch in enumerate(value):
-            b = stream[i % len(stream)] ^ (i // len(stream))
-            if ch.isdigit():
-                out.append(string.digits[b % 10])
-            elif ch in CYRILLIC_UPPER or ch in "ЁЙЪЫЬ":
-                out.append(CYRILLIC_UPPER[b % len(CYRILLIC_UPPER)])
-            elif ch in CYRILLIC_LOWER or ch in "ёйъыь":
-                out.append(CYRILLIC_LOWER[b % len(CYRILLIC_LOWER)])
-            elif ch in string.ascii_uppercase:
-                out.append(string.ascii_uppercase[b % 26])
-            elif ch in string.ascii_lowercase:
-                out.append(string.ascii_lowercase[b % 26])
-            else:
-                out.append(ch)
+            table = _REPLACEMENTS.get(ch)
+            out.append(ch if table is None else table[stream[i]])
         return "".join(out)
 
     def address(self, street: str, house: str) -> tuple[str, str]:

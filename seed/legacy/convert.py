@@ -40,6 +40,11 @@ def date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
+    if len(text) == 10 and text[2] == "." and text[5] == "." and text[:2].isdigit() and text[3:5].isdigit():
+        try:  # dd.mm.yyyy, by far the most common: no strptime
+            return dt.date(int(text[6:]), int(text[3:5]), int(text[:2]))
+        except ValueError:
+            raise ValueProblem(f"not a date: {value!r}") from None
     for pattern in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d"):
         try:
             return dt.datetime.strptime(text.split(" ")[0], pattern).date()

@@ -352,6 +352,7 @@ class Importer:
         # COPY, while this one anonymizes and streams the rest: fork now, before any writer thread exists.
         if self.rejects.out is not None:
             self.rejects.out.flush()
+        forked_at = time.monotonic()
         balances = Forked(lambda: self._second_part(dsn, work))
         tables = [
             "building", "premise", "account", "person", "account_person", "account_service", "meter",
@@ -379,7 +380,9 @@ class Importer:
             errors = [w.error for w in writers.values() if w.error is not None]
             if errors:
                 raise errors[0]
+            self.result.seconds["stream_first_process"] = time.monotonic() - forked_at
             part = balances.result()
+            self.result.seconds["stream_second_process"] = part["seconds"]
         except BaseException:
             balances.abandon()
             raise
@@ -390,6 +393,7 @@ class Importer:
     def _second_part(self, dsn: str, work: str) -> dict[str, Any]:
         """In the forked child: the balances and payments files into their tables, duplicate balances
         out; the findings as data."""
+        started = time.monotonic()
         self.writers = {t: _Writer(dsn, work, t, False) for t in ("balance", "payment")}
         self.rejects = Rejects()
         if self.rejected_part is not None:
@@ -414,6 +418,7 @@ class Importer:
             self.rejects.close()
         return {
             "rows": {t: self.result.rows.get(t, 0) for t in ("balance", "payment")},
+            "seconds": time.monotonic() - started,
             "registries": registries,
             "agents": agents,
             "read": self.result.read,

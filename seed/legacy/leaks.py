@@ -69,22 +69,24 @@ class Originals:
     def match(self, value: str) -> str | None:
         """The kind of original this database value is, if any."""
         text = value.strip()
-        if not text:
-            return None
-        for kind in ("account number", "ЕЛС", "meter serial"):
-            if len(text) >= MIN_IDENTIFIER and text in self.values.get(kind, ()):
-                return kind
-        if "@" in text and text.lower() in self.values.get("e-mail", ()):
-            return "e-mail"
-        digits = _digits(text)
-        if len(digits) >= 10 and len(digits) * 2 >= len(text):
-            for kind in DIGIT_KINDS:
-                probe = digits[-10:] if kind == "phone" else digits
-                if probe in self.values.get(kind, ()):
+        if len(text) >= MIN_IDENTIFIER:
+            for kind in ("account number", "ЕЛС", "meter serial"):
+                if text in self.values[kind]:
                     return kind
-        words = tuple(text.lower().split())
-        if len(words) == 3 and words in self.names:
-            return "full name"
+        if "@" in text and text.lower() in self.values["e-mail"]:
+            return "e-mail"
+        if len(text) >= 10:
+            digits = _digits(text)
+            if len(digits) >= 10 and len(digits) * 2 >= len(text):
+                if digits[-10:] in self.values["phone"]:
+                    return "phone"
+                for kind in ("СНИЛС", "ИНН", "passport"):
+                    if digits in self.values[kind]:
+                        return kind
+        if text.count(" ") >= 2:
+            words = tuple(text.lower().split())
+            if len(words) == 3 and words in self.names:
+                return "full name"
         return None
 
 
