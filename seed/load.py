@@ -181,6 +181,7 @@ ID_TABLES = (
 
 
 def finish_load(
+    dsn: str,
     admin: psycopg.Connection,
     work: str,
     info: dict[str, Any],
@@ -193,7 +194,7 @@ def finish_load(
     mark = time.monotonic()
     if phase:
         phase("building keys and indexes")
-    migrate.apply(admin, work)
+    migrate.apply(admin, work, parallel_dsn=dsn)
     seconds["keys"] = time.monotonic() - mark
     mark = time.monotonic()
     if phase:
@@ -271,7 +272,7 @@ def seed_database(
         result.rows["payment_registry"] = copy_rows(admin, work, "payment_registry", gen.registry_rows())
         result.seconds["load"] = time.monotonic() - started
         info = {"origin": "synthetic", "accounts": accounts, "months": months, "seed": seed, "end_period": end_period}
-        finish_load(admin, work, info, result.seconds, phase)
+        finish_load(dsn, admin, work, info, result.seconds, phase)
     result.seconds["total"] = time.monotonic() - started
     return result
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import threading
 import time
 from array import array
 from collections import Counter, defaultdict
@@ -140,6 +141,32 @@ class ImportResult:
             "periods": [p.isoformat() for p in self.periods],
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
+
+
+class _Background:
+    """A function run in a thread; its result (or its exception) when asked for."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = work()
+            except BaseException as exc:
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="leak-scan", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class Pseudonyms:
@@ -304,6 +331,7 @@ class Importer:
         try:
             with psycopg.connect(dsn, autocommit=True) as admin:
                 work = begin_load(admin)
+                scan: _Background | None = None
                 try:
                     self._load(dsn, admin, work, say)
                     self.result.seconds["load"] = time.monotonic() - started
@@ -321,8 +349,13 @@ class Importer:
                         "months": len(months),
                         "end_period": dt.date.fromisoformat(self.month_text(months[-1] + 1)) if months else None,
                     }
-                    finish_load(admin, work, info, self.result.seconds, say, lambda: self._scan(admin, work, say))
+                    # the leak scan reads the new books while PostgreSQL builds their keys
+                    say("scanning for original personal data")
+                    scan = _Background(lambda: self._scan(dsn, work))
+                    finish_load(dsn, admin, work, info, self.result.seconds, say, lambda: self._leaks(scan.result()))
                 except BaseException:
+                    if scan is not None:
+                        scan.wait()
                     abandon_load(admin, work)
                     raise
         finally:
@@ -330,16 +363,20 @@ class Importer:
         self.result.seconds["total"] = time.monotonic() - started
         return self.result
 
-    def _scan(self, admin: psycopg.Connection, work: str, say: Callable[[str], None]) -> None:
-        say("scanning for original personal data")
+    def _scan(self, dsn: str, work: str) -> list[Leak]:
         mark = time.monotonic()
-        self.result.leaks = scan_leaks(admin, work, self.originals)
-        self.result.leak_values_checked = self.originals.size
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            leaks = scan_leaks(conn, work, self.originals)
         self.result.seconds["leak_scan"] = time.monotonic() - mark
-        if self.result.leaks:
-            first = self.result.leaks[0]
+        return leaks
+
+    def _leaks(self, leaks: list[Leak]) -> None:
+        self.result.leaks = leaks
+        self.result.leak_values_checked = self.originals.size
+        if leaks:
+            first = leaks[0]
             raise ImportRefused(
-                f"the leak scan found {len(self.result.leaks)} original personal values in the loaded data "
+                f"the leak scan found {len(leaks)} original personal values in the loaded data "
                 f"(first: a {first.kind} in {first.table}.{first.column}); nothing was switched in"
             )
 

@@ -1,5 +1,7 @@
 -- «Одно Окно» schema, part 2: primary keys, unique keys, foreign keys and indexes.
 -- Applied after a bulk load, so COPY writes into bare tables.
+-- provision: parallel (a loader may run these statements over several connections: keys and indexes
+-- first, then foreign keys; each is one statement, with no semicolon inside)
 
 ALTER TABLE supplier ADD PRIMARY KEY (id);
 ALTER TABLE service ADD PRIMARY KEY (id);
