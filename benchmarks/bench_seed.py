@@ -67,7 +67,7 @@ def floor(dsn: str, accounts: int) -> dict[str, Any]:
         copy_chunks(dsn, schema, chunks)
         copy_rows(admin, schema, "payment_registry", registries)
         copy_s = time.monotonic() - started
-        migrate.apply(admin, schema, upto=2)
+        migrate.apply(admin, schema, upto=2, parallel_dsn=dsn)  # the same key builder as the seed
         seconds = time.monotonic() - started
         admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
     return {"seconds": seconds, "copy_seconds": copy_s, "rows": rows}
