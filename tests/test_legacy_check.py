@@ -184,3 +184,46 @@ def test_a_broken_file_fails_with_file_line_and_reason(clean_export: Path, tmp_p
     result = CliRunner().invoke(app, ["import", "check", "demo", str(folder)])
     assert result.exit_code == 2
     assert "meters.csv: missing column Заводской номер" in result.output
+
+
+def test_rows_in_any_order_give_the_same_findings(clean_export: Path, tmp_path: Path) -> None:
+    """Exports keep a meter's readings and an account's balances together, and the check then streams
+    them; shuffled files are read a second time, whole, and nothing is lost or counted twice."""
+    import random
+
+    folder = tmp_path / "shuffled"
+    folder.mkdir()
+    for source in clean_export.iterdir():
+        (folder / source.name).write_bytes(source.read_bytes())
+    rd = lines(folder / "readings.csv")
+    by_serial: dict[str, list[int]] = {}
+    for i, r in enumerate(rd[1:], start=1):
+        by_serial.setdefault(r[0], []).append(i)
+    down = next(s for s, idx in by_serial.items() if len(idx) >= 5)
+    rd[by_serial[down][-1]][4] = "0,000"
+    rd[by_serial[down][-1]].append("PLANTED")
+    bal = lines(folder / "balances.csv")
+    for col in (3, 7):
+        bal[10][col] = str(round(float(bal[10][col].replace(",", ".")) + 5, 2)).replace(".", ",")
+    bal[10].append("PLANTED")
+    sorted_report = None
+    for shuffle in (False, True):
+        found: dict[str, int] = {}
+        for name, rows in (("readings.csv", rd), ("balances.csv", bal)):
+            body = [list(r) for r in rows[1:]]
+            if shuffle:
+                random.Random(7).shuffle(body)
+            planted = next(i for i, r in enumerate(body, start=2) if r[-1] == "PLANTED")
+            found[name] = planted
+            save(folder / name, [rows[0]] + [r[:-1] if r[-1] == "PLANTED" else r for r in body])
+        report = analyze(standard_mapping(folder))
+        decreases = [(Path(p.file).name, p.line) for p in report.examples["reading_decrease"]]
+        assert decreases == [("readings.csv", found["readings.csv"])]
+        carried = [(Path(p.file).name, p.line) for p in report.examples["balance_carry_over"]]
+        assert ("balances.csv", found["balances.csv"]) in carried  # and the month after, whose opening differs
+        if sorted_report is None:
+            sorted_report = report
+        else:
+            assert dict(report.counts) == dict(sorted_report.counts)
+            assert report.totals == sorted_report.totals
+            assert report.rows == sorted_report.rows

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -23,6 +23,7 @@ from seed.legacy.read import detect_encoding, read_records
 from seed.people import valid_inn, valid_snils
 
 EXAMPLES = 5
+BATCH_ROWS = 200_000  # rows of complete groups checked at once
 ZERO = Decimal(0)
 PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
 MEASURES = ("opening", "charged", "recalculated", "paid", "closing")
@@ -136,6 +137,55 @@ class Report:
             ],
             "totals_differences": self.totals_differences(),
         }
+
+
+Finding = tuple[str, Where, str, Any, str]  # kind, where, field, value, message
+
+
+class GroupedColumns:
+    """The rows of a long file as compact columns, grouped by a key (a meter, an account).
+
+    While the file keeps each key's rows together, as exports do, every group is complete once the next
+    one starts: complete groups are checked in batches and dropped, so memory does not grow with the
+    file. A key that comes back after another breaks that; the caller then reads the file again into
+    one set of columns (``whole``) checked at the end."""
+
+    def __init__(self, typecodes: str, check: Callable[[list[Any]], list[Finding]], whole: bool = False) -> None:
+        self.typecodes, self.check, self.whole = typecodes, check, whole
+        self.columns = [array(t) for t in typecodes]
+        self.done: set[int] = set()
+        self.current: int | None = None
+        self.scattered = False
+        self.findings: list[Finding] = []
+
+    def add(self, key: int, *values: Any) -> None:
+        if key != self.current:
+            if not self.whole:
+                if self.current is not None:
+                    self.done.add(self.current)
+                if key in self.done:
+                    self.scattered = True
+                if self.scattered:
+                    return
+                if len(self.columns[0]) >= BATCH_ROWS:
+                    self.flush()
+            self.current = key
+        elif self.scattered:
+            return
+        for column, value in zip(self.columns, values, strict=True):
+            column.append(value)
+
+    def flush(self) -> None:
+        if len(self.columns[0]):
+            self.findings += self.check([np.array(c) for c in self.columns])
+        self.columns = [array(t) for t in self.typecodes]
+
+    def finish(self) -> list[Finding] | None:
+        """The findings, or None if the file's groups were scattered (read it again, ``whole``)."""
+        if self.scattered:
+            return None
+        self.flush()
+        return self.findings
 
 
 class Analysis:
@@ -326,44 +376,56 @@ class Analysis:
             )
 
     def _readings(self) -> None:
-        """Readings are held as four compact columns (not rows) and checked by sorting them once."""
+        """Readings are checked per meter as compact columns, a batch of complete meters at a time."""
         meter_ids = {key: i for i, key in enumerate(self.meters)}
         meters = list(self.meters.values())
-        mids, months, values, lines = array("i"), array("i"), array("d"), array("i")
-        path = ""
-        for row, f in self.rows("readings"):
-            path = row.file
-            service = self.service(row, f["service"])
-            serial = self.ident(row, "serial", f["serial"])
-            mid = meter_ids.get((service, serial))
-            if mid is None:
-                self.report.add("unknown_meter", row, "serial", serial)
-                continue
-            period = self.value("period", row, "period", f["period"])
-            value = self.value("decimal", row, "value1", f["value1"])
-            taken = self.value("date", row, "taken_on", f.get("taken_on"))
-            if period is None or value is None:
-                continue
-            meter = meters[mid]
-            if taken and meter.removed and taken > meter.removed:
-                self.report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter.removed}")
-            if taken and meter.installed and taken < meter.installed:
-                self.report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
-            mids.append(mid)
-            months.append(period.year * 12 + period.month - 1)
-            values.append(float(value))
-            lines.append(row.line)
-        latest = None
-        if len(mids):
-            m = np.frombuffer(mids, dtype=np.int32)
-            p = np.frombuffer(months, dtype=np.int32)
-            v = np.frombuffer(values, dtype=np.float64)
-            ln = np.frombuffer(lines, dtype=np.int32)
-            last = int(p.max())
-            latest = dt.date(last // 12, last % 12 + 1, 1)
-            self._reading_series(path, meters, m, p, v, ln)
+        capacity = np.array([10.0**m.capacity / 2 for m in meters] or [0.0])
+        water = np.array([m.service in ("cold_water", "hot_water") for m in meters] or [False])
+        path = str(self.mapping.files["readings"].path) if "readings" in self.mapping.files else ""
+
+        def check(columns: list[Any]) -> list[Finding]:
+            return _reading_series(path, capacity, water, *columns)
+
+        latest = -1
+        own = self.report
+        findings: list[Finding] = []
+        for whole in (False, True):
+            columns = GroupedColumns("iidi", check, whole)
+            for row, f in self.rows("readings"):
+                service = self.service(row, f["service"])
+                serial = self.ident(row, "serial", f["serial"])
+                mid = meter_ids.get((service, serial))
+                if mid is None:
+                    self.report.add("unknown_meter", row, "serial", serial)
+                    continue
+                period = self.value("period", row, "period", f["period"])
+                value = self.value("decimal", row, "value1", f["value1"])
+                taken = self.value("date", row, "taken_on", f.get("taken_on"))
+                if period is None or value is None:
+                    continue
+                meter = meters[mid]
+                if taken and meter.removed and taken > meter.removed:
+                    self.report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter.removed}")
+                if taken and meter.installed and taken < meter.installed:
+                    self.report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
+                month = period.year * 12 + period.month - 1
+                latest = max(latest, month)
+                columns.add(mid, mid, month, float(value), row.line)
+            if whole:  # the second reading: the per-row problems were counted on the first
+                columns.flush()
+                findings = columns.findings
+                self.report = own
+                break
+            found = columns.finish()
+            if found is not None:
+                findings = found
+                break
+            self.report = Report()  # meters' readings scattered over the file: read it again, whole
+        for finding in findings:
+            self.report.add(*finding)
+        end = dt.date(latest // 12, latest % 12 + 1, 1) if latest >= 0 else None
         for (_, serial), meter in self.meters.items():
-            if meter.next and not meter.removed and latest is not None and meter.next <= latest:
+            if meter.next and not meter.removed and end is not None and meter.next <= end:
                 self.report.add(
                     "meter_past_verification",
                     Where(self.meters_file, meter.line),
@@ -371,41 +433,6 @@ class Analysis:
                     meter.next,
                     f"meter {serial}",
                 )
-
-    def _reading_series(self, path: str, meters: list[Meter], m: Any, p: Any, v: Any, ln: Any) -> None:
-        order = np.lexsort((p, m))
-        m, p, v, ln = m[order], p[order], v[order], ln[order]
-        same = m[1:] == m[:-1]
-        prev, cur = v[:-1], v[1:]
-        capacity = np.array([10.0 ** meters[i].capacity / 2 for i in range(len(meters))])[m[1:]]
-        decrease = same & (cur < prev) & (prev - cur < capacity)
-        for i in np.flatnonzero(decrease).tolist():
-            self.report.add("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], f"previous {prev[i]}")
-        usable = same & (cur >= prev)
-        dm, dv, dl = m[1:][usable], (cur - prev)[usable], ln[1:][usable]
-        if not len(dm):
-            return
-        by = np.lexsort((dv, dm))  # deltas sorted within each meter, for the medians
-        sm, sv = dm[by], dv[by]
-        starts = np.flatnonzero(np.r_[True, sm[1:] != sm[:-1]])
-        counts = np.diff(np.r_[starts, len(sm)])
-        median = (sv[starts + (counts - 1) // 2] + sv[starts + counts // 2]) / 2
-        usual = np.full(len(meters), np.nan)
-        usual[sm[starts]] = np.where(counts >= 3, median, np.nan)
-        per_delta = usual[dm]
-        jumps = np.flatnonzero((per_delta > 0) & (dv >= 5 * per_delta))
-        for i in jumps.tolist():
-            self.report.add(
-                "reading_jump", Where(path, int(dl[i])), "value1", round(float(dv[i]), 3),
-                f"usual {round(float(per_delta[i]), 3)} a month",
-            )  # fmt: skip
-        water = np.array([meters[i].service in ("cold_water", "hot_water") for i in range(len(meters))])
-        last_line = np.zeros(len(meters), dtype=np.int64)
-        last_line[m] = ln  # sorted by period, so the last write per meter is its latest reading
-        for i in np.flatnonzero(water & (usual > 100)).tolist():
-            self.report.add(
-                "unit_mixup", Where(path, int(last_line[i])), "value1", round(float(usual[i]), 3), "median monthly use"
-            )
 
     def _balances_part(self) -> dict[str, Any]:
         """The balances and totals files on their own: a fresh report for them alone, as plain data."""
@@ -428,68 +455,81 @@ class Analysis:
         return None if value is None else int((value * 100).to_integral_value())
 
     def _balances(self) -> None:
-        chain_ids: dict[tuple[str, str], int] = {}
-        chains, months, openings, closings, lines = array("i"), array("i"), array("q"), array("q"), array("i")
-        path = ""
+        """Balances are checked per account as compact columns, a batch of complete accounts at a time;
+        the control totals and each account's last closing are summed on the way."""
+        path = str(self.mapping.files["balances"].path) if "balances" in self.mapping.files else ""
+        account_index: dict[str, int] = {}
+        service_index: dict[str, int] = {}
         last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
         sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
         cents = self.cents
-        for row, f in self.rows("balances"):
-            account = self.ident(row, "account", f["account"])
-            known = self.known_account(row, account)
-            service = self.service(row, f["service"])
-            period = self.value("period", row, "period", f["period"])
-            joined = f"{f['opening']}\t{f['charged']}\t{f.get('recalculated') or '0'}\t{f['paid']}\t{f['closing']}"
-            joined = joined.replace(",", ".")
-            if FIVE_AMOUNTS(joined):  # the usual row: five plain numbers, read at once
-                o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
-            else:
-                amounts = [cents(row, m, f.get(m, "")) for m in MEASURES]
-                if None in amounts:
+
+        def check(columns: list[Any]) -> list[Finding]:
+            return _carry_over(path, *columns)
+
+        own = self.report
+        findings: list[Finding] = []
+        for whole in (False, True):
+            columns = GroupedColumns("qiqqi", check, whole)
+            for row, f in self.rows("balances"):
+                account = self.ident(row, "account", f["account"])
+                known = self.known_account(row, account)
+                service = self.service(row, f["service"])
+                period = self.value("period", row, "period", f["period"])
+                joined = f"{f['opening']}\t{f['charged']}\t{f.get('recalculated') or '0'}\t{f['paid']}\t{f['closing']}"
+                joined = joined.replace(",", ".")
+                if FIVE_AMOUNTS(joined):  # the usual row: five plain numbers, read at once
+                    o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
+                else:
+                    amounts = [cents(row, m, f.get(m, "")) for m in MEASURES]
+                    if None in amounts:
+                        continue
+                    o, c, r, p, z = amounts  # type: ignore[assignment]
+                if period is None:
                     continue
-                o, c, r, p, z = amounts  # type: ignore[assignment]
-            if period is None:
-                continue
-            if o + c + r - p != z:
-                expected = Decimal(o + c + r - p) / 100
-                self.report.add("balance_not_reconciling", row, "closing", Decimal(z) / 100, f"expected {expected}")
-            path = row.file
-            month = period.year * 12 + period.month - 1
-            chains.append(chain_ids.setdefault((account, service), len(chain_ids)))
-            months.append(month)
-            openings.append(o)
-            closings.append(z)
-            lines.append(row.line)
-            total = sums.get((service, month))
-            if total is None:
-                total = sums[(service, month)] = [0, 0, 0, 0]
-            total[0] += o
-            total[1] += c + r
-            total[2] += p
-            total[3] += z
-            if known:
-                previous = last.get(account)
-                if previous is None or month > previous[0]:
-                    last[account] = (month, z)
-                elif month == previous[0]:
-                    last[account] = (month, previous[1] + z)
+                month = period.year * 12 + period.month - 1
+                a = account_index.get(account)
+                if a is None:
+                    a = account_index[account] = len(account_index)
+                sv = service_index.get(service)
+                if sv is None:
+                    sv = service_index[service] = len(service_index)
+                columns.add(a, a * 64 + sv, month, o, z, row.line)
+                if whole:
+                    continue
+                if o + c + r - p != z:
+                    expected = Decimal(o + c + r - p) / 100
+                    self.report.add("balance_not_reconciling", row, "closing", Decimal(z) / 100, f"expected {expected}")
+                total = sums.get((service, month))
+                if total is None:
+                    total = sums[(service, month)] = [0, 0, 0, 0]
+                total[0] += o
+                total[1] += c + r
+                total[2] += p
+                total[3] += z
+                if known:
+                    previous = last.get(account)
+                    if previous is None or month > previous[0]:
+                        last[account] = (month, z)
+                    elif month == previous[0]:
+                        last[account] = (month, previous[1] + z)
+            if whole:  # the second reading: the per-row problems were counted on the first
+                columns.flush()
+                findings = columns.findings
+                self.report = own
+                break
+            found = columns.finish()
+            if found is not None:
+                findings = found
+                break
+            self.report = Report()  # accounts' balances scattered over the file: read it again, whole
+        for finding in findings:
+            self.report.add(*finding)
         for (service, month), (o, c, p, z) in sums.items():
             self.report.totals[(service, f"{month // 12:04d}-{month % 12 + 1:02d}")] = {
                 "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
                 "closing": Decimal(z) / 100,
             }  # fmt: skip
-        if len(chains):  # sorted once by chain and month: each opening against the month before's closing
-            ch, mo = np.frombuffer(chains, dtype=np.int32), np.frombuffer(months, dtype=np.int32)
-            order = np.lexsort((mo, ch))
-            ch, mo = ch[order], mo[order]
-            op, cl = np.frombuffer(openings, dtype=np.int64)[order], np.frombuffer(closings, dtype=np.int64)[order]
-            ln = np.frombuffer(lines, dtype=np.int32)[order]
-            broken = (ch[1:] == ch[:-1]) & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
-            for i in np.flatnonzero(broken).tolist():
-                self.report.add(
-                    "balance_carry_over", Where(path, int(ln[i + 1])), "opening", Decimal(int(op[i + 1])) / 100,
-                    f"previous closing {Decimal(int(cl[i])) / 100}",
-                )  # fmt: skip
         for account, (_, closing) in last.items():
             if self.accounts[account][1] and closing != 0:
                 self.report.add("closed_account_balance", None, "closing", Decimal(closing) / 100, f"account {account}")
@@ -503,17 +543,80 @@ class Analysis:
             }
 
     def _payments(self) -> None:
-        seen: dict[int, int] = {}  # a hash of (account, day, amount) -> its first line
+        # 20 bytes a payment: a hash of (account, day, amount), its line and its amount in kopecks
+        keys, lines, kopecks = array("q"), array("i"), array("q")
+        path = str(self.mapping.files["payments"].path) if "payments" in self.mapping.files else ""
         for row, f in self.rows("payments"):
             account = self.ident(row, "account", f["account"])
             self.known_account(row, account)
             paid_on = self.value("date", row, "paid_on", f["paid_on"])
             amount = self.value("decimal", row, "amount", f["amount"])
-            key = hash((account, paid_on, amount))
-            if key in seen:
-                self.report.add("payment_duplicate", row, "amount", amount, f"same as line {seen[key]}")
-            else:
-                seen[key] = row.line
+            keys.append(hash((account, paid_on, amount)))
+            lines.append(row.line)
+            kopecks.append(int(amount * 100) if amount is not None else 0)
+        if not len(keys):
+            return
+        k, ln = np.frombuffer(keys, dtype=np.int64), np.frombuffer(lines, dtype=np.int32)
+        order = np.argsort(k, kind="stable")  # equal keys stay in file order: the first is the original
+        sk, sl, sa = k[order], ln[order], np.frombuffer(kopecks, dtype=np.int64)[order]
+        again = np.flatnonzero(sk[1:] == sk[:-1]) + 1
+        first = np.maximum.accumulate(np.where(np.r_[True, sk[1:] != sk[:-1]], np.arange(len(sk)), 0))
+        for i in sorted(again.tolist(), key=lambda i: int(sl[i])):
+            self.report.add(
+                "payment_duplicate", Where(path, int(sl[i])), "amount", Decimal(int(sa[i])) / 100,
+                f"same as line {int(sl[first[i]])}",
+            )  # fmt: skip
+
+
+def _reading_series(path: str, capacity: Any, water: Any, m: Any, p: Any, v: Any, ln: Any) -> list[Finding]:
+    """Readings of complete meters, checked at once: sorted by meter and month, each against the one
+    before (decreases that are not a rollover), each month's use against the meter's median (jumps), the
+    median itself against what a flat uses (litres for m³)."""
+    found: list[Finding] = []
+    order = np.lexsort((p, m))
+    m, p, v, ln = m[order], p[order], v[order], ln[order]
+    same = m[1:] == m[:-1]
+    prev, cur = v[:-1], v[1:]
+    decrease = same & (cur < prev) & (prev - cur < capacity[m[1:]])
+    for i in np.flatnonzero(decrease).tolist():
+        found.append(("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], f"previous {prev[i]}"))
+    usable = same & (cur >= prev)
+    dm, dv, dl = m[1:][usable], (cur - prev)[usable], ln[1:][usable]
+    if not len(dm):
+        return found
+    by = np.lexsort((dv, dm))  # deltas sorted within each meter, for the medians
+    sm, sv = dm[by], dv[by]
+    starts = np.flatnonzero(np.r_[True, sm[1:] != sm[:-1]])
+    counts = np.diff(np.r_[starts, len(sm)])
+    median = (sv[starts + (counts - 1) // 2] + sv[starts + counts // 2]) / 2
+    meters = sm[starts]
+    usual = np.where(counts >= 3, median, np.nan)
+    per_meter = np.full(len(capacity), np.nan)
+    per_meter[meters] = usual
+    jumps = np.flatnonzero((per_meter[dm] > 0) & (dv >= 5 * per_meter[dm]))
+    for i in jumps.tolist():
+        found.append(
+            ("reading_jump", Where(path, int(dl[i])), "value1", round(float(dv[i]), 3),
+             f"usual {round(float(per_meter[dm[i]]), 3)} a month")
+        )  # fmt: skip
+    last_line = dict(zip(m.tolist(), ln.tolist(), strict=True))  # sorted by month: the latest reading wins
+    for k, u in zip(meters.tolist(), usual.tolist(), strict=True):
+        if water[k] and u > 100:
+            found.append(("unit_mixup", Where(path, last_line[k]), "value1", round(u, 3), "median monthly use"))
+    return found
+
+
+def _carry_over(path: str, ch: Any, mo: Any, op: Any, cl: Any, ln: Any) -> list[Finding]:
+    """Balances of complete accounts, sorted by account x service and month: each opening against the
+    closing of the month before."""
+    order = np.lexsort((mo, ch))
+    ch, mo, op, cl, ln = ch[order], mo[order], op[order], cl[order], ln[order]
+    broken = (ch[1:] == ch[:-1]) & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
+    return [
+        ("balance_carry_over", Where(path, int(ln[i + 1])), "opening", Decimal(int(op[i + 1])) / 100,
+         f"previous closing {Decimal(int(cl[i])) / 100}")
+        for i in np.flatnonzero(broken).tolist()
+    ]  # fmt: skip
 
 
 def _portable(report: Report) -> dict[str, Any]:
