@@ -27,6 +27,7 @@ BATCH_ROWS = 200_000  # rows of complete groups checked at once
 ZERO = Decimal(0)
 PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
 MEASURES = ("opening", "charged", "recalculated", "paid", "closing")
+FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d+\.\d\d(?:\t-?\d+\.\d\d){4}").fullmatch
 FIVE_AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}").fullmatch
 PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or exponent: Excel cannot have touched it
 KINDS: dict[str, str] = {
@@ -476,9 +477,11 @@ class Analysis:
                 known = self.known_account(row, account)
                 service = self.service(row, f["service"])
                 period = self.value("period", row, "period", f["period"])
-                joined = f"{f['opening']}\t{f['charged']}\t{f.get('recalculated') or '0'}\t{f['paid']}\t{f['closing']}"
-                joined = joined.replace(",", ".")
-                if FIVE_AMOUNTS(joined):  # the usual row: five plain numbers, read at once
+                recalc = f.get("recalculated") or "0,00"
+                joined = f"{f['opening']}\t{f['charged']}\t{recalc}\t{f['paid']}\t{f['closing']}".replace(",", ".")
+                if FIVE_KOPECK_AMOUNTS(joined):  # the usual row: five amounts with kopecks, read at once
+                    o, c, r, p, z = map(int, joined.replace(".", "").split("\t"))
+                elif FIVE_AMOUNTS(joined):
                     o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
                 else:
                     amounts = [cents(row, m, f.get(m, "")) for m in MEASURES]
