@@ -256,3 +256,39 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         from provision import lifecycle
 
         lifecycle.destroy(workspace, "rso")
+
+
+def test_an_export_in_codes_and_litres_loads_through_a_mapping(
+    pg_dsn: str, export: dict[str, Any], tmp_path: Path
+) -> None:
+    from seed.legacy.analyze import analyze
+    from seed.legacy.layout import STANDARD
+    from seed.legacy.mapping import FileMapping, load_mapping
+
+    folder = copy_export(export["folder"], tmp_path / "codes")
+    codes = {"ХВС": "1", "ГВС": "2", "Водоотведение": "3", "Электроэнергия": "4", "Отопление": "5", "Газ": "6"}
+    readings = lines(folder / "readings.csv")
+    for row in readings[1:]:
+        row[1] = codes[row[1]]
+        month, year = row[2].split(".")
+        row[2] = f"{year}{month}"  # 202601
+        row[4] = str(round(float(row[4].replace(",", ".")) * 1000))  # litres and watt-hours
+    save(folder / "readings.csv", readings)
+    columns = "\n".join(f'{f} = "{h}"' for f, h, _ in STANDARD["readings"][1])
+    mapping_file = tmp_path / "mapping.toml"
+    mapping_file.write_text(
+        f'[files.readings]\npath = "readings.csv"\n[files.readings.columns]\n{columns}\n[files.readings.convert]\n'
+        'value1 = { scale = 0.001 }\nperiod = { format = "%Y%m" }\nservice = { values = { '
+        + ", ".join(f'"{v}" = "{k}"' for k, v in codes.items())
+        + " } }\n",
+        encoding="utf-8",
+    )
+    mapping = load_mapping(mapping_file, folder)
+    for entity, (file_name, fields) in STANDARD.items():  # the other files as they are
+        if entity != "readings":
+            mapping.files[entity] = FileMapping(entity, folder / file_name, {f: h for f, h, _ in fields})
+    report = analyze(mapping)
+    assert not report.counts["unknown_service"] and not report.counts["unit_mixup"]
+    result = import_export(pg_dsn, mapping, KEY)
+    assert result.rejects.total == 0
+    assert query(pg_dsn, "SELECT count(*), sum(value1) FROM okno.meter_reading")[0] == export["readings"]

@@ -222,3 +222,30 @@ def test_a_dbf_export_is_analysed_through_a_mapping(tmp_path: Path) -> None:
     assert report.rows["accounts"] == 2
     assert report.counts["duplicate_account"] == 1
     assert report.examples["duplicate_account"][0].line == 2
+
+
+def test_conversions_in_a_mapping_are_checked_and_applied(tmp_path: Path) -> None:
+    from seed.legacy.mapping import MappingError, converted, load_mapping
+
+    base = '[files.readings]\npath = "r.csv"\n[files.readings.columns]\nserial = "N"\nservice = "U"\nperiod = "P"\n'
+    base += 'value1 = "V"\n[files.readings.convert]\n'
+    good = tmp_path / "good.toml"
+    good.write_text(
+        base + 'value1 = { scale = 0.001 }\nperiod = { format = "%Y%m" }\nservice = { values = { "1" = "ХВС" } }\n',
+        encoding="utf-8",
+    )
+    fm = load_mapping(good, tmp_path).files["readings"]
+    rows = [(2, ["A1", "1", "202601", "12345,5"]), (3, ["A1", "7", "2026-13", "x"])]
+    out = list(converted(fm, ["N", "U", "P", "V"], iter(rows)))
+    assert out[0] == (2, ["A1", "ХВС", "01.2026", "12.3455"])
+    assert out[1] == (3, ["A1", "7", "2026-13", "x"])  # what cannot be converted is left for the analysis to name
+    for bad, message in (
+        ("value1 = { scale = -1 }", "not a positive number"),
+        ('period = { format = "YYYYMM" }', "not a date pattern"),
+        ("value2 = { scale = 2 }", "unknown 'value2'"),
+        ("value1 = { scael = 2 }", "did you mean 'scale'"),
+    ):
+        broken = tmp_path / "bad.toml"
+        broken.write_text(base + bad + "\n", encoding="utf-8")
+        with pytest.raises(MappingError, match=message):
+            load_mapping(broken, tmp_path)

@@ -18,7 +18,7 @@ import numpy as np
 from seed.legacy import convert
 from seed.legacy.forked import Forked
 from seed.legacy.layout import SERVICE_NAMES
-from seed.legacy.mapping import FileMapping, Mapping, check_columns
+from seed.legacy.mapping import FileMapping, Mapping, check_columns, converted
 from seed.legacy.read import detect_encoding, read_records
 from seed.people import valid_inn, valid_snils
 
@@ -207,6 +207,7 @@ class Analysis:
             return
         headers, it = read_records(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
         check_columns(fm, headers)
+        it = converted(fm, headers, it)
         info: dict[str, Any] = {"path": str(fm.path), "format": fm.path.suffix.lower().lstrip(".")}
         if info["format"] in ("csv", "txt", "tsv"):
             with fm.path.open("rb") as raw:

@@ -35,7 +35,7 @@ from seed.legacy.anonymize import Anonymizer
 from seed.legacy.forked import Forked
 from seed.legacy.layout import SERVICE_NAMES
 from seed.legacy.leaks import Leak, Originals, scan_leaks
-from seed.legacy.mapping import FileMapping, Mapping, check_columns
+from seed.legacy.mapping import FileMapping, Mapping, check_columns, converted
 from seed.legacy.personal import Finding, find_personal_columns, rules_from
 from seed.legacy.read import LegacyFormatError, read_records
 from seed.load import _Writer, abandon_load, begin_load, copy_rows, finish_load
@@ -231,7 +231,7 @@ class Importer:
         headers, it = read_records(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
         check_columns(fm, headers)
         index = {fld: headers.index(col) for fld, col in fm.columns.items()}
-        return fm, index, it
+        return fm, index, converted(fm, headers, it)
 
     def counted(self, name: str, it: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
         n = 0

@@ -7,15 +7,29 @@
     number = "LS"                # field of the standard layout = the customer's column name
     total_area = "PLOSH"
 
+Per-column conversions, applied as the file is read (by `import check` and `import load` alike):
+
+    [files.readings.convert]
+    value1 = { scale = 0.001 }                        # litres in the old system, m³ here
+    period = { format = "%Y%m" }                      # 202601
+    service = { values = { "1" = "ХВС", "2" = "ГВС" } }  # the old system's codes
+
+``values`` replaces whole values (others pass unchanged), ``format`` reads dates and periods with a
+strptime pattern, ``scale`` multiplies numbers; in that order. A value a conversion cannot read is left
+as it is, so the analysis reports it at its line.
+
 Entities and fields are those of the standard layout (docs/export-layout.md); with no mapping file the
 standard layout itself is read.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +38,34 @@ from seed.legacy.layout import STANDARD
 
 class MappingError(ValueError):
     """A mapping that does not fit: names the mapping file and the key."""
+
+
+PERIOD_FIELDS = {"period"}
+CONVERSIONS = ("scale", "format", "values")
+
+
+@dataclass(frozen=True)
+class Conversion:
+    scale: Decimal | None = None
+    format: str | None = None
+    values: dict[str, str] | None = None
+
+    def __call__(self, value: Any, is_period: bool) -> Any:
+        if self.values is not None:
+            value = self.values.get(str(value).strip(), value)
+        if self.format is not None and isinstance(value, str) and value.strip():
+            try:
+                parsed = dt.datetime.strptime(value.strip(), self.format)
+            except ValueError:
+                return value
+            value = parsed.strftime("%m.%Y" if is_period else "%d.%m.%Y")
+        if self.scale is not None and value not in (None, ""):
+            try:
+                number = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
+            except InvalidOperation:
+                return value
+            value = format((number * self.scale).normalize(), "f")
+        return value
 
 
 @dataclass(frozen=True)
@@ -35,6 +77,7 @@ class FileMapping:
     delimiter: str | None = None
     sheet: str | None = None
     optional: bool = False
+    convert: dict[str, Conversion] = field(default_factory=dict)  # field -> conversion
 
 
 @dataclass
@@ -79,6 +122,7 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
             raise MappingError(f"{path}: [files.{entity}.columns] lacks required fields: {', '.join(missing)}")
         if "path" not in spec:
             raise MappingError(f'{path}: [files.{entity}] needs path = "FILE"')
+        convert = _conversions(path, entity, spec.get("convert", {}), columns)
         mapping.files[entity] = FileMapping(
             entity,
             folder / str(spec["path"]),
@@ -87,8 +131,50 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
             spec.get("delimiter"),
             spec.get("sheet"),
             bool(spec.get("optional", False)),
+            convert,
         )
     return mapping
+
+
+def _conversions(path: Path, entity: str, raw: Any, columns: dict[str, Any]) -> dict[str, Conversion]:
+    where = f"{path}: [files.{entity}.convert]"
+    if not isinstance(raw, dict):
+        raise MappingError(f"{where}: a table of field = {{ scale = ..., format = ..., values = {{...}} }}")
+    result = {}
+    for fld, spec in raw.items():
+        if fld not in columns:
+            raise _unknown(where, fld, list(columns))
+        if not isinstance(spec, dict) or not spec:
+            raise MappingError(f"{where}: {fld} needs a table such as {{ scale = 0.001 }}")
+        for key in spec:
+            if key not in CONVERSIONS:
+                raise _unknown(f"{where} {fld}", key, list(CONVERSIONS))
+        scale = spec.get("scale")
+        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0):
+            raise MappingError(f"{where}: {fld}.scale = {scale!r} is not a positive number")
+        fmt = spec.get("format")
+        if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt):
+            raise MappingError(f'{where}: {fld}.format = {fmt!r} is not a date pattern such as "%d/%m/%Y"')
+        values = spec.get("values")
+        if values is not None and not (isinstance(values, dict) and all(isinstance(v, str) for v in values.values())):
+            raise MappingError(f'{where}: {fld}.values must be a table such as {{ "1" = "ХВС" }}')
+        table = {str(k): v for k, v in values.items()} if values else None
+        result[fld] = Conversion(Decimal(str(scale)) if scale is not None else None, fmt, table)
+    return result
+
+
+def converted(
+    fm: FileMapping, headers: list[str], rows: Iterator[tuple[int, list[Any]]]
+) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of a file with the mapping's per-column conversions applied (as they are read)."""
+    if not fm.convert:
+        yield from rows
+        return
+    steps = [(headers.index(fm.columns[fld]), conv, fld in PERIOD_FIELDS) for fld, conv in fm.convert.items()]
+    for line, rec in rows:
+        for i, conv, is_period in steps:
+            rec[i] = conv(rec[i], is_period)
+        yield line, rec
 
 
 def check_columns(fm: FileMapping, headers: list[str]) -> None:
