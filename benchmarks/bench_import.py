@@ -19,61 +19,46 @@ Run: `make bench-import` or `python benchmarks/bench_import.py --accounts 10000 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from common import bench_server, child, show
 from psycopg import sql
 
-from provision import engine, lifecycle
-from provision.workspace import Workspace
 from seed import migrate, seed_database
 from seed.legacy.export import export_standard
 from seed.legacy.layout import STANDARD
 from seed.load import _Writer, set_autovacuum
 
 LOAD_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from seed.legacy.importer import import_export
 from seed.legacy.mapping import standard_mapping
 started = time.monotonic()
 r = import_export(sys.argv[1], standard_mapping(Path(sys.argv[2])), bytes(range(32)))
-hwm = [int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
-second = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the forked second process
 print(json.dumps({"seconds": time.monotonic() - started, "rows": r.total_rows, "read": sum(r.read.values()),
-                  "rejected": r.rejects.total, "leaks": len(r.leaks), "phases": r.seconds, "peak_rss_mb": hwm / 1024,
-                  "peak_rss_second_mb": second / 1024}))
+                  "rejected": r.rejects.total, "leaks": len(r.leaks), "phases": r.seconds,
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 CHECK_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from seed.legacy.analyze import analyze
 from seed.legacy.mapping import standard_mapping
 started = time.monotonic()
 report = analyze(standard_mapping(Path(sys.argv[1])))
-hwm = [int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
-second = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the forked second process
 print(json.dumps({"seconds": time.monotonic() - started, "rows": sum(report.rows.values()),
-                  "problems": report.problems, "peak_rss_mb": hwm / 1024, "peak_rss_second_mb": second / 1024}))
+                  "problems": report.problems, "peak_rss_mb": peak_rss_mb()}))
 """
 LOADED = [
     "supplier", "service", "tariff", "norm", "payment_agent", "charge_method", "reading_source", "billing_period",
     "payment_registry", "building", "premise", "account", "person", "account_person", "account_service", "meter",
     "meter_reading", "balance", "payment",
 ]  # fmt: skip
-
-
-def child(code: str, *args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"benchmark child failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def checkpoint(dsn: str) -> None:
@@ -170,56 +155,45 @@ def main() -> int:
     parser.add_argument("--exports", type=Path, help="keep the exports here and reuse them on the next run")
     parser.add_argument("--no-check", action="store_true", help="measure the load only")
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory(prefix="provision-bench-import-") as tmp:
-        workspace = Workspace(Path(tmp).resolve())
-        profile = workspace.profile_path("bench-import")
-        profile.parent.mkdir(parents=True)
-        profile.write_text(f'[postgres]\nmemory_limit = "{args.memory}"\n[seed]\nmode = "none"\n', encoding="utf-8")
-        try:
-            dsn = lifecycle.up(workspace, "bench-import").dsn_with_password()
-            for accounts in args.accounts:
-                folder = (args.exports or Path(tmp)) / f"export-{accounts}"
-                if not (folder / "balances.csv").exists():
-                    seed_database(dsn, accounts=accounts, months=12, seed=1)
-                    export_standard(dsn, folder)
-                size = sum(p.stat().st_size for p in folder.iterdir())
-                check = {"seconds": 0.0, "rows": 0, "peak_rss_mb": 0}
-                if not args.no_check:
-                    check = child(CHECK_CHILD, str(folder))
-                checkpoint(dsn)
-                mine = child(LOAD_CHILD, dsn, str(folder))
-                base = floor(dsn)
-                raw = raw_copy(dsn, folder)
-                results.append(
-                    {
-                        "accounts": accounts,
-                        "export_mb": round(size / 2**20),
-                        "rows_read": mine["read"],
-                        "rows_loaded": mine["rows"],
-                        "rejected": mine["rejected"],
-                        "leaks": mine["leaks"],
-                        "import_seconds": round(mine["seconds"], 2),
-                        "import_rows_per_s": round(mine["rows"] / mine["seconds"]),
-                        "import_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
-                        "import_peak_rss_mb": [round(mine["peak_rss_mb"]), round(mine["peak_rss_second_mb"])],
-                        "floor_seconds": round(base["seconds"], 2),
-                        "floor_copy_seconds": round(base["copy_seconds"], 2),
-                        "ratio_to_floor": round(mine["seconds"] / base["seconds"], 2),
-                        "raw_copy_seconds": round(raw["seconds"], 2),
-                        "ratio_to_raw_copy": round(mine["seconds"] / raw["seconds"], 2),
-                        "check_seconds": round(check["seconds"], 2),
-                        "check_rows_per_s": round(check["rows"] / check["seconds"]) if check["seconds"] else None,
-                        "check_peak_rss_mb": [round(check["peak_rss_mb"]), round(check.get("peak_rss_second_mb", 0))],
-                    }
-                )
-                if not args.json:
-                    print(json.dumps(results[-1]), flush=True)
-        finally:
-            lifecycle.destroy(workspace, "bench-import")
-            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
-    if args.json:
-        print(json.dumps(results, indent=2))
+    results: list[dict[str, Any]] = []
+    with bench_server("bench-import", args.memory) as (dsn, tmp):
+        for accounts in args.accounts:
+            folder = (args.exports or Path(tmp)) / f"export-{accounts}"
+            if not (folder / "balances.csv").exists():
+                seed_database(dsn, accounts=accounts, months=12, seed=1)
+                export_standard(dsn, folder)
+            size = sum(p.stat().st_size for p in folder.iterdir())
+            check = {"seconds": 0.0, "rows": 0, "peak_rss_mb": [0, 0]}
+            if not args.no_check:
+                check = child(CHECK_CHILD, str(folder))
+            checkpoint(dsn)
+            mine = child(LOAD_CHILD, dsn, str(folder))
+            base = floor(dsn)
+            raw = raw_copy(dsn, folder)
+            results.append(
+                {
+                    "accounts": accounts,
+                    "export_mb": round(size / 2**20),
+                    "rows_read": mine["read"],
+                    "rows_loaded": mine["rows"],
+                    "rejected": mine["rejected"],
+                    "leaks": mine["leaks"],
+                    "import_seconds": round(mine["seconds"], 2),
+                    "import_rows_per_s": round(mine["rows"] / mine["seconds"]),
+                    "import_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
+                    "import_peak_rss_mb": [round(x) for x in mine["peak_rss_mb"]],
+                    "floor_seconds": round(base["seconds"], 2),
+                    "floor_copy_seconds": round(base["copy_seconds"], 2),
+                    "ratio_to_floor": round(mine["seconds"] / base["seconds"], 2),
+                    "raw_copy_seconds": round(raw["seconds"], 2),
+                    "ratio_to_raw_copy": round(mine["seconds"] / raw["seconds"], 2),
+                    "check_seconds": round(check["seconds"], 2),
+                    "check_rows_per_s": round(check["rows"] / check["seconds"]) if check["seconds"] else None,
+                    "check_peak_rss_mb": [round(x) for x in check["peak_rss_mb"]],
+                }
+            )
+            show(results, args.json)
+    show(results, args.json, final=True)
     return 0
 
 

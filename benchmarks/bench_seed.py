@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import psycopg
+from common import bench_server, child, show
 from psycopg import sql
 
-from provision import engine, lifecycle
-from provision.workspace import Workspace
 from seed import migrate
 from seed.generate import Generator
 from seed.load import copy_chunks, copy_rows, set_autovacuum
@@ -35,17 +30,15 @@ import datetime as dt, json, sys, time
 from seed import seed_database
 started = time.monotonic()
 r = seed_database(sys.argv[1], accounts=int(sys.argv[2]), months=12, seed=1, end_period=dt.date(2026, 11, 1))
-hwm = [int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
 print(json.dumps({"seconds": time.monotonic() - started, "rows": r.total_rows, "phases": r.seconds,
-                  "peak_rss_mb": hwm / 1024}))
+                  "peak_rss_mb": peak_rss_mb()[0]}))
 """
 
 
 def ours(dsn: str, accounts: int) -> dict[str, Any]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
-    done = subprocess.run([sys.executable, "-c", CHILD, dsn, str(accounts)], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return child(CHILD, dsn, str(accounts))
 
 
 def floor(dsn: str, accounts: int) -> dict[str, Any]:
@@ -79,38 +72,27 @@ def main() -> int:
     parser.add_argument("--memory", default="4g", help="the benchmark server's memory limit")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory(prefix="provision-bench-seed-") as tmp:
-        workspace = Workspace(Path(tmp).resolve())
-        profile = workspace.profile_path("bench-seed")
-        profile.parent.mkdir(parents=True)
-        profile.write_text(f'[postgres]\nmemory_limit = "{args.memory}"\n[seed]\nmode = "none"\n', encoding="utf-8")
-        try:
-            dsn = lifecycle.up(workspace, "bench-seed").dsn_with_password()
-            for accounts in args.accounts:
-                mine = ours(dsn, accounts)  # first, so it forks from a small parent
-                base = floor(dsn, accounts)
-                results.append(
-                    {
-                        "accounts": accounts,
-                        "rows": mine["rows"],
-                        "seed_seconds": round(mine["seconds"], 2),
-                        "seed_rows_per_s": round(mine["rows"] / mine["seconds"]),
-                        "seed_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
-                        "seed_peak_rss_mb": round(mine["peak_rss_mb"]),
-                        "floor_seconds": round(base["seconds"], 2),
-                        "floor_copy_seconds": round(base["copy_seconds"], 2),
-                        "floor_rows_per_s": round(base["rows"] / base["seconds"]),
-                        "ratio_to_floor": round(mine["seconds"] / base["seconds"], 3),
-                    }
-                )
-                if not args.json:
-                    print(json.dumps(results[-1]), flush=True)
-        finally:
-            lifecycle.destroy(workspace, "bench-seed")
-            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
-    if args.json:
-        print(json.dumps(results, indent=2))
+    results: list[dict[str, Any]] = []
+    with bench_server("bench-seed", args.memory) as (dsn, _):
+        for accounts in args.accounts:
+            mine = ours(dsn, accounts)  # first, so it forks from a small parent
+            base = floor(dsn, accounts)
+            results.append(
+                {
+                    "accounts": accounts,
+                    "rows": mine["rows"],
+                    "seed_seconds": round(mine["seconds"], 2),
+                    "seed_rows_per_s": round(mine["rows"] / mine["seconds"]),
+                    "seed_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
+                    "seed_peak_rss_mb": round(mine["peak_rss_mb"]),
+                    "floor_seconds": round(base["seconds"], 2),
+                    "floor_copy_seconds": round(base["copy_seconds"], 2),
+                    "floor_rows_per_s": round(base["rows"] / base["seconds"]),
+                    "ratio_to_floor": round(mine["seconds"] / base["seconds"], 3),
+                }
+            )
+            show(results, args.json)
+    show(results, args.json, final=True)
     return 0
 
 

@@ -13,7 +13,8 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,20 +124,15 @@ def drop_stale_schemas(conn: psycopg.Connection) -> list[str]:
     return stale
 
 
-def copy_chunks(dsn: str, schema: str, chunks: Iterable[Chunk], after: Callable[[Chunk], None] | None = None) -> None:
-    """Stream every chunk's tables into ``schema``: one COPY per table, each on its own connection."""
-    writers = {t: _Writer(dsn, schema, t, True) for t in BINARY_TABLES}
-    writers.update({t: _Writer(dsn, schema, t, False) for t in TEXT_TABLES})
+@contextmanager
+def streaming(dsn: str, schema: str, tables: dict[str, bool]) -> Iterator[dict[str, _Writer]]:
+    """One COPY writer per table (binary or text, as ``tables`` says), each on its own connection; the
+    streams end when the block does, and the first writer's error is raised then."""
+    writers = {t: _Writer(dsn, schema, t, binary) for t, binary in tables.items()}
     for writer in writers.values():
         writer.start()
     try:
-        for chunk in chunks:
-            parts: list[tuple[str, bytes | str]] = [*chunk.binary.items(), *chunk.text.items()]
-            for table, data in parts:
-                if data:
-                    writers[table].put(data)
-            if after:
-                after(chunk)
+        yield writers
     finally:
         for writer in writers.values():
             writer.queue.put(None)
@@ -145,6 +141,19 @@ def copy_chunks(dsn: str, schema: str, chunks: Iterable[Chunk], after: Callable[
     errors = [w.error for w in writers.values() if w.error is not None]
     if errors:
         raise errors[0]
+
+
+def copy_chunks(dsn: str, schema: str, chunks: Iterable[Chunk], after: Callable[[Chunk], None] | None = None) -> None:
+    """Stream every chunk's tables into ``schema``: one COPY per table, each on its own connection."""
+    tables = {**{t: True for t in BINARY_TABLES}, **{t: False for t in TEXT_TABLES}}
+    with streaming(dsn, schema, tables) as writers:
+        for chunk in chunks:
+            parts: list[tuple[str, bytes | str]] = [*chunk.binary.items(), *chunk.text.items()]
+            for table, data in parts:
+                if data:
+                    writers[table].put(data)
+            if after:
+                after(chunk)
 
 
 def begin_load(admin: psycopg.Connection) -> str:

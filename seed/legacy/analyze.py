@@ -389,10 +389,9 @@ class Analysis:
             return _reading_series(path, capacity, water, *columns)
 
         latest = -1
-        own = self.report
-        findings: list[Finding] = []
-        for whole in (False, True):
-            columns = GroupedColumns("iidi", check, whole)
+
+        def read(columns: GroupedColumns) -> None:
+            nonlocal latest
             for row, f in self.rows("readings"):
                 service = self.service(row, f["service"])
                 serial = self.ident(row, "serial", f["serial"])
@@ -413,18 +412,8 @@ class Analysis:
                 month = period.year * 12 + period.month - 1
                 latest = max(latest, month)
                 columns.add(mid, mid, month, float(value), row.line)
-            if whole:  # the second reading: the per-row problems were counted on the first
-                columns.flush()
-                findings = columns.findings
-                self.report = own
-                break
-            found = columns.finish()
-            if found is not None:
-                findings = found
-                break
-            self.report = Report()  # meters' readings scattered over the file: read it again, whole
-        for finding in findings:
-            self.report.add(*finding)
+
+        self.grouped("iidi", check, read)
         end = dt.date(latest // 12, latest % 12 + 1, 1) if latest >= 0 else None
         for (_, serial), meter in self.meters.items():
             if meter.next and not meter.removed and end is not None and meter.next <= end:
@@ -435,6 +424,26 @@ class Analysis:
                     meter.next,
                     f"meter {serial}",
                 )
+
+    def grouped(
+        self, typecodes: str, check: Callable[[list[Any]], list[Finding]], read: Callable[[GroupedColumns], None]
+    ) -> None:
+        """Read a long file into grouped columns, checked as it streams; if the file scatters its groups,
+        read it again, whole, counting nothing twice. Then add what the checks found."""
+        columns = GroupedColumns(typecodes, check)
+        read(columns)
+        findings = columns.finish()
+        if findings is None:
+            own, self.report = self.report, Report()  # the per-row problems were counted the first time
+            try:
+                columns = GroupedColumns(typecodes, check, whole=True)
+                read(columns)
+                columns.flush()
+                findings = columns.findings
+            finally:
+                self.report = own
+        for finding in findings:
+            self.report.add(*finding)
 
     def _balances_part(self) -> dict[str, Any]:
         """The balances and totals files on their own: a fresh report for them alone, as plain data."""
@@ -469,10 +478,7 @@ class Analysis:
         def check(columns: list[Any]) -> list[Finding]:
             return _carry_over(path, *columns)
 
-        own = self.report
-        findings: list[Finding] = []
-        for whole in (False, True):
-            columns = GroupedColumns("qiqqi", check, whole)
+        def read(columns: GroupedColumns) -> None:
             for row, f in self.rows("balances"):
                 account = self.ident(row, "account", f["account"])
                 known = self.known_account(row, account)
@@ -499,7 +505,7 @@ class Analysis:
                 if sv is None:
                     sv = service_index[service] = len(service_index)
                 columns.add(a, a * 64 + sv, month, o, z, row.line)
-                if whole:
+                if columns.whole:
                     continue
                 if o + c + r - p != z:
                     expected = Decimal(o + c + r - p) / 100
@@ -517,18 +523,8 @@ class Analysis:
                         last[account] = (month, z)
                     elif month == previous[0]:
                         last[account] = (month, previous[1] + z)
-            if whole:  # the second reading: the per-row problems were counted on the first
-                columns.flush()
-                findings = columns.findings
-                self.report = own
-                break
-            found = columns.finish()
-            if found is not None:
-                findings = found
-                break
-            self.report = Report()  # accounts' balances scattered over the file: read it again, whole
-        for finding in findings:
-            self.report.add(*finding)
+
+        self.grouped("qiqqi", check, read)
         for (service, month), (o, c, p, z) in sums.items():
             self.report.totals[(service, f"{month // 12:04d}-{month % 12 + 1:02d}")] = {
                 "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,

@@ -38,7 +38,7 @@ from seed.legacy.leaks import Leak, Originals, scan_leaks
 from seed.legacy.mapping import FileMapping, Mapping, check_columns, converted
 from seed.legacy.personal import Finding, find_personal_columns, rules_from
 from seed.legacy.read import LegacyFormatError, read_records
-from seed.load import _Writer, abandon_load, begin_load, copy_rows, finish_load
+from seed.load import abandon_load, begin_load, copy_rows, finish_load, streaming
 
 NULL = "\\N"
 BATCH = 20_000  # rows per COPY write
@@ -141,6 +141,18 @@ class ImportResult:
             "periods": [p.isoformat() for p in self.periods],
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
+
+
+def _getter(ix: dict[str, int], as_text: bool = True) -> Callable[[list[Any], str], Any]:
+    """A field of a row by its name, '' when the mapping leaves it out (as text, unless told not to)."""
+
+    def get(rec: list[Any], fld: str) -> Any:
+        i = ix.get(fld)
+        if i is None:
+            return ""
+        return _text(rec[i]) if as_text else rec[i]
+
+    return get
 
 
 class _Background:
@@ -395,12 +407,8 @@ class Importer:
             "building", "premise", "account", "person", "account_person", "account_service", "meter",
             "meter_reading",
         ]  # fmt: skip
-        writers = {t: _Writer(dsn, work, t, False) for t in tables}
-        self.writers = writers
         try:
-            for w in writers.values():
-                w.start()
-            try:
+            with streaming(dsn, work, dict.fromkeys(tables, False)) as self.writers:
                 say("anonymizing")  # every original is known now, so no pseudonym can look like one
                 self._account_pseudonyms(accounts)
                 self._write_persons(persons)
@@ -409,14 +417,6 @@ class Importer:
                 self._write_places(accounts, self._services_of_accounts())
                 say("reading readings, balances and payments")
                 reading_keys = self._readings()
-            finally:
-                for w in writers.values():
-                    w.queue.put(None)
-                for w in writers.values():
-                    w.join()
-            errors = [w.error for w in writers.values() if w.error is not None]
-            if errors:
-                raise errors[0]
             self.result.seconds["stream_first_process"] = time.monotonic() - forked_at
             part = balances.result()
             self.result.seconds["stream_second_process"] = part["seconds"]
@@ -431,24 +431,13 @@ class Importer:
         """In the forked child: the balances and payments files into their tables, duplicate balances
         out; the findings as data."""
         started = time.monotonic()
-        self.writers = {t: _Writer(dsn, work, t, False) for t in ("balance", "payment")}
         self.rejects = Rejects()
         if self.rejected_part is not None:
             self.rejects.open(self.rejected_part)
         try:
-            for writer in self.writers.values():
-                writer.start()
-            try:
+            with streaming(dsn, work, {"balance": False, "payment": False}) as self.writers:
                 keys = self._balances()
                 registries, agents = self._payments()
-            finally:
-                for writer in self.writers.values():
-                    writer.queue.put(None)
-                for writer in self.writers.values():
-                    writer.join()
-            errors = [w.error for w in self.writers.values() if w.error is not None]
-            if errors:
-                raise errors[0]
             with psycopg.connect(dsn, autocommit=True) as conn:
                 self._drop_duplicates(conn, work, "balance", ("account_id", "service_id", "period"), keys, "balances")
         finally:
@@ -494,10 +483,7 @@ class Importer:
         rows: list[dict[str, Any]] = []
         first_line: dict[str, int] = {}
 
-        def get(rec: list[Any], fld: str) -> str:
-            i = ix.get(fld)
-            return _text(rec[i]) if i is not None else ""
-
+        get = _getter(ix)
         for line, rec in self.counted(name, it):
             number = get(rec, "number")
             if not number:
@@ -641,10 +627,7 @@ class Importer:
         fm, ix, it = found
         name = fm.path.name
 
-        def get(rec: list[Any], fld: str) -> str:
-            i = ix.get(fld)
-            return _text(rec[i]) if i is not None else ""
-
+        get = _getter(ix)
         rows = []
         for line, rec in self.counted(name, it):
             account = self.account_ids.get(get(rec, "account"))
@@ -772,10 +755,7 @@ class Importer:
         fm, ix, it = found
         name = fm.path.name
 
-        def get(rec: list[Any], fld: str) -> Any:
-            i = ix.get(fld)
-            return rec[i] if i is not None else ""
-
+        get = _getter(ix, as_text=False)
         rows = []
         seen: dict[tuple[int, str], int] = {}
         for line, rec in self.counted(name, it):

@@ -61,42 +61,9 @@ def detect_delimiter(first_line: str) -> str:
 
 def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> tuple[list[str], Iterator[Row]]:
     """Headers and a row iterator; the encoding and delimiter are detected unless given."""
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise LegacyFormatError(path, None, f"cannot open ({exc.strerror})") from None
-    sample = raw.read(SAMPLE)
-    raw.seek(0)
-    chosen = encoding or detect_encoding(sample)
-    text = io.TextIOWrapper(raw, encoding=chosen, newline="")
-    try:
-        header_line = text.readline()
-    except UnicodeDecodeError as exc:
-        raise LegacyFormatError(path, 1, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
-    if not header_line.strip():
-        raise LegacyFormatError(path, 1, "empty file: no header line")
-    sep = delimiter or detect_delimiter(header_line)
-    headers = [h.strip().strip('"') for h in next(csv.reader([header_line], delimiter=sep))]
-
-    def rows() -> Iterator[Row]:
-        reader = csv.reader(text, delimiter=sep)
-        line = 1
-        try:
-            for record in reader:
-                line = reader.line_num + 1
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue
-                if len(record) != len(headers):
-                    raise LegacyFormatError(path, line, f"{len(record)} fields where the header has {len(headers)}")
-                yield Row(str(path), line, dict(zip(headers, (v.strip() for v in record), strict=True)))
-        except UnicodeDecodeError as exc:
-            raise LegacyFormatError(path, line + 1, f"not {chosen}: {exc.reason}") from None
-        except csv.Error as exc:
-            raise LegacyFormatError(path, line + 1, f"broken CSV: {exc}") from None
-        finally:
-            text.close()
-
-    return headers, rows()
+    headers, records = _csv_records(path, encoding, delimiter)
+    rows = (Row(str(path), line, dict(zip(headers, (v.strip() for v in rec), strict=True))) for line, rec in records)
+    return headers, rows
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator[Row]]:
@@ -205,6 +172,13 @@ def read_records(
     if suffix not in (".csv", ".txt", ".tsv") or not path.exists():
         headers, table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
         return headers, ((row.line, [row.values.get(h, "") for h in headers]) for row in table)
+    return _csv_records(path, encoding, delimiter)
+
+
+def _csv_records(
+    path: Path, encoding: str | None, delimiter: str | None
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """A CSV's headers and its records (line, values as written), the encoding and delimiter detected."""
     try:
         raw = path.open("rb")
     except OSError as exc:
