@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import bench_server, child, show
+from common import bare_tables, bench_server, child, show
 from psycopg import sql
 
 from seed import migrate, seed_database
 from seed.legacy.export import export_standard
 from seed.legacy.layout import STANDARD
-from seed.load import _Writer, set_autovacuum
+from seed.load import _Writer
 
 LOAD_CHILD = """
 import json, sys, time
@@ -100,11 +100,7 @@ def floor(dsn: str) -> dict[str, Any]:
             data[table] = [*blocks, bytes(pending)] if pending else blocks
         rows = sum(conn.execute(f"SELECT count(*) FROM okno.{t}").fetchone()[0] for t in LOADED)  # type: ignore[index]
         schema = "okno_floor"
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        migrate.apply(conn, schema, upto=1)
-        set_autovacuum(conn, schema, False)
-        conn.execute("CHECKPOINT")
+        bare_tables(conn, schema)
         started = time.monotonic()
         _parallel_copy(dsn, schema, data)
         copy_s = time.monotonic() - started

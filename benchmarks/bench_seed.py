@@ -17,12 +17,12 @@ import time
 from typing import Any
 
 import psycopg
-from common import bench_server, child, show
+from common import bare_tables, bench_server, child, show
 from psycopg import sql
 
 from seed import migrate
 from seed.generate import Generator
-from seed.load import copy_chunks, copy_rows, set_autovacuum
+from seed.load import copy_chunks, copy_rows
 
 END = dt.date(2026, 11, 1)
 CHILD = """
@@ -49,11 +49,7 @@ def floor(dsn: str, accounts: int) -> dict[str, Any]:
     rows = sum(sum(c.rows.values()) for c in chunks) + sum(len(v) for v in reference.values()) + len(registries)
     schema = "okno_floor"
     with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        migrate.apply(admin, schema, upto=1)
-        set_autovacuum(admin, schema, False)
-        admin.execute("CHECKPOINT")
+        bare_tables(admin, schema)
         started = time.monotonic()
         for table, data in reference.items():
             copy_rows(admin, schema, table, data)

@@ -11,8 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
+
 from provision import engine, lifecycle
 from provision.workspace import Workspace
+from seed import migrate
+from seed.load import set_autovacuum
 
 PEAK_RSS = """
 def peak_rss_mb():
@@ -36,6 +41,16 @@ def bench_server(name: str, memory: str) -> Iterator[tuple[str, Path]]:
         finally:
             lifecycle.destroy(workspace, name)
             engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+
+
+def bare_tables(conn: psycopg.Connection, schema: str) -> None:
+    """A fresh schema with the «Одно Окно» tables and no keys, autovacuum off, after a checkpoint: where a
+    floor measurement COPYs."""
+    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    migrate.apply(conn, schema, upto=1)
+    set_autovacuum(conn, schema, False)
+    conn.execute("CHECKPOINT")
 
 
 def child(code: str, *args: str) -> dict[str, Any]:
