@@ -510,6 +510,7 @@ def import_load(
     strict: Annotated[
         bool, typer.Option(help="Refuse the whole load if any row cannot be loaded or a personal column has no rule.")
     ] = False,
+    html: Annotated[Path | None, typer.Option(help="Also write the load report as self-contained HTML.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Anonymize a legacy export and load it as the client's books and baseline (all or nothing)."""
@@ -522,6 +523,11 @@ def import_load(
     report = legacy.load_export(
         workspace(), client, path, mapping, strict=strict, progress=progress, phase=lambda m: _err(m + " ...")
     )
+    if html is not None:
+        from seed.legacy.report import render_load_html
+
+        html.write_text(render_load_html(report, f"{client}: import of {path}"), encoding="utf-8")
+        _err(f"wrote {html}")
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return

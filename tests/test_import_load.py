@@ -248,6 +248,14 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         assert query(dsn, baseline) == frozen  # the baseline was not replaced
         assert query(dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
 
+        html = root / "load.html"
+        load = ["--workspace", str(root), "import", "load", "rso", str(export["folder"]), "--html", str(html)]
+        again = runner.invoke(app, load)
+        assert again.exit_code == 0, again.output
+        page = html.read_text(encoding="utf-8")
+        assert "Clean: none of" in page and "Every row was loaded" in page
+        people = lines(export["folder"] / "persons.csv")[1:]
+        assert not any(p[1] in page or (p[7] and p[7] in page) for p in people)  # no personal value in the report
         scan = runner.invoke(app, ["--workspace", str(root), "import", "scan", "rso", str(export["folder"])])
         assert scan.exit_code == 0 and "clean" in scan.output
         report = workspace.client_dir("rso") / "import" / "last-load.json"

@@ -89,3 +89,66 @@ def render_html(info: dict[str, Any], title: str) -> str:
         out.append("<p class=ok>The control totals match the old system's.</p>")
     out.append("</html>")
     return "\n".join(out)
+
+
+def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> str:
+    numeric = numeric or set()
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class=n>{v:,}</td>" if i in numeric and isinstance(v, int) else f"<td>{escape(str(v))}</td>"
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_load_html(info: dict[str, Any], title: str) -> str:
+    """The report of `import load`: what was read and loaded, what was not and why, how personal data was
+    treated, the leak scan and the invariants. It carries no personal value."""
+    scan = info["leak_scan"]
+    rejected = info["rejected"]
+    out = [
+        f"<!doctype html><html lang=ru><meta charset=utf-8><title>{escape(title)}</title>",
+        f"<style>{STYLE}</style><h1>{escape(title)}</h1>",
+        f"<p><small>Made {dt.datetime.now():%d.%m.%Y %H:%M} by provision import load from "
+        f"{escape(str(info.get('export', '')))} ({escape(str(info.get('mapping', '')))}).</small></p>",
+        "<h2>Leak scan</h2>",
+        f"<p class={'ok' if scan['clean'] else 'bad'}>"
+        + (
+            f"Clean: none of {scan['original_values_checked']:,} original personal values is in the database."
+            if scan["clean"]
+            else f"{len(scan['leaks'])} original personal values found; the load was refused."
+        )
+        + "</p>",
+        "<h2>Rows</h2>",
+        _table(["file", "rows read"], [[name, count] for name, count in info["rows_read"].items()], numeric={1}),
+        _table(["table", "rows loaded"], [[name, count] for name, count in info["rows_loaded"].items()], numeric={1}),
+    ]
+    if rejected["total"]:
+        out.append(f"<h2 class=bad>Rows not loaded: {rejected['total']:,}</h2>")
+        out.append(_bars([(reason, float(count)) for reason, count in rejected["by_reason"].items()]))
+        rows = [
+            [reason, count, "; ".join(f"{e['file']}:{e['line']} {e['field']}" for e in rejected["examples"][reason])]
+            for reason, count in rejected["by_reason"].items()
+        ]
+        out.append(_table(["reason", "rows", "first (file:line field)"], rows, numeric={1}))
+    else:
+        out.append("<p class=ok>Every row was loaded.</p>")
+    out.append("<h2>Personal data</h2>")
+    out.append(_table(["data", "treatment"], [[k, v] for k, v in info["anonymization"].items()]))
+    for flag in info["flags"]:
+        out.append(f"<p class=bad>Flag: {escape(flag)}</p>")
+    for column in info["personal_columns_not_loaded"]:
+        out.append(f"<p>Left out: {escape(column)}</p>")
+    out.append("<h2>Invariants</h2>")
+    checks = [
+        [c["check"], "skipped" if c["skipped"] else ("holds" if not c["violations"] else "violated"), c["violations"]]
+        for c in info.get("checks", [])
+    ]
+    out.append(_table(["check", "result", "violations"], checks, numeric={2}))
+    out.append("</html>")
+    return "\n".join(out)
