@@ -300,3 +300,44 @@ def test_an_export_in_codes_and_litres_loads_through_a_mapping(
     result = import_export(pg_dsn, mapping, KEY)
     assert result.rejects.total == 0
     assert query(pg_dsn, "SELECT count(*), sum(value1) FROM okno.meter_reading")[0] == export["readings"]
+
+
+def test_dbf_and_xlsx_files_load_like_csv(pg_dsn: str, export: dict[str, Any], tmp_path: Path) -> None:
+    """The accounts as a FoxPro DBF in cp866 and the balances as an XLSX from 1С, through a mapping."""
+    import openpyxl
+
+    from seed.legacy.layout import STANDARD
+    from seed.legacy.mapping import FileMapping, load_mapping
+    from tests.test_legacy_read import write_dbf
+
+    folder = copy_export(export["folder"], tmp_path / "mixed")
+    accounts = lines(folder / "accounts.csv")
+    names = ["LS", "ELS", "GOROD", "ULICA", "DOM", "KV", "PL_OBSH", "PL_JIL", "KOMN", "KOL_PROP", "DATA_OTKR", "DATA_ZAKR"]
+    widths = [12, 10, 30, 40, 8, 6, 10, 10, 3, 3, 10, 10]
+    records = [[v.replace(",", ".") for v in row] for row in accounts[1:]]
+    write_dbf(folder / "ABON.DBF", [(n, "C", w) for n, w in zip(names, widths, strict=True)], records)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    balances = lines(folder / "balances.csv")
+    sheet.append(balances[0])
+    for row in balances[1:]:
+        sheet.append([row[0], row[1], row[2], *(float(v.replace(",", ".")) for v in row[3:])])
+    book.save(folder / "SALDO.xlsx")
+    accounts_columns = "\n".join(
+        f'{f} = "{n}"' for (f, _, _), n in zip(STANDARD["accounts"][1], names, strict=True)
+    )
+    balance_columns = "\n".join(f'{f} = "{h}"' for f, h, _ in STANDARD["balances"][1])
+    mapping_file = tmp_path / "mixed.toml"
+    mapping_file.write_text(
+        f'[files.accounts]\npath = "ABON.DBF"\n[files.accounts.columns]\n{accounts_columns}\n'
+        f'[files.balances]\npath = "SALDO.xlsx"\n[files.balances.columns]\n{balance_columns}\n',
+        encoding="utf-8",
+    )
+    mapping = load_mapping(mapping_file, folder)
+    for entity, (file_name, fields) in STANDARD.items():
+        if entity not in mapping.files:
+            mapping.files[entity] = FileMapping(entity, folder / file_name, {f: h for f, h, _ in fields})
+    result = import_export(pg_dsn, mapping, KEY)
+    assert result.rejects.total == 0
+    assert Counter(query(pg_dsn, BALANCES)) == export["balances"]
+    assert query(pg_dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
