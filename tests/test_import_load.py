@@ -312,7 +312,20 @@ def test_dbf_and_xlsx_files_load_like_csv(pg_dsn: str, export: dict[str, Any], t
 
     folder = copy_export(export["folder"], tmp_path / "mixed")
     accounts = lines(folder / "accounts.csv")
-    names = ["LS", "ELS", "GOROD", "ULICA", "DOM", "KV", "PL_OBSH", "PL_JIL", "KOMN", "KOL_PROP", "DATA_OTKR", "DATA_ZAKR"]
+    names = [
+        "LS",
+        "ELS",
+        "GOROD",
+        "ULICA",
+        "DOM",
+        "KV",
+        "PL_OBSH",
+        "PL_JIL",
+        "KOMN",
+        "KOL_PROP",
+        "DATA_OTKR",
+        "DATA_ZAKR",
+    ]
     widths = [12, 10, 30, 40, 8, 6, 10, 10, 3, 3, 10, 10]
     records = [[v.replace(",", ".") for v in row] for row in accounts[1:]]
     write_dbf(folder / "ABON.DBF", [(n, "C", w) for n, w in zip(names, widths, strict=True)], records)
@@ -323,9 +336,7 @@ def test_dbf_and_xlsx_files_load_like_csv(pg_dsn: str, export: dict[str, Any], t
     for row in balances[1:]:
         sheet.append([row[0], row[1], row[2], *(float(v.replace(",", ".")) for v in row[3:])])
     book.save(folder / "SALDO.xlsx")
-    accounts_columns = "\n".join(
-        f'{f} = "{n}"' for (f, _, _), n in zip(STANDARD["accounts"][1], names, strict=True)
-    )
+    accounts_columns = "\n".join(f'{f} = "{n}"' for (f, _, _), n in zip(STANDARD["accounts"][1], names, strict=True))
     balance_columns = "\n".join(f'{f} = "{h}"' for f, h, _ in STANDARD["balances"][1])
     mapping_file = tmp_path / "mixed.toml"
     mapping_file.write_text(
