@@ -84,6 +84,7 @@ def load_export(
             mapping,
             key,
             rules=dict(profile.anonymize),
+            noise=profile.noise,
             strict=strict,
             rejected_csv=reports / "rejected.csv",
             progress=progress,

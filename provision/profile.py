@@ -64,6 +64,7 @@ class Profile:
     seats: int = 0
     services: tuple[ExtraService, ...] = ()
     anonymize: tuple[tuple[str, str], ...] = ()  # [anonymize] rule = treatment, overriding the safe defaults
+    noise: float = 0.0  # [anonymize] noise: amounts and readings scaled by up to this fraction, per account/meter
 
     def seed_path(self, value: str) -> Path | None:
         """A path of the [seed] table, relative to the profile's own folder."""
@@ -217,17 +218,21 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
     return tuple(result)
 
 
-def _parse_anonymize(where: str, raw: Any) -> tuple[tuple[str, str], ...]:
+def _parse_anonymize(where: str, raw: Any) -> tuple[tuple[tuple[str, str], ...], float]:
     from seed.legacy.personal import RULES
 
     if not isinstance(raw, dict):
         raise _fail(where, "anonymize", raw, 'a table such as [anonymize] birth_date = "drop"')
+    raw = dict(raw)
+    noise = raw.pop("noise", 0.0)
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 0.5:
+        raise _fail(where, "anonymize.noise", noise, "a fraction from 0 (off) to 0.5, e.g. 0.05 for up to ±5%")
     for name, value in raw.items():
         if name not in RULES:
-            raise _unknown(where, f"anonymize.{name}", list(RULES))
+            raise _unknown(where, f"anonymize.{name}", [*RULES, "noise"])
         if value not in RULES[name]:
             raise _fail(where, f"anonymize.{name}", value, " or ".join(repr(o) for o in RULES[name]))
-    return tuple(sorted(raw.items()))
+    return tuple(sorted(raw.items())), float(noise)
 
 
 def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Profile:
@@ -240,7 +245,7 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
             values["services"] = _parse_services(where, value)
             continue
         if key == "anonymize":
-            values["anonymize"] = _parse_anonymize(where, value)
+            values["anonymize"], values["noise"] = _parse_anonymize(where, value)
             continue
         if key in SCHEMA and key != "" and isinstance(value, dict):
             section = SCHEMA[key]

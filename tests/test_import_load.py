@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +353,18 @@ def test_dbf_and_xlsx_files_load_like_csv(pg_dsn: str, export: dict[str, Any], t
     assert result.rejects.total == 0
     assert Counter(query(pg_dsn, BALANCES)) == export["balances"]
     assert query(pg_dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
+
+
+def test_noise_moves_amounts_and_readings_but_keeps_every_invariant(pg_dsn: str, export: dict[str, Any]) -> None:
+    import_export(pg_dsn, standard_mapping(export["folder"]), KEY, noise=0.05)
+    assert [c.name for c in data.check_data(pg_dsn) if not c.ok] == []
+    totals = query(pg_dsn, TOTALS)
+    assert totals != export["totals"]
+    for (_, _, *noisy), (_, _, *original) in zip(totals, export["totals"], strict=True):
+        for a, b in zip(noisy, original, strict=True):
+            assert abs(a - b) <= abs(b) * Decimal("0.05") + 1
+    payments = query(pg_dsn, "SELECT count(*), sum(amount) FROM okno.payment")[0]
+    assert payments[0] == export["payments"][0] and payments[1] != export["payments"][1]
+    first = query(pg_dsn, "SELECT sum(closing), sum(paid) FROM okno.balance")
+    import_export(pg_dsn, standard_mapping(export["folder"]), KEY, noise=0.05)
+    assert query(pg_dsn, "SELECT sum(closing), sum(paid) FROM okno.balance") == first  # keyed: the same again

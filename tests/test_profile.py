@@ -114,6 +114,11 @@ def test_anonymization_rules_are_validated(workspace: Workspace, write_profile) 
     with pytest.raises(ProfileError, match=r"anonymize.names = 'keep' is not allowed") as info:
         load_profile(workspace, "rso")
     assert "pseudonym" in (info.value.fix or "")
+    write_profile("rso", "[anonymize]\nnoise = 0.05\n")
+    assert load_profile(workspace, "rso").noise == 0.05
+    write_profile("rso", "[anonymize]\nnoise = 2\n")
+    with pytest.raises(ProfileError, match="anonymize.noise = 2 is not allowed"):
+        load_profile(workspace, "rso")
     write_profile("rso", '[anonymize]\nphones = "drop"\n')
     with pytest.raises(ProfileError, match="unknown field anonymize.phones"):
         load_profile(workspace, "rso")
