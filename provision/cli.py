@@ -465,16 +465,10 @@ def import_check(
 ) -> None:
     """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
     from provision import legacy
+    from seed.legacy.report import render_html
 
-    report = legacy.check_export(workspace(), client, path, mapping)
-    info = report.to_dict()
-    if html is not None:
-        from seed.legacy.report import render_html
-
-        html.write_text(render_html(info, f"{client}: analysis of the export {path}"), encoding="utf-8")
-        _err(f"wrote {html}")
-    if as_json:
-        typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+    info = legacy.check_export(workspace(), client, path, mapping).to_dict()
+    if _reported(info, html, lambda: render_html(info, f"{client}: analysis of the export {path}"), as_json):
         return
     rows = ", ".join(f"{entity} {count:,}" for entity, count in info["rows"].items())
     typer.echo(f"read {rows}")
@@ -495,6 +489,16 @@ def import_check(
             )
     elif "totals" in info["rows"]:
         typer.echo("control totals match the old system's")
+
+
+def _reported(info: dict[str, Any], html: Path | None, page: Callable[[], str], as_json: bool) -> bool:
+    """Write the HTML page if asked; print the JSON if asked (and say so: nothing more to print)."""
+    if html is not None:
+        html.write_text(page(), encoding="utf-8")
+        _err(f"wrote {html}")
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+    return as_json
 
 
 ExportPath = Annotated[Path, typer.Argument(help="The export folder.")]
@@ -520,16 +524,12 @@ def import_load(
         if rows % 1_000_000 == 0:
             _err(f"  {file}: {rows:,} rows")
 
+    from seed.legacy.report import render_load_html
+
     report = legacy.load_export(
         workspace(), client, path, mapping, strict=strict, progress=progress, phase=lambda m: _err(m + " ...")
     )
-    if html is not None:
-        from seed.legacy.report import render_load_html
-
-        html.write_text(render_load_html(report, f"{client}: import of {path}"), encoding="utf-8")
-        _err(f"wrote {html}")
-    if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    if _reported(report, html, lambda: render_load_html(report, f"{client}: import of {path}"), as_json):
         return
     seconds = report["seconds"]
     read = sum(report["rows_read"].values())
