@@ -26,6 +26,7 @@ EXAMPLES = 5
 BATCH_ROWS = 200_000  # rows of complete groups checked at once
 ZERO = Decimal(0)
 PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
+KNOWN_SERVICES = set(SERVICE_NAMES.values())
 MEASURES = ("opening", "charged", "recalculated", "paid", "closing")
 FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d+\.\d\d(?:\t-?\d+\.\d\d){4}").fullmatch
 FIVE_AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}").fullmatch
@@ -202,9 +203,16 @@ class Analysis:
     # -- plumbing ----------------------------------------------------------------------------------
     def rows(self, entity: str) -> Iterator[tuple[Where, dict[str, Any]]]:
         """The rows of an entity's file, one at a time (nothing is held): (file and line, field values)."""
+        fields, records = self.records(entity)
+        for row, rec in records:
+            yield row, {fld: rec[i] for fld, i in fields.items()}
+
+    def records(self, entity: str) -> tuple[dict[str, int], Iterator[tuple[Where, list[Any]]]]:
+        """The rows of an entity's file as they are read, (file and line, values): the position of each
+        field in the values, and the rows; none when the mapping has no such file."""
         fm: FileMapping | None = self.mapping.files.get(entity)
         if fm is None or (fm.optional and not fm.path.exists()):
-            return
+            return {}, iter(())
         headers, it = read_records(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
         check_columns(fm, headers)
         it = converted(fm, headers, it)
@@ -213,13 +221,17 @@ class Analysis:
             with fm.path.open("rb") as raw:
                 info["encoding"] = fm.encoding or detect_encoding(raw.read(64 * 1024))
         self.report.files[entity] = info
-        fields = [(fld, headers.index(col)) for fld, col in fm.columns.items()]
+        fields = {fld: headers.index(col) for fld, col in fm.columns.items()}
         path = str(fm.path)
-        n = 0
-        for line, rec in it:
-            n += 1
-            yield Where(path, line), {fld: rec[i] for fld, i in fields}
-        self.report.rows[entity] = n
+
+        def counted() -> Iterator[tuple[Where, list[Any]]]:
+            n = 0
+            for line, rec in it:
+                n += 1
+                yield Where(path, line), rec
+            self.report.rows[entity] = n
+
+        return fields, counted()
 
     def value(self, kind: str, row: Where, fld: str, raw: Any) -> Any:
         if kind == "decimal" and type(raw) is str:
@@ -470,7 +482,6 @@ class Analysis:
         the control totals and each account's last closing are summed on the way."""
         path = str(self.mapping.files["balances"].path) if "balances" in self.mapping.files else ""
         account_index: dict[str, int] = {}
-        service_index: dict[str, int] = {}
         last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
         sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
         cents = self.cents
@@ -479,32 +490,57 @@ class Analysis:
             return _carry_over(path, *columns)
 
         def read(columns: GroupedColumns) -> None:
-            for row, f in self.rows("balances"):
-                account = self.ident(row, "account", f["account"])
-                known = self.known_account(row, account)
-                service = self.service(row, f["service"])
-                period = self.value("period", row, "period", f["period"])
-                recalc = f.get("recalculated") or "0,00"
-                joined = f"{f['opening']}\t{f['charged']}\t{recalc}\t{f['paid']}\t{f['closing']}".replace(",", ".")
+            ix, rows = self.records("balances")
+            if not ix:
+                return
+            i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
+            i_o, i_c, i_r, i_p, i_z = (ix.get(m, -1) for m in MEASURES)
+            months: dict[Any, int | None] = {}  # the period as written -> month number
+            services: dict[Any, tuple[str, int, bool]] = {}  # the service as written -> (code, index, known)
+            current, store = None, columns.columns
+            for row, rec in rows:
+                raw = rec[i_acc]
+                account = raw.strip() if type(raw) is str and PLAIN_IDENT(raw) else self.ident(row, "account", raw)
+                known = account in self.accounts or self.known_account(row, account)
+                found = services.get(rec[i_svc])
+                if found is None:
+                    code = self.service(row, rec[i_svc])
+                    found = services[rec[i_svc]] = (code, len(services), code in KNOWN_SERVICES)
+                elif not found[2]:
+                    self.service(row, rec[i_svc])  # an unknown service is reported on every row
+                service, sv, _ = found
+                month = months.get(rec[i_per], -1)
+                if month == -1:
+                    period = self.value("period", row, "period", rec[i_per])
+                    month = None if period is None else period.year * 12 + period.month - 1
+                    if month is not None:
+                        months[rec[i_per]] = month
+                recalc = rec[i_r] if i_r >= 0 and rec[i_r] else "0,00"
+                joined = f"{rec[i_o]}\t{rec[i_c]}\t{recalc}\t{rec[i_p]}\t{rec[i_z]}".replace(",", ".")
                 if FIVE_KOPECK_AMOUNTS(joined):  # the usual row: five amounts with kopecks, read at once
                     o, c, r, p, z = map(int, joined.replace(".", "").split("\t"))
                 elif FIVE_AMOUNTS(joined):
                     o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
                 else:
-                    amounts = [cents(row, m, f.get(m, "")) for m in MEASURES]
+                    where = zip(MEASURES, (i_o, i_c, i_r, i_p, i_z), strict=True)
+                    amounts = [cents(row, m, rec[i] if i >= 0 else "") for m, i in where]
                     if None in amounts:
                         continue
                     o, c, r, p, z = amounts  # type: ignore[assignment]
-                if period is None:
+                if month is None:
                     continue
-                month = period.year * 12 + period.month - 1
                 a = account_index.get(account)
                 if a is None:
                     a = account_index[account] = len(account_index)
-                sv = service_index.get(service)
-                if sv is None:
-                    sv = service_index[service] = len(service_index)
-                columns.add(a, a * 64 + sv, month, o, z, row.line)
+                if a == current:  # the same account as the row before: straight into the columns
+                    store[0].append(a * 64 + sv)
+                    store[1].append(month)
+                    store[2].append(o)
+                    store[3].append(z)
+                    store[4].append(row.line)
+                else:
+                    columns.add(a, a * 64 + sv, month, o, z, row.line)
+                    current, store = a, columns.columns
                 if columns.whole:
                     continue
                 if o + c + r - p != z:

@@ -168,13 +168,16 @@ def converted(
 ) -> Iterator[tuple[int, list[Any]]]:
     """The rows of a file with the mapping's per-column conversions applied (as they are read)."""
     if not fm.convert:
-        yield from rows
-        return
+        return rows
     steps = [(headers.index(fm.columns[fld]), conv, fld in PERIOD_FIELDS) for fld, conv in fm.convert.items()]
-    for line, rec in rows:
-        for i, conv, is_period in steps:
-            rec[i] = conv(rec[i], is_period)
-        yield line, rec
+
+    def convert() -> Iterator[tuple[int, list[Any]]]:
+        for line, rec in rows:
+            for i, conv, is_period in steps:
+                rec[i] = conv(rec[i], is_period)
+            yield line, rec
+
+    return convert()
 
 
 def check_columns(fm: FileMapping, headers: list[str]) -> None:
