@@ -11,6 +11,7 @@ Fork only where no other thread runs yet (a forked child gets only the calling t
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -54,7 +55,10 @@ class Forked(Generic[T]):
         if not hasattr(os, "fork"):
             return
         read_fd, write_fd = os.pipe()
+        gc.freeze()  # what was read so far: the child's collector leaves it alone, so its pages stay shared
         pid = os.fork()
+        if pid != 0:
+            gc.unfreeze()
         if pid == 0:
             os.close(read_fd)
             code = 0
