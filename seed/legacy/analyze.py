@@ -24,7 +24,6 @@ from seed.people import valid_inn, valid_snils
 
 EXAMPLES = 5
 BATCH_ROWS = 200_000  # rows of complete groups checked at once
-ZERO = Decimal(0)
 PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
 KNOWN_SERVICES = set(SERVICE_NAMES.values())
 MEASURES = ("opening", "charged", "recalculated", "paid", "closing")

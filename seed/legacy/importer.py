@@ -400,10 +400,6 @@ class Importer:
                 scan: _Background | None = None
                 try:
                     self._load(dsn, admin, work, say)
-                    if self.noise:
-                        say(f"adding noise (up to ±{self.noise:.0%}) to amounts and readings")
-                        self._add_noise(admin, work)
-                    self.result.seconds["load"] = time.monotonic() - started
                     if self.strict and self.rejects.total:
                         raise ImportRefused(
                             f"{self.rejects.total} rows cannot be loaded ("
@@ -411,6 +407,10 @@ class Importer:
                             + "); strict mode refuses the whole load. Fix them in the export, or load without "
                             "--strict to leave them out"
                         )
+                    if self.noise:
+                        say(f"adding noise (up to ±{self.noise:.0%}) to amounts and readings")
+                        self._add_noise(admin, work)
+                    self.result.seconds["load"] = time.monotonic() - started
                     months = sorted(self.periods)
                     info = {
                         "origin": "import",

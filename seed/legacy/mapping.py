@@ -185,7 +185,3 @@ def check_columns(fm: FileMapping, headers: list[str]) -> None:
     missing = [f"{col} (for {fld})" for fld, col in fm.columns.items() if col not in headers]
     if missing:
         raise MappingError(f"{fm.path}: missing column {', '.join(missing)}; the file has: {', '.join(headers)}")
-
-
-def row_fields(fm: FileMapping, values: dict[str, Any]) -> dict[str, Any]:
-    return {fld: values.get(col, "") for fld, col in fm.columns.items()}
