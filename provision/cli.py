@@ -454,6 +454,24 @@ def import_template(
     typer.echo("the layout is described in docs/export-layout.md")
 
 
+@import_app.command("sample")
+@reports_errors
+def import_sample(
+    client: Client,
+    directory: Annotated[Path, typer.Argument(help="An empty folder for the export files.")],
+) -> None:
+    """Write a client's books as an old system would export them (the standard layout, cp1251): a sample
+    export to rehearse `import check` and `import load` on, or to show a customer the layout filled in."""
+    from provision import data
+    from seed.legacy.export import export_standard
+
+    if directory.exists() and any(directory.iterdir()):
+        raise InputError(f"{directory} is not empty", fix="choose an empty or new folder")
+    target = data.resolve_dsn(workspace(), client, None)
+    counts = data._guard(target, lambda: export_standard(target, directory))
+    typer.echo(f"wrote {directory}: " + ", ".join(f"{entity} {n:,}" for entity, n in counts.items()))
+
+
 @import_app.command("check")
 @reports_errors
 def import_check(

@@ -257,6 +257,11 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         assert "Clean: none of" in page and "Every row was loaded" in page
         people = lines(export["folder"] / "persons.csv")[1:]
         assert not any(p[1] in page or (p[7] and p[7] in page) for p in people)  # no personal value in the report
+        sample = root / "sample"
+        made = runner.invoke(app, ["--workspace", str(root), "import", "sample", "rso", str(sample)])
+        assert made.exit_code == 0, made.output
+        assert len(lines(sample / "accounts.csv")) == 401  # the pseudonymized books, in the legacy layout
+        assert runner.invoke(app, ["--workspace", str(root), "import", "sample", "rso", str(sample)]).exit_code == 2
         scan = runner.invoke(app, ["--workspace", str(root), "import", "scan", "rso", str(export["folder"])])
         assert scan.exit_code == 0 and "clean" in scan.output
         report = workspace.client_dir("rso") / "import" / "last-load.json"
