@@ -286,7 +286,9 @@ def check(
             typer.echo(f"{'ok  ' if r.ok else 'FAIL'}  {r.name:32} {r.violations:>8}  {r.rule}")
             for row in r.sample:
                 typer.echo("        " + ", ".join(f"{c}={v}" for c, v in zip(r.columns, row, strict=True)))
-        typer.echo(f"{len(results) - len(bad)} of {len(results)} checks hold")
+        skipped = sum(1 for r in results if r.skipped)
+        applied = len(results) - skipped
+        typer.echo(f"{applied - len(bad)} of {applied} checks hold" + (f"; {skipped} do not apply" if skipped else ""))
     if bad:
         raise typer.Exit(EXIT_FAILED)
 
