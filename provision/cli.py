@@ -159,7 +159,13 @@ def up(
     env = result.env
     verb = "is up" if result.changed else "was already up"
     typer.echo(f"{client} {verb} ({result.seconds:.1f} s), image {env.image}")
-    if seeded is not None:
+    if isinstance(seeded, dict):  # the customer's export, imported
+        rejected = seeded["rejected"]["total"]
+        typer.echo(
+            f"  imported: {seeded['rows_loaded_total']:,} rows in {seeded['seconds']['total']:.1f} s, "
+            f"{rejected:,} rows not loaded, leak scan clean; report: {seeded['report']}"
+        )
+    elif seeded is not None:
         typer.echo(
             f"  seeded:   {seeded.accounts} accounts, {seeded.months} months, {seeded.total_rows:,} rows "
             f"in {seeded.seconds['total']:.1f} s"

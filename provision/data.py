@@ -121,7 +121,7 @@ def up_and_seed(
     progress: Callable[[str], None],
     seed_progress: seed.load.Progress | None = None,
     phase: Callable[[str], None] | None = None,
-) -> tuple[Any, seed.SeedResult | None]:
+) -> tuple[Any, seed.SeedResult | dict[str, Any] | None]:
     """`provision up`: bring the database up, seed it from the profile if it holds no data yet, freeze
     the baseline and make the trainees' seats match the profile."""
     from provision.lifecycle import up
@@ -155,8 +155,10 @@ def up_and_seed(
                 fix='set export = "PATH/TO/EXPORT" under [seed], or run `provision import load CLIENT PATH`',
             )
         progress(f"importing the export {folder} (anonymized)")
-        load_export(workspace, client, folder, profile.seed_path(profile.seed_mapping), phase=phase)
-    if seeded is not None or not empty:  # (an import froze its baseline itself)
+        return result, load_export(
+            workspace, client, folder, profile.seed_path(profile.seed_mapping), phase=lambda m: progress(f"  {m}")
+        )  # load_export froze the baseline and made the seats
+    if seeded is not None or not empty:
         with serialized(workspace, client):
             trainer = trainer_for(workspace, client)
             if seeded is not None or not trainer.has_baseline():

@@ -123,6 +123,7 @@ def load_export(
         trainer = trainer_for(workspace, client)
         trainer.freeze_baseline()
         trainer.sync_seats()
+    report["report"] = str(reports / "last-load.json")
     (reports / "last-load.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), "utf-8")
     return report
 

@@ -232,6 +232,7 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
     try:
         up = runner.invoke(app, ["--workspace", str(root), "up", "rso"])
         assert up.exit_code == 0, up.output
+        assert "imported: " in up.output and "0 rows not loaded, leak scan clean" in up.output
         key = workspace.secrets_dir("rso") / "anonymization.key"
         assert key.stat().st_mode & 0o777 == 0o600
         dsn = data.resolve_dsn(workspace, "rso", None)
