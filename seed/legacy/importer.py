@@ -582,14 +582,14 @@ class Importer:
             residents = self.number(get(rec, "residents") or "0")
             rooms = self.number(get(rec, "rooms")) if get(rec, "rooms") else NULL
             checks = (
-                ("total_area", total is None or float(total) <= 0),
-                ("living_area", living is None or (living != NULL and float(living) < 0)),
-                ("residents", residents is None or float(residents) < 0),
-                ("rooms", rooms is None),
+                ("total_area", total is None or float(total) <= 0, "total area not a positive number"),
+                ("living_area", living is None or (living != NULL and float(living) < 0), "living area not a number"),
+                ("residents", residents is None or float(residents) < 0, "residents not a number"),
+                ("rooms", rooms is None, "rooms not a number"),
             )
-            bad = next(((fld, get(rec, fld)) for fld, wrong in checks if wrong), None)
+            bad = next(((fld, reason) for fld, wrong, reason in checks if wrong), None)
             if bad:
-                self.rejects.add("not a valid number", name, line, bad[0], bad[1])
+                self.rejects.add(bad[1], name, line, bad[0], get(rec, bad[0]))
                 continue
             try:
                 opened = self.date(get(rec, "opened_on"))
