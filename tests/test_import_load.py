@@ -374,3 +374,30 @@ def test_noise_moves_amounts_and_readings_but_keeps_every_invariant(pg_dsn: str,
     first = query(pg_dsn, "SELECT sum(closing), sum(paid) FROM okno.balance")
     import_export(pg_dsn, standard_mapping(export["folder"]), KEY, noise=0.05)
     assert query(pg_dsn, "SELECT sum(closing), sum(paid) FROM okno.balance") == first  # keyed: the same again
+
+
+def test_fio_in_one_column_is_split_masked_and_scanned(pg_dsn: str, export: dict[str, Any], tmp_path: Path) -> None:
+    from seed.legacy.analyze import analyze
+    from seed.legacy.layout import STANDARD
+    from seed.legacy.mapping import load_mapping
+
+    folder = copy_export(export["folder"], tmp_path / "fio")
+    persons = lines(folder / "persons.csv")
+    merged = [["ЛС", "ФИО", *persons[0][4:]]] + [[r[0], " ".join(r[1:4]).strip(), *r[4:]] for r in persons[1:]]
+    save(folder / "persons.csv", merged)
+    mapping_file = tmp_path / "fio.toml"
+    columns = {f: h for f, h, _ in STANDARD["persons"][1] if f not in ("surname", "given_name", "patronymic")}
+    mapping_file.write_text(
+        '[files.persons]\npath = "persons.csv"\n[files.persons.columns]\nfull_name = "ФИО"\n'
+        + "\n".join(f'{f} = "{h}"' for f, h in columns.items())
+        + "\n",
+        encoding="utf-8",
+    )
+    mapping = standard_mapping(folder)
+    mapping.files["persons"] = load_mapping(mapping_file, folder).files["persons"]
+    assert analyze(mapping).counts["duplicate_person"] == 0
+    result = import_export(pg_dsn, mapping, KEY)
+    assert result.rejects.total == 0 and result.leaks == []
+    assert query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0] == export["persons"]
+    originals = collect_originals(mapping)
+    assert len(originals.names) > 100 and scan_database(pg_dsn, originals) == []

@@ -17,7 +17,7 @@ import numpy as np
 
 from seed.legacy import convert
 from seed.legacy.forked import Forked
-from seed.legacy.layout import SERVICE_NAMES
+from seed.legacy.layout import SERVICE_NAMES, split_full_name
 from seed.legacy.mapping import FileMapping, Mapping, check_columns, converted
 from seed.legacy.read import detect_encoding, read_records
 from seed.people import valid_inn, valid_snils
@@ -342,13 +342,10 @@ class Analysis:
         for row, f in self.rows("persons"):
             account = self.ident(row, "account", f["account"])
             self.known_account(row, account)
-            key = (
-                account,
-                str(f["surname"]).lower(),
-                str(f["given_name"]).lower(),
-                str(f.get("patronymic", "")).lower(),
-                str(f.get("birth_date", "")),
-            )
+            names = (f.get("surname", ""), f.get("given_name", ""), f.get("patronymic", ""))
+            if not names[0] and "full_name" in f:
+                names = split_full_name(str(f["full_name"]))
+            key = (account, *(str(n).strip().lower() for n in names), str(f.get("birth_date", "")))
             if hash(key) in seen:
                 self.report.add("duplicate_person", row, "surname", " ".join(key[1:4]))
             seen.add(hash(key))

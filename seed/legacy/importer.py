@@ -33,7 +33,7 @@ from seed import catalog
 from seed.legacy import convert
 from seed.legacy.anonymize import Anonymizer
 from seed.legacy.forked import Forked
-from seed.legacy.layout import SERVICE_NAMES
+from seed.legacy.layout import SERVICE_NAMES, split_full_name
 from seed.legacy.leaks import Leak, Originals, scan_leaks
 from seed.legacy.mapping import FileMapping, Mapping, check_columns, converted
 from seed.legacy.personal import Finding, find_personal_columns, rules_from
@@ -720,6 +720,8 @@ class Importer:
                 self.rejects.add("unknown account", name, line, "account", get(rec, "account"), personal=True)
                 continue
             surname, given, patronymic = get(rec, "surname"), get(rec, "given_name"), get(rec, "patronymic")
+            if not surname and "full_name" in ix:
+                surname, given, patronymic = split_full_name(get(rec, "full_name"))
             if not surname or not given:
                 self.rejects.add("no surname or given name", name, line, "surname", "", personal=True)
                 continue
@@ -1178,7 +1180,9 @@ def collect_originals(mapping: Mapping) -> Originals:
                 if fld in ix:
                     originals.add(kind, _text(rec[ix[fld]]))
             if entity == "persons":
-                names = [_text(rec[ix[f]]) if f in ix else "" for f in ("surname", "given_name", "patronymic")]
+                names = tuple(_text(rec[ix[f]]) if f in ix else "" for f in ("surname", "given_name", "patronymic"))
+                if not names[0] and "full_name" in ix:
+                    names = split_full_name(_text(rec[ix["full_name"]]))
                 originals.add_name(*names)
     return originals
 

@@ -111,6 +111,18 @@ STANDARD: dict[str, tuple[str, list[tuple[str, str, bool]]]] = {
         ],
     ),
 }
+# Fields a mapping may use beyond the standard layout's (the standard files do not carry them).
+EXTRA_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "persons": [("full_name", "ФИО in one column: surname, given name, patronymic")],
+}
+
+
+def split_full_name(text: str) -> tuple[str, str, str]:
+    """'Мамедов Али Гусейн оглы' -> ('Мамедов', 'Али', 'Гусейн оглы'): surname, given name, the rest."""
+    parts = text.split()
+    return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "", " ".join(parts[2:]))
+
+
 # Service names as old systems write them -> our service codes.
 SERVICE_NAMES = {
     "хвс": "cold_water",

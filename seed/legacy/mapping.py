@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from seed.legacy.layout import STANDARD
+from seed.legacy.layout import EXTRA_FIELDS, STANDARD
 
 
 class MappingError(ValueError):
@@ -112,12 +112,14 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
     for entity, spec in files.items():
         if entity not in STANDARD:
             raise _unknown(f"{path}: [files.{entity}]", entity, list(STANDARD))
-        known = [f for f, _, _ in STANDARD[entity][1]]
+        known = [f for f, _, _ in STANDARD[entity][1]] + [f for f, _ in EXTRA_FIELDS.get(entity, [])]
         columns = spec.get("columns", {})
         for fld in columns:
             if fld not in known:
                 raise _unknown(f"{path}: [files.{entity}.columns]", fld, known)
         missing = [f for f, _, required in STANDARD[entity][1] if required and f not in columns]
+        if "full_name" in columns:  # ФИО in one column stands for the three
+            missing = [f for f in missing if f not in ("surname", "given_name")]
         if missing:
             raise MappingError(f"{path}: [files.{entity}.columns] lacks required fields: {', '.join(missing)}")
         if "path" not in spec:

@@ -36,6 +36,7 @@ DEFAULT_RULES = {name: options[0] for name, options in RULES.items()}
 FIELD_RULES: dict[tuple[str, str], str] = {
     ("persons", "surname"): "names",
     ("persons", "given_name"): "names",
+    ("persons", "full_name"): "names",
     ("persons", "patronymic"): "names",
     ("persons", "birth_date"): "birth_date",
     ("persons", "phone"): "phone",
