@@ -161,6 +161,7 @@ class Anonymizer:
             out.append(ch if table is None else table[stream[i]])
         return "".join(out)
 
-    def address(self, street: str, house: str) -> tuple[str, str]:
-        n = self._int("address", f"{street}|{house}".lower())
-        return catalog.STREETS[n % len(catalog.STREETS)], str((n >> 12) % 150 + 1)
+    def address(self, city: str, street: str, house: str, attempt: int = 0) -> tuple[str, str]:
+        """Another street of the catalogue and a house number; ``attempt`` draws again."""
+        n = self._int("address", f"{city}|{street}|{house}|{attempt}".lower())
+        return catalog.STREETS[n % len(catalog.STREETS)], str((n >> 12) % 200 + 1)

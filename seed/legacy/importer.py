@@ -279,7 +279,6 @@ class Importer:
         self.names = Pseudonyms(self.anon, self.originals)
         self.rejected_part: Path | None = None
         self.account_ids: dict[str, int] = {}
-        self.account_opened: dict[int, str] = {}
         self.meter_ids: dict[tuple[int, str], int] = {}
         self.periods: set[int] = set()  # month numbers (year * 12 + month - 1)
         self.month_texts: dict[int, str] = {}
@@ -685,15 +684,13 @@ class Importer:
                 f"{a['id']}\t{_escape(a['pseudo'])}\t{_escape(a['els_pseudo'])}\t{a['premise']}\t{a['opened']}\t"
                 f"{a['closed']}\t{a['residents']}\t{a['total']}\t\\N\n"
             )
-            self.account_opened[a["id"]] = a["opened"]
             self.emit("account", lines)
         self.emit("account", lines, True)
 
     def _address(self, city: str, street: str, house: str, used: set[str]) -> tuple[str, str]:
         """Another street and house of the same city, never given to two buildings."""
         for attempt in range(64):
-            n = self.anon._int("address", f"{city}|{street}|{house}|{attempt}".lower())
-            new_street, new_house = catalog.STREETS[n % len(catalog.STREETS)], str((n >> 12) % 200 + 1)
+            new_street, new_house = self.anon.address(city, street, house, attempt)
             key = f"{city}|{new_street}|{new_house}".lower()
             if key not in used:
                 used.add(key)
