@@ -137,9 +137,9 @@ CHECKS: dict[str, tuple[str, str]] = {
         "UNION ALL SELECT 'supplier', id, inn FROM supplier WHERE NOT pg_temp.inn_ok(inn)",
     ),
     "ownership_shares_sum_to_one": (
-        "the owners' shares of an account add up to 1",
+        "the owners' shares of an account add up to 1 (to a thousandth: thirds are stored as 0.3333)",
         "SELECT account_id, sum(share) FROM account_person WHERE role = 'owner' GROUP BY account_id "
-        "HAVING sum(share) <> 1",
+        "HAVING abs(sum(share) - 1) > 0.001",  # thirds stored as 0.3333 add up to 0.9999
     ),
     "living_area_within_total": (
         "a premise's living area does not exceed its total area",

@@ -401,3 +401,26 @@ def test_fio_in_one_column_is_split_masked_and_scanned(pg_dsn: str, export: dict
     assert query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0] == export["persons"]
     originals = collect_originals(mapping)
     assert len(originals.names) > 100 and scan_database(pg_dsn, originals) == []
+
+
+def test_shares_written_as_fractions_and_roles_in_capitals(pg_dsn: str, export: dict[str, Any], tmp_path: Path) -> None:
+    from seed.legacy.analyze import analyze
+
+    folder = copy_export(export["folder"], tmp_path / "fractions")
+    persons = lines(folder / "persons.csv")
+    owners: dict[str, list[int]] = {}
+    for i, row in enumerate(persons[1:], start=1):
+        if row[5] == "собственник":
+            owners.setdefault(row[0], []).append(i)
+    for rows in owners.values():
+        for i in rows:
+            persons[i][5] = "Собственник"
+            persons[i][6] = f"1/{len(rows)}"
+    save(folder / "persons.csv", persons)
+    assert analyze(standard_mapping(folder)).counts["shares_not_one"] == 0
+    result = import_export(pg_dsn, standard_mapping(folder), KEY)
+    assert result.rejects.total == 0
+    assert query(pg_dsn, "SELECT count(*) FROM okno.account_person WHERE role = 'owner'")[0][0] == sum(
+        len(r) for r in owners.values()
+    )
+    assert [c.name for c in data.check_data(pg_dsn) if not c.ok] == []

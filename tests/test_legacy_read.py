@@ -133,6 +133,8 @@ def test_truncated_dbf_is_refused(tmp_path: Path) -> None:
         ("1,234.50", Decimal("1234.50")),
         ("", None),
         (12.5, Decimal("12.5")),
+        ("1/3", Decimal("0.3333")),
+        ("1/2", Decimal("0.5")),
     ],
 )
 def test_decimals(text: object, value: Decimal | None) -> None:

@@ -25,6 +25,7 @@ from seed.people import valid_inn, valid_snils
 EXAMPLES = 5
 BATCH_ROWS = 200_000  # rows of complete groups checked at once
 PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
+SHARE_TOLERANCE = Decimal("0.001")  # thirds written as 0.3333 add up to 0.9999
 KNOWN_SERVICES = set(SERVICE_NAMES.values())
 MEASURES = ("opening", "charged", "recalculated", "paid", "closing")
 FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d+\.\d\d(?:\t-?\d+\.\d\d){4}").fullmatch
@@ -361,7 +362,7 @@ class Analysis:
             if inn and not valid_inn(inn):
                 self.report.add("invalid_inn", row, "inn", inn)
         for account, total in shares.items():
-            if total != 1:
+            if abs(total - 1) > SHARE_TOLERANCE:
                 self.report.add("shares_not_one", None, "share", total, f"account {account}")
 
     def _meters(self) -> None:

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+FRACTION = re.compile(r"^(\d+)/(\d+)$")  # ownership shares: 1/2, 1/3
 SCIENTIFIC = re.compile(r"^-?\d+([.,]\d+)?[eE][+-]?\d+$")
 
 
@@ -15,7 +16,7 @@ class ValueProblem(ValueError):
 
 
 def decimal(value: Any) -> Decimal | None:
-    """'1 234,56', '1234.56', 1234.56 -> Decimal; '' -> None."""
+    """'1 234,56', '1234.56', 1234.56 -> Decimal; a share written '1/3' -> 0.3333; '' -> None."""
     if value is None or value == "":
         return None
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
@@ -25,6 +26,9 @@ def decimal(value: Any) -> Decimal | None:
         text = text.replace(",", ".")
     elif "," in text and "." in text:
         text = text.replace(",", "")
+    fraction = FRACTION.match(text)
+    if fraction and int(fraction.group(2)):
+        return (Decimal(fraction.group(1)) / Decimal(fraction.group(2))).quantize(Decimal("0.0001"))
     try:
         return Decimal(text)
     except InvalidOperation:

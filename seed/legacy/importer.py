@@ -46,7 +46,7 @@ SERVICE_IDS = {code: sid for sid, (code, *_rest) in catalog.SERVICES.items()}
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}")  # a balance row's five amounts, the fast way
 READING = re.compile(r"\d+(?:\.\d+)?")
-ROLES = {"собственник": "owner", "owner": "owner", "наниматель": "tenant", "tenant": "tenant"}
+ROLES = (("собств", "owner"), ("owner", "owner"), ("нанимат", "tenant"), ("tenant", "tenant"))  # by prefix
 IMPORT_SOURCE = 4  # reading_source 'import'
 EXAMPLES = 5
 Progress = Callable[[str, int], None]  # file being read, rows read so far
@@ -727,7 +727,8 @@ class Importer:
             except convert.ValueProblem:
                 self.rejects.add("not a date", name, line, "birth_date", "", personal=True)
                 continue
-            role = ROLES.get(get(rec, "role").lower(), "resident")
+            written = get(rec, "role").lower()
+            role = next((ours for prefix, ours in ROLES if written.startswith(prefix)), "resident")
             share = NULL
             if role == "owner" and get(rec, "share"):
                 share_text = self.number(get(rec, "share"))
