@@ -148,6 +148,10 @@ def test_decimals(text: object, value: Decimal | None) -> None:
         ("01.2026", dt.date(2026, 1, 1)),
         ("2026-11", dt.date(2026, 11, 1)),
         ("15.03.2025", dt.date(2025, 3, 1)),
+        ("Январь 2026", dt.date(2026, 1, 1)),
+        ("май 2026", dt.date(2026, 5, 1)),
+        ("Март 2026 г.", dt.date(2026, 3, 1)),
+        ("сент. 2025", dt.date(2025, 9, 1)),
     ],
 )
 def test_periods(text: str, value: dt.date) -> None:

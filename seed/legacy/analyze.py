@@ -469,7 +469,7 @@ class Analysis:
             text = raw.replace(",", ".").strip()
             if PLAIN_NUMBER(text):
                 return round(float(text) * 100)
-            if not text and fld == "recalculated":
+            if not text:  # an empty amount is a zero, as the import reads it
                 return 0
         value = self.value("decimal", row, fld, raw)
         return None if value is None else int((value * 100).to_integral_value())

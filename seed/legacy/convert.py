@@ -7,6 +7,11 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+# Russian month names by their beginning (март before май: both start "ма")
+MONTH_NAMES = (
+    (1, "янв"), (2, "фев"), (3, "мар"), (4, "апр"), (5, "ма"), (6, "июн"), (7, "июл"), (8, "авг"),
+    (9, "сен"), (10, "окт"), (11, "ноя"), (12, "дек"),
+)  # fmt: skip
 FRACTION = re.compile(r"^(\d+)/(\d+)$")  # ownership shares: 1/2, 1/3
 SCIENTIFIC = re.compile(r"^-?\d+([.,]\d+)?[eE][+-]?\d+$")
 
@@ -58,10 +63,18 @@ def date(value: Any) -> dt.date | None:
 
 
 def period(value: Any) -> dt.date:
-    """A billing month: ММГГ ('0126'), ММ.ГГГГ ('01.2026'), ГГГГ-ММ, or any date in the month."""
+    """A billing month: ММГГ ('0126'), ММ.ГГГГ ('01.2026'), ГГГГ-ММ, 'Январь 2026' (as 1С writes it), or
+    any date in the month."""
     if isinstance(value, dt.date | dt.datetime):
         return dt.date(value.year, value.month, 1)
     text = str(value).strip()
+    named = re.match(r"^([А-Яа-яЁё]+)\.?\s+(\d{4})( г\.?)?$", text)
+    if named:
+        stem = named.group(1).lower()
+        month = next((n for n, prefix in MONTH_NAMES if stem.startswith(prefix)), None)
+        if month is None:
+            raise ValueProblem(f"not a month: {value!r}")
+        return dt.date(int(named.group(2)), month, 1)
     for pattern, order in (
         (r"^(\d{2})(\d{2})$", "my"),
         (r"^(\d{1,2})[./-](\d{4})$", "mY"),
