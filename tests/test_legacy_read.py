@@ -255,3 +255,41 @@ def test_conversions_in_a_mapping_are_checked_and_applied(tmp_path: Path) -> Non
         broken.write_text(base + bad + "\n", encoding="utf-8")
         with pytest.raises(MappingError, match=message):
             load_mapping(broken, tmp_path)
+
+
+def test_a_title_block_above_the_header_is_skipped_with_header_line(tmp_path: Path) -> None:
+    """1С reports put a title and a date above the column names."""
+    import openpyxl
+
+    from seed.legacy.mapping import MappingError, load_mapping, read_mapped
+
+    title = [
+        "Оборотно-сальдовая ведомость за январь 2026",
+        "Сформирован 01.02.2026",
+        "ЛС;Город;Улица;Дом;Площадь;Жильцов",
+    ]
+    (tmp_path / "abon.csv").write_bytes(
+        ("\r\n".join([*title, "001;Энск;Мира;1;50,5;2", "002;Энск;Мира;1;40;1"]) + "\r\n").encode("cp1251")
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (
+        ["Ведомость"],
+        [],
+        ["ЛС", "Город", "Улица", "Дом", "Площадь", "Жильцов"],
+        ["003", "Энск", "Мира", "2", 61.2, 3],
+    ):
+        sheet.append(row)
+    book.save(tmp_path / "abon.xlsx")
+    fields = {"number": "ЛС", "city": "Город", "street": "Улица", "house": "Дом", "total_area": "Площадь"}
+    columns = "".join(f'{f} = "{c}"\n' for f, c in {**fields, "residents": "Жильцов"}.items())
+    for name, lines in (("abon.csv", [4, 5]), ("abon.xlsx", [4])):
+        spec = f'[files.accounts]\npath = "{name}"\nheader_line = 3\n[files.accounts.columns]\n{columns}'
+        (tmp_path / "m.toml").write_text(spec, encoding="utf-8")
+        _, rows = read_mapped(load_mapping(tmp_path / "m.toml", tmp_path).files["accounts"])
+        assert [line for line, _ in rows] == lines
+    (tmp_path / "m.toml").write_text(
+        f'[files.accounts]\npath = "abon.csv"\n[files.accounts.columns]\n{columns}', encoding="utf-8"
+    )
+    with pytest.raises(MappingError, match="set header_line = N"):
+        read_mapped(load_mapping(tmp_path / "m.toml", tmp_path).files["accounts"])

@@ -18,8 +18,8 @@ import numpy as np
 from seed.legacy import convert
 from seed.legacy.forked import Forked
 from seed.legacy.layout import SERVICE_NAMES, split_full_name
-from seed.legacy.mapping import FileMapping, Mapping, check_columns, converted
-from seed.legacy.read import detect_encoding, read_records
+from seed.legacy.mapping import FileMapping, Mapping, read_mapped
+from seed.legacy.read import detect_encoding
 from seed.people import valid_inn, valid_snils
 
 EXAMPLES = 5
@@ -213,9 +213,7 @@ class Analysis:
         fm: FileMapping | None = self.mapping.files.get(entity)
         if fm is None or (fm.optional and not fm.path.exists()):
             return {}, iter(())
-        headers, it = read_records(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
-        check_columns(fm, headers)
-        it = converted(fm, headers, it)
+        headers, it = read_mapped(fm)
         info: dict[str, Any] = {"path": str(fm.path), "format": fm.path.suffix.lower().lstrip(".")}
         if info["format"] in ("csv", "txt", "tsv"):
             with fm.path.open("rb") as raw:

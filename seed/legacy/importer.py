@@ -35,9 +35,9 @@ from seed.legacy.anonymize import Anonymizer
 from seed.legacy.forked import Forked
 from seed.legacy.layout import SERVICE_NAMES, split_full_name
 from seed.legacy.leaks import Leak, Originals, scan_leaks
-from seed.legacy.mapping import FileMapping, Mapping, check_columns, converted
+from seed.legacy.mapping import FileMapping, Mapping, read_mapped
 from seed.legacy.personal import Finding, find_personal_columns, rules_from
-from seed.legacy.read import LegacyFormatError, read_records
+from seed.legacy.read import LegacyFormatError
 from seed.load import abandon_load, begin_load, copy_rows, finish_load, streaming
 
 NULL = "\\N"
@@ -291,10 +291,8 @@ class Importer:
         fm = self.mapping.files.get(entity)
         if fm is None or (fm.optional and not fm.path.exists()):
             return None
-        headers, it = read_records(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
-        check_columns(fm, headers)
-        index = {fld: headers.index(col) for fld, col in fm.columns.items()}
-        return fm, index, converted(fm, headers, it)
+        headers, it = read_mapped(fm)
+        return fm, {fld: headers.index(col) for fld, col in fm.columns.items()}, it
 
     def counted(self, name: str, it: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
         n = 0

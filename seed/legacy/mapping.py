@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from seed.legacy.layout import EXTRA_FIELDS, STANDARD
+from seed.legacy.read import read_records
 
 
 class MappingError(ValueError):
@@ -78,6 +79,7 @@ class FileMapping:
     sheet: str | None = None
     optional: bool = False
     convert: dict[str, Conversion] = field(default_factory=dict)  # field -> conversion
+    header_line: int = 1  # the line (row) of the column names: lines above it are a title block
 
 
 @dataclass
@@ -125,6 +127,9 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
         if "path" not in spec:
             raise MappingError(f'{path}: [files.{entity}] needs path = "FILE"')
         convert = _conversions(path, entity, spec.get("convert", {}), columns)
+        header_line = spec.get("header_line", 1)
+        if isinstance(header_line, bool) or not isinstance(header_line, int) or not 1 <= header_line <= 1000:
+            raise MappingError(f"{path}: [files.{entity}] header_line = {header_line!r} is not a line number")
         mapping.files[entity] = FileMapping(
             entity,
             folder / str(spec["path"]),
@@ -134,6 +139,7 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
             spec.get("sheet"),
             bool(spec.get("optional", False)),
             convert,
+            header_line,
         )
     return mapping
 
@@ -182,8 +188,19 @@ def converted(
     return convert()
 
 
+def read_mapped(fm: FileMapping) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """A mapped file's column names and its rows (line, values), its columns checked against the mapping
+    and its conversions applied as it is read."""
+    headers, rows = read_records(
+        fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet, header_line=fm.header_line
+    )
+    check_columns(fm, headers)
+    return headers, converted(fm, headers, rows)
+
+
 def check_columns(fm: FileMapping, headers: list[str]) -> None:
     """Every mapped column must be in the file's header."""
     missing = [f"{col} (for {fld})" for fld, col in fm.columns.items() if col not in headers]
     if missing:
-        raise MappingError(f"{fm.path}: missing column {', '.join(missing)}; the file has: {', '.join(headers)}")
+        hint = "" if fm.header_line > 1 else " (if the column names are not on the first line, set header_line = N)"
+        raise MappingError(f"{fm.path}: missing column {', '.join(missing)}; the file has: {', '.join(headers)}{hint}")

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from seed.legacy.mapping import Mapping
-from seed.legacy.read import read_table
+from seed.legacy.mapping import Mapping, read_mapped
 
 # rule -> the allowed treatments, the first being the default
 RULES: dict[str, tuple[str, ...]] = {
@@ -112,13 +111,12 @@ def _why(header: str, values: list[str]) -> str | None:
     return None
 
 
-def _sample(rows: Iterator[Any], headers: list[str]) -> dict[str, list[str]]:
+def _sample(rows: Iterator[tuple[int, list[Any]]], headers: list[str]) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {h: [] for h in headers}
-    for n, row in enumerate(rows):
+    for n, (_, rec) in enumerate(rows):
         if n >= SAMPLE_ROWS:
             break
-        for h in headers:
-            v = row.values.get(h)
+        for h, v in zip(headers, rec, strict=False):
             if v not in (None, ""):
                 values[h].append(str(v).strip())
     return values
@@ -131,7 +129,7 @@ def find_personal_columns(mapping: Mapping) -> list[Finding]:
     for entity, fm in mapping.files.items():
         if entity == "totals" or (fm.optional and not fm.path.exists()):
             continue
-        headers, rows = read_table(fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet)
+        headers, rows = read_mapped(fm)
         sample = _sample(rows, headers)
         by_column = {col: fld for fld, col in fm.columns.items()}
         for header in headers:

@@ -59,14 +59,16 @@ def detect_delimiter(first_line: str) -> str:
     return best if counts[best] else ";"
 
 
-def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> tuple[list[str], Iterator[Row]]:
+def read_csv(
+    path: Path, encoding: str | None = None, delimiter: str | None = None, header_line: int = 1
+) -> tuple[list[str], Iterator[Row]]:
     """Headers and a row iterator; the encoding and delimiter are detected unless given."""
-    headers, records = _csv_records(path, encoding, delimiter)
+    headers, records = _csv_records(path, encoding, delimiter, header_line)
     rows = (Row(str(path), line, dict(zip(headers, (v.strip() for v in rec), strict=True))) for line, rec in records)
     return headers, rows
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator[Row]]:
+def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tuple[list[str], Iterator[Row]]:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - a dependency of the package
@@ -78,13 +80,15 @@ def read_xlsx(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator
     ws = book[sheet] if sheet else book.worksheets[0]
     it = ws.iter_rows(values_only=True)
     try:
+        for _ in range(header_line - 1):  # a title block above the header, as 1С reports have
+            next(it)
         first = next(it)
     except StopIteration:
-        raise LegacyFormatError(path, 1, "empty sheet: no header row") from None
+        raise LegacyFormatError(path, header_line, "empty sheet: no header row") from None
     headers = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(first)]
 
     def rows() -> Iterator[Row]:
-        for line, record in enumerate(it, start=2):
+        for line, record in enumerate(it, start=header_line + 1):
             if record is None or all(v is None or str(v).strip() == "" for v in record):
                 continue
             values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
@@ -148,35 +152,45 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
 
 
 def read_table(
-    path: Path, *, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    header_line: int = 1,
 ) -> tuple[list[str], Iterator[Row]]:
     """Any supported file by its extension: .csv/.txt, .xlsx, .dbf."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise LegacyFormatError(path, None, "no such file")
     if suffix in (".csv", ".txt", ".tsv"):
-        return read_csv(path, encoding, delimiter)
+        return read_csv(path, encoding, delimiter, header_line)
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, sheet)
+        return read_xlsx(path, sheet, header_line)
     if suffix == ".dbf":
         return read_dbf(path, encoding)
     raise LegacyFormatError(path, None, f"unknown format {suffix!r}: use .csv, .txt, .xlsx or .dbf")
 
 
 def read_records(
-    path: Path, *, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    header_line: int = 1,
 ) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     """Like :func:`read_table`, for the long files: (line, values in header order) without a dict per row.
     CSV values are left unstripped; the caller strips what it compares."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".txt", ".tsv") or not path.exists():
-        headers, table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+        headers, table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, header_line=header_line)
         return headers, ((row.line, [row.values.get(h, "") for h in headers]) for row in table)
-    return _csv_records(path, encoding, delimiter)
+    return _csv_records(path, encoding, delimiter, header_line)
 
 
 def _csv_records(
-    path: Path, encoding: str | None, delimiter: str | None
+    path: Path, encoding: str | None, delimiter: str | None, header_line: int = 1
 ) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     """A CSV's headers and its records (line, values as written), the encoding and delimiter detected."""
     try:
@@ -188,21 +202,23 @@ def _csv_records(
     chosen = encoding or detect_encoding(sample)
     text = io.TextIOWrapper(raw, encoding=chosen, newline="")
     try:
-        header_line = text.readline()
+        for _ in range(header_line - 1):  # a title block above the header, as 1С reports have
+            text.readline()
+        header = text.readline()
     except UnicodeDecodeError as exc:
-        raise LegacyFormatError(path, 1, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
-    if not header_line.strip():
-        raise LegacyFormatError(path, 1, "empty file: no header line")
-    sep = delimiter or detect_delimiter(header_line)
-    headers = [h.strip().strip('"') for h in next(csv.reader([header_line], delimiter=sep))]
+        raise LegacyFormatError(path, header_line, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
+    if not header.strip():
+        raise LegacyFormatError(path, header_line, "empty: no header line")
+    sep = delimiter or detect_delimiter(header)
+    headers = [h.strip().strip('"') for h in next(csv.reader([header], delimiter=sep))]
     width = len(headers)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         reader = csv.reader(text, delimiter=sep)
-        line = 1
+        line = header_line
         try:
             for record in reader:
-                line = reader.line_num + 1
+                line = reader.line_num + header_line
                 if len(record) != width:
                     if not record or (len(record) == 1 and not record[0].strip()):
                         continue
