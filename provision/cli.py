@@ -470,13 +470,9 @@ def import_sample(
 ) -> None:
     """Write a client's books as an old system would export them (the standard layout, cp1251): a sample
     export to rehearse `import check` and `import load` on, or to show a customer the layout filled in."""
-    from provision import data
-    from seed.legacy.export import export_standard
+    from provision import legacy
 
-    if directory.exists() and any(directory.iterdir()):
-        raise InputError(f"{directory} is not empty", fix="choose an empty or new folder")
-    target = data.resolve_dsn(workspace(), client, None)
-    counts = data._guard(target, lambda: export_standard(target, directory))
+    counts = legacy.sample_export(workspace(), client, directory)
     typer.echo(f"wrote {directory}: " + ", ".join(f"{entity} {n:,}" for entity, n in counts.items()))
 
 

@@ -41,7 +41,7 @@ def resolve_dsn(workspace: Workspace, client: str | None, dsn: str | None) -> st
     return env.dsn(read_password(env.password_file))
 
 
-def _guard(dsn: str, action: Callable[[], Any]) -> Any:
+def guarded(dsn: str, action: Callable[[], Any]) -> Any:
     import seed
 
     try:
@@ -81,7 +81,7 @@ def seed_data(
 
     if accounts < 1 or months < 1:
         raise InputError("--accounts and --months must be at least 1")
-    return _guard(  # type: ignore[no-any-return]
+    return guarded(  # type: ignore[no-any-return]
         dsn,
         lambda: seed.seed_database(
             dsn,
@@ -98,19 +98,19 @@ def seed_data(
 def check_data(dsn: str, only: list[str] | None = None) -> list[seed.CheckResult]:
     import seed
 
-    return _guard(dsn, lambda: seed.run_checks(dsn, only))  # type: ignore[no-any-return]
+    return guarded(dsn, lambda: seed.run_checks(dsn, only))  # type: ignore[no-any-return]
 
 
 def stats_data(dsn: str) -> dict[str, Any]:
     import seed
 
-    return _guard(dsn, lambda: seed.collect_stats(dsn))  # type: ignore[no-any-return]
+    return guarded(dsn, lambda: seed.collect_stats(dsn))  # type: ignore[no-any-return]
 
 
 def needs_seed(dsn: str) -> bool:
     import seed
 
-    return not _guard(dsn, lambda: seed.has_data(dsn))
+    return not guarded(dsn, lambda: seed.has_data(dsn))
 
 
 def up_and_seed(

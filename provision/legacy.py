@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,37 @@ from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.workspace import Workspace
 
 
-def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> Any:
-    from seed.legacy.analyze import analyze
+@contextmanager
+def _reading(consequence: str = "") -> Iterator[None]:
+    """An export file or mapping that cannot be read becomes one input error naming the file and line."""
     from seed.legacy.mapping import MappingError
     from seed.legacy.read import LegacyFormatError
 
-    workspace.require_client(client)
     try:
-        return analyze(_mapping(folder, mapping_file))
+        yield
     except LegacyFormatError as exc:
-        raise InputError(str(exc), fix="re-export the file, or fix it at the line named") from None
+        raise InputError(f"{exc}{consequence}", fix="re-export the file, or fix it at the line named") from None
     except MappingError as exc:
-        raise InputError(str(exc), fix="correct the mapping (see docs/export-layout.md)") from None
+        raise InputError(f"{exc}{consequence}", fix="correct the mapping (see docs/export-layout.md)") from None
+
+
+def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> Any:
+    from seed.legacy.analyze import analyze
+
+    workspace.require_client(client)
+    with _reading():
+        return analyze(_mapping(folder, mapping_file))
+
+
+def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[str, int]:
+    """Write a client's books in the standard layout, as an old system would export them."""
+    from provision.data import guarded, resolve_dsn
+    from seed.legacy.export import export_standard
+
+    if directory.exists() and any(directory.iterdir()):
+        raise InputError(f"{directory} is not empty", fix="choose an empty or new folder")
+    dsn = resolve_dsn(workspace, client, None)
+    return guarded(dsn, lambda: export_standard(dsn, directory))  # type: ignore[no-any-return]
 
 
 def _mapping(folder: Path, mapping_file: Path | None) -> Any:
@@ -66,8 +86,6 @@ def load_export(
     from seed.legacy.anonymize import load_or_create_key
     from seed.legacy.forked import ForkedWorkFailed
     from seed.legacy.importer import ImportRefused, import_export
-    from seed.legacy.mapping import MappingError
-    from seed.legacy.read import LegacyFormatError
     from seed.load import SeedBusy
 
     workspace.require_client(client)
@@ -77,26 +95,20 @@ def load_export(
     reports.mkdir(parents=True, exist_ok=True)
     os.chmod(reports, 0o700)
     try:
-        mapping = _mapping(folder, mapping_file)
-        key = load_or_create_key(key_path(workspace, client))
-        result = import_export(
-            dsn,
-            mapping,
-            key,
-            rules=dict(profile.anonymize),
-            noise=profile.noise,
-            strict=strict,
-            rejected_csv=reports / "rejected.csv",
-            progress=progress,
-            phase=phase,
-        )
-    except LegacyFormatError as exc:
-        raise InputError(
-            f"{exc}; nothing was loaded, the current data is unchanged",
-            fix="re-export the file, or fix it at the line named",
-        ) from None
-    except MappingError as exc:
-        raise InputError(str(exc), fix="correct the mapping (see docs/export-layout.md)") from None
+        with _reading("; nothing was loaded, the current data is unchanged"):
+            mapping = _mapping(folder, mapping_file)
+            key = load_or_create_key(key_path(workspace, client))
+            result = import_export(
+                dsn,
+                mapping,
+                key,
+                rules=dict(profile.anonymize),
+                noise=profile.noise,
+                strict=strict,
+                rejected_csv=reports / "rejected.csv",
+                progress=progress,
+                phase=phase,
+            )
     except ImportRefused as exc:
         raise OperationFailed(f"import refused: {exc}; the current data is unchanged") from None
     except ForkedWorkFailed as exc:
@@ -130,18 +142,12 @@ def load_export(
 
 def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> tuple[int, list[Any]]:
     """Look for the export's original personal values in the client's database: (values checked, leaks)."""
-    from provision.data import _guard, resolve_dsn
+    from provision.data import guarded, resolve_dsn
     from seed.legacy.importer import collect_originals, scan_database
-    from seed.legacy.mapping import MappingError
-    from seed.legacy.read import LegacyFormatError
 
     workspace.require_client(client)
     dsn = resolve_dsn(workspace, client, None)
-    try:
+    with _reading():
         originals = collect_originals(_mapping(folder, mapping_file))
-    except LegacyFormatError as exc:
-        raise InputError(str(exc), fix="re-export the file, or fix it at the line named") from None
-    except MappingError as exc:
-        raise InputError(str(exc), fix="correct the mapping (see docs/export-layout.md)") from None
-    leaks = _guard(dsn, lambda: scan_database(dsn, originals))
+    leaks = guarded(dsn, lambda: scan_database(dsn, originals))
     return originals.size, leaks
