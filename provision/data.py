@@ -54,7 +54,7 @@ def guarded(dsn: str, action: Callable[[], Any]) -> Any:
         ) from None
     except seed.SeedBusy as exc:
         raise EnvironmentProblem(str(exc)) from None
-    except LookupError as exc:
+    except seed.NoData as exc:
         raise InputError(str(exc), fix="`provision seed CLIENT` or `provision seed --dsn DSN`") from None
 
 

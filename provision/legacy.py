@@ -17,8 +17,7 @@ from provision.workspace import Workspace
 @contextmanager
 def _reading(consequence: str = "") -> Iterator[None]:
     """An export file or mapping that cannot be read becomes one input error naming the file and line."""
-    from seed.legacy.mapping import MappingError
-    from seed.legacy.read import LegacyFormatError
+    from seed.errors import LegacyFormatError, MappingError
 
     try:
         yield
@@ -83,10 +82,9 @@ def load_export(
     from provision.data import check_data, hide_password, resolve_dsn
     from provision.profile import load_profile
     from provision.training import serialized, trainer_for
+    from seed.errors import ImportRefused, SeedBusy, WorkerFailed
     from seed.legacy.anonymize import load_or_create_key
-    from seed.legacy.forked import ForkedWorkFailed
-    from seed.legacy.importer import ImportRefused, import_export
-    from seed.load import SeedBusy
+    from seed.legacy.importer import import_export
 
     workspace.require_client(client)
     profile = load_profile(workspace, client)
@@ -111,7 +109,7 @@ def load_export(
             )
     except ImportRefused as exc:
         raise OperationFailed(f"import refused: {exc}; the current data is unchanged") from None
-    except ForkedWorkFailed as exc:
+    except WorkerFailed as exc:
         raise OperationFailed(f"the load failed: {hide_password(str(exc))}; the current data is unchanged") from None
     except SeedBusy as exc:
         raise EnvironmentProblem(str(exc)) from None

@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 
+from seed.errors import NoData
+
 SAMPLE = 5
 
 FUNCTIONS = r"""
@@ -196,7 +198,7 @@ def run_checks(dsn: str, only: list[str] | None = None) -> list[CheckResult]:
         conn.execute("SET search_path TO okno, public")
         exists = conn.execute("SELECT to_regclass('okno.balance')").fetchone()
         if not exists or exists[0] is None:
-            raise LookupError("no «Одно Окно» data here (schema okno is missing); seed it first")
+            raise NoData("no «Одно Окно» data here (schema okno is missing); seed it first")
         conn.execute(FUNCTIONS)
         imported = data_origin(conn) == "import"
         for name, (rule, query) in CHECKS.items():

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from seed import migrate
+from seed.errors import SeedBusy
 from seed.generate import Chunk, Generator
 from seed.pgbinary import HEADER, TRAILER
 
@@ -43,10 +44,6 @@ class SeedResult:
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
-
-
-class SeedBusy(RuntimeError):
-    """Another seed holds this database."""
 
 
 def has_data(dsn: str) -> bool:

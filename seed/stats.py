@@ -6,6 +6,8 @@ from typing import Any
 
 import psycopg
 
+from seed.errors import NoData
+
 
 def _rows(conn: psycopg.Connection, query: str) -> list[dict[str, Any]]:
     cur = conn.execute(query)
@@ -18,7 +20,7 @@ def collect(dsn: str) -> dict[str, Any]:
         conn.execute("SET search_path TO okno, public")
         found = conn.execute("SELECT to_regclass('okno.account')").fetchone()
         if not found or found[0] is None:
-            raise LookupError("no «Одно Окно» data here (schema okno is missing); seed it first")
+            raise NoData("no «Одно Окно» data here (schema okno is missing); seed it first")
         totals = _rows(
             conn,
             """

@@ -19,10 +19,10 @@ from provision import data
 from provision.cli import app
 from provision.workspace import Workspace
 from seed import seed_database
+from seed.errors import ImportRefused, LegacyFormatError, MappingError
 from seed.legacy.export import export_standard
-from seed.legacy.importer import ImportRefused, collect_originals, import_export, scan_database
-from seed.legacy.mapping import MappingError, standard_mapping
-from seed.legacy.read import LegacyFormatError
+from seed.legacy.importer import collect_originals, import_export, scan_database
+from seed.legacy.mapping import standard_mapping
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 ENC = "cp1251"

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
+from seed.errors import LegacyFormatError
 from seed.legacy import convert
 from seed.legacy.layout import STANDARD, write_template
-from seed.legacy.read import LegacyFormatError, detect_encoding, read_table
+from seed.legacy.read import detect_encoding, read_table
 
 ROWS = [
     ["ЛС", "Фамилия", "Имя", "Отчество", "Сумма"],
@@ -183,7 +184,8 @@ def test_template_command_writes_the_standard_layout(tmp_path: Path) -> None:
 
 
 def test_the_example_mapping_loads_and_typos_are_named(tmp_path: Path) -> None:
-    from seed.legacy.mapping import MappingError, load_mapping
+    from seed.errors import MappingError
+    from seed.legacy.mapping import load_mapping
 
     example = Path(__file__).resolve().parent.parent / "docs" / "mapping-example.toml"
     mapping = load_mapping(example, tmp_path)
@@ -231,7 +233,8 @@ def test_a_dbf_export_is_analysed_through_a_mapping(tmp_path: Path) -> None:
 
 
 def test_conversions_in_a_mapping_are_checked_and_applied(tmp_path: Path) -> None:
-    from seed.legacy.mapping import MappingError, converted, load_mapping
+    from seed.errors import MappingError
+    from seed.legacy.mapping import converted, load_mapping
 
     base = '[files.readings]\npath = "r.csv"\n[files.readings.columns]\nserial = "N"\nservice = "U"\nperiod = "P"\n'
     base += 'value1 = "V"\n[files.readings.convert]\n'
@@ -261,7 +264,8 @@ def test_a_title_block_above_the_header_is_skipped_with_header_line(tmp_path: Pa
     """1С reports put a title and a date above the column names."""
     import openpyxl
 
-    from seed.legacy.mapping import MappingError, load_mapping, read_mapped
+    from seed.errors import MappingError
+    from seed.legacy.mapping import load_mapping, read_mapped
 
     title = [
         "Оборотно-сальдовая ведомость за январь 2026",

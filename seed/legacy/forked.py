@@ -2,9 +2,9 @@
 
 Reading a legacy export is Python work bound to one core; the machine has more. A forked child inherits
 everything read so far (accounts, meters, caches) without copying it, does its part, and sends back a
-picklable result. Errors come back as the same exception (a file's line and reason, a mapping problem)
-so the caller reports them as if it had done the work itself. Where fork does not exist, the work runs
-in place when its result is asked for.
+picklable result. A seed error comes back as the same exception (a file's line and reason, a mapping
+problem), so the caller reports it as if it had done the work itself. Where fork does not exist, the
+work runs in place when its result is asked for.
 
 Fork only where no other thread runs yet (a forked child gets only the calling thread).
 """
@@ -18,33 +18,17 @@ import signal
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from seed.errors import SeedError, WorkerFailed
+
 T = TypeVar("T")
 
 
-def _portable(exc: BaseException) -> tuple[str, tuple[Any, ...]]:
-    from seed.legacy.mapping import MappingError
-    from seed.legacy.read import LegacyFormatError
-
-    if isinstance(exc, LegacyFormatError):
-        return "format", (exc.path, exc.line, exc.reason)
-    if isinstance(exc, MappingError):
-        return "mapping", (str(exc),)
-    return "other", (type(exc).__name__, str(exc))
-
-
-def _rebuild(kind: str, args: tuple[Any, ...]) -> BaseException:
-    from seed.legacy.mapping import MappingError
-    from seed.legacy.read import LegacyFormatError
-
-    if kind == "format":
-        return LegacyFormatError(*args)
-    if kind == "mapping":
-        return MappingError(*args)
-    return ForkedWorkFailed(f"{args[0]}: {args[1]}")
-
-
-class ForkedWorkFailed(RuntimeError):
-    """The child failed in a way that has no exception of its own here (the message says how)."""
+def _portable(exc: BaseException) -> SeedError:
+    """What the parent raises: a seed error as it is (each pickles by itself), anything else as a
+    WorkerFailed that names it."""
+    if isinstance(exc, SeedError):
+        return exc
+    return WorkerFailed(f"{type(exc).__name__}: {exc}")
 
 
 class Forked(Generic[T]):
@@ -84,10 +68,10 @@ class Forked(Generic[T]):
         os.waitpid(self.pid, 0)
         self.pid = 0
         if not data:
-            raise ForkedWorkFailed("the worker process died (out of memory?)")
+            raise WorkerFailed("the worker process died (out of memory?)")
         status, value = pickle.loads(data)
         if status == "error":
-            raise _rebuild(*value)
+            raise value
         return value  # type: ignore[no-any-return]
 
     def abandon(self) -> None:

@@ -30,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from seed import catalog
+from seed.errors import ImportRefused, LegacyFormatError
 from seed.legacy import convert
 from seed.legacy.anonymize import Anonymizer
 from seed.legacy.forked import Forked
@@ -37,7 +38,6 @@ from seed.legacy.layout import SERVICE_NAMES, split_full_name
 from seed.legacy.leaks import Leak, Originals, scan_leaks
 from seed.legacy.mapping import FileMapping, Mapping, read_mapped
 from seed.legacy.personal import Finding, find_personal_columns, rules_from
-from seed.legacy.read import LegacyFormatError
 from seed.load import abandon_load, begin_load, copy_rows, finish_load, streaming
 
 NULL = "\\N"
@@ -50,10 +50,6 @@ ROLES = (("собств", "owner"), ("owner", "owner"), ("нанимат", "tena
 IMPORT_SOURCE = 4  # reading_source 'import'
 EXAMPLES = 5
 Progress = Callable[[str, int], None]  # file being read, rows read so far
-
-
-class ImportRefused(RuntimeError):
-    """The import will not be loaded (strict mode, personal data without a rule, a leak)."""
 
 
 def _escape(value: str) -> str:

@@ -33,13 +33,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from seed.errors import MappingError
 from seed.legacy.layout import EXTRA_FIELDS, STANDARD
 from seed.legacy.read import read_records
-
-
-class MappingError(ValueError):
-    """A mapping that does not fit: names the mapping file and the key."""
-
 
 PERIOD_FIELDS = {"period"}
 CONVERSIONS = ("scale", "format", "values")

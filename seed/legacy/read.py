@@ -13,19 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seed.errors import LegacyFormatError
+
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "cp866", "koi8_r")
 FREQUENT = set("оеаинтсрвлкмдпуяыьгзбчй")  # the most frequent lowercase Russian letters
 DELIMITERS = (";", "\t", ",", "|")
 SAMPLE = 64 * 1024
-
-
-class LegacyFormatError(ValueError):
-    """A file that cannot be read as it is: names the file, the line and the reason."""
-
-    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
-        where = f"{path}" + (f", line {line}" if line else "")
-        super().__init__(f"{where}: {reason}")
-        self.path, self.line, self.reason = str(path), line, reason
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""The errors ``seed`` raises on purpose, each a message a person can act on.
+
+Every one is a :class:`SeedError`, so a caller (the ``provision`` CLI, a benchmark, a web page) turns the
+whole family into its own user-facing errors in one place. Each pickles by itself, so work done in a
+forked process raises the very same error in its parent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class SeedError(Exception):
+    """Base of every expected failure of ``seed``."""
+
+
+class NoData(SeedError):
+    """The database holds no «Одно Окно» books (the schema ``okno`` is missing)."""
+
+
+class SeedBusy(SeedError):
+    """Another load (seed or import) holds this database."""
+
+
+class LegacyFormatError(SeedError, ValueError):
+    """A file that cannot be read as it is: names the file, the line and the reason."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        where = f"{path}" + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason = str(path), line, reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.line, self.reason)
+
+
+class MappingError(SeedError, ValueError):
+    """A mapping that does not fit: names the mapping file and the key."""
+
+
+class ImportRefused(SeedError):
+    """The import will not be loaded (strict mode, personal data without a rule, a leak)."""
+
+
+class WorkerFailed(SeedError):
+    """A forked worker failed in a way that has no error of its own (the message says how)."""
