@@ -94,7 +94,7 @@ def test_redrawn_pseudonyms_keep_the_format_and_stay_valid() -> None:
 
 
 def test_pseudonyms_never_look_like_an_original_and_stay_unique() -> None:
-    from seed.legacy.importer import Pseudonyms
+    from seed.legacy.importer.state import Pseudonyms
     from seed.legacy.leaks import Originals
 
     originals = Originals()

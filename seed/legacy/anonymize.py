@@ -75,6 +75,10 @@ class Anonymizer:
     def _int(self, kind: str, value: str) -> int:
         return int.from_bytes(self._stream(kind, value)[:8], "big")
 
+    def fraction(self, kind: str, value: str) -> float:
+        """A keyed number in [0, 1) for (kind, value)."""
+        return self._int(kind, value) / 2**64
+
     # -- people ----------------------------------------------------------------------------------
     @staticmethod
     def gender(surname: str, patronymic: str) -> str:

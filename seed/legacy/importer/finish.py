@@ -1,0 +1,98 @@
+"""The last stage: rows that repeat a key leave the loaded tables, and the reference tables (services,
+tariffs, agents, billing periods, registries) follow from what was loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from seed import catalog
+from seed.errors import ImportRefused
+from seed.legacy.importer.money import Registry
+from seed.legacy.importer.readings import KeyColumns
+from seed.legacy.importer.state import ImportState
+from seed.legacy.interpret import Reason, Refused, month_iso, month_start
+from seed.load import copy_rows
+
+
+def repeats(keys: KeyColumns) -> tuple[list[int], list[tuple[int, ...]]]:
+    """The lines of the rows whose key an earlier row already had (in file order), and those keys."""
+    if not len(keys.lines):
+        return [], []
+    columns = [np.frombuffer(c, dtype=np.dtype(c.typecode)) for c in keys.columns]
+    order = np.lexsort(columns[::-1])  # stable: the first row of a key in the file stays first
+    ordered = [c[order] for c in columns]
+    same = np.ones(len(order) - 1, dtype=bool)
+    for c in ordered:
+        same &= c[1:] == c[:-1]
+    again = np.flatnonzero(same) + 1
+    lines = np.frombuffer(keys.lines, dtype=np.int64)[order[again]].tolist()
+    repeated = sorted(set(zip(*(c[again].tolist() for c in ordered), strict=True)))
+    return lines, repeated
+
+
+def drop_repeats(
+    state: ImportState, admin: psycopg.Connection, work: str, table: str, keys: KeyColumns, reason: Reason, entity: str
+) -> None:
+    """Keep the first row of each key; count the others as left out under ``reason``."""
+    lines, repeated = repeats(keys)
+    if not lines:
+        return
+    name = state.mapping.files[entity].path.name
+    for line in lines:
+        state.rejects.refuse(name, line, Refused(reason, "period"))
+    state.result.rows[table] -= len(lines)
+    *ids, months = (list(c) for c in zip(*repeated, strict=True))
+    columns = ["meter_id", "period"] if len(ids) == 1 else ["account_id", "service_id", "period"]
+    types = ["int[]", "date[]"] if len(ids) == 1 else ["int[]", "int2[]", "date[]"]
+    target = sql.Identifier(work, table)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    unnest = sql.SQL(", ").join(sql.SQL("%s::" + t) for t in types)
+    admin.execute(
+        sql.SQL(
+            "DELETE FROM {t} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER "
+            "(PARTITION BY {c} ORDER BY ctid) AS n FROM {t} WHERE ({c}) IN (SELECT * FROM unnest({u}))) s "
+            "WHERE n > 1)"
+        ).format(t=target, c=cols, u=unnest),
+        [*ids, [month_iso(m) for m in months]],
+    )
+
+
+def write_reference(
+    state: ImportState, admin: psycopg.Connection, work: str, registries: list[Registry], agents: dict[str, int]
+) -> None:
+    """The catalog's suppliers, services, tariffs and norms over the export's months; its agents and any
+    new ones; the billing periods (all closed but the month after the export, which is open); the
+    registries with the totals of their loaded payments."""
+    months = sorted(state.months)
+    if not months:
+        raise ImportRefused("the export holds no balances or readings: no billing period to load")
+    first, last = months[0], months[-1] + 1  # the month after the export is the open one
+    cat = catalog.build_catalog(1, month_start(last), last - first + 1)
+    services = [(sid, *s[:7]) for sid, s in catalog.SERVICES.items()]
+    agent_rows: list[tuple[Any, ...]] = [(a[0], a[1], a[3], a[4]) for a in catalog.AGENTS]
+    agent_rows += [(aid, label, 0, "import") for label, aid in agents.items() if aid > len(catalog.AGENTS)]
+    now = dt.datetime.now(dt.UTC)
+    periods = [
+        (month_start(m), "closed" if m < last else "open", now if m < last else None) for m in range(first, last + 1)
+    ]
+    reference = {
+        "supplier": cat.suppliers,
+        "service": services,
+        "tariff": cat.tariffs,
+        "norm": cat.norms,
+        "payment_agent": agent_rows,
+        "charge_method": catalog.CHARGE_METHODS,
+        "reading_source": catalog.READING_SOURCES,
+        "billing_period": periods,
+        "payment_registry": [
+            (r.id, r.agent, r.first_day, r.name, r.lines, f"{r.kopecks / 100:.2f}") for r in registries
+        ],
+    }
+    for table, rows in reference.items():
+        state.result.rows[table] = copy_rows(admin, work, table, rows)
+    state.result.periods = [p[0] for p in periods]

@@ -1,0 +1,138 @@
+"""Stage five: balances and payments (60% of an export's rows), streamed by COPY in a second process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from seed import catalog
+from seed.legacy.importer.readings import KeyColumns
+from seed.legacy.importer.state import BATCH, ImportState, Rejects
+from seed.legacy.interpret import (
+    FIVE_AMOUNTS,
+    NOT_A_PERIOD,
+    SERVICE_IDS,
+    UNKNOWN_ACCOUNT,
+    UNKNOWN_PAYER,
+    UNKNOWN_SERVICE,
+    Refused,
+    balance_amounts,
+    month_iso,
+    month_number,
+    payment_fields,
+    service_code,
+    text,
+)
+
+
+@dataclass
+class Registry:
+    """A payment registry as the payments name it (or one made up per agent and day)."""
+
+    id: int
+    agent: int
+    name: str
+    first_day: str
+    lines: int = 0
+    kopecks: int = 0
+
+
+@dataclass
+class MoneyPart:
+    """What the second process did, as plain data for the first."""
+
+    rows: dict[str, int]
+    read: dict[str, int]
+    months: set[int]
+    rejects: Rejects
+    registries: list[Registry]
+    agents: dict[str, int]  # agent name, lower case -> id
+    seconds: float = 0.0
+
+
+def write_balances(state: ImportState) -> KeyColumns:
+    """balance by COPY; returns (account, service, month) of each row written, for the duplicates."""
+    keys = KeyColumns("i", "b", "i")
+    f = state.open("balances")
+    if f is None:
+        return keys
+    ix = f.index
+    i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
+    i_o, i_c, i_p, i_z = ix["opening"], ix["charged"], ix["paid"], ix["closing"]
+    i_r = ix.get("recalculated")
+    accounts, month_of, month_text = state.account_ids.get, month_number, state.month
+    services: dict[Any, int | None] = {}
+    account_col, service_col, month_col = keys.columns
+    line_col, refuse = keys.lines, state.rejects.refuse
+    out: list[str] = []
+    for line, rec in state.rows(f):
+        try:
+            raw_acc = rec[i_acc]
+            account = accounts(raw_acc if type(raw_acc) is str and raw_acc == raw_acc.strip() else text(raw_acc))
+            if account is None:
+                raise Refused(UNKNOWN_ACCOUNT, "account", raw_acc, personal=True)
+            sid = services.get(rec[i_svc], -1)
+            if sid == -1:
+                code = service_code(rec[i_svc])
+                sid = services[rec[i_svc]] = SERVICE_IDS[code] if code else None
+            if sid is None:
+                raise Refused(UNKNOWN_SERVICE, "service", rec[i_svc])
+            month = month_of(rec[i_per])
+            if month is None:
+                raise Refused(NOT_A_PERIOD, "period", rec[i_per])
+            recalculated = (rec[i_r] or "0") if i_r is not None else "0"
+            amounts = f"{rec[i_o]}\t{rec[i_c]}\t{recalculated}\t{rec[i_p]}\t{rec[i_z]}".replace(",", ".")
+            if not FIVE_AMOUNTS(amounts):  # spaces, XLSX floats, or not numbers at all
+                amounts = "\t".join(balance_amounts(f, rec))
+        except Refused as why:
+            refuse(f.name, line, why)
+            continue
+        account_col.append(account)
+        service_col.append(sid)
+        month_col.append(month)
+        line_col.append(line)
+        out.append(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n")
+        if len(out) >= BATCH:
+            state.emit("balance", out)
+    state.emit("balance", out, True)
+    return keys
+
+
+def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
+    """payment by COPY; the registries the payments name and the agents (catalog's and new ones)."""
+    registries: dict[tuple[int, str], Registry] = {}
+    agents = {a[1].lower(): a[0] for a in catalog.AGENTS}
+    f = state.open("payments")
+    if f is None:
+        return [], agents
+    i_acc = f.index["account"]
+    accounts, refuse = state.account_ids.get, state.rejects.refuse
+    out: list[str] = []
+    pid = 0
+    for line, rec in state.rows(f):
+        raw_acc = rec[i_acc]
+        account = accounts(raw_acc.strip() if type(raw_acc) is str else text(raw_acc))
+        try:
+            if account is None:
+                raise Refused(UNKNOWN_PAYER, "account", raw_acc, personal=True)
+            day, amount, month = payment_fields(f, rec)
+        except Refused as why:
+            refuse(f.name, line, why)
+            continue
+        agent_name = f.get(rec, "agent").lower() or "не указан"
+        agent = agents.get(agent_name)
+        if agent is None:
+            agent = agents[agent_name] = max(agents.values()) + 1
+        registry_name = f.get(rec, "registry") or f"реестр {agent} от {day}"
+        reg = registries.get((agent, registry_name))
+        if reg is None:
+            reg = registries[(agent, registry_name)] = Registry(len(registries) + 1, agent, registry_name, day)
+        reg.first_day = min(reg.first_day, day)
+        reg.lines += 1
+        reg.kopecks += round(float(amount) * 100)
+        pid += 1
+        out.append(f"{pid}\t{account}\t{agent}\t{reg.id}\t{day}\t{month_iso(month)}\t{amount}\n")
+        if len(out) >= BATCH:
+            state.emit("payment", out)
+    state.emit("payment", out, True)
+    return list(registries.values()), agents

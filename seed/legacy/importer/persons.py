@@ -1,0 +1,85 @@
+"""Stage two: the persons of each account (owners, tenants, residents), with every personal value masked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from seed.legacy.importer.state import ImportState, escape
+from seed.legacy.interpret import DUPLICATE_PERSON, NULL, UNKNOWN_ACCOUNT, PersonRow, Refused, read_person
+
+
+def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
+    """(account id, person) of every person row that can be loaded; the originals noted for the scan."""
+    f = state.open("persons")
+    if f is None:
+        return []
+    rows = []
+    originals = state.originals
+    for line, rec in state.rows(f):
+        account = state.account_ids.get(f.get(rec, "account"))
+        try:
+            if account is None:
+                raise Refused(UNKNOWN_ACCOUNT, "account", f.get(rec, "account"), personal=True)
+            row = read_person(f, line, rec)
+        except Refused as why:
+            state.rejects.refuse(f.name, line, why)
+            continue
+        originals.add_name(row.surname, row.given, row.patronymic)
+        originals.add("phone", row.phone)
+        originals.add("e-mail", row.email)
+        originals.add("СНИЛС", row.snils)
+        originals.add("ИНН", row.inn)
+        originals.add("passport", row.passport)
+        rows.append((account, row))
+    return rows
+
+
+def write_persons(state: ImportState, rows: list[tuple[int, PersonRow]]) -> None:
+    """One person per identity (СНИЛС, else ФИО and birth date) across accounts, and their links."""
+    name = state.mapping.files["persons"].path.name if rows else ""
+    persons: dict[str, int] = {}
+    links: set[tuple[int, int]] = set()
+    people_lines: list[str] = []
+    link_lines: list[str] = []
+    for account, row in rows:
+        who = row.identity
+        pid = persons.get(who)
+        if pid is None:
+            pid = persons[who] = len(persons) + 1
+            people_lines.append(_person_line(state, pid, who, row))
+            state.emit("person", people_lines)
+        if (account, pid) in links:
+            state.rejects.refuse(name, row.line, Refused(DUPLICATE_PERSON, "surname", personal=True))
+            continue
+        links.add((account, pid))
+        link_lines.append(f"{account}\t{pid}\t{row.role}\t{row.share}\n")
+        state.emit("account_person", link_lines)
+    state.emit("person", people_lines, True)
+    state.emit("account_person", link_lines, True)
+
+
+def _person_line(state: ImportState, pid: int, who: str, row: PersonRow) -> str:
+    a, rules = state.anon, state.rules
+    gender = a.gender(row.surname, row.patronymic)
+    birth = row.birth
+    for attempt in range(64):
+        seed_text = f"{birth}#{attempt}" if attempt else birth or ""
+        s, g, p, _ = a.full_name(row.surname, row.given, row.patronymic, seed_text)
+        if (s.lower(), g.lower(), p.lower()) not in state.originals.names:
+            break
+    if birth != NULL and rules["birth_date"] == "shift":
+        birth_out = a.birth_date(dt.date.fromisoformat(birth), who).isoformat()
+    else:
+        birth_out = NULL
+
+    def masked(rule: str, value: str, make: Callable[[str], str]) -> str:
+        if not value or rules[rule] == "drop":
+            return NULL
+        return escape(state.names.draw(lambda k: make(value if k == 0 else f"{value}#{k}")))
+
+    return (
+        f"{pid}\t{s}\t{g}\t{p}\t{gender}\t{birth_out}\t{masked('phone', row.phone, a.phone)}\t"
+        f"{masked('snils', row.snils, a.snils)}\t{masked('inn', row.inn, a.inn_person)}\t"
+        f"{masked('email', row.email, a.email)}\t{masked('passport', row.passport, a.passport)}\n"
+    )

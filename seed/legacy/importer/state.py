@@ -1,0 +1,182 @@
+"""What an import carries from stage to stage: the rules and the keyed pseudonyms, the ids given so far,
+the months seen, the rows left out, and where the COPY lines go."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from seed.errors import ImportRefused
+from seed.legacy.anonymize import Anonymizer
+from seed.legacy.interpret import EntityFile, Refused, Tally, month_iso, open_entity, text
+from seed.legacy.leaks import Leak, Originals
+from seed.legacy.mapping import Mapping
+from seed.legacy.personal import Finding, rules_from
+
+BATCH = 20_000  # rows per COPY write
+Progress = Callable[[str, int], None]  # file being read, rows read so far
+Sink = Callable[[str, str], None]  # table, a batch of COPY text lines
+
+
+def escape(value: str) -> str:
+    """A value for COPY's text format."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+class Rejects(Tally[dict[str, Any]]):
+    """Rows that could not be loaded: counts and first examples by reason, all of them in a CSV."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: TextIO | None = None
+        self.writer: Any = None
+
+    def open(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.out = path.open("w", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.out, delimiter=";")
+        self.writer.writerow(["file", "line", "reason", "field", "value"])
+
+    def refuse(self, file: str, line: int, why: Refused) -> None:
+        shown = "(personal data, not shown)" if why.personal else text(why.value)
+        self.add(why.reason.label, {"file": file, "line": line, "field": why.field, "value": shown})
+        if self.writer is not None:
+            self.writer.writerow([file, line, why.reason.label, why.field, shown])
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = self.writer = None
+
+    def __getstate__(self) -> dict[str, Any]:  # the open file stays with the process that opened it
+        return {"limit": self.limit, "counts": self.counts, "examples": self.examples, "out": None, "writer": None}
+
+
+@dataclass
+class ImportResult:
+    rows: dict[str, int] = field(default_factory=dict)
+    read: dict[str, int] = field(default_factory=dict)
+    rejects: Rejects = field(default_factory=Rejects)
+    personal_columns: list[Finding] = field(default_factory=list)
+    leaks: list[Leak] = field(default_factory=list)
+    leak_values_checked: int = 0
+    rules: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    periods: list[dt.date] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows_loaded": self.rows,
+            "rows_read": self.read,
+            "rows_loaded_total": self.total_rows,
+            "rejected": {
+                "total": self.rejects.total,
+                "by_reason": dict(self.rejects.counts),
+                "examples": dict(self.rejects.examples),
+            },
+            "anonymization": self.rules,
+            "flags": self.flags,
+            "personal_columns_not_loaded": [f.describe() for f in self.personal_columns],
+            "leak_scan": {
+                "original_values_checked": self.leak_values_checked,
+                "leaks": [vars(leak) for leak in self.leaks],
+                "clean": not self.leaks,
+            },
+            "periods": [p.isoformat() for p in self.periods],
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+
+
+class Pseudonyms:
+    """Keyed pseudonyms that never look like any original personal value of the export (so the leak
+    scan cannot mistake one for a leak), and are unique where the schema wants them unique (account
+    numbers, ЕЛС, serials per service). All originals must be collected before the first is drawn."""
+
+    def __init__(self, anonymizer: Anonymizer, originals: Originals) -> None:
+        self.anon, self.originals = anonymizer, originals
+
+    def draw(self, make: Callable[[int], str], used: set[str] | None = None) -> str:
+        attempt, candidate = 0, make(0)
+        while (used is not None and candidate in used) or self.originals.match(candidate) is not None:
+            attempt += 1
+            if attempt > 10_000:  # a format too short to hold this many distinct values
+                raise ImportRefused(f"cannot find a free pseudonym in the format of {make(0)!r}")
+            candidate = make(attempt)
+        if used is not None:
+            used.add(candidate)
+        return candidate
+
+    def ident(self, kind: str, value: str, used: set[str]) -> str:
+        return self.draw(lambda k: self.anon.keep_format(kind if k == 0 else f"{kind}#{k}", value), used)
+
+
+def _nowhere(table: str, data: str) -> None:
+    raise RuntimeError(f"no COPY stream is open for {table}")
+
+
+class ImportState:
+    """The import in progress. Stages read the export through :meth:`open`, refuse rows through
+    :attr:`rejects`, and write COPY text lines through :meth:`emit` to :attr:`sink` (the COPY streams of a
+    working schema, or a list in a test)."""
+
+    def __init__(
+        self,
+        mapping: Mapping,
+        key: bytes,
+        *,
+        rules: dict[str, str] | None = None,
+        noise: float = 0.0,
+        progress: Progress | None = None,
+    ) -> None:
+        self.mapping, self.noise, self.progress = mapping, noise, progress
+        self.rules = rules_from(rules)
+        self.anon = Anonymizer(key)
+        self.result = ImportResult(rules=dict(self.rules))
+        self.rejects = self.result.rejects
+        self.originals = Originals()
+        self.names = Pseudonyms(self.anon, self.originals)
+        self.account_ids: dict[str, int] = {}  # the account number as written -> its id
+        self.meter_ids: dict[tuple[int, str], int] = {}  # (service id, serial as written) -> its id
+        self.months: set[int] = set()  # the billing months the export speaks of
+        self.month_texts: dict[int, str] = {}
+        self.sink: Sink = _nowhere
+
+    def open(self, entity: str) -> EntityFile | None:
+        return open_entity(self.mapping, entity)
+
+    def rows(self, f: EntityFile) -> Iterator[tuple[int, list[Any]]]:
+        """A file's rows, counted (and the count reported every 100,000 rows)."""
+        n = 0
+        for item in f.rows:
+            n += 1
+            if self.progress and n % 100_000 == 0:
+                self.progress(f.name, n)
+            yield item
+        self.result.read[f.name] = n
+        if self.progress:
+            self.progress(f.name, n)
+
+    def month(self, month: int) -> str:
+        """A month's first day as COPY text; the month is remembered as one the books span."""
+        found = self.month_texts.get(month)
+        if found is None:
+            self.months.add(month)
+            found = self.month_texts[month] = month_iso(month)
+        return found
+
+    def emit(self, table: str, lines: list[str], force: bool = False) -> None:
+        if lines and (force or len(lines) >= BATCH):
+            self.sink(table, "".join(lines))
+            self.result.rows[table] = self.result.rows.get(table, 0) + len(lines)
+            lines.clear()

@@ -1,0 +1,441 @@
+"""One reading of a customer's export, for the analysis (`import check`) and the load (`import load`).
+
+How a field is read (a role, a share, a period, an amount, a service name, a meter's default digits),
+what identifies a row (an account, a meter, a person, a month) and which rows cannot be loaded, and why,
+live here and nowhere else. The analysis and the load differ only in what they do with a row: the
+analysis counts a refused row as a problem of its kind, the load leaves it out under the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from seed import catalog
+from seed.legacy import convert
+from seed.legacy.layout import SERVICE_NAMES, split_full_name
+from seed.legacy.mapping import FileMapping, Mapping, read_mapped
+
+EXAMPLES = 5  # first examples kept per reason
+NULL = "\\N"  # COPY's empty value
+
+SERVICE_IDS: dict[str, int] = {code: sid for sid, (code, *_rest) in catalog.SERVICES.items()}
+ROLES = (("собств", "owner"), ("owner", "owner"), ("нанимат", "tenant"), ("tenant", "tenant"))  # by prefix
+SHARE_TOLERANCE = Decimal("0.001")  # thirds written as 0.3333 add up to 0.9999
+
+PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
+READING = re.compile(r"\d+(?:\.\d+)?").fullmatch
+FIVE_AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}").fullmatch  # a balance row, the fast way
+FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d+\.\d\d(?:\t-?\d+\.\d\d){4}").fullmatch
+PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or exponent: Excel cannot have touched it
+
+
+# -- why a row cannot be loaded -------------------------------------------------------------------------
+class Reason(NamedTuple):
+    kind: str  # the analysis's kind of problem
+    label: str  # what the load report calls the rows it leaves out for it
+
+
+EMPTY_ACCOUNT = Reason("missing_value", "empty account number")
+NO_NAME = Reason("missing_value", "no surname or given name")
+EMPTY_SERIAL = Reason("missing_value", "empty meter serial")
+DUPLICATE_ACCOUNT = Reason("duplicate_account", "duplicate account number")
+DUPLICATE_ELS = Reason("duplicate_els", "duplicate ЕЛС")
+DUPLICATE_PERSON = Reason("duplicate_person", "the same person twice on one account")
+DUPLICATE_SERVICE = Reason("duplicate_service", "service listed twice for the account")
+DUPLICATE_METER = Reason("duplicate_meter", "duplicate meter serial")
+DUPLICATE_READING = Reason("duplicate_period", "duplicate reading for the same period")
+DUPLICATE_BALANCE = Reason("duplicate_period", "duplicate balance for the same period")
+UNKNOWN_ACCOUNT = Reason("unknown_account", "unknown account")
+UNKNOWN_PAYER = Reason("unknown_account", "payment for an unknown account")
+UNKNOWN_SERVICE = Reason("unknown_service", "unknown service")
+UNKNOWN_METER = Reason("unknown_meter", "reading of an unknown meter")
+REMOVED_BEFORE_INSTALLED = Reason("meter_dates", "removed before installed")
+NOT_A_DATE = Reason("bad_value", "not a date")
+NOT_A_PERIOD = Reason("bad_value", "not a period")
+NOT_AN_AMOUNT = Reason("bad_value", "not an amount")
+NOT_A_READING = Reason("bad_value", "not a reading value")
+PAYMENT_NOT_POSITIVE = Reason("bad_value", "payment amount not positive")
+TOTAL_AREA = Reason("bad_value", "total area not a positive number")
+LIVING_AREA = Reason("bad_value", "living area not a number")
+RESIDENTS = Reason("bad_value", "residents not a number")
+ROOMS = Reason("bad_value", "rooms not a number")
+SHARE = Reason("bad_value", "share not in (0, 1]")
+ZONES = Reason("bad_value", "zones not 1, 2 or 3")
+DIGITS = Reason("bad_value", "digits not 4 to 9")
+
+
+class Refused(Exception):
+    """A row that cannot be loaded: the reason, the field and the value that made it so."""
+
+    def __init__(self, reason: Reason, fld: str, value: Any = "", personal: bool = False, message: str = "") -> None:
+        super().__init__(reason.label)
+        self.reason, self.field, self.value, self.personal, self.message = reason, fld, value, personal, message
+
+
+T = TypeVar("T")
+
+
+class Tally(Generic[T]):
+    """Counts by reason with the first examples of each (all of them when ``limit`` is None). Plain data:
+    a forked worker's tally comes back whole and is merged."""
+
+    def __init__(self, limit: int | None = EXAMPLES) -> None:
+        self.limit = limit
+        self.counts: Counter[str] = Counter()
+        self.examples: defaultdict[str, list[T]] = defaultdict(list)
+
+    def add(self, reason: str, example: T) -> None:
+        self.counts[reason] += 1
+        shown = self.examples[reason]
+        if self.limit is None or len(shown) < self.limit:
+            shown.append(example)
+
+    def merge(self, other: Tally[T]) -> None:
+        self.counts.update(other.counts)
+        for reason, examples in other.examples.items():
+            self.examples[reason] = (self.examples[reason] + examples)[: self.limit]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# -- the files ------------------------------------------------------------------------------------------
+@dataclass
+class EntityFile:
+    """One entity's file as read through its mapping: where each field is, and the rows (line, values)."""
+
+    entity: str
+    mapping: FileMapping
+    index: dict[str, int]
+    rows: Iterator[tuple[int, list[Any]]]
+
+    @property
+    def name(self) -> str:
+        return self.mapping.path.name
+
+    def get(self, rec: list[Any], fld: str) -> str:
+        """A field as text ('' when the mapping leaves it out)."""
+        i = self.index.get(fld)
+        return "" if i is None else text(rec[i])
+
+    def raw(self, rec: list[Any], fld: str) -> Any:
+        """A field as read (a spreadsheet's number stays a number; '' when the mapping leaves it out)."""
+        i = self.index.get(fld)
+        return "" if i is None else rec[i]
+
+
+def open_entity(mapping: Mapping, entity: str) -> EntityFile | None:
+    """An entity's file, or None when the mapping has none (or an optional file is absent)."""
+    fm = mapping.files.get(entity)
+    if fm is None or (fm.optional and not fm.path.exists()):
+        return None
+    headers, rows = read_mapped(fm)
+    return EntityFile(entity, fm, {fld: headers.index(col) for fld, col in fm.columns.items()}, rows)
+
+
+# -- values ---------------------------------------------------------------------------------------------
+def text(value: Any) -> str:
+    """A value of the export as text: '' for empty, integers from XLSX/DBF without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def number(raw: Any) -> str | None:
+    """A number as PostgreSQL reads it ('1 234,56' -> '1234.56'); None if empty or not a number."""
+    if isinstance(raw, str):
+        plain = raw.replace(",", ".").strip()
+        if PLAIN_NUMBER(plain):
+            return plain
+        if not plain:
+            return None
+    try:
+        value = convert.decimal(raw)
+    except convert.ValueProblem:
+        return None
+    return None if value is None else str(value)
+
+
+def service_code(raw: Any) -> str | None:
+    """Our code of a service as old systems write it ('ХВС', 'Холодная вода', or the code itself)."""
+    written = text(raw)
+    return SERVICE_NAMES.get(written.lower()) or (written if written in SERVICE_IDS else None)
+
+
+def default_digits(service: str | None) -> int:
+    """A meter's digits when the export does not say: six for electricity, five for the rest."""
+    return 6 if service == "electricity" else 5
+
+
+def role(written: Any) -> str:
+    """owner, tenant or resident, by the beginning of the word in either language and any case."""
+    lowered = text(written).lower()
+    return next((ours for prefix, ours in ROLES if lowered.startswith(prefix)), "resident")
+
+
+def full_name(entity: EntityFile, rec: list[Any]) -> tuple[str, str, str]:
+    """Surname, given name and patronymic, from three columns or from one (``full_name``)."""
+    names = (entity.get(rec, "surname"), entity.get(rec, "given_name"), entity.get(rec, "patronymic"))
+    if not names[0] and "full_name" in entity.index:
+        return split_full_name(entity.get(rec, "full_name"))
+    return names
+
+
+def person_identity(surname: str, given: str, patronymic: str, birth: str, snils: str) -> str:
+    """The same person on every account: by СНИЛС where it has its 11 digits, else by ФИО and birth date."""
+    digits = "".join(ch for ch in snils if ch.isdigit())
+    return digits if len(digits) == 11 else f"{surname}|{given}|{patronymic}|{birth}".lower()
+
+
+_DATES: dict[str, str] = {}  # dates repeat across millions of rows: each written form is read once
+
+
+def iso_date(raw: Any, reason: Reason = NOT_A_DATE, fld: str = "", personal: bool = False) -> str:
+    """A date as ISO text, NULL when empty; refuses the row when it is not a date."""
+    if type(raw) is str:
+        found = _DATES.get(raw)
+        if found is not None:
+            return found
+    try:
+        parsed = convert.date(raw)
+    except convert.ValueProblem as exc:
+        raise Refused(reason, fld, "" if personal else raw, personal, str(exc)) from None
+    iso = parsed.isoformat() if parsed else NULL
+    if type(raw) is str:
+        if len(_DATES) > 200_000:
+            _DATES.clear()
+        _DATES[raw] = iso
+    return iso
+
+
+# -- months: the billing periods as whole numbers (year * 12 + month - 1) ---------------------------------
+_MONTHS: dict[Any, int | None] = {}
+
+
+def month_number(raw: Any) -> int | None:
+    """A period as written, as a month number; None if it is empty or not a period."""
+    try:
+        return _MONTHS[raw]
+    except (KeyError, TypeError):  # not seen yet, or a spreadsheet's value that cannot be a key
+        pass
+    month: int | None = None
+    if raw is not None and raw != "":
+        try:
+            p = convert.period(raw)
+            month = p.year * 12 + p.month - 1
+        except convert.ValueProblem:
+            month = None
+    if type(raw) is str and len(_MONTHS) < 100_000:
+        _MONTHS[raw] = month
+    return month
+
+
+def month_of(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_start(month: int) -> dt.date:
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def month_iso(month: int) -> str:
+    """The first day of a month as ISO text ('2026-01-01'), as PostgreSQL reads a date."""
+    return f"{month // 12:04d}-{month % 12 + 1:02d}-01"
+
+
+def month_label(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+# -- the rows of the short files ------------------------------------------------------------------------
+@dataclass
+class AccountRow:
+    line: int
+    number: str
+    els: str
+    city: str
+    street: str
+    house: str
+    flat: str
+    total: str
+    living: str  # NULL when not given
+    rooms: str  # NULL when not given
+    residents: str
+    opened: str  # ISO date or NULL
+    closed: str
+
+
+def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
+    """An account row as loaded; refuses it with the reason (duplicates are the caller's to find)."""
+    number_ = f.get(rec, "number")
+    if not number_:
+        raise Refused(EMPTY_ACCOUNT, "number")
+    total = number(f.get(rec, "total_area"))
+    if total is None or float(total) <= 0:
+        raise Refused(TOTAL_AREA, "total_area", f.get(rec, "total_area"))
+    living = number(f.get(rec, "living_area")) if f.get(rec, "living_area") else NULL
+    if living is None or (living != NULL and float(living) < 0):
+        raise Refused(LIVING_AREA, "living_area", f.get(rec, "living_area"))
+    residents = number(f.get(rec, "residents") or "0")
+    if residents is None or float(residents) < 0:
+        raise Refused(RESIDENTS, "residents", f.get(rec, "residents"))
+    rooms = number(f.get(rec, "rooms")) if f.get(rec, "rooms") else NULL
+    if rooms is None:
+        raise Refused(ROOMS, "rooms", f.get(rec, "rooms"))
+    opened = iso_date(f.raw(rec, "opened_on"), NOT_A_DATE, "opened_on")
+    closed = iso_date(f.raw(rec, "closed_on"), NOT_A_DATE, "closed_on")
+    return AccountRow(
+        line, number_, f.get(rec, "els"), f.get(rec, "city"), f.get(rec, "street"), f.get(rec, "house"),
+        f.get(rec, "flat"), total, living, rooms, str(int(float(residents))), opened, closed,
+    )  # fmt: skip
+
+
+@dataclass
+class PersonRow:
+    line: int
+    account: str  # the account number as written
+    surname: str
+    given: str
+    patronymic: str
+    birth: str  # ISO date or NULL
+    role: str
+    share: str  # NULL unless an owner's share is given
+    phone: str
+    email: str
+    snils: str
+    inn: str
+    passport: str
+
+    @property
+    def identity(self) -> str:
+        return person_identity(self.surname, self.given, self.patronymic, self.birth, self.snils)
+
+
+def read_person(f: EntityFile, line: int, rec: list[Any]) -> PersonRow:
+    """A person row as loaded (the account is the caller's to look up)."""
+    surname, given, patronymic = full_name(f, rec)
+    if not surname or not given:
+        raise Refused(NO_NAME, "surname", personal=True)
+    birth = iso_date(f.raw(rec, "birth_date"), NOT_A_DATE, "birth_date", personal=True)
+    ours = role(f.get(rec, "role"))
+    share = NULL
+    if ours == "owner" and f.get(rec, "share"):
+        share_text = number(f.get(rec, "share"))
+        if share_text is None or not 0 < float(share_text) <= 1:
+            raise Refused(SHARE, "share", f.get(rec, "share"))
+        share = share_text
+    phone, email, snils, inn, passport = (f.get(rec, k) for k in ("phone", "email", "snils", "inn", "passport"))
+    return PersonRow(
+        line, f.get(rec, "account"), surname, given, patronymic, birth, ours, share, phone, email, snils, inn,
+        passport,
+    )  # fmt: skip
+
+
+def read_service(f: EntityFile, rec: list[Any]) -> tuple[str, str]:
+    """An account's service: (its code, since as ISO date or NULL)."""
+    code = service_code(f.raw(rec, "service"))
+    if code is None:
+        raise Refused(UNKNOWN_SERVICE, "service", f.raw(rec, "service"))
+    return code, iso_date(f.raw(rec, "since"), NOT_A_DATE, "since")
+
+
+@dataclass
+class MeterRow:
+    line: int
+    account: str
+    service: str
+    serial: str
+    zones: int
+    digits: int
+    installed: str  # ISO dates or NULL
+    verified: str
+    next_verification: str
+    removed: str
+
+
+METER_DATES = ("installed_on", "verified_on", "next_verification", "removed_on")
+
+
+def _whole(raw: str, low: int, high: int) -> int | None:
+    value = number(raw)
+    if value is None or not low <= float(value) <= high or float(value) != int(float(value)):
+        return None
+    return int(float(value))
+
+
+def read_meter(f: EntityFile, line: int, rec: list[Any]) -> MeterRow:
+    code = service_code(f.raw(rec, "service"))
+    if code is None:
+        raise Refused(UNKNOWN_SERVICE, "service", f.raw(rec, "service"))
+    serial = f.get(rec, "serial")
+    if not serial:
+        raise Refused(EMPTY_SERIAL, "serial")
+    zones = _whole(f.get(rec, "zones") or "1", 1, 3)
+    if zones is None:
+        raise Refused(ZONES, "zones", f.raw(rec, "zones"))
+    digits = _whole(f.get(rec, "capacity_digits") or str(default_digits(code)), 4, 9)
+    if digits is None:
+        raise Refused(DIGITS, "capacity_digits", f.raw(rec, "capacity_digits"))
+    dates = [
+        iso_date(f.raw(rec, k), NOT_A_DATE, k)
+        for k in ("installed_on", "verified_on", "next_verification", "removed_on")
+    ]
+    if dates[0] != NULL and dates[3] != NULL and dates[3] < dates[0]:
+        raise Refused(REMOVED_BEFORE_INSTALLED, "removed_on", f.raw(rec, "removed_on"))
+    return MeterRow(line, f.get(rec, "account"), code, serial, zones, digits, *dates)
+
+
+# -- the long files: the slow path of each row (the callers keep their fast paths for the usual rows) -------
+def reading_values(f: EntityFile, rec: list[Any]) -> list[str]:
+    """A reading's one to three zone values as COPY text (NULL for an absent zone)."""
+    values = []
+    for fld in ("value1", "value2", "value3"):
+        raw = f.raw(rec, fld)
+        if raw == "" or raw is None:
+            values.append(NULL)
+            continue
+        v = number(raw)
+        if v is None or v.startswith("-"):
+            raise Refused(NOT_A_READING, "value1", f.raw(rec, "value1"))
+        values.append(v)
+    if values[0] == NULL:
+        raise Refused(NOT_A_READING, "value1", f.raw(rec, "value1"))
+    return values
+
+
+BALANCE_MEASURES = ("opening", "charged", "recalculated", "paid", "closing")
+
+
+def balance_amounts(f: EntityFile, rec: list[Any]) -> list[str]:
+    """A balance row's five amounts as COPY text (an empty one is a zero)."""
+    raws = [f.raw(rec, m) for m in BALANCE_MEASURES]
+    amounts = ["0" if raw is None or raw == "" else number(raw) for raw in raws]
+    if None in amounts:
+        shown = ";".join(text(raw) for m, raw in zip(BALANCE_MEASURES, raws, strict=True) if m in f.index)
+        raise Refused(NOT_AN_AMOUNT, "amounts", shown)
+    return amounts  # type: ignore[return-value]
+
+
+def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
+    """A payment's day (ISO), amount (COPY text) and month number (its period, else the day's month)."""
+    raw_day = f.raw(rec, "paid_on")
+    day = iso_date(raw_day, NOT_A_DATE, "paid_on")
+    if day == NULL:
+        raise Refused(NOT_A_DATE, "paid_on", raw_day)
+    amount = number(f.raw(rec, "amount"))
+    if amount is None or float(amount) <= 0:
+        raise Refused(PAYMENT_NOT_POSITIVE, "amount", f.raw(rec, "amount"))
+    period = f.raw(rec, "period")
+    month = month_number(period) if period != "" else None
+    if month is None:
+        month = int(day[:4]) * 12 + int(day[5:7]) - 1
+    return day, amount, month
