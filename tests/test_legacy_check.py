@@ -59,17 +59,21 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
     expect["living_over_total"] = ("accounts.csv", 3)
     acc[3][1] = "123"
     expect["els_format"] = ("accounts.csv", 4)
+    acc[5][1] = acc[4][1]
+    expect["duplicate_els"] = ("accounts.csv", 6)
+    acc.append(["", *acc[6][1:]])
+    expect["missing_value"] = ("accounts.csv", len(acc))
     save(folder / "accounts.csv", acc)
 
     per = lines(folder / "persons.csv")
-    per.append(list(per[1]))
-    expect["duplicate_person"] = ("persons.csv", len(per))
     snils_row = next(i for i, r in enumerate(per) if i > 0 and r[9])
     per[snils_row][9] = per[snils_row][9][:10] + str((int(per[snils_row][9][10]) + 1) % 10)
     expect["invalid_snils"] = ("persons.csv", snils_row + 1)
     inn_row = next(i for i, r in enumerate(per) if i > 0 and r[10])
     per[inn_row][10] = per[inn_row][10][:11] + str((int(per[inn_row][10][11]) + 1) % 10)
     expect["invalid_inn"] = ("persons.csv", inn_row + 1)
+    per.append(list(per[1]))  # after the edits above: the very same person (СНИЛС included) again
+    expect["duplicate_person"] = ("persons.csv", len(per))
     owner = next(i for i, r in enumerate(per) if r[5] == "собственник" and r[6] == "1,0000")
     per[owner][6] = "0,3000"
     expect["shares_not_one"] = ("", 0)
@@ -78,14 +82,18 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
     svc = lines(folder / "services.csv")
     svc[1][1] = "Вывоз мусора"
     expect["unknown_service"] = ("services.csv", 2)
+    svc.append(list(svc[2]))
+    expect["duplicate_service"] = ("services.csv", len(svc))
     save(folder / "services.csv", svc, "utf-8")
     expect["mixed_encodings"] = ("", 0)
 
     met = lines(folder / "meters.csv")
     met.append(list(met[1]))
     expect["duplicate_meter"] = ("meters.csv", len(met))
-    met[2][8] = "01.01.2000"  # removed long ago: every reading is after removal
-    met[3][5] = "01.01.2099"  # installed in the future
+    met[2][5], met[2][8] = "01.01.1999", "01.01.2000"  # removed long ago: every reading is after removal
+    met[3][5], met[3][8] = "01.01.2099", ""  # installed in the future
+    met.append([*met[4][:2], "NEW-0001", *met[4][3:5], "01.01.2020", *met[4][6:8], "01.01.1990"])
+    expect["meter_dates"] = ("meters.csv", len(met))
     save(folder / "meters.csv", met)
 
     rd = lines(folder / "readings.csv")
@@ -106,6 +114,8 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
     for i in by_serial[water]:
         rd[i][4] = f"{float(rd[i][4].replace(',', '.')) * 1000:.3f}".replace(".", ",")
     expect["unit_mixup"] = ("readings.csv", by_serial[water][-1] + 1)
+    rd.append(list(rd[by_serial[candidates[4]][0]]))
+    expect["duplicate_period"] = ("readings.csv", len(rd))
     rd.append(["000NOSUCH", *rd[1][1:]])
     expect["unknown_meter"] = ("readings.csv", len(rd))
     save(folder / "readings.csv", rd)

@@ -70,6 +70,9 @@ ZONES = Reason("bad_value", "zones not 1, 2 or 3")
 DIGITS = Reason("bad_value", "digits not 4 to 9")
 
 
+REASONS: dict[str, Reason] = {v.label: v for v in list(globals().values()) if isinstance(v, Reason)}
+
+
 class Refused(Exception):
     """A row that cannot be loaded: the reason, the field and the value that made it so."""
 

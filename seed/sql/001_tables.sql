@@ -112,7 +112,7 @@ COMMENT ON TABLE account_person IS 'Собственники и проживаю
 CREATE TABLE account_service (
     account_id  integer  NOT NULL,
     service_id  smallint NOT NULL,
-    since       date     NOT NULL
+    since       date     -- empty when an export does not say
 );
 COMMENT ON TABLE account_service IS 'Услуги, оказываемые по ЛС / services an account receives';
 

@@ -1,0 +1,50 @@
+"""`import check`: the pre-migration analysis of a legacy export. Loads nothing; counts every kind of
+problem with the file, line and value of its first examples (or of all of them), and sums control totals
+per service and period to compare with the old system's own.
+
+Every row is read as the load reads it (:mod:`seed.legacy.interpret`): a row the load would leave out is
+a problem here, of the kind of the load's reason. The short files are checked row by row (``short``),
+the long ones as compact columns (``long``, ``series``); the balances in a forked second process.
+"""
+
+from __future__ import annotations
+
+from seed.legacy.analyze.examiner import Examiner
+from seed.legacy.analyze.findings import EXAMPLES, KINDS, Problem, Report, Where
+from seed.legacy.analyze.long import check_balances, check_payments, check_readings
+from seed.legacy.analyze.short import check_accounts, check_meters, check_persons, check_services
+from seed.legacy.forked import Forked
+from seed.legacy.mapping import Mapping
+
+__all__ = ["KINDS", "Problem", "Report", "Where", "analyze"]
+
+
+def analyze(mapping: Mapping, examples: int | None = EXAMPLES) -> Report:
+    """Every problem of the export, with ``examples`` of each kind (every one when None)."""
+    ex = Examiner(mapping, examples)
+    check_accounts(ex)
+    check_persons(ex)
+    check_services(ex)
+    check_meters(ex)
+    # The balances (half the rows) are read by a second process while this one reads the readings and
+    # payments: the analysis needs no database, so it has both cores to itself.
+    balances = Forked(lambda: _balances_alone(ex))
+    try:
+        check_readings(ex)
+        check_payments(ex)
+    except BaseException:
+        balances.abandon()
+        raise
+    ex.report.merge(balances.result())
+    report = ex.report
+    encodings = {i.get("encoding") for i in report.files.values() if i.get("encoding")}
+    if len({e.replace("-sig", "") for e in encodings if e}) > 1:
+        report.add("mixed_encodings", None, "encoding", ", ".join(sorted(e for e in encodings if e)))
+    return report
+
+
+def _balances_alone(ex: Examiner) -> Report:
+    """In the forked child: the balances and totals files, into a report of their own."""
+    ex.report = Report.keeping(ex.examples)
+    check_balances(ex)
+    return ex.report

@@ -1,0 +1,145 @@
+"""The analysis's reading of an export: each file through the one interpretation the load uses too,
+with the problems the reading itself finds (values that cannot be read, Excel's damage, unknown
+services and accounts) counted as it goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from seed.legacy import convert
+from seed.legacy.analyze.findings import Finding, Report, Where
+from seed.legacy.analyze.series import GroupedColumns
+from seed.legacy.interpret import PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
+from seed.legacy.mapping import Mapping
+from seed.legacy.read import detect_encoding
+
+
+class Meter(NamedTuple):
+    service: str
+    line: int
+    installed: str  # ISO dates, or NULL
+    removed: str
+    next: str
+    capacity: int
+
+
+class Examiner:
+    """What the analysis knows so far (accounts, meters) and how it reads a file's values."""
+
+    def __init__(self, mapping: Mapping, examples: int | None) -> None:
+        self.mapping, self.examples = mapping, examples
+        self.report = Report.keeping(examples)
+        self.accounts: dict[str, tuple[int, str]] = {}  # number -> (line, closed on as ISO date or NULL)
+        self.meters: dict[tuple[str, str], Meter] = {}  # (service, serial) -> the meter
+        self.meters_file = ""
+        # dates, periods and service names repeat across millions of rows: each is read once
+        self._cache: dict[tuple[str, Any], Any] = {}
+        self._services: dict[Any, str | None] = {}
+
+    def path(self, entity: str) -> str:
+        fm = self.mapping.files.get(entity)
+        return str(fm.path) if fm else ""
+
+    def open(self, entity: str) -> tuple[EntityFile | None, Iterator[tuple[Where, list[Any]]]]:
+        """An entity's file and its rows as (file and line, values); none when the mapping has no such file.
+        The file's format and encoding, and its row count once read, go into the report."""
+        f = open_entity(self.mapping, entity)
+        if f is None:
+            return None, iter(())
+        fm = f.mapping
+        info: dict[str, Any] = {"path": str(fm.path), "format": fm.path.suffix.lower().lstrip(".")}
+        if info["format"] in ("csv", "txt", "tsv"):
+            with fm.path.open("rb") as raw:
+                info["encoding"] = fm.encoding or detect_encoding(raw.read(64 * 1024))
+        self.report.files[entity] = info
+        path = str(fm.path)
+
+        def counted() -> Iterator[tuple[Where, list[Any]]]:
+            n = 0
+            for line, rec in f.rows:
+                n += 1
+                yield Where(path, line), rec
+            self.report.rows[entity] = n
+
+        return f, counted()
+
+    def value(self, kind: str, row: Where, fld: str, raw: Any) -> Any:
+        """A decimal, date or period, None when empty; a value that cannot be read is a bad_value."""
+        if kind == "decimal" and type(raw) is str:
+            text = raw.replace(",", ".").strip()
+            if PLAIN_NUMBER(text):
+                return Decimal(text)
+        key = (kind, raw)
+        try:
+            found = self._cache[key]
+        except KeyError:
+            found = _convert(kind, raw)
+            if kind != "decimal":
+                self._cache[key] = found
+        except TypeError:  # an unhashable value from a spreadsheet
+            found = _convert(kind, raw)
+        if isinstance(found, convert.ValueProblem):
+            self.report.add("bad_value", row, fld, raw, str(found))
+            return None
+        return found
+
+    def ident(self, row: Where, fld: str, raw: Any) -> str:
+        """An identifier as text; one Excel has turned into a number is reported."""
+        if type(raw) is str and PLAIN_IDENT(raw):
+            return raw.strip()
+        damage = convert.looks_mangled_by_excel(raw)
+        if damage:
+            self.report.add("excel_damage", row, fld, raw, damage)
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw))
+        return str(raw).strip()
+
+    def service(self, row: Where, raw: Any) -> str:
+        """A service's code; an unknown one is reported (on every row) and stands as written."""
+        try:
+            code = self._services[raw]
+        except KeyError:
+            code = self._services[raw] = service_code(raw)
+        if code is None:
+            self.report.add("unknown_service", row, "service", raw)
+            return str(raw)
+        return code
+
+    def known_account(self, row: Where, number: str) -> bool:
+        if number not in self.accounts:
+            self.report.add("unknown_account", row, "account", number)
+            return False
+        return True
+
+    def grouped(
+        self, typecodes: str, check: Callable[[list[Any]], list[Finding]], read: Callable[[GroupedColumns], None]
+    ) -> None:
+        """Read a long file into grouped columns, checked as it streams; if the file scatters its groups,
+        read it again, whole, counting nothing twice. Then add what the checks found."""
+        columns = GroupedColumns(typecodes, check)
+        read(columns)
+        findings = columns.finish()
+        if findings is None:
+            own, self.report = self.report, Report.keeping(self.examples)  # per-row problems were counted once
+            try:
+                columns = GroupedColumns(typecodes, check, whole=True)
+                read(columns)
+                columns.flush()
+                findings = columns.findings
+            finally:
+                self.report = own
+        for finding in findings:
+            self.report.add(*finding)
+
+
+def _convert(kind: str, raw: Any) -> Any:
+    try:
+        if kind == "decimal":
+            return convert.decimal(raw)
+        if kind == "date":
+            return convert.date(raw)
+        return convert.period(raw) if raw not in (None, "") else None
+    except convert.ValueProblem as exc:
+        return exc

@@ -1,0 +1,140 @@
+"""What the analysis of an export finds: the kinds of problems, each with its first examples, and the
+control totals per service and period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from seed.legacy.interpret import EXAMPLES, Refused, Tally
+
+KINDS: dict[str, str] = {
+    "mixed_encodings": "the files are in different encodings",
+    "excel_damage": "identifiers turned into numbers or scientific notation by Excel",
+    "bad_value": "values that cannot be read as numbers, dates or periods, or lie outside their range",
+    "missing_value": "required values left empty (account numbers, names, meter serials)",
+    "unknown_service": "service names that are not recognised",
+    "duplicate_account": "account numbers that appear more than once",
+    "duplicate_els": "ЕЛС that appear on more than one account",
+    "duplicate_person": "the same person twice on one account",
+    "duplicate_service": "a service listed twice for one account",
+    "duplicate_meter": "meter serials that appear more than once for a service",
+    "duplicate_period": "two rows for the same meter, or account and service, in one period",
+    "els_format": "ЕЛС that is not 10 characters",
+    "unknown_account": "rows that refer to an account missing from the accounts file",
+    "unknown_meter": "readings of a meter missing from the meters file",
+    "meter_dates": "meters removed before they were installed",
+    "reading_decrease": "readings lower than the previous one (not a rollover)",
+    "reading_jump": "readings 5x or more above the meter's usual monthly use",
+    "reading_after_removal": "readings dated after the meter's removal",
+    "reading_before_install": "readings dated before the meter's installation",
+    "meter_past_verification": "meters in use past their verification date",
+    "unit_mixup": "monthly use that looks like litres instead of m³ (over 100 m³ a month on one flat)",
+    "balance_not_reconciling": "opening + charged + recalculated - paid differs from closing",
+    "balance_carry_over": "a month's opening differs from the previous month's closing",
+    "closed_account_balance": "closed accounts with a balance left",
+    "living_over_total": "living area above total area",
+    "shares_not_one": "owners' shares of an account not adding up to 1",
+    "payment_duplicate": "the same payment twice (overlapping registries)",
+    "invalid_snils": "СНИЛС with wrong check digits",
+    "invalid_inn": "ИНН with wrong check digits",
+}
+
+
+class Where(NamedTuple):
+    """The file and line of a row (cheap to make for every row of a long file)."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    file: str
+    line: int
+    field: str
+    value: str
+    message: str = ""
+
+
+Finding = tuple[str, Where, str, Any, str]  # kind, where, field, value, message: found over many rows at once
+
+
+@dataclass
+class Report:
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tally: Tally[Problem] = field(default_factory=Tally)
+    totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
+    reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def keeping(cls, examples: int | None) -> Report:
+        """A report that keeps this many examples of each kind (every one when None)."""
+        return cls(tally=Tally(examples))
+
+    @property
+    def counts(self) -> Any:
+        return self.tally.counts
+
+    @property
+    def examples(self) -> Any:
+        return self.tally.examples
+
+    def add(self, kind: str, row: Where | None, fld: str, value: Any, message: str = "") -> None:
+        self.tally.add(kind, Problem(kind, row.file if row else "", row.line if row else 0, fld, str(value), message))
+
+    def refused(self, row: Where, why: Refused) -> None:
+        """A row the load would leave out: counted under the kind of its reason."""
+        self.add(why.reason.kind, row, why.field, "" if why.personal else why.value, why.message or why.reason.label)
+
+    def merge(self, other: Report) -> None:
+        self.files.update(other.files)
+        self.rows.update(other.rows)
+        self.tally.merge(other.tally)
+        self.totals.update(other.totals)
+        self.reported_totals.update(other.reported_totals)
+
+    @property
+    def problems(self) -> int:
+        return self.tally.total
+
+    def totals_differences(self) -> list[dict[str, Any]]:
+        out = []
+        for key, theirs in sorted(self.reported_totals.items()):
+            ours = self.totals.get(key, {})
+            for measure, value in theirs.items():
+                mine = ours.get(measure, Decimal(0))
+                if abs(mine - value) > Decimal("0.005"):
+                    out.append(
+                        {
+                            "service": key[0],
+                            "period": key[1],
+                            "measure": measure,
+                            "export": str(mine),
+                            "reported": str(value),
+                            "difference": str(mine - value),
+                        }
+                    )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "rows": dict(self.rows),
+            "problems": {
+                k: {"what": KINDS[k], "count": self.counts[k], "examples": [vars(p) for p in self.examples[k]]}
+                for k in KINDS
+                if self.counts[k]
+            },
+            "control_totals": [
+                {"service": s, "period": p, **{k: str(v) for k, v in m.items()}}
+                for (s, p), m in sorted(self.totals.items())
+            ],
+            "totals_differences": self.totals_differences(),
+        }
+
+
+__all__ = ["EXAMPLES", "KINDS", "Finding", "Problem", "Report", "Where"]

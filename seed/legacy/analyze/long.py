@@ -1,0 +1,240 @@
+"""The long files of an export (millions of rows): readings, balances and payments, each row read as the
+load reads it, and checked over many rows at once as compact columns per meter or account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from array import array
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from seed.legacy.analyze.examiner import Examiner
+from seed.legacy.analyze.findings import Finding, Where
+from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
+from seed.legacy.interpret import (
+    BALANCE_MEASURES,
+    FIVE_AMOUNTS,
+    FIVE_KOPECK_AMOUNTS,
+    NOT_A_PERIOD,
+    NULL,
+    PLAIN_IDENT,
+    PLAIN_NUMBER,
+    READING,
+    SERVICE_IDS,
+    Refused,
+    balance_amounts,
+    iso_date,
+    month_label,
+    month_number,
+    month_start,
+    payment_fields,
+    reading_values,
+)
+
+
+def check_readings(ex: Examiner) -> None:
+    """Readings are checked per meter as compact columns, a batch of complete meters at a time."""
+    meter_ids = {key: i for i, key in enumerate(ex.meters)}
+    meters = list(ex.meters.values())
+    capacity = np.array([10.0**m.capacity / 2 for m in meters] or [0.0])
+    water = np.array([m.service in ("cold_water", "hot_water") for m in meters] or [False])
+    path = ex.path("readings")
+
+    def check(columns: list[Any]) -> list[Finding]:
+        return reading_series(path, capacity, water, *columns)
+
+    latest = -1
+
+    def read(columns: GroupedColumns) -> None:
+        nonlocal latest
+        f, rows = ex.open("readings")
+        if f is None:
+            return
+        ix = f.index
+        i_serial, i_service, i_period, i_v1 = ix["serial"], ix["service"], ix["period"], ix["value1"]
+        i_taken, i_v2, i_v3 = ix.get("taken_on"), ix.get("value2"), ix.get("value3")
+        report, service, ident = ex.report, ex.service, ex.ident
+        for row, rec in rows:
+            code = service(row, rec[i_service])
+            raw_serial = rec[i_serial]
+            serial = (
+                raw_serial.strip()
+                if type(raw_serial) is str and PLAIN_IDENT(raw_serial)
+                else ident(row, "serial", raw_serial)
+            )
+            mid = meter_ids.get((code, serial))
+            if mid is None:
+                report.add("unknown_meter", row, "serial", serial)
+                continue
+            try:
+                month = month_number(rec[i_period])
+                if month is None:
+                    raise Refused(NOT_A_PERIOD, "period", rec[i_period])
+                v1 = rec[i_v1]
+                one_zone = (i_v2 is None or rec[i_v2] == "") and (i_v3 is None or rec[i_v3] == "")
+                if one_zone and type(v1) is str and READING(v1.replace(",", ".")):
+                    value = float(v1.replace(",", "."))
+                else:
+                    value = float(reading_values(f, rec)[0])
+                taken = iso_date(rec[i_taken], fld="taken_on") if i_taken is not None else NULL
+            except Refused as why:
+                report.refused(row, why)
+                continue
+            meter = meters[mid]
+            if taken != NULL and meter.removed != NULL and taken > meter.removed:
+                report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter.removed}")
+            if taken != NULL and meter.installed != NULL and taken < meter.installed:
+                report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
+            latest = max(latest, month)
+            columns.add(mid, mid, month, value, row.line)
+
+    ex.grouped("iidi", check, read)
+    if latest < 0:
+        return
+    end = month_start(latest).isoformat()
+    for (_, serial), meter in ex.meters.items():
+        if meter.next != NULL and meter.removed == NULL and meter.next <= end:
+            where = Where(ex.meters_file, meter.line)
+            ex.report.add("meter_past_verification", where, "next_verification", meter.next, f"meter {serial}")
+
+
+def check_balances(ex: Examiner) -> None:
+    """Balances are checked per account as compact columns, a batch of complete accounts at a time;
+    the control totals and each account's last closing are summed on the way."""
+    path = ex.path("balances")
+    account_index: dict[str, int] = {}
+    service_index: dict[str, int] = {}
+    last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
+    sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
+
+    def check(columns: list[Any]) -> list[Finding]:
+        return carry_over(path, *columns)
+
+    def read(columns: GroupedColumns) -> None:
+        f, rows = ex.open("balances")
+        if f is None:
+            return
+        ix = f.index
+        i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
+        i_o, i_c, i_r, i_p, i_z = (ix.get(m, -1) for m in BALANCE_MEASURES)
+        services: dict[Any, tuple[str, int, bool]] = {}  # the service as written -> (code, index, known)
+        current, store = None, columns.columns
+        report, accounts = ex.report, ex.accounts
+        for row, rec in rows:
+            raw = rec[i_acc]
+            account = raw.strip() if type(raw) is str and PLAIN_IDENT(raw) else ex.ident(row, "account", raw)
+            known = account in accounts or ex.known_account(row, account)
+            found = services.get(rec[i_svc])
+            if found is None:  # services are indexed by code: two spellings of one service are one service
+                code = ex.service(row, rec[i_svc])
+                sv = service_index.setdefault(code, len(service_index))
+                found = services[rec[i_svc]] = (code, sv, code in SERVICE_IDS)
+            elif not found[2]:
+                ex.service(row, rec[i_svc])  # an unknown service is reported on every row
+            service, sv, _ = found
+            month = month_number(rec[i_per])
+            if month is None:
+                report.refused(row, Refused(NOT_A_PERIOD, "period", rec[i_per]))
+            recalc = rec[i_r] if i_r >= 0 and rec[i_r] else "0,00"
+            joined = f"{rec[i_o]}\t{rec[i_c]}\t{recalc}\t{rec[i_p]}\t{rec[i_z]}".replace(",", ".")
+            if FIVE_KOPECK_AMOUNTS(joined):  # the usual row: five amounts with kopecks, read at once
+                o, c, r, p, z = map(int, joined.replace(".", "").split("\t"))
+            elif FIVE_AMOUNTS(joined):
+                o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
+            else:
+                try:
+                    o, c, r, p, z = (round(float(x) * 100) for x in balance_amounts(f, rec))
+                except Refused as why:
+                    report.refused(row, why)
+                    continue
+            if month is None:
+                continue
+            a = account_index.get(account)
+            if a is None:
+                a = account_index[account] = len(account_index)
+            if a == current:  # the same account as the row before: straight into the columns
+                store[0].append(a * 64 + sv)
+                store[1].append(month)
+                store[2].append(o)
+                store[3].append(z)
+                store[4].append(row.line)
+            else:
+                columns.add(a, a * 64 + sv, month, o, z, row.line)
+                current, store = a, columns.columns
+            if columns.whole:
+                continue
+            if o + c + r - p != z:
+                expected = Decimal(o + c + r - p) / 100
+                report.add("balance_not_reconciling", row, "closing", Decimal(z) / 100, f"expected {expected}")
+            total = sums.get((service, month))
+            if total is None:
+                total = sums[(service, month)] = [0, 0, 0, 0]
+            total[0] += o
+            total[1] += c + r
+            total[2] += p
+            total[3] += z
+            if known:
+                previous = last.get(account)
+                if previous is None or month > previous[0]:
+                    last[account] = (month, z)
+                elif month == previous[0]:
+                    last[account] = (month, previous[1] + z)
+
+    ex.grouped("qiqqi", check, read)
+    for (service, month), (o, c, p, z) in sums.items():
+        ex.report.totals[(service, month_label(month))] = {
+            "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
+            "closing": Decimal(z) / 100,
+        }  # fmt: skip
+    for account, (_, closing) in last.items():
+        if ex.accounts[account][1] != NULL and closing != 0:
+            ex.report.add("closed_account_balance", None, "closing", Decimal(closing) / 100, f"account {account}")
+    check_totals(ex)
+
+
+REPORTED_MEASURES = ("opening", "charged", "paid", "closing")
+
+
+def check_totals(ex: Examiner) -> None:
+    """The old system's own control totals, to compare with the export's."""
+    f, rows = ex.open("totals")
+    for row, rec in rows:
+        assert f is not None
+        service = ex.service(row, f.raw(rec, "service"))
+        period: dt.date | None = ex.value("period", row, "period", f.raw(rec, "period"))
+        if period is None:
+            continue
+        ex.report.reported_totals[(service, period.strftime("%Y-%m"))] = {
+            m: ex.value("decimal", row, m, f.raw(rec, m)) or Decimal(0)
+            for m in ("opening", "charged", "paid", "closing")
+        }
+
+
+def check_payments(ex: Examiner) -> None:
+    # 20 bytes a payment: a hash of (account, day, amount), its line and its amount in kopecks
+    keys, lines, kopecks = array("q"), array("i"), array("q")
+    f, rows = ex.open("payments")
+    for row, rec in rows:
+        assert f is not None
+        account = ex.ident(row, "account", f.raw(rec, "account"))
+        ex.known_account(row, account)
+        try:
+            day, amount, _month = payment_fields(f, rec)
+        except Refused as why:
+            ex.report.refused(row, why)
+            continue
+        cents = round(float(amount) * 100) if PLAIN_NUMBER(amount) else int(Decimal(amount) * 100)
+        keys.append(hash((account, day, cents)))
+        lines.append(row.line)
+        kopecks.append(cents)
+    if len(keys):
+        found = repeated_payments(
+            ex.path("payments"),
+            np.frombuffer(keys, dtype=np.int64),
+            np.frombuffer(lines, dtype=np.int32),
+            np.frombuffer(kopecks, dtype=np.int64),
+        )
+        for finding in found:
+            ex.report.add(*finding)

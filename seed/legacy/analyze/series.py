@@ -1,0 +1,135 @@
+"""Checks over many rows at once: the long files' rows held as compact columns per meter or account,
+sorted and compared with numpy."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from seed.legacy.analyze.findings import Finding, Where
+from seed.legacy.interpret import month_label
+
+BATCH_ROWS = 200_000  # rows of complete groups checked at once
+
+
+class GroupedColumns:
+    """The rows of a long file as compact columns, grouped by a key (a meter, an account).
+
+    While the file keeps each key's rows together, as exports do, every group is complete once the next
+    one starts: complete groups are checked in batches and dropped, so memory does not grow with the
+    file. A key that comes back after another breaks that; the caller then reads the file again into
+    one set of columns (``whole``) checked at the end."""
+
+    def __init__(self, typecodes: str, check: Callable[[list[Any]], list[Finding]], whole: bool = False) -> None:
+        self.typecodes, self.check, self.whole = typecodes, check, whole
+        self.columns = [array(t) for t in typecodes]
+        self.done: set[int] = set()
+        self.current: int | None = None
+        self.scattered = False
+        self.findings: list[Finding] = []
+
+    def add(self, key: int, *values: Any) -> None:
+        if key != self.current:
+            if not self.whole:
+                if self.current is not None:
+                    self.done.add(self.current)
+                if key in self.done:
+                    self.scattered = True
+                if self.scattered:
+                    return
+                if len(self.columns[0]) >= BATCH_ROWS:
+                    self.flush()
+            self.current = key
+        elif self.scattered:
+            return
+        for column, value in zip(self.columns, values, strict=True):
+            column.append(value)
+
+    def flush(self) -> None:
+        if len(self.columns[0]):
+            self.findings += self.check([np.array(c) for c in self.columns])
+        self.columns = [array(t) for t in self.typecodes]
+
+    def finish(self) -> list[Finding] | None:
+        """The findings, or None if the file's groups were scattered (read it again, ``whole``)."""
+        if self.scattered:
+            return None
+        self.flush()
+        return self.findings
+
+
+def reading_series(path: str, capacity: Any, water: Any, m: Any, p: Any, v: Any, ln: Any) -> list[Finding]:
+    """Readings of complete meters, checked at once: sorted by meter and month, each against the one
+    before (decreases that are not a rollover), each month's use against the meter's median (jumps), the
+    median itself against what a flat uses (litres for m³)."""
+    found: list[Finding] = []
+    order = np.lexsort((p, m))
+    m, p, v, ln = m[order], p[order], v[order], ln[order]
+    same = m[1:] == m[:-1]
+    for i in np.flatnonzero(same & (p[1:] == p[:-1])).tolist():  # the load keeps the first, as here
+        found.append(("duplicate_period", Where(path, int(ln[i + 1])), "period", month_label(int(p[i + 1])),
+                      f"same meter and period as line {int(ln[i])}"))  # fmt: skip
+    prev, cur = v[:-1], v[1:]
+    decrease = same & (cur < prev) & (prev - cur < capacity[m[1:]])
+    for i in np.flatnonzero(decrease).tolist():
+        found.append(("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], f"previous {prev[i]}"))
+    usable = same & (cur >= prev)
+    dm, dv, dl = m[1:][usable], (cur - prev)[usable], ln[1:][usable]
+    if not len(dm):
+        return found
+    by = np.lexsort((dv, dm))  # deltas sorted within each meter, for the medians
+    sm, sv = dm[by], dv[by]
+    starts = np.flatnonzero(np.r_[True, sm[1:] != sm[:-1]])
+    counts = np.diff(np.r_[starts, len(sm)])
+    median = (sv[starts + (counts - 1) // 2] + sv[starts + counts // 2]) / 2
+    meters = sm[starts]
+    usual = np.where(counts >= 3, median, np.nan)
+    per_meter = np.full(len(capacity), np.nan)
+    per_meter[meters] = usual
+    jumps = np.flatnonzero((per_meter[dm] > 0) & (dv >= 5 * per_meter[dm]))
+    for i in jumps.tolist():
+        found.append(
+            ("reading_jump", Where(path, int(dl[i])), "value1", round(float(dv[i]), 3),
+             f"usual {round(float(per_meter[dm[i]]), 3)} a month")
+        )  # fmt: skip
+    last_line = dict(zip(m.tolist(), ln.tolist(), strict=True))  # sorted by month: the latest reading wins
+    for k, u in zip(meters.tolist(), usual.tolist(), strict=True):
+        if water[k] and u > 100:
+            found.append(("unit_mixup", Where(path, last_line[k]), "value1", round(u, 3), "median monthly use"))
+    return found
+
+
+def carry_over(path: str, ch: Any, mo: Any, op: Any, cl: Any, ln: Any) -> list[Finding]:
+    """Balances of complete accounts, sorted by account x service and month: each opening against the
+    closing of the month before; two rows of one month (the load keeps the first)."""
+    order = np.lexsort((mo, ch))
+    ch, mo, op, cl, ln = ch[order], mo[order], op[order], cl[order], ln[order]
+    same = ch[1:] == ch[:-1]
+    found: list[Finding] = [
+        ("duplicate_period", Where(path, int(ln[i + 1])), "period", month_label(int(mo[i + 1])),
+         f"same account, service and period as line {int(ln[i])}")
+        for i in np.flatnonzero(same & (mo[1:] == mo[:-1])).tolist()
+    ]  # fmt: skip
+    broken = same & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
+    return found + [
+        ("balance_carry_over", Where(path, int(ln[i + 1])), "opening", Decimal(int(op[i + 1])) / 100,
+         f"previous closing {Decimal(int(cl[i])) / 100}")
+        for i in np.flatnonzero(broken).tolist()
+    ]  # fmt: skip
+
+
+def repeated_payments(path: str, keys: Any, lines: Any, kopecks: Any) -> list[Finding]:
+    """Payments with the same hash of (account, day, amount) as an earlier line: overlapping registries."""
+    order = np.argsort(keys, kind="stable")  # equal keys stay in file order: the first is the original
+    sk, sl, sa = keys[order], lines[order], kopecks[order]
+    again = np.flatnonzero(sk[1:] == sk[:-1]) + 1
+    first = np.maximum.accumulate(np.where(np.r_[True, sk[1:] != sk[:-1]], np.arange(len(sk)), 0))
+    return [
+        ("payment_duplicate", Where(path, int(sl[i])), "amount", Decimal(int(sa[i])) / 100,
+         f"same as line {int(sl[first[i]])}")
+        for i in sorted(again.tolist(), key=lambda i: int(sl[i]))
+    ]  # fmt: skip

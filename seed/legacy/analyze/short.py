@@ -1,0 +1,127 @@
+"""The short files of an export, checked row by row: accounts, persons, services, meters.
+
+Each row is read by the same function the load uses (:mod:`seed.legacy.interpret`); a row it refuses is
+a problem of its reason's kind, and, as in the load, it is not known afterwards (its persons, meters and
+readings refer to an unknown account or meter)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from seed.legacy.analyze.examiner import Examiner, Meter
+from seed.legacy.interpret import (
+    DUPLICATE_ACCOUNT,
+    DUPLICATE_METER,
+    NULL,
+    SHARE_TOLERANCE,
+    Refused,
+    read_account,
+    read_meter,
+    read_person,
+    read_service,
+)
+from seed.people import valid_inn, valid_snils
+
+
+def check_accounts(ex: Examiner) -> None:
+    f, rows = ex.open("accounts")
+    report, accounts = ex.report, ex.accounts
+    els_first: dict[str, int] = {}
+    for row, rec in rows:
+        assert f is not None
+        number = ex.ident(row, "number", f.raw(rec, "number"))
+        els = f.get(rec, "els")
+        if els and len(els) != 10:
+            report.add("els_format", row, "els", els)
+        try:
+            account = read_account(f, row.line, rec)
+            if account.number in accounts:
+                first = f"first at line {accounts[account.number][0]}"
+                raise Refused(DUPLICATE_ACCOUNT, "number", number, message=first)
+        except Refused as why:
+            report.refused(row, why)
+            continue
+        if account.living != NULL and Decimal(account.living) > Decimal(account.total):
+            report.add("living_over_total", row, "living_area", account.living, f"total {account.total}")
+        if els and els in els_first:
+            report.add("duplicate_els", row, "els", els, f"first at line {els_first[els]}")
+        elif els:
+            els_first[els] = row.line
+        accounts[account.number] = (row.line, account.closed)
+
+
+def check_persons(ex: Examiner) -> None:
+    f, rows = ex.open("persons")
+    report = ex.report
+    seen: set[tuple[str, str]] = set()  # (account, person)
+    shares: dict[str, Decimal] = defaultdict(Decimal)
+    for row, rec in rows:
+        assert f is not None
+        account = ex.ident(row, "account", f.raw(rec, "account"))
+        known = ex.known_account(row, account)
+        snils = f.get(rec, "snils")
+        if snils and not valid_snils("".join(ch for ch in snils if ch.isdigit())):
+            report.add("invalid_snils", row, "snils", snils)
+        inn = ex.ident(row, "inn", f.raw(rec, "inn")) if f.get(rec, "inn") else ""
+        if inn and not valid_inn(inn):
+            report.add("invalid_inn", row, "inn", inn)
+        try:
+            person = read_person(f, row.line, rec)
+        except Refused as why:
+            report.refused(row, why)
+            continue
+        if not known:
+            continue
+        key = (account, person.identity)
+        if key in seen:
+            names = f"{person.surname} {person.given} {person.patronymic}".lower()
+            report.add("duplicate_person", row, "surname", names)
+            continue
+        seen.add(key)
+        if person.role == "owner" and person.share != NULL:
+            shares[account] += Decimal(person.share)
+    for account, total in shares.items():
+        if abs(total - 1) > SHARE_TOLERANCE:
+            report.add("shares_not_one", None, "share", total, f"account {account}")
+
+
+def check_services(ex: Examiner) -> None:
+    f, rows = ex.open("services")
+    seen: set[tuple[str, str]] = set()
+    for row, rec in rows:
+        assert f is not None
+        account = ex.ident(row, "account", f.raw(rec, "account"))
+        known = ex.known_account(row, account)
+        try:
+            code, _since = read_service(f, rec)
+        except Refused as why:
+            ex.report.refused(row, why)
+            continue
+        if known and (account, code) in seen:
+            ex.report.add("duplicate_service", row, "service", f.raw(rec, "service"))
+        seen.add((account, code))
+
+
+def check_meters(ex: Examiner) -> None:
+    f, rows = ex.open("meters")
+    meters = ex.meters
+    for row, rec in rows:
+        assert f is not None
+        account = ex.ident(row, "account", f.raw(rec, "account"))
+        known = ex.known_account(row, account)
+        serial = ex.ident(row, "serial", f.raw(rec, "serial"))
+        try:
+            m = read_meter(f, row.line, rec)
+            if (m.service, m.serial) in meters:
+                first = f"first at line {meters[(m.service, m.serial)].line}"
+                raise Refused(DUPLICATE_METER, "serial", serial, message=first)
+        except Refused as why:
+            ex.report.refused(row, why)
+            continue
+        if not known:
+            continue
+        ex.meters_file = row.file
+        meters[(m.service, m.serial)] = Meter(
+            m.service, row.line, m.installed, m.removed, m.next_verification, m.digits
+        )
