@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -413,6 +413,22 @@ def reading_values(f: EntityFile, rec: list[Any]) -> list[str]:
     if values[0] == NULL:
         raise Refused(NOT_A_READING, "value1", f.raw(rec, "value1"))
     return values
+
+
+def reading_reader(f: EntityFile) -> Callable[[list[Any]], list[str]]:
+    """The zone values of a file's readings as COPY text: one zone written plainly (nearly every row) is
+    read at once, anything else through :func:`reading_values`."""
+    i_v1, i_v2, i_v3 = f.index["value1"], f.index.get("value2"), f.index.get("value3")
+
+    def read(rec: list[Any]) -> list[str]:
+        v1 = rec[i_v1]
+        if (i_v2 is None or rec[i_v2] == "") and (i_v3 is None or rec[i_v3] == "") and type(v1) is str:
+            plain = v1.replace(",", ".")
+            if READING(plain):
+                return [plain, NULL, NULL]
+        return reading_values(f, rec)
+
+    return read
 
 
 BALANCE_MEASURES = ("opening", "charged", "recalculated", "paid", "closing")

@@ -21,7 +21,6 @@ from seed.legacy.interpret import (
     NULL,
     PLAIN_IDENT,
     PLAIN_NUMBER,
-    READING,
     SERVICE_IDS,
     Refused,
     balance_amounts,
@@ -30,7 +29,7 @@ from seed.legacy.interpret import (
     month_number,
     month_start,
     payment_fields,
-    reading_values,
+    reading_reader,
 )
 
 
@@ -53,9 +52,8 @@ def check_readings(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_serial, i_service, i_period, i_v1 = ix["serial"], ix["service"], ix["period"], ix["value1"]
-        i_taken, i_v2, i_v3 = ix.get("taken_on"), ix.get("value2"), ix.get("value3")
-        report, service, ident = ex.report, ex.service, ex.ident
+        i_serial, i_service, i_period, i_taken = ix["serial"], ix["service"], ix["period"], ix.get("taken_on")
+        report, service, ident, zones = ex.report, ex.service, ex.ident, reading_reader(f)
         for row, rec in rows:
             code = service(row, rec[i_service])
             raw_serial = rec[i_serial]
@@ -72,12 +70,7 @@ def check_readings(ex: Examiner) -> None:
                 month = month_number(rec[i_period])
                 if month is None:
                     raise Refused(NOT_A_PERIOD, "period", rec[i_period])
-                v1 = rec[i_v1]
-                one_zone = (i_v2 is None or rec[i_v2] == "") and (i_v3 is None or rec[i_v3] == "")
-                if one_zone and type(v1) is str and READING(v1.replace(",", ".")):
-                    value = float(v1.replace(",", "."))
-                else:
-                    value = float(reading_values(f, rec)[0])
+                value = float(zones(rec)[0])
                 taken = iso_date(rec[i_taken], fld="taken_on") if i_taken is not None else NULL
             except Refused as why:
                 report.refused(row, why)

@@ -9,7 +9,6 @@ from seed.legacy.interpret import (
     DUPLICATE_METER,
     DUPLICATE_SERVICE,
     SERVICE_IDS,
-    UNKNOWN_ACCOUNT,
     MeterRow,
     Refused,
     read_meter,
@@ -26,10 +25,8 @@ def write_services(state: ImportState) -> dict[int, set[int]]:
         return services
     lines: list[str] = []
     for line, rec in state.rows(f):
-        account = state.account_ids.get(f.get(rec, "account"))
         try:
-            if account is None:
-                raise Refused(UNKNOWN_ACCOUNT, "account", f.raw(rec, "account"), personal=True)
+            account = state.account_of(f, rec)
             code, since = read_service(f, rec)
             sid = SERVICE_IDS[code]
             if sid in services[account]:
@@ -52,10 +49,8 @@ def read_meters(state: ImportState) -> list[tuple[int, MeterRow]]:
     rows = []
     seen: set[tuple[str, str]] = set()
     for line, rec in state.rows(f):
-        account = state.account_ids.get(f.get(rec, "account"))
         try:
-            if account is None:
-                raise Refused(UNKNOWN_ACCOUNT, "account", f.raw(rec, "account"), personal=True)
+            account = state.account_of(f, rec)
             row = read_meter(f, line, rec)
             if (row.service, row.serial) in seen:
                 raise Refused(DUPLICATE_METER, "serial", row.serial, personal=True)

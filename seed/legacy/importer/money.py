@@ -62,8 +62,8 @@ def write_balances(state: ImportState) -> KeyColumns:
     i_r = ix.get("recalculated")
     accounts, month_of, month_text = state.account_ids.get, month_number, state.month
     services: dict[Any, int | None] = {}
-    account_col, service_col, month_col = keys.columns
-    line_col, refuse = keys.lines, state.rejects.refuse
+    add_account, add_service, add_month, add_line = keys.appenders()
+    refuse = state.rejects.refuse
     out: list[str] = []
     for line, rec in state.rows(f):
         try:
@@ -87,10 +87,10 @@ def write_balances(state: ImportState) -> KeyColumns:
         except Refused as why:
             refuse(f.name, line, why)
             continue
-        account_col.append(account)
-        service_col.append(sid)
-        month_col.append(month)
-        line_col.append(line)
+        add_account(account)
+        add_service(sid)
+        add_month(month)
+        add_line(line)
         out.append(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n")
         if len(out) >= BATCH:
             state.emit("balance", out)

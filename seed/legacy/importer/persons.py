@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from seed.legacy.importer.state import ImportState, escape
-from seed.legacy.interpret import DUPLICATE_PERSON, NULL, UNKNOWN_ACCOUNT, PersonRow, Refused, read_person
+from seed.legacy.interpret import DUPLICATE_PERSON, NULL, PersonRow, Refused, read_person
 
 
 def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
@@ -17,10 +17,8 @@ def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
     rows = []
     originals = state.originals
     for line, rec in state.rows(f):
-        account = state.account_ids.get(f.get(rec, "account"))
         try:
-            if account is None:
-                raise Refused(UNKNOWN_ACCOUNT, "account", f.get(rec, "account"), personal=True)
+            account = state.account_of(f, rec)
             row = read_person(f, line, rec)
         except Refused as why:
             state.rejects.refuse(f.name, line, why)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from array import array
+from typing import Any
 
 from seed.legacy.importer.state import BATCH, ImportState
 from seed.legacy.interpret import (
     NOT_A_PERIOD,
     NULL,
-    READING,
     UNKNOWN_METER,
     Refused,
     iso_date,
     month_number,
-    reading_values,
+    reading_reader,
     service_code,
     text,
 )
@@ -30,6 +30,10 @@ class KeyColumns:
         self.columns = [array(t) for t in typecodes]
         self.lines = array("q")
 
+    def appenders(self) -> list[Any]:
+        """The append of each key column, then of the lines: for a loop that adds a row at a time."""
+        return [c.append for c in self.columns] + [self.lines.append]
+
 
 def write_readings(state: ImportState) -> KeyColumns:
     """meter_reading by COPY; returns (meter, month) of each row written, for the duplicates."""
@@ -38,11 +42,10 @@ def write_readings(state: ImportState) -> KeyColumns:
     if f is None:
         return keys
     ix = f.index
-    i_serial, i_service, i_period, i_v1 = ix["serial"], ix["service"], ix["period"], ix["value1"]
-    i_taken, i_v2, i_v3 = ix.get("taken_on"), ix.get("value2"), ix.get("value3")
-    meters, month_of, month_text, fast = state.meter_ids.get, month_number, state.month, READING
+    i_serial, i_service, i_period, i_taken = ix["serial"], ix["service"], ix["period"], ix.get("taken_on")
+    meters, month_of, month_text, zones = state.meter_ids.get, month_number, state.month, reading_reader(f)
     services: dict[object, int | None] = {}
-    meter_col, month_col, line_col = keys.columns[0], keys.columns[1], keys.lines
+    add_meter, add_month, add_line = keys.appenders()
     refuse = state.rejects.refuse
     out: list[str] = []
     for line, rec in state.rows(f):
@@ -59,19 +62,14 @@ def write_readings(state: ImportState) -> KeyColumns:
             month = month_of(rec[i_period])
             if month is None:
                 raise Refused(NOT_A_PERIOD, "period", rec[i_period])
-            v1 = rec[i_v1]
-            one_zone = (i_v2 is None or rec[i_v2] == "") and (i_v3 is None or rec[i_v3] == "")
-            if one_zone and type(v1) is str and fast(v1.replace(",", ".")):
-                values = [v1.replace(",", "."), NULL, NULL]  # the common case: one zone
-            else:
-                values = reading_values(f, rec)
+            values = zones(rec)
             taken = iso_date(rec[i_taken], fld="taken_on") if i_taken is not None else NULL
         except Refused as why:
             refuse(f.name, line, why)
             continue
-        meter_col.append(mid)
-        month_col.append(month)
-        line_col.append(line)
+        add_meter(mid)
+        add_month(month)
+        add_line(line)
         out.append(f"{mid}\t{month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{values[0]}\t{values[1]}\t{values[2]}\n")
         if len(out) >= BATCH:
             state.emit("meter_reading", out)

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
-from seed.legacy.interpret import EntityFile, Refused, Tally, month_iso, open_entity, text
+from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, month_iso, open_entity, text
 from seed.legacy.leaks import Leak, Originals
 from seed.legacy.mapping import Mapping
 from seed.legacy.personal import Finding, rules_from
@@ -151,6 +151,13 @@ class ImportState:
         self.months: set[int] = set()  # the billing months the export speaks of
         self.month_texts: dict[int, str] = {}
         self.sink: Sink = _nowhere
+
+    def account_of(self, f: EntityFile, rec: list[Any]) -> int:
+        """The id of the account a row refers to; an account not loaded refuses the row."""
+        account = self.account_ids.get(f.get(rec, "account"))
+        if account is None:
+            raise Refused(UNKNOWN_ACCOUNT, "account", f.raw(rec, "account"), personal=True)
+        return account
 
     def open(self, entity: str) -> EntityFile | None:
         return open_entity(self.mapping, entity)
