@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,13 @@ import numpy.typing as npt
 
 from seed import catalog as C
 from seed import people
-from seed.pgbinary import Column, encode, pg_days, text_row
+from seed.pgbinary import Column, encode, pg_days
+from seed.synth.base import I64, Chunk, round_div
+from seed.synth.buildings import building_lines, chunk_ranges, plan_buildings
+from seed.synth.reference import reference_rows
 
-I64 = npt.NDArray[np.int64]
+__all__ = ["Chunk", "Generator"]
+
 CONSUMED = [C.SERVICE_COLD, C.SERVICE_HOT, C.SERVICE_POWER, C.SERVICE_GAS]
 COVERAGE = {C.SERVICE_COLD: 0.90, C.SERVICE_HOT: 0.90, C.SERVICE_POWER: 0.99, C.SERVICE_GAS: 0.50}
 SUBMIT_PROB = np.array([0.93, 0.80, 0.45])  # by payer profile: full, late, chronic
@@ -29,98 +33,8 @@ ELS_LETTERS = "АБВГДЕЖИКЛМНПРСТУФХЦ"
 RECALC_REASON = "показания после начислений по среднему или нормативу"
 
 
-@dataclass(frozen=True)
-class Buildings:
-    floors: I64
-    entrances: I64
-    per_floor: I64
-    flats: I64
-    year: I64
-    hot: npt.NDArray[np.bool_]
-    gas: npt.NDArray[np.bool_]
-    street: I64
-    house: I64
-    first_account: I64  # 1-based id of the building's first flat/account
-
-    def __len__(self) -> int:
-        return len(self.flats)
-
-
-def plan_buildings(seed: int, accounts: int) -> Buildings:
-    """Buildings of realistic floors and entrances until they hold ``accounts`` flats."""
-    rng = np.random.default_rng([seed, 0xB1D6])
-    n = max(8, accounts // 40 + 8)
-    while True:
-        floors = rng.choice(
-            [2, 3, 4, 5, 9, 10, 12, 14, 16, 17],
-            size=n,
-            p=[0.04, 0.04, 0.04, 0.33, 0.27, 0.06, 0.06, 0.04, 0.08, 0.04],
-        )
-        entrances = np.where(
-            floors <= 4,
-            rng.integers(1, 5, n),
-            np.where(floors == 5, rng.integers(2, 9, n), rng.integers(1, 7, n)),
-        )
-        per_floor = np.where(
-            floors <= 4,
-            rng.integers(2, 5, n),
-            np.where(floors <= 10, rng.choice([3, 4, 4, 4], n), rng.integers(4, 7, n)),
-        )
-        flats = floors * entrances * per_floor
-        if flats.sum() >= accounts:
-            break
-        n *= 2
-    last = int(np.searchsorted(np.cumsum(flats), accounts))
-    floors, entrances, per_floor, flats = (
-        floors[: last + 1],
-        entrances[: last + 1],
-        per_floor[: last + 1],
-        flats[: last + 1],
-    )
-    flats[-1] -= int(flats.sum()) - accounts
-    n = len(flats)
-    year = np.where(
-        floors <= 4,
-        rng.integers(1950, 2016, n),
-        np.where(
-            floors == 5,
-            rng.integers(1958, 1986, n),
-            np.where(floors <= 10, rng.integers(1970, 1996, n), rng.integers(1978, 2025, n)),
-        ),
-    )
-    old = (year < 1986) & (floors <= 9)
-    gas = rng.random(n) < np.where(old, 0.6, 0.08)
-    hot = rng.random(n) < 0.86
-    street = rng.integers(0, len(C.STREETS), n)
-    house = np.zeros(n, dtype=np.int64)
-    for s in np.unique(street):
-        idx = np.flatnonzero(street == s)
-        house[idx] = np.cumsum(rng.integers(1, 4, len(idx)))
-    first = np.concatenate([[1], 1 + np.cumsum(flats)[:-1]])
-    return Buildings(floors, entrances, per_floor, flats, year, hot, gas, street, house, first)
-
-
-def chunk_ranges(buildings: Buildings, chunk_accounts: int) -> list[tuple[int, int]]:
-    """Consecutive building ranges of about ``chunk_accounts`` flats each."""
-    ranges, start, count = [], 0, 0
-    for b, flats in enumerate(buildings.flats.tolist()):
-        count += flats
-        if count >= chunk_accounts:
-            ranges.append((start, b + 1))
-            start, count = b + 1, 0
-    if start < len(buildings):
-        ranges.append((start, len(buildings)))
-    return ranges
-
-
 def _days(dates: list[dt.date]) -> npt.NDArray[np.int32]:
     return pg_days(np.array(dates, dtype="datetime64[D]"))
-
-
-def _round_div(num: I64, den: int) -> I64:
-    """Round half away from zero of num/den, as PostgreSQL's round() does."""
-    result: I64 = np.sign(num) * ((np.abs(num) * 2 + den) // (2 * den))
-    return result
 
 
 @dataclass
@@ -129,13 +43,6 @@ class Totals:
 
     count: I64
     amount: I64
-
-
-@dataclass
-class Chunk:
-    binary: dict[str, bytes] = field(default_factory=dict)
-    text: dict[str, str] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
 
 
 class Generator:
@@ -156,28 +63,7 @@ class Generator:
 
     # -- the small tables ------------------------------------------------------------------------
     def reference_rows(self) -> dict[str, list[tuple[Any, ...]]]:
-        cat = self.cat
-        services = [(sid, s[0], s[1], s[2], s[3], s[4], s[5], s[6]) for sid, s in C.SERVICES.items()]
-        periods = [
-            (
-                p,
-                "open" if i == len(cat.periods) - 1 else "closed",
-                None
-                if i == len(cat.periods) - 1
-                else dt.datetime.combine(C.month_add(p, 1) + dt.timedelta(days=2), dt.time(18, 0), dt.UTC),
-            )
-            for i, p in enumerate(cat.periods)
-        ]
-        return {
-            "supplier": cat.suppliers,
-            "service": services,
-            "tariff": cat.tariffs,
-            "norm": cat.norms,
-            "payment_agent": [(a[0], a[1], a[3], a[4]) for a in C.AGENTS],
-            "charge_method": C.CHARGE_METHODS,
-            "reading_source": C.READING_SOURCES,
-            "billing_period": periods,
-        }
+        return reference_rows(self.cat)
 
     def registry_rows(self) -> list[tuple[Any, ...]]:
         rows = []
@@ -238,34 +124,7 @@ class Generator:
         opened = np.minimum(opened.astype("datetime64[D]"), latest)
         region = self.cat.region
         els_idx = ids // 1_000_000
-        street_names = np.array(C.STREETS)
-        building_rows = []
-        for b in range(b0, b1):
-            guid = "%08x-%04x-4%03x-%04x-%012x" % (  # noqa: UP031 - a UUID from a seeded stream
-                int(rng.integers(0, 2**32)),
-                int(rng.integers(0, 2**16)),
-                int(rng.integers(0, 2**12)),
-                0x8000 | int(rng.integers(0, 2**14)),
-                int(rng.integers(0, 2**48)),
-            )
-            building_rows.append(
-                text_row(
-                    (
-                        b + 1,
-                        self.cat.city,
-                        street_names[bld.street[b]],
-                        str(bld.house[b]),
-                        guid,
-                        self.cat.oktmo,
-                        bld.year[b],
-                        bld.floors[b],
-                        bld.entrances[b],
-                        "t" if bld.hot[b] else "f",
-                        "t" if bld.gas[b] else "f",
-                    )
-                )
-            )
-        out.text["building"] = "".join(building_rows)
+        out.text["building"] = building_lines(rng, bld, b0, b1, self.cat)
         out.rows["building"] = b1 - b0
         prem, accs = [], []
         opened_s = opened.astype(str)
@@ -479,16 +338,16 @@ class Generator:
                         zv = remaining if j == len(parts) - 1 else np.round(vol_p[sel] * share).astype(np.int64)
                         remaining = remaining - zv if j < len(parts) - 1 else remaining
                         zprice = cat.price[svc, zone][None, :]
-                        amount = _round_div(zv * zprice, 100_000)
+                        amount = round_div(zv * zprice, 100_000)
                         charged[slot[sel], svc] += amount
                         charge_parts.append(self._charge_rows(acc, slot[sel], svc, zone, zv, zprice, amount, meth[sel]))
                         n_charges += zv.size
             else:
-                amount = _round_div(vol_p * price, 100_000)
+                amount = round_div(vol_p * price, 100_000)
                 charged[slot, svc] = amount
                 charge_parts.append(self._charge_rows(acc, slot, svc, 0, vol_p, price, amount, meth))
                 n_charges += vol_p.size
-            ramount = _round_div(rvol_p * cat.price[svc, 0][None, :], 100_000)
+            ramount = round_div(rvol_p * cat.price[svc, 0][None, :], 100_000)
             recalc[slot, svc] = ramount
             recalc_parts.append(self._recalc_rows(acc, slot, svc, rvol_p, ramount, rfor))
             n_recalc += int((rvol_p < 0).sum())
@@ -507,14 +366,14 @@ class Generator:
         vol[:, sew] = vol[:, C.SERVICE_COLD] + vol[:, C.SERVICE_HOT]
         rvol[:, sew] = rvol[:, C.SERVICE_COLD] + rvol[:, C.SERVICE_HOT]
         all_acc = np.arange(a)
-        amount = _round_div(vol[:, sew] * cat.price[sew, 0][None, :], 100_000)
+        amount = round_div(vol[:, sew] * cat.price[sew, 0][None, :], 100_000)
         charged[:, sew] = amount
         sew_method = np.maximum(method[:, C.SERVICE_COLD], 1)
         charge_parts.append(
             self._charge_rows(acc, all_acc, sew, 0, vol[:, sew], cat.price[sew, 0][None, :], amount, sew_method)
         )
         n_charges += vol[:, sew].size
-        ramount = _round_div(rvol[:, sew] * cat.price[sew, 0][None, :], 100_000)
+        ramount = round_div(rvol[:, sew] * cat.price[sew, 0][None, :], 100_000)
         recalc[:, sew] = ramount
         recalc_parts.append(
             self._recalc_rows(acc, all_acc, sew, rvol[:, sew], ramount, np.where(rvol[:, sew] < 0, 0, -1))
@@ -526,7 +385,7 @@ class Generator:
             hv = np.round(acc["area_c"][:, None] * cat.norm_milli[heat] / 100_000 * np.ones(len(season_p))[None, :])
             hv = hv.astype(np.int64)
             hprice = cat.price[heat, 0][season_p][None, :]
-            amount = _round_div(hv * hprice, 100_000)
+            amount = round_div(hv * hprice, 100_000)
             charged[:, heat, season_p] = amount
             charge_parts.append(
                 self._charge_rows(

@@ -1,0 +1,1 @@
+"""The parts of the synthetic generator, each a function of explicit inputs; ``seed.generate`` runs them."""
