@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from seed import catalog, people
-from seed.generate import Generator, chunk_ranges, plan_buildings
+from seed.generate import Generator
 from seed.pgbinary import Column, encode
+from seed.synth.buildings import chunk_ranges, plan_buildings
 
 END = dt.date(2026, 11, 1)
 

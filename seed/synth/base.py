@@ -1,0 +1,67 @@
+"""What every part of the generator shares: array types, a chunk's output and the calendar of the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from seed import catalog as C
+from seed.pgbinary import pg_days
+
+I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Chunk:
+    """The COPY payloads of a run of buildings: binary for the fact tables, text for the rest."""
+
+    binary: dict[str, bytes] = field(default_factory=dict)
+    text: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def add_binary(self, table: str, data: bytes, rows: int) -> None:
+        self.binary[table] = data
+        self.rows[table] = rows
+
+    def add_text(self, table: str, data: str, rows: int) -> None:
+        self.text[table] = data
+        self.rows[table] = rows
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The billing periods of the run and the window of days they cover."""
+
+    periods: list[dt.date]
+    start: dt.date  # the first day of the first period
+    end: dt.date  # the last day of the last period
+    period_days: npt.NDArray[np.int32]  # each period's first day, as PostgreSQL stores a date
+    month_of: I64  # each period's month, 1 to 12
+
+    @classmethod
+    def of(cls, periods: list[dt.date]) -> Calendar:
+        return cls(
+            periods,
+            periods[0],
+            C.month_add(periods[-1], 1) - dt.timedelta(days=1),
+            pg_days(np.array(periods, dtype="datetime64[D]")),
+            np.array([p.month for p in periods]),
+        )
+
+    @property
+    def months(self) -> int:
+        return len(self.periods)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def round_div(num: I64, den: int) -> I64:
+    """Round half away from zero of num/den, as PostgreSQL's round() does."""
+    result: I64 = np.sign(num) * ((np.abs(num) * 2 + den) // (2 * den))
+    return result

@@ -1,0 +1,152 @@
+"""Meters and their readings: a meter per metered service of an account, and a second one where replaced.
+
+A meter's id is the account id x 20 + service x 2 (+1 for the replacement). Readings are cumulative
+register values in milli-units, split across the tariff zones of the meter and wrapped at its capacity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from seed import catalog as C
+from seed.pgbinary import Column, encode
+from seed.synth.base import I64, Bools, Calendar
+from seed.synth.usage import ZONE_SHARES, Usage
+
+
+def meters(
+    rng: np.random.Generator, svc: int, owners: I64, use: Usage, calendar: Calendar
+) -> tuple[bytes, int, str, int]:
+    """The readings of one service's meters (and their count), then the meters (and theirs); ``owners`` are
+    the accounts, an entry each of ``use``."""
+    old_id = owners * 20 + svc * 2
+    days = calendar.period_days
+    readings = reading_rows(rng, old_id, use.zones, use.cum, use.c, use.old_ok, svc, None, days)
+    readings += reading_rows(rng, old_id + 1, use.zones, use.cum, use.c, use.new_ok, svc, use.replace, days)
+    m_slot = np.flatnonzero(use.metered)
+    lines = meter_lines(rng, svc, m_slot, old_id, use.zones, use.expire, use.replace, owners, calendar)
+    replaced = int((use.replace[m_slot] < calendar.months).sum())
+    return readings, int(use.old_ok.sum() + use.new_ok.sum()), lines, len(m_slot) + replaced
+
+
+def reading_rows(
+    rng: np.random.Generator,
+    meter_id: I64,
+    zones: I64,
+    cum: I64,
+    c: I64,
+    ok: Bools,
+    svc: int,
+    replace: I64 | None,
+    period_days: npt.NDArray[np.int32],
+) -> bytes:
+    """The ``meter_reading`` rows where ``ok``: of the first meters (``replace`` None, which start at a drawn
+    register value), or of their replacements (which start at zero in the period ``replace``)."""
+    s, P = cum.shape
+    cap = 10 ** (C.SERVICES[svc][6] + 3)  # digits capacity, in milli-units
+    if replace is None:
+        months_before = rng.uniform(0, 48, s)
+        start = np.round(months_before * c.mean(axis=1)).astype(np.int64)
+        near_cap = rng.random(s) < 0.003  # a few meters roll over past their capacity
+        start = np.where(near_cap, cap - np.round(c.mean(axis=1) * rng.uniform(0.5, 2, s)).astype(np.int64), start)
+        if svc == C.SERVICE_POWER:
+            start = start // 1000 * 1000
+        total = start[:, None] + cum
+    else:
+        before = np.where(
+            replace[:, None] > 0,
+            np.take_along_axis(cum, np.clip(replace - 1, 0, P - 1)[:, None], axis=1),
+            0,
+        )
+        total = cum - before
+    rows, cols = np.nonzero(ok)
+    parts = []
+    day = rng.integers(15, 26, len(rows))
+    source = rng.choice([1, 2, 3], size=len(rows), p=[0.55, 0.40, 0.05])
+    for zc, shares in ZONE_SHARES:
+        sel = zones[rows] == zc
+        r, k = rows[sel], cols[sel]
+        t = total[r, k]
+        values = []
+        for share in shares:
+            part = np.floor(t * share / (1000 if svc == C.SERVICE_POWER else 1)).astype(np.int64)
+            if svc == C.SERVICE_POWER:
+                part *= 1000
+            values.append(Column("num", part % cap, 3))
+        while len(values) < 3:
+            values.append(Column("null"))
+        parts.append(
+            encode(
+                [
+                    Column("int4", meter_id[r]),
+                    Column("date", period_days[k]),
+                    Column("date", period_days[k] + day[sel] - 1),
+                    Column("int2", source[sel]),
+                    *values,
+                ],
+                len(r),
+            )
+        )
+    return b"".join(parts)
+
+
+def meter_lines(
+    rng: np.random.Generator,
+    svc: int,
+    m_slot: I64,
+    old_id: I64,
+    zones: I64,
+    expire: I64,
+    replace: I64,
+    owners: I64,
+    calendar: Calendar,
+) -> str:
+    """The ``meter`` rows of the metered entries ``m_slot``: installation and verification dates that fit
+    the window, and the replacement (which names the meter it replaced) where there is one."""
+    P = calendar.months
+    years = C.SERVICES[svc][5]
+    digits = C.SERVICES[svc][6]
+    n = len(m_slot)
+    if n == 0:
+        return ""
+    span = np.timedelta64(round(years * 365.25), "D")
+    periods = np.array(calendar.periods + [calendar.end], dtype="datetime64[D]")
+    start, end = np.datetime64(calendar.start), np.datetime64(calendar.end)
+    exp, rep = expire[m_slot], replace[m_slot]
+    room = max(int((start + span - end) / np.timedelta64(1, "D")) - 2, 2)
+    later = end + rng.integers(1, room, n).astype("timedelta64[D]")
+    nxt = np.where(exp < P, periods[np.minimum(exp, P)], later)
+    verified = np.minimum(nxt - span, start - np.timedelta64(1, "D"))
+    earlier = np.maximum(verified - span, np.datetime64("1995-01-01"))
+    installed = np.where(rng.random(n) < 0.6, verified, earlier)
+    replaced = rep < P
+    rday = periods[np.minimum(rep, P)] + rng.integers(0, 14, n).astype("timedelta64[D]")
+    ids = old_id[m_slot]
+    owner = owners[m_slot]
+    serial_old = serials(ids, installed)
+    serial_new = serials(ids + 1, rday)
+    inst_s, ver_s, nxt_s = installed.astype(str), verified.astype(str), nxt.astype(str)
+    rday_s, new_next_s = rday.astype(str), (rday + span).astype(str)
+    lines = []
+    for i in range(n):
+        removed = rday_s[i] if replaced[i] else "\\N"
+        lines.append(
+            f"{ids[i]}\t{owner[i]}\t{svc}\t{serial_old[i]}\t{zones[m_slot[i]]}\t{digits}\t"
+            f"{inst_s[i]}\t{ver_s[i]}\t{nxt_s[i]}\t{removed}\t\\N\n"
+        )
+        if replaced[i]:
+            lines.append(
+                f"{ids[i] + 1}\t{owner[i]}\t{svc}\t{serial_new[i]}\t{zones[m_slot[i]]}\t{digits}\t"
+                f"{rday_s[i]}\t{rday_s[i]}\t{new_next_s[i]}\t\\N\t{ids[i]}\n"
+            )
+    return "".join(lines)
+
+
+def serials(meter_ids: I64, made: npt.NDArray[Any]) -> list[str]:
+    """Factory serials: the year made and a scramble of the meter id (a bijection on 9 digits)."""
+    scrambled = (meter_ids * 387_420_489 + 12_345) % 1_000_000_000
+    years = made.astype("datetime64[Y]").astype(np.int64) + 1970
+    return [f"{y % 100:02d}{s:09d}" for y, s in zip(years.tolist(), scrambled.tolist(), strict=True)]
