@@ -19,6 +19,7 @@ ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "cp866", "koi8_r")
 FREQUENT = set("оеаинтсрвлкмдпуяыьгзбчй")  # the most frequent lowercase Russian letters
 DELIMITERS = (";", "\t", ",", "|")
 SAMPLE = 64 * 1024
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def read_table(
     suffix = path.suffix.lower()
     if not path.exists():
         raise LegacyFormatError(path, None, "no such file")
-    if suffix in (".csv", ".txt", ".tsv"):
+    if suffix in CSV_SUFFIXES:
         return read_csv(path, encoding, delimiter, header_line)
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path, sheet, header_line)
@@ -165,21 +166,13 @@ def read_table(
     raise LegacyFormatError(path, None, f"unknown format {suffix!r}: use .csv, .txt, .xlsx or .dbf")
 
 
-def read_records(
-    path: Path,
-    *,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    sheet: str | None = None,
-    header_line: int = 1,
-) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
-    """Like :func:`read_table`, for the long files: (line, values in header order) without a dict per row.
-    CSV values are left unstripped; the caller strips what it compares."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".txt", ".tsv") or not path.exists():
-        headers, table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet, header_line=header_line)
+def read_records(path: Path, **options: Any) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """Like :func:`read_table` (with the same options), for the long files: (line, values in header order)
+    without a dict per row. CSV values are left unstripped; the caller strips what it compares."""
+    if path.suffix.lower() not in CSV_SUFFIXES or not path.exists():
+        headers, table = read_table(path, **options)
         return headers, ((row.line, [row.values.get(h, "") for h in headers]) for row in table)
-    return _csv_records(path, encoding, delimiter, header_line)
+    return _csv_records(path, options.get("encoding"), options.get("delimiter"), options.get("header_line", 1))
 
 
 def _csv_records(
