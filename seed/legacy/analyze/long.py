@@ -148,13 +148,14 @@ def check_balances(ex: Examiner) -> None:
             if a is None:
                 a = account_index[account] = len(account_index)
             if a == current:  # the same account as the row before: straight into the columns
-                store[0].append(a * 64 + sv)
-                store[1].append(month)
-                store[2].append(o)
-                store[3].append(z)
-                store[4].append(row.line)
+                store[0].append(a)
+                store[1].append(sv)
+                store[2].append(month)
+                store[3].append(o)
+                store[4].append(z)
+                store[5].append(row.line)
             else:
-                columns.add(a, a * 64 + sv, month, o, z, row.line)
+                columns.add(a, a, sv, month, o, z, row.line)
                 current, store = a, columns.columns
             if columns.whole:
                 continue
@@ -175,7 +176,7 @@ def check_balances(ex: Examiner) -> None:
                 elif month == previous[0]:
                     last[account] = (month, previous[1] + z)
 
-    ex.grouped("qiqqi", check, read)
+    ex.grouped("iiiqqi", check, read)
     for (service, month), (o, c, p, z) in sums.items():
         ex.report.totals[(service, month_label(month))] = {
             "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,

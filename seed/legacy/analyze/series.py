@@ -103,12 +103,12 @@ def reading_series(path: str, capacity: Any, water: Any, m: Any, p: Any, v: Any,
     return found
 
 
-def carry_over(path: str, ch: Any, mo: Any, op: Any, cl: Any, ln: Any) -> list[Finding]:
-    """Balances of complete accounts, sorted by account x service and month: each opening against the
+def carry_over(path: str, ac: Any, sv: Any, mo: Any, op: Any, cl: Any, ln: Any) -> list[Finding]:
+    """Balances of complete accounts, sorted by account, service and month: each opening against the
     closing of the month before; two rows of one month (the load keeps the first)."""
-    order = np.lexsort((mo, ch))
-    ch, mo, op, cl, ln = ch[order], mo[order], op[order], cl[order], ln[order]
-    same = ch[1:] == ch[:-1]
+    order = np.lexsort((mo, sv, ac))
+    ac, sv, mo, op, cl, ln = ac[order], sv[order], mo[order], op[order], cl[order], ln[order]
+    same = (ac[1:] == ac[:-1]) & (sv[1:] == sv[:-1])
     found: list[Finding] = [
         ("duplicate_period", Where(path, int(ln[i + 1])), "period", month_label(int(mo[i + 1])),
          f"same account, service and period as line {int(ln[i])}")
