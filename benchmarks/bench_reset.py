@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from provision import data, engine, lifecycle, training
+from provision import bringup, engine, lifecycle, training
 from provision.workspace import Workspace
 
 
@@ -45,8 +45,8 @@ def measure(accounts: int, seats: int, repeat: int, memory: str) -> dict[str, An
             encoding="utf-8",
         )
         try:
-            data.up_and_seed(workspace, "bench-reset", build=False, progress=lambda _l: None)
-            trainer = training.trainer_for(workspace, "bench-reset")
+            report = bringup.up_client(workspace, "bench-reset", build=False, progress=lambda _l: None)
+            trainer = training.Trainer.of(report.up.env)
             env = trainer.env
             container = lifecycle.db_container(env)
             with trainer.admin() as conn:

@@ -1,7 +1,10 @@
 """provision: per-client demo and training environments for «Одно Окно».
 
-The public API is what ``__all__`` lists; the CLI in :mod:`provision.cli` is a
-thin shell over it.
+``__all__`` lists the errors every layer raises (with the exit code each means) and the version. The
+functions the CLI calls live in their layers, lowest first: :mod:`provision.lifecycle` (a client's
+containers), :mod:`provision.database`, :mod:`provision.training` and :mod:`provision.snapshots`,
+:mod:`provision.seeding`, :mod:`provision.legacy` (the customer's own data), :mod:`provision.bringup`
+(``up``); :mod:`provision.cli` is a thin shell over them.
 """
 
 from __future__ import annotations

@@ -107,7 +107,19 @@ def image_info(ref: str) -> ImageInfo:
     )
 
 
-def status(refs: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ImageStatus:
+    images: list[ImageInfo]
+    rootfs_cache: list[tuple[Path, int]]  # (tarball, size in bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "images": [vars(i) for i in self.images],
+            "rootfs_cache": [{"path": str(p), "size_bytes": n} for p, n in self.rootfs_cache],
+        }
+
+
+def status(refs: list[str]) -> ImageStatus:
     """What is present: the given images, every image provision built, and the cached root filesystems."""
     engine_client = engine.client()
     built = [
@@ -116,13 +128,11 @@ def status(refs: list[str]) -> dict[str, Any]:
         for tag in image.tags
         if tag.startswith(BUILT_REPOSITORY + ":")
     ]
-    images = [image_info(ref) for ref in dict.fromkeys([*refs, *sorted(built)])]
     rootfs_dir = cache_dir() / "rootfs"
     cached = sorted(rootfs_dir.glob("*.tar")) if rootfs_dir.is_dir() else []
-    return {
-        "images": [vars(i) for i in images],
-        "rootfs_cache": [{"path": str(p), "size_bytes": p.stat().st_size} for p in cached],
-    }
+    return ImageStatus(
+        [image_info(ref) for ref in dict.fromkeys([*refs, *sorted(built)])], [(p, p.stat().st_size) for p in cached]
+    )
 
 
 def save(ref: str, dest: Path, progress: Progress) -> int:

@@ -1,54 +1,35 @@
-"""The customer's own data, seen from the CLI: resolve the export folder and mapping, run the analysis,
-turn reading errors into messages that name the file, line and fix."""
+"""The customer's own data: check an export, load it anonymized as a client's books, scan for leaks, and
+write a client's books as an old system would export them. Reading errors name the file, line and fix."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provision.errors import EnvironmentProblem, InputError, OperationFailed
+from provision.database import running_dsn, user_errors
+from provision.errors import InputError
+from provision.render import ClientEnv, client_env
+from provision.seeding import check_data
+from provision.training import freeze_and_sync
 from provision.workspace import Workspace
+from seed.check import CheckResult
+from seed.legacy import layout
+from seed.legacy.analyze import Report, analyze
+from seed.legacy.anonymize import load_or_create_key
+from seed.legacy.export import export_standard
+from seed.legacy.importer import ImportResult, collect_originals, import_export, scan_database
+from seed.legacy.leaks import Leak
+from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
+
+FileProgress = Callable[[str, int], None]
+Phase = Callable[[str], None]
 
 
-@contextmanager
-def _reading(consequence: str = "") -> Iterator[None]:
-    """An export file or mapping that cannot be read becomes one input error naming the file and line."""
-    from seed.errors import LegacyFormatError, MappingError
-
-    try:
-        yield
-    except LegacyFormatError as exc:
-        raise InputError(f"{exc}{consequence}", fix="re-export the file, or fix it at the line named") from None
-    except MappingError as exc:
-        raise InputError(f"{exc}{consequence}", fix="correct the mapping (see docs/export-layout.md)") from None
-
-
-def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> Any:
-    from seed.legacy.analyze import analyze
-
-    workspace.require_client(client)
-    with _reading():
-        return analyze(_mapping(folder, mapping_file))
-
-
-def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[str, int]:
-    """Write a client's books in the standard layout, as an old system would export them."""
-    from provision.data import guarded, resolve_dsn
-    from seed.legacy.export import export_standard
-
-    if directory.exists() and any(directory.iterdir()):
-        raise InputError(f"{directory} is not empty", fix="choose an empty or new folder")
-    dsn = resolve_dsn(workspace, client, None)
-    return guarded(dsn, lambda: export_standard(dsn, directory))  # type: ignore[no-any-return]
-
-
-def _mapping(folder: Path, mapping_file: Path | None) -> Any:
-    from seed.legacy.mapping import load_mapping, standard_mapping
-
+def _mapping(folder: Path, mapping_file: Path | None) -> Mapping:
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder", fix="give the folder that holds the export files")
     if mapping_file is not None and not mapping_file.is_file():
@@ -56,96 +37,141 @@ def _mapping(folder: Path, mapping_file: Path | None) -> Any:
     return load_mapping(mapping_file, folder) if mapping_file else standard_mapping(folder)
 
 
-def key_path(workspace: Workspace, client: str) -> Path:
-    return workspace.secrets_dir(client) / "anonymization.key"
+def key_path(env: ClientEnv) -> Path:
+    return env.workspace.secrets_dir(env.client) / "anonymization.key"
 
 
-def report_dir(workspace: Workspace, client: str) -> Path:
-    return workspace.client_dir(client) / "import"
+def report_dir(env: ClientEnv) -> Path:
+    return env.directory / "import"
 
 
-def load_export(
-    workspace: Workspace,
-    client: str,
-    folder: Path,
-    mapping_file: Path | None,
-    *,
-    strict: bool = False,
-    progress: Callable[[str, int], None] | None = None,
-    phase: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ImportReport:
+    """What `provision import load` did: the seed-side result, what was loaded from where, the checks after."""
+
+    result: ImportResult
+    export: Path
+    mapping: Path | None  # None: the standard layout
+    strict: bool
+    rejected_rows_file: Path | None
+    checks: list[CheckResult]
+    report_file: Path  # where to_dict() is kept
+
+    @property
+    def seconds(self) -> float:
+        return round(self.result.seconds["total"], 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.result.to_dict()
+        report["export"] = str(self.export)
+        report["mapping"] = str(self.mapping) if self.mapping else "standard layout"
+        report["strict"] = self.strict
+        report["rejected_rows_file"] = str(self.rejected_rows_file) if self.rejected_rows_file else None
+        report["checks"] = [
+            {"check": c.name, "violations": c.violations, "skipped": c.skipped or None, "rule": c.rule}
+            for c in self.checks
+        ]
+        report["report"] = str(self.report_file)
+        return report
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    checked: int  # original personal values looked for
+    leaks: list[Leak]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"checked": self.checked, "leaks": [vars(x) for x in self.leaks]}
+
+
+@dataclass(frozen=True)
+class Load:
+    """One import: the export folder, its mapping file (None: the standard layout), and how to load it."""
+
+    folder: Path
+    mapping: Path | None = None
+    strict: bool = False
+    progress: FileProgress | None = None
+    phase: Phase | None = None
+
+
+def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     """Anonymize and load a client's legacy export as its books, check them, freeze the baseline.
 
-    Returns the load report (also written to ``compose/<client>/import/last-load.json``)."""
-    import psycopg
-
-    from provision.data import check_data, hide_password, resolve_dsn
-    from provision.profile import load_profile
-    from provision.training import serialized, trainer_for
-    from seed.errors import ImportRefused, SeedBusy, WorkerFailed
-    from seed.legacy.anonymize import load_or_create_key
-    from seed.legacy.importer import import_export
-
-    workspace.require_client(client)
-    profile = load_profile(workspace, client)
-    dsn = resolve_dsn(workspace, client, None)
-    reports = report_dir(workspace, client)
+    The report is also written to ``compose/<client>/import/last-load.json``."""
+    folder, mapping_file, phase = load.folder, load.mapping, load.phase
+    profile = env.profile
+    reports = report_dir(env)
     reports.mkdir(parents=True, exist_ok=True)
     os.chmod(reports, 0o700)
-    try:
-        with _reading("; nothing was loaded, the current data is unchanged"):
-            mapping = _mapping(folder, mapping_file)
-            key = load_or_create_key(key_path(workspace, client))
-            result = import_export(
-                dsn,
-                mapping,
-                key,
-                rules=dict(profile.anonymize),
-                noise=profile.noise,
-                strict=strict,
-                rejected_csv=reports / "rejected.csv",
-                progress=progress,
-                phase=phase,
-            )
-    except ImportRefused as exc:
-        raise OperationFailed(f"import refused: {exc}; the current data is unchanged") from None
-    except WorkerFailed as exc:
-        raise OperationFailed(f"the load failed: {hide_password(str(exc))}; the current data is unchanged") from None
-    except SeedBusy as exc:
-        raise EnvironmentProblem(str(exc)) from None
-    except psycopg.Error as exc:
-        reason = hide_password(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        raise OperationFailed(f"the load failed in PostgreSQL: {reason}; the current data is unchanged") from None
-    report = result.to_dict()
-    report["export"] = str(folder.resolve())
-    report["mapping"] = str(mapping_file.resolve()) if mapping_file else "standard layout"
-    report["strict"] = strict
-    report["rejected_rows_file"] = str(reports / "rejected.csv") if result.rejects.total else None
+    with user_errors(dsn, loading=True):
+        result = import_export(
+            dsn,
+            _mapping(folder, mapping_file),
+            load_or_create_key(key_path(env)),
+            rules=dict(profile.anonymize),
+            noise=profile.noise,
+            strict=load.strict,
+            rejected_csv=reports / "rejected.csv",
+            progress=load.progress,
+            phase=phase,
+        )
     if phase:
         phase("checking the invariants")
     checks = check_data(dsn)
-    report["checks"] = [
-        {"check": c.name, "violations": c.violations, "skipped": c.skipped or None, "rule": c.rule} for c in checks
-    ]
     if phase:
         phase("freezing the baseline")
-    with serialized(workspace, client):
-        trainer = trainer_for(workspace, client)
-        trainer.freeze_baseline()
-        trainer.sync_seats()
-    report["report"] = str(reports / "last-load.json")
-    (reports / "last-load.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), "utf-8")
+    freeze_and_sync(env)
+    report = ImportReport(
+        result=result,
+        export=folder.resolve(),
+        mapping=mapping_file.resolve() if mapping_file else None,
+        strict=load.strict,
+        rejected_rows_file=reports / "rejected.csv" if result.rejects.total else None,
+        checks=checks,
+        report_file=reports / "last-load.json",
+    )
+    report.report_file.write_text(
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
     return report
 
 
-def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> tuple[int, list[Any]]:
-    """Look for the export's original personal values in the client's database: (values checked, leaks)."""
-    from provision.data import guarded, resolve_dsn
-    from seed.legacy.importer import collect_originals, scan_database
+# -- what the commands call ---------------------------------------------------------------------------
+def write_template(directory: Path) -> list[Path]:
+    """`provision import template`: the standard layout's empty files, to hand to a customer."""
+    try:
+        return layout.write_template(directory)
+    except FileExistsError as exc:
+        raise InputError(f"{exc} already exists", fix="choose an empty folder") from None
 
+
+def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> Report:
+    """`provision import check`: the analysis of an export before migration (loads nothing)."""
     workspace.require_client(client)
-    dsn = resolve_dsn(workspace, client, None)
-    with _reading():
+    with user_errors():
+        return analyze(_mapping(folder, mapping_file))
+
+
+def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[str, int]:
+    """`provision import sample`: a client's books in the standard layout, as an old system would export them."""
+    if directory.exists() and any(directory.iterdir()):
+        raise InputError(f"{directory} is not empty", fix="choose an empty or new folder")
+    dsn = running_dsn(client_env(workspace, client))
+    with user_errors(dsn):
+        return export_standard(dsn, directory)
+
+
+def import_load(workspace: Workspace, client: str, load: Load) -> ImportReport:
+    """`provision import load`: see :func:`load_export`."""
+    env = client_env(workspace, client)
+    return load_export(env, running_dsn(env), load)
+
+
+def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> ScanReport:
+    """`provision import scan`: look for the export's original personal values in the client's database."""
+    dsn = running_dsn(client_env(workspace, client))
+    with user_errors():
         originals = collect_originals(_mapping(folder, mapping_file))
-    leaks = guarded(dsn, lambda: scan_database(dsn, originals))
-    return originals.size, leaks
+    with user_errors(dsn):
+        return ScanReport(originals.size, scan_database(dsn, originals))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.images import resolve_image
 from provision.ports import pick_free_port
 from provision.profile import load_profile
-from provision.render import ClientEnv, check_port, client_env, ports_claimed_by_others, write_compose
+from provision.render import ClientEnv, check_port, client_env, env_for, ports_claimed_by_others, write_compose
 from provision.secrets import read_password
 from provision.templating import render
 from provision.workspace import Workspace, validate_client_name
@@ -140,10 +140,8 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
         previous=previous if isinstance(previous, str) else "",
         progress=progress,
     )
-    env = client_env(workspace, client, image=image)
-    state = workspace.read_state(client)
-    if state.get("image") != image:
-        workspace.write_state(client, {**state, "image": image})
+    env = env_for(workspace, profile, image=image)
+    workspace.update_state(client, image=image)  # after env_for, which may have kept a port in the state
     container = db_container(env)
     running = container is not None and container.status == "running"
     check_port(env, owned_by_us=running)
@@ -170,7 +168,27 @@ def _volume_sizes() -> dict[str, int]:
     }
 
 
-def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: dict[str, int]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ClientStatus:
+    """One row of `provision status` and `provision list`."""
+
+    client: str
+    title: str
+    workspace: str
+    state: str  # running, exited, ... (the container's), down (a volume, no container) or absent
+    health: str
+    host: str
+    port: int | None
+    image: str
+    volumes: list[str]
+    data_bytes: int | None
+    dsn: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: dict[str, int]) -> ClientStatus:
     labels = {engine.LABEL_CLIENT: client, engine.LABEL_WORKSPACE: workspace_label}
     containers = engine.find("containers", {**labels, engine.LABEL_ROLE: "db"})
     volumes = engine.find("volumes", labels)
@@ -186,27 +204,27 @@ def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: d
         state = "down"
     volume_names = [v.name for v in volumes]
     size = sum(sizes.get(name, 0) for name in volume_names if sizes.get(name, -1) >= 0)
-    return {
-        "client": client,
-        "title": env.profile.title if env else "",
-        "workspace": workspace_label,
-        "state": state,
-        "health": health,
-        "host": env.profile.host if env else "",
-        "port": env.port if env else None,
-        "image": image,
-        "volumes": volume_names,
-        "data_bytes": size if volume_names else None,
-        "dsn": env.dsn() if env else "",
-    }
+    return ClientStatus(
+        client=client,
+        title=env.profile.title if env else "",
+        workspace=workspace_label,
+        state=state,
+        health=health,
+        host=env.profile.host if env else "",
+        port=env.port if env else None,
+        image=image,
+        volumes=volume_names,
+        data_bytes=size if volume_names else None,
+        dsn=env.dsn() if env else "",
+    )
 
 
-def status(workspace: Workspace, client: str) -> dict[str, Any]:
+def status(workspace: Workspace, client: str) -> ClientStatus:
     env = client_env(workspace, client)
     return _describe(env, client, str(workspace.root), _volume_sizes())
 
 
-def list_clients(workspace: Workspace) -> list[dict[str, Any]]:
+def list_clients(workspace: Workspace) -> list[ClientStatus]:
     """Every client of this workspace, and every one found on the engine by label (other workspaces too)."""
     sizes = _volume_sizes()
     root = str(workspace.root)

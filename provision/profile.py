@@ -18,6 +18,7 @@ from typing import Any
 
 from provision.errors import ProfileError
 from provision.workspace import Workspace, validate_client_name
+from seed.legacy.personal import RULES
 
 DEFAULT_MAJOR = 15
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -26,6 +27,8 @@ LOCALE_RE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}\.UTF-8$|^C(\.UTF-8)?$|^POSIX$")
 SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 PORT_MAPPING_RE = re.compile(r"^((\d{1,3}(\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(/(tcp|udp))?$")
 SEED_MODES = ("none", "synthetic", "import")
+# A seed's size when nothing says otherwise: a profile without [seed], and `provision seed --dsn`.
+SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED = 3000, 12, 1
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,9 @@ class Profile:
     timezone: str = "Europe/Moscow"
     start_timeout: int = 120
     seed_mode: str = "synthetic"
-    seed_accounts: int = 3000
-    seed_months: int = 12
-    seed_random_seed: int = 1
+    seed_accounts: int = SEED_ACCOUNTS
+    seed_months: int = SEED_MONTHS
+    seed_random_seed: int = SEED_RANDOM_SEED
     seed_export: str = ""  # mode "import": the export folder (relative to the profile's folder)
     seed_mapping: str = ""  # mode "import": its mapping file, if it is not in the standard layout
     seats: int = 0
@@ -219,8 +222,6 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
 
 
 def _parse_anonymize(where: str, raw: Any) -> tuple[tuple[tuple[str, str], ...], float]:
-    from seed.legacy.personal import RULES
-
     if not isinstance(raw, dict):
         raise _fail(where, "anonymize", raw, 'a table such as [anonymize] birth_date = "drop"')
     raw = dict(raw)

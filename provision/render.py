@@ -127,13 +127,17 @@ def resolve_port(workspace: Workspace, profile: Profile) -> int:
         return port
 
 
-def client_env(workspace: Workspace, client: str, image: str | None = None) -> ClientEnv:
-    """The client's settings without touching Docker; the image is the one last used, if any."""
-    profile = load_profile(workspace, client)
+def env_for(workspace: Workspace, profile: Profile, image: str | None = None) -> ClientEnv:
+    """A loaded profile's settings without touching Docker; the image is the one last used, if any."""
     port = resolve_port(workspace, profile)
-    recorded = workspace.read_state(client).get("image")
+    recorded = workspace.read_state(profile.client).get("image") if image is None else None
     chosen = image or (recorded if isinstance(recorded, str) else profile.image)
     return ClientEnv(workspace, profile, port, chosen)
+
+
+def client_env(workspace: Workspace, client: str) -> ClientEnv:
+    """The client's settings without touching Docker; the image is the one last used, if any."""
+    return env_for(workspace, load_profile(workspace, client))
 
 
 def check_port(env: ClientEnv, owned_by_us: bool) -> None:

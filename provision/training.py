@@ -1,9 +1,8 @@
-"""Trainers' workflow inside PostgreSQL: a frozen baseline, per-trainee seats, resets and snapshots.
+"""Trainers' workflow inside PostgreSQL: a frozen baseline, per-trainee seats and resets.
 
 The seeded state is kept as a template database nobody connects to (``<db>__baseline``). The working
-database and every seat (``<db>__seat01``...) are copies made with ``CREATE DATABASE ... TEMPLATE ...
-STRATEGY FILE_COPY``: a file copy, about a second even for a large client. A copy is always built aside
-(``<name>__new``) and then swapped in, so a failure or a kill leaves the old database in place.
+database and every seat (``<db>__seat01``...) are copies of it (:mod:`provision.copies`). Commands that
+change a client's databases take the client's lock (:func:`serialized`) themselves.
 """
 
 from __future__ import annotations
@@ -11,12 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +20,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from provision.errors import EnvironmentProblem, InputError
-from provision.render import ClientEnv
-
-SNAPSHOT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
-RESERVED = {"baseline", "new", "seat"}
+from provision import copies
+from provision.database import connect_server
+from provision.errors import InputError
+from provision.render import ClientEnv, client_env
+from provision.secrets import read_password
+from provision.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -53,27 +50,44 @@ class Names:
     def snapshot_prefix(self) -> str:
         return f"{self.db}__snap_"
 
-    @staticmethod
-    def aside(name: str) -> str:
-        return f"{name}__new"
+
+@dataclass(frozen=True)
+class Seat:
+    """A trainee's seat (0: the working database, with the client's own login)."""
+
+    seat: int
+    database: str
+    role: str
+    dsn: str  # the password hidden
+    dsn_with_password: str
+
+    def to_dict(self, show_password: bool = False) -> dict[str, Any]:
+        row: dict[str, Any] = {"seat": self.seat, "database": self.database, "role": self.role, "dsn": self.dsn}
+        if show_password:
+            row["dsn_with_password"] = self.dsn_with_password
+        row["connect"] = self.dsn_with_password if show_password else self.dsn
+        return row
 
 
-def check_snapshot_name(name: str) -> str:
-    if name in RESERVED or not SNAPSHOT_NAME_RE.match(name):
-        raise InputError(
-            f"invalid snapshot name {name!r}",
-            fix="use 1-30 lowercase Latin letters, digits, '-' or '_' (not baseline, new or seat)",
-        )
-    return name
+@dataclass(frozen=True)
+class Copied:
+    """What a reset or a restore replaced, and how long it took."""
+
+    databases: list[str]
+    seconds: float
 
 
 class Trainer:
-    """Baseline, seats, resets and snapshots of one client's server."""
+    """Baseline, seats and resets of one client's server."""
 
     def __init__(self, env: ClientEnv, password: str, seat_secrets: Path) -> None:
         self.env, self.password, self.seat_secrets = env, password, seat_secrets
         self.names = Names(env.profile.database)
-        self._retired = False
+
+    @classmethod
+    def of(cls, env: ClientEnv) -> Trainer:
+        """The Trainer of a client, without touching Docker: an unreachable server is reported on first use."""
+        return cls(env, read_password(env.password_file), env.workspace.secrets_dir(env.client) / "seats.json")
 
     # -- connections ---------------------------------------------------------------------------
     def dsn(self, database: str, user: str | None = None, password: str | None = None) -> str:
@@ -82,21 +96,11 @@ class Trainer:
             base = base.replace(f"//{self.env.profile.user}:", f"//{user}:", 1)
         return base.rsplit("/", 1)[0] + "/" + database
 
-    @contextlib.contextmanager
-    def admin(self) -> Iterator[psycopg.Connection]:
-        try:
-            conn = psycopg.connect(self.dsn("postgres"), autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            raise EnvironmentProblem(
-                f"cannot reach the database server of {self.env.client!r}: {str(exc).strip().splitlines()[-1]}",
-                fix=f"`provision up {self.env.client}`",
-            ) from None
-        with conn:
-            yield conn
+    def admin(self) -> psycopg.Connection:
+        """An autocommit connection to the server's ``postgres`` database; use it in a ``with``."""
+        return connect_server(self.env, self.dsn("postgres"))
 
-    @staticmethod
-    def exists(conn: psycopg.Connection, database: str) -> bool:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is not None
+    exists = staticmethod(copies.exists)
 
     # -- seat passwords --------------------------------------------------------------------------
     def seat_passwords(self) -> dict[str, str]:
@@ -130,105 +134,14 @@ class Trainer:
                 )
                 conn.execute(sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA okno TO {}").format(group))
         with self.admin() as conn:
-            self._freeze(conn, db, names.baseline)
+            copies.freeze(conn, db, names.baseline)
         return time.monotonic() - started
 
     def has_baseline(self) -> bool:
         with self.admin() as conn:
-            return self.exists(conn, self.names.baseline)
-
-    def _freeze(self, conn: psycopg.Connection, source: str, target: str) -> None:
-        """Copy a live database aside into a template nobody can connect to, then put it in ``target``'s place."""
-        aside = self.names.aside(target)
-        self._drop(conn, aside)
-        self._copy_live(conn, source, aside)
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(aside))
-        )
-        if self.exists(conn, target):
-            self._drop(conn, target)
-        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(aside), sql.Identifier(target)))
-
-    def _copy_live(self, conn: psycopg.Connection, source: str, target: str) -> None:
-        """CREATE DATABASE from a database people may be using: keep them out for the copy."""
-        ident = sql.Identifier(source)
-        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident))
-        try:
-            for attempt in range(10):
-                conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                    "AND pid <> pg_backend_pid()",
-                    (source,),
-                )
-                try:
-                    conn.execute(
-                        sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                            sql.Identifier(target), ident
-                        )
-                    )
-                    return
-                except psycopg.errors.ObjectInUse:
-                    time.sleep(0.1 * (attempt + 1))
-            raise EnvironmentProblem(f"database {source} stays in use; cannot copy it")
-        finally:
-            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident))
-
-    @staticmethod
-    def _drop(conn: psycopg.Connection, database: str) -> None:
-        ident = sql.Identifier(database)
-        if conn.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (database,)).fetchone() == (True,):
-            conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+            return copies.exists(conn, self.names.baseline)
 
     # -- copies: reset, restore, seats -------------------------------------------------------------
-    def _clone(self, conn: psycopg.Connection, template: str, target: str, role: str | None) -> None:
-        """Build ``target`` aside from ``template``, then swap it in; connection rights and settings after.
-
-        The old database is renamed out of the way (``<target>__old<n>``) rather than dropped here:
-        deleting gigabytes of files takes as long as the copy, so a background process does it."""
-        aside = self.names.aside(target)
-        self._drop(conn, aside)
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                sql.Identifier(aside), sql.Identifier(template)
-            )
-        )
-        if self.exists(conn, target):
-            ident = sql.Identifier(target)
-            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident))
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (target,))
-            retired = f"{target}__old{time.monotonic_ns() % 10**9}"
-            for attempt in range(50):
-                try:
-                    conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(ident, sql.Identifier(retired)))
-                    break
-                except psycopg.errors.ObjectInUse:  # a terminated backend has not exited yet
-                    time.sleep(0.02 * (attempt + 1))
-                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (target,))
-            else:
-                raise EnvironmentProblem(f"database {target} stays in use; cannot reset it")
-            self._retired = True
-        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(aside), sql.Identifier(target)))
-        ident = sql.Identifier(target)
-        conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident))
-        if role:
-            conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident, sql.Identifier(role)))
-        conn.execute(sql.SQL("ALTER DATABASE {} SET search_path TO okno, public").format(ident))
-
-    def drop_retired(self, background: bool = True) -> None:
-        """Drop the databases earlier resets renamed out of the way, in a detached process by default."""
-        if background:
-            subprocess.Popen(
-                [sys.executable, "-c", "from provision.training import _drop_retired_main; _drop_retired_main()"],
-                env={**os.environ, "PROVISION_ADMIN_DSN": self.dsn("postgres"), "PROVISION_DB": self.names.db},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            return
-        _drop_retired(self.dsn("postgres"), self.names.db)
-
     def targets(self, seat: int | None, all_: bool) -> list[tuple[str, str | None]]:
         """(database, seat role) pairs a reset or restore acts on."""
         seats = self.env.profile.seats
@@ -256,39 +169,42 @@ class Trainer:
         """Recreate the working database (or a seat, or all) from the baseline or a snapshot."""
         template = source or self.names.baseline
         done = []
-        self._retired = False
+        retired = False
         with self.admin() as conn:
-            if not self.exists(conn, template):
+            if not copies.exists(conn, template):
                 raise InputError(
                     f"no baseline for {self.env.client!r} yet",
                     fix=f"seed it first: `provision up {self.env.client}` or `provision seed`",
                 )
             for database, role in self.targets(seat, all_):
-                self._clone(conn, template, database, role)
+                retired = copies.clone(conn, template, database, role) or retired
                 done.append(database)
         for database, role in self.targets(seat, all_):
             self._verify(database, role)
-        if self._retired:
-            self.drop_retired()
+        if retired:
+            copies.drop_retired(self.dsn("postgres"), self.names.db)
         return done
 
-    def sync_seats(self) -> list[dict[str, Any]]:
+    def _drop_extra_seats(self, conn: psycopg.Connection, wanted: int, passwords: dict[str, str]) -> None:
+        existing = [
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (self.names.db + "\\_\\_seat%",)
+            )
+        ]
+        for name in existing:
+            k = int(name.rsplit("seat", 1)[1]) if name.rsplit("seat", 1)[1].isdigit() else 0
+            if k > wanted:
+                copies.drop(conn, name)
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+                passwords.pop(str(k), None)
+
+    def sync_seats(self) -> list[Seat]:
         """Make the seats match the profile: create missing ones (role, password, copy), drop extra ones."""
         wanted = self.env.profile.seats
         passwords = self.seat_passwords()
         with self.admin() as conn:
-            existing = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT datname FROM pg_database WHERE datname LIKE %s", (self.names.db + "\\_\\_seat%",)
-                )
-            ]
-            for name in existing:
-                k = int(name.rsplit("seat", 1)[1]) if name.rsplit("seat", 1)[1].isdigit() else 0
-                if k > wanted:
-                    self._drop(conn, name)
-                    conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
-                    passwords.pop(str(k), None)
+            self._drop_extra_seats(conn, wanted, passwords)
             for k in range(1, wanted + 1):
                 role = self.names.seat(k)
                 password = passwords.setdefault(str(k), secrets.token_urlsafe(12))
@@ -301,134 +217,63 @@ class Trainer:
                     )
                 else:
                     conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(password)))
-                if not self.exists(conn, role):
-                    self._clone(conn, self.names.baseline, role, role)
+                if not copies.exists(conn, role):
+                    copies.clone(conn, self.names.baseline, role, role)
             for database in (self.names.db, self.names.baseline, "postgres", "template1"):
-                if self.exists(conn, database):
+                if copies.exists(conn, database):
                     conn.execute(
                         sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database))
                     )
         self._save_seat_passwords(passwords)
         return self.seats()
 
-    def seats(self) -> list[dict[str, Any]]:
+    def seats(self) -> list[Seat]:
         passwords = self.seat_passwords()
-        rows = [
-            {
-                "seat": 0,
-                "database": self.names.db,
-                "role": self.env.profile.user,
-                "dsn": self.env.dsn("***"),
-                "dsn_with_password": self.dsn(self.names.db),
-            }
-        ]
-        for k in range(1, self.env.profile.seats + 1):
+        profile = self.env.profile
+        rows = [Seat(0, self.names.db, profile.user, self.env.dsn("***"), self.dsn(self.names.db))]
+        for k in range(1, profile.seats + 1):
             role = self.names.seat(k)
             rows.append(
-                {
-                    "seat": k,
-                    "database": role,
-                    "role": role,
-                    "dsn": self.dsn(role, role, "***"),
-                    "dsn_with_password": self.dsn(role, role, passwords.get(str(k), "")),
-                }
+                Seat(k, role, role, self.dsn(role, role, "***"), self.dsn(role, role, passwords.get(str(k), "")))
             )
         return rows
 
-    # -- snapshots -------------------------------------------------------------------------------
-    def snapshot_save(self, name: str, seat: int | None = None) -> str:
-        check_snapshot_name(name)
-        source = self.names.seat(seat) if seat else self.names.db
-        if seat:
-            self.targets(seat, False)
-        target = self.names.snapshot(name)
-        with self.admin() as conn:
-            if self.exists(conn, target):
-                raise InputError(
-                    f"snapshot {name!r} of {self.env.client!r} exists",
-                    fix=f"delete it first: `provision snapshot delete {self.env.client} {name}`",
-                )
-            self._freeze(conn, source, target)
-            info = json.dumps({"source": source, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(target), sql.Literal(info)))
-        return target
-
-    def snapshot_list(self) -> list[dict[str, Any]]:
-        with self.admin() as conn:
-            rows = conn.execute(
-                "SELECT datname, pg_database_size(oid), shobj_description(oid, 'pg_database') FROM pg_database "
-                "WHERE starts_with(datname, %s) ORDER BY datname",
-                (self.names.snapshot_prefix,),
-            ).fetchall()
-        result = []
-        for datname, size, comment in rows:
-            if datname.endswith("__new"):
-                continue
-            info = json.loads(comment) if comment else {}
-            result.append(
-                {
-                    "name": datname[len(self.names.snapshot_prefix) :],
-                    "database": datname,
-                    "source": info.get("source", ""),
-                    "saved_at": info.get("saved_at", ""),
-                    "size_bytes": int(size),
-                }
-            )
-        return result
-
-    def _require_snapshot(self, name: str) -> str:
-        if name == "baseline":
-            return self.names.baseline
-        check_snapshot_name(name)
-        target = self.names.snapshot(name)
-        with self.admin() as conn:
-            if not self.exists(conn, target):
-                known = [s["name"] for s in self.snapshot_list()]
-                raise InputError(
-                    f"no snapshot {name!r} of {self.env.client!r}",
-                    fix=f"known: {', '.join(known) or 'none'}; see `provision snapshot list {self.env.client}`",
-                )
-        return target
-
-    def snapshot_restore(self, name: str, seat: int | None = None, all_: bool = False) -> list[str]:
-        return self.reset(seat, all_, source=self._require_snapshot(name))
-
-    def snapshot_delete(self, name: str) -> None:
-        if name == "baseline":
-            raise InputError("the baseline cannot be deleted", fix="seed again to replace it")
-        target = self._require_snapshot(name)
-        with self.admin() as conn:
-            self._drop(conn, target)
-
-
-def trainer_for(workspace: Any, client: str) -> Trainer:
-    """The Trainer of a client, without touching Docker: an unreachable server is reported on first use."""
-    from provision.render import client_env
-    from provision.secrets import read_password
-
-    env = client_env(workspace, client)
-    return Trainer(env, read_password(env.password_file), workspace.secrets_dir(client) / "seats.json")
-
 
 @contextlib.contextmanager
-def serialized(workspace: Any, client: str) -> Iterator[None]:
-    """Reset and snapshot commands on one client run one at a time (a kernel lock: a crash frees it)."""
-    with workspace.lock(f"training-{client}"):
+def serialized(env: ClientEnv) -> Iterator[None]:
+    """Commands that change one client's databases run one at a time (a kernel lock: a crash frees it)."""
+    with env.workspace.lock(f"training-{env.client}"):
         yield
 
 
-def _drop_retired(admin_dsn: str, db: str) -> None:
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        names = [
-            r[0]
-            for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname ~ '__old[0-9]+$'", (db,)
-            )
-        ]
-        for name in names:
-            with contextlib.suppress(psycopg.Error):
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def copy_locked(env: ClientEnv, action: Callable[[Trainer], list[str]]) -> Copied:
+    """Run a reset or a restore under the client's lock; the time includes waiting for the lock."""
+    started = time.monotonic()
+    with serialized(env):
+        done = action(Trainer.of(env))
+    return Copied(done, time.monotonic() - started)
 
 
-def _drop_retired_main() -> None:
-    _drop_retired(os.environ["PROVISION_ADMIN_DSN"], os.environ["PROVISION_DB"])
+# -- what the commands call ---------------------------------------------------------------------------
+def freeze_and_sync(
+    env: ClientEnv, *, keep_existing: bool = False, progress: Callable[[str], None] | None = None
+) -> None:
+    """Freeze the working database as the baseline (unless ``keep_existing`` and there is one), then make
+    the seats match the profile; under the client's lock."""
+    with serialized(env):
+        trainer = Trainer.of(env)
+        if not keep_existing or not trainer.has_baseline():
+            if progress:
+                progress("freezing the baseline")
+            trainer.freeze_baseline()
+        trainer.sync_seats()
+
+
+def reset_client(workspace: Workspace, client: str, seat: int | None = None, all_: bool = False) -> Copied:
+    """`provision reset`: the working database (or a seat, or all) back to the baseline."""
+    return copy_locked(client_env(workspace, client), lambda trainer: trainer.reset(seat, all_))
+
+
+def client_seats(workspace: Workspace, client: str) -> list[Seat]:
+    """`provision seats`: the working database and each trainee's seat, with how to connect."""
+    return Trainer.of(client_env(workspace, client)).seats()

@@ -4,8 +4,12 @@ Layout (all under ``<workspace>/compose/<client>/``)::
 
     client.toml        the profile (input, written by ``provision init``)
     compose.yaml       rendered by ``provision render`` / ``up`` (output)
-    secrets/           0700; postgres_password (0600)
-    state.json         choices made once and kept (the port picked for ``port = "auto"``)
+    secrets/           0700: postgres_password, seats.json (the seats' passwords),
+                       anonymization.key (imports); each 0600
+    state.json         choices made once and kept: the port picked for ``port = "auto"``, the image
+    import/            0700: last-load.json and rejected.csv of the last ``provision import load``
+
+Beside the clients, ``<workspace>/compose/.<name>.lock`` are the advisory lock files (ports, training).
 """
 
 from __future__ import annotations
@@ -116,6 +120,12 @@ class Workspace:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(path)
+
+    def update_state(self, client: str, **changes: Any) -> None:
+        """Read the state as it is on disk now, change the given keys, write it back."""
+        state = self.read_state(client)
+        if any(state.get(key) != value for key, value in changes.items()):
+            self.write_state(client, {**state, **changes})
 
     @contextlib.contextmanager
     def lock(self, name: str = "workspace") -> Iterator[None]:

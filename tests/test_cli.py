@@ -11,7 +11,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from provision.cli import app
+from provision.cli import app, output
 from provision.errors import EXIT_ENVIRONMENT, EXIT_INPUT
 from provision.workspace import Workspace
 
@@ -115,10 +115,36 @@ def test_workspace_option_and_environment(tmp_path: Path, monkeypatch: pytest.Mo
     assert (tmp_path / "other" / "compose" / "b" / "client.toml").is_file()
 
 
-def test_destroy_asks_for_confirmation(workspace: Workspace) -> None:
+QUESTION = "Delete every container and the data volume of 'demo'?"
+
+
+@pytest.fixture
+def at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person at a terminal answers the questions (CliRunner's stdin is not a TTY)."""
+    monkeypatch.setattr(output, "stdin_is_a_terminal", lambda: True)
+
+
+def test_destroy_without_a_terminal_refuses_and_asks_for_yes(workspace: Workspace) -> None:
+    result = runner.invoke(app, ["destroy", "demo"], input="y\n")
+    assert result.exit_code == EXIT_INPUT
+    assert "error: destroying 'demo' deletes its data; pass --yes to confirm" in result.output
+    assert QUESTION not in result.output
+
+
+def test_destroy_asks_for_confirmation_and_no_keeps_everything(workspace: Workspace, at_a_terminal: None) -> None:
     result = runner.invoke(app, ["destroy", "demo"], input="n\n")
-    assert result.exit_code != 0
-    assert "Delete every container and the data volume of 'demo'?" in result.output or "--yes" in result.output
+    assert result.exit_code == 1
+    assert QUESTION in result.output
+    assert "Aborted" in result.output
+    assert "destroyed" not in result.output
+
+
+@pytest.mark.docker
+def test_destroy_asks_for_confirmation_and_yes_destroys(workspace: Workspace, at_a_terminal: None) -> None:
+    result = runner.invoke(app, ["destroy", "demo"], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert QUESTION in result.output
+    assert "demo destroyed: containers, network and data volume removed" in result.output
 
 
 def test_image_load_of_a_missing_file_is_an_input_error(workspace: Workspace) -> None:

@@ -138,8 +138,8 @@ def test_initdb_scripts_run_once_and_restart_skips_init(start_container) -> None
 
 def test_image_status_lists_the_built_image(pg_image: str) -> None:
     info = images.status([pg_image])
-    row = next(r for r in info["images"] if r["tag"] == pg_image)
-    assert row["present"] and row["built_by_provision"] and row["size_bytes"] > 50 * 1024**2
+    row = next(r for r in info.images if r.tag == pg_image)
+    assert row.present and row.built_by_provision and row.size_bytes > 50 * 1024**2
 
 
 @pytest.mark.slow

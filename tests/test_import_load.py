@@ -15,8 +15,10 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import data
+from provision import lifecycle
 from provision.cli import app
+from provision.database import resolve_dsn
+from provision.seeding import check_data
 from provision.workspace import Workspace
 from seed import seed_database
 from seed.errors import ImportRefused, LegacyFormatError, MappingError
@@ -84,7 +86,7 @@ def test_a_round_trip_keeps_every_balance_and_control_total(pg_dsn: str, export:
     assert query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0] == export["persons"]
     assert query(pg_dsn, "SELECT count(*) FROM okno.meter")[0][0] == export["meters"]
     assert query(pg_dsn, "SELECT origin FROM okno.seed_info")[0][0] == "import"
-    checks = {c.name: c for c in data.check_data(pg_dsn)}
+    checks = {c.name: c for c in check_data(pg_dsn)}
     assert checks["balance_matches_charges"].skipped
     assert [name for name, c in checks.items() if not c.ok] == []
     assert result.leaks == [] and result.leak_values_checked > 1000
@@ -235,7 +237,7 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         assert "imported: " in up.output and "0 rows not loaded, leak scan clean" in up.output
         key = workspace.secrets_dir("rso") / "anonymization.key"
         assert key.stat().st_mode & 0o777 == 0o600
-        dsn = data.resolve_dsn(workspace, "rso", None)
+        dsn = resolve_dsn(workspace, "rso", None)
         assert query(dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
         baseline = "SELECT oid FROM pg_database WHERE datname = 'odno_okno__baseline'"
         frozen = query(dsn, baseline)
@@ -268,8 +270,6 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         report = workspace.client_dir("rso") / "import" / "last-load.json"
         assert '"clean": true' in report.read_text(encoding="utf-8")
     finally:
-        from provision import lifecycle
-
         lifecycle.destroy(workspace, "rso")
 
 
@@ -363,7 +363,7 @@ def test_dbf_and_xlsx_files_load_like_csv(pg_dsn: str, export: dict[str, Any], t
 
 def test_noise_moves_amounts_and_readings_but_keeps_every_invariant(pg_dsn: str, export: dict[str, Any]) -> None:
     import_export(pg_dsn, standard_mapping(export["folder"]), KEY, noise=0.05)
-    assert [c.name for c in data.check_data(pg_dsn) if not c.ok] == []
+    assert [c.name for c in check_data(pg_dsn) if not c.ok] == []
     totals = query(pg_dsn, TOTALS)
     assert totals != export["totals"]
     for (_, _, *noisy), (_, _, *original) in zip(totals, export["totals"], strict=True):
@@ -423,4 +423,4 @@ def test_shares_written_as_fractions_and_roles_in_capitals(pg_dsn: str, export: 
     assert query(pg_dsn, "SELECT count(*) FROM okno.account_person WHERE role = 'owner'")[0][0] == sum(
         len(r) for r in owners.values()
     )
-    assert [c.name for c in data.check_data(pg_dsn) if not c.ok] == []
+    assert [c.name for c in check_data(pg_dsn) if not c.ok] == []

@@ -54,11 +54,11 @@ def test_up_down_up_keeps_data_and_destroy_removes_everything(
     assert again.env.port == result.env.port
 
     status = lifecycle.status(workspace, "demo")
-    assert status["state"] == "running"
-    assert status["port"] == result.env.port
+    assert status.state == "running"
+    assert status.port == result.env.port
 
     lifecycle.down(workspace, "demo")
-    assert lifecycle.status(workspace, "demo")["state"] == "down"
+    assert lifecycle.status(workspace, "demo").state == "down"
     assert engine.find("volumes", _labels(workspace, "demo"))
 
     lifecycle.up(workspace, "demo")
@@ -67,7 +67,7 @@ def test_up_down_up_keeps_data_and_destroy_removes_everything(
     lifecycle.destroy(workspace, "demo")
     for kind in ("containers", "volumes", "networks"):
         assert engine.find(kind, _labels(workspace, "demo")) == [], kind
-    assert lifecycle.status(workspace, "demo")["state"] == "absent"
+    assert lifecycle.status(workspace, "demo").state == "absent"
 
 
 def test_two_clients_are_isolated(workspace: Workspace, pg_image: str, write_profile) -> None:  # type: ignore[no-untyped-def]
@@ -90,8 +90,8 @@ def test_two_clients_are_isolated(workspace: Workspace, pg_image: str, write_pro
     with pytest.raises(psycopg.OperationalError):
         _query(heat.env.dsn(water.password), "SELECT 1")  # one client's password opens no other
 
-    listed = {row["client"]: row for row in lifecycle.list_clients(workspace)}
-    assert listed["water"]["state"] == listed["heat"]["state"] == "running"
+    listed = {row.client: row for row in lifecycle.list_clients(workspace)}
+    assert listed["water"].state == listed["heat"].state == "running"
     for client in ("water", "heat"):
         lifecycle.destroy(workspace, client)
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from provision import data, training
+from provision import bringup, lifecycle, training
 from provision.errors import InputError
+from provision.render import client_env
+from provision.snapshots import Snapshots
 from provision.workspace import Workspace
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -27,15 +29,13 @@ def trainer(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator
     path = workspace.profile_path("klass")
     path.parent.mkdir(parents=True)
     path.write_text(PROFILE, encoding="utf-8")
-    data.up_and_seed(workspace, "klass", build=False, progress=lambda _l: None)
-    yield training.trainer_for(workspace, "klass")
-    from provision import lifecycle
-
+    report = bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
+    yield training.Trainer.of(report.up.env)
     lifecycle.destroy(workspace, "klass")
 
 
 def seat_dsn(trainer: training.Trainer, k: int) -> str:
-    return next(s["dsn_with_password"] for s in trainer.seats() if s["seat"] == k)
+    return next(s.dsn_with_password for s in trainer.seats() if s.seat == k)
 
 
 def digest(dsn: str) -> str:
@@ -93,27 +93,28 @@ def test_snapshot_save_change_restore(trainer: training.Trainer) -> None:
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE account SET residents = residents + 1 WHERE id = 1")
     saved = digest(dsn)
-    trainer.snapshot_save("lesson-2", seat=2)
-    listed = {s["name"]: s for s in trainer.snapshot_list()}
-    assert listed["lesson-2"]["source"] == "odno_okno__seat02"
-    assert listed["lesson-2"]["size_bytes"] > 1_000_000
+    snapshots = Snapshots(trainer)
+    snapshots.save("lesson-2", seat=2)
+    listed = {s.name: s for s in snapshots.saved()}
+    assert listed["lesson-2"].source == "odno_okno__seat02"
+    assert listed["lesson-2"].size_bytes > 1_000_000
     with psycopg.connect(dsn) as conn:
         conn.execute("DELETE FROM payment")
     assert digest(dsn) != saved
-    trainer.snapshot_restore("lesson-2", seat=2)
+    snapshots.restore("lesson-2", seat=2)
     assert digest(dsn) == saved
 
     with pytest.raises(InputError, match="no snapshot 'missing'"):
-        trainer.snapshot_restore("missing", seat=2)
+        snapshots.restore("missing", seat=2)
     assert digest(dsn) == saved
     with pytest.raises(InputError, match="exists"):
-        trainer.snapshot_save("lesson-2")
+        snapshots.save("lesson-2")
     with pytest.raises(InputError, match="baseline cannot be deleted"):
-        trainer.snapshot_delete("baseline")
+        snapshots.delete("baseline")
     with pytest.raises(InputError, match="invalid snapshot name"):
-        trainer.snapshot_save("Урок 1")
-    trainer.snapshot_delete("lesson-2")
-    assert "lesson-2" not in {s["name"] for s in trainer.snapshot_list()}
+        snapshots.save("Урок 1")
+    snapshots.delete("lesson-2")
+    assert "lesson-2" not in {s.name for s in snapshots.saved()}
 
 
 def _cli(workspace_root: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -167,9 +168,9 @@ def test_seats_follow_the_profile(trainer: training.Trainer) -> None:
     workspace = trainer.env.workspace
     workspace.profile_path("klass").write_text(PROFILE.replace("seats = 2", "seats = 1"), encoding="utf-8")
     try:
-        data.up_and_seed(workspace, "klass", build=False, progress=lambda _l: None)
-        smaller = training.trainer_for(workspace, "klass")
-        assert [s["seat"] for s in smaller.seats()] == [0, 1]
+        bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
+        smaller = training.Trainer.of(client_env(workspace, "klass"))
+        assert [s.seat for s in smaller.seats()] == [0, 1]
         with smaller.admin() as conn:
             assert not smaller.exists(conn, "odno_okno__seat02")
             assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'odno_okno__seat02'").fetchone() is None
@@ -177,4 +178,4 @@ def test_seats_follow_the_profile(trainer: training.Trainer) -> None:
             smaller.reset(seat=2)
     finally:
         workspace.profile_path("klass").write_text(PROFILE, encoding="utf-8")
-        data.up_and_seed(workspace, "klass", build=False, progress=lambda _l: None)
+        bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)

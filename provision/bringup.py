@@ -1,0 +1,63 @@
+"""`provision up`: a client's database started, its books seeded or imported on first start, the baseline
+frozen and the trainees' seats made to match the profile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import seed
+from provision import lifecycle, training
+from provision.errors import InputError
+from provision.legacy import ImportReport, Load, load_export
+from provision.lifecycle import UpResult
+from provision.seeding import SeedSize, needs_seed, seed_data
+from provision.workspace import Workspace
+from seed.load import Progress
+
+
+@dataclass(frozen=True)
+class UpReport:
+    """The running database, and what was loaded into it on this start (nothing when it held books)."""
+
+    up: UpResult
+    seeded: seed.SeedResult | None = None
+    imported: ImportReport | None = None
+
+
+def up_client(
+    workspace: Workspace,
+    client: str,
+    *,
+    build: bool = False,
+    progress: Callable[[str], None] = lambda _line: None,
+    seed_progress: Progress | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> UpReport:
+    """Bring the database up, seed it from the profile (or import the profile's export) if it holds no
+    data yet, freeze the baseline and make the trainees' seats match the profile."""
+    result = lifecycle.up(workspace, client, build=build, progress=progress)
+    env = result.env
+    profile = env.profile
+    dsn = result.dsn_with_password()
+    empty = needs_seed(dsn)
+    if profile.seed_mode == "import" and empty:
+        folder = profile.seed_path(profile.seed_export)
+        if folder is None:
+            raise InputError(
+                f"{profile.where}: seed.mode = 'import' but seed.export is not set",
+                fix='set export = "PATH/TO/EXPORT" under [seed], or run `provision import load CLIENT PATH`',
+            )
+        progress(f"importing the export {folder} (anonymized)")
+        load = Load(folder, profile.seed_path(profile.seed_mapping), phase=lambda m: progress(f"  {m}"))
+        imported = load_export(env, dsn, load)
+        return UpReport(result, imported=imported)  # load_export froze the baseline and made the seats
+    seeded = None
+    if profile.seed_mode == "synthetic" and profile.seed_accounts > 0 and empty:
+        progress(
+            f"seeding {profile.seed_accounts} accounts x {profile.seed_months} months (seed {profile.seed_random_seed})"
+        )
+        seeded = seed_data(dsn, SeedSize.of(profile), progress=seed_progress, phase=phase)
+    if seeded is not None or not empty:
+        training.freeze_and_sync(env, keep_existing=seeded is None, progress=progress)
+    return UpReport(result, seeded=seeded)

@@ -1,0 +1,82 @@
+"""The `image` group: PostgreSQL images built from Debian's packages, their status, save and load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provision import imagebuild, images
+from provision.cli.options import JsonFlag
+from provision.cli.output import err, print_json, size, table
+
+app = typer.Typer(help="PostgreSQL images: build from Debian's packages, status, save and load.", no_args_is_help=True)
+
+
+@app.command("build")
+def image_build(
+    major: Annotated[int, typer.Option(help="PostgreSQL major version (15: Debian bookworm, 17: trixie).")] = 15,
+    mirror: Annotated[
+        str | None,
+        typer.Option(help="Debian mirror URL (default: this machine's apt sources).", envvar="PROVISION_DEBIAN_MIRROR"),
+    ] = None,
+    tag: Annotated[str | None, typer.Option(help="Image tag (default provision/postgres:MAJOR).")] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Rebuild the cached root filesystem too (for security updates).")
+    ] = False,
+) -> None:
+    """Build a PostgreSQL image from Debian's packages, FROM scratch, with no registry."""
+    result = imagebuild.build_image(major, mirror=mirror, tag=tag, refresh=refresh, progress=err)
+    rootfs = "cached" if result.rootfs_cached else f"{result.rootfs_seconds:.0f} s"
+    typer.echo(
+        f"built {result.tag} ({size(result.size_bytes)}): root filesystem {rootfs}, image {result.docker_seconds:.0f} s"
+    )
+
+
+@app.command("status")
+def image_status(as_json: JsonFlag = False) -> None:
+    """Which PostgreSQL images are present, and the cached root filesystems."""
+    info = images.status(["postgres:15", imagebuild.built_tag(imagebuild.DEFAULT_MAJOR)])
+    if as_json:
+        print_json(info.to_dict(), ascii_only=True)
+        return
+    rows = [
+        {
+            **vars(image),
+            "present_text": "present" if image.present else "absent",
+            "size": size(image.size_bytes) if image.present else "",
+            "origin": "built from Debian packages" if image.built_by_provision else "",
+        }
+        for image in info.images
+    ]
+    table(
+        rows,
+        [
+            ("tag", "IMAGE"),
+            ("present_text", "STATE"),
+            ("image_id", "ID"),
+            ("size", "SIZE"),
+            ("created", "CREATED"),
+            ("origin", "ORIGIN"),
+        ],
+    )
+    for path, size_bytes in info.rootfs_cache:
+        typer.echo(f"cached root filesystem: {path} ({size(size_bytes)})")
+
+
+@app.command("save")
+def image_save(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (.tar, or .tar.gz to compress).")],
+    image: Annotated[str, typer.Argument(help="Image to save.")] = "provision/postgres:15",
+) -> None:
+    """Write an image to one file, to carry to a site with no registry."""
+    written = images.save(image, output, progress=err)
+    typer.echo(f"saved {image} to {output} ({size(written)}); there: provision image load {output.name}")
+
+
+@app.command("load")
+def image_load(source: Annotated[Path, typer.Argument(help="File made by `provision image save`.")]) -> None:
+    """Load images from a file made by `provision image save`."""
+    tags = images.load(source, progress=err)
+    typer.echo("loaded " + (", ".join(tags) if tags else "an untagged image"))

@@ -1,0 +1,138 @@
+"""The `import` group: the customer's own data (the standard export layout, analysis, loading)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provision import legacy
+from provision.cli.options import Client, JsonFlag, workspace
+from provision.cli.output import err, print_json, reported
+from provision.errors import EXIT_FAILED
+from seed.legacy.report import render_html, render_load_html
+
+app = typer.Typer(help="The customer's own data: the standard export layout, analysis, loading.", no_args_is_help=True)
+ExportPath = Annotated[Path, typer.Argument(help="The export folder.")]
+MappingOption = Annotated[Path | None, typer.Option(help="A mapping file (TOML) for a non-standard export.")]
+
+
+@app.command("template")
+def import_template(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the empty export files into.")],
+) -> None:
+    """Write the standard export layout's empty files (Russian headers, ';', cp1251) to hand to a customer."""
+    written = legacy.write_template(directory)
+    typer.echo(f"wrote {len(written)} files to {directory}: " + ", ".join(p.name for p in written))
+    typer.echo("the layout is described in docs/export-layout.md")
+
+
+@app.command("sample")
+def import_sample(
+    client: Client,
+    directory: Annotated[Path, typer.Argument(help="An empty folder for the export files.")],
+) -> None:
+    """Write a client's books as an old system would export them (the standard layout, cp1251): a sample
+    export to rehearse `import check` and `import load` on, or to show a customer the layout filled in."""
+    counts = legacy.sample_export(workspace(), client, directory)
+    typer.echo(f"wrote {directory}: " + ", ".join(f"{entity} {n:,}" for entity, n in counts.items()))
+
+
+@app.command("check")
+def import_check(
+    client: Client,
+    path: ExportPath,
+    mapping: MappingOption = None,
+    html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
+    info = legacy.check_export(workspace(), client, path, mapping).to_dict()
+    if reported(info, html, lambda: render_html(info, f"{client}: analysis of the export {path}"), as_json):
+        return
+    rows = ", ".join(f"{entity} {count:,}" for entity, count in info["rows"].items())
+    typer.echo(f"read {rows}")
+    if not info["problems"]:
+        typer.echo("no problems found")
+    for kind, problem in info["problems"].items():
+        typer.echo(f"{problem['count']:>8}  {kind}: {problem['what']}")
+        for ex in problem["examples"][:3]:
+            where = f"{Path(ex['file']).name}:{ex['line']}" if ex["file"] else "-"
+            typer.echo(f"          {where}  {ex['field']}={ex['value']}  {ex['message']}".rstrip())
+    differences = info["totals_differences"]
+    if differences:
+        typer.echo(f"control totals differ from the old system's in {len(differences)} places, e.g.:")
+        for d in differences[:5]:
+            typer.echo(
+                f"          {d['service']} {d['period']} {d['measure']}: export {d['export']}, "
+                f"reported {d['reported']} ({d['difference']})"
+            )
+    elif "totals" in info["rows"]:
+        typer.echo("control totals match the old system's")
+
+
+def _rows_progress(file: str, rows: int) -> None:
+    if rows % 1_000_000 == 0:
+        err(f"  {file}: {rows:,} rows")
+
+
+@app.command("load")
+def import_load(
+    client: Client,
+    path: ExportPath,
+    mapping: MappingOption = None,
+    strict: Annotated[
+        bool, typer.Option(help="Refuse the whole load if any row cannot be loaded or a personal column has no rule.")
+    ] = False,
+    html: Annotated[Path | None, typer.Option(help="Also write the load report as self-contained HTML.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Anonymize a legacy export and load it as the client's books and baseline (all or nothing)."""
+    load = legacy.Load(path, mapping, strict, progress=_rows_progress, phase=lambda m: err(m + " ..."))
+    report = legacy.import_load(workspace(), client, load)
+    info = report.to_dict()
+    if reported(info, html, lambda: render_load_html(info, f"{client}: import of {path}"), as_json):
+        return
+    result = report.result
+    typer.echo(
+        f"loaded {result.total_rows:,} rows ({sum(result.read.values()):,} read from {len(result.read)} files) "
+        f"in {report.seconds:.1f} s; periods {result.periods[0]:%Y-%m} .. {result.periods[-1]:%Y-%m} (open)"
+    )
+    rejects = result.rejects
+    if rejects.total:
+        typer.echo(f"{rejects.total:,} rows not loaded (all listed in {report.rejected_rows_file}):")
+        for reason, count in rejects.counts.items():
+            first = rejects.examples[reason][0]
+            typer.echo(f"{count:>8}  {reason}  (first: {first['file']}:{first['line']} {first['field']})")
+    else:
+        typer.echo("every row loaded")
+    for flag in result.flags:
+        typer.echo(f"flag: {flag}")
+    for finding in result.personal_columns:
+        typer.echo(f"left out: {finding.describe()}")
+    typer.echo(f"leak scan: clean ({result.leak_values_checked:,} original personal values looked for)")
+    failing = [c for c in report.checks if c.violations]
+    holding = sum(1 for c in report.checks if not c.skipped) - len(failing)
+    violated = ", ".join(f"{c.name} ({c.violations})" for c in failing)
+    typer.echo(
+        f"invariants: {holding} hold"
+        + (f", {len(failing)} violated: {violated}" if failing else "")
+        + " (`provision check` shows the rows)"
+    )
+    typer.echo(f"baseline frozen; report: {report.report_file}")
+
+
+@app.command("scan")
+def import_scan(client: Client, path: ExportPath, mapping: MappingOption = None, as_json: JsonFlag = False) -> None:
+    """Look for any original personal value of an export in the client's database; exit 4 if one is found."""
+    scan = legacy.scan_client(workspace(), client, path, mapping)
+    if as_json:
+        print_json(scan.to_dict())
+    elif scan.leaks:
+        for leak in scan.leaks:
+            typer.echo(f"LEAK  {leak.kind}: {leak.count} value(s) in {leak.table}.{leak.column}")
+    else:
+        typer.echo(f"clean: none of {scan.checked:,} original personal values is in the database")
+    if scan.leaks:
+        raise typer.Exit(EXIT_FAILED)
