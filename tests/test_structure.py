@@ -12,8 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("provision", "seed")
 MAX_MODULE_LINES = 500
 MAX_CLASS_LINES = 300
-# Being split on other branches; strict: the marker must go when they are (an unexpected pass fails).
-BEING_SPLIT = {"seed.generate", "seed.legacy.analyze", "seed.legacy.importer"}
 
 
 def _modules() -> dict[str, Path]:
@@ -83,15 +81,7 @@ def test_no_import_cycle_in_provision_and_seed() -> None:
     assert not cycle, "import cycle: " + " -> ".join(cycle)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="being split on another branch"))
-        if name in BEING_SPLIT
-        else name
-        for name in sorted(MODULES)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(MODULES))
 def test_modules_and_classes_stay_small(name: str) -> None:
     path = MODULES[name]
     text = path.read_text(encoding="utf-8")
