@@ -11,6 +11,7 @@ from provision import legacy
 from provision.cli.options import Client, JsonFlag, workspace
 from provision.cli.output import err, print_json, reported
 from provision.errors import EXIT_FAILED
+from seed.legacy.analyze import KINDS
 from seed.legacy.report import render_html, render_load_html
 
 app = typer.Typer(help="The customer's own data: the standard export layout, analysis, loading.", no_args_is_help=True)
@@ -48,19 +49,21 @@ def import_check(
     as_json: JsonFlag = False,
 ) -> None:
     """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
-    info = legacy.check_export(workspace(), client, path, mapping).to_dict()
+    report = legacy.check_export(workspace(), client, path, mapping)
+    info = report.to_dict()
     if reported(info, html, lambda: render_html(info, f"{client}: analysis of the export {path}"), as_json):
         return
-    rows = ", ".join(f"{entity} {count:,}" for entity, count in info["rows"].items())
-    typer.echo(f"read {rows}")
-    if not info["problems"]:
+    typer.echo("read " + ", ".join(f"{entity} {count:,}" for entity, count in report.rows.items()))
+    if not report.problems:
         typer.echo("no problems found")
-    for kind, problem in info["problems"].items():
-        typer.echo(f"{problem['count']:>8}  {kind}: {problem['what']}")
-        for ex in problem["examples"][:3]:
-            where = f"{Path(ex['file']).name}:{ex['line']}" if ex["file"] else "-"
-            typer.echo(f"          {where}  {ex['field']}={ex['value']}  {ex['message']}".rstrip())
-    differences = info["totals_differences"]
+    for kind, what in KINDS.items():
+        if not report.counts[kind]:
+            continue
+        typer.echo(f"{report.counts[kind]:>8}  {kind}: {what}")
+        for ex in report.examples[kind][:3]:
+            where = f"{Path(ex.file).name}:{ex.line}" if ex.file else "-"
+            typer.echo(f"          {where}  {ex.field}={ex.value}  {ex.message}".rstrip())
+    differences = report.totals_differences()
     if differences:
         typer.echo(f"control totals differ from the old system's in {len(differences)} places, e.g.:")
         for d in differences[:5]:
@@ -68,7 +71,7 @@ def import_check(
                 f"          {d['service']} {d['period']} {d['measure']}: export {d['export']}, "
                 f"reported {d['reported']} ({d['difference']})"
             )
-    elif "totals" in info["rows"]:
+    elif "totals" in report.rows:
         typer.echo("control totals match the old system's")
 
 
