@@ -174,3 +174,30 @@ def test_every_row_the_load_leaves_out_is_a_problem_the_check_reported(pg_dsn: s
     }
     assert result.rejects.total == len(rejected) >= 20
     assert rejected - checked == set()
+
+
+def test_a_readings_sheet_with_numbers_as_numbers_loads(tmp_path: Path) -> None:
+    import openpyxl
+
+    from seed.legacy.mapping import FileMapping
+
+    folder = small_export(tmp_path / "export")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Заводской номер", "Услуга", "Период", "Дата показаний", "Показание 1", "Показание 2"])
+    sheet.append(["X-0001", "ХВС", "01.2026", None, 10.5, None])
+    sheet.append(["E-0001", "Электроэнергия", "02.2026", None, 120, 60])
+    book.save(folder / "readings.xlsx")
+    mapping = standard_mapping(folder)
+    fm = mapping.files["readings"]
+    columns = {k: v for k, v in fm.columns.items() if k != "value3"}
+    mapping.files["readings"] = FileMapping("readings", folder / "readings.xlsx", columns)
+    state = ImportState(mapping, KEY)
+    written: dict[str, list[str]] = defaultdict(list)
+    state.sink = lambda table, data: written[table].extend(data.splitlines())
+    places.read_accounts(state)
+    meters.write_meters(state, meters.read_meters(state))
+    readings.write_readings(state)
+    values = [line.split("\t")[4:] for line in written["meter_reading"]]
+    assert values == [["10.5", "\\N", "\\N"], ["120", "60", "\\N"]]
+    assert not [e for found in state.rejects.examples.values() for e in found if e["file"] == "readings.xlsx"]
