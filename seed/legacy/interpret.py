@@ -9,6 +9,7 @@ analysis counts a refused row as a problem of its kind, the load leaves it out u
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -18,8 +19,9 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from seed import catalog
 from seed.legacy import convert
-from seed.legacy.layout import SERVICE_NAMES, split_full_name
+from seed.legacy.layout import EXTRA_FIELDS, SERVICE_NAMES, STANDARD, split_full_name
 from seed.legacy.mapping import FileMapping, Mapping, read_mapped
+from seed.legacy.read import CSV_SUFFIXES
 
 EXAMPLES = 5  # first examples kept per reason
 NULL = "\\N"  # COPY's empty value
@@ -123,6 +125,23 @@ class EntityFile:
     def name(self) -> str:
         return self.mapping.path.name
 
+    def __post_init__(self) -> None:
+        self._names = list(self.index)
+        self._pick = operator.itemgetter(*self.index.values()) if len(self.index) > 1 else None
+        self._absent = {fld: "" for fld in _fields(self.entity) if fld not in self.index}
+        # a CSV holds nothing but strings: each row's fields are stripped at C speed
+        self._all_text = self.mapping.path.suffix.lower() in CSV_SUFFIXES and not self.mapping.convert
+
+    def texts(self, rec: list[Any]) -> dict[str, str]:
+        """Every field of a row as text ('' for each field the mapping leaves out): one call for a row whose
+        fields are all wanted."""
+        if self._all_text and self._pick is not None:
+            out = dict(zip(self._names, map(str.strip, self._pick(rec)), strict=True))
+        else:
+            out = {fld: text(rec[i]) for fld, i in self.index.items()}
+        out.update(self._absent)
+        return out
+
     def get(self, rec: list[Any], fld: str) -> str:
         """A field as text ('' when the mapping leaves it out)."""
         i = self.index.get(fld)
@@ -132,6 +151,10 @@ class EntityFile:
         """A field as read (a spreadsheet's number stays a number; '' when the mapping leaves it out)."""
         i = self.index.get(fld)
         return "" if i is None else rec[i]
+
+
+def _fields(entity: str) -> list[str]:
+    return [f for f, _, _ in STANDARD[entity][1]] + [f for f, _ in EXTRA_FIELDS.get(entity, [])]
 
 
 def open_entity(mapping: Mapping, entity: str) -> EntityFile | None:
@@ -146,6 +169,8 @@ def open_entity(mapping: Mapping, entity: str) -> EntityFile | None:
 # -- values ---------------------------------------------------------------------------------------------
 def text(value: Any) -> str:
     """A value of the export as text: '' for empty, integers from XLSX/DBF without '.0'."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -179,18 +204,26 @@ def default_digits(service: str | None) -> int:
     return 6 if service == "electricity" else 5
 
 
+_ROLES: dict[str, str] = {}
+
+
 def role(written: Any) -> str:
     """owner, tenant or resident, by the beginning of the word in either language and any case."""
-    lowered = text(written).lower()
-    return next((ours for prefix, ours in ROLES if lowered.startswith(prefix)), "resident")
+    key = text(written)
+    found = _ROLES.get(key)
+    if found is None:
+        lowered = key.lower()
+        found = next((ours for prefix, ours in ROLES if lowered.startswith(prefix)), "resident")
+        if len(_ROLES) < 10_000:
+            _ROLES[key] = found
+    return found
 
 
-def full_name(entity: EntityFile, rec: list[Any]) -> tuple[str, str, str]:
-    """Surname, given name and patronymic, from three columns or from one (``full_name``)."""
-    names = (entity.get(rec, "surname"), entity.get(rec, "given_name"), entity.get(rec, "patronymic"))
-    if not names[0] and "full_name" in entity.index:
-        return split_full_name(entity.get(rec, "full_name"))
-    return names
+def full_name(v: dict[str, str]) -> tuple[str, str, str]:
+    """Surname, given name and patronymic of a row's texts, from three columns or from one (``full_name``)."""
+    if not v["surname"] and v["full_name"]:
+        return split_full_name(v["full_name"])
+    return v["surname"], v["given_name"], v["patronymic"]
 
 
 def person_identity(surname: str, given: str, patronymic: str, birth: str, snils: str) -> str:
@@ -260,7 +293,7 @@ def month_label(month: int) -> str:
 
 
 # -- the rows of the short files ------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class AccountRow:
     line: int
     number: str
@@ -279,30 +312,30 @@ class AccountRow:
 
 def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     """An account row as loaded; refuses it with the reason (duplicates are the caller's to find)."""
-    number_ = f.get(rec, "number")
-    if not number_:
+    v = f.texts(rec)
+    if not v["number"]:
         raise Refused(EMPTY_ACCOUNT, "number")
-    total = number(f.get(rec, "total_area"))
+    total = number(v["total_area"])
     if total is None or float(total) <= 0:
-        raise Refused(TOTAL_AREA, "total_area", f.get(rec, "total_area"))
-    living = number(f.get(rec, "living_area")) if f.get(rec, "living_area") else NULL
+        raise Refused(TOTAL_AREA, "total_area", v["total_area"])
+    living = number(v["living_area"]) if v["living_area"] else NULL
     if living is None or (living != NULL and float(living) < 0):
-        raise Refused(LIVING_AREA, "living_area", f.get(rec, "living_area"))
-    residents = number(f.get(rec, "residents") or "0")
+        raise Refused(LIVING_AREA, "living_area", v["living_area"])
+    residents = number(v["residents"] or "0")
     if residents is None or float(residents) < 0:
-        raise Refused(RESIDENTS, "residents", f.get(rec, "residents"))
-    rooms = number(f.get(rec, "rooms")) if f.get(rec, "rooms") else NULL
+        raise Refused(RESIDENTS, "residents", v["residents"])
+    rooms = number(v["rooms"]) if v["rooms"] else NULL
     if rooms is None:
-        raise Refused(ROOMS, "rooms", f.get(rec, "rooms"))
-    opened = iso_date(f.raw(rec, "opened_on"), NOT_A_DATE, "opened_on")
-    closed = iso_date(f.raw(rec, "closed_on"), NOT_A_DATE, "closed_on")
+        raise Refused(ROOMS, "rooms", v["rooms"])
+    opened = iso_date(v["opened_on"], NOT_A_DATE, "opened_on")
+    closed = iso_date(v["closed_on"], NOT_A_DATE, "closed_on")
     return AccountRow(
-        line, number_, f.get(rec, "els"), f.get(rec, "city"), f.get(rec, "street"), f.get(rec, "house"),
-        f.get(rec, "flat"), total, living, rooms, str(int(float(residents))), opened, closed,
+        line, v["number"], v["els"], v["city"], v["street"], v["house"], v["flat"], total, living, rooms,
+        str(int(float(residents))), opened, closed,
     )  # fmt: skip
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonRow:
     line: int
     account: str  # the account number as written
@@ -325,21 +358,21 @@ class PersonRow:
 
 def read_person(f: EntityFile, line: int, rec: list[Any]) -> PersonRow:
     """A person row as loaded (the account is the caller's to look up)."""
-    surname, given, patronymic = full_name(f, rec)
+    v = f.texts(rec)
+    surname, given, patronymic = full_name(v)
     if not surname or not given:
         raise Refused(NO_NAME, "surname", personal=True)
-    birth = iso_date(f.raw(rec, "birth_date"), NOT_A_DATE, "birth_date", personal=True)
-    ours = role(f.get(rec, "role"))
+    birth = iso_date(v["birth_date"], NOT_A_DATE, "birth_date", personal=True)
+    ours = role(v["role"])
     share = NULL
-    if ours == "owner" and f.get(rec, "share"):
-        share_text = number(f.get(rec, "share"))
+    if ours == "owner" and v["share"]:
+        share_text = number(v["share"])
         if share_text is None or not 0 < float(share_text) <= 1:
-            raise Refused(SHARE, "share", f.get(rec, "share"))
+            raise Refused(SHARE, "share", v["share"])
         share = share_text
-    phone, email, snils, inn, passport = (f.get(rec, k) for k in ("phone", "email", "snils", "inn", "passport"))
     return PersonRow(
-        line, f.get(rec, "account"), surname, given, patronymic, birth, ours, share, phone, email, snils, inn,
-        passport,
+        line, v["account"], surname, given, patronymic, birth, ours, share, v["phone"], v["email"], v["snils"],
+        v["inn"], v["passport"],
     )  # fmt: skip
 
 
@@ -351,7 +384,7 @@ def read_service(f: EntityFile, rec: list[Any]) -> tuple[str, str]:
     return code, iso_date(f.raw(rec, "since"), NOT_A_DATE, "since")
 
 
-@dataclass
+@dataclass(slots=True)
 class MeterRow:
     line: int
     account: str
@@ -368,7 +401,14 @@ class MeterRow:
 METER_DATES = ("installed_on", "verified_on", "next_verification", "removed_on")
 
 
+WHOLE = {str(n): n for n in range(10)}
+
+
 def _whole(raw: str, low: int, high: int) -> int | None:
+    """A whole number from low to high; None if it is not one."""
+    plain = WHOLE.get(raw)
+    if plain is not None:
+        return plain if low <= plain <= high else None
     value = number(raw)
     if value is None or not low <= float(value) <= high or float(value) != int(float(value)):
         return None
@@ -376,25 +416,24 @@ def _whole(raw: str, low: int, high: int) -> int | None:
 
 
 def read_meter(f: EntityFile, line: int, rec: list[Any]) -> MeterRow:
-    code = service_code(f.raw(rec, "service"))
+    v = f.texts(rec)
+    code = service_code(v["service"])
     if code is None:
-        raise Refused(UNKNOWN_SERVICE, "service", f.raw(rec, "service"))
-    serial = f.get(rec, "serial")
-    if not serial:
+        raise Refused(UNKNOWN_SERVICE, "service", v["service"])
+    if not v["serial"]:
         raise Refused(EMPTY_SERIAL, "serial")
-    zones = _whole(f.get(rec, "zones") or "1", 1, 3)
+    zones = _whole(v["zones"] or "1", 1, 3)
     if zones is None:
-        raise Refused(ZONES, "zones", f.raw(rec, "zones"))
-    digits = _whole(f.get(rec, "capacity_digits") or str(default_digits(code)), 4, 9)
+        raise Refused(ZONES, "zones", v["zones"])
+    digits = _whole(v["capacity_digits"] or str(default_digits(code)), 4, 9)
     if digits is None:
-        raise Refused(DIGITS, "capacity_digits", f.raw(rec, "capacity_digits"))
-    dates = [
-        iso_date(f.raw(rec, k), NOT_A_DATE, k)
-        for k in ("installed_on", "verified_on", "next_verification", "removed_on")
-    ]
-    if dates[0] != NULL and dates[3] != NULL and dates[3] < dates[0]:
-        raise Refused(REMOVED_BEFORE_INSTALLED, "removed_on", f.raw(rec, "removed_on"))
-    return MeterRow(line, f.get(rec, "account"), code, serial, zones, digits, *dates)
+        raise Refused(DIGITS, "capacity_digits", v["capacity_digits"])
+    installed, verified, next_verification, removed = [iso_date(v[k], NOT_A_DATE, k) for k in METER_DATES]
+    if installed != NULL and removed != NULL and removed < installed:
+        raise Refused(REMOVED_BEFORE_INSTALLED, "removed_on", v["removed_on"])
+    return MeterRow(
+        line, v["account"], code, v["serial"], zones, digits, installed, verified, next_verification, removed
+    )
 
 
 # -- the long files: the slow path of each row (the callers keep their fast paths for the usual rows) -------

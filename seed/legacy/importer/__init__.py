@@ -58,11 +58,11 @@ def collect_originals(mapping: Mapping) -> Originals:
         if f is None:
             continue
         for _, rec in f.rows:
+            v = f.texts(rec)
             for fld, kind in wanted:
-                if fld in f.index:
-                    originals.add(kind, f.get(rec, fld))
+                originals.add(kind, v[fld])
             if entity == "persons":
-                originals.add_name(*full_name(f, rec))
+                originals.add_name(*full_name(v))
     return originals
 
 

@@ -30,7 +30,7 @@ def repeats(keys: KeyColumns) -> tuple[list[int], list[tuple[int, ...]]]:
     for c in ordered:
         same &= c[1:] == c[:-1]
     again = np.flatnonzero(same) + 1
-    lines = np.frombuffer(keys.lines, dtype=np.int64)[order[again]].tolist()
+    lines = np.frombuffer(keys.lines, dtype=np.dtype(keys.lines.typecode))[order[again]].tolist()
     repeated = sorted(set(zip(*(c[again].tolist() for c in ordered), strict=True)))
     return lines, repeated
 

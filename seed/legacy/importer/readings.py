@@ -28,7 +28,7 @@ class KeyColumns:
 
     def __init__(self, *typecodes: str) -> None:
         self.columns = [array(t) for t in typecodes]
-        self.lines = array("q")
+        self.lines = array("i")
 
     def appenders(self) -> list[Any]:
         """The append of each key column, then of the lines: for a loop that adds a row at a time."""
@@ -37,7 +37,7 @@ class KeyColumns:
 
 def write_readings(state: ImportState) -> KeyColumns:
     """meter_reading by COPY; returns (meter, month) of each row written, for the duplicates."""
-    keys = KeyColumns("q", "q")
+    keys = KeyColumns("i", "i")
     f = state.open("readings")
     if f is None:
         return keys
