@@ -13,30 +13,30 @@ from psycopg import sql
 from seed import catalog
 from seed.errors import ImportRefused
 from seed.legacy.importer.money import Registry
-from seed.legacy.importer.readings import KeyColumns
-from seed.legacy.importer.state import ImportState
+from seed.legacy.importer.state import ImportState, Lines
 from seed.legacy.interpret import Reason, Refused, month_iso, month_start
 from seed.load import copy_rows
 
 
-def repeats(keys: KeyColumns) -> tuple[list[int], list[tuple[int, ...]]]:
-    """The lines of the rows whose key an earlier row already had (in file order), and those keys."""
-    if not len(keys.lines):
+def repeats(written: Lines) -> tuple[list[int], list[tuple[int, ...]]]:
+    """The file lines of the rows whose key an earlier row already had (in file order), and those keys."""
+    if not len(written.lines):
         return [], []
-    columns = [np.frombuffer(c, dtype=np.dtype(c.typecode)) for c in keys.columns]
+    keys = np.frombuffer(written.keys, dtype=np.int32).reshape(-1, written.width)
+    columns = [keys[:, k] for k in range(written.width)]
     order = np.lexsort(columns[::-1])  # stable: the first row of a key in the file stays first
     ordered = [c[order] for c in columns]
     same = np.ones(len(order) - 1, dtype=bool)
     for c in ordered:
         same &= c[1:] == c[:-1]
     again = np.flatnonzero(same) + 1
-    lines = np.frombuffer(keys.lines, dtype=np.dtype(keys.lines.typecode))[order[again]].tolist()
+    lines = np.frombuffer(written.lines, dtype=np.int32)[order[again]].tolist()
     repeated = sorted(set(zip(*(c[again].tolist() for c in ordered), strict=True)))
     return lines, repeated
 
 
 def drop_repeats(
-    state: ImportState, admin: psycopg.Connection, work: str, table: str, keys: KeyColumns, reason: Reason, entity: str
+    state: ImportState, admin: psycopg.Connection, work: str, table: str, keys: Lines, reason: Reason, entity: str
 ) -> None:
     """Keep the first row of each key; count the others as left out under ``reason``."""
     lines, repeated = repeats(keys)

@@ -23,21 +23,19 @@ def write_services(state: ImportState) -> dict[int, set[int]]:
     f = state.open("services")
     if f is None:
         return services
-    lines: list[str] = []
-    for line, rec in state.rows(f):
-        try:
-            account = state.account_of(f, rec)
-            code, since = read_service(f, rec)
-            sid = SERVICE_IDS[code]
-            if sid in services[account]:
-                raise Refused(DUPLICATE_SERVICE, "service", f.raw(rec, "service"))
-        except Refused as why:
-            state.rejects.refuse(f.name, line, why)
-            continue
-        services[account].add(sid)
-        lines.append(f"{account}\t{sid}\t{since}\n")
-        state.emit("account_service", lines)
-    state.emit("account_service", lines, True)
+    with state.lines("account_service") as lines:
+        for line, rec in state.rows(f):
+            try:
+                account = state.account_of(f, rec)
+                code, since = read_service(f, rec)
+                sid = SERVICE_IDS[code]
+                if sid in services[account]:
+                    raise Refused(DUPLICATE_SERVICE, "service", f.raw(rec, "service"))
+            except Refused as why:
+                state.rejects.refuse(f.name, line, why)
+                continue
+            services[account].add(sid)
+            lines.add(f"{account}\t{sid}\t{since}\n")
     return services
 
 
@@ -66,14 +64,12 @@ def read_meters(state: ImportState) -> list[tuple[int, MeterRow]]:
 def write_meters(state: ImportState, rows: list[tuple[int, MeterRow]]) -> None:
     used: dict[int, set[str]] = defaultdict(set)
     keep = state.rules["meter_serial"] == "keep"
-    lines: list[str] = []
-    for mid, (account, m) in enumerate(rows, start=1):
-        sid = SERVICE_IDS[m.service]
-        pseudo = m.serial if keep else state.names.ident(f"serial:{sid}", m.serial, used[sid])
-        state.meter_ids[(sid, m.serial)] = mid
-        lines.append(
-            f"{mid}\t{account}\t{sid}\t{escape(pseudo)}\t{m.zones}\t{m.digits}\t{m.installed}\t{m.verified}\t"
-            f"{m.next_verification}\t{m.removed}\t\\N\n"
-        )
-        state.emit("meter", lines)
-    state.emit("meter", lines, True)
+    with state.lines("meter") as lines:
+        for mid, (account, m) in enumerate(rows, start=1):
+            sid = SERVICE_IDS[m.service]
+            pseudo = m.serial if keep else state.names.ident(f"serial:{sid}", m.serial, used[sid])
+            state.meter_ids[(sid, m.serial)] = mid
+            lines.add(
+                f"{mid}\t{account}\t{sid}\t{escape(pseudo)}\t{m.zones}\t{m.digits}\t{m.installed}\t"
+                f"{m.verified}\t{m.next_verification}\t{m.removed}\t\\N\n"
+            )

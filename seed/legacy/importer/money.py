@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seed import catalog
-from seed.legacy.importer.readings import KeyColumns
-from seed.legacy.importer.state import BATCH, ImportState, Rejects
+from seed.legacy.importer.state import ImportState, Lines, Rejects
 from seed.legacy.interpret import (
     FIVE_AMOUNTS,
     NOT_A_PERIOD,
@@ -23,6 +22,8 @@ from seed.legacy.interpret import (
     service_code,
     text,
 )
+
+BALANCE_COLUMNS = ("account", "service", "period", "opening", "charged", "paid", "closing")
 
 
 @dataclass
@@ -50,21 +51,16 @@ class MoneyPart:
     seconds: float = 0.0
 
 
-def write_balances(state: ImportState) -> KeyColumns:
-    """balance by COPY; returns (account, service, month) of each row written, for the duplicates."""
-    keys = KeyColumns("i", "b", "i")
-    f = state.open("balances")
-    if f is None:
-        return keys
-    ix = f.index
-    i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
-    i_o, i_c, i_p, i_z = ix["opening"], ix["charged"], ix["paid"], ix["closing"]
-    i_r = ix.get("recalculated")
+def write_balances(state: ImportState) -> Lines:
+    """balance by COPY; returns its lines with the (account, service, month) of each, for the duplicates."""
+    written = state.lines("balance", 3)
+    if (f := state.open("balances")) is None:
+        return written
+    i_acc, i_svc, i_per, i_o, i_c, i_p, i_z = (f.index[k] for k in BALANCE_COLUMNS)
+    i_r = f.index.get("recalculated")
     accounts, month_of, month_text = state.account_ids.get, month_number, state.month
     services: dict[Any, int | None] = {}
-    add_account, add_service, add_month, add_line = keys.appenders()
-    refuse = state.rejects.refuse
-    out: list[str] = []
+    add, refuse = written.add_keyed, state.rejects.refuse
     for line, rec in state.rows(f):
         try:
             raw_acc = rec[i_acc]
@@ -87,15 +83,9 @@ def write_balances(state: ImportState) -> KeyColumns:
         except Refused as why:
             refuse(f.name, line, why)
             continue
-        add_account(account)
-        add_service(sid)
-        add_month(month)
-        add_line(line)
-        out.append(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n")
-        if len(out) >= BATCH:
-            state.emit("balance", out)
-    state.emit("balance", out, True)
-    return keys
+        add(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n", line, account, sid, month)
+    written.flush()
+    return written
 
 
 def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
@@ -107,7 +97,7 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
         return [], agents
     i_acc = f.index["account"]
     accounts, refuse = state.account_ids.get, state.rejects.refuse
-    out: list[str] = []
+    lines = state.lines("payment")
     pid = 0
     for line, rec in state.rows(f):
         raw_acc = rec[i_acc]
@@ -131,8 +121,6 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
         reg.lines += 1
         reg.kopecks += round(float(amount) * 100)
         pid += 1
-        out.append(f"{pid}\t{account}\t{agent}\t{reg.id}\t{day}\t{month_iso(month)}\t{amount}\n")
-        if len(out) >= BATCH:
-            state.emit("payment", out)
-    state.emit("payment", out, True)
+        lines.add(f"{pid}\t{account}\t{agent}\t{reg.id}\t{day}\t{month_iso(month)}\t{amount}\n")
+    lines.flush()
     return list(registries.values()), agents

@@ -38,23 +38,18 @@ def write_persons(state: ImportState, rows: list[tuple[int, PersonRow]]) -> None
     name = state.mapping.files["persons"].path.name if rows else ""
     persons: dict[str, int] = {}
     links: set[tuple[int, int]] = set()
-    people_lines: list[str] = []
-    link_lines: list[str] = []
-    for account, row in rows:
-        who = row.identity
-        pid = persons.get(who)
-        if pid is None:
-            pid = persons[who] = len(persons) + 1
-            people_lines.append(_person_line(state, pid, who, row))
-            state.emit("person", people_lines)
-        if (account, pid) in links:
-            state.rejects.refuse(name, row.line, Refused(DUPLICATE_PERSON, "surname", personal=True))
-            continue
-        links.add((account, pid))
-        link_lines.append(f"{account}\t{pid}\t{row.role}\t{row.share}\n")
-        state.emit("account_person", link_lines)
-    state.emit("person", people_lines, True)
-    state.emit("account_person", link_lines, True)
+    with state.lines("person") as people, state.lines("account_person") as person_links:
+        for account, row in rows:
+            who = row.identity
+            pid = persons.get(who)
+            if pid is None:
+                pid = persons[who] = len(persons) + 1
+                people.add(_person_line(state, pid, who, row))
+            if (account, pid) in links:
+                state.rejects.refuse(name, row.line, Refused(DUPLICATE_PERSON, "surname", personal=True))
+                continue
+            links.add((account, pid))
+            person_links.add(f"{account}\t{pid}\t{row.role}\t{row.share}\n")
 
 
 def _person_line(state: ImportState, pid: int, who: str, row: PersonRow) -> str:

@@ -94,35 +94,28 @@ def write_places(
             premises[pkey] = premise
         premise["accounts"].append(row)
         premise_of.append(premise["id"])
-    lines: list[str] = []
-    for b in buildings.values():
-        hot = "t" if SERVICE_IDS["hot_water"] in b["svc"] else "f"
-        gas = "t" if SERVICE_IDS["gas"] in b["svc"] else "f"
-        lines.append(
-            f"{b['id']}\t{escape(b['city'])}\t{escape(b['street'])}\t{escape(b['house'])}\t\\N\t\\N\t\\N\t"
-            f"\\N\t\\N\t{hot}\t{gas}\n"
-        )
-        state.emit("building", lines)
-    state.emit("building", lines, True)
-    for p in premises.values():
-        accs: list[AccountRow] = p["accounts"]
-        kind = "room" if len(accs) > 1 else "flat"
-        total = sum(float(a.total) for a in accs)
-        livings = [a.living for a in accs if a.living != NULL]
-        living = f"{sum(float(v) for v in livings):.2f}" if len(livings) == len(accs) else NULL
-        rooms = accs[0].rooms if len(accs) == 1 else NULL
-        lines.append(
-            f"{p['id']}\t{p['building']}\t{escape(p['number'])}\t{kind}\t\\N\t\\N\t{rooms}\t{total:.2f}\t{living}\n"
-        )
-        state.emit("premise", lines)
-    state.emit("premise", lines, True)
-    for account_id, (a, (number, els), premise_id) in enumerate(zip(accounts, shown, premise_of, strict=True), 1):
-        lines.append(
-            f"{account_id}\t{escape(number)}\t{escape(els)}\t{premise_id}\t{a.opened}\t{a.closed}\t{a.residents}\t"
-            f"{a.total}\t\\N\n"
-        )
-        state.emit("account", lines)
-    state.emit("account", lines, True)
+    with state.lines("building") as lines:
+        for b in buildings.values():
+            hot = "t" if SERVICE_IDS["hot_water"] in b["svc"] else "f"
+            gas = "t" if SERVICE_IDS["gas"] in b["svc"] else "f"
+            city, street, house = escape(b["city"]), escape(b["street"]), escape(b["house"])
+            lines.add(f"{b['id']}\t{city}\t{street}\t{house}\t\\N\t\\N\t\\N\t\\N\t\\N\t{hot}\t{gas}\n")
+    with state.lines("premise") as lines:
+        for p in premises.values():
+            accs: list[AccountRow] = p["accounts"]
+            kind = "room" if len(accs) > 1 else "flat"
+            total = sum(float(a.total) for a in accs)
+            livings = [a.living for a in accs if a.living != NULL]
+            living = f"{sum(float(v) for v in livings):.2f}" if len(livings) == len(accs) else NULL
+            rooms = accs[0].rooms if len(accs) == 1 else NULL
+            number = escape(p["number"])
+            lines.add(f"{p['id']}\t{p['building']}\t{number}\t{kind}\t\\N\t\\N\t{rooms}\t{total:.2f}\t{living}\n")
+    with state.lines("account") as lines:
+        for account_id, (a, (number, els), premise_id) in enumerate(zip(accounts, shown, premise_of, strict=True), 1):
+            lines.add(
+                f"{account_id}\t{escape(number)}\t{escape(els)}\t{premise_id}\t{a.opened}\t{a.closed}\t"
+                f"{a.residents}\t{a.total}\t\\N\n"
+            )
 
 
 def _address(state: ImportState, city: str, street: str, house: str, used: set[str]) -> tuple[str, str]:

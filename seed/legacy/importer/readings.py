@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from array import array
-from typing import Any
-
-from seed.legacy.importer.state import BATCH, ImportState
+from seed.legacy.importer.state import ImportState, Lines
 from seed.legacy.interpret import (
     NOT_A_PERIOD,
     NULL,
@@ -22,32 +19,18 @@ from seed.legacy.interpret import SERVICE_IDS as IDS
 IMPORT_SOURCE = 4  # reading_source 'import'
 
 
-class KeyColumns:
-    """The identity of each row written (a few integer columns) and its line, to find the rows that
-    repeat a key once the file is loaded."""
-
-    def __init__(self, *typecodes: str) -> None:
-        self.columns = [array(t) for t in typecodes]
-        self.lines = array("i")
-
-    def appenders(self) -> list[Any]:
-        """The append of each key column, then of the lines: for a loop that adds a row at a time."""
-        return [c.append for c in self.columns] + [self.lines.append]
-
-
-def write_readings(state: ImportState) -> KeyColumns:
-    """meter_reading by COPY; returns (meter, month) of each row written, for the duplicates."""
-    keys = KeyColumns("i", "i")
+def write_readings(state: ImportState) -> Lines:
+    """meter_reading by COPY; returns its lines with the (meter, month) of each, for the duplicates."""
     f = state.open("readings")
+    written = state.lines("meter_reading", 2)
     if f is None:
-        return keys
+        return written
     ix = f.index
     i_serial, i_service, i_period, i_taken = ix["serial"], ix["service"], ix["period"], ix.get("taken_on")
     meters, month_of, month_text, zones = state.meter_ids.get, month_number, state.month, reading_reader(f)
     services: dict[object, int | None] = {}
-    add_meter, add_month, add_line = keys.appenders()
+    add = written.add_keyed
     refuse = state.rejects.refuse
-    out: list[str] = []
     for line, rec in state.rows(f):
         try:
             raw_service = rec[i_service]
@@ -67,11 +50,7 @@ def write_readings(state: ImportState) -> KeyColumns:
         except Refused as why:
             refuse(f.name, line, why)
             continue
-        add_meter(mid)
-        add_month(month)
-        add_line(line)
-        out.append(f"{mid}\t{month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{values[0]}\t{values[1]}\t{values[2]}\n")
-        if len(out) >= BATCH:
-            state.emit("meter_reading", out)
-    state.emit("meter_reading", out, True)
-    return keys
+        v1, v2, v3 = values
+        add(f"{mid}\t{month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{v1}\t{v2}\t{v3}\n", line, mid, month)
+    written.flush()
+    return written

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,7 @@ def _nowhere(table: str, data: str) -> None:
 
 class ImportState:
     """The import in progress. Stages read the export through :meth:`open`, refuse rows through
-    :attr:`rejects`, and write COPY text lines through :meth:`emit` to :attr:`sink` (the COPY streams of a
+    :attr:`rejects`, and write COPY text lines through :meth:`lines` to :attr:`sink` (the COPY streams of a
     working schema, or a list in a test)."""
 
     def __init__(
@@ -182,8 +183,45 @@ class ImportState:
             found = self.month_texts[month] = month_iso(month)
         return found
 
-    def emit(self, table: str, lines: list[str], force: bool = False) -> None:
-        if lines and (force or len(lines) >= BATCH):
-            self.sink(table, "".join(lines))
-            self.result.rows[table] = self.result.rows.get(table, 0) + len(lines)
-            lines.clear()
+    def lines(self, table: str, key_width: int = 0) -> Lines:
+        return Lines(self, table, key_width)
+
+
+class Lines:
+    """A table's COPY lines on their way to the sink, BATCH at a time; with ``key_width``, the key of each
+    line (a few whole numbers) and its line in the file, to find the lines that repeat a key once the table
+    is loaded. Used as ``with state.lines(table) as lines:``; the last batch goes when the block ends."""
+
+    def __init__(self, state: ImportState, table: str, key_width: int = 0) -> None:
+        self.state, self.table, self.width = state, table, key_width
+        self.out: list[str] = []
+        self.keys = array("i")  # key_width numbers a line, one line after another
+        self.lines = array("i")
+
+    def add(self, text: str) -> None:
+        out = self.out
+        out.append(text)
+        if len(out) >= BATCH:
+            self.flush()
+
+    def add_keyed(self, text: str, line: int, *key: int) -> None:
+        self.keys.extend(key)
+        self.lines.append(line)
+        out = self.out
+        out.append(text)
+        if len(out) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.out:
+            self.state.sink(self.table, "".join(self.out))
+            rows = self.state.result.rows
+            rows[self.table] = rows.get(self.table, 0) + len(self.out)
+            self.out.clear()
+
+    def __enter__(self) -> Lines:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            self.flush()
