@@ -293,8 +293,7 @@ def month_label(month: int) -> str:
 
 
 # -- the rows of the short files ------------------------------------------------------------------------
-@dataclass(slots=True)
-class AccountRow:
+class AccountRow(NamedTuple):
     line: int
     number: str
     els: str
@@ -335,8 +334,7 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     )  # fmt: skip
 
 
-@dataclass(slots=True)
-class PersonRow:
+class PersonRow(NamedTuple):
     line: int
     account: str  # the account number as written
     surname: str
@@ -384,8 +382,7 @@ def read_service(f: EntityFile, rec: list[Any]) -> tuple[str, str]:
     return code, iso_date(f.raw(rec, "since"), NOT_A_DATE, "since")
 
 
-@dataclass(slots=True)
-class MeterRow:
+class MeterRow(NamedTuple):
     line: int
     account: str
     service: str

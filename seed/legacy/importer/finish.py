@@ -23,15 +23,17 @@ def repeats(written: Lines) -> tuple[list[int], list[tuple[int, ...]]]:
     if not len(written.lines):
         return [], []
     keys = np.frombuffer(written.keys, dtype=np.int32).reshape(-1, written.width)
-    columns = [keys[:, k] for k in range(written.width)]
-    order = np.lexsort(columns[::-1])  # stable: the first row of a key in the file stays first
-    ordered = [c[order] for c in columns]
-    same = np.ones(len(order) - 1, dtype=bool)
-    for c in ordered:
-        same &= c[1:] == c[:-1]
-    again = np.flatnonzero(same) + 1
+    low = keys.min(axis=0).astype(np.int64)
+    dims = keys.max(axis=0).astype(np.int64) - low + 1
+    if float(np.prod(dims.astype(float))) < 2**62:  # one number per key: a single stable sort of integers
+        flat = np.ravel_multi_index(tuple(keys.T.astype(np.int64) - low[:, None]), tuple(dims.tolist()))
+    else:  # keys too wide for one number: their rank in sorted order stands for them
+        flat = np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+    order = np.argsort(flat, kind="stable")  # stable: the first row of a key in the file stays first
+    ordered = flat[order]
+    again = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
     lines = np.frombuffer(written.lines, dtype=np.int32)[order[again]].tolist()
-    repeated = sorted(set(zip(*(c[again].tolist() for c in ordered), strict=True)))
+    repeated = sorted({tuple(key) for key in keys[order[again]].tolist()})
     return lines, repeated
 
 
