@@ -8,7 +8,9 @@ analysis counts a refused row as a problem of its kind, the load leaves it out u
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import operator
 import re
 from collections import Counter, defaultdict
@@ -109,6 +111,19 @@ class Tally(Generic[T]):
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Reading an export makes millions of short-lived objects and no reference cycles: the cyclic garbage
+    collector, which would walk the growing heap of accounts, persons and meters again and again, waits."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- the files ------------------------------------------------------------------------------------------

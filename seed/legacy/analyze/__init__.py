@@ -14,6 +14,7 @@ from seed.legacy.analyze.findings import EXAMPLES, KINDS, Problem, Report, Where
 from seed.legacy.analyze.long import check_balances, check_payments, check_readings
 from seed.legacy.analyze.short import check_accounts, check_meters, check_persons, check_services
 from seed.legacy.forked import Forked
+from seed.legacy.interpret import collector_paused
 from seed.legacy.mapping import Mapping
 
 __all__ = ["KINDS", "Problem", "Report", "Where", "analyze"]
@@ -21,7 +22,11 @@ __all__ = ["KINDS", "Problem", "Report", "Where", "analyze"]
 
 def analyze(mapping: Mapping, examples: int | None = EXAMPLES) -> Report:
     """Every problem of the export, with ``examples`` of each kind (every one when None)."""
-    ex = Examiner(mapping, examples)
+    with collector_paused():
+        return _analyze(Examiner(mapping, examples))
+
+
+def _analyze(ex: Examiner) -> Report:
     check_accounts(ex)
     check_persons(ex)
     check_services(ex)

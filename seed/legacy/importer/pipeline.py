@@ -9,11 +9,9 @@ untouched.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from seed.errors import ImportRefused
 from seed.legacy.forked import Forked
 from seed.legacy.importer import finish, meters, money, noise, persons, places, readings
 from seed.legacy.importer.state import ImportResult, ImportState, Rejects
-from seed.legacy.interpret import DUPLICATE_BALANCE, DUPLICATE_READING, month_start
+from seed.legacy.interpret import DUPLICATE_BALANCE, DUPLICATE_READING, collector_paused, month_start
 from seed.legacy.leaks import Leak, scan_leaks
 from seed.legacy.personal import find_personal_columns
 from seed.load import abandon_load, begin_load, finish_load, streaming
@@ -53,7 +51,7 @@ def run_import(
             work = begin_load(admin)
             scan: _Background | None = None
             try:
-                with _collector_paused():
+                with collector_paused():
                     _load(state, dsn, admin, work, say, rejected_csv)
                 if strict and state.rejects.total:
                     raise ImportRefused(
@@ -211,19 +209,6 @@ def _judge(state: ImportState, leaks: list[Leak]) -> None:
             f"the leak scan found {len(leaks)} original personal values in the loaded data "
             f"(first: a {first.kind} in {first.table}.{first.column}); nothing was switched in"
         )
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading an export makes millions of short-lived objects and no reference cycles: the cyclic garbage
-    collector, which would walk the growing heap of accounts, persons and meters again and again, waits."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Background:
