@@ -466,18 +466,37 @@ def reading_values(f: EntityFile, rec: list[Any]) -> list[str]:
     return values
 
 
-def reading_reader(f: EntityFile) -> Callable[[list[Any]], list[str]]:
-    """The zone values of a file's readings as COPY text: one zone written plainly (nearly every row) is
-    read at once, anything else through :func:`reading_values`."""
+def reading_reader(f: EntityFile) -> Callable[[list[Any]], tuple[int, list[str], str]]:
+    """A reading's month, zone values (COPY text) and date taken (ISO, or NULL), or the refusal: periods and
+    dates repeat, so each written form is read once; one zone written plainly (nearly every row) is read
+    at once, anything else through :func:`reading_values`."""
+    i_period, i_taken = f.index["period"], f.index.get("taken_on")
     i_v1, i_v2, i_v3 = f.index["value1"], f.index.get("value2"), f.index.get("value3")
+    months: dict[Any, int | None] = {}
+    dates: dict[Any, str] = {}
 
-    def read(rec: list[Any]) -> list[str]:
+    def read(rec: list[Any]) -> tuple[int, list[str], str]:
+        raw = rec[i_period]
+        month = months.get(raw, -1)
+        if month == -1:
+            month = months[raw] = month_number(raw)
+        if month is None:
+            raise Refused(NOT_A_PERIOD, "period", raw)
         v1 = rec[i_v1]
+        values = None
         if (i_v2 is None or rec[i_v2] == "") and (i_v3 is None or rec[i_v3] == "") and type(v1) is str:
             plain = v1.replace(",", ".")
             if READING(plain):
-                return [plain, NULL, NULL]
-        return reading_values(f, rec)
+                values = [plain, NULL, NULL]
+        if values is None:
+            values = reading_values(f, rec)
+        if i_taken is None:
+            return month, values, NULL
+        raw = rec[i_taken]
+        taken = dates.get(raw)
+        if taken is None:
+            taken = dates[raw] = iso_date(raw, fld="taken_on")
+        return month, values, taken
 
     return read
 

@@ -24,7 +24,6 @@ from seed.legacy.interpret import (
     SERVICE_IDS,
     Refused,
     balance_amounts,
-    iso_date,
     month_label,
     month_number,
     month_start,
@@ -52,8 +51,8 @@ def check_readings(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_serial, i_service, i_period, i_taken = ix["serial"], ix["service"], ix["period"], ix.get("taken_on")
-        report, service, ident, zones = ex.report, ex.service, ex.ident, reading_reader(f)
+        i_serial, i_service = ix["serial"], ix["service"]
+        report, service, ident, reading = ex.report, ex.service, ex.ident, reading_reader(f)
         for row, rec in rows:
             code = service(row, rec[i_service])
             raw_serial = rec[i_serial]
@@ -67,11 +66,7 @@ def check_readings(ex: Examiner) -> None:
                 report.add("unknown_meter", row, "serial", serial)
                 continue
             try:
-                month = month_number(rec[i_period])
-                if month is None:
-                    raise Refused(NOT_A_PERIOD, "period", rec[i_period])
-                value = float(zones(rec)[0])
-                taken = iso_date(rec[i_taken], fld="taken_on") if i_taken is not None else NULL
+                month, values, taken = reading(rec)
             except Refused as why:
                 report.refused(row, why)
                 continue
@@ -81,7 +76,7 @@ def check_readings(ex: Examiner) -> None:
             if taken != NULL and meter.installed != NULL and taken < meter.installed:
                 report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
             latest = max(latest, month)
-            columns.add(mid, mid, month, value, row.line)
+            columns.add(mid, mid, month, float(values[0]), row.line)
 
     ex.grouped("iidi", check, read)
     if latest < 0:
@@ -113,6 +108,7 @@ def check_balances(ex: Examiner) -> None:
         i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
         i_o, i_c, i_r, i_p, i_z = (ix.get(m, -1) for m in BALANCE_MEASURES)
         services: dict[Any, tuple[str, int, bool]] = {}  # the service as written -> (code, index, known)
+        months: dict[Any, int | None] = {}  # a period as written -> its month
         current, store = None, columns.columns
         report, accounts = ex.report, ex.accounts
         for row, rec in rows:
@@ -127,7 +123,9 @@ def check_balances(ex: Examiner) -> None:
             elif not found[2]:
                 ex.service(row, rec[i_svc])  # an unknown service is reported on every row
             service, sv, _ = found
-            month = month_number(rec[i_per])
+            month = months.get(raw_period := rec[i_per], -1)
+            if month == -1:
+                month = months[raw_period] = month_number(raw_period)
             if month is None:
                 report.refused(row, Refused(NOT_A_PERIOD, "period", rec[i_per]))
             recalc = rec[i_r] if i_r >= 0 and rec[i_r] else "0,00"

@@ -58,8 +58,9 @@ def write_balances(state: ImportState) -> Lines:
         return written
     i_acc, i_svc, i_per, i_o, i_c, i_p, i_z = (f.index[k] for k in BALANCE_COLUMNS)
     i_r = f.index.get("recalculated")
-    accounts, month_of, month_text = state.account_ids.get, month_number, state.month
+    accounts, month_text = state.account_ids.get, state.month
     services: dict[Any, int | None] = {}
+    months: dict[Any, int | None] = {}  # a period as written -> its month
     add, refuse = written.add_keyed, state.rejects.refuse
     for line, rec in state.rows(f):
         try:
@@ -73,9 +74,11 @@ def write_balances(state: ImportState) -> Lines:
                 sid = services[rec[i_svc]] = SERVICE_IDS[code] if code else None
             if sid is None:
                 raise Refused(UNKNOWN_SERVICE, "service", rec[i_svc])
-            month = month_of(rec[i_per])
+            month = months.get(raw_period := rec[i_per], -1)
+            if month == -1:
+                month = months[raw_period] = month_number(raw_period)
             if month is None:
-                raise Refused(NOT_A_PERIOD, "period", rec[i_per])
+                raise Refused(NOT_A_PERIOD, "period", raw_period)
             recalculated = (rec[i_r] or "0") if i_r is not None else "0"
             amounts = f"{rec[i_o]}\t{rec[i_c]}\t{recalculated}\t{rec[i_p]}\t{rec[i_z]}".replace(",", ".")
             if not FIVE_AMOUNTS(amounts):  # spaces, XLSX floats, or not numbers at all

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from seed.legacy.importer.state import ImportState, Lines
+from seed.legacy.interpret import SERVICE_IDS as IDS
 from seed.legacy.interpret import (
-    NOT_A_PERIOD,
-    NULL,
     UNKNOWN_METER,
     Refused,
-    iso_date,
-    month_number,
     reading_reader,
     service_code,
     text,
 )
-from seed.legacy.interpret import SERVICE_IDS as IDS
 
 IMPORT_SOURCE = 4  # reading_source 'import'
 
@@ -26,8 +22,8 @@ def write_readings(state: ImportState) -> Lines:
     if f is None:
         return written
     ix = f.index
-    i_serial, i_service, i_period, i_taken = ix["serial"], ix["service"], ix["period"], ix.get("taken_on")
-    meters, month_of, month_text, zones = state.meter_ids.get, month_number, state.month, reading_reader(f)
+    i_serial, i_service = ix["serial"], ix["service"]
+    meters, month_text, reading = state.meter_ids.get, state.month, reading_reader(f)
     services: dict[object, int | None] = {}
     add = written.add_keyed
     refuse = state.rejects.refuse
@@ -42,11 +38,7 @@ def write_readings(state: ImportState) -> Lines:
             mid = meters((sid, serial.strip() if type(serial) is str else text(serial))) if sid is not None else None
             if mid is None:
                 raise Refused(UNKNOWN_METER, "serial", serial, personal=True)
-            month = month_of(rec[i_period])
-            if month is None:
-                raise Refused(NOT_A_PERIOD, "period", rec[i_period])
-            values = zones(rec)
-            taken = iso_date(rec[i_taken], fld="taken_on") if i_taken is not None else NULL
+            month, values, taken = reading(rec)
         except Refused as why:
             refuse(f.name, line, why)
             continue
