@@ -14,7 +14,6 @@ from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import Finding, Where
 from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
 from seed.legacy.interpret import (
-    BALANCE_MEASURES,
     FIVE_AMOUNTS,
     FIVE_KOPECK_AMOUNTS,
     NOT_A_PERIOD,
@@ -23,13 +22,11 @@ from seed.legacy.interpret import (
     PLAIN_NUMBER,
     SERVICE_IDS,
     Refused,
-    balance_amounts,
     month_label,
     month_number,
     month_start,
-    payment_fields,
-    reading_reader,
 )
+from seed.legacy.rows import BALANCE_MEASURES, balance_amounts, payment_fields, reading_reader
 
 
 def check_readings(ex: Examiner) -> None:

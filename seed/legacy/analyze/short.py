@@ -10,17 +10,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from seed.legacy.analyze.examiner import Examiner, Meter
-from seed.legacy.interpret import (
-    DUPLICATE_ACCOUNT,
-    DUPLICATE_METER,
-    NULL,
-    SHARE_TOLERANCE,
-    Refused,
-    read_account,
-    read_meter,
-    read_person,
-    read_service,
-)
+from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
+from seed.legacy.rows import read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
 
 

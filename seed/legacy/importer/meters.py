@@ -5,15 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from seed.legacy.importer.state import ImportState, escape
-from seed.legacy.interpret import (
-    DUPLICATE_METER,
-    DUPLICATE_SERVICE,
-    SERVICE_IDS,
-    MeterRow,
-    Refused,
-    read_meter,
-    read_service,
-)
+from seed.legacy.interpret import DUPLICATE_METER, DUPLICATE_SERVICE, SERVICE_IDS, Refused
+from seed.legacy.rows import MeterRow, read_meter, read_service
 
 
 def write_services(state: ImportState) -> dict[int, set[int]]:

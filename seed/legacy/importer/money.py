@@ -15,13 +15,12 @@ from seed.legacy.interpret import (
     UNKNOWN_PAYER,
     UNKNOWN_SERVICE,
     Refused,
-    balance_amounts,
     month_iso,
     month_number,
-    payment_fields,
     service_code,
     text,
 )
+from seed.legacy.rows import balance_amounts, payment_fields
 
 BALANCE_COLUMNS = ("account", "service", "period", "opening", "charged", "paid", "closing")
 

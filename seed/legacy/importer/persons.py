@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from seed.legacy.importer.state import ImportState, escape
-from seed.legacy.interpret import DUPLICATE_PERSON, NULL, PersonRow, Refused, read_person
+from seed.legacy.interpret import DUPLICATE_PERSON, NULL, Refused
+from seed.legacy.rows import PersonRow, read_person
 
 
 def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:

@@ -6,15 +6,8 @@ from typing import Any
 
 from seed.errors import LegacyFormatError
 from seed.legacy.importer.state import ImportState, escape
-from seed.legacy.interpret import (
-    DUPLICATE_ACCOUNT,
-    DUPLICATE_ELS,
-    NULL,
-    SERVICE_IDS,
-    AccountRow,
-    Refused,
-    read_account,
-)
+from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_ELS, NULL, SERVICE_IDS, Refused
+from seed.legacy.rows import AccountRow, read_account
 
 
 def read_accounts(state: ImportState) -> list[AccountRow]:

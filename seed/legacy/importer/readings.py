@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from seed.legacy.importer.state import ImportState, Lines
 from seed.legacy.interpret import SERVICE_IDS as IDS
-from seed.legacy.interpret import (
-    UNKNOWN_METER,
-    Refused,
-    reading_reader,
-    service_code,
-    text,
-)
+from seed.legacy.interpret import UNKNOWN_METER, Refused, service_code, text
+from seed.legacy.rows import reading_reader
 
 IMPORT_SOURCE = 4  # reading_source 'import'
 

@@ -1,0 +1,264 @@
+"""The rows of an export as the analysis and the load read them: each reader returns the row as it
+will be loaded or raises :class:`~seed.legacy.interpret.Refused` with the reason the load leaves it out
+for, which is the kind of problem the analysis reports it as."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from seed.legacy.interpret import (
+    DIGITS,
+    EMPTY_ACCOUNT,
+    EMPTY_SERIAL,
+    LIVING_AREA,
+    NO_NAME,
+    NOT_A_DATE,
+    NOT_A_PERIOD,
+    NOT_A_READING,
+    NOT_AN_AMOUNT,
+    NULL,
+    PAYMENT_NOT_POSITIVE,
+    READING,
+    REMOVED_BEFORE_INSTALLED,
+    RESIDENTS,
+    ROOMS,
+    SHARE,
+    TOTAL_AREA,
+    UNKNOWN_SERVICE,
+    ZONES,
+    EntityFile,
+    Refused,
+    default_digits,
+    full_name,
+    iso_date,
+    month_number,
+    number,
+    person_identity,
+    role,
+    service_code,
+    text,
+)
+
+
+# -- the rows of the short files ------------------------------------------------------------------------
+class AccountRow(NamedTuple):
+    line: int
+    number: str
+    els: str
+    city: str
+    street: str
+    house: str
+    flat: str
+    total: str
+    living: str  # NULL when not given
+    rooms: str  # NULL when not given
+    residents: str
+    opened: str  # ISO date or NULL
+    closed: str
+
+
+def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
+    """An account row as loaded; refuses it with the reason (duplicates are the caller's to find)."""
+    v = f.texts(rec)
+    if not v["number"]:
+        raise Refused(EMPTY_ACCOUNT, "number")
+    total = number(v["total_area"])
+    if total is None or float(total) <= 0:
+        raise Refused(TOTAL_AREA, "total_area", v["total_area"])
+    living = number(v["living_area"]) if v["living_area"] else NULL
+    if living is None or (living != NULL and float(living) < 0):
+        raise Refused(LIVING_AREA, "living_area", v["living_area"])
+    residents = number(v["residents"] or "0")
+    if residents is None or float(residents) < 0:
+        raise Refused(RESIDENTS, "residents", v["residents"])
+    rooms = number(v["rooms"]) if v["rooms"] else NULL
+    if rooms is None:
+        raise Refused(ROOMS, "rooms", v["rooms"])
+    opened = iso_date(v["opened_on"], NOT_A_DATE, "opened_on")
+    closed = iso_date(v["closed_on"], NOT_A_DATE, "closed_on")
+    return AccountRow(
+        line, v["number"], v["els"], v["city"], v["street"], v["house"], v["flat"], total, living, rooms,
+        str(int(float(residents))), opened, closed,
+    )  # fmt: skip
+
+
+class PersonRow(NamedTuple):
+    line: int
+    account: str  # the account number as written
+    surname: str
+    given: str
+    patronymic: str
+    birth: str  # ISO date or NULL
+    role: str
+    share: str  # NULL unless an owner's share is given
+    phone: str
+    email: str
+    snils: str
+    inn: str
+    passport: str
+
+    @property
+    def identity(self) -> str:
+        return person_identity(self.surname, self.given, self.patronymic, self.birth, self.snils)
+
+
+def read_person(f: EntityFile, line: int, rec: list[Any]) -> PersonRow:
+    """A person row as loaded (the account is the caller's to look up)."""
+    v = f.texts(rec)
+    surname, given, patronymic = full_name(v)
+    if not surname or not given:
+        raise Refused(NO_NAME, "surname", personal=True)
+    birth = iso_date(v["birth_date"], NOT_A_DATE, "birth_date", personal=True)
+    ours = role(v["role"])
+    share = NULL
+    if ours == "owner" and v["share"]:
+        share_text = number(v["share"])
+        if share_text is None or not 0 < float(share_text) <= 1:
+            raise Refused(SHARE, "share", v["share"])
+        share = share_text
+    return PersonRow(
+        line, v["account"], surname, given, patronymic, birth, ours, share, v["phone"], v["email"], v["snils"],
+        v["inn"], v["passport"],
+    )  # fmt: skip
+
+
+def read_service(f: EntityFile, rec: list[Any]) -> tuple[str, str]:
+    """An account's service: (its code, since as ISO date or NULL)."""
+    code = service_code(f.raw(rec, "service"))
+    if code is None:
+        raise Refused(UNKNOWN_SERVICE, "service", f.raw(rec, "service"))
+    return code, iso_date(f.raw(rec, "since"), NOT_A_DATE, "since")
+
+
+class MeterRow(NamedTuple):
+    line: int
+    account: str
+    service: str
+    serial: str
+    zones: int
+    digits: int
+    installed: str  # ISO dates or NULL
+    verified: str
+    next_verification: str
+    removed: str
+
+
+METER_DATES = ("installed_on", "verified_on", "next_verification", "removed_on")
+
+
+WHOLE = {str(n): n for n in range(10)}
+
+
+def _whole(raw: str, low: int, high: int) -> int | None:
+    """A whole number from low to high; None if it is not one."""
+    plain = WHOLE.get(raw)
+    if plain is not None:
+        return plain if low <= plain <= high else None
+    value = number(raw)
+    if value is None or not low <= float(value) <= high or float(value) != int(float(value)):
+        return None
+    return int(float(value))
+
+
+def read_meter(f: EntityFile, line: int, rec: list[Any]) -> MeterRow:
+    v = f.texts(rec)
+    code = service_code(v["service"])
+    if code is None:
+        raise Refused(UNKNOWN_SERVICE, "service", v["service"])
+    if not v["serial"]:
+        raise Refused(EMPTY_SERIAL, "serial")
+    zones = _whole(v["zones"] or "1", 1, 3)
+    if zones is None:
+        raise Refused(ZONES, "zones", v["zones"])
+    digits = _whole(v["capacity_digits"] or str(default_digits(code)), 4, 9)
+    if digits is None:
+        raise Refused(DIGITS, "capacity_digits", v["capacity_digits"])
+    installed, verified, next_verification, removed = [iso_date(v[k], NOT_A_DATE, k) for k in METER_DATES]
+    if installed != NULL and removed != NULL and removed < installed:
+        raise Refused(REMOVED_BEFORE_INSTALLED, "removed_on", v["removed_on"])
+    return MeterRow(
+        line, v["account"], code, v["serial"], zones, digits, installed, verified, next_verification, removed
+    )
+
+
+# -- the long files: the slow path of each row (the callers keep their fast paths for the usual rows) -------
+def reading_values(f: EntityFile, rec: list[Any]) -> list[str]:
+    """A reading's one to three zone values as COPY text (NULL for an absent zone)."""
+    values = []
+    for fld in ("value1", "value2", "value3"):
+        raw = f.raw(rec, fld)
+        if raw == "" or raw is None:
+            values.append(NULL)
+            continue
+        v = number(raw)
+        if v is None or v.startswith("-"):
+            raise Refused(NOT_A_READING, "value1", f.raw(rec, "value1"))
+        values.append(v)
+    if values[0] == NULL:
+        raise Refused(NOT_A_READING, "value1", f.raw(rec, "value1"))
+    return values
+
+
+def reading_reader(f: EntityFile) -> Callable[[list[Any]], tuple[int, list[str], str]]:
+    """A reading's month, zone values (COPY text) and date taken (ISO, or NULL), or the refusal: periods and
+    dates repeat, so each written form is read once; one zone written plainly (nearly every row) is read
+    at once, anything else through :func:`reading_values`."""
+    i_period, i_taken = f.index["period"], f.index.get("taken_on")
+    i_v1, i_v2, i_v3 = f.index["value1"], f.index.get("value2"), f.index.get("value3")
+    months: dict[Any, int | None] = {}
+    dates: dict[Any, str] = {}
+
+    def read(rec: list[Any]) -> tuple[int, list[str], str]:
+        raw = rec[i_period]
+        month = months.get(raw, -1)
+        if month == -1:
+            month = months[raw] = month_number(raw)
+        if month is None:
+            raise Refused(NOT_A_PERIOD, "period", raw)
+        v1 = rec[i_v1]
+        values = None
+        if (i_v2 is None or rec[i_v2] == "") and (i_v3 is None or rec[i_v3] == "") and type(v1) is str:
+            plain = v1.replace(",", ".")
+            if READING(plain):
+                values = [plain, NULL, NULL]
+        if values is None:
+            values = reading_values(f, rec)
+        if i_taken is None:
+            return month, values, NULL
+        raw = rec[i_taken]
+        taken = dates.get(raw)
+        if taken is None:
+            taken = dates[raw] = iso_date(raw, fld="taken_on")
+        return month, values, taken
+
+    return read
+
+
+BALANCE_MEASURES = ("opening", "charged", "recalculated", "paid", "closing")
+
+
+def balance_amounts(f: EntityFile, rec: list[Any]) -> list[str]:
+    """A balance row's five amounts as COPY text (an empty one is a zero)."""
+    raws = [f.raw(rec, m) for m in BALANCE_MEASURES]
+    amounts = ["0" if raw is None or raw == "" else number(raw) for raw in raws]
+    if None in amounts:
+        shown = ";".join(text(raw) for m, raw in zip(BALANCE_MEASURES, raws, strict=True) if m in f.index)
+        raise Refused(NOT_AN_AMOUNT, "amounts", shown)
+    return amounts  # type: ignore[return-value]
+
+
+def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
+    """A payment's day (ISO), amount (COPY text) and month number (its period, else the day's month)."""
+    raw_day = f.raw(rec, "paid_on")
+    day = iso_date(raw_day, NOT_A_DATE, "paid_on")
+    if day == NULL:
+        raise Refused(NOT_A_DATE, "paid_on", raw_day)
+    amount = number(f.raw(rec, "amount"))
+    if amount is None or float(amount) <= 0:
+        raise Refused(PAYMENT_NOT_POSITIVE, "amount", f.raw(rec, "amount"))
+    period = f.raw(rec, "period")
+    month = month_number(period) if period != "" else None
+    if month is None:
+        month = int(day[:4]) * 12 + int(day[5:7]) - 1
+    return day, amount, month
