@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import psycopg
 
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
+from provision.inputs import check_dsn
 from provision.lifecycle import db_container
 from provision.render import ClientEnv, client_env
 from provision.secrets import read_password
@@ -44,7 +45,7 @@ def target(workspace: Workspace, client: str | None, dsn: str | None) -> tuple[C
             fix="e.g. `provision seed demo` or `provision seed --dsn postgresql://user@host/db`",
         )
     if dsn:
-        return None, dsn
+        return None, check_dsn(dsn)
     assert client is not None
     env = client_env(workspace, client)
     return env, running_dsn(env)

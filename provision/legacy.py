@@ -41,6 +41,18 @@ def key_path(env: ClientEnv) -> Path:
     return env.workspace.secrets_dir(env.client) / "anonymization.key"
 
 
+def anonymization_key(env: ClientEnv) -> bytes:
+    """The client's key (made the first time); a damaged one is refused, never silently replaced."""
+    path = key_path(env)
+    try:
+        return load_or_create_key(path)
+    except ValueError:  # not 64 hex digits, or not ASCII at all
+        raise InputError(
+            f"{path}: not an anonymization key (64 hex digits expected)",
+            fix="restore the file from a backup; or delete it to make a new key (every pseudonym then changes)",
+        ) from None
+
+
 def report_dir(env: ClientEnv) -> Path:
     return env.directory / "import"
 
@@ -101,14 +113,17 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     The report is also written to ``compose/<client>/import/last-load.json``."""
     folder, mapping_file, phase = load.folder, load.mapping, load.phase
     profile = env.profile
+    with user_errors(dsn, loading=True):
+        mapping = _mapping(folder, mapping_file)
+    key = anonymization_key(env)
     reports = report_dir(env)
     reports.mkdir(parents=True, exist_ok=True)
     os.chmod(reports, 0o700)
     with user_errors(dsn, loading=True):
         result = import_export(
             dsn,
-            _mapping(folder, mapping_file),
-            load_or_create_key(key_path(env)),
+            mapping,
+            key,
             rules=dict(profile.anonymize),
             noise=profile.noise,
             strict=load.strict,
@@ -155,8 +170,8 @@ def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: 
 
 def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[str, int]:
     """`provision import sample`: a client's books in the standard layout, as an old system would export them."""
-    if directory.exists() and any(directory.iterdir()):
-        raise InputError(f"{directory} is not empty", fix="choose an empty or new folder")
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise InputError(f"{directory} is not an empty folder", fix="choose an empty or new folder")
     dsn = running_dsn(client_env(workspace, client))
     with user_errors(dsn):
         return export_standard(dsn, directory)
@@ -165,13 +180,20 @@ def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[st
 def import_load(workspace: Workspace, client: str, load: Load) -> ImportReport:
     """`provision import load`: see :func:`load_export`."""
     env = client_env(workspace, client)
+    with user_errors(loading=True):
+        _mapping(load.folder, load.mapping)  # a wrong folder, mapping or key is refused before the server is asked
+    if key_path(env).exists():
+        anonymization_key(env)
     return load_export(env, running_dsn(env), load)
 
 
 def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> ScanReport:
     """`provision import scan`: look for the export's original personal values in the client's database."""
-    dsn = running_dsn(client_env(workspace, client))
+    env = client_env(workspace, client)
     with user_errors():
-        originals = collect_originals(_mapping(folder, mapping_file))
+        mapping = _mapping(folder, mapping_file)
+    dsn = running_dsn(env)
+    with user_errors():
+        originals = collect_originals(mapping)
     with user_errors(dsn):
         return ScanReport(originals.size, scan_database(dsn, originals))

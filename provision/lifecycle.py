@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from provision import compose, engine
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.images import resolve_image
 from provision.ports import pick_free_port
-from provision.profile import load_profile
+from provision.profile import check_title, load_profile, parse_profile
 from provision.render import ClientEnv, check_port, client_env, env_for, ports_claimed_by_others, write_compose
 from provision.secrets import read_password
 from provision.templating import render
@@ -37,14 +38,17 @@ def _quiet(_line: str) -> None:
 def init_client(workspace: Workspace, client: str, *, title: str | None = None, force: bool = False) -> Path:
     """Write a commented profile for a new client, with a free port chosen now and kept."""
     validate_client_name(client)
+    if title is not None:
+        check_title(title)
     path = workspace.profile_path(client)
     if path.exists() and not force:
         raise InputError(f"{path} already exists", fix="edit it, or pass --force to write it anew")
     with workspace.lock("ports"):
         port = pick_free_port("127.0.0.1", ports_claimed_by_others(workspace, client))
+        text = render("client.toml.j2", client=client, title=title or client, port=port)
+        parse_profile(client, tomllib.loads(text), path)  # what init writes must load: checked before it is
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render("client.toml.j2", client=client, title=title or client, port=port), encoding="utf-8")
-    load_profile(workspace, client)  # what init writes must load
+        path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -211,16 +215,16 @@ def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: d
         state=state,
         health=health,
         host=env.profile.host if env else "",
-        port=env.port if env else None,
+        port=env.port if env and env.port else None,
         image=image,
         volumes=volume_names,
         data_bytes=size if volume_names else None,
-        dsn=env.dsn() if env else "",
+        dsn=env.dsn() if env and env.port else "",
     )
 
 
 def status(workspace: Workspace, client: str) -> ClientStatus:
-    env = client_env(workspace, client)
+    env = client_env(workspace, client, pick=False)  # showing a client writes nothing
     return _describe(env, client, str(workspace.root), _volume_sizes())
 
 
@@ -232,7 +236,7 @@ def list_clients(workspace: Workspace) -> list[ClientStatus]:
     seen: set[tuple[str, str]] = set()
     for client in workspace.known_clients():
         try:
-            env: ClientEnv | None = client_env(workspace, client)
+            env: ClientEnv | None = client_env(workspace, client, pick=False)
         except InputError:
             env = None
         rows.append(_describe(env, client, root, sizes))
@@ -284,7 +288,8 @@ def logs_command(workspace: Workspace, client: str, *, follow: bool, tail: int) 
 
 def psql_command(workspace: Workspace, client: str, extra: list[str], *, tty: bool) -> list[str]:
     """``docker exec`` of psql inside the client's container (the socket needs no password)."""
-    env = _existing_env(workspace, client)
+    engine.client()
+    env = client_env(workspace, client)
     container = db_container(env)
     if container is None or container.status != "running":
         raise EnvironmentProblem(f"the database of {client!r} is not running", fix=f"start it: `provision up {client}`")

@@ -7,8 +7,11 @@ field and what is allowed, before anything touches Docker.
 from __future__ import annotations
 
 import difflib
+import errno
 import ipaddress
+import os
 import re
+import socket
 import tomllib
 import zoneinfo
 from collections.abc import Callable
@@ -22,13 +25,19 @@ from seed.legacy.personal import RULES
 
 DEFAULT_MAJOR = 15
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-MEMORY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[kmg]$", re.IGNORECASE)
-LOCALE_RE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}\.UTF-8$|^C(\.UTF-8)?$|^POSIX$")
+MEMORY_RE = re.compile(r"^([0-9]+(\.[0-9]+)?)([kmg])$", re.IGNORECASE)
+MEMORY_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+MIN_MEMORY = 256 * 1024**2  # PostgreSQL's shared memory and a seed's work below this fail or crawl
+# The locales of provision's image (templates/image: Debian's ru_RU.UTF-8 and en_US.UTF-8) and glibc's own.
+LOCALES = ("ru_RU.UTF-8", "en_US.UTF-8", "C", "C.UTF-8", "POSIX")
+TITLE_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 PORT_MAPPING_RE = re.compile(r"^((\d{1,3}(\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(/(tcp|udp))?$")
 SEED_MODES = ("none", "synthetic", "import")
 # A seed's size when nothing says otherwise: a profile without [seed], and `provision seed --dsn`.
 SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED = 3000, 12, 1
+# What a seed may ask for (`provision seed` options and the [seed] table; 0 accounts there: seed nothing).
+SEED_RANGES = {"accounts": (1, 5_000_000), "months": (1, 120), "random_seed": (0, 2**31 - 1)}
 
 
 @dataclass(frozen=True)
@@ -109,11 +118,71 @@ def _integer(low: int, high: int) -> Check:
     return check
 
 
+HOSTS_ALLOWED = (
+    "an IP address of this machine to bind to: 127.0.0.1 or ::1 (this machine only), 0.0.0.0 or :: "
+    "(every network: an explicit choice), or the address of one of this machine's interfaces"
+)
+
+
+def is_address_of_this_machine(address: str) -> bool:
+    """Whether a socket can bind to the address here (a loopback, a wildcard, or an interface's address)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.bind((address, 0))
+    except OSError as exc:
+        return exc.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EINVAL)
+    return True
+
+
 def _host(value: Any) -> Any:
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except (ValueError, TypeError):
-        raise ValueError("an IP address to bind to: 127.0.0.1 (this machine only) or 0.0.0.0 (all)") from None
+        raise ValueError(HOSTS_ALLOWED) from None
+    if address.is_multicast or (address.version == 4 and str(address) == "255.255.255.255"):
+        raise ValueError(HOSTS_ALLOWED)
+    if not (address.is_loopback or address.is_unspecified) and not is_address_of_this_machine(str(address)):
+        raise ValueError(f"{HOSTS_ALLOWED}; {value} is not an address of this machine")
+    return str(address)
+
+
+def machine_memory() -> int:
+    """This machine's memory in bytes (a container cannot be given more)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError):  # pragma: no cover - every Linux has both
+        return 1024**4
+
+
+def memory_bytes(size: str) -> int:
+    match = MEMORY_RE.match(size)
+    if not match:
+        raise ValueError(size)
+    return int(float(match.group(1)) * MEMORY_UNITS[match.group(3).lower()])
+
+
+def _memory(value: Any) -> Any:
+    top = machine_memory()
+    allowed = f"a size from 256m to {top / 1024**3:.1f}g (this machine's memory), such as 512m, 1g or 2.5g"
+    if not isinstance(value, str) or not MEMORY_RE.match(value) or not MIN_MEMORY <= memory_bytes(value) <= top:
+        raise ValueError(allowed)
+    return value
+
+
+def _user(value: Any) -> Any:
+    allowed = "a lowercase SQL name: letters, digits, '_', not starting with pg_ (PostgreSQL reserves those)"
+    if not isinstance(value, str) or not IDENT_RE.match(value) or value.startswith("pg_"):
+        raise ValueError(allowed)
+    return value
+
+
+def _database(value: Any) -> Any:
+    allowed = "a lowercase SQL name: letters, digits, '_', not postgres, template0, template1 or pg_..."
+    if not isinstance(value, str) or not IDENT_RE.match(value) or value.startswith("pg_"):
+        raise ValueError(allowed)
+    if value in ("postgres", "template0", "template1"):
+        raise ValueError(allowed)
     return value
 
 
@@ -144,7 +213,7 @@ def _choice(options: tuple[str, ...]) -> Check:
 
 # section -> field -> (Profile attribute, check)
 SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
-    "": {"title": ("title", _string(re.compile(r"^.{1,200}$"), "a title of 1-200 characters"))},
+    "": {"title": ("title", _string(TITLE_RE, "a title of 1-200 characters on one line, no control characters"))},
     "postgres": {
         "image": ("image", _string(re.compile(r"^[\w./:@-]+$"), "an image reference such as postgres:15")),
         "major": ("major", _integer(12, 18)),
@@ -152,20 +221,20 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
             "registry_mirror",
             _string(re.compile(r"^$|^[\w.-]+(:\d+)?(/[\w./-]*)?$"), "'' or a registry host[:port][/path]"),
         ),
-        "user": ("user", _string(IDENT_RE, "a lowercase SQL name: letters, digits, '_'")),
-        "database": ("database", _string(IDENT_RE, "a lowercase SQL name: letters, digits, '_'")),
+        "user": ("user", _user),
+        "database": ("database", _database),
         "host": ("host", _host),
         "port": ("port", _port),
-        "memory_limit": ("memory_limit", _string(MEMORY_RE, "a size such as 512m, 1g or 2.5g")),
-        "locale": ("locale", _string(LOCALE_RE, "a UTF-8 locale such as ru_RU.UTF-8, or C")),
+        "memory_limit": ("memory_limit", _memory),
+        "locale": ("locale", _choice(LOCALES)),
         "timezone": ("timezone", _timezone),
         "start_timeout": ("start_timeout", _integer(5, 3600)),
     },
     "seed": {
         "mode": ("seed_mode", _choice(SEED_MODES)),
-        "accounts": ("seed_accounts", _integer(0, 5_000_000)),
-        "months": ("seed_months", _integer(1, 120)),
-        "random_seed": ("seed_random_seed", _integer(0, 2**31 - 1)),
+        "accounts": ("seed_accounts", _integer(0, SEED_RANGES["accounts"][1])),
+        "months": ("seed_months", _integer(*SEED_RANGES["months"])),
+        "random_seed": ("seed_random_seed", _integer(*SEED_RANGES["random_seed"])),
         "export": ("seed_export", _string(re.compile(r"^.{1,1000}$"), "the path of the export folder")),
         "mapping": ("seed_mapping", _string(re.compile(r"^.{0,1000}$"), "the path of a mapping file (TOML)")),
     },
@@ -277,6 +346,24 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
                 fix=f'set major = {tag_major} or image = "postgres:{profile.major}"',
             )
     return profile
+
+
+def check_seat(profile: Profile, seat: int | None) -> Profile:
+    """`--seat K` must name one of the profile's seats: refused before any lock or connection."""
+    if seat is not None and not 1 <= seat <= profile.seats:
+        have = f"seats are 1..{profile.seats}" if profile.seats else "it has none: set [training] seats = N"
+        raise ProfileError(f"--seat {seat}: client {profile.client!r} has no such seat", fix=have)
+    return profile
+
+
+def check_title(title: str) -> str:
+    """`provision init --title`: refused before the profile is written, so a retry finds nothing."""
+    if not TITLE_RE.match(title):
+        raise ProfileError(
+            f"--title {title!r} is not allowed",
+            fix="a title of 1-200 characters on one line, no control characters",
+        )
+    return title
 
 
 def builtin_profile(client: str) -> Profile:

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from provision.errors import EnvironmentProblem
 from provision.labels import labels_for
 from provision.ports import pick_free_port, port_is_free
-from provision.profile import Profile, load_profile
+from provision.profile import Profile, load_profile, memory_bytes
 from provision.secrets import ensure_password
 from provision.templating import render
 from provision.workspace import Workspace
-
-UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def memory_bytes(size: str) -> int:
-    match = re.match(r"^([0-9.]+)([kmg])$", size.lower())
-    if not match:
-        raise ValueError(size)
-    return int(float(match.group(1)) * UNITS[match.group(2)])
 
 
 def _mb(value: int) -> str:
@@ -110,10 +100,15 @@ def ports_claimed_by_others(workspace: Workspace, client: str) -> set[int]:
     return taken
 
 
-def resolve_port(workspace: Workspace, profile: Profile) -> int:
-    """The profile's port, or the one picked for ``port = "auto"`` the first time and kept since."""
+def resolve_port(workspace: Workspace, profile: Profile, *, pick: bool = True) -> int:
+    """The profile's port, or the one picked for ``port = "auto"`` the first time and kept since.
+
+    With ``pick`` false (to show a client, not to start it) nothing is picked or written: 0 if none is kept."""
     if profile.port is not None:
         return profile.port
+    if not pick:
+        kept = workspace.read_state(profile.client).get("port")
+        return kept if isinstance(kept, int) else 0
     with workspace.lock("ports"):
         state = workspace.read_state(profile.client)
         port = state.get("port")
@@ -127,17 +122,17 @@ def resolve_port(workspace: Workspace, profile: Profile) -> int:
         return port
 
 
-def env_for(workspace: Workspace, profile: Profile, image: str | None = None) -> ClientEnv:
+def env_for(workspace: Workspace, profile: Profile, image: str | None = None, *, pick: bool = True) -> ClientEnv:
     """A loaded profile's settings without touching Docker; the image is the one last used, if any."""
-    port = resolve_port(workspace, profile)
+    port = resolve_port(workspace, profile, pick=pick)
     recorded = workspace.read_state(profile.client).get("image") if image is None else None
     chosen = image or (recorded if isinstance(recorded, str) else profile.image)
     return ClientEnv(workspace, profile, port, chosen)
 
 
-def client_env(workspace: Workspace, client: str) -> ClientEnv:
+def client_env(workspace: Workspace, client: str, *, pick: bool = True) -> ClientEnv:
     """The client's settings without touching Docker; the image is the one last used, if any."""
-    return env_for(workspace, load_profile(workspace, client))
+    return env_for(workspace, load_profile(workspace, client), pick=pick)
 
 
 def check_port(env: ClientEnv, owned_by_us: bool) -> None:

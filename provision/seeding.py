@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,20 +11,12 @@ import seed
 from provision import training
 from provision.database import hide_password, target, user_errors
 from provision.errors import InputError
-from provision.profile import SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED, Profile
+from provision.inputs import parse_period
+from provision.profile import SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED, SEED_RANGES, Profile
 from provision.workspace import Workspace
 from seed.load import Progress
 
 Phase = Callable[[str], None]
-
-
-def parse_period(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    match = re.match(r"^(\d{4})-(\d{2})$", text)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InputError(f"--end-period {text!r} is not a month", fix="write it as YYYY-MM, e.g. 2026-11")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
 @dataclass(frozen=True)
@@ -46,10 +37,18 @@ class SeedSize:
         seed_value: int | None = None,
         end_period: str | None = None,
     ) -> SeedSize:
-        """What is given, else the profile's, else the defaults."""
+        """What is given, else the profile's, else the defaults; a given value out of range is refused."""
         base = cls(profile.seed_accounts, profile.seed_months, profile.seed_random_seed) if profile else cls()
-        chosen_seed = base.seed_value if seed_value is None else seed_value
-        return cls(accounts or base.accounts, months or base.months, chosen_seed, parse_period(end_period))
+        given = {"--accounts": accounts, "--months": months, "--seed": seed_value}
+        for (option, value), (low, high) in zip(given.items(), SEED_RANGES.values(), strict=True):
+            if value is not None and (isinstance(value, bool) or not low <= value <= high):
+                raise InputError(f"{option} {value} is out of range", fix=f"give a whole number from {low} to {high}")
+        return cls(
+            base.accounts if accounts is None else accounts,
+            base.months if months is None else months,
+            base.seed_value if seed_value is None else seed_value,
+            parse_period(end_period),
+        )
 
 
 def seed_data(
@@ -130,6 +129,7 @@ def seed_target(
 ) -> Seeded:
     """`provision seed`: re-seed a client (the profile's size unless told; its baseline is replaced once the
     new data is complete, the seats keep theirs) or any database (3000 accounts, 12 months, seed 1)."""
+    SeedSize.of(None, accounts, months, seed_value, end_period)  # a wrong option is refused before any lookup
     env, url = target(workspace, client, dsn)
     size = SeedSize.of(env.profile if env else None, accounts, months, seed_value, end_period)
     result = seed_data(url, size, progress=progress, phase=phase)

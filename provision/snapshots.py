@@ -12,7 +12,8 @@ from psycopg import sql
 
 from provision import copies
 from provision.errors import InputError
-from provision.render import client_env
+from provision.profile import check_seat, load_profile
+from provision.render import client_env, env_for
 from provision.training import Copied, Trainer, copy_locked, serialized
 from provision.workspace import Workspace
 
@@ -109,7 +110,8 @@ class Snapshots:
 # -- what the commands call ---------------------------------------------------------------------------
 def save_snapshot(workspace: Workspace, client: str, name: str, seat: int | None = None) -> str:
     """`provision snapshot save`: returns the database the snapshot is kept in."""
-    env = client_env(workspace, client)
+    check_snapshot_name(name)
+    env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
     with serialized(env):
         return Snapshots(Trainer.of(env)).save(name, seat)
 
@@ -121,10 +123,15 @@ def list_snapshots(workspace: Workspace, client: str) -> list[Snapshot]:
 def restore_snapshot(
     workspace: Workspace, client: str, name: str, seat: int | None = None, all_: bool = False
 ) -> Copied:
-    return copy_locked(client_env(workspace, client), lambda trainer: Snapshots(trainer).restore(name, seat, all_))
+    if name != "baseline":
+        check_snapshot_name(name)
+    env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
+    return copy_locked(env, lambda trainer: Snapshots(trainer).restore(name, seat, all_))
 
 
 def delete_snapshot(workspace: Workspace, client: str, name: str) -> None:
+    if name != "baseline":
+        check_snapshot_name(name)
     env = client_env(workspace, client)
     with serialized(env):
         Snapshots(Trainer.of(env)).delete(name)

@@ -23,7 +23,8 @@ from psycopg import sql
 from provision import copies
 from provision.database import connect_server
 from provision.errors import InputError
-from provision.render import ClientEnv, client_env
+from provision.profile import check_seat, load_profile
+from provision.render import ClientEnv, client_env, env_for
 from provision.secrets import read_password
 from provision.workspace import Workspace
 
@@ -271,7 +272,8 @@ def freeze_and_sync(
 
 def reset_client(workspace: Workspace, client: str, seat: int | None = None, all_: bool = False) -> Copied:
     """`provision reset`: the working database (or a seat, or all) back to the baseline."""
-    return copy_locked(client_env(workspace, client), lambda trainer: trainer.reset(seat, all_))
+    env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
+    return copy_locked(env, lambda trainer: trainer.reset(seat, all_))
 
 
 def client_seats(workspace: Workspace, client: str) -> list[Seat]:

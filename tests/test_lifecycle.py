@@ -115,10 +115,18 @@ def test_a_database_that_cannot_start_shows_its_log(
     workspace: Workspace,
     pg_image: str,
     write_profile,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from provision.errors import OperationFailed
+    import dataclasses
 
-    write_profile("broken", '[postgres]\nlocale = "xx_XX.UTF-8"\nstart_timeout = 60\n')
+    from provision.errors import OperationFailed
+    from provision.profile import load_profile
+
+    # A locale the image lacks is refused when the profile is read; this stands for an image that lacks one
+    # the profile allows, so the server itself fails to start.
+    write_profile("broken", "[postgres]\nstart_timeout = 60\n")
+    broken = dataclasses.replace(load_profile(workspace, "broken"), locale="xx_XX.UTF-8")
+    monkeypatch.setattr(lifecycle, "load_profile", lambda *_args: broken)
     with pytest.raises(OperationFailed) as info:
         lifecycle.up(workspace, "broken")
     assert "stopped while starting" in info.value.message

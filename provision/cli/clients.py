@@ -114,7 +114,7 @@ def _print_clients(clients: list[ClientStatus], as_json: bool) -> None:
 def logs(
     client: Client,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
-    tail: Annotated[int, typer.Option(help="How many of the last lines to show.")] = 100,
+    tail: Annotated[int, typer.Option(min=0, max=1_000_000, help="How many of the last lines to show.")] = 100,
 ) -> None:
     """The client's container logs."""
     raise typer.Exit(subprocess.call(lifecycle.logs_command(workspace(), client, follow=follow, tail=tail)))

@@ -10,6 +10,9 @@ from provision import seeding
 from provision.cli.options import Dsn, JsonFlag, OptionalClient, workspace
 from provision.cli.output import SeedBar, print_json, table
 from provision.errors import EXIT_FAILED
+from provision.profile import SEED_RANGES
+
+ACCOUNTS, MONTHS, SEEDS = SEED_RANGES["accounts"], SEED_RANGES["months"], SEED_RANGES["random_seed"]
 
 app = typer.Typer()
 
@@ -18,9 +21,16 @@ app = typer.Typer()
 def seed_cmd(
     client: OptionalClient = None,
     dsn: Dsn = None,
-    accounts: Annotated[int | None, typer.Option(help="Personal accounts (default: the profile's).")] = None,
-    months: Annotated[int | None, typer.Option(help="Months of history up to the open period.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed: the same seed, the same data.")] = None,
+    accounts: Annotated[
+        int | None, typer.Option(min=ACCOUNTS[0], max=ACCOUNTS[1], help="Personal accounts (default: the profile's).")
+    ] = None,
+    months: Annotated[
+        int | None, typer.Option(min=MONTHS[0], max=MONTHS[1], help="Months of history up to the open period.")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=SEEDS[0], max=SEEDS[1], help="Random seed: the same seed, the same data."),
+    ] = None,
     end_period: Annotated[str | None, typer.Option(help="The open period, YYYY-MM (default: this month).")] = None,
 ) -> None:
     """Generate synthetic books and load them; the old data stays until the new is complete."""

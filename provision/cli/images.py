@@ -10,6 +10,7 @@ import typer
 from provision import imagebuild, images
 from provision.cli.options import JsonFlag
 from provision.cli.output import err, print_json, size, table
+from provision.inputs import check_image_ref, check_mirror, check_output_file
 
 app = typer.Typer(help="PostgreSQL images: build from Debian's packages, status, save and load.", no_args_is_help=True)
 
@@ -27,6 +28,10 @@ def image_build(
     ] = False,
 ) -> None:
     """Build a PostgreSQL image from Debian's packages, FROM scratch, with no registry."""
+    imagebuild.suite_for(major)
+    check_mirror(mirror)
+    if tag is not None:
+        check_image_ref(tag, "--tag")
     result = imagebuild.build_image(major, mirror=mirror, tag=tag, refresh=refresh, progress=err)
     rootfs = "cached" if result.rootfs_cached else f"{result.rootfs_seconds:.0f} s"
     typer.echo(
@@ -71,6 +76,8 @@ def image_save(
     image: Annotated[str, typer.Argument(help="Image to save.")] = "provision/postgres:15",
 ) -> None:
     """Write an image to one file, to carry to a site with no registry."""
+    check_image_ref(image, "IMAGE")
+    check_output_file(output, "--output")
     written = images.save(image, output, progress=err)
     typer.echo(f"saved {image} to {output} ({size(written)}); there: provision image load {output.name}")
 

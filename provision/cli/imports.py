@@ -11,6 +11,7 @@ from provision import legacy
 from provision.cli.options import Client, JsonFlag, workspace
 from provision.cli.output import err, print_json, reported
 from provision.errors import EXIT_FAILED
+from provision.inputs import check_new_folder, check_output_file
 from seed.legacy.analyze import KINDS
 from seed.legacy.report import render_html, render_load_html
 
@@ -24,6 +25,7 @@ def import_template(
     directory: Annotated[Path, typer.Argument(help="Folder to write the empty export files into.")],
 ) -> None:
     """Write the standard export layout's empty files (Russian headers, ';', cp1251) to hand to a customer."""
+    check_new_folder(directory, "the export files")
     written = legacy.write_template(directory)
     typer.echo(f"wrote {len(written)} files to {directory}: " + ", ".join(p.name for p in written))
     typer.echo("the layout is described in docs/export-layout.md")
@@ -36,6 +38,7 @@ def import_sample(
 ) -> None:
     """Write a client's books as an old system would export them (the standard layout, cp1251): a sample
     export to rehearse `import check` and `import load` on, or to show a customer the layout filled in."""
+    check_new_folder(directory, "the export files")
     counts = legacy.sample_export(workspace(), client, directory)
     typer.echo(f"wrote {directory}: " + ", ".join(f"{entity} {n:,}" for entity, n in counts.items()))
 
@@ -49,6 +52,7 @@ def import_check(
     as_json: JsonFlag = False,
 ) -> None:
     """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
+    check_output_file(html, "--html")
     report = legacy.check_export(workspace(), client, path, mapping)
     info = report.to_dict()
     if reported(info, html, lambda: render_html(info, f"{client}: analysis of the export {path}"), as_json):
@@ -92,6 +96,7 @@ def import_load(
     as_json: JsonFlag = False,
 ) -> None:
     """Anonymize a legacy export and load it as the client's books and baseline (all or nothing)."""
+    check_output_file(html, "--html")
     load = legacy.Load(path, mapping, strict, progress=_rows_progress, phase=lambda m: err(m + " ..."))
     report = legacy.import_load(workspace(), client, load)
     info = report.to_dict()

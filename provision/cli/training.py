@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from provision import snapshots, training
-from provision.cli.options import AllSeats, Client, JsonFlag, Seat, workspace
+from provision.cli.options import AllSeats, Client, JsonFlag, Seat, one_target, workspace
 from provision.cli.output import print_json, size, table
 
 app = typer.Typer()
@@ -20,6 +20,7 @@ SnapshotName = Annotated[str, typer.Argument(help="Snapshot name: lowercase lett
 @app.command()
 def reset(client: Client, seat: Seat = None, all_seats: AllSeats = False) -> None:
     """Put the working database (or a seat, or all) back to the baseline in about a second."""
+    one_target(seat, all_seats)
     done = training.reset_client(workspace(), client, seat, all_seats)
     typer.echo(f"reset {', '.join(done.databases)} from the baseline in {done.seconds:.2f} s")
 
@@ -60,6 +61,7 @@ def snapshot_list(client: Client, as_json: JsonFlag = False) -> None:
 @snapshot_app.command("restore")
 def snapshot_restore(client: Client, name: SnapshotName, seat: Seat = None, all_seats: AllSeats = False) -> None:
     """Put the working database (or a seat, or all) back to a snapshot; built aside, then swapped in."""
+    one_target(seat, all_seats)
     done = snapshots.restore_snapshot(workspace(), client, name, seat, all_seats)
     typer.echo(f"restored {', '.join(done.databases)} from snapshot {name} in {done.seconds:.2f} s")
 

@@ -24,6 +24,7 @@ standard layout itself is read.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
 import tomllib
@@ -39,6 +40,7 @@ from seed.legacy.read import read_records
 
 PERIOD_FIELDS = {"period"}
 CONVERSIONS = ("scale", "format", "values")
+FILE_KEYS = ("path", "encoding", "delimiter", "sheet", "optional", "columns", "convert", "header_line")
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,35 @@ def _unknown(where: str, key: str, allowed: list[str]) -> MappingError:
     return MappingError(f"{where}: unknown {key!r}{hint}; allowed: {', '.join(allowed)}")
 
 
+def _text(where: str, key: str, value: Any, allowed: str, ok: bool) -> Any:
+    if not ok:
+        raise MappingError(f"{where} {key} = {value!r} is not allowed; allowed: {allowed}")
+    return value
+
+
+def _file_options(where: str, spec: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """A file's encoding (one Python knows), delimiter (one character) and sheet (a name), when given."""
+    for key in spec:
+        if key not in FILE_KEYS:
+            raise _unknown(where, key, list(FILE_KEYS))
+    encoding, delimiter, sheet = spec.get("encoding"), spec.get("delimiter"), spec.get("sheet")
+    if encoding is not None:
+        known = isinstance(encoding, str) and bool(encoding)
+        try:
+            known = known and codecs.lookup(encoding) is not None
+        except LookupError:
+            known = False
+        _text(where, "encoding", encoding, "an encoding such as cp1251, cp866, koi8_r or utf-8", known)
+    one_char = isinstance(delimiter, str) and len(delimiter) == 1 and delimiter not in '"\r\n'
+    if delimiter is not None:
+        _text(where, "delimiter", delimiter, 'one character such as ";", "," or "\\t" (not a quote)', one_char)
+    if sheet is not None:
+        _text(where, "sheet", sheet, "the name of a sheet of the XLSX file", isinstance(sheet, str) and bool(sheet))
+    optional = spec.get("optional", False)
+    _text(where, "optional", optional, "true or false", isinstance(optional, bool))
+    return encoding, delimiter, sheet
+
+
 def load_mapping(path: Path, folder: Path) -> Mapping:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -110,8 +141,14 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
     for entity, spec in files.items():
         if entity not in STANDARD:
             raise _unknown(f"{path}: [files.{entity}]", entity, list(STANDARD))
+        where = f"{path}: [files.{entity}]"
+        if not isinstance(spec, dict):
+            raise MappingError(f'{where}: not a table; write [files.{entity}] with path = "FILE" and [..columns]')
+        encoding, delimiter, sheet = _file_options(where, spec)
         known = [f for f, _, _ in STANDARD[entity][1]] + [f for f, _ in EXTRA_FIELDS.get(entity, [])]
         columns = spec.get("columns", {})
+        if not isinstance(columns, dict) or not all(isinstance(c, str) and c for c in columns.values()):
+            raise MappingError(f'{where}.columns must be a table of field = "COLUMN NAME"')
         for fld in columns:
             if fld not in known:
                 raise _unknown(f"{path}: [files.{entity}.columns]", fld, known)
@@ -120,19 +157,20 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
             missing = [f for f in missing if f not in ("surname", "given_name")]
         if missing:
             raise MappingError(f"{path}: [files.{entity}.columns] lacks required fields: {', '.join(missing)}")
-        if "path" not in spec:
-            raise MappingError(f'{path}: [files.{entity}] needs path = "FILE"')
+        file_path = spec.get("path")
+        if not isinstance(file_path, str) or not file_path.strip() or "\x00" in file_path:
+            raise MappingError(f'{path}: [files.{entity}] needs path = "FILE" (relative to the export folder)')
         convert = _conversions(path, entity, spec.get("convert", {}), columns)
         header_line = spec.get("header_line", 1)
         if isinstance(header_line, bool) or not isinstance(header_line, int) or not 1 <= header_line <= 1000:
             raise MappingError(f"{path}: [files.{entity}] header_line = {header_line!r} is not a line number")
         mapping.files[entity] = FileMapping(
             entity,
-            folder / str(spec["path"]),
+            folder / file_path,
             {k: str(v) for k, v in columns.items()},
-            spec.get("encoding"),
-            spec.get("delimiter"),
-            spec.get("sheet"),
+            encoding,
+            delimiter,
+            sheet,
             bool(spec.get("optional", False)),
             convert,
             header_line,
@@ -187,9 +225,14 @@ def converted(
 def read_mapped(fm: FileMapping) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     """A mapped file's column names and its rows (line, values), its columns checked against the mapping
     and its conversions applied as it is read."""
-    headers, rows = read_records(
-        fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet, header_line=fm.header_line
-    )
+    try:
+        headers, rows = read_records(
+            fm.path, encoding=fm.encoding, delimiter=fm.delimiter, sheet=fm.sheet, header_line=fm.header_line
+        )
+    except KeyError as exc:  # openpyxl's word for a sheet the workbook lacks
+        if fm.sheet is None or "does not exist" not in str(exc):
+            raise
+        raise MappingError(f"{fm.path}: no sheet {fm.sheet!r} in the workbook; correct sheet = ...") from None
     check_columns(fm, headers)
     return headers, converted(fm, headers, rows)
 

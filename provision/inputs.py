@@ -1,0 +1,101 @@
+"""Checks of what a person types on the command line, made before any work starts.
+
+Each refusal is an :class:`~provision.errors.InputError` naming the option, what is allowed and the fix;
+nothing is created on the way (no file, lock, container or database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+from psycopg import conninfo
+
+from provision.errors import InputError
+
+DSN_SCHEMES = ("postgresql://", "postgres://")
+DSN_EXAMPLE = "postgresql://user@host:5432/db or 'host=... dbname=... user=...'"
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # the open periods the generator's tariffs and calendars cover
+IMAGE_REF_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?$")
+MIRROR_RE = re.compile(r"^(https?|file)://[^\s'\"]+$")
+
+
+def check_dsn(dsn: str) -> str:
+    """A PostgreSQL URL (postgresql:// or postgres://) or a libpq keyword string (key=value ...)."""
+    text = dsn.strip()
+    looks_like_url = "://" in text.split("=", 1)[0]
+    if looks_like_url and not text.startswith(DSN_SCHEMES):
+        scheme = text.split("://", 1)[0]
+        raise InputError(
+            f"--dsn: {scheme}:// is not a PostgreSQL address",
+            fix=f"give a PostgreSQL DSN: {DSN_EXAMPLE}",
+        )
+    if not looks_like_url and "=" not in text:
+        raise InputError("--dsn: not a PostgreSQL DSN", fix=f"give one of: {DSN_EXAMPLE}")
+    try:
+        conninfo.conninfo_to_dict(text)
+    except Exception as exc:  # psycopg raises ProgrammingError, libpq's own words in it
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"--dsn: not a valid PostgreSQL DSN ({reason})", fix=f"give one of: {DSN_EXAMPLE}") from None
+    return text
+
+
+def parse_period(text: str | None, option: str = "--end-period") -> dt.date | None:
+    """A month written YYYY-MM, from 2000-01 to 2099-12."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1 <= int(match.group(2)) <= 12 or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        raise InputError(
+            f"{option} {text!r} is not a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12",
+            fix="write it as YYYY-MM, e.g. 2026-11",
+        )
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def check_output_file(path: Path | None, option: str) -> Path | None:
+    """A file a command will write: its folder must exist and be writable, and it must not be a folder."""
+    if path is None:
+        return None
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a folder", fix="give the path of a file to write, e.g. report.html")
+    if not folder.is_dir():
+        raise InputError(f"{option} {path}: no folder {folder}", fix="create the folder first, or write elsewhere")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"{option} {path}: not writable", fix="choose a file in a folder you can write to")
+    return path
+
+
+def check_new_folder(path: Path, what: str) -> Path:
+    """A folder a command fills: absent (it is made), or an empty folder."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: not a folder", fix=f"give a new or empty folder for {what}")
+    if not path.exists() and not path.parent.is_dir():
+        raise InputError(f"{path}: no folder {path.parent}", fix="create the folder above it first")
+    return path
+
+
+def check_workspace(path: Path) -> Path:
+    if path.exists() and not path.is_dir():
+        raise InputError(f"--workspace {path}: not a folder", fix="give a folder (it holds compose/<client>/)")
+    return path
+
+
+def check_image_ref(ref: str, option: str) -> str:
+    if len(ref) > 255 or not IMAGE_REF_RE.match(ref):
+        raise InputError(
+            f"{option} {ref!r} is not an image reference",
+            fix="lowercase name[:tag], e.g. provision/postgres:15 or registry.example.ru:5000/postgres:15",
+        )
+    return ref
+
+
+def check_mirror(url: str | None) -> str | None:
+    if url is not None and not MIRROR_RE.match(url):
+        raise InputError(
+            f"--mirror {url!r} is not a Debian mirror URL",
+            fix="give http://, https:// or file:// with the mirror's path, e.g. http://deb.debian.org/debian",
+        )
+    return url
