@@ -39,12 +39,12 @@ def running_dsn(env: ClientEnv) -> str:
 
 def target(workspace: Workspace, client: str | None, dsn: str | None) -> tuple[ClientEnv | None, str]:
     """A running client (its settings and DSN) or the DSN given; exactly one of them."""
-    if bool(client) == bool(dsn):
+    if (client is None) == (dsn is None):
         raise InputError(
             "name a client or give --dsn, not both and not neither",
             fix="e.g. `provision seed demo` or `provision seed --dsn postgresql://user@host/db`",
         )
-    if dsn:
+    if dsn is not None:
         return None, check_dsn(dsn)
     assert client is not None
     env = client_env(workspace, client)

@@ -12,7 +12,8 @@ from typing import Any
 
 from provision.database import running_dsn, user_errors
 from provision.errors import InputError
-from provision.render import ClientEnv, client_env
+from provision.profile import load_profile
+from provision.render import ClientEnv, env_for
 from provision.seeding import check_data
 from provision.training import freeze_and_sync
 from provision.workspace import Workspace
@@ -38,12 +39,15 @@ def _mapping(folder: Path, mapping_file: Path | None) -> Mapping:
 
 
 def key_path(env: ClientEnv) -> Path:
-    return env.workspace.secrets_dir(env.client) / "anonymization.key"
+    return key_file(env.workspace, env.client)
 
 
-def anonymization_key(env: ClientEnv) -> bytes:
+def key_file(workspace: Workspace, client: str) -> Path:
+    return workspace.secrets_dir(client) / "anonymization.key"
+
+
+def anonymization_key(path: Path) -> bytes:
     """The client's key (made the first time); a damaged one is refused, never silently replaced."""
-    path = key_path(env)
     try:
         return load_or_create_key(path)
     except ValueError:  # not 64 hex digits, or not ASCII at all
@@ -115,7 +119,7 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     profile = env.profile
     with user_errors(dsn, loading=True):
         mapping = _mapping(folder, mapping_file)
-    key = anonymization_key(env)
+    key = anonymization_key(key_path(env))
     reports = report_dir(env)
     reports.mkdir(parents=True, exist_ok=True)
     os.chmod(reports, 0o700)
@@ -172,27 +176,29 @@ def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[st
     """`provision import sample`: a client's books in the standard layout, as an old system would export them."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InputError(f"{directory} is not an empty folder", fix="choose an empty or new folder")
-    dsn = running_dsn(client_env(workspace, client))
+    profile = load_profile(workspace, client)
+    dsn = running_dsn(env_for(workspace, profile))
     with user_errors(dsn):
         return export_standard(dsn, directory)
 
 
 def import_load(workspace: Workspace, client: str, load: Load) -> ImportReport:
     """`provision import load`: see :func:`load_export`."""
-    env = client_env(workspace, client)
+    profile = load_profile(workspace, client)
     with user_errors(loading=True):
-        _mapping(load.folder, load.mapping)  # a wrong folder, mapping or key is refused before the server is asked
-    if key_path(env).exists():
-        anonymization_key(env)
+        _mapping(load.folder, load.mapping)  # a wrong folder, mapping or key is refused before anything else
+    if key_file(workspace, client).exists():
+        anonymization_key(key_file(workspace, client))
+    env = env_for(workspace, profile)
     return load_export(env, running_dsn(env), load)
 
 
 def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> ScanReport:
     """`provision import scan`: look for the export's original personal values in the client's database."""
-    env = client_env(workspace, client)
+    profile = load_profile(workspace, client)
     with user_errors():
         mapping = _mapping(folder, mapping_file)
-    dsn = running_dsn(env)
+    dsn = running_dsn(env_for(workspace, profile))
     with user_errors():
         originals = collect_originals(mapping)
     with user_errors(dsn):

@@ -253,8 +253,8 @@ def list_clients(workspace: Workspace) -> list[ClientStatus]:
 
 # -- down, destroy, logs, psql --------------------------------------------------------------------
 def _existing_env(workspace: Workspace, client: str) -> ClientEnv:
+    env = client_env(workspace, client)  # a wrong name or profile is reported before Docker is asked
     engine.client()
-    env = client_env(workspace, client)
     if not env.compose_file.exists():
         write_compose(env)
     return env
@@ -288,8 +288,8 @@ def logs_command(workspace: Workspace, client: str, *, follow: bool, tail: int) 
 
 def psql_command(workspace: Workspace, client: str, extra: list[str], *, tty: bool) -> list[str]:
     """``docker exec`` of psql inside the client's container (the socket needs no password)."""
-    engine.client()
     env = client_env(workspace, client)
+    engine.client()
     container = db_container(env)
     if container is None or container.status != "running":
         raise EnvironmentProblem(f"the database of {client!r} is not running", fix=f"start it: `provision up {client}`")

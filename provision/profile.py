@@ -136,6 +136,8 @@ def is_address_of_this_machine(address: str) -> bool:
 
 
 def _host(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(HOSTS_ALLOWED)
     try:
         address = ipaddress.ip_address(value)
     except (ValueError, TypeError):
@@ -358,12 +360,11 @@ def check_seat(profile: Profile, seat: int | None) -> Profile:
 
 def check_title(title: str) -> str:
     """`provision init --title`: refused before the profile is written, so a retry finds nothing."""
-    if not TITLE_RE.match(title):
-        raise ProfileError(
-            f"--title {title!r} is not allowed",
-            fix="a title of 1-200 characters on one line, no control characters",
-        )
-    return title
+    check = SCHEMA[""]["title"][1]  # the rule a profile's own title follows
+    try:
+        return str(check(title))
+    except ValueError as exc:
+        raise ProfileError(f"--title {title!r} is not allowed", fix=f"allowed: {exc}") from None
 
 
 def builtin_profile(client: str) -> Profile:

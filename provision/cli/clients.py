@@ -78,7 +78,7 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """State, port, image and data size of one client (or all)."""
-    rows = [lifecycle.status(workspace(), client)] if client else lifecycle.list_clients(workspace())
+    rows = [lifecycle.status(workspace(), client)] if client is not None else lifecycle.list_clients(workspace())
     _print_clients(rows, as_json)
 
 
