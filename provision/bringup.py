@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import seed
 from provision import lifecycle, training
 from provision.errors import InputError
 from provision.legacy import ImportReport, Load, load_export
 from provision.lifecycle import UpResult
+from provision.profile import Profile, load_profile
 from provision.seeding import SeedSize, needs_seed, seed_data
 from provision.workspace import Workspace
 from seed.load import Progress
@@ -25,6 +27,26 @@ class UpReport:
     imported: ImportReport | None = None
 
 
+def _import_source(profile: Profile) -> Path:
+    """The export folder of a profile whose [seed] mode is "import" (checked with its mapping file)."""
+    folder = profile.seed_path(profile.seed_export)
+    if profile.seed_mode != "import":
+        return Path()
+    if folder is None:
+        raise InputError(
+            f"{profile.where}: seed.mode = 'import' but seed.export is not set",
+            fix='set export = "PATH/TO/EXPORT" under [seed], or run `provision import load CLIENT PATH`',
+        )
+    mapping = profile.seed_path(profile.seed_mapping)
+    if not folder.is_dir() or (mapping is not None and not mapping.is_file()):
+        missing = folder if not folder.is_dir() else mapping
+        raise InputError(
+            f"{profile.where}: seed.export or seed.mapping names {missing}, which is not there",
+            fix="correct the path under [seed] (relative to the profile's folder)",
+        )
+    return folder
+
+
 def up_client(
     workspace: Workspace,
     client: str,
@@ -36,18 +58,14 @@ def up_client(
 ) -> UpReport:
     """Bring the database up, seed it from the profile (or import the profile's export) if it holds no
     data yet, freeze the baseline and make the trainees' seats match the profile."""
+    _import_source(load_profile(workspace, client))  # a wrong [seed] export is refused before anything starts
     result = lifecycle.up(workspace, client, build=build, progress=progress)
     env = result.env
     profile = env.profile
     dsn = result.dsn_with_password()
     empty = needs_seed(dsn)
     if profile.seed_mode == "import" and empty:
-        folder = profile.seed_path(profile.seed_export)
-        if folder is None:
-            raise InputError(
-                f"{profile.where}: seed.mode = 'import' but seed.export is not set",
-                fix='set export = "PATH/TO/EXPORT" under [seed], or run `provision import load CLIENT PATH`',
-            )
+        folder = _import_source(profile)
         progress(f"importing the export {folder} (anonymized)")
         load = Load(folder, profile.seed_path(profile.seed_mapping), phase=lambda m: progress(f"  {m}"))
         imported = load_export(env, dsn, load)

@@ -15,6 +15,7 @@ from psycopg import conninfo
 from provision.errors import InputError
 
 DSN_SCHEMES = ("postgresql://", "postgres://")
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 DSN_EXAMPLE = "postgresql://user@host:5432/db or 'host=... dbname=... user=...'"
 FIRST_YEAR, LAST_YEAR = 2000, 2099  # the open periods the generator's tariffs and calendars cover
 IMAGE_REF_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?$")
@@ -34,10 +35,18 @@ def check_dsn(dsn: str) -> str:
     if not looks_like_url and "=" not in text:
         raise InputError("--dsn: not a PostgreSQL DSN", fix=f"give one of: {DSN_EXAMPLE}")
     try:
-        conninfo.conninfo_to_dict(text)
+        params = conninfo.conninfo_to_dict(text)
     except Exception as exc:  # psycopg raises ProgrammingError, libpq's own words in it
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"--dsn: not a valid PostgreSQL DSN ({reason})", fix=f"give one of: {DSN_EXAMPLE}") from None
+    ports = str(params.get("port") or "5432").split(",")
+    if not all(p.strip().isdigit() and 1 <= int(p) <= 65535 for p in ports):
+        raise InputError(f"--dsn: port {params.get('port')!r} is not a port", fix="give a port from 1 to 65535")
+    if params.get("sslmode", "prefer") not in SSLMODES:
+        raise InputError(f"--dsn: sslmode {params.get('sslmode')!r} is not known", fix=f"one of: {', '.join(SSLMODES)}")
+    timeout = str(params.get("connect_timeout", "0"))
+    if not timeout.isdigit():
+        raise InputError(f"--dsn: connect_timeout {timeout!r} is not a number", fix="give whole seconds, e.g. 10")
     return text
 
 

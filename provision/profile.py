@@ -31,6 +31,8 @@ MIN_MEMORY = 256 * 1024**2  # PostgreSQL's shared memory and a seed's work below
 # The locales of provision's image (templates/image: Debian's ru_RU.UTF-8 and en_US.UTF-8) and glibc's own.
 LOCALES = ("ru_RU.UTF-8", "en_US.UTF-8", "C", "C.UTF-8", "POSIX")
 TITLE_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+IMAGE_RE = re.compile(r"^[\w./:@-]+$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 PORT_MAPPING_RE = re.compile(r"^((\d{1,3}(\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(/(tcp|udp))?$")
 SEED_MODES = ("none", "synthetic", "import")
@@ -217,7 +219,7 @@ def _choice(options: tuple[str, ...]) -> Check:
 SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
     "": {"title": ("title", _string(TITLE_RE, "a title of 1-200 characters on one line, no control characters"))},
     "postgres": {
-        "image": ("image", _string(re.compile(r"^[\w./:@-]+$"), "an image reference such as postgres:15")),
+        "image": ("image", _string(IMAGE_RE, "an image reference such as postgres:15")),
         "major": ("major", _integer(12, 18)),
         "registry_mirror": (
             "registry_mirror",
@@ -253,6 +255,19 @@ def _unknown(where: str, key: str, allowed: list[str]) -> ProfileError:
     return ProfileError(f"{where}: unknown field {key}", fix=f"{hint}allowed here: {', '.join(sorted(allowed))}")
 
 
+def _port_mapping(text: Any) -> bool:
+    """ "[IP:]HOST:CONTAINER[/proto]" with a real address, a host port a user may bind and a container port."""
+    match = PORT_MAPPING_RE.match(text) if isinstance(text, str) else None
+    if match is None:
+        return False
+    if match.group(2) is not None:
+        try:
+            ipaddress.ip_address(match.group(2))
+        except ValueError:
+            return False
+    return 1024 <= int(match.group(4)) <= 65535 and 1 <= int(match.group(5)) <= 65535
+
+
 def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
     if not isinstance(raw, dict):
         raise _fail(where, "services", raw, "tables such as [services.app]")
@@ -267,14 +282,16 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
             if sub not in SERVICE_FIELDS:
                 raise _unknown(where, f"{key}.{sub}", list(SERVICE_FIELDS))
         image = spec.get("image")
-        if not isinstance(image, str) or not image:
-            raise _fail(where, f"{key}.image", image, "an image reference (required)")
+        if not isinstance(image, str) or not IMAGE_RE.match(image):
+            raise _fail(where, f"{key}.image", image, "an image reference such as vendor/app:3.2 (required)")
         ports = spec.get("ports", [])
-        if not isinstance(ports, list) or not all(isinstance(p, str) and PORT_MAPPING_RE.match(p) for p in ports):
-            raise _fail(where, f"{key}.ports", ports, 'a list like ["127.0.0.1:8080:8080"]')
+        if not isinstance(ports, list) or not all(_port_mapping(p) for p in ports):
+            raise _fail(where, f"{key}.ports", ports, 'a list like ["127.0.0.1:8080:8080"] (host ports 1024-65535)')
         env = spec.get("environment", {})
-        if not isinstance(env, dict) or not all(isinstance(v, str | int | float | bool) for v in env.values()):
-            raise _fail(where, f"{key}.environment", env, 'a table of NAME = "value"')
+        if not isinstance(env, dict) or not all(
+            ENV_NAME_RE.match(k) and isinstance(v, str | int | float | bool) for k, v in env.items()
+        ):
+            raise _fail(where, f"{key}.environment", env, 'a table of NAME = "value" (NAME: letters, digits, _)')
         command = spec.get("command", [])
         if isinstance(command, str):
             command = command.split()
@@ -385,6 +402,8 @@ def load_profile(workspace: Workspace, client: str) -> Profile:
         return builtin_profile(client)
     try:
         raw = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot be read ({exc.strerror})", fix="make it readable by this user") from None
     except UnicodeDecodeError as exc:
         raise ProfileError(
             f"{path}: not UTF-8 (byte {exc.start})", fix="save the profile as UTF-8 (without a BOM)"

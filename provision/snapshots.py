@@ -130,8 +130,9 @@ def restore_snapshot(
 
 
 def delete_snapshot(workspace: Workspace, client: str, name: str) -> None:
-    if name != "baseline":
-        check_snapshot_name(name)
+    if name == "baseline":
+        raise InputError("the baseline cannot be deleted", fix="seed again to replace it")
+    check_snapshot_name(name)
     env = client_env(workspace, client)
     with serialized(env):
         Snapshots(Trainer.of(env)).delete(name)

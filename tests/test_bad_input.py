@@ -108,6 +108,11 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     (["seed", "--dsn", "postgresql://u@127.0.0.1:1/x", "--end-period", "0000-01"], 2, "is not a month"),
     (["seed", "--dsn", "postgresql://u@127.0.0.1:1/x", "--seed", "-1"], 2, "Invalid value for '--seed'"),
     (["seed", "--dsn", "postgresql://u@127.0.0.1:1/x", "--accounts", "0"], 2, "Invalid value for '--accounts'"),
+    (["seed", "--dsn", "postgresql://u@127.0.0.1:99999/x"], 2, "--dsn: port '99999' is not a port"),
+    (["seed", "--dsn", "postgresql://u@127.0.0.1:0/x"], 2, "--dsn: port '0' is not a port"),
+    (["seed", "--dsn", "host=127.0.0.1 port=abc"], 2, "--dsn: port 'abc' is not a port"),
+    (["seed", "--dsn", "postgresql://u@h/x?sslmode=bogus"], 2, "--dsn: sslmode 'bogus' is not known"),
+    (["seed", "--dsn", "host=h connect_timeout=soon"], 2, "--dsn: connect_timeout 'soon' is not a number"),
     (["seed", "x", "--dsn", "postgresql://u@h/db"], 2, "name a client or give --dsn"),
     (["seed"], 2, "name a client or give --dsn"),
     (["seed", "--dsn", ""], 2, "--dsn: not a PostgreSQL DSN"),
@@ -133,6 +138,17 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     (["snapshot", "save", "x", "s1", "--seat", "3"], 2, "--seat 3: client 'x' has no such seat"),
     (["snapshot", "save", "demo", "s1", "--seat", "1"], 2, "--seat 1: client 'demo' has no such seat"),
     (["snapshot", "restore", "x", "s1", "--seat", "0"], 2, "Invalid value for '--seat'"),
+    (["snapshot", "delete", "x", "baseline"], 2, "the baseline cannot be deleted"),
+    (["snapshot", "save", "x", "baseline"], 2, "invalid snapshot name 'baseline'"),
+    (["snapshot", "save", "x", "new"], 2, "invalid snapshot name 'new'"),
+    (["snapshot", "save", "x", "../a"], 2, "invalid snapshot name '../a'"),
+    (["snapshot", "save", "x", "A"], 2, "invalid snapshot name 'A'"),
+    (["snapshot", "save", "x", "s" * 31], 2, "invalid snapshot name"),
+    (["snapshot", "save", "x", ""], 2, "invalid snapshot name ''"),
+    (["snapshot", "restore", "x", "../a"], 2, "invalid snapshot name '../a'"),
+    (["snapshot", "restore", "x", "a b"], 2, "invalid snapshot name 'a b'"),
+    (["snapshot", "delete", "x", "x/y"], 2, "invalid snapshot name 'x/y'"),
+    (["snapshot", "delete", "x", "Snap"], 2, "invalid snapshot name 'Snap'"),
     (["snapshot", "restore", "x", "s1", "--seat", "9"], 2, "--seat 9: client 'x' has no such seat"),
     (["snapshot", "restore", "x", "s1", "--seat", "1", "--all"], 2, "--seat and --all exclude each other"),
     (["logs", "x", "--tail", "-5"], 2, "Invalid value for '--tail'"),
@@ -276,6 +292,15 @@ PROFILE_FIELDS: list[tuple[str, str]] = [
     ('[services.app]\nimage = "x"\nenvironment = 5\n', "services.app.environment = 5 is not allowed"),
     ('[services.app]\nimage = "x"\ncommand = 5\n', "services.app.command = 5 is not allowed"),
     ('[services.app]\nimage = "x"\nvolumes = ["/:/host"]\n', "unknown field services.app.volumes"),
+    ('[services.app]\nimage = "bad image"\n', "services.app.image = 'bad image' is not allowed"),
+    ('[services.app]\nimage = "x"\nports = ["999.1.1.1:80:80"]\n', "services.app.ports = ['999.1.1.1:80:80']"),
+    ('[services.app]\nimage = "x"\nports = ["127.0.0.1:80:80"]\n', "services.app.ports = ['127.0.0.1:80:80']"),
+    ('[services.app]\nimage = "x"\nports = ["8080:0"]\n', "services.app.ports = ['8080:0'] is not allowed"),
+    ('[services.app]\nimage = "x"\nenvironment = {"A B" = "1"}\n', "services.app.environment = {'A B': '1'}"),
+    ('[services.app]\nimage = "x"\nenvironment = {A = [1]}\n', "services.app.environment = {'A': [1]}"),
+    ('[services.app]\nimage = "x"\ncommand = [1]\n', "services.app.command = [1] is not allowed"),
+    ('[services.App]\nimage = "x"\n', "services.App = 'App' is not allowed"),
+    ('[services.app]\nimage = "x"\nports = "8080:8080"\n', "services.app.ports = '8080:8080' is not allowed"),
     ('services = "app"\n', "field services = 'app' is not allowed"),
     ('[anonymize]\nnames = "keep"\n', "anonymize.names = 'keep' is not allowed"),
     ("[anonymize]\nnoise = 2\n", "anonymize.noise = 2 is not allowed"),
@@ -287,6 +312,13 @@ PROFILE_FIELDS: list[tuple[str, str]] = [
     ('title = "ok"\ntitle = "twice"\n', "invalid TOML"),
 ]
 PROFILE_COMMANDS = [["render", "p"], ["status", "p"], ["up", "p"]]
+# [seed] mode = "import" with an export or mapping that is not there: `up` refuses before anything starts.
+IMPORT_SOURCES: list[tuple[str, str]] = [
+    ('[seed]\nmode = "import"\n', "seed.mode = 'import' but seed.export is not set"),
+    ('[seed]\nmode = "import"\nexport = "../../no-such-export"\n', "no-such-export, which is not there"),
+    ('[seed]\nmode = "import"\nexport = "../../afile.txt"\n', "afile.txt, which is not there"),
+    ('[seed]\nmode = "import"\nexport = "../../export"\nmapping = "no.toml"\n', "no.toml, which is not there"),
+]
 
 PERSONS = '[files.persons]\npath = "p.csv"\ncolumns = {account = "A", surname = "F", given_name = "I"}\n'
 MAPPINGS: list[tuple[str, str]] = [
@@ -351,6 +383,9 @@ def _cases() -> list[Any]:
         for command in PROFILE_COMMANDS:
             files = {"compose/p/client.toml": text}
             cases.append(pytest.param(command, 2, fragment, files, id=f"profile{i}-{command[0]}"))
+    for i, (text, fragment) in enumerate(IMPORT_SOURCES):
+        files = {"compose/p/client.toml": f"[postgres]\nport = {DEMO_PORT}\n{text}"}
+        cases.append(pytest.param(["up", "p"], 2, fragment, files, id=f"import-source{i}"))
     for i, (text, fragment) in enumerate(MAPPINGS):
         for command in MAPPING_COMMANDS:
             args = [*command, "export", "--mapping", "m.toml"]
@@ -360,6 +395,8 @@ def _cases() -> list[Any]:
         cases.append(pytest.param(["import", "load", "x", "export"], 2, "not an anonymization key", files, id=name))
     cases += [
         pytest.param(["render", "p"], 2, "not UTF-8", {"compose/p/client.toml": "title = 'Я'\n".encode("cp1251")}),
+        pytest.param(["render", "p"], 2, "unknown client 'p'", {"compose/p/client.toml/x": ""}, id="profile-dir"),
+        pytest.param(["seed", "--dsn", "postgresql://u:s3cret@h/db?bad=1"], 2, "--dsn: not a valid", {}, id="dsn-pw"),
         pytest.param(
             ["import", "check", "x", "export", "--mapping", "m.toml"],
             2,
@@ -410,6 +447,7 @@ def test_bad_input_is_refused_cleanly(
     before = _tree(workspace.root)
     result = runner.invoke(app, args)
     assert "Traceback" not in result.output
+    assert "s3cret" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == code, result.output
     assert fragment in message(result), result.output
@@ -419,3 +457,10 @@ def test_bad_input_is_refused_cleanly(
 
 def test_there_are_at_least_300_cases() -> None:
     assert len(_cases()) >= 300
+
+
+@pytest.mark.docker
+def test_status_of_a_client_never_started_writes_nothing(workspace: Workspace) -> None:
+    result = runner.invoke(app, ["status", "demo", "--json"])
+    assert result.exit_code == 0, result.output
+    assert not workspace.compose_root.exists()
