@@ -12,7 +12,7 @@ from provision import training
 from provision.database import hide_password, target, user_errors
 from provision.errors import InputError
 from provision.inputs import parse_period
-from provision.profile import SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED, SEED_RANGES, Profile
+from provision.profile import SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED, SEED_RANGES, Profile, load_profile
 from provision.workspace import Workspace
 from seed.load import Progress
 
@@ -43,6 +43,11 @@ class SeedSize:
         for (option, value), (low, high) in zip(given.items(), SEED_RANGES.values(), strict=True):
             if value is not None and (isinstance(value, bool) or not low <= value <= high):
                 raise InputError(f"{option} {value} is out of range", fix=f"give a whole number from {low} to {high}")
+        if profile is not None and accounts is None and base.accounts < 1:
+            raise InputError(
+                f"{profile.where}: seed.accounts = {base.accounts}, so there is nothing to generate",
+                fix="pass --accounts N, or set accounts under [seed]",
+            )
         return cls(
             base.accounts if accounts is None else accounts,
             base.months if months is None else months,
@@ -130,6 +135,8 @@ def seed_target(
     """`provision seed`: re-seed a client (the profile's size unless told; its baseline is replaced once the
     new data is complete, the seats keep theirs) or any database (3000 accounts, 12 months, seed 1)."""
     SeedSize.of(None, accounts, months, seed_value, end_period)  # a wrong option is refused before any lookup
+    if client is not None and dsn is None:
+        SeedSize.of(load_profile(workspace, client), accounts)  # and the profile's size before the server is asked
     env, url = target(workspace, client, dsn)
     size = SeedSize.of(env.profile if env else None, accounts, months, seed_value, end_period)
     result = seed_data(url, size, progress=progress, phase=phase)

@@ -31,6 +31,7 @@ BASE: dict[str, str | bytes] = {
     "export/.keep": "",
     "afile.txt": "not a folder\n",
     "full/something.txt": "x\n",
+    "compose/nought/client.toml": f"[postgres]\nport = {DEMO_PORT}\n[seed]\naccounts = 0\n",
 }
 
 CLIENT_COMMANDS: list[list[str]] = [
@@ -114,6 +115,7 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     (["seed", "--dsn", "postgresql://u@h/x?sslmode=bogus"], 2, "--dsn: sslmode 'bogus' is not known"),
     (["seed", "--dsn", "host=h connect_timeout=soon"], 2, "--dsn: connect_timeout 'soon' is not a number"),
     (["seed", "x", "--dsn", "postgresql://u@h/db"], 2, "name a client or give --dsn"),
+    (["seed", "nought"], 2, "seed.accounts = 0, so there is nothing to generate"),
     (["seed"], 2, "name a client or give --dsn"),
     (["seed", "--dsn", ""], 2, "--dsn: not a PostgreSQL DSN"),
     (["check", "--dsn", "garbage"], 2, "--dsn: not a PostgreSQL DSN"),
