@@ -6,7 +6,6 @@ the ``progress`` callback so the CLI decides how it looks.
 
 from __future__ import annotations
 
-import os
 import time
 import tomllib
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from provision import compose, engine
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.images import resolve_image
 from provision.ports import pick_free_port
-from provision.profile import check_title, load_profile, parse_profile
+from provision.profile import check_title, load_profile, parse_profile, registry_mirror_from_environment
 from provision.render import ClientEnv, check_port, client_env, env_for, ports_claimed_by_others, write_compose
 from provision.secrets import read_password
 from provision.templating import render
@@ -134,13 +133,14 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
     """Bring the client's database up (idempotent) and return how to connect to it."""
     started = time.monotonic()
     profile = load_profile(workspace, client)
+    mirror_env = registry_mirror_from_environment()
     engine.client()
     compose.find_compose()
     previous = workspace.read_state(client).get("image")
     image = resolve_image(
         profile,
         build=build,
-        mirror_env=os.environ.get("PROVISION_REGISTRY_MIRROR", ""),
+        mirror_env=mirror_env,
         previous=previous if isinstance(previous, str) else "",
         progress=progress,
     )

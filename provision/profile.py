@@ -31,6 +31,8 @@ MIN_MEMORY = 256 * 1024**2  # PostgreSQL's shared memory and a seed's work below
 # The locales of provision's image (templates/image: Debian's ru_RU.UTF-8 and en_US.UTF-8) and glibc's own.
 LOCALES = ("ru_RU.UTF-8", "en_US.UTF-8", "C", "C.UTF-8", "POSIX")
 TITLE_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+MIRROR_RE = re.compile(r"^$|^[\w.-]+(:\d+)?(/[\w./-]*)?$")
+MIRROR_ALLOWED = "'' or a registry host[:port][/path]"
 IMAGE_RE = re.compile(r"^[\w./:@-]+$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
@@ -221,10 +223,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
     "postgres": {
         "image": ("image", _string(IMAGE_RE, "an image reference such as postgres:15")),
         "major": ("major", _integer(12, 18)),
-        "registry_mirror": (
-            "registry_mirror",
-            _string(re.compile(r"^$|^[\w.-]+(:\d+)?(/[\w./-]*)?$"), "'' or a registry host[:port][/path]"),
-        ),
+        "registry_mirror": ("registry_mirror", _string(MIRROR_RE, MIRROR_ALLOWED)),
         "user": ("user", _user),
         "database": ("database", _database),
         "host": ("host", _host),
@@ -365,6 +364,14 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
                 fix=f'set major = {tag_major} or image = "postgres:{profile.major}"',
             )
     return profile
+
+
+def registry_mirror_from_environment() -> str:
+    """PROVISION_REGISTRY_MIRROR, held to the rule of the profile's postgres.registry_mirror."""
+    value = os.environ.get("PROVISION_REGISTRY_MIRROR", "")
+    if not MIRROR_RE.match(value):
+        raise ProfileError(f"PROVISION_REGISTRY_MIRROR={value!r} is not allowed", fix=f"allowed: {MIRROR_ALLOWED}")
+    return value
 
 
 def check_seat(profile: Profile, seat: int | None) -> Profile:

@@ -466,3 +466,47 @@ def test_status_of_a_client_never_started_writes_nothing(workspace: Workspace) -
     result = runner.invoke(app, ["status", "demo", "--json"])
     assert result.exit_code == 0, result.output
     assert not workspace.compose_root.exists()
+
+
+@pytest.mark.parametrize(
+    "postgres",
+    [
+        {"host": "127.0.0.1"},
+        {"host": "0.0.0.0"},
+        {"host": "::1"},
+        {"host": "::"},
+        {"memory_limit": "256m"},
+        {"memory_limit": "2.5G"},
+        *({"locale": locale} for locale in ("ru_RU.UTF-8", "en_US.UTF-8", "C", "C.UTF-8", "POSIX")),
+        {"user": "postgres"},
+    ],
+)
+def test_what_the_rules_allow_still_loads(postgres: dict[str, str]) -> None:
+    from provision.profile import parse_profile
+
+    profile = parse_profile("x", {"postgres": postgres}, None)
+    assert all(getattr(profile, key) == value for key, value in postgres.items())
+
+
+def test_an_address_of_this_machine_is_allowed() -> None:
+    import socket
+
+    from provision.profile import parse_profile
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 9))  # UDP: nothing is sent, the kernel only picks an interface
+        except OSError:
+            pytest.skip("no network interface besides the loopback")
+        own = probe.getsockname()[0]
+    assert parse_profile("x", {"postgres": {"host": own}}, None).host == own
+
+
+def test_a_wrong_registry_mirror_in_the_environment_is_refused_before_docker(workspace: Workspace) -> None:
+    workspace.profile_path("x").parent.mkdir(parents=True)
+    workspace.profile_path("x").write_text(BASE["compose/x/client.toml"], encoding="utf-8")  # type: ignore[arg-type]
+    before = _tree(workspace.root)
+    result = runner.invoke(app, ["up", "x"], env={"PROVISION_REGISTRY_MIRROR": "http://mirror with space"})
+    assert result.exit_code == 2, result.output
+    assert message(result) == "error: PROVISION_REGISTRY_MIRROR='http://mirror with space' is not allowed"
+    assert _tree(workspace.root) == before
