@@ -10,7 +10,7 @@ from pathlib import Path
 import seed
 from provision import lifecycle, training
 from provision.errors import InputError
-from provision.legacy import ImportReport, Load, load_export
+from provision.legacy import ImportReport, Load, anonymization_key, key_file, load_export
 from provision.lifecycle import UpResult
 from provision.profile import Profile, load_profile
 from provision.seeding import SeedSize, needs_seed, seed_data
@@ -27,11 +27,11 @@ class UpReport:
     imported: ImportReport | None = None
 
 
-def _import_source(profile: Profile) -> Path:
+def _import_source(profile: Profile) -> Path | None:
     """The export folder of a profile whose [seed] mode is "import" (checked with its mapping file)."""
     folder = profile.seed_path(profile.seed_export)
     if profile.seed_mode != "import":
-        return Path()
+        return None
     if folder is None:
         raise InputError(
             f"{profile.where}: seed.mode = 'import' but seed.export is not set",
@@ -58,14 +58,15 @@ def up_client(
 ) -> UpReport:
     """Bring the database up, seed it from the profile (or import the profile's export) if it holds no
     data yet, freeze the baseline and make the trainees' seats match the profile."""
-    _import_source(load_profile(workspace, client))  # a wrong [seed] export is refused before anything starts
+    if _import_source(load_profile(workspace, client)) and key_file(workspace, client).exists():
+        anonymization_key(key_file(workspace, client))  # a wrong [seed] export or key: refused before anything starts
     result = lifecycle.up(workspace, client, build=build, progress=progress)
     env = result.env
     profile = env.profile
     dsn = result.dsn_with_password()
     empty = needs_seed(dsn)
     if profile.seed_mode == "import" and empty:
-        folder = _import_source(profile)
+        folder = _import_source(profile) or Path()
         progress(f"importing the export {folder} (anonymized)")
         load = Load(folder, profile.seed_path(profile.seed_mapping), phase=lambda m: progress(f"  {m}"))
         imported = load_export(env, dsn, load)

@@ -392,9 +392,12 @@ def _cases() -> list[Any]:
         for command in MAPPING_COMMANDS:
             args = [*command, "export", "--mapping", "m.toml"]
             cases.append(pytest.param(args, 2, fragment, {"m.toml": text}, id=f"mapping{i}-{command[1]}"))
+    importing = f'[postgres]\nport = {DEMO_PORT}\n[seed]\nmode = "import"\nexport = "../../export"\n'
     for name, key in KEYS:
         files = {"compose/x/secrets/anonymization.key": key}
         cases.append(pytest.param(["import", "load", "x", "export"], 2, "not an anonymization key", files, id=name))
+        files = {"compose/p/secrets/anonymization.key": key, "compose/p/client.toml": importing}
+        cases.append(pytest.param(["up", "p"], 2, "not an anonymization key", files, id=f"up-{name}"))
     cases += [
         pytest.param(["render", "p"], 2, "not UTF-8", {"compose/p/client.toml": "title = 'Я'\n".encode("cp1251")}),
         pytest.param(["render", "p"], 2, "unknown client 'p'", {"compose/p/client.toml/x": ""}, id="profile-dir"),
