@@ -334,6 +334,8 @@ MAPPINGS: list[tuple[str, str]] = [
     ('[files.persons]\npath = ""\ncolumns = {account = "A", surname = "F", given_name = "I"}\n', "needs path"),
     ('[files.persons]\npath = "p.csv"\nencoding = "klingon"\n', "encoding = 'klingon' is not allowed"),
     ('[files.persons]\npath = "p.csv"\nencoding = 5\n', "encoding = 5 is not allowed"),
+    ('[files.persons]\npath = "p.csv"\nencoding = "base64"\n', "encoding = 'base64' is not allowed"),
+    ('[files.persons]\npath = "p.csv"\nencoding = "rot13"\n', "encoding = 'rot13' is not allowed"),
     ('[files.persons]\npath = "p.csv"\nencoding = ""\n', "encoding = '' is not allowed"),
     ('[files.persons]\npath = "p.csv"\ndelimiter = ";;"\n', "delimiter = ';;' is not allowed"),
     ('[files.persons]\npath = "p.csv"\ndelimiter = ""\n', "delimiter = '' is not allowed"),

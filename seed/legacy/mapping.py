@@ -24,7 +24,6 @@ standard layout itself is read.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import difflib
 import tomllib
@@ -115,7 +114,7 @@ def _file_options(where: str, spec: dict[str, Any]) -> tuple[str | None, str | N
     if encoding is not None:
         known = isinstance(encoding, str) and bool(encoding)
         try:
-            known = known and codecs.lookup(encoding) is not None
+            known = known and bool("a".encode(encoding))  # a text encoding: base64 or rot13 are refused here
         except LookupError:
             known = False
         _text(where, "encoding", encoding, "an encoding such as cp1251, cp866, koi8_r or utf-8", known)
