@@ -18,7 +18,10 @@ DSN_SCHEMES = ("postgresql://", "postgres://")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 DSN_EXAMPLE = "postgresql://user@host:5432/db or 'host=... dbname=... user=...'"
 FIRST_YEAR, LAST_YEAR = 2000, 2099  # the open periods the generator's tariffs and calendars cover
-IMAGE_REF_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?$")
+IMAGE_REF_RE = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"  # [registry[:port]/]name
+    r"(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$"  # [:tag][@digest]
+)
 MIRROR_RE = re.compile(r"^(https?|file)://[^\s'\"]+$")
 
 
