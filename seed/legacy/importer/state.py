@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
-from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, month_iso, open_entity, text
+from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, month_iso, open_entity
 from seed.legacy.leaks import Leak, Originals
 from seed.legacy.mapping import Mapping
 from seed.legacy.personal import Finding, rules_from
@@ -45,7 +45,7 @@ class Rejects(Tally[dict[str, Any]]):
         self.writer.writerow(["file", "line", "reason", "field", "value"])
 
     def refuse(self, file: str, line: int, why: Refused) -> None:
-        shown = "(personal data, not shown)" if why.personal else text(why.value)
+        shown, _ = why.shown()
         self.add(why.reason.label, {"file": file, "line": line, "field": why.field, "value": shown})
         if self.writer is not None:
             self.writer.writerow([file, line, why.reason.label, why.field, shown])
