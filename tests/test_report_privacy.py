@@ -5,14 +5,20 @@ JSON, HTML) or in the load's rejected rows (the list, the JSON)."""
 from __future__ import annotations
 
 import json
+import stat
 from collections import defaultdict
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from provision.cli import app
+from provision.workspace import Workspace
 from seed.legacy.analyze import analyze
 from seed.legacy.importer import ImportState, meters, money, persons, places, readings
 from seed.legacy.interpret import shown_value
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN
+from seed.legacy.private import open_private, private_folder, write_private
 from seed.legacy.report import render_html
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
 
@@ -87,3 +93,39 @@ def test_the_load_lists_no_planted_personal_value(tmp_path: Path) -> None:
     assert_clean(rejected.read_text(encoding="utf-8"))
     assert_clean(json.dumps(state.result.to_dict(), ensure_ascii=False))
     assert HIDDEN in rejected.read_text(encoding="utf-8")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_check_prints_and_writes_no_planted_personal_value_and_its_page_is_owner_only(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = planted(tmp_path / "export")
+    page = tmp_path / "new-folder" / "check.html"
+    runner = CliRunner()
+    done = runner.invoke(app, ["import", "check", "demo", str(folder), "--html", str(page)])
+    assert done.exit_code == 0, done.output
+    assert_clean(done.output)
+    assert_clean(page.read_text(encoding="utf-8"))
+    assert mode(page) == 0o600 and mode(page.parent) == 0o700
+    as_json = runner.invoke(app, ["import", "check", "demo", str(folder), "--json"])
+    assert as_json.exit_code == 0 and json.loads(as_json.output)["problems"]["bad_value"]["count"] >= 4
+    assert_clean(as_json.output)
+
+
+def test_lists_and_reports_are_owner_only_in_an_owner_only_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "import"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    assert private_folder(folder) == folder and mode(folder) == 0o700
+    listed = folder / "rejected.csv"
+    listed.write_text("old", encoding="utf-8")
+    listed.chmod(0o644)
+    with open_private(listed) as out:  # an existing list is emptied and narrowed
+        out.write("new")
+    assert mode(listed) == 0o600 and listed.read_text(encoding="utf-8") == "new"
+    report = folder / "last-load.json"
+    write_private(report, "{}")
+    assert mode(report) == 0o600 and sorted(p.name for p in folder.iterdir()) == ["last-load.json", "rejected.csv"]

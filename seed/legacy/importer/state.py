@@ -17,6 +17,7 @@ from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, m
 from seed.legacy.leaks import Leak, Originals
 from seed.legacy.mapping import Mapping
 from seed.legacy.personal import Finding, rules_from
+from seed.legacy.private import open_private
 
 BATCH = 20_000  # rows per COPY write
 Progress = Callable[[str, int], None]  # file being read, rows read so far
@@ -39,8 +40,9 @@ class Rejects(Tally[dict[str, Any]]):
         self.writer: Any = None
 
     def open(self, path: Path) -> None:
+        """List every row to ``path`` (owner only: it names files and lines of the export)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.out = path.open("w", encoding="utf-8", newline="")
+        self.out = open_private(path)
         self.writer = csv.writer(self.out, delimiter=";")
         self.writer.writerow(["file", "line", "reason", "field", "value"])
 
