@@ -5,16 +5,20 @@ JSON, HTML) or in the load's rejected rows (the list, the JSON)."""
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, cast
 
+import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
 from provision.workspace import Workspace
+from seed.errors import ImportRefused
 from seed.legacy.analyze import analyze
-from seed.legacy.importer import ImportState, meters, money, persons, places, readings
+from seed.legacy.importer import ImportState, finish, meters, money, persons, places, readings
 from seed.legacy.interpret import shown_value
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN
@@ -129,3 +133,34 @@ def test_lists_and_reports_are_owner_only_in_an_owner_only_folder(tmp_path: Path
     report = folder / "last-load.json"
     write_private(report, "{}")
     assert mode(report) == 0o600 and sorted(p.name for p in folder.iterdir()) == ["last-load.json", "rejected.csv"]
+
+
+def _stages(state: ImportState) -> None:
+    state.sink = lambda table, data: None
+    accounts = places.read_accounts(state)
+    persons.write_persons(state, persons.read_persons(state))
+    meters.write_meters(state, meters.read_meters(state))
+    places.write_places(state, accounts, places.account_pseudonyms(state, accounts), meters.write_services(state))
+    readings.write_readings(state)
+    money.write_balances(state)
+    money.write_payments(state)
+
+
+@pytest.mark.parametrize(
+    ("accounts", "balances", "expected"),
+    [
+        ([account("1001", total_area="0")], [balance("1001", "ХВС", "01.2026", "0", "1", "0", "1")],
+         "every one of the 1 accounts was left out (total area not a positive number: 1, unknown account: 1), "
+         "so no balance or reading can be loaded"),
+        ([account("1001")], [balance("1001", "ХВС", "", "0", "1", "0", "1")],
+         "every one of the 1 balance and reading rows was left out (not a period: 1)"),
+        ([account("1001")], [], "the export holds no balances or readings"),
+    ],
+)  # fmt: skip
+def test_no_billing_period_says_why(
+    tmp_path: Path, accounts: list[list[str]], balances: list[list[str]], expected: str
+) -> None:
+    state = ImportState(standard_mapping(write_export(tmp_path, {"accounts": accounts, "balances": balances})), KEY)
+    _stages(state)
+    with pytest.raises(ImportRefused, match=re.escape(f"{expected}: no billing period to load")):
+        finish.write_reference(state, cast(Any, None), "work", [], {})

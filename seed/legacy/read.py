@@ -138,8 +138,10 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
             for name, kind, length, decimals in fields:
                 try:
                     values[name] = value(kind, record[pos : pos + length], decimals)
-                except (UnicodeDecodeError, ValueError) as exc:
-                    raise LegacyFormatError(path, n + 1, f"field {name}: {exc}") from None
+                except UnicodeDecodeError as exc:
+                    raise LegacyFormatError(path, n + 1, f"field {name}: not {chosen}: {exc.reason}") from None
+                except ValueError:  # its message would quote the value, which may be a birth date
+                    raise LegacyFormatError(path, n + 1, f"field {name}: not a date (yyyymmdd)") from None
                 pos += length
             yield Row(str(path), n + 1, values)
 
