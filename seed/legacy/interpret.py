@@ -86,9 +86,9 @@ class Refused(Exception):
         super().__init__(reason.label)
         self.reason, self.field, self.value, self.personal, self.message = reason, fld, value, personal, message
 
-    def shown(self) -> tuple[str, str]:
-        """The value and the message as a report may show them (:func:`shown_value`)."""
-        return shown_value(self.field, self.value, self.message or self.reason.label, self.personal)
+    def shown(self) -> str:
+        """The value as a list of rows left out may show it (:func:`shown_value`)."""
+        return shown_value(self.field, self.value, personal=self.personal)[0]
 
 
 def shown_value(fld: str, value: Any, message: str = "", personal: bool = False) -> tuple[str, str]:

@@ -47,7 +47,7 @@ class Rejects(Tally[dict[str, Any]]):
         self.writer.writerow(["file", "line", "reason", "field", "value"])
 
     def refuse(self, file: str, line: int, why: Refused) -> None:
-        shown, _ = why.shown()
+        shown = why.shown()
         self.add(why.reason.label, {"file": file, "line": line, "field": why.field, "value": shown})
         if self.writer is not None:
             self.writer.writerow([file, line, why.reason.label, why.field, shown])
