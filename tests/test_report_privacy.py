@@ -43,7 +43,10 @@ def planted(folder: Path) -> Path:
             ],
             "meters": [meter("1001", "ХВС", "X-1")],
             "readings": [reading("X-1", "ХВС", "01.2026", "10"), reading("X-1", "ХВС", "02.2026", PHONE)],
-            "balances": [balance("1001", "ХВС", "01.2026", "0", PHONE, "0", "1")],
+            "balances": [
+                balance("1001", "ХВС", "01.2026", "0", PHONE, "0", "1"),
+                balance("1001", PHONE, "01.2026", "0", "1", "0", "1"),  # a phone as a service's name
+            ],
             "payments": [
                 payment("1001", "15.01.2026", "50", agent="Иванов Пётр Сергеевич"),
                 payment("NO-SUCH-77", "15.01.2026", PHONE),

@@ -118,7 +118,7 @@ class Report:
                 if abs(mine - value) > Decimal("0.005"):
                     out.append(
                         {
-                            "service": key[0],
+                            "service": shown_value("service", key[0])[0],
                             "period": key[1],
                             "measure": measure,
                             "export": str(mine),
@@ -138,7 +138,7 @@ class Report:
                 if self.counts[k]
             },
             "control_totals": [
-                {"service": s, "period": p, **{k: str(v) for k, v in m.items()}}
+                {"service": shown_value("service", s)[0], "period": p, **{k: str(v) for k, v in m.items()}}
                 for (s, p), m in sorted(self.totals.items())
             ],
             "totals_differences": self.totals_differences(),
