@@ -83,12 +83,17 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
     headers = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(first)]
 
     def rows() -> Iterator[Row]:
-        for line, record in enumerate(it, start=header_line + 1):
-            if record is None or all(v is None or str(v).strip() == "" for v in record):
-                continue
-            values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
-            yield Row(str(path), line, values)
-        book.close()
+        line = header_line
+        try:
+            for line, record in enumerate(it, start=header_line + 1):
+                if record is None or all(v is None or str(v).strip() == "" for v in record):
+                    continue
+                values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
+                yield Row(str(path), line, values)
+        except Exception as exc:  # a damaged sheet: openpyxl raises many kinds (its message may quote a cell)
+            raise LegacyFormatError(path, line + 1, f"not a readable XLSX row ({type(exc).__name__})") from None
+        finally:
+            book.close()
 
     return headers, rows()
 
