@@ -39,6 +39,10 @@ def damage(folder: Path, how: str) -> tuple[Path, str]:
         path = folder / "payments.csv"
         path.write_bytes(path.read_bytes().replace(b"15.01.2026", b"15.01\x002026"))
         return folder, r"payments\.csv, line 2: a NUL byte"
+    if how == "nul_in_balances":  # read by the check's second process
+        path = folder / "balances.csv"
+        path.write_bytes(path.read_bytes().replace(b"01.2026", b"01.20\x0026"))
+        return folder, r"balances\.csv, line 2: a NUL byte"
     if how == "long_field":
         path = folder / "persons.csv"
         path.write_bytes(path.read_bytes() + b"1002;" + b"x" * BIG + b"\r\n")
@@ -48,7 +52,7 @@ def damage(folder: Path, how: str) -> tuple[Path, str]:
     return folder, r"accounts\.csv, line 1: a field longer than 131,072 characters"
 
 
-CASES = ["nul", "long_field", "single_line"]
+CASES = ["nul", "nul_in_balances", "long_field", "single_line"]
 
 
 @pytest.mark.parametrize("how", CASES)
