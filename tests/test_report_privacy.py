@@ -68,6 +68,9 @@ def test_a_value_is_shown_only_from_a_non_personal_field_and_when_it_does_not_lo
     assert shown_value("period", "13.2026", "not a month: '13.2026'") == ("13.2026", "not a month: '13.2026'")
     assert shown_value("amounts", "1;2", f"previous {PHONE}")[1] == f"previous {HIDDEN}"
     assert shown_value("no_such_field", "1") == (HIDDEN, "")  # only fields known to be non-personal
+    assert shown_value("number", "12", "first at line 12") == (HIDDEN, "first at line 12")  # not a line's number
+    assert shown_value("paid_on", 31.5, "not a date: 31.5") == ("31.5", "not a date: 31.5")
+    assert shown_value("account", 1234567.0, "not a date: 1234567.0") == (HIDDEN, f"not a date: {HIDDEN}")
 
 
 def test_the_analysis_shows_no_planted_personal_value(tmp_path: Path) -> None:

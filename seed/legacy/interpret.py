@@ -97,7 +97,7 @@ def shown_value(fld: str, value: Any, message: str = "", personal: bool = False)
     non-personal and it does not look like personal data; the message without it otherwise."""
     written = text(value)
     visible = shown(fld, written, personal)
-    return visible, shown_message(message, written, visible != written) if message else ""
+    return visible, shown_message(message, (value, written), visible != written) if message else ""
 
 
 T = TypeVar("T")

@@ -81,6 +81,7 @@ IN_TEXT = re.compile(
     "|".join(f"(?:{pattern.pattern[1:-1]})" for pattern in PATTERNS.values()).join(("(?<!\\w)(?:", ")(?!\\w)"))
 )
 HIDDEN = "(personal data, not shown)"
+MIN_WRITTEN = 5  # a hidden value this long or longer is hidden wherever a message writes it out
 # the fields of the layout no rule covers in any file, and the balance's five amounts read as one
 NON_PERSONAL_FIELDS = frozenset(
     [f for _, fields in STANDARD.values() for f, _, _ in fields] + [f for fs in EXTRA_FIELDS.values() for f, _ in fs]
@@ -125,11 +126,15 @@ def shown(fld: str, value: str, personal: bool = False) -> str:
     return value
 
 
-def shown_message(message: str, value: str, hidden: bool) -> str:
-    """A message about a value, without the value when it is hidden, and without anything in it that looks
-    like personal data."""
-    if hidden and value:
-        message = message.replace(repr(value), HIDDEN).replace(value, HIDDEN)
+def shown_message(message: str, forms: tuple[object, ...], hidden: bool) -> str:
+    """A message about a value, without the value when it is hidden (quoted in any of its ``forms``, as
+    a reader's complaint quotes it, or written out when long enough not to be mistaken for a line number),
+    and without anything in it that looks like personal data."""
+    if hidden:
+        for form in forms:
+            message = message.replace(repr(form), HIDDEN)
+            if isinstance(form, str) and len(form) >= MIN_WRITTEN:
+                message = message.replace(form, HIDDEN)
     return IN_TEXT.sub(HIDDEN, message)
 
 
