@@ -25,6 +25,7 @@ from seed.legacy.export import export_standard
 from seed.legacy.importer import ImportResult, collect_originals, import_export, scan_database
 from seed.legacy.leaks import Leak
 from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
+from seed.legacy.private import aside, private_folder, write_private
 
 FileProgress = Callable[[str, int], None]
 Phase = Callable[[str], None]
@@ -114,45 +115,48 @@ class Load:
 def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     """Anonymize and load a client's legacy export as its books, check them, freeze the baseline.
 
-    The report is also written to ``compose/<client>/import/last-load.json``."""
+    The report is also written to ``compose/<client>/import/last-load.json``, beside the rows left out
+    (``rejected.csv``); both owner-only, and both replaced only when the load succeeds, so the two always
+    describe the same load."""
     folder, mapping_file, phase = load.folder, load.mapping, load.phase
     profile = env.profile
     with user_errors(dsn, loading=True):
         mapping = _mapping(folder, mapping_file)
     key = anonymization_key(key_path(env))
-    reports = report_dir(env)
-    reports.mkdir(parents=True, exist_ok=True)
-    os.chmod(reports, 0o700)
-    with user_errors(dsn, loading=True):
-        result = import_export(
-            dsn,
-            mapping,
-            key,
-            rules=dict(profile.anonymize),
-            noise=profile.noise,
+    reports = private_folder(report_dir(env))
+    rejected, report_file = reports / "rejected.csv", reports / "last-load.json"
+    try:
+        with user_errors(dsn, loading=True):
+            result = import_export(
+                dsn,
+                mapping,
+                key,
+                rules=dict(profile.anonymize),
+                noise=profile.noise,
+                strict=load.strict,
+                rejected_csv=aside(rejected),
+                progress=load.progress,
+                phase=phase,
+            )
+        if phase:
+            phase("checking the invariants")
+        checks = check_data(dsn)
+        if phase:
+            phase("freezing the baseline")
+        freeze_and_sync(env)
+        report = ImportReport(
+            result=result,
+            export=folder.resolve(),
+            mapping=mapping_file.resolve() if mapping_file else None,
             strict=load.strict,
-            rejected_csv=reports / "rejected.csv",
-            progress=load.progress,
-            phase=phase,
+            rejected_rows_file=rejected if result.rejects.total else None,
+            checks=checks,
+            report_file=report_file,
         )
-    if phase:
-        phase("checking the invariants")
-    checks = check_data(dsn)
-    if phase:
-        phase("freezing the baseline")
-    freeze_and_sync(env)
-    report = ImportReport(
-        result=result,
-        export=folder.resolve(),
-        mapping=mapping_file.resolve() if mapping_file else None,
-        strict=load.strict,
-        rejected_rows_file=reports / "rejected.csv" if result.rejects.total else None,
-        checks=checks,
-        report_file=reports / "last-load.json",
-    )
-    report.report_file.write_text(
-        json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-    )
+        write_private(report_file, json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
+        os.replace(aside(rejected), rejected)
+    finally:
+        aside(rejected).unlink(missing_ok=True)
     return report
 
 

@@ -5,6 +5,7 @@ broken exports and refusals leave the previous books untouched."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections import Counter
 from decimal import Decimal
@@ -424,3 +425,58 @@ def test_shares_written_as_fractions_and_roles_in_capitals(pg_dsn: str, export: 
         len(r) for r in owners.values()
     )
     assert [c.name for c in check_data(pg_dsn) if not c.ok] == []
+
+
+def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(
+    export: dict[str, Any], tmp_path_factory: pytest.TempPathFactory, pg_image: str
+) -> None:
+    phone = "+7 916 555-01-02"
+    planted = copy_export(export["folder"], tmp_path_factory.mktemp("planted") / "export")
+    persons = lines(planted / "persons.csv")
+    owner = next(i for i, row in enumerate(persons) if i and row[5] == "собственник")
+    persons[owner][6] = phone  # a phone typed into a share: the row is left out, its value never shown
+    save(planted / "persons.csv", persons)
+    root = tmp_path_factory.mktemp("import-private").resolve()
+    workspace = Workspace(root)
+    path = workspace.profile_path("rsp")
+    path.parent.mkdir(parents=True)
+    path.write_text(f'[seed]\nmode = "import"\nexport = "{planted}"\n[training]\nseats = 1\n', "utf-8")
+    reports = workspace.client_dir("rsp") / "import"
+    pair = [reports / "rejected.csv", reports / "last-load.json"]
+    runner = CliRunner()
+    try:
+        up = runner.invoke(app, ["--workspace", str(root), "up", "rsp"])
+        assert up.exit_code == 0, up.output
+        assert reports.stat().st_mode & 0o777 == 0o700
+        assert [p.stat().st_mode & 0o777 for p in pair] == [0o600, 0o600]
+        html = root / "pages" / "load.html"
+        load = ["--workspace", str(root), "import", "load", "rsp", str(planted)]
+        done = runner.invoke(app, [*load, "--json", "--html", str(html)])
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output[done.output.index("{") :])["rejected"]["by_reason"] == {"share not in (0, 1]": 1}
+        for text in (done.output, html.read_text(encoding="utf-8"), *(p.read_text(encoding="utf-8") for p in pair)):
+            assert "916" not in text and "555-01-02" not in text
+        assert f"persons.csv;{owner + 1};share not in (0, 1];share;(personal data, not shown)" in pair[0].read_text(
+            encoding="utf-8"
+        )
+        assert html.stat().st_mode & 0o777 == 0o600 and html.parent.stat().st_mode & 0o777 == 0o700
+        kept = [p.read_bytes() for p in pair]
+
+        refused = runner.invoke(app, [*load, "--strict"])
+        assert refused.exit_code == 4 and "strict mode refuses" in refused.output
+        nul = copy_export(planted, tmp_path_factory.mktemp("nul") / "export")
+        (nul / "payments.csv").write_bytes((nul / "payments.csv").read_bytes().replace(b";", b"\x00;", 1))
+        long = copy_export(planted, tmp_path_factory.mktemp("long") / "export")
+        with (long / "readings.csv").open("ab") as out:
+            out.write(b"X;" + b"9" * 50 * 1024 * 1024 + b"\r\n")
+        for folder, expected in ((nul, "payments.csv, line 1: a NUL byte"), (long, "readings.csv, line")):
+            broken = runner.invoke(app, ["--workspace", str(root), "import", "load", "rsp", str(folder)])
+            assert broken.exit_code == 2, broken.output
+            assert expected in broken.output and "Traceback" not in broken.output
+        assert "a field longer than 131,072 characters" in broken.output
+        check = runner.invoke(app, ["--workspace", str(root), "import", "check", "rsp", str(nul)])
+        assert check.exit_code == 2 and "payments.csv, line 1: a NUL byte" in check.output
+        assert [p.read_bytes() for p in pair] == kept  # the refused and failed loads left the pair as it was
+        assert sorted(p.name for p in reports.iterdir()) == ["last-load.json", "rejected.csv"]
+    finally:
+        lifecycle.destroy(workspace, "rsp")

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from seed.legacy.private import write_private
+
 
 def err(line: str) -> None:
     typer.echo(line, err=True)
@@ -49,7 +51,7 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
 def reported(info: Any, html: Path | None, page: Callable[[], str], as_json: bool) -> bool:
     """Write the HTML page if asked; print the JSON if asked (and say so: nothing more to print)."""
     if html is not None:
-        html.write_text(page(), encoding="utf-8")
+        write_private(html, page())  # it quotes the export: owner only
         err(f"wrote {html}")
     if as_json:
         print_json(info)

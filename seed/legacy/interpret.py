@@ -23,6 +23,7 @@ from seed import catalog
 from seed.legacy import convert
 from seed.legacy.layout import EXTRA_FIELDS, SERVICE_NAMES, STANDARD, split_full_name
 from seed.legacy.mapping import FileMapping, Mapping, read_mapped
+from seed.legacy.personal import shown, shown_message
 from seed.legacy.read import CSV_SUFFIXES
 
 EXAMPLES = 5  # first examples kept per reason
@@ -78,11 +79,25 @@ REASONS: dict[str, Reason] = {v.label: v for v in list(globals().values()) if is
 
 
 class Refused(Exception):
-    """A row that cannot be loaded: the reason, the field and the value that made it so."""
+    """A row that cannot be loaded: the reason, the field and the value that made it so (``personal``: a
+    value of a personal field, never shown)."""
 
     def __init__(self, reason: Reason, fld: str, value: Any = "", personal: bool = False, message: str = "") -> None:
         super().__init__(reason.label)
         self.reason, self.field, self.value, self.personal, self.message = reason, fld, value, personal, message
+
+    def shown(self) -> str:
+        """The value as a list of rows left out may show it (:func:`shown_value`)."""
+        return shown_value(self.field, self.value, personal=self.personal)[0]
+
+
+def shown_value(fld: str, value: Any, message: str = "", personal: bool = False) -> tuple[str, str]:
+    """A value of the export and a message about it, as the analysis's report, the load's rejected list
+    and every JSON or HTML made of them may show them: the value only where its field is known to be
+    non-personal and it does not look like personal data; the message without it otherwise."""
+    written = text(value)
+    visible = shown(fld, written, personal)
+    return visible, shown_message(message, (value, written), visible != written) if message else ""
 
 
 T = TypeVar("T")
@@ -96,6 +111,10 @@ class Tally(Generic[T]):
         self.limit = limit
         self.counts: Counter[str] = Counter()
         self.examples: defaultdict[str, list[T]] = defaultdict(list)
+
+    def wants(self, reason: str) -> bool:
+        """Whether the next example of ``reason`` is kept (else :meth:`add` only counts it)."""
+        return self.limit is None or len(self.examples[reason]) < self.limit
 
     def add(self, reason: str, example: T) -> None:
         self.counts[reason] += 1
@@ -259,7 +278,7 @@ def iso_date(raw: Any, reason: Reason = NOT_A_DATE, fld: str = "", personal: boo
     try:
         parsed = convert.date(raw)
     except convert.ValueProblem as exc:
-        raise Refused(reason, fld, "" if personal else raw, personal, str(exc)) from None
+        raise Refused(reason, fld, raw, personal, str(exc)) from None
     iso = parsed.isoformat() if parsed else NULL
     if type(raw) is str:
         if len(_DATES) > 200_000:

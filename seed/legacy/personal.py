@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from seed.legacy.layout import EXTRA_FIELDS, STANDARD
 from seed.legacy.mapping import Mapping, read_mapped
 
 # rule -> the allowed treatments, the first being the default
@@ -75,6 +76,16 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "passport": re.compile(r"^\d{2}\s?\d{2}\s№?\s?\d{6}$"),
     "ФИО": re.compile(r"^[А-ЯЁ][а-яё-]+\s+[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+(вич|вна|чна|ич|оглы|кызы)$"),
 }
+# the same values anywhere in a text (a message that quotes a value)
+IN_TEXT = re.compile(
+    "|".join(f"(?:{pattern.pattern[1:-1]})" for pattern in PATTERNS.values()).join(("(?<!\\w)(?:", ")(?!\\w)"))
+)
+HIDDEN = "(personal data, not shown)"
+MIN_WRITTEN = 5  # a hidden value this long or longer is hidden wherever a message writes it out
+# the fields of the layout no rule covers in any file, and the balance's five amounts read as one
+NON_PERSONAL_FIELDS = frozenset(
+    [f for _, fields in STANDARD.values() for f, _, _ in fields] + [f for fs in EXTRA_FIELDS.values() for f, _ in fs]
+) - {fld for _, fld in FIELD_RULES} | {"amounts"}
 SAMPLE_ROWS = 300
 SHARE = 0.3
 
@@ -97,6 +108,34 @@ class Finding:
             f"{self.file}: column {self.column!r} feeds {self.entity}.{self.mapped_to}, which is not masked, "
             f"but looks like personal data ({self.why})"
         )
+
+
+def looks_personal(value: str) -> bool:
+    """Whether a single value looks like personal data (a phone, an e-mail, a СНИЛС, a passport, a ФИО)."""
+    return any(pattern.match(value) for pattern in PATTERNS.values())
+
+
+def shown(fld: str, value: str, personal: bool = False) -> str:
+    """What a report, a rejected list or a JSON may show of a value of the export: the value itself only
+    where its field is known to be non-personal and the value does not look like personal data (a phone
+    typed into a share); otherwise :data:`HIDDEN`."""
+    if not value:
+        return ""
+    if personal or fld not in NON_PERSONAL_FIELDS or looks_personal(value) or IN_TEXT.search(value):
+        return HIDDEN
+    return value
+
+
+def shown_message(message: str, forms: tuple[object, ...], hidden: bool) -> str:
+    """A message about a value, without the value when it is hidden (quoted in any of its ``forms``, as
+    a reader's complaint quotes it, or written out when long enough not to be mistaken for a line number),
+    and without anything in it that looks like personal data."""
+    if hidden:
+        for form in forms:
+            message = message.replace(repr(form), HIDDEN)
+            if isinstance(form, str) and len(form) >= MIN_WRITTEN:
+                message = message.replace(form, HIDDEN)
+    return IN_TEXT.sub(HIDDEN, message)
 
 
 def _why(header: str, values: list[str]) -> str | None:

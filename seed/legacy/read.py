@@ -11,7 +11,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from seed.errors import LegacyFormatError
 
@@ -19,6 +19,7 @@ ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "cp866", "koi8_r")
 FREQUENT = set("оеаинтсрвлкмдпуяыьгзбчй")  # the most frequent lowercase Russian letters
 DELIMITERS = (";", "\t", ",", "|")
 SAMPLE = 64 * 1024
+CHUNK = 64 * 1024  # bytes read from a CSV at once (larger chunks decode slower: they leave the cache)
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
@@ -82,12 +83,17 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
     headers = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(first)]
 
     def rows() -> Iterator[Row]:
-        for line, record in enumerate(it, start=header_line + 1):
-            if record is None or all(v is None or str(v).strip() == "" for v in record):
-                continue
-            values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
-            yield Row(str(path), line, values)
-        book.close()
+        line = header_line
+        try:
+            for line, record in enumerate(it, start=header_line + 1):
+                if record is None or all(v is None or str(v).strip() == "" for v in record):
+                    continue
+                values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
+                yield Row(str(path), line, values)
+        except Exception as exc:  # a damaged sheet: openpyxl raises many kinds (its message may quote a cell)
+            raise LegacyFormatError(path, line + 1, f"not a readable XLSX row ({type(exc).__name__})") from None
+        finally:
+            book.close()
 
     return headers, rows()
 
@@ -137,8 +143,10 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
             for name, kind, length, decimals in fields:
                 try:
                     values[name] = value(kind, record[pos : pos + length], decimals)
-                except (UnicodeDecodeError, ValueError) as exc:
-                    raise LegacyFormatError(path, n + 1, f"field {name}: {exc}") from None
+                except UnicodeDecodeError as exc:
+                    raise LegacyFormatError(path, n + 1, f"field {name}: not {chosen}: {exc.reason}") from None
+                except ValueError:  # its message would quote the value, which may be a birth date
+                    raise LegacyFormatError(path, n + 1, f"field {name}: not a date (yyyymmdd)") from None
                 pos += length
             yield Row(str(path), n + 1, values)
 
@@ -175,28 +183,80 @@ def read_records(path: Path, **options: Any) -> tuple[list[str], Iterator[tuple[
     return _csv_records(path, options.get("encoding"), options.get("delimiter"), options.get("header_line", 1))
 
 
+class _NoNul(io.BufferedIOBase):
+    """A CSV's bytes on their way to the text decoder, 64 KiB at a time (few calls), each looked
+    through for a NUL byte at C speed: no text file holds one, and PostgreSQL refuses it in any value."""
+
+    def __init__(self, path: Path, raw: BinaryIO) -> None:
+        self.path, self.raw, self.offset = path, cast(io.BufferedReader, raw), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._checked(self.raw.read1(max(size, CHUNK)))
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._checked(self.raw.read(-1 if size is None else size))
+
+    def _checked(self, data: bytes) -> bytes:
+        if b"\0" in data:
+            at = self.offset + data.index(b"\0")
+            line, left = 1, at
+            with self.path.open("rb") as again:
+                while left > 0:
+                    chunk = again.read(min(left, CHUNK))
+                    line, left = line + chunk.count(b"\n"), left - len(chunk)
+            raise LegacyFormatError(
+                self.path, line, "a NUL byte (\\0): not a text file as written (UTF-16, or a damaged copy?)"
+            )
+        self.offset += len(data)
+        return data
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _too_long(exc: csv.Error) -> str:
+    """The csv module's complaint, as a person can act on it."""
+    if "field limit" in str(exc):
+        return (
+            f"a field longer than {csv.field_size_limit():,} characters starts here: a quote left open, "
+            "or the wrong delimiter or line ends?"
+        )
+    return f"broken CSV: {exc}"
+
+
 def _csv_records(
     path: Path, encoding: str | None, delimiter: str | None, header_line: int = 1
 ) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     """A CSV's headers and its records (line, values as written), the encoding and delimiter detected."""
     try:
-        raw = path.open("rb")
+        raw = path.open("rb", buffering=CHUNK)
     except OSError as exc:
         raise LegacyFormatError(path, None, f"cannot open ({exc.strerror})") from None
     sample = raw.read(SAMPLE)
     raw.seek(0)
     chosen = encoding or detect_encoding(sample)
-    text = io.TextIOWrapper(raw, encoding=chosen, newline="")
+    text = io.TextIOWrapper(cast(io.BufferedReader, _NoNul(path, raw)), encoding=chosen, newline="")
     try:
         for _ in range(header_line - 1):  # a title block above the header, as 1С reports have
             text.readline()
         header = text.readline()
+        if not header.strip():
+            raise LegacyFormatError(path, header_line, "empty: no header line")
+        sep = delimiter or detect_delimiter(header)
+        headers = [h.strip().strip('"') for h in next(csv.reader([header], delimiter=sep))]
     except UnicodeDecodeError as exc:
+        text.close()
         raise LegacyFormatError(path, header_line, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
-    if not header.strip():
-        raise LegacyFormatError(path, header_line, "empty: no header line")
-    sep = delimiter or detect_delimiter(header)
-    headers = [h.strip().strip('"') for h in next(csv.reader([header], delimiter=sep))]
+    except csv.Error as exc:
+        text.close()
+        raise LegacyFormatError(path, header_line, _too_long(exc)) from None
+    except BaseException:
+        text.close()
+        raise
     width = len(headers)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -213,7 +273,9 @@ def _csv_records(
         except UnicodeDecodeError as exc:
             raise LegacyFormatError(path, line + 1, f"not {chosen}: {exc.reason}") from None
         except csv.Error as exc:
-            raise LegacyFormatError(path, line + 1, f"broken CSV: {exc}") from None
+            raise LegacyFormatError(path, line + 1, _too_long(exc)) from None
+        except OSError as exc:
+            raise LegacyFormatError(path, line + 1, f"cannot read ({exc.strerror or exc})") from None
         finally:
             text.close()
 

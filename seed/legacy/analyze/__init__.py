@@ -44,7 +44,7 @@ def _analyze(ex: Examiner) -> Report:
     report = ex.report
     encodings = {i.get("encoding") for i in report.files.values() if i.get("encoding")}
     if len({e.replace("-sig", "") for e in encodings if e}) > 1:
-        report.add("mixed_encodings", None, "encoding", ", ".join(sorted(e for e in encodings if e)))
+        report.add("mixed_encodings", None, "encoding", "", ", ".join(sorted(e for e in encodings if e)))
     return report
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from seed.legacy.interpret import EXAMPLES, Refused, Tally
+from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value
 
 KINDS: dict[str, str] = {
     "mixed_encodings": "the files are in different encodings",
@@ -83,12 +83,20 @@ class Report:
     def examples(self) -> Any:
         return self.tally.examples
 
-    def add(self, kind: str, row: Where | None, fld: str, value: Any, message: str = "") -> None:
-        self.tally.add(kind, Problem(kind, row.file if row else "", row.line if row else 0, fld, str(value), message))
+    def add(
+        self, kind: str, row: Where | None, fld: str, value: Any, message: str = "", personal: bool = False
+    ) -> None:
+        """A problem; its example shows the value and message only as :func:`shown_value` allows."""
+        tally = self.tally
+        if not tally.wants(kind):
+            tally.counts[kind] += 1
+            return
+        shown, said = shown_value(fld, value, message, personal)
+        tally.add(kind, Problem(kind, row.file if row else "", row.line if row else 0, fld, shown, said))
 
     def refused(self, row: Where, why: Refused) -> None:
         """A row the load would leave out: counted under the kind of its reason."""
-        self.add(why.reason.kind, row, why.field, "" if why.personal else why.value, why.message or why.reason.label)
+        self.add(why.reason.kind, row, why.field, why.value, why.message or why.reason.label, why.personal)
 
     def merge(self, other: Report) -> None:
         self.files.update(other.files)
@@ -110,7 +118,7 @@ class Report:
                 if abs(mine - value) > Decimal("0.005"):
                     out.append(
                         {
-                            "service": key[0],
+                            "service": shown_value("service", key[0])[0],
                             "period": key[1],
                             "measure": measure,
                             "export": str(mine),
@@ -130,7 +138,7 @@ class Report:
                 if self.counts[k]
             },
             "control_totals": [
-                {"service": s, "period": p, **{k: str(v) for k, v in m.items()}}
+                {"service": shown_value("service", s)[0], "period": p, **{k: str(v) for k, v in m.items()}}
                 for (s, p), m in sorted(self.totals.items())
             ],
             "totals_differences": self.totals_differences(),

@@ -79,10 +79,10 @@ def check_readings(ex: Examiner) -> None:
     if latest < 0:
         return
     end = month_start(latest).isoformat()
-    for (_, serial), meter in ex.meters.items():
+    for meter in ex.meters.values():
         if meter.next != NULL and meter.removed == NULL and meter.next <= end:
             where = Where(ex.meters_file, meter.line)
-            ex.report.add("meter_past_verification", where, "next_verification", meter.next, f"meter {serial}")
+            ex.report.add("meter_past_verification", where, "next_verification", meter.next, "still in use")
 
 
 def check_balances(ex: Examiner) -> None:
@@ -177,9 +177,12 @@ def check_balances(ex: Examiner) -> None:
             "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
             "closing": Decimal(z) / 100,
         }  # fmt: skip
-    for account, (_, closing) in last.items():
-        if ex.accounts[account][1] != NULL and closing != 0:
-            ex.report.add("closed_account_balance", None, "closing", Decimal(closing) / 100, f"account {account}")
+    accounts_file = ex.path("accounts")
+    for account, (_, closing) in last.items():  # named by its line in the accounts file: its number is personal
+        line, closed = ex.accounts[account]
+        if closed != NULL and closing != 0:
+            where = Where(accounts_file, line)
+            ex.report.add("closed_account_balance", where, "closing", Decimal(closing) / 100, f"closed {closed}")
     check_totals(ex)
 
 

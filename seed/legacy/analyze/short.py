@@ -10,6 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from seed.legacy.analyze.examiner import Examiner, Meter
+from seed.legacy.analyze.findings import Where
 from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
 from seed.legacy.rows import read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
@@ -72,9 +73,11 @@ def check_persons(ex: Examiner) -> None:
         seen.add(key)
         if person.role == "owner" and person.share != NULL:
             shares[account] += Decimal(person.share)
-    for account, total in shares.items():
+    accounts_file = ex.path("accounts")
+    for account, total in shares.items():  # named by its line in the accounts file: its number is personal
         if abs(total - 1) > SHARE_TOLERANCE:
-            report.add("shares_not_one", None, "share", total, f"account {account}")
+            where = Where(accounts_file, ex.accounts[account][0])
+            report.add("shares_not_one", where, "share", total, "the owners' shares of this account add up to this")
 
 
 def check_services(ex: Examiner) -> None:

@@ -64,6 +64,25 @@ def drop_repeats(
     )
 
 
+def _why_no_period(state: ImportState) -> str:
+    """Why no balance or reading was loaded: the files hold none, or every row of them (or every account)
+    was left out, and for which reasons."""
+    read = state.result.read
+    files = state.mapping.files
+    rows = sum(read.get(files[e].path.name, 0) for e in ("readings", "balances") if e in files)
+    if not rows:
+        return "the export holds no balances or readings"
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in state.rejects.counts.most_common(3))
+    if not state.account_ids:
+        accounts = read.get(files["accounts"].path.name, 0)
+        if not accounts:
+            return f"the export holds no accounts, so none of its {rows:,} balance and reading rows can be loaded"
+        return (
+            f"every one of the {accounts:,} accounts was left out ({reasons}), so no balance or reading can be loaded"
+        )
+    return f"every one of the {rows:,} balance and reading rows was left out ({reasons})"
+
+
 def write_reference(
     state: ImportState, admin: psycopg.Connection, work: str, registries: list[Registry], agents: dict[str, int]
 ) -> None:
@@ -72,7 +91,7 @@ def write_reference(
     registries with the totals of their loaded payments."""
     months = sorted(state.months)
     if not months:
-        raise ImportRefused("the export holds no balances or readings: no billing period to load")
+        raise ImportRefused(f"{_why_no_period(state)}: no billing period to load")
     first, last = months[0], months[-1] + 1  # the month after the export is the open one
     cat = catalog.build_catalog(1, month_start(last), last - first + 1)
     services = [(sid, *s[:7]) for sid, s in catalog.SERVICES.items()]

@@ -80,6 +80,12 @@ def run_import(
                     scan.wait()
                 abandon_load(admin, work)
                 raise
+    except BaseException:  # nothing was loaded, so no row was left out of a load: no list stays
+        state.rejects.close()
+        if rejected_csv is not None:
+            rejected_csv.unlink(missing_ok=True)
+            _part_of(rejected_csv).unlink(missing_ok=True)
+        raise
     finally:
         state.rejects.close()
     result.seconds["total"] = time.monotonic() - started
@@ -125,7 +131,7 @@ def _load(
     # COPY, while this one anonymizes and streams the rest: fork now, before any writer thread exists.
     if state.rejects.out is not None:
         state.rejects.out.flush()
-    part_csv = rejected_csv.with_name(rejected_csv.name + ".part") if rejected_csv is not None else None
+    part_csv = _part_of(rejected_csv) if rejected_csv is not None else None
     forked_at = time.monotonic()
     second = Forked(lambda: _money_part(state, dsn, work, part_csv))
     try:
@@ -147,6 +153,11 @@ def _load(
     _merge(state, part, part_csv)
     finish.drop_repeats(state, admin, work, "meter_reading", reading_keys, DUPLICATE_READING, "readings")
     finish.write_reference(state, admin, work, part.registries, part.agents)
+
+
+def _part_of(rejected_csv: Path) -> Path:
+    """Where the second process lists the rows it leaves out, until they join the first's list."""
+    return rejected_csv.with_name(rejected_csv.name + ".part")
 
 
 def _money_part(state: ImportState, dsn: str, work: str, part_csv: Path | None) -> money.MoneyPart:

@@ -13,10 +13,11 @@ from typing import Any, TextIO
 
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
-from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, month_iso, open_entity, text
+from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, month_iso, open_entity
 from seed.legacy.leaks import Leak, Originals
 from seed.legacy.mapping import Mapping
 from seed.legacy.personal import Finding, rules_from
+from seed.legacy.private import open_private
 
 BATCH = 20_000  # rows per COPY write
 Progress = Callable[[str, int], None]  # file being read, rows read so far
@@ -39,13 +40,14 @@ class Rejects(Tally[dict[str, Any]]):
         self.writer: Any = None
 
     def open(self, path: Path) -> None:
+        """List every row to ``path`` (owner only: it names files and lines of the export)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.out = path.open("w", encoding="utf-8", newline="")
+        self.out = open_private(path)
         self.writer = csv.writer(self.out, delimiter=";")
         self.writer.writerow(["file", "line", "reason", "field", "value"])
 
     def refuse(self, file: str, line: int, why: Refused) -> None:
-        shown = "(personal data, not shown)" if why.personal else text(why.value)
+        shown = why.shown()
         self.add(why.reason.label, {"file": file, "line": line, "field": why.field, "value": shown})
         if self.writer is not None:
             self.writer.writerow([file, line, why.reason.label, why.field, shown])
