@@ -14,7 +14,7 @@ from provision.database import running_dsn, user_errors
 from provision.errors import InputError
 from provision.render import ClientEnv, client_env
 from provision.seeding import check_data
-from provision.training import freeze_and_sync
+from provision.training import replacing_books
 from provision.workspace import Workspace
 from seed.check import CheckResult
 from seed.legacy import layout
@@ -104,24 +104,23 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     reports = report_dir(env)
     reports.mkdir(parents=True, exist_ok=True)
     os.chmod(reports, 0o700)
-    with user_errors(dsn, loading=True):
-        result = import_export(
-            dsn,
-            _mapping(folder, mapping_file),
-            load_or_create_key(key_path(env)),
-            rules=dict(profile.anonymize),
-            noise=profile.noise,
-            strict=load.strict,
-            rejected_csv=reports / "rejected.csv",
-            progress=load.progress,
-            phase=phase,
-        )
+    with replacing_books(env, "import load", phase) as switched:
+        with user_errors(dsn, loading=True):
+            result = import_export(
+                dsn,
+                _mapping(folder, mapping_file),
+                load_or_create_key(key_path(env)),
+                rules=dict(profile.anonymize),
+                noise=profile.noise,
+                strict=load.strict,
+                rejected_csv=reports / "rejected.csv",
+                progress=load.progress,
+                phase=phase,
+            )
+        switched()
     if phase:
         phase("checking the invariants")
     checks = check_data(dsn)
-    if phase:
-        phase("freezing the baseline")
-    freeze_and_sync(env)
     report = ImportReport(
         result=result,
         export=folder.resolve(),

@@ -13,7 +13,7 @@ from psycopg import sql
 from provision import copies
 from provision.errors import InputError
 from provision.render import client_env
-from provision.training import Copied, Trainer, copy_locked, serialized
+from provision.training import Copied, Trainer, copy_locked, operation, serialized
 from provision.workspace import Workspace
 
 SNAPSHOT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
@@ -59,7 +59,7 @@ class Snapshots:
                     f"snapshot {name!r} of {self.client!r} exists",
                     fix=f"delete it first: `provision snapshot delete {self.client} {name}`",
                 )
-            copies.freeze(conn, source, target)
+            copies.freeze(conn, source, target, self.names.work(target), self.trainer.note("snapshot"))
             info = json.dumps({"source": source, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(target), sql.Literal(info)))
         return target
@@ -110,7 +110,7 @@ class Snapshots:
 def save_snapshot(workspace: Workspace, client: str, name: str, seat: int | None = None) -> str:
     """`provision snapshot save`: returns the database the snapshot is kept in."""
     env = client_env(workspace, client)
-    with serialized(env):
+    with operation(env, "snapshot save"):
         return Snapshots(Trainer.of(env)).save(name, seat)
 
 
@@ -121,10 +121,11 @@ def list_snapshots(workspace: Workspace, client: str) -> list[Snapshot]:
 def restore_snapshot(
     workspace: Workspace, client: str, name: str, seat: int | None = None, all_: bool = False
 ) -> Copied:
-    return copy_locked(client_env(workspace, client), lambda trainer: Snapshots(trainer).restore(name, seat, all_))
+    env = client_env(workspace, client)
+    return copy_locked(env, "snapshot restore", lambda trainer: Snapshots(trainer).restore(name, seat, all_))
 
 
 def delete_snapshot(workspace: Workspace, client: str, name: str) -> None:
     env = client_env(workspace, client)
-    with serialized(env):
+    with serialized(env, "snapshot delete"):
         Snapshots(Trainer.of(env)).delete(name)
