@@ -262,6 +262,7 @@ class Trainer:
             self.freeze_baseline()  # the new books were switched in: their baseline goes with them
             self.sync_seats()
             done.append("the new books' baseline frozen")
+        copies.drop_retired(self.dsn("postgres"), self.names.stem)
         what = ", ".join(done) or "nothing to undo"
         return f"repaired what `{left.get('command')}` (pid {left.get('pid')}) left at step {left.get('step')}: {what}"
 
