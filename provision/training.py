@@ -270,7 +270,7 @@ class Trainer:
         existing = [
             r[0]
             for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (self.names.db + "\\_\\_seat%",)
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (self.names.stem + "\\_\\_seat%",)
             )
         ]
         for name in existing:
