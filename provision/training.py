@@ -1,8 +1,11 @@
 """Trainers' workflow inside PostgreSQL: a frozen baseline, per-trainee seats and resets.
 
-The seeded state is kept as a template database nobody connects to (``<db>__baseline``). The working
-database and every seat (``<db>__seat01``...) are copies of it (:mod:`provision.copies`). Commands that
-change a client's databases take the client's lock (:func:`serialized`) themselves.
+The seeded state is kept as a template database nobody connects to (``<stem>__baseline``). The working
+database and every seat (``<stem>__seat01``...) are copies of it (:mod:`provision.copies`). The stem is the
+database name itself, or for a long one its start and a digest (:func:`stem_of`), so that every derived
+name fits PostgreSQL's 63 bytes. Commands that change a client's databases run as an :func:`operation`:
+under the client's lock, each step in its journal (:mod:`provision.journal`), and first of all repairing
+what a killed command left (:meth:`Trainer.recover`).
 """
 
 from __future__ import annotations
