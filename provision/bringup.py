@@ -64,19 +64,23 @@ def up_client(
     env = result.env
     profile = env.profile
     dsn = result.dsn_with_password()
-    empty = needs_seed(dsn)
-    if profile.seed_mode == "import" and empty:
-        folder = _import_source(profile) or Path()
-        progress(f"importing the export {folder} (anonymized)")
-        load = Load(folder, profile.seed_path(profile.seed_mapping), phase=lambda m: progress(f"  {m}"))
-        imported = load_export(env, dsn, load)
-        return UpReport(result, imported=imported)  # load_export froze the baseline and made the seats
-    seeded = None
-    if profile.seed_mode == "synthetic" and profile.seed_accounts > 0 and empty:
-        progress(
-            f"seeding {profile.seed_accounts} accounts x {profile.seed_months} months (seed {profile.seed_random_seed})"
-        )
-        seeded = seed_data(dsn, SeedSize.of(profile), progress=seed_progress, phase=phase)
-    if seeded is not None or not empty:
-        training.freeze_and_sync(env, keep_existing=seeded is None, progress=progress)
-    return UpReport(result, seeded=seeded)
+    with training.serialized(env, "up", progress):  # first of all, what a killed command left is repaired
+        empty = needs_seed(dsn)
+        if profile.seed_mode == "import" and empty:
+            folder = _import_source(profile) or Path()
+            progress(f"importing the export {folder} (anonymized)")
+            load = Load(folder, profile.seed_path(profile.seed_mapping), phase=lambda m: progress(f"  {m}"))
+            imported = load_export(env, dsn, load)
+            return UpReport(result, imported=imported)  # load_export froze the baseline and made the seats
+        if profile.seed_mode == "synthetic" and profile.seed_accounts > 0 and empty:
+            progress(
+                f"seeding {profile.seed_accounts} accounts x {profile.seed_months} months "
+                f"(seed {profile.seed_random_seed})"
+            )
+            with training.replacing_books(env, "up", progress) as switched:
+                seeded = seed_data(dsn, SeedSize.of(profile), progress=seed_progress, phase=phase)
+                switched()
+            return UpReport(result, seeded=seeded)
+        if not empty:
+            training.freeze_and_sync(env, keep_existing=True, progress=progress)
+    return UpReport(result)

@@ -1,35 +1,49 @@
 """Whole databases inside one PostgreSQL server: copy, freeze as a template, swap in, drop.
 
 A copy is ``CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY``: a file copy, about a second even for a
-large client. It is always built aside (``<name>__new``) and then swapped in, so a failure or a kill leaves
-the old database in place. Every function takes an autocommit connection to the server.
+large client. It is always built aside (a work copy nobody can connect to) and then swapped in, so a
+failure or a kill leaves the old database in place. Each step is noted first (``note``: the client's
+journal, :mod:`provision.journal`), and :func:`repair` finishes or undoes a copy a kill interrupted.
+Every function takes an autocommit connection to the server.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from provision.errors import EnvironmentProblem
 
+LIMIT = 63  # PostgreSQL's NAMEDATALEN - 1, in bytes: longer names are cut, and cut names collide
+Note = Callable[[str, dict[str, Any]], None]
 
-def aside(name: str) -> str:
-    return f"{name}__new"
+
+def _no_note(_step: str, _record: dict[str, Any]) -> None:
+    return None
+
+
+def fits(name: str) -> bool:
+    return len(name.encode()) <= LIMIT
 
 
 def exists(conn: psycopg.Connection, database: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is not None
 
 
+def is_template(conn: psycopg.Connection, database: str) -> bool:
+    return conn.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (database,)).fetchone() == (True,)
+
+
 def drop(conn: psycopg.Connection, database: str) -> None:
     ident = sql.Identifier(database)
-    if conn.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (database,)).fetchone() == (True,):
+    if is_template(conn, database):
         conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(ident))
     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
 
@@ -38,10 +52,26 @@ def _rename(conn: psycopg.Connection, old: str, new: str) -> None:
     conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(new)))
 
 
-def _copy_live(conn: psycopg.Connection, source: str, target: str) -> None:
+def _allow(conn: psycopg.Connection, database: str, allowed: bool) -> None:
+    ident = sql.Identifier(database)
+    conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(ident, sql.Literal(allowed)))
+
+
+def _create(conn: psycopg.Connection, template: str, target: str, *, as_template: bool) -> None:
+    """A closed copy: no connections allowed, and no CONNECT for PUBLIC (CREATE DATABASE grants it)."""
+    ident = sql.Identifier(target)
+    conn.execute(
+        sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY ALLOW_CONNECTIONS false IS_TEMPLATE {}").format(
+            ident, sql.Identifier(template), sql.Literal(as_template)
+        )
+    )
+    conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident))
+
+
+def _copy_live(conn: psycopg.Connection, source: str, target: str, noted: Callable[[str], None]) -> None:
     """CREATE DATABASE from a database people may be using: keep them out for the copy."""
-    ident = sql.Identifier(source)
-    conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident))
+    _allow(conn, source, False)
+    noted("closed")
     try:
         for attempt in range(10):
             conn.execute(
@@ -49,37 +79,43 @@ def _copy_live(conn: psycopg.Connection, source: str, target: str) -> None:
                 (source,),
             )
             try:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(target), ident)
-                )
+                _create(conn, source, target, as_template=True)
                 return
             except psycopg.errors.ObjectInUse:
                 time.sleep(0.1 * (attempt + 1))
         raise EnvironmentProblem(f"database {source} stays in use; cannot copy it")
     finally:
-        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident))
+        _allow(conn, source, True)
 
 
-def freeze(conn: psycopg.Connection, source: str, target: str) -> None:
+def freeze(conn: psycopg.Connection, source: str, target: str, work: str, note: Note = _no_note) -> None:
     """Copy a live database aside into a template nobody can connect to, then put it in ``target``'s place."""
-    copy = aside(target)
-    drop(conn, copy)
-    _copy_live(conn, source, copy)
-    conn.execute(
-        sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(copy))
-    )
+    record = {"kind": "freeze", "source": source, "work": work, "target": target}
+    note("copy", record)
+    drop(conn, work)
+    _copy_live(conn, source, work, lambda step: note(step, record))
+    note("swap", record)
     if exists(conn, target):
         drop(conn, target)
-    _rename(conn, copy, target)
+    _rename(conn, work, target)
 
 
-def _retire(conn: psycopg.Connection, target: str) -> None:
-    """Rename a database out of the way (``<target>__old<n>``), ending its sessions."""
-    ident = sql.Identifier(target)
-    conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident))
+def _open(conn: psycopg.Connection, database: str, role: str | None) -> None:
+    """What a working database or a seat needs to be used: its login's rights, search path, connections."""
+    ident = sql.Identifier(database)
+    conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident))
+    if role:
+        conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident, sql.Identifier(role)))
+    conn.execute(sql.SQL("ALTER DATABASE {} SET search_path TO okno, public").format(ident))
+    _allow(conn, database, True)
+
+
+def _retire(conn: psycopg.Connection, target: str, retired: str, noted: Callable[[str], None]) -> None:
+    """Rename a database out of the way, ending its sessions."""
+    _allow(conn, target, False)
+    noted("closed")
     terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
     conn.execute(terminate, (target,))
-    retired = f"{target}__old{time.monotonic_ns() % 10**9}"
     for attempt in range(50):
         try:
             _rename(conn, target, retired)
@@ -90,47 +126,77 @@ def _retire(conn: psycopg.Connection, target: str) -> None:
     raise EnvironmentProblem(f"database {target} stays in use; cannot reset it")
 
 
-def clone(conn: psycopg.Connection, template: str, target: str, role: str | None) -> bool:
-    """Build ``target`` aside from ``template``, then swap it in; connection rights and settings after.
+def clone(
+    conn: psycopg.Connection,
+    template: str,
+    target: str,
+    role: str | None,
+    names: tuple[str, str],
+    note: Note = _no_note,
+) -> bool:
+    """Build ``target`` aside (``names``: the work copy's and the retired database's) from ``template``,
+    then swap it in. The old database is renamed out of the way rather than dropped here: deleting
+    gigabytes of files takes as long as the copy, so :func:`drop_retired` does it later. Returns whether
+    one was retired."""
+    work, retired = names
+    record = {"kind": "clone", "source": template, "work": work, "target": target, "role": role, "retired": retired}
+    note("copy", record)
+    drop(conn, work)
+    _create(conn, template, work, as_template=False)
+    note("retire", record)
+    was = exists(conn, target)
+    if was:
+        _retire(conn, target, retired, lambda step: note(step, record))
+    note("swap", record)
+    _rename(conn, work, target)
+    _open(conn, target, role)
+    return was
 
-    The old database is renamed out of the way rather than dropped here: deleting gigabytes of files
-    takes as long as the copy, so :func:`drop_retired` does it later. Returns whether one was retired."""
-    copy = aside(target)
-    drop(conn, copy)
-    conn.execute(
-        sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-            sql.Identifier(copy), sql.Identifier(template)
-        )
-    )
-    retired = exists(conn, target)
-    if retired:
-        _retire(conn, target)
-    _rename(conn, copy, target)
-    ident = sql.Identifier(target)
-    conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(ident))
-    if role:
-        conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident, sql.Identifier(role)))
-    conn.execute(sql.SQL("ALTER DATABASE {} SET search_path TO okno, public").format(ident))
-    return retired
+
+def repair(conn: psycopg.Connection, record: dict[str, Any]) -> str:
+    """Finish or undo one copy a kill interrupted: the target is the old database or the new, whole;
+    the source takes connections again. Returns what was done to the target."""
+    source, work, target = record["source"], record["work"], record["target"]
+    if record["kind"] == "freeze" and exists(conn, source) and not is_template(conn, source):
+        _allow(conn, source, True)
+    if exists(conn, target):
+        drop(conn, work)
+        done = "kept"
+    elif exists(conn, work):
+        _rename(conn, work, target)
+        done = "finished"
+    elif record.get("retired") and exists(conn, record["retired"]):
+        _rename(conn, record["retired"], target)
+        done = "kept"
+    else:
+        return "missing"
+    if record["kind"] == "clone":
+        _open(conn, target, record.get("role"))
+    return done
 
 
-def drop_retired(admin_dsn: str, db: str, background: bool = True) -> None:
-    """Drop the databases earlier clones renamed out of the way, in a detached process by default."""
+def drop_retired(admin_dsn: str, stem: str, background: bool = True) -> None:
+    """Drop the databases earlier clones renamed out of the way, in a detached process by default (the DSN
+    goes to it on its standard input: no password in its arguments or environment)."""
     if background:
-        subprocess.Popen(
+        child = subprocess.Popen(
             [sys.executable, "-c", "from provision.copies import drop_retired_main; drop_retired_main()"],
-            env={**os.environ, "PROVISION_ADMIN_DSN": admin_dsn, "PROVISION_DB": db},
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            text=True,
         )
+        assert child.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.write(f"{stem}\n{admin_dsn}\n")
+            child.stdin.close()
         return
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         names = [
             r[0]
             for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname ~ '__old[0-9]+$'", (db,)
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname ~ '__old[0-9]+$'", (stem,)
             )
         ]
         for name in names:
@@ -139,4 +205,5 @@ def drop_retired(admin_dsn: str, db: str, background: bool = True) -> None:
 
 
 def drop_retired_main() -> None:
-    drop_retired(os.environ["PROVISION_ADMIN_DSN"], os.environ["PROVISION_DB"], background=False)
+    stem, dsn = sys.stdin.readline().strip(), sys.stdin.readline().strip()
+    drop_retired(dsn, stem, background=False)

@@ -15,7 +15,7 @@ from provision.errors import InputError
 from provision.profile import load_profile
 from provision.render import ClientEnv, env_for
 from provision.seeding import check_data
-from provision.training import freeze_and_sync
+from provision.training import replacing_books
 from provision.workspace import Workspace
 from seed.check import CheckResult
 from seed.legacy import layout
@@ -126,24 +126,23 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     reports = private_folder(report_dir(env))
     rejected, report_file = reports / "rejected.csv", reports / "last-load.json"
     try:
-        with user_errors(dsn, loading=True):
-            result = import_export(
-                dsn,
-                mapping,
-                key,
-                rules=dict(profile.anonymize),
-                noise=profile.noise,
-                strict=load.strict,
-                rejected_csv=aside(rejected),
-                progress=load.progress,
-                phase=phase,
-            )
+        with replacing_books(env, "import load", phase) as switched:
+            with user_errors(dsn, loading=True):
+                result = import_export(
+                    dsn,
+                    mapping,
+                    key,
+                    rules=dict(profile.anonymize),
+                    noise=profile.noise,
+                    strict=load.strict,
+                    rejected_csv=aside(rejected),
+                    progress=load.progress,
+                    phase=phase,
+                )
+            switched()
         if phase:
             phase("checking the invariants")
         checks = check_data(dsn)
-        if phase:
-            phase("freezing the baseline")
-        freeze_and_sync(env)
         report = ImportReport(
             result=result,
             export=folder.resolve(),

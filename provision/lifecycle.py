@@ -95,7 +95,9 @@ def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress
     announced = False
     while True:
         try:
-            with psycopg.connect(env.dsn(password), connect_timeout=3, autocommit=True) as conn:
+            # the server's own database: the client's may refuse connections until a repair (journal)
+            server = env.dsn(password).rsplit("/", 1)[0] + "/postgres"
+            with psycopg.connect(server, connect_timeout=3, autocommit=True) as conn:
                 conn.execute("SELECT current_database(), version()").fetchone()
                 return
         except psycopg.OperationalError as exc:

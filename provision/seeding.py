@@ -139,9 +139,11 @@ def seed_target(
         SeedSize.of(load_profile(workspace, client), accounts)  # and the profile's size before the server is asked
     env, url = target(workspace, client, dsn)
     size = SeedSize.of(env.profile if env else None, accounts, months, seed_value, end_period)
-    result = seed_data(url, size, progress=progress, phase=phase)
-    if env is not None:
-        training.freeze_and_sync(env)
+    if env is None:
+        return Seeded(hide_password(url), seed_data(url, size, progress=progress, phase=phase))
+    with training.replacing_books(env, "seed") as switched:
+        result = seed_data(url, size, progress=progress, phase=phase)
+        switched()
     return Seeded(hide_password(url), result)
 
 

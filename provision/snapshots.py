@@ -14,7 +14,7 @@ from provision import copies
 from provision.errors import InputError
 from provision.profile import check_seat, load_profile
 from provision.render import client_env, env_for
-from provision.training import Copied, Trainer, copy_locked, serialized
+from provision.training import Copied, Trainer, copy_locked, operation, serialized
 from provision.workspace import Workspace
 
 SNAPSHOT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
@@ -60,7 +60,7 @@ class Snapshots:
                     f"snapshot {name!r} of {self.client!r} exists",
                     fix=f"delete it first: `provision snapshot delete {self.client} {name}`",
                 )
-            copies.freeze(conn, source, target)
+            copies.freeze(conn, source, target, self.names.work(target), self.trainer.note("snapshot"))
             info = json.dumps({"source": source, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
             conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(target), sql.Literal(info)))
         return target
@@ -112,7 +112,7 @@ def save_snapshot(workspace: Workspace, client: str, name: str, seat: int | None
     """`provision snapshot save`: returns the database the snapshot is kept in."""
     check_snapshot_name(name)
     env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
-    with serialized(env):
+    with operation(env, "snapshot save"):
         return Snapshots(Trainer.of(env)).save(name, seat)
 
 
@@ -126,7 +126,7 @@ def restore_snapshot(
     if name != "baseline":
         check_snapshot_name(name)
     env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
-    return copy_locked(env, lambda trainer: Snapshots(trainer).restore(name, seat, all_))
+    return copy_locked(env, "snapshot restore", lambda trainer: Snapshots(trainer).restore(name, seat, all_))
 
 
 def delete_snapshot(workspace: Workspace, client: str, name: str) -> None:
@@ -134,5 +134,5 @@ def delete_snapshot(workspace: Workspace, client: str, name: str) -> None:
         raise InputError("the baseline cannot be deleted", fix="seed again to replace it")
     check_snapshot_name(name)
     env = client_env(workspace, client)
-    with serialized(env):
+    with serialized(env, "snapshot delete"):
         Snapshots(Trainer.of(env)).delete(name)

@@ -1,16 +1,21 @@
 """Trainers' workflow inside PostgreSQL: a frozen baseline, per-trainee seats and resets.
 
-The seeded state is kept as a template database nobody connects to (``<db>__baseline``). The working
-database and every seat (``<db>__seat01``...) are copies of it (:mod:`provision.copies`). Commands that
-change a client's databases take the client's lock (:func:`serialized`) themselves.
+The seeded state is kept as a template database nobody connects to (``<stem>__baseline``). The working
+database and every seat (``<stem>__seat01``...) are copies of it (:mod:`provision.copies`). The stem is the
+database name itself, or for a long one its start and a digest (:func:`stem_of`), so that every derived
+name fits PostgreSQL's 63 bytes. Commands that change a client's databases run as an :func:`operation`:
+under the client's lock, each step in its journal (:mod:`provision.journal`), and first of all repairing
+what a killed command left (:meth:`Trainer.recover`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from provision import copies
+from provision import copies, journal
 from provision.database import connect_server
 from provision.errors import InputError
 from provision.profile import check_seat, load_profile
@@ -28,28 +33,53 @@ from provision.render import ClientEnv, client_env, env_for
 from provision.secrets import read_password
 from provision.workspace import Workspace
 
+STEM_BYTES = 21  # the longest derived name, a snapshot's work copy: stem + "__snap_" + 30 + "__new"
+
+
+def stem_of(db: str) -> str:
+    """What the names derived from a database name start with: the name itself when short enough, else
+    its start and a digest of it, so that every derived name fits PostgreSQL's 63 bytes."""
+    if len(db.encode()) <= STEM_BYTES:
+        return db
+    return f"{db[:12]}_{hashlib.sha256(db.encode()).hexdigest()[:8]}"
+
+
+Say = Callable[[str], None]
+
 
 @dataclass(frozen=True)
 class Names:
     db: str
 
     @property
+    def stem(self) -> str:
+        return stem_of(self.db)
+
+    @property
     def baseline(self) -> str:
-        return f"{self.db}__baseline"
+        return f"{self.stem}__baseline"
 
     @property
     def trainee_group(self) -> str:
-        return f"{self.db}__trainees"
+        return f"{self.stem}__trainees"
 
     def seat(self, k: int) -> str:
-        return f"{self.db}__seat{k:02d}"
+        return f"{self.stem}__seat{k:02d}"
 
     def snapshot(self, name: str) -> str:
-        return f"{self.db}__snap_{name}"
+        return f"{self.stem}__snap_{name}"
 
     @property
     def snapshot_prefix(self) -> str:
-        return f"{self.db}__snap_"
+        return f"{self.stem}__snap_"
+
+    def work(self, target: str) -> str:
+        """The work copy a new ``target`` is built in."""
+        aside = f"{target}__new"
+        return aside if copies.fits(aside) else f"{self.stem}__new"
+
+    def retired(self) -> str:
+        return f"{self.stem}__old{time.monotonic_ns() % 10**9}"
 
 
 @dataclass(frozen=True)
@@ -84,6 +114,7 @@ class Trainer:
     def __init__(self, env: ClientEnv, password: str, seat_secrets: Path) -> None:
         self.env, self.password, self.seat_secrets = env, password, seat_secrets
         self.names = Names(env.profile.database)
+        self.journal_path = journal_path(env)
 
     @classmethod
     def of(cls, env: ClientEnv) -> Trainer:
@@ -102,6 +133,18 @@ class Trainer:
         return connect_server(self.env, self.dsn("postgres"))
 
     exists = staticmethod(copies.exists)
+
+    def note(self, label: str) -> copies.Note:
+        """Where the copies note their steps: the journal of the command running, if any."""
+
+        def noted(step: str, record: dict[str, Any]) -> None:
+            kept = journal.active(self.journal_path)
+            if kept is not None:
+                if record not in kept.data["copies"]:
+                    kept.copy(record)
+                kept.step(f"{label}:{step}")
+
+        return noted
 
     # -- seat passwords --------------------------------------------------------------------------
     def seat_passwords(self) -> dict[str, str]:
@@ -135,7 +178,7 @@ class Trainer:
                 )
                 conn.execute(sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA okno TO {}").format(group))
         with self.admin() as conn:
-            copies.freeze(conn, db, names.baseline)
+            copies.freeze(conn, db, names.baseline, names.work(names.baseline), self.note("baseline"))
         return time.monotonic() - started
 
     def has_baseline(self) -> bool:
@@ -177,20 +220,61 @@ class Trainer:
                     f"no baseline for {self.env.client!r} yet",
                     fix=f"seed it first: `provision up {self.env.client}` or `provision seed`",
                 )
+            passwords = self.seat_passwords()
             for database, role in self.targets(seat, all_):
-                retired = copies.clone(conn, template, database, role) or retired
+                names = (self.names.work(database), self.names.retired())
+                retired = (
+                    copies.clone(conn, template, database, role, names, self.note("seat" if role else "database"))
+                    or retired
+                )
+                if role and role[-2:].lstrip("0") in passwords:
+                    self._login(conn, role, passwords[role[-2:].lstrip("0")])
                 done.append(database)
         for database, role in self.targets(seat, all_):
             self._verify(database, role)
         if retired:
-            copies.drop_retired(self.dsn("postgres"), self.names.db)
+            copies.drop_retired(self.dsn("postgres"), self.names.stem)
         return done
+
+    def _login(self, conn: psycopg.Connection, role: str, password: str) -> None:
+        """A seat's login as `seats` shows it, whatever its trainee changed (a password, a setting)."""
+        ident = sql.Identifier(role)
+        conn.execute(
+            sql.SQL(
+                "ALTER ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION NOBYPASSRLS "
+                "CONNECTION LIMIT -1 VALID UNTIL 'infinity' PASSWORD {}"
+            ).format(ident, sql.Literal(password))
+        )
+        conn.execute(sql.SQL("ALTER ROLE {} RESET ALL").format(ident))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(self.names.trainee_group), ident))
+
+    def books(self) -> str | None:
+        """When the working database's books were made (None: no books), to tell old books from new."""
+        with psycopg.connect(self.dsn(self.names.db), autocommit=True, connect_timeout=10) as conn:
+            if conn.execute("SELECT to_regclass('okno.seed_info')").fetchone() in (None, (None,)):
+                return None
+            row = conn.execute("SELECT max(generated_at)::text FROM okno.seed_info").fetchone()
+        return row[0] if row else None
+
+    def recover(self, left: dict[str, Any]) -> str:
+        """Finish or undo what a killed command left (:mod:`provision.journal`); the line that says so."""
+        with self.admin() as conn:
+            done = [f"{r['target']} {copies.repair(conn, r)}" for r in left.get("copies", [])]
+            if copies.exists(conn, self.names.db) and not copies.is_template(conn, self.names.db):
+                conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(self.names.db)))
+        if "books" in left and self.books() != left["books"]:
+            self.freeze_baseline()  # the new books were switched in: their baseline goes with them
+            self.sync_seats()
+            done.append("the new books' baseline frozen")
+        copies.drop_retired(self.dsn("postgres"), self.names.stem)
+        what = ", ".join(done) or "nothing to undo"
+        return f"repaired what `{left.get('command')}` (pid {left.get('pid')}) left at step {left.get('step')}: {what}"
 
     def _drop_extra_seats(self, conn: psycopg.Connection, wanted: int, passwords: dict[str, str]) -> None:
         existing = [
             r[0]
             for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (self.names.db + "\\_\\_seat%",)
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (self.names.stem + "\\_\\_seat%",)
             )
         ]
         for name in existing:
@@ -217,9 +301,10 @@ class Trainer:
                         )
                     )
                 else:
-                    conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(password)))
+                    self._login(conn, role, password)
                 if not copies.exists(conn, role):
-                    copies.clone(conn, self.names.baseline, role, role)
+                    names = (self.names.work(role), self.names.retired())
+                    copies.clone(conn, self.names.baseline, role, role, names, self.note("seat"))
             for database in (self.names.db, self.names.baseline, "postgres", "template1"):
                 if copies.exists(conn, database):
                     conn.execute(
@@ -240,17 +325,65 @@ class Trainer:
         return rows
 
 
+def journal_path(env: ClientEnv) -> Path:
+    return env.directory / "journal.json"
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
-def serialized(env: ClientEnv) -> Iterator[None]:
-    """Commands that change one client's databases run one at a time (a kernel lock: a crash frees it)."""
-    with env.workspace.lock(f"training-{env.client}"):
+def serialized(env: ClientEnv, command: str = "a command", say: Say | None = None) -> Iterator[None]:
+    """Commands that change one client's databases run one at a time (a kernel lock: a kill frees it); the
+    first thing each does is to finish or undo what a killed one left."""
+    say = say or _to_stderr
+    lock = env.workspace.compose_root / f".training-{env.client}.lock"
+    with journal.client_lock(lock, command, say) as outermost:
+        left = journal.Journal.left(journal_path(env)) if outermost else None
+        if left is not None:
+            say(Trainer.of(env).recover(left))
+            journal.Journal(journal_path(env), command).close()
         yield
 
 
-def copy_locked(env: ClientEnv, action: Callable[[Trainer], list[str]]) -> Copied:
+@contextlib.contextmanager
+def operation(env: ClientEnv, command: str, say: Say | None = None) -> Iterator[journal.Journal]:
+    """A change of a client's databases: under its lock, each step in its journal. A failure (not a
+    kill) is repaired at once; a kill, by the next command."""
+    with serialized(env, command, say), journal.keeping(journal_path(env), command) as kept:
+        try:
+            yield kept
+        except BaseException:
+            with contextlib.suppress(Exception):
+                Trainer.of(env).recover(kept.data)
+                kept.close()
+            raise
+
+
+@contextlib.contextmanager
+def replacing_books(env: ClientEnv, command: str, say: Say | None = None) -> Iterator[Callable[[], None]]:
+    """New books loaded (a seed, an import) and their baseline frozen: both or neither. The block loads and
+    then calls what it is given; a kill after the switch-in makes the next command freeze the baseline."""
+    with operation(env, command, say) as kept:
+        trainer = Trainer.of(env)
+        kept.step("load", books=trainer.books())
+
+        def switched() -> None:
+            kept.step("switched")
+            if say:
+                say("freezing the baseline")
+            trainer.freeze_baseline()
+            kept.step("seats")
+            trainer.sync_seats()
+
+        yield switched
+
+
+def copy_locked(env: ClientEnv, command: str, action: Callable[[Trainer], list[str]]) -> Copied:
     """Run a reset or a restore under the client's lock; the time includes waiting for the lock."""
     started = time.monotonic()
-    with serialized(env):
+    with operation(env, command):
         done = action(Trainer.of(env))
     return Copied(done, time.monotonic() - started)
 
@@ -261,7 +394,7 @@ def freeze_and_sync(
 ) -> None:
     """Freeze the working database as the baseline (unless ``keep_existing`` and there is one), then make
     the seats match the profile; under the client's lock."""
-    with serialized(env):
+    with operation(env, "baseline", progress):
         trainer = Trainer.of(env)
         if not keep_existing or not trainer.has_baseline():
             if progress:
@@ -273,7 +406,7 @@ def freeze_and_sync(
 def reset_client(workspace: Workspace, client: str, seat: int | None = None, all_: bool = False) -> Copied:
     """`provision reset`: the working database (or a seat, or all) back to the baseline."""
     env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
-    return copy_locked(env, lambda trainer: trainer.reset(seat, all_))
+    return copy_locked(env, "reset", lambda trainer: trainer.reset(seat, all_))
 
 
 def client_seats(workspace: Workspace, client: str) -> list[Seat]:

@@ -113,7 +113,8 @@ def test_the_check_prints_and_writes_no_planted_personal_value_and_its_page_is_o
     workspace: Workspace, tmp_path: Path
 ) -> None:
     folder = planted(tmp_path / "export")
-    page = tmp_path / "new-folder" / "check.html"
+    (tmp_path / "pages").mkdir(mode=0o700)  # `--html` refuses a folder that does not exist (test_bad_input)
+    page = tmp_path / "pages" / "check.html"
     runner = CliRunner()
     done = runner.invoke(app, ["import", "check", "demo", str(folder), "--html", str(page)])
     assert done.exit_code == 0, done.output
