@@ -449,6 +449,7 @@ def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(
         assert up.exit_code == 0, up.output
         assert reports.stat().st_mode & 0o777 == 0o700
         assert [p.stat().st_mode & 0o777 for p in pair] == [0o600, 0o600]
+        (root / "pages").mkdir(mode=0o700)  # `--html` refuses a folder that does not exist (test_bad_input)
         html = root / "pages" / "load.html"
         load = ["--workspace", str(root), "import", "load", "rsp", str(planted)]
         done = runner.invoke(app, [*load, "--json", "--html", str(html)])
