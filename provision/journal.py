@@ -110,6 +110,21 @@ def keeping(path: Path, command: str) -> Iterator[Journal]:
 _held: dict[Path, int] = {}
 
 
+def lock_held(path: Path) -> bool:
+    """Whether a command (in any process) holds this client's lock now."""
+    if path in _held:
+        return True
+    try:
+        with open(path, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 @contextlib.contextmanager
 def client_lock(path: Path, command: str, say: Callable[[str], None]) -> Iterator[bool]:
     """One command at a time per client (a kernel lock: a killed holder frees it). A second command says

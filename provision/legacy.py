@@ -15,7 +15,7 @@ from provision.errors import InputError
 from provision.profile import load_profile
 from provision.render import ClientEnv, env_for
 from provision.seeding import check_data
-from provision.training import replacing_books
+from provision.training import repaired, replacing_books
 from provision.workspace import Workspace
 from seed.check import CheckResult
 from seed.legacy import layout
@@ -179,8 +179,9 @@ def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[st
     """`provision import sample`: a client's books in the standard layout, as an old system would export them."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InputError(f"{directory} is not an empty folder", fix="choose an empty or new folder")
-    profile = load_profile(workspace, client)
-    dsn = running_dsn(env_for(workspace, profile))
+    env = env_for(workspace, load_profile(workspace, client))
+    dsn = running_dsn(env)
+    repaired(env, "import sample")
     with user_errors(dsn):
         return export_standard(dsn, directory)
 
@@ -201,7 +202,9 @@ def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: P
     profile = load_profile(workspace, client)
     with user_errors():
         mapping = _mapping(folder, mapping_file)
-    dsn = running_dsn(env_for(workspace, profile))
+    env = env_for(workspace, profile)
+    dsn = running_dsn(env)
+    repaired(env, "import scan")
     with user_errors():
         originals = collect_originals(mapping)
     with user_errors(dsn):

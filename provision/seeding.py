@@ -149,11 +149,16 @@ def seed_target(
 
 def check_target(workspace: Workspace, client: str | None, dsn: str | None) -> CheckReport:
     """`provision check`: every invariant of a client's (or any database's) books."""
-    return CheckReport(check_data(target(workspace, client, dsn)[1]))
+    env, url = target(workspace, client, dsn)
+    if env is not None:
+        training.repaired(env, "check")
+    return CheckReport(check_data(url))
 
 
 def stats_target(workspace: Workspace, client: str | None, dsn: str | None) -> dict[str, Any]:
     """`provision stats`: seed's one-screen summary (a JSON-ready dict)."""
-    url = target(workspace, client, dsn)[1]
+    env, url = target(workspace, client, dsn)
+    if env is not None:
+        training.repaired(env, "stats")
     with user_errors(url):
         return seed.collect_stats(url)

@@ -333,18 +333,30 @@ def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _lock_path(env: ClientEnv) -> Path:
+    return env.workspace.compose_root / f".training-{env.client}.lock"
+
+
 @contextlib.contextmanager
 def serialized(env: ClientEnv, command: str = "a command", say: Say | None = None) -> Iterator[None]:
     """Commands that change one client's databases run one at a time (a kernel lock: a kill frees it); the
     first thing each does is to finish or undo what a killed one left."""
     say = say or _to_stderr
-    lock = env.workspace.compose_root / f".training-{env.client}.lock"
-    with journal.client_lock(lock, command, say) as outermost:
+    with journal.client_lock(_lock_path(env), command, say) as outermost:
         left = journal.Journal.left(journal_path(env)) if outermost else None
         if left is not None:
             say(Trainer.of(env).recover(left))
             journal.Journal(journal_path(env), command).close()
         yield
+
+
+def repaired(env: ClientEnv, command: str, say: Say | None = None) -> ClientEnv:
+    """For a command that only reads a client's databases: what a killed command left is finished or
+    undone first, as every command does; a command still running (it holds the lock) is left alone."""
+    if journal.Journal.left(journal_path(env)) is not None and not journal.lock_held(_lock_path(env)):
+        with serialized(env, command, say):
+            pass
+    return env
 
 
 @contextlib.contextmanager
@@ -411,4 +423,4 @@ def reset_client(workspace: Workspace, client: str, seat: int | None = None, all
 
 def client_seats(workspace: Workspace, client: str) -> list[Seat]:
     """`provision seats`: the working database and each trainee's seat, with how to connect."""
-    return Trainer.of(client_env(workspace, client)).seats()
+    return Trainer.of(repaired(client_env(workspace, client), "seats")).seats()

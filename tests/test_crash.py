@@ -196,3 +196,15 @@ def test_up_reopens_a_working_database_a_killed_copy_left_closed(trainer: traini
     assert "repaired what `snapshot save`" in done.stdout + done.stderr
     with psycopg.connect(trainer.dsn(trainer.names.db)) as conn:
         assert conn.execute("SELECT count(*) FROM okno.account").fetchone() == (100,)
+
+
+@pytest.mark.parametrize("reader", [("seats", CLIENT), ("check", CLIENT), ("stats", CLIENT)])
+def test_a_command_that_only_reads_repairs_first_too(trainer: training.Trainer, reader: tuple[str, ...]) -> None:
+    new = baseline_digest(trainer)
+    old = change(seat_dsn(trainer, 1))
+    killed_at(trainer, "seat:retire", "reset", CLIENT, "--seat", "1")
+    done = cli(trainer, *reader)
+    assert "repaired what `" in done.stderr, done.stderr
+    assert not training.journal_path(trainer.env).exists()
+    assert digest(seat_dsn(trainer, 1)) in (old, new)
+    trainer.reset(all_=True)

@@ -23,18 +23,29 @@ def repeats(written: Lines) -> tuple[list[int], list[tuple[int, ...]]]:
     if not len(written.lines):
         return [], []
     keys = np.frombuffer(written.keys, dtype=np.int32).reshape(-1, written.width)
-    low = keys.min(axis=0).astype(np.int64)
-    dims = keys.max(axis=0).astype(np.int64) - low + 1
-    if float(np.prod(dims.astype(float))) < 2**62:  # one number per key: a single stable sort of integers
-        flat = np.ravel_multi_index(tuple(keys.T.astype(np.int64) - low[:, None]), tuple(dims.tolist()))
-    else:  # keys too wide for one number: their rank in sorted order stands for them
-        flat = np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+    flat = _one_number_per_key(keys)
     order = np.argsort(flat, kind="stable")  # stable: the first row of a key in the file stays first
     ordered = flat[order]
     again = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
     lines = np.frombuffer(written.lines, dtype=np.int32)[order[again]].tolist()
     repeated = sorted({tuple(key) for key in keys[order[again]].tolist()})
     return lines, repeated
+
+
+def _one_number_per_key(keys: Any) -> Any:
+    """Each row's key (a few columns of whole numbers) as one int64 in the same order, built a column at a
+    time in place (the index the key would have in an array of the columns' ranges), so that one stable
+    sort of integers finds the repeats; for keys too wide for that, their rank among the distinct keys."""
+    low = keys.min(axis=0).astype(np.int64)
+    dims = keys.max(axis=0).astype(np.int64) - low + 1
+    if float(np.prod(dims.astype(float))) >= 2**62:
+        return np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+    flat = np.zeros(len(keys), dtype=np.int64)
+    for k in range(keys.shape[1]):
+        flat *= dims[k]
+        flat += keys[:, k]
+        flat -= low[k]
+    return flat
 
 
 def drop_repeats(
