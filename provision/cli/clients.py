@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision import bringup, lifecycle
 from provision.cli import output
-from provision.cli.options import Client, JsonFlag, workspace
+from provision.cli.options import Client, JsonFlag, lazy, workspace
 from provision.cli.output import SeedBar, err, print_json, size, table
 from provision.errors import EXIT_INPUT
-from provision.lifecycle import ClientStatus
+
+if TYPE_CHECKING:
+    from provision import bringup, lifecycle
+    from provision.lifecycle import ClientStatus
+else:
+    bringup, lifecycle = lazy("provision.bringup"), lazy("provision.lifecycle")
 
 app = typer.Typer()
 

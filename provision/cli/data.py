@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision import seeding
-from provision.cli.options import Dsn, JsonFlag, OptionalClient, workspace
+from provision.cli.options import Dsn, JsonFlag, OptionalClient, lazy, workspace
 from provision.cli.output import SeedBar, print_json, table
 from provision.errors import EXIT_FAILED
 from provision.profile import SEED_RANGES
+
+if TYPE_CHECKING:
+    from provision import seeding
+else:
+    seeding = lazy("provision.seeding")
 
 ACCOUNTS, MONTHS, SEEDS = SEED_RANGES["accounts"], SEED_RANGES["months"], SEED_RANGES["random_seed"]
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision import imagebuild, images
-from provision.cli.options import JsonFlag
+from provision.cli.options import JsonFlag, lazy
 from provision.cli.output import err, print_json, size, table
 from provision.inputs import check_image_ref, check_mirror, check_output_file
+
+if TYPE_CHECKING:
+    from provision import imagebuild, images
+else:
+    imagebuild, images = lazy("provision.imagebuild"), lazy("provision.images")
 
 app = typer.Typer(help="PostgreSQL images: build from Debian's packages, status, save and load.", no_args_is_help=True)
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision import legacy
-from provision.cli.options import Client, JsonFlag, workspace
+from provision.cli.options import Client, JsonFlag, lazy, workspace
 from provision.cli.output import err, print_json, reported
 from provision.errors import EXIT_FAILED
 from provision.inputs import check_new_folder, check_output_file
-from seed.legacy.analyze import KINDS
 from seed.legacy.report import render_html, render_load_html
+
+if TYPE_CHECKING:
+    from provision import legacy
+    from seed.legacy import analyze
+else:
+    legacy, analyze = lazy("provision.legacy"), lazy("seed.legacy.analyze")
 
 app = typer.Typer(help="The customer's own data: the standard export layout, analysis, loading.", no_args_is_help=True)
 ExportPath = Annotated[Path, typer.Argument(help="The export folder.")]
@@ -60,7 +64,7 @@ def import_check(
     typer.echo("read " + ", ".join(f"{entity} {count:,}" for entity, count in report.rows.items()))
     if not report.problems:
         typer.echo("no problems found")
-    for kind, what in KINDS.items():
+    for kind, what in analyze.KINDS.items():
         if not report.counts[kind]:
             continue
         typer.echo(f"{report.counts[kind]:>8}  {kind}: {what}")

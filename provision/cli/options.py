@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -12,6 +15,22 @@ from provision.inputs import check_workspace
 from provision.workspace import Workspace, resolve_workspace
 
 _state: dict[str, Workspace] = {}
+
+
+def lazy(name: str) -> ModuleType:
+    """A library module loaded when a command first uses it, not when the CLI starts: `provision reset`
+    should not wait for numpy, the generator and the import to load. (Not a hidden cycle: the CLI is the
+    top layer, and the modules are imported for type checking as usual.)"""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:  # pragma: no cover - the package's own modules
+        raise ModuleNotFoundError(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def use_workspace(option: Path | None) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision import snapshots, training
-from provision.cli.options import AllSeats, Client, JsonFlag, Seat, one_target, workspace
+from provision.cli.options import AllSeats, Client, JsonFlag, Seat, lazy, one_target, workspace
 from provision.cli.output import print_json, size, table
+
+if TYPE_CHECKING:
+    from provision import snapshots, training
+else:
+    snapshots, training = lazy("provision.snapshots"), lazy("provision.training")
 
 app = typer.Typer()
 snapshot_app = typer.Typer(
