@@ -9,10 +9,11 @@ from typing import Any
 
 import seed
 from provision import training
-from provision.database import hide_password, target, user_errors
+from provision.database import hide_password, running_dsn, target, user_errors
 from provision.errors import InputError
 from provision.inputs import parse_period
-from provision.profile import SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED, SEED_RANGES, Profile, load_profile
+from provision.profile import SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED, SEED_RANGES, Profile
+from provision.render import client_env
 from provision.workspace import Workspace
 from seed.load import Progress
 
@@ -135,10 +136,9 @@ def seed_target(
     """`provision seed`: re-seed a client (the profile's size unless told; its baseline is replaced once the
     new data is complete, the seats keep theirs) or any database (3000 accounts, 12 months, seed 1)."""
     SeedSize.of(None, accounts, months, seed_value, end_period)  # a wrong option is refused before any lookup
-    if client is not None and dsn is None:
-        SeedSize.of(load_profile(workspace, client), accounts)  # and the profile's size before the server is asked
-    env, url = target(workspace, client, dsn)
-    size = SeedSize.of(env.profile if env else None, accounts, months, seed_value, end_period)
+    env = client_env(workspace, client) if client is not None and dsn is None else None
+    size = SeedSize.of(env.profile if env else None, accounts, months, seed_value, end_period)  # then the profile's
+    url = running_dsn(env) if env is not None else target(workspace, client, dsn)[1]  # then the server is asked
     if env is None:
         return Seeded(hide_password(url), seed_data(url, size, progress=progress, phase=phase))
     with training.replacing_books(env, "seed") as switched:

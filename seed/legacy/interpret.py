@@ -309,10 +309,6 @@ def month_number(raw: Any) -> int | None:
     return month
 
 
-def month_of(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
 def month_start(month: int) -> dt.date:
     return dt.date(month // 12, month % 12 + 1, 1)
 

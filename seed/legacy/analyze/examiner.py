@@ -66,7 +66,7 @@ class Examiner:
         return f, counted()
 
     def value(self, kind: str, row: Where, fld: str, raw: Any) -> Any:
-        """A decimal, date or period, None when empty; a value that cannot be read is a bad_value."""
+        """A decimal or a period, None when empty; a value that cannot be read is a bad_value."""
         if kind == "decimal" and type(raw) is str:
             text = raw.replace(",", ".").strip()
             if PLAIN_NUMBER(text):
@@ -138,8 +138,6 @@ def _convert(kind: str, raw: Any) -> Any:
     try:
         if kind == "decimal":
             return convert.decimal(raw)
-        if kind == "date":
-            return convert.date(raw)
         return convert.period(raw) if raw not in (None, "") else None
     except convert.ValueProblem as exc:
         return exc
