@@ -12,6 +12,7 @@ from typing import Any
 
 from provision.database import running_dsn, user_errors
 from provision.errors import InputError
+from provision.inputs import check_output_file
 from provision.profile import load_profile
 from provision.render import ClientEnv, env_for
 from provision.seeding import check_data
@@ -19,13 +20,15 @@ from provision.training import repaired, replacing_books
 from provision.workspace import Workspace
 from seed.check import CheckResult
 from seed.legacy import layout
-from seed.legacy.analyze import Report, analyze
+from seed.legacy.analyze import Report, Spill, analyze
+from seed.legacy.analyze.listing import FORMATS, write_problem_list
 from seed.legacy.anonymize import load_or_create_key
 from seed.legacy.export import export_standard
 from seed.legacy.importer import ImportResult, collect_originals, import_export, scan_database
 from seed.legacy.leaks import Leak
 from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
 from seed.legacy.private import aside, private_folder, write_private
+from seed.legacy.words import LANGS
 
 FileProgress = Callable[[str, int], None]
 Phase = Callable[[str], None]
@@ -168,11 +171,50 @@ def write_template(directory: Path) -> list[Path]:
         raise InputError(f"{exc} already exists", fix="choose an empty folder") from None
 
 
-def check_export(workspace: Workspace, client: str, folder: Path, mapping_file: Path | None) -> Report:
-    """`provision import check`: the analysis of an export before migration (loads nothing)."""
+@dataclass(frozen=True)
+class ProblemList:
+    """`import check --problems`: where the complete list of problems goes, in which language, and whether
+    it shows personal values (it goes back to the data's owner)."""
+
+    path: Path
+    lang: str = "ru"
+    with_personal: bool = False
+
+
+def problem_list(path: Path | None, lang: str = "ru", with_personal: bool = False) -> ProblemList | None:
+    """The list's options, checked before any work: a .csv or .xlsx file that can be written, a known
+    language; personal values only into a list."""
+    if lang not in LANGS:
+        raise InputError(f"--lang {lang!r} is not a language of the list", fix=f"give one of: {', '.join(LANGS)}")
+    if path is None:
+        if with_personal:
+            raise InputError(
+                "--with-personal applies to the problem list only", fix="add --problems FILE.csv (or .xlsx)"
+            )
+        return None
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(
+            f"--problems {path}: not a .csv or .xlsx file",
+            fix="name the list problems.csv (for Excel, ';' and UTF-8) or problems.xlsx",
+        )
+    check_output_file(path, "--problems")
+    return ProblemList(path, lang, with_personal)
+
+
+def check_export(
+    workspace: Workspace, client: str, folder: Path, mapping_file: Path | None, problems: ProblemList | None = None
+) -> Report:
+    """`provision import check`: the analysis of an export before migration (loads nothing); with
+    ``problems``, every problem also into that list, sorted by file and line."""
     workspace.require_client(client)
     with user_errors():
-        return analyze(_mapping(folder, mapping_file))
+        mapping = _mapping(folder, mapping_file)
+        if problems is None:
+            return analyze(mapping)
+        with Spill.private(problems.with_personal) as spill:
+            report = analyze(mapping, spill=spill)
+            write_problem_list(problems.path, spill, mapping, problems.lang)
+        return report
 
 
 def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[str, int]:

@@ -53,11 +53,22 @@ def import_check(
     path: ExportPath,
     mapping: MappingOption = None,
     html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")] = None,
+    problems: Annotated[
+        Path | None,
+        typer.Option(help="Also write every problem, by file and line, to this .csv (for Excel) or .xlsx file."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the problem list: ru or en.")] = "ru",
+    with_personal: Annotated[
+        bool, typer.Option(help="Show personal values in the problem list (it goes back to the data's owner).")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
     check_output_file(html, "--html")
-    report = legacy.check_export(workspace(), client, path, mapping)
+    listing = legacy.problem_list(problems, lang, with_personal)
+    report = legacy.check_export(workspace(), client, path, mapping, listing)
+    if listing is not None:
+        err(f"wrote {listing.path}: {report.problems + report.consequent:,} rows")
     info = report.to_dict()
     if reported(info, html, lambda: render_html(info, f"{client}: analysis of the export {path}"), as_json):
         return
@@ -71,6 +82,14 @@ def import_check(
         for ex in report.examples[kind][:3]:
             where = f"{Path(ex.file).name}:{ex.line}" if ex.file else "-"
             typer.echo(f"          {where}  {ex.field}={ex.value}  {ex.message}".rstrip())
+    if report.consequent:
+        typer.echo(
+            f"{report.consequent:>8}  more rows follow from {len(report.consequences)} duplicates "
+            "(account numbers or meter serials given twice; not counted above)"
+        )
+        for cause, kinds in sorted(report.consequences.items())[:3]:
+            found = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+            typer.echo(f"          {Path(cause.file).name}:{cause.line} {cause.kind}: {found}")
     differences = report.totals_differences()
     if differences:
         typer.echo(f"control totals differ from the old system's in {len(differences)} places, e.g.:")

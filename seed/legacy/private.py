@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -23,6 +23,13 @@ def open_private(path: Path) -> TextIO:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     os.fchmod(fd, FILE_MODE)
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def open_private_bytes(path: Path) -> BinaryIO:
+    """As :func:`open_private`, for a binary file (a spreadsheet)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "wb")
 
 
 def aside(path: Path) -> Path:

@@ -298,6 +298,36 @@ WHOLE_FILE = {"ru": "весь файл", "en": "whole file"}
 WHOLE_EXPORT = {"ru": "вся выгрузка", "en": "whole export"}
 
 
+# the complete problem list's columns (`import check --problems`)
+LIST_HEADERS: dict[str, tuple[str, ...]] = {
+    "ru": ("Вид", "Что не так", "Файл", "Строка", "Столбец", "Значение", "Подробности", "Как исправить", "Причина"),
+    "en": ("Kind", "Problem", "File", "Line", "Column", "Value", "Details", "How to fix", "Cause"),
+}
+LIST_SHEET = {"ru": "Проблемы", "en": "Problems"}
+HIDDEN_WORDS = {"ru": "(персональные данные не показаны)", "en": "(personal data, not shown)"}  # a masked value
+
+# a row flagged only because of an earlier duplicate: what it follows from ({place}: 'абоненты.csv:59')
+CAUSE_WORDS: dict[str, dict[str, str]] = {
+    "duplicate_account": {
+        "ru": "следует из повторного номера лицевого счёта, {place}",
+        "en": "follows from duplicate account at {place}",
+    },
+    "duplicate_meter": {
+        "ru": "следует из повторного заводского номера счётчика, {place}",
+        "en": "follows from duplicate meter serial at {place}",
+    },
+}
+
+
+def cause_words(kind: str, file: str, line: int, lang: str = "ru") -> str:
+    """What a problem follows from, as the customer reads it; '' for a problem of its own."""
+    if not kind:
+        return ""
+    entry = CAUSE_WORDS.get(kind)
+    said = entry["en" if lang == "en" else "ru"] if entry else "{place}"
+    return said.format(place=place(file, line, lang))
+
+
 def words(kind: str, lang: str = "ru") -> Words:
     """What a kind of problem means and how to fix it, in ``lang`` (Russian unless "en")."""
     entry = KIND_WORDS.get(kind)

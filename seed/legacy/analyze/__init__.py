@@ -13,17 +13,19 @@ from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import EXAMPLES, KINDS, Problem, Report, Where
 from seed.legacy.analyze.long import check_balances, check_payments, check_readings
 from seed.legacy.analyze.short import check_accounts, check_meters, check_persons, check_services
+from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.forked import Forked
 from seed.legacy.interpret import collector_paused
 from seed.legacy.mapping import Mapping
 
-__all__ = ["KINDS", "Problem", "Report", "Where", "analyze"]
+__all__ = ["KINDS", "Cause", "Problem", "Report", "Spill", "Where", "analyze"]
 
 
-def analyze(mapping: Mapping, examples: int | None = EXAMPLES) -> Report:
-    """Every problem of the export, with ``examples`` of each kind (every one when None)."""
+def analyze(mapping: Mapping, examples: int | None = EXAMPLES, spill: Spill | None = None) -> Report:
+    """Every problem of the export, with ``examples`` of each kind (every one when None); every one of
+    them also into ``spill`` when given (for the complete list)."""
     with collector_paused():
-        return _analyze(Examiner(mapping, examples))
+        return _analyze(Examiner(mapping, examples, spill))
 
 
 def _analyze(ex: Examiner) -> Report:
@@ -50,6 +52,9 @@ def _analyze(ex: Examiner) -> Report:
 
 def _balances_alone(ex: Examiner) -> Report:
     """In the forked child: the balances and totals files, into a report of their own."""
-    ex.report = Report.keeping(ex.examples)
+    spill = ex.report.spill
+    ex.report = Report.keeping(ex.examples, spill.fork() if spill is not None else None)
     check_balances(ex)
+    if ex.report.spill is not None:
+        ex.report.spill.flush()  # its files come back with the report
     return ex.report

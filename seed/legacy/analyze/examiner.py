@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from seed.legacy import convert
 from seed.legacy.analyze.findings import Finding, Report, Where
 from seed.legacy.analyze.series import GroupedColumns
+from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.interpret import PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
 from seed.legacy.mapping import Mapping
 from seed.legacy.read import detect_encoding
@@ -28,11 +29,15 @@ class Meter(NamedTuple):
 class Examiner:
     """What the analysis knows so far (accounts, meters) and how it reads a file's values."""
 
-    def __init__(self, mapping: Mapping, examples: int | None) -> None:
+    def __init__(self, mapping: Mapping, examples: int | None, spill: Spill | None = None) -> None:
         self.mapping, self.examples = mapping, examples
-        self.report = Report.keeping(examples)
+        self.report = Report.keeping(examples, spill)
         self.accounts: dict[str, tuple[int, str]] = {}  # number -> (line, closed on as ISO date or NULL)
         self.meters: dict[tuple[str, str], Meter] = {}  # (service, serial) -> the meter
+        # numbers and meters given twice, and the first repeat: later rows of both attach to the first, so
+        # what looks wrong in them (a broken carry-over, a decreasing reading) follows from the repeat
+        self.repeated_accounts: dict[str, Cause] = {}
+        self.repeated_meters: dict[tuple[str, str], Cause] = {}
         self.meters_file = ""
         # dates, periods and service names repeat across millions of rows: each is read once
         self._cache: dict[tuple[str, Any], Any] = {}
@@ -114,10 +119,15 @@ class Examiner:
         return True
 
     def grouped(
-        self, typecodes: str, check: Callable[[list[Any]], list[Finding]], read: Callable[[GroupedColumns], None]
+        self,
+        typecodes: str,
+        check: Callable[[list[Any]], list[Finding]],
+        read: Callable[[GroupedColumns], None],
+        caused: dict[int, Cause] | None = None,
     ) -> None:
         """Read a long file into grouped columns, checked as it streams; if the file scatters its groups,
-        read it again, whole, counting nothing twice. Then add what the checks found."""
+        read it again, whole, counting nothing twice. Then add what the checks found; a finding at a line of
+        ``caused`` (a row of a repeated account or meter) under its cause."""
         columns = GroupedColumns(typecodes, check)
         read(columns)
         findings = columns.finish()
@@ -130,8 +140,9 @@ class Examiner:
                 findings = columns.findings
             finally:
                 self.report = own
-        for finding in findings:
-            self.report.add(*finding)
+        for kind, where, fld, value, message in findings:
+            cause = caused.get(where.line) if caused else None
+            self.report.add(kind, where, fld, value, message, cause=cause)
 
 
 def _convert(kind: str, raw: Any) -> Any:

@@ -3,10 +3,12 @@ control totals per service and period."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value
 
 KINDS: dict[str, str] = {
@@ -69,11 +71,15 @@ class Report:
     totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    # rows flagged only because of an earlier duplicate account number or meter serial: per cause, per kind
+    consequences: dict[Cause, Counter[str]] = field(default_factory=dict)
+    spill: Spill | None = None  # every problem, for the complete list
 
     @classmethod
-    def keeping(cls, examples: int | None) -> Report:
-        """A report that keeps this many examples of each kind (every one when None)."""
-        return cls(tally=Tally(examples))
+    def keeping(cls, examples: int | None, spill: Spill | None = None) -> Report:
+        """A report that keeps this many examples of each kind (every one when None), and spills every
+        problem into ``spill`` when given."""
+        return cls(tally=Tally(examples), spill=spill)
 
     @property
     def counts(self) -> Any:
@@ -84,9 +90,25 @@ class Report:
         return self.tally.examples
 
     def add(
-        self, kind: str, row: Where | None, fld: str, value: Any, message: str = "", personal: bool = False
+        self,
+        kind: str,
+        row: Where | None,
+        fld: str,
+        value: Any,
+        message: str = "",
+        personal: bool = False,
+        cause: Cause | None = None,
     ) -> None:
-        """A problem; its example shows the value and message only as :func:`shown_value` allows."""
+        """A problem; its example shows the value and message only as :func:`shown_value` allows. One that
+        follows from ``cause`` is counted under it, apart from the kinds' counts."""
+        if self.spill is not None:
+            self.spill.add(kind, row.file if row else "", row.line if row else 0, fld, value, message, personal, cause)
+        if cause is not None:
+            found = self.consequences.get(cause)
+            if found is None:
+                found = self.consequences[cause] = Counter()
+            found[kind] += 1
+            return
         tally = self.tally
         if not tally.wants(kind):
             tally.counts[kind] += 1
@@ -104,10 +126,20 @@ class Report:
         self.tally.merge(other.tally)
         self.totals.update(other.totals)
         self.reported_totals.update(other.reported_totals)
+        for cause, kinds in other.consequences.items():
+            self.consequences.setdefault(cause, Counter()).update(kinds)
+        if self.spill is not None and other.spill is not None:
+            self.spill.adopt(other.spill)
 
     @property
     def problems(self) -> int:
+        """Problems counted by kind (the rows that follow from another problem are not among them)."""
         return self.tally.total
+
+    @property
+    def consequent(self) -> int:
+        """Rows flagged only because of an earlier duplicate (counted under their cause)."""
+        return sum(sum(kinds.values()) for kinds in self.consequences.values())
 
     def totals_differences(self) -> list[dict[str, Any]]:
         out = []
@@ -137,6 +169,16 @@ class Report:
                 for k in KINDS
                 if self.counts[k]
             },
+            "consequences": [
+                {
+                    "cause": cause.kind,
+                    "file": cause.file,
+                    "line": cause.line,
+                    "count": sum(kinds.values()),
+                    "kinds": dict(sorted(kinds.items())),
+                }
+                for cause, kinds in sorted(self.consequences.items())
+            ],
             "control_totals": [
                 {"service": shown_value("service", s)[0], "period": p, **{k: str(v) for k, v in m.items()}}
                 for (s, p), m in sorted(self.totals.items())
@@ -145,4 +187,4 @@ class Report:
         }
 
 
-__all__ = ["EXAMPLES", "KINDS", "Finding", "Problem", "Report", "Where"]
+__all__ = ["EXAMPLES", "KINDS", "Cause", "Finding", "Problem", "Report", "Where"]

@@ -13,6 +13,7 @@ import numpy as np
 from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import Finding, Where
 from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
+from seed.legacy.analyze.spill import Cause
 from seed.legacy.interpret import (
     FIVE_AMOUNTS,
     FIVE_KOPECK_AMOUNTS,
@@ -36,6 +37,8 @@ def check_readings(ex: Examiner) -> None:
     capacity = np.array([10.0**m.capacity / 2 for m in meters] or [0.0])
     water = np.array([m.service in ("cold_water", "hot_water") for m in meters] or [False])
     path = ex.path("readings")
+    repeated = {meter_ids[key]: cause for key, cause in ex.repeated_meters.items() if key in meter_ids}
+    caused: dict[int, Cause] = {}  # lines of readings of a repeated meter -> the repeat
 
     def check(columns: list[Any]) -> list[Finding]:
         return reading_series(path, capacity, water, *columns)
@@ -68,14 +71,19 @@ def check_readings(ex: Examiner) -> None:
                 report.refused(row, why)
                 continue
             meter = meters[mid]
+            cause = None
+            if repeated and mid in repeated:  # its readings and the repeat's are read as one meter's
+                cause = caused[row.line] = repeated[mid]
             if taken != NULL and meter.removed != NULL and taken > meter.removed:
-                report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter.removed}")
+                said = f"removed {meter.removed}"
+                report.add("reading_after_removal", row, "taken_on", taken, said, cause=cause)
             if taken != NULL and meter.installed != NULL and taken < meter.installed:
-                report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
+                said = f"installed {meter.installed}"
+                report.add("reading_before_install", row, "taken_on", taken, said, cause=cause)
             latest = max(latest, month)
             columns.add(mid, mid, month, float(values[0]), row.line)
 
-    ex.grouped("iidi", check, read)
+    ex.grouped("iidi", check, read, caused)
     if latest < 0:
         return
     end = month_start(latest).isoformat()
@@ -93,6 +101,8 @@ def check_balances(ex: Examiner) -> None:
     service_index: dict[str, int] = {}
     last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
     sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
+    repeated = ex.repeated_accounts
+    caused: dict[int, Cause] = {}  # lines of balances of a repeated account number -> the repeat
 
     def check(columns: list[Any]) -> list[Finding]:
         return carry_over(path, *columns)
@@ -112,6 +122,8 @@ def check_balances(ex: Examiner) -> None:
             raw = rec[i_acc]
             account = raw.strip() if type(raw) is str and PLAIN_IDENT(raw) else ex.ident(row, "account", raw)
             known = account in accounts or ex.known_account(row, account)
+            if repeated and account in repeated:  # its rows and the repeat's are read as one account's
+                caused[row.line] = repeated[account]
             found = services.get(rec[i_svc])
             if found is None:  # services are indexed by code: two spellings of one service are one service
                 code = ex.service(row, rec[i_svc])
@@ -171,7 +183,7 @@ def check_balances(ex: Examiner) -> None:
                 elif month == previous[0]:
                     last[account] = (month, previous[1] + z)
 
-    ex.grouped("iiiqqi", check, read)
+    ex.grouped("iiiqqi", check, read, caused)
     for (service, month), (o, c, p, z) in sums.items():
         ex.report.totals[(service, month_label(month))] = {
             "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
@@ -182,7 +194,8 @@ def check_balances(ex: Examiner) -> None:
         line, closed = ex.accounts[account]
         if closed != NULL and closing != 0:
             where = Where(accounts_file, line)
-            ex.report.add("closed_account_balance", where, "closing", Decimal(closing) / 100, f"closed {closed}")
+            said, cause = f"closed {closed}", repeated.get(account)
+            ex.report.add("closed_account_balance", where, "closing", Decimal(closing) / 100, said, cause=cause)
     check_totals(ex)
 
 
@@ -207,11 +220,15 @@ def check_totals(ex: Examiner) -> None:
 def check_payments(ex: Examiner) -> None:
     # 20 bytes a payment: a hash of (account, day, amount), its line and its amount in kopecks
     keys, lines, kopecks = array("q"), array("i"), array("q")
+    repeated = ex.repeated_accounts
+    caused: dict[int, Cause] = {}  # lines of payments to a repeated account number -> the repeat
     f, rows = ex.open("payments")
     for row, rec in rows:
         assert f is not None
         account = ex.ident(row, "account", f.raw(rec, "account"))
         ex.known_account(row, account)
+        if repeated and account in repeated:
+            caused[row.line] = repeated[account]
         try:
             day, amount, _month = payment_fields(f, rec)
         except Refused as why:
@@ -228,5 +245,5 @@ def check_payments(ex: Examiner) -> None:
             np.frombuffer(lines, dtype=np.int32),
             np.frombuffer(kopecks, dtype=np.int64),
         )
-        for finding in found:
-            ex.report.add(*finding)
+        for kind, where, fld, value, message in found:
+            ex.report.add(kind, where, fld, value, message, cause=caused.get(where.line))

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from seed.legacy.analyze.examiner import Examiner, Meter
 from seed.legacy.analyze.findings import Where
+from seed.legacy.analyze.spill import Cause
 from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
 from seed.legacy.rows import read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
@@ -30,6 +31,7 @@ def check_accounts(ex: Examiner) -> None:
             account = read_account(f, row.line, rec)
             if account.number in accounts:
                 first = f"first at line {accounts[account.number][0]}"
+                ex.repeated_accounts.setdefault(account.number, Cause(DUPLICATE_ACCOUNT.kind, row.file, row.line))
                 raise Refused(DUPLICATE_ACCOUNT, "number", number, message=first)
         except Refused as why:
             report.refused(row, why)
@@ -45,7 +47,7 @@ def check_accounts(ex: Examiner) -> None:
 
 def check_persons(ex: Examiner) -> None:
     f, rows = ex.open("persons")
-    report = ex.report
+    report, repeated = ex.report, ex.repeated_accounts
     seen: set[tuple[str, str]] = set()  # (account, person)
     shares: dict[str, Decimal] = defaultdict(Decimal)
     for row, rec in rows:
@@ -68,7 +70,7 @@ def check_persons(ex: Examiner) -> None:
         key = (account, person.identity)
         if key in seen:
             names = f"{person.surname} {person.given} {person.patronymic}".lower()
-            report.add("duplicate_person", row, "surname", names)
+            report.add("duplicate_person", row, "surname", names, cause=repeated.get(account))
             continue
         seen.add(key)
         if person.role == "owner" and person.share != NULL:
@@ -77,7 +79,9 @@ def check_persons(ex: Examiner) -> None:
     for account, total in shares.items():  # named by its line in the accounts file: its number is personal
         if abs(total - 1) > SHARE_TOLERANCE:
             where = Where(accounts_file, ex.accounts[account][0])
-            report.add("shares_not_one", where, "share", total, "the owners' shares of this account add up to this")
+            cause = repeated.get(account) if total > 1 else None  # two accounts' owners under one number
+            said = "the owners' shares of this account add up to this"
+            report.add("shares_not_one", where, "share", total, said, cause=cause)
 
 
 def check_services(ex: Examiner) -> None:
@@ -93,7 +97,8 @@ def check_services(ex: Examiner) -> None:
             ex.report.refused(row, why)
             continue
         if known and (account, code) in seen:
-            ex.report.add("duplicate_service", row, "service", f.raw(rec, "service"))
+            cause = ex.repeated_accounts.get(account)
+            ex.report.add("duplicate_service", row, "service", f.raw(rec, "service"), cause=cause)
         seen.add((account, code))
 
 
@@ -109,6 +114,7 @@ def check_meters(ex: Examiner) -> None:
             m = read_meter(f, row.line, rec)
             if (m.service, m.serial) in meters:
                 first = f"first at line {meters[(m.service, m.serial)].line}"
+                ex.repeated_meters.setdefault((m.service, m.serial), Cause(DUPLICATE_METER.kind, row.file, row.line))
                 raise Refused(DUPLICATE_METER, "serial", serial, message=first)
         except Refused as why:
             ex.report.refused(row, why)

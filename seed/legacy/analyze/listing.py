@@ -1,0 +1,112 @@
+"""The complete problem list for the customer (`import check --problems`): every problem of an export,
+in file and line order, with what it means, the customer's own column name, the value, how to fix it
+and, for a row that only follows from an earlier duplicate, that duplicate. A CSV for Excel in Russia
+(UTF-8 with BOM, ';') or an XLSX, both written as they stream from the spill, owner-only and whole."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from seed.legacy.analyze.spill import Spill
+from seed.legacy.mapping import Mapping
+from seed.legacy.personal import HIDDEN
+from seed.legacy.private import aside, open_private, open_private_bytes
+from seed.legacy.words import HIDDEN_WORDS, KIND_WORDS, LIST_HEADERS, LIST_SHEET, WHOLE_EXPORT, cause_words, words
+
+FORMATS = (".csv", ".xlsx")
+SHEET_ROWS = 1_048_576 - 1  # a worksheet's rows, less its header: the list goes on in the next sheet
+FORMULA_START = re.compile(r"[=+@\t\r]|-(?![\d.,]+$)").match  # what Excel would run as a formula
+ILLEGAL_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def write_problem_list(path: Path, spill: Spill, mapping: Mapping, lang: str = "ru") -> int:
+    """Write every problem of ``spill`` to ``path`` (.csv or .xlsx); the number of problems written."""
+    rows = _rows(spill, mapping, lang)
+    new = aside(path)
+    try:
+        write = _xlsx if path.suffix.lower() == ".xlsx" else _csv
+        count = write(new, rows, lang)
+        os.replace(new, path)
+    finally:
+        new.unlink(missing_ok=True)
+    return count
+
+
+def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
+    columns = {str(fm.path): fm.columns for fm in mapping.files.values()}
+    anywhere: dict[str, str] = {}  # a field's column in whichever file has it (shares named on accounts' line)
+    for fm in mapping.files.values():
+        for fld, column in fm.columns.items():
+            anywhere.setdefault(fld, column)
+    key = "en" if lang == "en" else "ru"
+    whole, hidden = WHOLE_EXPORT[key], HIDDEN_WORDS[key]
+    said = {kind: words(kind, lang) for kind in KIND_WORDS}
+    for r in spill.sorted():
+        meaning = said.get(r.kind) or words(r.kind, lang)
+        column = columns.get(r.file, {}).get(r.field) or anywhere.get(r.field, r.field)
+        yield [
+            r.kind,
+            meaning.what,
+            r.file.rsplit("/", 1)[-1] if r.file else whole,
+            r.line if r.line > 0 else "",
+            column,
+            r.value.replace(HIDDEN, hidden),
+            r.message.replace(HIDDEN, hidden),
+            meaning.hint,
+            cause_words(r.cause_kind, r.cause_file, r.cause_line, lang),
+        ]
+
+
+def _csv(path: Path, rows: Iterator[list[Any]], lang: str) -> int:
+    count = 0
+    with open_private(path) as out:
+        out.write("\ufeff")  # Excel reads UTF-8 only with its mark
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(LIST_HEADERS["en" if lang == "en" else "ru"])
+        for row in rows:
+            writer.writerow([_inert(v) for v in row])
+            count += 1
+    return count
+
+
+def _inert(value: Any) -> Any:
+    """A text Excel would take for a formula, made plain text."""
+    if type(value) is str and value and FORMULA_START(value):
+        return "'" + value
+    return value
+
+
+def _xlsx(path: Path, rows: Iterator[list[Any]], lang: str) -> int:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    key = "en" if lang == "en" else "ru"
+    book = Workbook(write_only=True)
+    count, sheet, filled = 0, None, SHEET_ROWS
+    for row in rows:
+        if filled >= SHEET_ROWS:
+            number = len(book.worksheets) + 1
+            sheet = book.create_sheet(LIST_SHEET[key] + (f" {number}" if number > 1 else ""))
+            sheet.append(list(LIST_HEADERS[key]))
+            filled = 0
+        assert sheet is not None
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, ILLEGAL_IN_XLSX.sub("", value) if type(value) is str else value)
+            if type(value) is str:
+                cell.data_type = "s"  # never a formula, whatever the export wrote
+            cells.append(cell)
+        sheet.append(cells)
+        filled += 1
+        count += 1
+    if sheet is None:
+        sheet = book.create_sheet(LIST_SHEET[key])
+        sheet.append(list(LIST_HEADERS[key]))
+    with open_private_bytes(path) as out:
+        book.save(out)
+    return count
