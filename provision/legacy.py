@@ -192,12 +192,12 @@ def problem_list(path: Path | None, lang: str = "ru", with_personal: bool = Fals
                 "--with-personal applies to the problem list only", fix="add --problems FILE.csv (or .xlsx)"
             )
         return None
+    check_output_file(path, "--problems")
     if path.suffix.lower() not in FORMATS:
         raise InputError(
             f"--problems {path}: not a .csv or .xlsx file",
             fix="name the list problems.csv (for Excel, ';' and UTF-8) or problems.xlsx",
         )
-    check_output_file(path, "--problems")
     return ProblemList(path, lang, with_personal)
 
 
