@@ -103,9 +103,7 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
         by_serial.setdefault(r[0], []).append(i)
     expect["reading_after_removal"] = ("readings.csv", by_serial[met[2][2]][0] + 1)
     expect["reading_before_install"] = ("readings.csv", by_serial[met[3][2]][0] + 1)
-    candidates = [
-        s for s, idx in by_serial.items() if len(idx) >= 5 and s not in (met[2][2], met[3][2], met[-2][2])
-    ]
+    candidates = [s for s, idx in by_serial.items() if len(idx) >= 5 and s not in (met[2][2], met[3][2], met[-2][2])]
     down, jump = candidates[0], candidates[1]
     rd[by_serial[down][-1]][4] = "0,000"
     expect["reading_decrease"] = ("readings.csv", by_serial[down][-1] + 1)

@@ -226,7 +226,7 @@ def test_a_duplicated_account_number_is_one_problem_and_its_rows_follow_from_it(
 
     result = CliRunner().invoke(app, ["import", "check", "demo", str(folder)])
     assert result.exit_code == 0, result.output
-    assert "6  more rows follow from 1 duplicates" in result.output
+    assert "6  more rows follow from 1 duplicate (" in result.output
 
 
 def test_a_duplicated_meter_serial_is_one_problem_and_its_readings_follow_from_it(tmp_path: Path) -> None:

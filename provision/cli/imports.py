@@ -83,8 +83,9 @@ def import_check(
             where = f"{Path(ex.file).name}:{ex.line}" if ex.file else "-"
             typer.echo(f"          {where}  {ex.field}={ex.value}  {ex.message}".rstrip())
     if report.consequent:
+        causes = len(report.consequences)
         typer.echo(
-            f"{report.consequent:>8}  more rows follow from {len(report.consequences)} duplicates "
+            f"{report.consequent:>8}  more rows follow from {causes} duplicate{'s' if causes > 1 else ''} "
             "(account numbers or meter serials given twice; not counted above)"
         )
         for cause, kinds in sorted(report.consequences.items())[:3]:
