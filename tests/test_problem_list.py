@@ -279,3 +279,11 @@ def test_the_command_writes_the_list_and_refuses_what_it_cannot_do(tmp_path: Pat
         result = runner.invoke(app, ["import", "check", "demo", folder, *options])
         assert result.exit_code == 2 and said in result.output, (options, result.output)
     assert not (tmp_path / "list.csv").exists() and not (tmp_path / "list.txt").exists()
+
+
+def test_findings_beyond_the_limit_wait_on_disk_and_come_back_in_order() -> None:
+    found: spill.Overflow[int] = spill.Overflow(limit=4)
+    for start in range(0, 30, 3):
+        found.extend(range(start, start + 3))
+    assert len(found.items) < 4 and found.file is not None
+    assert list(found) == list(range(30)) and found.file is None

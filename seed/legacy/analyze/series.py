@@ -4,13 +4,14 @@ sorted and compared with numpy."""
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from seed.legacy.analyze.findings import Finding, Where
+from seed.legacy.analyze.spill import Overflow
 from seed.legacy.interpret import month_label
 
 BATCH_ROWS = 200_000  # rows of complete groups checked at once
@@ -30,7 +31,7 @@ class GroupedColumns:
         self.done: set[int] = set()
         self.current: int | None = None
         self.scattered = False
-        self.findings: list[Finding] = []
+        self.findings: Overflow[Finding] = Overflow()  # millions of findings do not stay in memory
 
     def add(self, key: int, *values: Any) -> None:
         if key != self.current:
@@ -51,10 +52,10 @@ class GroupedColumns:
 
     def flush(self) -> None:
         if len(self.columns[0]):
-            self.findings += self.check([np.array(c) for c in self.columns])
+            self.findings.extend(self.check([np.array(c) for c in self.columns]))
         self.columns = [array(t) for t in self.typecodes]
 
-    def finish(self) -> list[Finding] | None:
+    def finish(self) -> Iterable[Finding] | None:
         """The findings, or None if the file's groups were scattered (read it again, ``whole``)."""
         if self.scattered:
             return None
@@ -122,14 +123,15 @@ def carry_over(path: str, ac: Any, sv: Any, mo: Any, op: Any, cl: Any, ln: Any) 
     ]  # fmt: skip
 
 
-def repeated_payments(path: str, keys: Any, lines: Any, kopecks: Any) -> list[Finding]:
-    """Payments with the same hash of (account, day, amount) as an earlier line: overlapping registries."""
+def repeated_payments(path: str, keys: Any, lines: Any, kopecks: Any) -> Iterator[Finding]:
+    """Payments with the same hash of (account, day, amount) as an earlier line: overlapping registries
+    (made one at a time as they are asked for)."""
     order = np.argsort(keys, kind="stable")  # equal keys stay in file order: the first is the original
     sk, sl, sa = keys[order], lines[order], kopecks[order]
     again = np.flatnonzero(sk[1:] == sk[:-1]) + 1
     first = np.maximum.accumulate(np.where(np.r_[True, sk[1:] != sk[:-1]], np.arange(len(sk)), 0))
-    return [
+    return (
         ("payment_duplicate", Where(path, int(sl[i])), "amount", Decimal(int(sa[i])) / 100,
          f"same as line {int(sl[first[i]])}")
-        for i in sorted(again.tolist(), key=lambda i: int(sl[i]))
-    ]  # fmt: skip
+        for i in again[np.argsort(sl[again], kind="stable")].tolist()
+    )  # fmt: skip

@@ -15,7 +15,7 @@ import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, Generic, NamedTuple, TypeVar
 
 from seed.legacy.interpret import shown_value, text
 from seed.legacy.private import private_folder
@@ -131,6 +131,41 @@ class Spill:
         return Path(name)
 
 
+T = TypeVar("T")
+
+
+class Overflow(Generic[T]):
+    """A list of what checks found that keeps at most ``limit`` items in memory, the rest pickled to an
+    anonymous owner-only temporary file (gone when closed): a file with millions of findings does not
+    hold them all while it is read."""
+
+    def __init__(self, limit: int = CHUNK) -> None:
+        self.items: list[T] = []
+        self.limit = limit
+        self.file: IO[bytes] | None = None
+
+    def extend(self, items: Iterable[T]) -> None:
+        self.items.extend(items)
+        if len(self.items) >= self.limit:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile()  # noqa: SIM115 - read back, then closed, by __iter__
+            pickle.dump(self.items, self.file, pickle.HIGHEST_PROTOCOL)
+            self.items = []
+
+    def __iter__(self) -> Iterator[T]:
+        """Everything in the order it came, once; the file is closed after."""
+        if self.file is not None:
+            with self.file as source:
+                source.seek(0)
+                while True:
+                    try:
+                        yield from pickle.load(source)
+                    except EOFError:
+                        break
+            self.file = None
+        yield from self.items
+
+
 def _read(path: Path) -> Iterator[Record]:
     """A chunk's problems in order (a file this process or its worker wrote, in an owner-only folder)."""
     with path.open("rb") as source:
@@ -143,4 +178,4 @@ def _read(path: Path) -> Iterator[Record]:
                 yield Record(*values)
 
 
-__all__ = ["NO_CAUSE", "Cause", "Record", "Spill"]
+__all__ = ["NO_CAUSE", "Cause", "Overflow", "Record", "Spill"]
