@@ -5,6 +5,11 @@ per service and period to compare with the old system's own.
 Every row is read as the load reads it (:mod:`seed.legacy.interpret`): a row the load would leave out is
 a problem here, of the kind of the load's reason. The short files are checked row by row (``short``),
 the long ones as compact columns (``long``, ``series``); the balances in a forked second process.
+
+A row flagged only because an account number or a meter serial was given twice (its balances and the
+repeat's read as one account's, say) is counted under that repeat (``Report.consequences``), not as a
+problem of its own. With a ``Spill`` every problem also goes, as found, to owner-only temporary files,
+for the complete list sorted by file and line (``listing``).
 """
 
 from __future__ import annotations
