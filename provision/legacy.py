@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from provision.database import running_dsn, user_errors
-from provision.errors import InputError
+from provision.errors import EnvironmentProblem, InputError
 from provision.inputs import check_output_file
 from provision.profile import load_profile
 from provision.render import ClientEnv, env_for
@@ -213,7 +213,13 @@ def check_export(
             return analyze(mapping)
         with Spill.private(problems.with_personal) as spill:
             report = analyze(mapping, spill=spill)
-            write_problem_list(problems.path, spill, mapping, problems.lang)
+            try:
+                write_problem_list(problems.path, spill, mapping, problems.lang)
+            except OSError as exc:  # a full disk, a folder made read-only meanwhile
+                raise EnvironmentProblem(
+                    f"--problems {problems.path}: cannot write the list ({exc.strerror or exc})",
+                    fix="free some space, or write the list elsewhere",
+                ) from None
         return report
 
 

@@ -287,3 +287,15 @@ def test_findings_beyond_the_limit_wait_on_disk_and_come_back_in_order() -> None
         found.extend(range(start, start + 3))
     assert len(found.items) < 4 and found.file is not None
     assert list(found) == list(range(30)) and found.file is None
+
+
+def test_a_list_that_cannot_be_written_is_one_message_and_the_old_list_stays(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    folder = str(planted(tmp_path / "export"))
+    out = tmp_path / "list.csv"
+    out.write_text("the list of last week", encoding="utf-8")
+    (tmp_path / "list.csv.new").mkdir()  # where the new list is written first: taken
+    result = CliRunner().invoke(app, ["import", "check", "demo", folder, "--problems", str(out)])
+    assert result.exit_code == 3 and "cannot write the list" in result.output, result.output
+    assert out.read_text(encoding="utf-8") == "the list of last week"
