@@ -50,6 +50,7 @@ class Examiner:
             return None, iter(())
         fm = f.mapping
         info: dict[str, Any] = {"path": str(fm.path), "format": fm.path.suffix.lower().lstrip(".")}
+        info["name"], info["columns"] = fm.path.name, dict(fm.columns)  # as the customer knows them
         if info["format"] in ("csv", "txt", "tsv"):
             with fm.path.open("rb") as raw:
                 info["encoding"] = fm.encoding or detect_encoding(raw.read(64 * 1024))
@@ -102,6 +103,8 @@ class Examiner:
             code = self._services[raw]
         except KeyError:
             code = self._services[raw] = service_code(raw)
+            if code is not None:
+                self.report.named(code, raw)
         if code is None:
             self.report.add("unknown_service", row, "service", raw)
             return str(raw)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value
+from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value, text
 
 KINDS: dict[str, str] = {
     "mixed_encodings": "the files are in different encodings",
@@ -69,6 +69,7 @@ class Report:
     totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    service_names: dict[str, str] = field(default_factory=dict)  # our code -> as the export first wrote it
 
     @classmethod
     def keeping(cls, examples: int | None) -> Report:
@@ -104,6 +105,20 @@ class Report:
         self.tally.merge(other.tally)
         self.totals.update(other.totals)
         self.reported_totals.update(other.reported_totals)
+        for code, written in other.service_names.items():
+            self.service_names.setdefault(code, written)
+
+    def named(self, code: str, written: Any) -> None:
+        """How the export wrote a service of ours, the first time it did (the name the reports show)."""
+        if code not in self.service_names:
+            self.service_names[code] = text(written)
+
+    def column(self, file: str, fld: str) -> str:
+        """The customer's column of a field in a file (from the mapping), '' when there is none."""
+        for info in self.files.values():
+            if info.get("path") == file:
+                return str(info.get("columns", {}).get(fld, ""))
+        return ""
 
     @property
     def problems(self) -> int:
@@ -133,7 +148,11 @@ class Report:
             "files": self.files,
             "rows": dict(self.rows),
             "problems": {
-                k: {"what": KINDS[k], "count": self.counts[k], "examples": [vars(p) for p in self.examples[k]]}
+                k: {
+                    "what": KINDS[k],
+                    "count": self.counts[k],
+                    "examples": [{**vars(p), "column": self.column(p.file, p.field)} for p in self.examples[k]],
+                }
                 for k in KINDS
                 if self.counts[k]
             },
@@ -142,6 +161,9 @@ class Report:
                 for (s, p), m in sorted(self.totals.items())
             ],
             "totals_differences": self.totals_differences(),
+            "service_names": {  # only our codes: an unknown service's name stands as its own code
+                code: shown_value("service", written)[0] for code, written in sorted(self.service_names.items())
+            },
         }
 
 

@@ -92,6 +92,7 @@ def check_services(ex: Examiner) -> None:
         except Refused as why:
             ex.report.refused(row, why)
             continue
+        ex.report.named(code, f.raw(rec, "service"))
         if known and (account, code) in seen:
             ex.report.add("duplicate_service", row, "service", f.raw(rec, "service"))
         seen.add((account, code))
@@ -113,6 +114,7 @@ def check_meters(ex: Examiner) -> None:
         except Refused as why:
             ex.report.refused(row, why)
             continue
+        ex.report.named(m.service, f.raw(rec, "service"))
         if not known:
             continue
         ex.meters_file = row.file
