@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 
+from seed.legacy.personal import HIDDEN
+
+HIDDEN_RU = "(персональные данные скрыты)"
+
 # -- the load's reasons for leaving a row out: interpret.Reason's label is the English wording -------------
 REASON_RU: dict[str, str] = {
     "empty account number": "пустой номер лицевого счёта",
@@ -180,10 +184,16 @@ MESSAGE_RU: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+def value(shown: str, lang: str = "ru") -> str:
+    """A value as a report may show it (:func:`~seed.legacy.interpret.shown_value`), in ``lang``."""
+    return HIDDEN_RU if shown == HIDDEN and lang != "en" else shown
+
+
 def message(text: str, lang: str = "ru") -> str:
     """A message about one value (\"first at line 12\", a reason's label), in ``lang``."""
     if lang == "en" or not text:
         return text
+    text = text.replace(HIDDEN, HIDDEN_RU)
     if text in REASON_RU:
         return REASON_RU[text]
     for pattern, replacement in MESSAGE_RU:

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from seed.legacy import phrases
+from seed.legacy.layout import STANDARD
 from seed.legacy.words import place, words
 
 STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.5em}
@@ -38,6 +39,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "format": ("формат", "format"),
     "encoding": ("кодировка", "encoding"),
     "rows": ("строк", "rows"),
+    "rows heading": ("Строки", "Rows"),
     "problems": ("Проблемы", "Problems"),
     "no problems": ("Проблем не найдено.", "No problems found."),
     "problem": ("проблема", "problem"),
@@ -80,7 +82,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "data": ("данные", "data"),
     "treatment": ("что сделано", "treatment"),
     "flag": ("Внимание: {flag}", "Flag: {flag}"),
-    "left out": ("Не загружен: {what}", "Left out: {what}"),
+    "left out": ("Не загружено: {what}", "Left out: {what}"),
     "left out column": (
         "{file}: столбец «{column}» похож на персональные данные ({why}), правила для него нет",
         "{file}: column {column!r} looks like personal data ({why}) and has no rule",
@@ -102,6 +104,13 @@ TABLES: dict[str, str] = {
     "account_person": "граждане на счетах", "account_service": "услуги счетов", "meter": "счётчики",
     "meter_reading": "показания", "balance": "сальдо", "payment": "платежи",
 }  # fmt: skip
+
+# a field with no column of the customer's in its file, by the standard layout's header
+HEADERS: dict[str, str] = {
+    **{fld: header for _, fields in reversed(STANDARD.values()) for fld, header, _ in reversed(fields)},
+    "encoding": "кодировка",
+    "amounts": "суммы",
+}
 
 
 def say(key: str, lang: str, **values: Any) -> str:
@@ -189,9 +198,15 @@ def _service(info: dict[str, Any], code: str) -> str:
     return str(info.get("service_names", {}).get(code, code))
 
 
+def _field(e: dict[str, Any], lang: str, columns: dict[str, dict[str, str]] | None = None) -> str:
+    """The column of an example's field: the customer's from the mapping, else the standard layout's header."""
+    column = e.get("column") or (columns or {}).get(e["file"], {}).get(e["field"])
+    return str(column or (e["field"] if lang == "en" else HEADERS.get(e["field"], e["field"])))
+
+
 def _example(e: dict[str, Any], lang: str) -> str:
-    column = e.get("column") or e["field"]
-    value = f" {column} = {e['value']}" if e["value"] != "" else f" {column}"
+    column = _field(e, lang)
+    value = f" {column} = {phrases.value(e['value'], lang)}" if e["value"] != "" else f" {column}"
     said = phrases.message(e["message"], lang)
     return f"{place(e['file'], e['line'], lang)}{value}" + (f" ({said})" if said else "")
 
@@ -272,10 +287,6 @@ def _left_out(info: dict[str, Any], lang: str) -> list[str]:
     ]
 
 
-def _column(info: dict[str, Any], e: dict[str, Any]) -> str:
-    return str(e.get("column") or info.get("columns", {}).get(e["file"], {}).get(e["field"]) or e["field"])
-
-
 def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
     """The report of `import load`: what was read and loaded, what was not and why, how personal data was
     treated, the leak scan and the invariants. It carries no personal value."""
@@ -294,7 +305,7 @@ def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
             else say("leaked", lang, n=number(len(scan["leaks"]), lang))
         )
         + "</p>",
-        f"<h2>{say('rows', lang).capitalize()}</h2>",
+        f"<h2>{say('rows heading', lang)}</h2>",
         _table([say("file", lang), say("rows read", lang)], [[n, c] for n, c in info["rows_read"].items()], lang,
                numeric={1: 0}),
         _table([say("table", lang), say("rows loaded", lang)],
@@ -305,11 +316,10 @@ def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
         out.append(f"<h2 class=bad>{escape(say('not loaded', lang, n=number(rejected['total'], lang)))}</h2>")
         by_reason = rejected["by_reason"]
         out.append(_bars([(phrases.reason(r, lang), float(c)) for r, c in by_reason.items()], lang))
-        rows = [
-            [phrases.reason(r, lang), c,
-             "; ".join(f"{place(e['file'], e['line'], lang)} {_column(info, e)}" for e in rejected["examples"][r])]
-            for r, c in by_reason.items()
-        ]  # fmt: skip
+        columns = info.get("columns")
+        first = {r: [f"{place(e['file'], e['line'], lang)} {_field(e, lang, columns)}" for e in es]
+                 for r, es in rejected["examples"].items()}  # fmt: skip
+        rows = [[phrases.reason(r, lang), c, "; ".join(first.get(r, []))] for r, c in by_reason.items()]
         out.append(_table([say(k, lang) for k in ("reason", "rows", "first")], rows, lang, numeric={1: 0}))
     else:
         out.append(f"<p class=ok>{say('all loaded', lang)}</p>")
