@@ -47,6 +47,7 @@ def export(folder: Path) -> Path:
                 balance("1001", "Свет на лестнице", "01.2026", "0", "1", "0", "1"),  # an unknown service
             ],
             "payments": [payment("1001", "15.01.2026", "50"), payment("1001", "15.01.2026", "50")],
+            "totals": [["ХВС", "01.2026", "0", "1234567,89", "0", "1234500"]],  # the old system's closing differs
         },
     )
 
@@ -83,6 +84,13 @@ def test_services_files_and_columns_are_named_as_the_export_does(info: dict[str,
     assert examples["closing"]["column"] == "Сальдо исходящее" and examples["value1"]["column"] == "Показание 1"
     assert "balances.csv:3 Сальдо исходящее = 11 (ожидалось 10)" in page
     assert "Свет на лестнице" in page  # an unknown service as written
+
+
+def test_differences_from_the_old_systems_totals_in_russian(info: dict[str, Any]) -> None:
+    page = render_html(info, "демо")
+    assert "<h2 class=bad>Расхождения с итогами старой системы</h2>" in page
+    row = "<td>Холодная вода</td><td>01.2026</td><td>исходящее сальдо</td><td class=n>1\u00a0234\u00a0567,89</td>"
+    assert row + "<td class=n>1\u00a0234\u00a0500,00</td><td class=n>67,89</td>" in page
 
 
 def test_a_problem_of_the_whole_export_says_so() -> None:
