@@ -172,7 +172,8 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
     html = page.read_text(encoding="utf-8")
     assert (
         "<svg" in html
-        and "account numbers that appear more than once" in html
+        and "номер лицевого счёта встречается больше одного раза" in html  # in Russian by default
+        and "Расхождения с итогами старой системы" in html
         and "http" not in html.replace("http://www.w3.org/2000/svg", "")
     )
     as_json = runner.invoke(app, ["import", "check", "demo", str(folder), "--json"])

@@ -113,13 +113,6 @@ class Report:
         if code not in self.service_names:
             self.service_names[code] = text(written)
 
-    def column(self, file: str, fld: str) -> str:
-        """The customer's column of a field in a file (from the mapping), '' when there is none."""
-        for info in self.files.values():
-            if info.get("path") == file:
-                return str(info.get("columns", {}).get(fld, ""))
-        return ""
-
     @property
     def problems(self) -> int:
         return self.tally.total
@@ -144,6 +137,11 @@ class Report:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        columns = {i["path"]: i.get("columns", {}) for i in self.files.values()}  # the customer's, by file and field
+
+        def column(p: Problem) -> str:
+            return str(columns.get(p.file, {}).get(p.field, ""))
+
         return {
             "files": self.files,
             "rows": dict(self.rows),
@@ -151,7 +149,7 @@ class Report:
                 k: {
                     "what": KINDS[k],
                     "count": self.counts[k],
-                    "examples": [{**vars(p), "column": self.column(p.file, p.field)} for p in self.examples[k]],
+                    "examples": [{**vars(p), "column": column(p)} for p in self.examples[k]],
                 }
                 for k in KINDS
                 if self.counts[k]
