@@ -144,7 +144,9 @@ def test_messages_about_a_value_in_russian() -> None:
     assert phrases.message("first at line 12") == "впервые в строке 12"
     said = phrases.message("not a date: '31.02.1971' (expected dd.mm.yyyy)")
     assert said == "не дата: '31.02.1971' (ожидается ДД.ММ.ГГГГ)"
-    assert phrases.message("previous closing 1.5") == "исходящее сальдо предыдущего месяца 1.5"
+    assert phrases.message("previous closing 1.5") == "исходящее сальдо предыдущего месяца 1,5"
+    assert phrases.message("removed 2026-05-01") == "снят 01.05.2026"  # the analysis's own numbers and dates
+    assert phrases.message("not a number: '1.5'") == "не число: '1.5'"  # a value quoted as written stays so
     assert phrases.message("share not in (0, 1]") == "доля не в пределах (0; 1]"
     assert phrases.message(f"not a number: {HIDDEN}") == "не число: (персональные данные скрыты)"
     assert phrases.message("first at line 12", "en") == "first at line 12"

@@ -155,6 +155,8 @@ def personal_why(why: str, lang: str = "ru") -> str:
 
 
 # -- the analysis's messages about a value, as written by analyze/ and convert ----------------------------
+# a group named 'ours' holds a number or date of the analysis's own (not a value quoted as written): it is
+# written the Russian way (12,5; 01.05.2026)
 MESSAGE_RU: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in (
@@ -162,16 +164,16 @@ MESSAGE_RU: list[tuple[re.Pattern[str], str]] = [
         (r"same as line (\d+)", r"как в строке \1"),
         (r"same meter and period as line (\d+)", r"тот же счётчик и период, что в строке \1"),
         (r"same account, service and period as line (\d+)", r"тот же счёт, услуга и период, что в строке \1"),
-        (r"expected (.*)", r"ожидалось \1"),
-        (r"previous closing (.*)", r"исходящее сальдо предыдущего месяца \1"),
-        (r"previous (.*)", r"предыдущее \1"),
-        (r"usual (.*) a month", r"обычно \1 в месяц"),
+        (r"expected (?P<ours>.*)", r"ожидалось \1"),
+        (r"previous closing (?P<ours>.*)", r"исходящее сальдо предыдущего месяца \1"),
+        (r"previous (?P<ours>.*)", r"предыдущее \1"),
+        (r"usual (?P<ours>.*) a month", r"обычно \1 в месяц"),
         (r"median monthly use", "медианный расход за месяц"),
         (r"still in use", "всё ещё в работе"),
-        (r"removed (.*)", r"снят \1"),
-        (r"installed (.*)", r"установлен \1"),
-        (r"closed (.*)", r"закрыт \1"),
-        (r"total (.*)", r"общая \1"),
+        (r"removed (?P<ours>.*)", r"снят \1"),
+        (r"installed (?P<ours>.*)", r"установлен \1"),
+        (r"closed (?P<ours>.*)", r"закрыт \1"),
+        (r"total (?P<ours>.*)", r"общая \1"),
         (r"the owners' shares of this account add up to this", "сумма долей собственников этого счёта"),
         (r"not a number: (.*)", r"не число: \1"),
         (r"not a date: (.*) \(expected dd\.mm\.yyyy\)", r"не дата: \1 (ожидается ДД.ММ.ГГГГ)"),
@@ -199,5 +201,14 @@ def message(text: str, lang: str = "ru") -> str:
     for pattern, replacement in MESSAGE_RU:
         found = pattern.fullmatch(text)
         if found:
-            return found.expand(replacement)
+            ours = found.groupdict().get("ours")
+            return found.expand(replacement) if ours is None else replacement.replace("\\1", russian(ours))
     return text
+
+
+def russian(ours: str) -> str:
+    """A number or ISO date of the analysis's own, the Russian way: 12.5 -> 12,5; 2026-05-01 -> 01.05.2026."""
+    iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", ours)
+    if iso:
+        return f"{iso[3]}.{iso[2]}.{iso[1]}"
+    return ours.replace(".", ",") if re.fullmatch(r"-?\d+\.\d+", ours) else ours
