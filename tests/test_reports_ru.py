@@ -74,7 +74,8 @@ def test_the_check_report_is_russian_by_default(info: dict[str, Any]) -> None:
 
 
 def test_services_files_and_columns_are_named_as_the_export_does(info: dict[str, Any], tmp_path: Path) -> None:
-    # the meters file wrote cold water first as 'Холодная вода', the balances file named heating first
+    # the meters file wrote cold water first as «Холодная вода»; heating is named only in the balances,
+    # which the forked child reads: what it learned is merged
     assert info["service_names"] == {"cold_water": "Холодная вода", "heating": "Отопление"}
     page = render_html(info, "демо")
     assert "<td>Холодная вода</td>" in page and "<td>Отопление</td>" in page
