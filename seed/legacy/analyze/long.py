@@ -26,7 +26,7 @@ from seed.legacy.interpret import (
     month_number,
     month_start,
 )
-from seed.legacy.rows import BALANCE_MEASURES, balance_amounts, payment_fields, reading_reader
+from seed.legacy.rows import BALANCE_MEASURES, ServiceOf, balance_amounts, payment_fields, reading_reader
 
 
 def check_readings(ex: Examiner) -> None:
@@ -48,16 +48,24 @@ def check_readings(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_serial, i_service = ix["serial"], ix["service"]
+        i_serial, i_service = ix["serial"], ix.get("service")
+        service_of = ServiceOf(ex.mapping, "readings").of_serial if i_service is None else None
         report, service, ident, reading = ex.report, ex.service, ex.ident, reading_reader(f)
         for row, rec in rows:
-            code = service(row, rec[i_service])
             raw_serial = rec[i_serial]
             serial = (
                 raw_serial.strip()
                 if type(raw_serial) is str and PLAIN_IDENT(raw_serial)
                 else ident(row, "serial", raw_serial)
             )
+            if service_of is None:
+                code = service(row, rec[i_service])  # type: ignore[index]
+            else:  # no service column: the meter's, by its serial
+                try:
+                    code = service_of(serial) or ""
+                except Refused as why:
+                    report.refused(row, why)
+                    continue
             mid = meter_ids.get((code, serial))
             if mid is None:
                 report.add("unknown_meter", row, "serial", serial)
@@ -102,7 +110,8 @@ def check_balances(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
+        i_acc, i_svc, i_per = ix["account"], ix.get("service"), ix["period"]
+        service_of = ServiceOf(ex.mapping, "balances").of_account if i_svc is None else None
         i_o, i_c, i_r, i_p, i_z = (ix.get(m, -1) for m in BALANCE_MEASURES)
         services: dict[Any, tuple[str, int, bool]] = {}  # the service as written -> (code, index, known)
         months: dict[Any, int | None] = {}  # a period as written -> its month
@@ -112,13 +121,22 @@ def check_balances(ex: Examiner) -> None:
             raw = rec[i_acc]
             account = raw.strip() if type(raw) is str and PLAIN_IDENT(raw) else ex.ident(row, "account", raw)
             known = account in accounts or ex.known_account(row, account)
-            found = services.get(rec[i_svc])
+            if service_of is None:
+                written = rec[i_svc]  # type: ignore[index]
+            else:  # no service column: the account's only one
+                try:
+                    written = service_of(account)
+                except Refused as why:
+                    if known:  # an unknown account is reported as that
+                        report.refused(row, why)
+                    continue
+            found = services.get(written)
             if found is None:  # services are indexed by code: two spellings of one service are one service
-                code = ex.service(row, rec[i_svc])
+                code = ex.service(row, written)
                 sv = service_index.setdefault(code, len(service_index))
-                found = services[rec[i_svc]] = (code, sv, code in SERVICE_IDS)
+                found = services[written] = (code, sv, code in SERVICE_IDS)
             elif not found[2]:
-                ex.service(row, rec[i_svc])  # an unknown service is reported on every row
+                ex.service(row, written)  # an unknown service is reported on every row
             service, sv, _ = found
             month = months.get(raw_period := rec[i_per], -1)
             if month == -1:
