@@ -63,9 +63,11 @@ def test_the_load_reads_it_as_the_check_does(tmp_path: Path) -> None:
     services = {line.split("\t")[1] for line in written["balance"]}
     assert services == {str(interpret.SERVICE_IDS["cold_water"]), str(interpret.SERVICE_IDS["hot_water"])}
     left_out = sorted(
-        (interpret.REASONS[reason].kind, e["file"], e["line"])
-        for reason, found in state.rejects.examples.items()
-        for e in found
+        {
+            (interpret.REASONS[reason].kind, e["file"], e["line"])
+            for reason, found in state.rejects.examples.items()
+            for e in found
+        }
     )
     reported_only = {"reading_decrease", "mixed_encodings"}  # loaded as they are, for the customer to judge
     assert left_out == [f for f in faults if f[0] not in reported_only]
@@ -76,6 +78,7 @@ def test_a_repeated_account_with_its_own_values_is_the_same_account(tmp_path: Pa
     a row under the same number with other values is a duplicate, in the check and the load alike."""
     state, written, _ = _stages(tmp_path)
     assert state.rejects.counts["duplicate account number"] == 1
+    assert state.rejects.counts["resident on the row of a duplicate account number"] == 1  # whose, cannot be told
     account_rows = [line.split("\t") for line in written["account"]]
     assert [row[6] for row in account_rows] == [a[5] for a in ACCOUNTS]  # the registered counts, once each
     links = [line.split("\t")[0] for line in written["account_person"]]

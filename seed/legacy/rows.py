@@ -24,6 +24,7 @@ from seed.legacy.interpret import (
     PAYMENT_NOT_POSITIVE,
     READING,
     REMOVED_BEFORE_INSTALLED,
+    RESIDENT_OF_DUPLICATE,
     RESIDENTS,
     ROOMS,
     SHARE,
@@ -96,6 +97,7 @@ class AccountsRead:
     def __init__(self, mapping: Mapping) -> None:
         self.shared = bool(sharing(mapping, "accounts"))
         self.first: dict[str, AccountRow | int] = {}  # number -> its first row (shared file) or line
+        self.duplicates: set[int] = set()  # lines refused as another account under a number in use
 
     def again(self, row: AccountRow) -> bool:
         """True for the same account again; a new account is noted; a duplicate refuses the row."""
@@ -109,19 +111,34 @@ class AccountsRead:
         if not differ:
             return True
         said = f"first at line {first.line}, with another {', '.join(differ)}"
+        self.duplicates.add(row.line)
         raise Refused(DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=said)
 
 
-def persons_only(mapping: Mapping) -> tuple[str, ...] | None:
-    """The persons' own fields when their file is shared with the accounts' (its columns no account field
-    reads): a row with all of them empty is an account with no one registered, not a person. None when
-    the persons have a file of their own."""
-    fm = mapping.files.get("persons")
-    others = sharing(mapping, "persons")
-    if fm is None or not others:
-        return None
-    theirs = {col for o in others for col in o.columns.values()}
-    return tuple(fld for fld, col in fm.columns.items() if col not in theirs)
+class Residents:
+    """Which rows of the persons' file are persons. With a file of their own, every row. In a file shared with
+    the accounts (one row per resident): not a row whose persons' own columns (those no account field
+    reads) are all empty, an account with no one registered; and the resident on a row refused as another
+    account under a number in use is left out with it (which account is theirs cannot be told)."""
+
+    def __init__(self, mapping: Mapping, duplicates: set[int]) -> None:
+        fm = mapping.files.get("persons")
+        others = sharing(mapping, "persons")
+        self.shared = fm is not None and any(o.entity == "accounts" for o in others)
+        theirs = {col for o in others for col in o.columns.values()}
+        self.own = [fld for fld, col in fm.columns.items() if col not in theirs] if fm is not None else []
+        self.duplicates = duplicates  # AccountsRead.duplicates of the accounts read before
+
+    def person(self, f: EntityFile, line: int, rec: list[Any]) -> bool:
+        """False for a row that holds no person; refuses a resident of a duplicate account."""
+        if not self.shared:
+            return True
+        if not any(f.get(rec, fld) for fld in self.own):
+            return False
+        if line in self.duplicates:
+            said = "the account number on this row is already used by an account with other values"
+            raise Refused(RESIDENT_OF_DUPLICATE, "account", f.raw(rec, "account"), personal=True, message=said)
+        return True
 
 
 class PersonRow(NamedTuple):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from seed.legacy.analyze.examiner import Examiner, Meter
 from seed.legacy.analyze.findings import Where
 from seed.legacy.interpret import DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
-from seed.legacy.rows import AccountsRead, persons_only, read_account, read_meter, read_person, read_service
+from seed.legacy.rows import AccountsRead, Residents, read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
 
 
@@ -43,6 +43,7 @@ def check_accounts(ex: Examiner) -> None:
         elif els:
             els_first[els] = row.line
         accounts[account.number] = (row.line, account.closed)
+    ex.duplicate_rows = read.duplicates
 
 
 def check_persons(ex: Examiner) -> None:
@@ -50,11 +51,15 @@ def check_persons(ex: Examiner) -> None:
     report = ex.report
     seen: set[tuple[str, str]] = set()  # (account, person)
     shares: dict[str, Decimal] = defaultdict(Decimal)
-    own = persons_only(ex.mapping)
+    residents = Residents(ex.mapping, ex.duplicate_rows)
     for row, rec in rows:
         assert f is not None
-        if own is not None and not any(f.get(rec, fld) for fld in own):
-            continue  # an account's row with no one registered, in a file of accounts and persons
+        try:
+            if not residents.person(f, row.line, rec):
+                continue  # an account's row with no one registered, in a file of accounts and persons
+        except Refused as why:
+            report.refused(row, why)
+            continue
         account = ex.ident(row, "account", f.raw(rec, "account"))
         known = ex.known_account(row, account)
         snils = f.get(rec, "snils")

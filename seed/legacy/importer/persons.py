@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from seed.legacy.importer.state import ImportState, escape
 from seed.legacy.interpret import DUPLICATE_PERSON, NULL, Refused
-from seed.legacy.rows import PersonRow, persons_only, read_person
+from seed.legacy.rows import PersonRow, Residents, read_person
 
 
 def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
@@ -17,11 +17,11 @@ def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
         return []
     rows = []
     originals = state.originals
-    own = persons_only(state.mapping)
+    residents = Residents(state.mapping, state.duplicate_rows)
     for line, rec in state.rows(f):
-        if own is not None and not any(f.get(rec, fld) for fld in own):
-            continue  # an account's row with no one registered, in a file of accounts and persons
         try:
+            if not residents.person(f, line, rec):
+                continue  # an account's row with no one registered, in a file of accounts and persons
             account = state.account_of(f, rec)
             row = read_person(f, line, rec)
         except Refused as why:

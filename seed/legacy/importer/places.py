@@ -39,6 +39,7 @@ def read_accounts(state: ImportState) -> list[AccountRow]:
             kept_els.add(row.els)
         accounts.append(row)
         state.account_ids[row.number] = len(accounts)
+    state.duplicate_rows = read.duplicates
     return accounts
 
 
