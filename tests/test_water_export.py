@@ -188,7 +188,9 @@ def test_the_cli_loads_the_water_utilitys_export(tmp_path_factory: pytest.TempPa
         assert load.exit_code == 0, load.output
         assert "Traceback" not in load.output
         info = json.loads(load.output[load.output.index("{") :])
-        loaded = info["rows_loaded"] if "rows_loaded" in info else info["result"]["rows_loaded"]
-        assert {table: loaded[table] for table in expected_counts()} == expected_counts()
+        assert {table: info["rows_loaded"][table] for table in expected_counts()} == expected_counts()
+        assert info["personal_columns_not_loaded"] == []  # the residents' columns are the persons', masked
+        assert info["leak_scan"]["clean"] and info["rejected"]["total"] == 11
+        assert info["rejected"]["by_reason"]["service cannot be told (no service column)"] == 6
     finally:
         lifecycle.destroy(workspace, "vodokanal")
