@@ -26,6 +26,7 @@ from seed.legacy.interpret import (
     month_number,
     month_start,
 )
+from seed.legacy.mapping import service_given
 from seed.legacy.rows import BALANCE_MEASURES, ServiceOf, balance_amounts, payment_fields, reading_reader
 
 
@@ -41,6 +42,7 @@ def check_readings(ex: Examiner) -> None:
         return reading_series(path, capacity, water, *columns)
 
     latest = -1
+    inferred = _inferred(ex, "readings")  # read once, though the file may be read twice
 
     def read(columns: GroupedColumns) -> None:
         nonlocal latest
@@ -48,8 +50,8 @@ def check_readings(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_serial, i_service = ix["serial"], ix.get("service")
-        service_of = ServiceOf(ex.mapping, "readings").of_serial if i_service is None else None
+        i_serial, i_service = ix["serial"], ix.get("service", -1)
+        service_of = inferred.of_serial if inferred is not None else None
         report, service, ident, reading = ex.report, ex.service, ex.ident, reading_reader(f)
         for row, rec in rows:
             raw_serial = rec[i_serial]
@@ -59,7 +61,7 @@ def check_readings(ex: Examiner) -> None:
                 else ident(row, "serial", raw_serial)
             )
             if service_of is None:
-                code = service(row, rec[i_service])  # type: ignore[index]
+                code = service(row, rec[i_service])
             else:  # no service column: the meter's, by its serial
                 try:
                     code = service_of(serial) or ""
@@ -93,6 +95,12 @@ def check_readings(ex: Examiner) -> None:
             ex.report.add("meter_past_verification", where, "next_verification", meter.next, "still in use")
 
 
+def _inferred(ex: Examiner, entity: str) -> ServiceOf | None:
+    """How the rows of a file with no service are told theirs; None when the file says it."""
+    fm = ex.mapping.files.get(entity)
+    return ServiceOf(ex.mapping, entity) if fm is not None and not service_given(fm) else None
+
+
 def check_balances(ex: Examiner) -> None:
     """Balances are checked per account as compact columns, a batch of complete accounts at a time;
     the control totals and each account's last closing are summed on the way."""
@@ -102,6 +110,8 @@ def check_balances(ex: Examiner) -> None:
     last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
     sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
 
+    inferred = _inferred(ex, "balances")
+
     def check(columns: list[Any]) -> list[Finding]:
         return carry_over(path, *columns)
 
@@ -110,8 +120,8 @@ def check_balances(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_acc, i_svc, i_per = ix["account"], ix.get("service"), ix["period"]
-        service_of = ServiceOf(ex.mapping, "balances").of_account if i_svc is None else None
+        i_acc, i_svc, i_per = ix["account"], ix.get("service", -1), ix["period"]
+        service_of = inferred.of_account if inferred is not None else None
         i_o, i_c, i_r, i_p, i_z = (ix.get(m, -1) for m in BALANCE_MEASURES)
         services: dict[Any, tuple[str, int, bool]] = {}  # the service as written -> (code, index, known)
         months: dict[Any, int | None] = {}  # a period as written -> its month
@@ -122,7 +132,7 @@ def check_balances(ex: Examiner) -> None:
             account = raw.strip() if type(raw) is str and PLAIN_IDENT(raw) else ex.ident(row, "account", raw)
             known = account in accounts or ex.known_account(row, account)
             if service_of is None:
-                written = rec[i_svc]  # type: ignore[index]
+                written = rec[i_svc]
             else:  # no service column: the account's only one
                 try:
                     written = service_of(account)

@@ -17,8 +17,8 @@ def write_readings(state: ImportState) -> Lines:
     if f is None:
         return written
     ix = f.index
-    i_serial, i_service = ix["serial"], ix.get("service")
-    service_of = ServiceOf(state.mapping, "readings").of_serial if i_service is None else None
+    i_serial, i_service = ix["serial"], ix.get("service", -1)
+    service_of = ServiceOf(state.mapping, "readings").of_serial if i_service < 0 else None
     meters, month_text, reading = state.meter_ids.get, state.month, reading_reader(f)
     services: dict[object, int | None] = {}
     add = written.add_keyed
@@ -31,7 +31,7 @@ def write_readings(state: ImportState) -> Lines:
                 code = service_of(serial)
                 sid = IDS[code] if code else None
             else:
-                raw_service = rec[i_service]  # type: ignore[index]
+                raw_service = rec[i_service]
                 sid = services.get(raw_service, -1)
                 if sid == -1:
                     code = service_code(raw_service)
