@@ -34,6 +34,7 @@ class Examiner:
         self.accounts: dict[str, tuple[int, str]] = {}  # number -> (line, closed on as ISO date or NULL)
         self.meters: dict[tuple[str, str], Meter] = {}  # (service, serial) -> the meter
         self.meters_file = ""
+        self.duplicate_rows: set[int] = set()  # accounts' lines refused as another account under a number in use
         # dates, periods and service names repeat across millions of rows: each is read once
         self._cache: dict[tuple[str, Any], Any] = {}
         self._services: dict[Any, str | None] = {}

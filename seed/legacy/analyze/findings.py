@@ -15,6 +15,7 @@ KINDS: dict[str, str] = {
     "bad_value": "values that cannot be read as numbers, dates or periods, or lie outside their range",
     "missing_value": "required values left empty (account numbers, names, meter serials)",
     "unknown_service": "service names that are not recognised",
+    "ambiguous_service": "rows without a service whose meter or account has several (or none) to take it from",
     "duplicate_account": "account numbers that appear more than once",
     "duplicate_els": "ЕЛС that appear on more than one account",
     "duplicate_person": "the same person twice on one account",

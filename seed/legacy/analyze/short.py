@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from seed.legacy.analyze.examiner import Examiner, Meter
 from seed.legacy.analyze.findings import Where
-from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
-from seed.legacy.rows import read_account, read_meter, read_person, read_service
+from seed.legacy.interpret import DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
+from seed.legacy.rows import AccountsRead, Residents, read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
 
 
@@ -20,20 +20,22 @@ def check_accounts(ex: Examiner) -> None:
     f, rows = ex.open("accounts")
     report, accounts = ex.report, ex.accounts
     els_first: dict[str, int] = {}
+    read = AccountsRead(ex.mapping)
     for row, rec in rows:
         assert f is not None
-        number = ex.ident(row, "number", f.raw(rec, "number"))
+        ex.ident(row, "number", f.raw(rec, "number"))
         els = f.get(rec, "els")
-        if els and len(els) != 10:
-            report.add("els_format", row, "els", els)
         try:
             account = read_account(f, row.line, rec)
-            if account.number in accounts:
-                first = f"first at line {accounts[account.number][0]}"
-                raise Refused(DUPLICATE_ACCOUNT, "number", number, message=first)
+            if read.again(account):
+                continue  # the account again, on the row of its next resident
         except Refused as why:
+            if els and len(els) != 10:
+                report.add("els_format", row, "els", els)
             report.refused(row, why)
             continue
+        if els and len(els) != 10:
+            report.add("els_format", row, "els", els)
         if account.living != NULL and Decimal(account.living) > Decimal(account.total):
             report.add("living_over_total", row, "living_area", account.living, f"total {account.total}")
         if els and els in els_first:
@@ -41,6 +43,7 @@ def check_accounts(ex: Examiner) -> None:
         elif els:
             els_first[els] = row.line
         accounts[account.number] = (row.line, account.closed)
+    ex.duplicate_rows = read.duplicates
 
 
 def check_persons(ex: Examiner) -> None:
@@ -48,8 +51,15 @@ def check_persons(ex: Examiner) -> None:
     report = ex.report
     seen: set[tuple[str, str]] = set()  # (account, person)
     shares: dict[str, Decimal] = defaultdict(Decimal)
+    residents = Residents(ex.mapping, ex.duplicate_rows)
     for row, rec in rows:
         assert f is not None
+        try:
+            if not residents.person(f, row.line, rec):
+                continue  # an account's row with no one registered, in a file of accounts and persons
+        except Refused as why:
+            report.refused(row, why)
+            continue
         account = ex.ident(row, "account", f.raw(rec, "account"))
         known = ex.known_account(row, account)
         snils = f.get(rec, "snils")

@@ -159,6 +159,7 @@ class ImportState:
         self.originals = Originals()
         self.names = Pseudonyms(self.anon, self.originals)
         self.account_ids: dict[str, int] = {}  # the account number as written -> its id
+        self.duplicate_rows: set[int] = set()  # accounts' lines refused as another account under a number in use
         self.meter_ids: dict[tuple[int, str], int] = {}  # (service id, serial as written) -> its id
         self.months: set[int] = set()  # the billing months the export speaks of
         self.month_texts: dict[int, str] = {}
