@@ -22,6 +22,8 @@ REASON_RU: dict[str, str] = {
     "empty meter serial": "пустой заводской номер счётчика",
     "duplicate account number": "повторный номер лицевого счёта",
     "duplicate ЕЛС": "повторный ЕЛС",
+    "resident on the row of a duplicate account number": "житель в строке повторного номера лицевого счёта",
+    "service cannot be told (no service column)": "услугу нельзя определить (нет столбца услуги)",
     "the same person twice on one account": "один и тот же человек дважды на одном лицевом счёте",
     "service listed twice for the account": "услуга указана у лицевого счёта дважды",
     "duplicate meter serial": "повторный заводской номер счётчика",
