@@ -26,6 +26,7 @@ from seed.errors import ImportRefused, LegacyFormatError, MappingError
 from seed.legacy.export import export_standard
 from seed.legacy.importer import collect_originals, import_export, scan_database
 from seed.legacy.mapping import standard_mapping
+from seed.legacy.report import render_load_html
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 ENC = "cp1251"
@@ -258,7 +259,10 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         again = runner.invoke(app, load)
         assert again.exit_code == 0, again.output
         page = html.read_text(encoding="utf-8")
-        assert "Clean: none of" in page and "Every row was loaded" in page
+        assert "Чисто: ни одно из" in page and "Загружены все строки." in page  # in Russian by default
+        report_file = workspace.client_dir("rso") / "import" / "last-load.json"
+        english = render_load_html(json.loads(report_file.read_text(encoding="utf-8")), "rso", "en")
+        assert "Clean: none of" in english and "Every row was loaded" in english
         people = lines(export["folder"] / "persons.csv")[1:]
         assert not any(p[1] in page or (p[7] and p[7] in page) for p in people)  # no personal value in the report
         sample = root / "sample"
@@ -457,6 +461,7 @@ def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(
         assert json.loads(done.output[done.output.index("{") :])["rejected"]["by_reason"] == {"share not in (0, 1]": 1}
         for text in (done.output, html.read_text(encoding="utf-8"), *(p.read_text(encoding="utf-8") for p in pair)):
             assert "916" not in text and "555-01-02" not in text
+        assert f"persons.csv:{owner + 1} Доля" in html.read_text(encoding="utf-8")  # the customer's column
         assert f"persons.csv;{owner + 1};share not in (0, 1];share;(personal data, not shown)" in pair[0].read_text(
             encoding="utf-8"
         )

@@ -4,7 +4,9 @@ export without a database, and (against a real PostgreSQL) the agreement of `imp
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,9 @@ from seed.legacy import interpret
 from seed.legacy.analyze import Spill, analyze
 from seed.legacy.importer import ImportState, import_export, meters, money, persons, places, readings
 from seed.legacy.importer.finish import repeats
-from seed.legacy.mapping import standard_mapping
+from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
+from tests.water_export import write_water_export
 
 KEY = bytes(range(32))
 
@@ -160,20 +163,28 @@ def test_the_analysis_reads_roles_and_fractions_as_the_load_does(tmp_path: Path)
     assert report.counts["duplicate_person"] == 1 and report.counts["duplicate_service"] == 1
 
 
+def _water(folder: Path) -> Mapping:
+    """The water utility's export: services told by meters and accounts, accounts and residents in one file."""
+    folder, mapping_file, _faults = write_water_export(folder)
+    return load_mapping(mapping_file, folder)
+
+
 @pytest.mark.docker
 @pytest.mark.slow
-def test_every_row_the_load_leaves_out_is_a_problem_the_check_reported(pg_dsn: str, tmp_path: Path) -> None:
-    mapping = standard_mapping(small_export(tmp_path / "export"))
+@pytest.mark.parametrize(("export", "least"), [(lambda f: standard_mapping(small_export(f)), 20), (_water, 10)])
+def test_every_row_the_load_leaves_out_is_a_problem_the_check_reported(
+    pg_dsn: str, tmp_path: Path, export: Callable[[Path], Mapping], least: int
+) -> None:
+    mapping = export(tmp_path / "export")
     with Spill.private() as spill:  # every problem, those that follow from a duplicate too
         analyze(mapping, spill=spill)
         checked = {(Path(p.file).name, p.line, p.kind) for p in spill.sorted()}
-    result = import_export(pg_dsn, mapping, KEY)
-    rejected = {
-        (e["file"], e["line"], interpret.REASONS[reason].kind)
-        for reason, found in result.rejects.examples.items()
-        for e in found
-    }
-    assert result.rejects.total == len(rejected) >= 20
+    listed = tmp_path / "rejected.csv"
+    result = import_export(pg_dsn, mapping, KEY, rejected_csv=listed)
+    with listed.open(encoding="utf-8") as rows:
+        listing = list(csv.DictReader(rows, delimiter=";"))
+    rejected = {(r["file"], int(r["line"]), interpret.REASONS[r["reason"]].kind) for r in listing}
+    assert result.rejects.total == len(listing) and len(rejected) >= least
     assert rejected - checked == set()
 
 

@@ -23,7 +23,7 @@ from seed.legacy.interpret import shown_value
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN
 from seed.legacy.private import open_private, private_folder, write_private
-from seed.legacy.report import render_html
+from seed.legacy.report import render_html, render_load_html
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
 
 KEY = bytes(range(32))
@@ -79,6 +79,7 @@ def test_the_analysis_shows_no_planted_personal_value(tmp_path: Path) -> None:
     info = report.to_dict()
     assert_clean(json.dumps(info, ensure_ascii=False))
     assert_clean(render_html(info, "check"))
+    assert_clean(render_html(info, "check", "en"))
     shares = [p for p in report.examples["bad_value"] if p.field == "share"]
     assert [p.value for p in shares] == [HIDDEN]
 
@@ -102,6 +103,8 @@ def test_the_load_lists_no_planted_personal_value(tmp_path: Path) -> None:
     assert state.rejects.counts["share not in (0, 1]"] == 1 and state.rejects.total >= 6
     assert_clean(rejected.read_text(encoding="utf-8"))
     assert_clean(json.dumps(state.result.to_dict(), ensure_ascii=False))
+    for lang in ("ru", "en"):
+        assert_clean(render_load_html(state.result.to_dict(), "load", lang))
     assert HIDDEN in rejected.read_text(encoding="utf-8")
 
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision.cli.options import Client, JsonFlag, lazy, workspace
+from provision.cli.options import Client, JsonFlag, Lang, Language, lazy, workspace
 from provision.cli.output import err, print_json, reported
 from provision.errors import EXIT_FAILED
 from provision.inputs import check_new_folder, check_output_file
-from seed.legacy.report import render_html, render_load_html
+from seed.legacy.report import check_title, load_title, render_html, render_load_html
 
 if TYPE_CHECKING:
     from provision import legacy
@@ -57,20 +57,21 @@ def import_check(
         Path | None,
         typer.Option(help="Also write every problem, by file and line, to this .csv (for Excel) or .xlsx file."),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Language of the problem list: ru or en.")] = "ru",
     with_personal: Annotated[
         bool, typer.Option(help="Show personal values in the problem list (it goes back to the data's owner).")
     ] = False,
     as_json: JsonFlag = False,
+    lang: Lang = Language.ru,
 ) -> None:
     """Analyse a legacy export before migration (loads nothing): problems with file and line, control totals."""
     check_output_file(html, "--html")
-    listing = legacy.problem_list(problems, lang, with_personal)
+    listing = legacy.problem_list(problems, lang.value, with_personal)
     report = legacy.check_export(workspace(), client, path, mapping, listing)
     if listing is not None:
         err(f"wrote {listing.path}: {report.problems + report.consequent:,} rows")
     info = report.to_dict()
-    if reported(info, html, lambda: render_html(info, f"{client}: analysis of the export {path}"), as_json):
+    page = lambda: render_html(info, check_title(client, str(path), lang.value), lang.value)  # noqa: E731
+    if reported(info, html, page, as_json):
         return
     typer.echo("read " + ", ".join(f"{entity} {count:,}" for entity, count in report.rows.items()))
     if not report.problems:
@@ -118,13 +119,15 @@ def import_load(
     ] = False,
     html: Annotated[Path | None, typer.Option(help="Also write the load report as self-contained HTML.")] = None,
     as_json: JsonFlag = False,
+    lang: Lang = Language.ru,
 ) -> None:
     """Anonymize a legacy export and load it as the client's books and baseline (all or nothing)."""
     check_output_file(html, "--html")
     load = legacy.Load(path, mapping, strict, progress=_rows_progress, phase=lambda m: err(m + " ..."))
     report = legacy.import_load(workspace(), client, load)
     info = report.to_dict()
-    if reported(info, html, lambda: render_load_html(info, f"{client}: import of {path}"), as_json):
+    page = lambda: render_load_html(info, load_title(client, str(path), lang.value), lang.value)  # noqa: E731
+    if reported(info, html, page, as_json):
         return
     result = report.result
     typer.echo(

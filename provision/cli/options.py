@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -47,6 +48,17 @@ Dsn = Annotated[str | None, typer.Option("--dsn", help="Any PostgreSQL, instead 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Seat = Annotated[int | None, typer.Option("--seat", min=1, max=99, help="One trainee's seat (1..seats).")]
 AllSeats = Annotated[bool, typer.Option("--all", help="The working database and every seat.")]
+
+
+class Language(StrEnum):
+    ru = "ru"
+    en = "en"
+
+
+Lang = Annotated[
+    Language,
+    typer.Option("--lang", help="The language of what goes to the customer (reports, lists): ru or en."),
+]
 
 
 def one_target(seat: int | None, all_seats: bool) -> None:

@@ -50,10 +50,12 @@ EMPTY_ACCOUNT = Reason("missing_value", "empty account number")
 NO_NAME = Reason("missing_value", "no surname or given name")
 EMPTY_SERIAL = Reason("missing_value", "empty meter serial")
 DUPLICATE_ACCOUNT = Reason("duplicate_account", "duplicate account number")
+RESIDENT_OF_DUPLICATE = Reason("duplicate_account", "resident on the row of a duplicate account number")
 DUPLICATE_ELS = Reason("duplicate_els", "duplicate ЕЛС")
 DUPLICATE_PERSON = Reason("duplicate_person", "the same person twice on one account")
 DUPLICATE_SERVICE = Reason("duplicate_service", "service listed twice for the account")
 DUPLICATE_METER = Reason("duplicate_meter", "duplicate meter serial")
+AMBIGUOUS_SERVICE = Reason("ambiguous_service", "service cannot be told (no service column)")
 DUPLICATE_READING = Reason("duplicate_period", "duplicate reading for the same period")
 DUPLICATE_BALANCE = Reason("duplicate_period", "duplicate balance for the same period")
 UNKNOWN_ACCOUNT = Reason("unknown_account", "unknown account")
@@ -197,7 +199,17 @@ def open_entity(mapping: Mapping, entity: str) -> EntityFile | None:
     if fm is None or (fm.optional and not fm.path.exists()):
         return None
     headers, rows = read_mapped(fm)
-    return EntityFile(entity, fm, {fld: headers.index(col) for fld, col in fm.columns.items()}, rows)
+    index = {fld: headers.index(col) for fld, col in fm.columns.items()}
+    if fm.fixed:  # a fixed value is one more column of every row: each reading of a field finds it alike
+        index.update({fld: len(headers) + k for k, fld in enumerate(fm.fixed)})
+        rows = _with_fixed(rows, list(fm.fixed.values()))
+    return EntityFile(entity, fm, index, rows)
+
+
+def _with_fixed(rows: Iterator[tuple[int, list[Any]]], values: list[str]) -> Iterator[tuple[int, list[Any]]]:
+    for line, rec in rows:
+        rec.extend(values)
+        yield line, rec
 
 
 # -- values ---------------------------------------------------------------------------------------------

@@ -18,6 +18,14 @@ Per-column conversions, applied as the file is read (by `import check` and `impo
 strptime pattern, ``scale`` multiplies numbers; in that order. A value a conversion cannot read is left
 as it is, so the analysis reports it at its line.
 
+A field the export never writes may be given one value for every row (a one-town utility's city):
+
+    [files.accounts.fixed]
+    city = "Заречный"
+
+A reading's service may be left out when a meters file is mapped (each reading takes its meter's), a
+balance's when a services or meters file is (each takes its account's only service).
+
 Entities and fields are those of the standard layout (docs/export-layout.md); with no mapping file the
 standard layout itself is read.
 """
@@ -39,7 +47,9 @@ from seed.legacy.read import read_records
 
 PERIOD_FIELDS = {"period"}
 CONVERSIONS = ("scale", "format", "values")
-FILE_KEYS = ("path", "encoding", "delimiter", "sheet", "optional", "columns", "convert", "header_line")
+FILE_KEYS = ("path", "encoding", "delimiter", "sheet", "optional", "columns", "convert", "header_line", "fixed")
+# entity -> the files whose rows tell the service of a row that has none (docs/export-layout.md)
+INFERRED_SERVICE = {"readings": ("meters",), "balances": ("services", "meters")}
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class FileMapping:
     optional: bool = False
     convert: dict[str, Conversion] = field(default_factory=dict)  # field -> conversion
     header_line: int = 1  # the line (row) of the column names: lines above it are a title block
+    fixed: dict[str, str] = field(default_factory=dict)  # field -> its value on every row
 
 
 @dataclass
@@ -151,11 +162,18 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
         for fld in columns:
             if fld not in known:
                 raise _unknown(f"{path}: [files.{entity}.columns]", fld, known)
-        missing = [f for f, _, required in STANDARD[entity][1] if required and f not in columns]
-        if "full_name" in columns:  # ФИО in one column stands for the three
+        fixed = _fixed(f"{path}: [files.{entity}.fixed]", spec.get("fixed", {}), columns, known)
+        given = set(columns) | set(fixed)
+        missing = [f for f, _, required in STANDARD[entity][1] if required and f not in given]
+        if "full_name" in given:  # ФИО in one column stands for the three
             missing = [f for f in missing if f not in ("surname", "given_name")]
+        if entity in INFERRED_SERVICE:  # told by another file: checked once every file is known
+            missing = [f for f in missing if f != "service"]
         if missing:
-            raise MappingError(f"{path}: [files.{entity}.columns] lacks required fields: {', '.join(missing)}")
+            raise MappingError(
+                f"{path}: [files.{entity}.columns] lacks required fields: {', '.join(missing)} "
+                f"(map a column to each, or give it one value for every row under [files.{entity}.fixed])"
+            )
         file_path = spec.get("path")
         if not isinstance(file_path, str) or not file_path.strip() or "\x00" in file_path:
             raise MappingError(f'{path}: [files.{entity}] needs path = "FILE" (relative to the export folder)')
@@ -173,8 +191,56 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
             bool(spec.get("optional", False)),
             convert,
             header_line,
+            fixed,
         )
+    _service_told(path, mapping)
     return mapping
+
+
+def _fixed(where: str, raw: Any, columns: dict[str, Any], known: list[str]) -> dict[str, str]:
+    """A file's fixed values: known fields not also given a column, each a text (or a number, as text)."""
+    if not isinstance(raw, dict):
+        raise MappingError(f'{where}: a table of field = "VALUE" (the value of that field on every row)')
+    fixed = {}
+    for fld, value in raw.items():
+        if fld not in known:
+            raise _unknown(where, fld, known)
+        if fld in columns:
+            raise MappingError(
+                f"{where}: {fld} is given both a column ({columns[fld]!r}) and a fixed value ({value!r}); keep one"
+            )
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise MappingError(f'{where}: {fld} = {value!r} is not a text or a number; write {fld} = "VALUE"')
+        fixed[fld] = value if isinstance(value, str) else str(value)
+    return fixed
+
+
+def sharing(mapping: Mapping, entity: str) -> list[FileMapping]:
+    """The other entities' mappings of the file an entity reads (accounts and persons in one file: one row
+    per resident, the account's columns repeated)."""
+    fm = mapping.files.get(entity)
+    if fm is None:
+        return []
+    return [o for e, o in mapping.files.items() if e != entity and o.path == fm.path and o.sheet == fm.sheet]
+
+
+def service_given(fm: FileMapping) -> bool:
+    """Whether a file's rows say their service (a column or a fixed value) rather than leave it inferred."""
+    return "service" in fm.columns or "service" in fm.fixed
+
+
+def _service_told(path: Path, mapping: Mapping) -> None:
+    """A file whose rows do not say their service needs a file to tell it from (a meter's, an account's)."""
+    for entity, sources in INFERRED_SERVICE.items():
+        fm = mapping.files.get(entity)
+        if fm is None or service_given(fm) or any(s in mapping.files for s in sources):
+            continue
+        names = " or ".join(f"[files.{s}]" for s in sources)
+        raise MappingError(
+            f"{path}: [files.{entity}] has no service: its rows cannot say which service they are of. Map its "
+            f'service column, give one value for every row (service = "ХВС" under [files.{entity}.fixed]), '
+            f"or map {names} so that each row takes the service from there"
+        )
 
 
 def _conversions(path: Path, entity: str, raw: Any, columns: dict[str, Any]) -> dict[str, Conversion]:

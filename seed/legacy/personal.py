@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from seed.legacy.layout import EXTRA_FIELDS, STANDARD
-from seed.legacy.mapping import Mapping, read_mapped
+from seed.legacy.mapping import FileMapping, Mapping, check_columns, read_mapped
 
 # rule -> the allowed treatments, the first being the default
 RULES: dict[str, tuple[str, ...]] = {
@@ -163,22 +164,31 @@ def _sample(rows: Iterator[tuple[int, list[Any]]], headers: list[str]) -> dict[s
 
 def find_personal_columns(mapping: Mapping) -> list[Finding]:
     """Every column of the mapped files that looks like personal data (by its header or a sample of its
-    values) and is not fed into a field an anonymization rule covers."""
-    findings = []
+    values) and is not fed into a field an anonymization rule covers. A file several entities read (accounts
+    and persons in one) is judged once, by all of them: a column is left out only if none of them reads
+    it, and unmasked if one of them feeds it into a field no rule covers."""
+    files: dict[tuple[Path, str | None], list[FileMapping]] = {}
     for entity, fm in mapping.files.items():
         if entity == "totals" or (fm.optional and not fm.path.exists()):
             continue
-        headers, rows = read_mapped(fm)
+        files.setdefault((fm.path, fm.sheet), []).append(fm)
+    findings = []
+    for fms in files.values():
+        headers, rows = read_mapped(fms[0])
+        for other in fms[1:]:
+            check_columns(other, headers)
         sample = _sample(rows, headers)
-        by_column = {col: fld for fld, col in fm.columns.items()}
         for header in headers:
-            fld = by_column.get(header)
-            covered = fld is not None and (entity, fld) in FIELD_RULES
-            if covered:
+            uses = [(fm.entity, fld) for fm in fms for fld, col in fm.columns.items() if col == header]
+            unmasked = [(e, fld) for e, fld in uses if (e, fld) not in FIELD_RULES and not _harmless(e, fld)]
+            if uses and not unmasked:
                 continue
             why = _why(header, sample[header])
-            if why and not (fld is not None and _harmless(entity, fld)):
-                findings.append(Finding(entity, fm.path.name, header, why, fld, False))
+            if why is None:
+                continue
+            left_out: list[tuple[str, str | None]] = [(fms[0].entity, None)]
+            for entity, fld in unmasked or left_out:
+                findings.append(Finding(entity, fms[0].path.name, header, why, fld, False))
     return findings
 
 

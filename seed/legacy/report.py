@@ -1,103 +1,190 @@
-"""A self-contained HTML report of `import check`, for a deployer to send to the customer: no network
-needed to open it (inline CSS, charts as inline SVG)."""
+"""Self-contained HTML reports of `import check` and `import load`, for a deployer to send to the customer:
+no network needed to open them (inline CSS, charts as inline SVG), in Russian unless asked otherwise.
+
+They name things as the customer does: services as the export wrote them, files by their own names,
+fields by the customer's columns; the words for kinds of problems, reasons, checks and treatments come
+from :mod:`seed.legacy.words` and :mod:`seed.legacy.phrases`, the report's own words from :data:`TEXT`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import Any
+
+from seed.legacy import phrases
+from seed.legacy.layout import STANDARD
+from seed.legacy.words import place, words
 
 STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.5em}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#176c2e}.bad{color:#a4161a}
-small{color:#666}"""
+small,.hint{color:#666}"""
+NBSP = "\u00a0"  # the thousands' separator of a Russian number: 1 234 567,89
+
+# the reports' own words: key -> (Russian, English)
+TEXT: dict[str, tuple[str, str]] = {
+    "check_title": ("{client}: анализ выгрузки «{export}»", "{client}: analysis of the export {export}"),
+    "load_title": ("{client}: загрузка выгрузки «{export}»", "{client}: import of {export}"),
+    "made_check": ("Сформировано {when} командой provision import check.", "Made {when} by provision import check."),
+    "made_load": (
+        "Сформировано {when} командой provision import load из выгрузки «{export}» ({mapping}).",
+        "Made {when} by provision import load from {export} ({mapping}).",
+    ),
+    "standard layout": ("стандартный формат", "standard layout"),
+    "files": ("Файлы", "Files"),
+    "entity": ("данные", "entity"),
+    "file": ("файл", "file"),
+    "format": ("формат", "format"),
+    "encoding": ("кодировка", "encoding"),
+    "rows": ("строк", "rows"),
+    "rows heading": ("Строки", "Rows"),
+    "problems": ("Проблемы", "Problems"),
+    "no problems": ("Проблем не найдено.", "No problems found."),
+    "problem": ("проблема", "problem"),
+    "count": ("сколько", "count"),
+    "fix": ("как исправить", "how to fix"),
+    "examples": ("первые примеры (место, столбец = значение)", "first examples (place, column = value)"),
+    "totals": ("Контрольные суммы по услугам и периодам", "Control totals per service and period"),
+    "service": ("услуга", "service"),
+    "period": ("период", "period"),
+    "opening": ("входящее сальдо", "opening"),
+    "charged": ("начислено", "charged"),
+    "paid": ("оплачено", "paid"),
+    "closing": ("исходящее сальдо", "closing"),
+    "differences": ("Расхождения с итогами старой системы", "Differences from the old system's totals"),
+    "measure": ("показатель", "measure"),
+    "export": ("в выгрузке", "export"),
+    "reported": ("в итогах системы", "reported"),
+    "difference": ("разница", "difference"),
+    "totals match": (
+        "Контрольные суммы совпадают с итогами старой системы.",
+        "The control totals match the old system's.",
+    ),
+    "leak scan": ("Проверка на утечку персональных данных", "Leak scan"),
+    "clean": (
+        "Чисто: ни одно из {n} исходных персональных значений не попало в базу.",
+        "Clean: none of {n} original personal values is in the database.",
+    ),
+    "leaked": (
+        "Найдено исходных персональных значений: {n}; загрузка отменена.",
+        "{n} original personal values found; the load was refused.",
+    ),
+    "rows read": ("прочитано строк", "rows read"),
+    "table": ("таблица", "table"),
+    "rows loaded": ("загружено строк", "rows loaded"),
+    "not loaded": ("Не загружено строк: {n}", "Rows not loaded: {n}"),
+    "reason": ("причина", "reason"),
+    "first": ("первые (место, столбец)", "first (place, column)"),
+    "all loaded": ("Загружены все строки.", "Every row was loaded."),
+    "personal data": ("Персональные данные", "Personal data"),
+    "data": ("данные", "data"),
+    "treatment": ("что сделано", "treatment"),
+    "flag": ("Внимание: {flag}", "Flag: {flag}"),
+    "left out": ("Не загружено: {what}", "Left out: {what}"),
+    "left out column": (
+        "{file}: столбец «{column}» похож на персональные данные ({why}), правила для него нет",
+        "{file}: column {column!r} looks like personal data ({why}) and has no rule",
+    ),
+    "invariants": ("Проверки целостности", "Invariants"),
+    "check": ("проверка", "check"),
+    "result": ("результат", "result"),
+    "violations": ("нарушений", "violations"),
+    "holds": ("выполняется", "holds"),
+    "violated": ("нарушена", "violated"),
+    "skipped": ("не применяется: {why}", "skipped: {why}"),
+}
+ENTITIES: dict[str, str] = {
+    "accounts": "лицевые счета", "persons": "граждане", "services": "услуги", "meters": "счётчики",
+    "readings": "показания", "balances": "сальдо", "payments": "платежи", "totals": "итоги старой системы",
+}  # fmt: skip
+TABLES: dict[str, str] = {
+    "building": "дома", "premise": "помещения", "account": "лицевые счета", "person": "граждане",
+    "account_person": "граждане на счетах", "account_service": "услуги счетов", "meter": "счётчики",
+    "meter_reading": "показания", "balance": "сальдо", "payment": "платежи",
+}  # fmt: skip
+
+# a field with no column of the customer's in its file, by the standard layout's header
+HEADERS: dict[str, str] = {
+    **{fld: header for _, fields in reversed(STANDARD.values()) for fld, header, _ in reversed(fields)},
+    "encoding": "кодировка",
+    "amounts": "суммы",
+}
 
 
-def _bars(items: list[tuple[str, float]], width: int = 480) -> str:
-    """A horizontal bar chart as inline SVG."""
+def say(key: str, lang: str, **values: Any) -> str:
+    """One of the report's own phrases in ``lang``, with ``values`` put in."""
+    ru, en = TEXT[key]
+    return (en if lang == "en" else ru).format(**values)
+
+
+def number(value: Any, lang: str, places: int = 0) -> str:
+    """A number the customer's way: 1 234 567,89 in Russian, 1,234,567.89 in English."""
+    try:
+        shown = f"{Decimal(str(value)):,.{places}f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return shown if lang == "en" else shown.replace(",", NBSP).replace(".", ",")
+
+
+def period(label: str, lang: str) -> str:
+    """A billing month ('2026-01') as the customer writes it: 01.2026 in Russian."""
+    year, dash, month = label.partition("-")
+    return label if lang == "en" or not dash else f"{month}.{year}"
+
+
+def check_title(client: str, export: str, lang: str = "ru") -> str:
+    return say("check_title", lang, client=client, export=_base(export))
+
+
+def load_title(client: str, export: str, lang: str = "ru") -> str:
+    return say("load_title", lang, client=client, export=_base(export))
+
+
+def _base(path: str) -> str:
+    """A file or folder by its own name, not a path on the deployer's machine."""
+    return str(path).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _made(kind: str, lang: str, **values: Any) -> str:
+    return f"<p><small>{escape(say(kind, lang, when=f'{dt.datetime.now():%d.%m.%Y %H:%M}', **values))}</small></p>"
+
+
+def _bars(items: list[tuple[str, float]], lang: str, width: int = 360) -> str:
+    """A horizontal bar chart as inline SVG: each bar, then its count and label."""
     if not items:
         return ""
     top = max(v for _, v in items) or 1
     row = 22
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 260}" height="{row * len(items) + 4}">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 760}" height="{row * len(items) + 4}">']
     for i, (label, value) in enumerate(items):
         w = int(width * value / top)
         y = i * row + 2
         parts.append(
-            f'<text x="0" y="{y + 15}" font-size="12">{escape(label)}</text>'
-            f'<rect x="200" y="{y + 3}" width="{max(w, 1)}" height="16" fill="#c0392b"/>'
-            f'<text x="{205 + w}" y="{y + 15}" font-size="12">{value:,.0f}</text>'
+            f'<rect x="0" y="{y + 3}" width="{max(w, 1)}" height="16" fill="#c0392b"/>'
+            f'<text x="{w + 6}" y="{y + 15}" font-size="12">{escape(number(value, lang))}  {escape(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def render_html(info: dict[str, Any], title: str) -> str:
-    problems = info["problems"]
-    out = [
-        f"<!doctype html><html lang=ru><meta charset=utf-8><title>{escape(title)}</title>",
+def _head(title: str, lang: str) -> list[str]:
+    code = "en" if lang == "en" else "ru"
+    return [
+        f"<!doctype html><html lang={code}><meta charset=utf-8><title>{escape(title)}</title>",
         f"<style>{STYLE}</style><h1>{escape(title)}</h1>",
-        f"<p><small>Made {dt.datetime.now():%d.%m.%Y %H:%M} by provision import check.</small></p>",
-        "<h2>Files</h2><table><tr><th>entity</th><th>file</th><th>format</th><th>encoding</th><th>rows</th></tr>",
     ]
-    for entity, f in info["files"].items():
-        out.append(
-            f"<tr><td>{escape(entity)}</td><td>{escape(f['path'])}</td><td>{escape(f['format'])}</td>"
-            f"<td>{escape(str(f.get('encoding', '')))}</td><td class=n>{info['rows'].get(entity, 0):,}</td></tr>"
-        )
-    out.append("</table><h2>Problems</h2>")
-    if not problems:
-        out.append("<p class=ok>No problems found.</p>")
-    else:
-        out.append(_bars([(k, float(p["count"])) for k, p in problems.items()]))
-        out.append("<table><tr><th>problem</th><th>count</th><th>first examples (file:line field=value)</th></tr>")
-        for p in problems.values():
-            examples = "<br>".join(
-                escape(f"{e['file'].rsplit('/', 1)[-1]}:{e['line']} {e['field']}={e['value']} {e['message']}")
-                for e in p["examples"]
-            )
-            out.append(
-                f"<tr><td class=bad>{escape(p['what'])}</td><td class=n>{p['count']:,}</td><td>{examples}</td></tr>"
-            )
-        out.append("</table>")
-    out.append(
-        "<h2>Control totals per service and period</h2><table><tr><th>service</th><th>period</th>"
-        "<th>opening</th><th>charged</th><th>paid</th><th>closing</th></tr>"
-    )
-    for t in info["control_totals"]:
-        cells = "".join(f"<td class=n>{Decimal(t[m]):,.2f}</td>" for m in ("opening", "charged", "paid", "closing"))
-        out.append(f"<tr><td>{escape(t['service'])}</td><td>{escape(t['period'])}</td>{cells}</tr>")
-    out.append("</table>")
-    diffs = info["totals_differences"]
-    if diffs:
-        out.append(
-            "<h2 class=bad>Differences from the old system's totals</h2><table><tr><th>service</th>"
-            "<th>period</th><th>measure</th><th>export</th><th>reported</th><th>difference</th></tr>"
-        )
-        for d in diffs:
-            out.append(
-                "<tr>"
-                + "".join(
-                    f"<td>{escape(str(d[k]))}</td>"
-                    for k in ("service", "period", "measure", "export", "reported", "difference")
-                )
-                + "</tr>"
-            )
-        out.append("</table>")
-    elif "totals" in info["rows"]:
-        out.append("<p class=ok>The control totals match the old system's.</p>")
-    out.append("</html>")
-    return "\n".join(out)
 
 
-def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> str:
-    numeric = numeric or set()
+def _table(headers: list[str], rows: list[list[Any]], lang: str, numeric: dict[int, int] | None = None) -> str:
+    """A table; the columns in ``numeric`` (index -> decimal places) are numbers, the customer's way."""
+    numeric = numeric or {}
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td class=n>{v:,}</td>" if i in numeric and isinstance(v, int) else f"<td>{escape(str(v))}</td>"
+            f"<td class=n>{escape(number(v, lang, numeric[i]))}</td>" if i in numeric else f"<td>{escape(str(v))}</td>"
             for i, v in enumerate(row)
         )
         + "</tr>"
@@ -106,49 +193,154 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None =
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render_load_html(info: dict[str, Any], title: str) -> str:
+def _service(info: dict[str, Any], code: str) -> str:
+    """A service as the export wrote it (our code where the analysis never saw it written)."""
+    return str(info.get("service_names", {}).get(code, code))
+
+
+def _field(e: dict[str, Any], lang: str, columns: dict[str, dict[str, str]] | None = None) -> str:
+    """The column of an example's field: the customer's from the mapping, else the standard layout's header."""
+    column = e.get("column") or (columns or {}).get(e["file"], {}).get(e["field"])
+    return str(column or (e["field"] if lang == "en" else HEADERS.get(e["field"], e["field"])))
+
+
+def _example(e: dict[str, Any], lang: str) -> str:
+    column = _field(e, lang)
+    value = f" {column} = {phrases.value(e['value'], lang)}" if e["value"] != "" else f" {column}"
+    said = phrases.message(e["message"], lang)
+    return f"{place(e['file'], e['line'], lang)}{value}" + (f" ({said})" if said else "")
+
+
+def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
+    """The report of `import check`: the files, the problems by kind with how to fix them and their first
+    examples, the control totals per service and period and how they differ from the old system's."""
+    problems = info["problems"]
+    out = [*_head(title, lang), _made("made_check", lang), f"<h2>{say('files', lang)}</h2>"]
+    out.append(
+        _table(
+            [say(k, lang) for k in ("entity", "file", "format", "encoding", "rows")],
+            [
+                [
+                    entity if lang == "en" else ENTITIES.get(entity, entity),
+                    f.get("name") or _base(f["path"]),
+                    f["format"],
+                    f.get("encoding", ""),
+                    info["rows"].get(entity, 0),
+                ]
+                for entity, f in info["files"].items()
+            ],
+            lang,
+            numeric={4: 0},
+        )
+    )
+    out.append(f"<h2>{say('problems', lang)}</h2>")
+    if not problems:
+        out.append(f"<p class=ok>{say('no problems', lang)}</p>")
+    else:
+        out.append(_bars([(words(k, lang).what, float(p["count"])) for k, p in problems.items()], lang))
+        heads = "".join(f"<th>{say(k, lang)}</th>" for k in ("problem", "count", "fix", "examples"))
+        out.append(f"<table><tr>{heads}</tr>")
+        for kind, p in problems.items():
+            said = words(kind, lang)
+            examples = "<br>".join(escape(_example(e, lang)) for e in p["examples"])
+            out.append(
+                f"<tr><td class=bad>{escape(said.what)}</td><td class=n>{number(p['count'], lang)}</td>"
+                f"<td class=hint>{escape(said.hint)}</td><td>{examples}</td></tr>"
+            )
+        out.append("</table>")
+    measures = ("opening", "charged", "paid", "closing")
+    out.append(f"<h2>{say('totals', lang)}</h2>")
+    out.append(
+        _table(
+            [say(k, lang) for k in ("service", "period", *measures)],
+            [[_service(info, t["service"]), period(t["period"], lang), *(t[m] for m in measures)]
+             for t in info["control_totals"]],
+            lang,
+            numeric={2: 2, 3: 2, 4: 2, 5: 2},
+        )
+    )  # fmt: skip
+    diffs = info["totals_differences"]
+    if diffs:
+        out.append(f"<h2 class=bad>{say('differences', lang)}</h2>")
+        rows = [
+            [_service(info, d["service"]), period(d["period"], lang), say(d["measure"], lang), d["export"],
+             d["reported"], d["difference"]]
+            for d in diffs
+        ]  # fmt: skip
+        titles = [say(k, lang) for k in ("service", "period", "measure", "export", "reported", "difference")]
+        out.append(_table(titles, rows, lang, numeric={3: 2, 4: 2, 5: 2}))
+    elif "totals" in info["rows"]:
+        out.append(f"<p class=ok>{say('totals match', lang)}</p>")
+    out.append("</html>")
+    return "\n".join(out)
+
+
+def _left_out(info: dict[str, Any], lang: str) -> list[str]:
+    """The columns that look personal and were left out: in the customer's words where the report says
+    which file, column and why (else as the load described them)."""
+    found = info.get("personal_columns_left_out")
+    if found is None:
+        return [str(x) for x in info["personal_columns_not_loaded"]]
+    return [
+        say("left out column", lang, file=c["file"], column=c["column"], why=phrases.personal_why(c["why"], lang))
+        for c in found
+    ]
+
+
+def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
     """The report of `import load`: what was read and loaded, what was not and why, how personal data was
     treated, the leak scan and the invariants. It carries no personal value."""
     scan = info["leak_scan"]
     rejected = info["rejected"]
+    mapping = str(info.get("mapping", ""))
+    mapping = say("standard layout", lang) if mapping in ("", "standard layout") else _base(mapping)
     out = [
-        f"<!doctype html><html lang=ru><meta charset=utf-8><title>{escape(title)}</title>",
-        f"<style>{STYLE}</style><h1>{escape(title)}</h1>",
-        f"<p><small>Made {dt.datetime.now():%d.%m.%Y %H:%M} by provision import load from "
-        f"{escape(str(info.get('export', '')))} ({escape(str(info.get('mapping', '')))}).</small></p>",
-        "<h2>Leak scan</h2>",
+        *_head(title, lang),
+        _made("made_load", lang, export=_base(str(info.get("export", ""))), mapping=mapping),
+        f"<h2>{say('leak scan', lang)}</h2>",
         f"<p class={'ok' if scan['clean'] else 'bad'}>"
-        + (
-            f"Clean: none of {scan['original_values_checked']:,} original personal values is in the database."
+        + escape(
+            say("clean", lang, n=number(scan["original_values_checked"], lang))
             if scan["clean"]
-            else f"{len(scan['leaks'])} original personal values found; the load was refused."
+            else say("leaked", lang, n=number(len(scan["leaks"]), lang))
         )
         + "</p>",
-        "<h2>Rows</h2>",
-        _table(["file", "rows read"], [[name, count] for name, count in info["rows_read"].items()], numeric={1}),
-        _table(["table", "rows loaded"], [[name, count] for name, count in info["rows_loaded"].items()], numeric={1}),
-    ]
+        f"<h2>{say('rows heading', lang)}</h2>",
+        _table([say("file", lang), say("rows read", lang)], [[n, c] for n, c in info["rows_read"].items()], lang,
+               numeric={1: 0}),
+        _table([say("table", lang), say("rows loaded", lang)],
+               [[n if lang == "en" else TABLES.get(n, n), c] for n, c in info["rows_loaded"].items()], lang,
+               numeric={1: 0}),
+    ]  # fmt: skip
     if rejected["total"]:
-        out.append(f"<h2 class=bad>Rows not loaded: {rejected['total']:,}</h2>")
-        out.append(_bars([(reason, float(count)) for reason, count in rejected["by_reason"].items()]))
-        rows = [
-            [reason, count, "; ".join(f"{e['file']}:{e['line']} {e['field']}" for e in rejected["examples"][reason])]
-            for reason, count in rejected["by_reason"].items()
-        ]
-        out.append(_table(["reason", "rows", "first (file:line field)"], rows, numeric={1}))
+        out.append(f"<h2 class=bad>{escape(say('not loaded', lang, n=number(rejected['total'], lang)))}</h2>")
+        by_reason = rejected["by_reason"]
+        out.append(_bars([(phrases.reason(r, lang), float(c)) for r, c in by_reason.items()], lang))
+        columns = info.get("columns")
+        first = {r: [f"{place(e['file'], e['line'], lang)} {_field(e, lang, columns)}" for e in es]
+                 for r, es in rejected["examples"].items()}  # fmt: skip
+        rows = [[phrases.reason(r, lang), c, "; ".join(first.get(r, []))] for r, c in by_reason.items()]
+        out.append(_table([say(k, lang) for k in ("reason", "rows", "first")], rows, lang, numeric={1: 0}))
     else:
-        out.append("<p class=ok>Every row was loaded.</p>")
-    out.append("<h2>Personal data</h2>")
-    out.append(_table(["data", "treatment"], [[k, v] for k, v in info["anonymization"].items()]))
+        out.append(f"<p class=ok>{say('all loaded', lang)}</p>")
+    out.append(f"<h2>{say('personal data', lang)}</h2>")
+    treated = [[phrases.rule_name(k, lang), phrases.treatment(v, lang)] for k, v in info["anonymization"].items()]
+    out.append(_table([say("data", lang), say("treatment", lang)], treated, lang))
     for flag in info["flags"]:
-        out.append(f"<p class=bad>Flag: {escape(flag)}</p>")
-    for column in info["personal_columns_not_loaded"]:
-        out.append(f"<p>Left out: {escape(column)}</p>")
-    out.append("<h2>Invariants</h2>")
+        out.append(f"<p class=bad>{escape(say('flag', lang, flag=phrases.flag(flag, lang)))}</p>")
+    for what in _left_out(info, lang):
+        out.append(f"<p>{escape(say('left out', lang, what=what))}</p>")
+    out.append(f"<h2>{say('invariants', lang)}</h2>")
     checks = [
-        [c["check"], "skipped" if c["skipped"] else ("holds" if not c["violations"] else "violated"), c["violations"]]
+        [
+            phrases.check_rule(c["check"], c.get("rule") or c["check"], lang),
+            say("skipped", lang, why=phrases.skipped_why(c["check"], c["skipped"], lang))
+            if c["skipped"]
+            else say("violated" if c["violations"] else "holds", lang),
+            c["violations"],
+        ]
         for c in info.get("checks", [])
     ]
-    out.append(_table(["check", "result", "violations"], checks, numeric={2}))
+    out.append(_table([say(k, lang) for k in ("check", "result", "violations")], checks, lang, numeric={2: 0}))
     out.append("</html>")
     return "\n".join(out)

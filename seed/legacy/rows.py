@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from seed.errors import MappingError
 from seed.legacy.interpret import (
+    AMBIGUOUS_SERVICE,
     DIGITS,
+    DUPLICATE_ACCOUNT,
     EMPTY_ACCOUNT,
     EMPTY_SERIAL,
     LIVING_AREA,
@@ -21,6 +24,7 @@ from seed.legacy.interpret import (
     PAYMENT_NOT_POSITIVE,
     READING,
     REMOVED_BEFORE_INSTALLED,
+    RESIDENT_OF_DUPLICATE,
     RESIDENTS,
     ROOMS,
     SHARE,
@@ -34,11 +38,13 @@ from seed.legacy.interpret import (
     iso_date,
     month_number,
     number,
+    open_entity,
     person_identity,
     role,
     service_code,
     text,
 )
+from seed.legacy.mapping import INFERRED_SERVICE, Mapping, sharing
 
 
 # -- the rows of the short files ------------------------------------------------------------------------
@@ -81,6 +87,58 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
         line, v["number"], v["els"], v["city"], v["street"], v["house"], v["flat"], total, living, rooms,
         str(int(float(residents))), opened, closed,
     )  # fmt: skip
+
+
+class AccountsRead:
+    """The account numbers read so far, to judge a row that repeats one: in an accounts file shared with
+    another entity (one row per resident, the account's columns repeated), a repeat with the account's
+    values is the same account again; any other repeat is refused as a duplicate account."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.shared = bool(sharing(mapping, "accounts"))
+        self.first: dict[str, AccountRow | int] = {}  # number -> its first row (shared file) or line
+        self.duplicates: set[int] = set()  # lines refused as another account under a number in use
+
+    def again(self, row: AccountRow) -> bool:
+        """True for the same account again; a new account is noted; a duplicate refuses the row."""
+        first = self.first.get(row.number)
+        if first is None:
+            self.first[row.number] = row if self.shared else row.line
+            return False
+        if isinstance(first, int):
+            raise Refused(DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=f"first at line {first}")
+        differ = [k for k in AccountRow._fields[1:] if getattr(first, k) != getattr(row, k)]
+        if not differ:
+            return True
+        said = f"first at line {first.line}, with another {', '.join(differ)}"
+        self.duplicates.add(row.line)
+        raise Refused(DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=said)
+
+
+class Residents:
+    """Which rows of the persons' file are persons. With a file of their own, every row. In a file shared with
+    the accounts (one row per resident): not a row whose persons' own columns (those no account field
+    reads) are all empty, an account with no one registered; and the resident on a row refused as another
+    account under a number in use is left out with it (which account is theirs cannot be told)."""
+
+    def __init__(self, mapping: Mapping, duplicates: set[int]) -> None:
+        fm = mapping.files.get("persons")
+        others = sharing(mapping, "persons")
+        self.shared = fm is not None and any(o.entity == "accounts" for o in others)
+        theirs = {col for o in others for col in o.columns.values()}
+        self.own = [fld for fld, col in fm.columns.items() if col not in theirs] if fm is not None else []
+        self.duplicates = duplicates  # AccountsRead.duplicates of the accounts read before
+
+    def person(self, f: EntityFile, line: int, rec: list[Any]) -> bool:
+        """False for a row that holds no person; refuses a resident of a duplicate account."""
+        if not self.shared:
+            return True
+        if not any(f.get(rec, fld) for fld in self.own):
+            return False
+        if line in self.duplicates:
+            said = "the account number on this row is already used by an account with other values"
+            raise Refused(RESIDENT_OF_DUPLICATE, "account", f.raw(rec, "account"), personal=True, message=said)
+        return True
 
 
 class PersonRow(NamedTuple):
@@ -262,3 +320,56 @@ def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
     if month is None:
         month = int(day[:4]) * 12 + int(day[5:7]) - 1
     return day, amount, month
+
+
+# -- a service the row does not say -------------------------------------------------------------------------
+class ServiceOf:
+    """The service of a reading or a balance whose file says none (no column, no fixed value): a reading's
+    is its meter's, found by serial in the meters file; a balance's is its account's only service, from the
+    services file, else from the account's meters. The analysis and the load ask here alike. Every row of
+    those files with a service and a serial (or account) that can be read counts, loaded or not: a serial
+    on meters of two services stays ambiguous even if one of them is left out."""
+
+    def __init__(self, mapping: Mapping, entity: str) -> None:
+        if not any(s in mapping.files for s in INFERRED_SERVICE.get(entity, ())):
+            raise MappingError(f"[files.{entity}] has no service column, and no file tells its rows' service")
+        self.mapping = mapping
+        self._serials: dict[str, set[str]] | None = None
+        self._accounts: dict[str, set[str]] | None = None
+
+    def _read(self, entity: str, key: str) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        f = open_entity(self.mapping, entity)
+        if f is None:
+            return found
+        for _, rec in f.rows:
+            code = service_code(f.raw(rec, "service"))
+            value = text(f.raw(rec, key))
+            if code is not None and value:
+                found.setdefault(value, set()).add(code)
+        return found
+
+    def of_serial(self, serial: str) -> str | None:
+        """The service of the meter with this serial (None when no meter has it); a serial on meters of
+        several services refuses the row."""
+        if self._serials is None:
+            self._serials = self._read("meters", "serial")
+        codes = self._serials.get(serial)
+        if codes is None:
+            return None
+        if len(codes) > 1:
+            said = f"meters of {', '.join(sorted(codes))} have this serial"
+            raise Refused(AMBIGUOUS_SERVICE, "serial", serial, personal=True, message=said)
+        return next(iter(codes))
+
+    def of_account(self, account: str) -> str:
+        """The account's one service (by the services file, else its meters); none or several refuse the row."""
+        if self._accounts is None:
+            self._accounts = self._read("services", "account")
+            for acc, codes in self._read("meters", "account").items():
+                self._accounts.setdefault(acc, codes)
+        codes = self._accounts.get(account, set())
+        if len(codes) != 1:
+            said = f"the account has {len(codes) or 'no'} services" + (f": {', '.join(sorted(codes))}" if codes else "")
+            raise Refused(AMBIGUOUS_SERVICE, "service", "", message=said)
+        return next(iter(codes))

@@ -304,7 +304,6 @@ LIST_HEADERS: dict[str, tuple[str, ...]] = {
     "en": ("Kind", "Problem", "File", "Line", "Column", "Value", "Details", "How to fix", "Cause"),
 }
 LIST_SHEET = {"ru": "Проблемы", "en": "Problems"}
-HIDDEN_WORDS = {"ru": "(персональные данные не показаны)", "en": "(personal data, not shown)"}  # a masked value
 
 # a row flagged only because of an earlier duplicate: what it follows from ({place}: 'абоненты.csv:59')
 CAUSE_WORDS: dict[str, dict[str, str]] = {

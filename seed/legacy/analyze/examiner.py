@@ -39,6 +39,7 @@ class Examiner:
         self.repeated_accounts: dict[str, Cause] = {}
         self.repeated_meters: dict[tuple[str, str], Cause] = {}
         self.meters_file = ""
+        self.duplicate_rows: set[int] = set()  # accounts' lines refused as another account under a number in use
         # dates, periods and service names repeat across millions of rows: each is read once
         self._cache: dict[tuple[str, Any], Any] = {}
         self._services: dict[Any, str | None] = {}
@@ -55,6 +56,7 @@ class Examiner:
             return None, iter(())
         fm = f.mapping
         info: dict[str, Any] = {"path": str(fm.path), "format": fm.path.suffix.lower().lstrip(".")}
+        info["name"], info["columns"] = fm.path.name, dict(fm.columns)  # as the customer knows them
         if info["format"] in ("csv", "txt", "tsv"):
             with fm.path.open("rb") as raw:
                 info["encoding"] = fm.encoding or detect_encoding(raw.read(64 * 1024))
@@ -107,6 +109,8 @@ class Examiner:
             code = self._services[raw]
         except KeyError:
             code = self._services[raw] = service_code(raw)
+            if code is not None:
+                self.report.named(code, raw)
         if code is None:
             self.report.add("unknown_service", row, "service", raw)
             return str(raw)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from seed.legacy.analyze.spill import Cause, Spill
-from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value
+from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value, text
 
 KINDS: dict[str, str] = {
     "mixed_encodings": "the files are in different encodings",
@@ -17,6 +17,7 @@ KINDS: dict[str, str] = {
     "bad_value": "values that cannot be read as numbers, dates or periods, or lie outside their range",
     "missing_value": "required values left empty (account numbers, names, meter serials)",
     "unknown_service": "service names that are not recognised",
+    "ambiguous_service": "rows without a service whose meter or account has several (or none) to take it from",
     "duplicate_account": "account numbers that appear more than once",
     "duplicate_els": "ЕЛС that appear on more than one account",
     "duplicate_person": "the same person twice on one account",
@@ -71,6 +72,7 @@ class Report:
     totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    service_names: dict[str, str] = field(default_factory=dict)  # our code -> as the export first wrote it
     # rows flagged only because of an earlier duplicate account number or meter serial: per cause, per kind
     consequences: dict[Cause, Counter[str]] = field(default_factory=dict)
     spill: Spill | None = None  # every problem, for the complete list
@@ -116,9 +118,9 @@ class Report:
         shown, said = shown_value(fld, value, message, personal)
         tally.add(kind, Problem(kind, row.file if row else "", row.line if row else 0, fld, shown, said))
 
-    def refused(self, row: Where, why: Refused) -> None:
-        """A row the load would leave out: counted under the kind of its reason."""
-        self.add(why.reason.kind, row, why.field, why.value, why.message or why.reason.label, why.personal)
+    def refused(self, row: Where, why: Refused, cause: Cause | None = None) -> None:
+        """A row the load would leave out: counted under the kind of its reason (or under ``cause``)."""
+        self.add(why.reason.kind, row, why.field, why.value, why.message or why.reason.label, why.personal, cause)
 
     def merge(self, other: Report) -> None:
         self.files.update(other.files)
@@ -126,10 +128,17 @@ class Report:
         self.tally.merge(other.tally)
         self.totals.update(other.totals)
         self.reported_totals.update(other.reported_totals)
+        for code, written in other.service_names.items():
+            self.service_names.setdefault(code, written)
         for cause, kinds in other.consequences.items():
             self.consequences.setdefault(cause, Counter()).update(kinds)
         if self.spill is not None and other.spill is not None:
             self.spill.adopt(other.spill)
+
+    def named(self, code: str, written: Any) -> None:
+        """How the export wrote a service of ours, the first time it did (the name the reports show)."""
+        if code not in self.service_names:
+            self.service_names[code] = text(written)
 
     @property
     def problems(self) -> int:
@@ -161,11 +170,20 @@ class Report:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        columns = {i["path"]: i.get("columns", {}) for i in self.files.values()}  # the customer's, by file and field
+
+        def column(p: Problem) -> str:
+            return str(columns.get(p.file, {}).get(p.field, ""))
+
         return {
             "files": self.files,
             "rows": dict(self.rows),
             "problems": {
-                k: {"what": KINDS[k], "count": self.counts[k], "examples": [vars(p) for p in self.examples[k]]}
+                k: {
+                    "what": KINDS[k],
+                    "count": self.counts[k],
+                    "examples": [{**vars(p), "column": column(p)} for p in self.examples[k]],
+                }
                 for k in KINDS
                 if self.counts[k]
             },
@@ -184,6 +202,9 @@ class Report:
                 for (s, p), m in sorted(self.totals.items())
             ],
             "totals_differences": self.totals_differences(),
+            "service_names": {  # only our codes: an unknown service's name stands as its own code
+                code: shown_value("service", written)[0] for code, written in sorted(self.service_names.items())
+            },
         }
 
 

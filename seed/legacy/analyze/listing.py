@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from seed.legacy import phrases
 from seed.legacy.analyze.spill import Spill
 from seed.legacy.mapping import Mapping
-from seed.legacy.personal import HIDDEN
 from seed.legacy.private import aside, open_private, open_private_bytes
-from seed.legacy.words import HIDDEN_WORDS, KIND_WORDS, LIST_HEADERS, LIST_SHEET, WHOLE_EXPORT, cause_words, words
+from seed.legacy.words import KIND_WORDS, LIST_HEADERS, LIST_SHEET, WHOLE_EXPORT, cause_words, words
 
 FORMATS = (".csv", ".xlsx")
 SHEET_ROWS = 1_048_576 - 1  # a worksheet's rows, less its header: the list goes on in the next sheet
@@ -44,7 +44,7 @@ def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
         for fld, column in fm.columns.items():
             anywhere.setdefault(fld, column)
     key = "en" if lang == "en" else "ru"
-    whole, hidden = WHOLE_EXPORT[key], HIDDEN_WORDS[key]
+    whole = WHOLE_EXPORT[key]
     said = {kind: words(kind, lang) for kind in KIND_WORDS}
     for r in spill.sorted():
         meaning = said.get(r.kind) or words(r.kind, lang)
@@ -55,8 +55,8 @@ def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
             r.file.rsplit("/", 1)[-1] if r.file else whole,
             r.line if r.line > 0 else "",
             column,
-            r.value.replace(HIDDEN, hidden),
-            r.message.replace(HIDDEN, hidden),
+            phrases.value(r.value, lang),
+            phrases.message(r.message, lang),
             meaning.hint,
             cause_words(r.cause_kind, r.cause_file, r.cause_line, lang),
         ]

@@ -27,7 +27,8 @@ from seed.legacy.interpret import (
     month_number,
     month_start,
 )
-from seed.legacy.rows import BALANCE_MEASURES, balance_amounts, payment_fields, reading_reader
+from seed.legacy.mapping import service_given
+from seed.legacy.rows import BALANCE_MEASURES, ServiceOf, balance_amounts, payment_fields, reading_reader
 
 
 def check_readings(ex: Examiner) -> None:
@@ -44,6 +45,7 @@ def check_readings(ex: Examiner) -> None:
         return reading_series(path, capacity, water, *columns)
 
     latest = -1
+    inferred = _inferred(ex, "readings")  # read once, though the file may be read twice
 
     def read(columns: GroupedColumns) -> None:
         nonlocal latest
@@ -51,16 +53,24 @@ def check_readings(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_serial, i_service = ix["serial"], ix["service"]
+        i_serial, i_service = ix["serial"], ix.get("service", -1)
+        service_of = inferred.of_serial if inferred is not None else None
         report, service, ident, reading = ex.report, ex.service, ex.ident, reading_reader(f)
         for row, rec in rows:
-            code = service(row, rec[i_service])
             raw_serial = rec[i_serial]
             serial = (
                 raw_serial.strip()
                 if type(raw_serial) is str and PLAIN_IDENT(raw_serial)
                 else ident(row, "serial", raw_serial)
             )
+            if service_of is None:
+                code = service(row, rec[i_service])
+            else:  # no service column: the meter's, by its serial
+                try:
+                    code = service_of(serial) or ""
+                except Refused as why:
+                    report.refused(row, why)
+                    continue
             mid = meter_ids.get((code, serial))
             if mid is None:
                 report.add("unknown_meter", row, "serial", serial)
@@ -93,6 +103,12 @@ def check_readings(ex: Examiner) -> None:
             ex.report.add("meter_past_verification", where, "next_verification", meter.next, "still in use")
 
 
+def _inferred(ex: Examiner, entity: str) -> ServiceOf | None:
+    """How the rows of a file with no service are told theirs; None when the file says it."""
+    fm = ex.mapping.files.get(entity)
+    return ServiceOf(ex.mapping, entity) if fm is not None and not service_given(fm) else None
+
+
 def check_balances(ex: Examiner) -> None:
     """Balances are checked per account as compact columns, a batch of complete accounts at a time;
     the control totals and each account's last closing are summed on the way."""
@@ -104,6 +120,8 @@ def check_balances(ex: Examiner) -> None:
     repeated = ex.repeated_accounts
     caused: dict[int, Cause] = {}  # lines of balances of a repeated account number -> the repeat
 
+    inferred = _inferred(ex, "balances")
+
     def check(columns: list[Any]) -> list[Finding]:
         return carry_over(path, *columns)
 
@@ -112,7 +130,8 @@ def check_balances(ex: Examiner) -> None:
         if f is None:
             return
         ix = f.index
-        i_acc, i_svc, i_per = ix["account"], ix["service"], ix["period"]
+        i_acc, i_svc, i_per = ix["account"], ix.get("service", -1), ix["period"]
+        service_of = inferred.of_account if inferred is not None else None
         i_o, i_c, i_r, i_p, i_z = (ix.get(m, -1) for m in BALANCE_MEASURES)
         services: dict[Any, tuple[str, int, bool]] = {}  # the service as written -> (code, index, known)
         months: dict[Any, int | None] = {}  # a period as written -> its month
@@ -124,13 +143,22 @@ def check_balances(ex: Examiner) -> None:
             known = account in accounts or ex.known_account(row, account)
             if repeated and account in repeated:  # its rows and the repeat's are read as one account's
                 caused[row.line] = repeated[account]
-            found = services.get(rec[i_svc])
+            if service_of is None:
+                written = rec[i_svc]
+            else:  # no service column: the account's only one
+                try:
+                    written = service_of(account)
+                except Refused as why:
+                    if known:  # an unknown account is reported as that
+                        report.refused(row, why)
+                    continue
+            found = services.get(written)
             if found is None:  # services are indexed by code: two spellings of one service are one service
-                code = ex.service(row, rec[i_svc])
+                code = ex.service(row, written)
                 sv = service_index.setdefault(code, len(service_index))
-                found = services[rec[i_svc]] = (code, sv, code in SERVICE_IDS)
+                found = services[written] = (code, sv, code in SERVICE_IDS)
             elif not found[2]:
-                ex.service(row, rec[i_svc])  # an unknown service is reported on every row
+                ex.service(row, written)  # an unknown service is reported on every row
             service, sv, _ = found
             month = months.get(raw_period := rec[i_per], -1)
             if month == -1:

@@ -12,8 +12,16 @@ from decimal import Decimal
 from seed.legacy.analyze.examiner import Examiner, Meter
 from seed.legacy.analyze.findings import Where
 from seed.legacy.analyze.spill import Cause
-from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
-from seed.legacy.rows import read_account, read_meter, read_person, read_service
+from seed.legacy.interpret import (
+    DUPLICATE_ACCOUNT,
+    DUPLICATE_METER,
+    NULL,
+    RESIDENT_OF_DUPLICATE,
+    SHARE_TOLERANCE,
+    Refused,
+    text,
+)
+from seed.legacy.rows import AccountsRead, Residents, read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
 
 
@@ -21,21 +29,24 @@ def check_accounts(ex: Examiner) -> None:
     f, rows = ex.open("accounts")
     report, accounts = ex.report, ex.accounts
     els_first: dict[str, int] = {}
+    read = AccountsRead(ex.mapping)
     for row, rec in rows:
         assert f is not None
-        number = ex.ident(row, "number", f.raw(rec, "number"))
+        ex.ident(row, "number", f.raw(rec, "number"))
         els = f.get(rec, "els")
-        if els and len(els) != 10:
-            report.add("els_format", row, "els", els)
         try:
             account = read_account(f, row.line, rec)
-            if account.number in accounts:
-                first = f"first at line {accounts[account.number][0]}"
-                ex.repeated_accounts.setdefault(account.number, Cause(DUPLICATE_ACCOUNT.kind, row.file, row.line))
-                raise Refused(DUPLICATE_ACCOUNT, "number", number, message=first)
+            if read.again(account):
+                continue  # the account again, on the row of its next resident
         except Refused as why:
+            if why.reason is DUPLICATE_ACCOUNT:  # later rows of the number attach to its first account
+                ex.repeated_accounts.setdefault(str(why.value), Cause(DUPLICATE_ACCOUNT.kind, row.file, row.line))
+            if els and len(els) != 10:
+                report.add("els_format", row, "els", els)
             report.refused(row, why)
             continue
+        if els and len(els) != 10:
+            report.add("els_format", row, "els", els)
         if account.living != NULL and Decimal(account.living) > Decimal(account.total):
             report.add("living_over_total", row, "living_area", account.living, f"total {account.total}")
         if els and els in els_first:
@@ -43,6 +54,7 @@ def check_accounts(ex: Examiner) -> None:
         elif els:
             els_first[els] = row.line
         accounts[account.number] = (row.line, account.closed)
+    ex.duplicate_rows = read.duplicates
 
 
 def check_persons(ex: Examiner) -> None:
@@ -50,8 +62,15 @@ def check_persons(ex: Examiner) -> None:
     report, repeated = ex.report, ex.repeated_accounts
     seen: set[tuple[str, str]] = set()  # (account, person)
     shares: dict[str, Decimal] = defaultdict(Decimal)
+    residents = Residents(ex.mapping, ex.duplicate_rows)
     for row, rec in rows:
         assert f is not None
+        try:
+            if not residents.person(f, row.line, rec):
+                continue  # an account's row with no one registered, in a file of accounts and persons
+        except Refused as why:  # the resident on a duplicate account's row follows from the duplicate
+            report.refused(row, why, repeated.get(text(why.value)) if why.reason is RESIDENT_OF_DUPLICATE else None)
+            continue
         account = ex.ident(row, "account", f.raw(rec, "account"))
         known = ex.known_account(row, account)
         snils = f.get(rec, "snils")
@@ -96,6 +115,7 @@ def check_services(ex: Examiner) -> None:
         except Refused as why:
             ex.report.refused(row, why)
             continue
+        ex.report.named(code, f.raw(rec, "service"))
         if known and (account, code) in seen:
             cause = ex.repeated_accounts.get(account)
             ex.report.add("duplicate_service", row, "service", f.raw(rec, "service"), cause=cause)
@@ -119,6 +139,7 @@ def check_meters(ex: Examiner) -> None:
         except Refused as why:
             ex.report.refused(row, why)
             continue
+        ex.report.named(m.service, f.raw(rec, "service"))
         if not known:
             continue
         ex.meters_file = row.file

@@ -20,7 +20,7 @@ from seed.legacy.interpret import (
     service_code,
     text,
 )
-from seed.legacy.rows import balance_amounts, payment_fields
+from seed.legacy.rows import ServiceOf, balance_amounts, payment_fields
 
 BALANCE_COLUMNS = ("account", "service", "period", "opening", "charged", "paid", "closing")
 
@@ -55,8 +55,9 @@ def write_balances(state: ImportState) -> Lines:
     written = state.lines("balance", 3)
     if (f := state.open("balances")) is None:
         return written
-    i_acc, i_svc, i_per, i_o, i_c, i_p, i_z = (f.index[k] for k in BALANCE_COLUMNS)
+    i_acc, i_svc, i_per, i_o, i_c, i_p, i_z = (f.index.get(k, -1) for k in BALANCE_COLUMNS)
     i_r = f.index.get("recalculated")
+    service_of = ServiceOf(state.mapping, "balances").of_account if i_svc < 0 else None
     accounts, month_text = state.account_ids.get, state.month
     services: dict[Any, int | None] = {}
     months: dict[Any, int | None] = {}  # a period as written -> its month
@@ -64,15 +65,20 @@ def write_balances(state: ImportState) -> Lines:
     for line, rec in state.rows(f):
         try:
             raw_acc = rec[i_acc]
-            account = accounts(raw_acc if type(raw_acc) is str and raw_acc == raw_acc.strip() else text(raw_acc))
+            number = raw_acc if type(raw_acc) is str and raw_acc == raw_acc.strip() else text(raw_acc)
+            account = accounts(number)
             if account is None:
                 raise Refused(UNKNOWN_ACCOUNT, "account", raw_acc, personal=True)
-            sid = services.get(rec[i_svc], -1)
-            if sid == -1:
-                code = service_code(rec[i_svc])
-                sid = services[rec[i_svc]] = SERVICE_IDS[code] if code else None
-            if sid is None:
-                raise Refused(UNKNOWN_SERVICE, "service", rec[i_svc])
+            sid: int | None
+            if service_of is not None:  # no service column: the account's only one
+                sid = SERVICE_IDS[service_of(number)]
+            else:
+                sid = services.get(rec[i_svc], -1)
+                if sid == -1:
+                    code = service_code(rec[i_svc])
+                    sid = services[rec[i_svc]] = SERVICE_IDS[code] if code else None
+                if sid is None:
+                    raise Refused(UNKNOWN_SERVICE, "service", rec[i_svc])
             month = months.get(raw_period := rec[i_per], -1)
             if month == -1:
                 month = months[raw_period] = month_number(raw_period)

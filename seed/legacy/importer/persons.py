@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from seed.legacy.importer.state import ImportState, escape
 from seed.legacy.interpret import DUPLICATE_PERSON, NULL, Refused
-from seed.legacy.rows import PersonRow, read_person
+from seed.legacy.rows import PersonRow, Residents, read_person
 
 
 def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
@@ -17,8 +17,11 @@ def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
         return []
     rows = []
     originals = state.originals
+    residents = Residents(state.mapping, state.duplicate_rows)
     for line, rec in state.rows(f):
         try:
+            if not residents.person(f, line, rec):
+                continue  # an account's row with no one registered, in a file of accounts and persons
             account = state.account_of(f, rec)
             row = read_person(f, line, rec)
         except Refused as why:

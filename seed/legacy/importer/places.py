@@ -6,8 +6,8 @@ from typing import Any
 
 from seed.errors import LegacyFormatError
 from seed.legacy.importer.state import ImportState, escape
-from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_ELS, NULL, SERVICE_IDS, Refused
-from seed.legacy.rows import AccountRow, read_account
+from seed.legacy.interpret import DUPLICATE_ELS, NULL, SERVICE_IDS, Refused
+from seed.legacy.rows import AccountRow, AccountsRead, read_account
 
 
 def read_accounts(state: ImportState) -> list[AccountRow]:
@@ -16,16 +16,15 @@ def read_accounts(state: ImportState) -> list[AccountRow]:
     if f is None:
         raise LegacyFormatError("accounts", None, "the mapping has no accounts file; nothing to load")
     rows: list[AccountRow] = []
-    first_line: dict[str, int] = {}
+    read = AccountsRead(state.mapping)
     for line, rec in state.rows(f):
         try:
             row = read_account(f, line, rec)
-            if row.number in first_line:
-                raise Refused(DUPLICATE_ACCOUNT, "number", row.number, personal=True)
+            if read.again(row):
+                continue  # the account again, on the row of its next resident
         except Refused as why:
             state.rejects.refuse(f.name, line, why)
             continue
-        first_line[row.number] = line
         state.originals.add("account number", row.number)
         if row.els:
             state.originals.add("ЕЛС", row.els)
@@ -40,6 +39,7 @@ def read_accounts(state: ImportState) -> list[AccountRow]:
             kept_els.add(row.els)
         accounts.append(row)
         state.account_ids[row.number] = len(accounts)
+    state.duplicate_rows = read.duplicates
     return accounts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from seed.legacy.importer.state import ImportState, Lines
 from seed.legacy.interpret import SERVICE_IDS as IDS
 from seed.legacy.interpret import UNKNOWN_METER, Refused, service_code, text
-from seed.legacy.rows import reading_reader
+from seed.legacy.rows import ServiceOf, reading_reader
 
 IMPORT_SOURCE = 4  # reading_source 'import'
 
@@ -17,22 +17,28 @@ def write_readings(state: ImportState) -> Lines:
     if f is None:
         return written
     ix = f.index
-    i_serial, i_service = ix["serial"], ix["service"]
+    i_serial, i_service = ix["serial"], ix.get("service", -1)
+    service_of = ServiceOf(state.mapping, "readings").of_serial if i_service < 0 else None
     meters, month_text, reading = state.meter_ids.get, state.month, reading_reader(f)
     services: dict[object, int | None] = {}
     add = written.add_keyed
     refuse = state.rejects.refuse
     for line, rec in state.rows(f):
         try:
-            raw_service = rec[i_service]
-            sid = services.get(raw_service, -1)
-            if sid == -1:
-                code = service_code(raw_service)
-                sid = services[raw_service] = IDS[code] if code else None
-            serial = rec[i_serial]
-            mid = meters((sid, serial.strip() if type(serial) is str else text(serial))) if sid is not None else None
+            raw_serial = rec[i_serial]
+            serial = raw_serial.strip() if type(raw_serial) is str else text(raw_serial)
+            if service_of is not None:  # no service column: the meter's, by its serial
+                code = service_of(serial)
+                sid = IDS[code] if code else None
+            else:
+                raw_service = rec[i_service]
+                sid = services.get(raw_service, -1)
+                if sid == -1:
+                    code = service_code(raw_service)
+                    sid = services[raw_service] = IDS[code] if code else None
+            mid = meters((sid, serial)) if sid is not None else None
             if mid is None:
-                raise Refused(UNKNOWN_METER, "serial", serial, personal=True)
+                raise Refused(UNKNOWN_METER, "serial", raw_serial, personal=True)
             month, values, taken = reading(rec)
         except Refused as why:
             refuse(f.name, line, why)

@@ -73,6 +73,7 @@ class ImportResult:
     flags: list[str] = field(default_factory=list)
     periods: list[dt.date] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # file name -> field -> customer's column
 
     @property
     def total_rows(self) -> int:
@@ -86,11 +87,18 @@ class ImportResult:
             "rejected": {
                 "total": self.rejects.total,
                 "by_reason": dict(self.rejects.counts),
-                "examples": dict(self.rejects.examples),
+                "examples": {
+                    reason: [{**e, "column": self.columns.get(e["file"], {}).get(e["field"], "")} for e in examples]
+                    for reason, examples in self.rejects.examples.items()
+                },
             },
             "anonymization": self.rules,
             "flags": self.flags,
             "personal_columns_not_loaded": [f.describe() for f in self.personal_columns],
+            "personal_columns_left_out": [
+                {"file": f.file, "column": f.column, "why": f.why} for f in self.personal_columns
+            ],
+            "columns": self.columns,
             "leak_scan": {
                 "original_values_checked": self.leak_values_checked,
                 "leaks": [vars(leak) for leak in self.leaks],
@@ -145,11 +153,13 @@ class ImportState:
         self.mapping, self.noise, self.progress = mapping, noise, progress
         self.rules = rules_from(rules)
         self.anon = Anonymizer(key)
-        self.result = ImportResult(rules=dict(self.rules))
+        columns = {fm.path.name: dict(fm.columns) for fm in mapping.files.values()}
+        self.result = ImportResult(rules=dict(self.rules), columns=columns)
         self.rejects = self.result.rejects
         self.originals = Originals()
         self.names = Pseudonyms(self.anon, self.originals)
         self.account_ids: dict[str, int] = {}  # the account number as written -> its id
+        self.duplicate_rows: set[int] = set()  # accounts' lines refused as another account under a number in use
         self.meter_ids: dict[tuple[int, str], int] = {}  # (service id, serial as written) -> its id
         self.months: set[int] = set()  # the billing months the export speaks of
         self.month_texts: dict[int, str] = {}
