@@ -21,6 +21,7 @@ from seed.legacy.analyze.listing import write_problem_list
 from seed.legacy.analyze.spill import Record
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.phrases import HIDDEN_RU
+from seed.legacy.report import render_html
 from seed.legacy.words import LIST_HEADERS
 from seed.legacy.words import words as kind_words
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
@@ -224,6 +225,13 @@ def test_a_duplicated_account_number_is_one_problem_and_its_rows_follow_from_it(
     assert len(follows) == 6 and len(rows) == 8
     assert {r[8] for r in follows} == {"следует из повторного номера лицевого счёта, accounts.csv:4"}
     assert {(r[2], int(r[3])) for r in rows if r[0] == "payment_duplicate" and not r[8]} == {("payments.csv", 5)}
+
+    page = render_html(report.to_dict(), "check")
+    assert (
+        "Строки, следующие из повторов" in page
+        and "следует из повторного номера лицевого счёта, accounts.csv:4" in page
+    )
+    assert "1002" not in page
 
     result = CliRunner().invoke(app, ["import", "check", "demo", str(folder)])
     assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ from typing import Any
 
 from seed.legacy import phrases
 from seed.legacy.layout import STANDARD
-from seed.legacy.words import place, words
+from seed.legacy.words import cause_words, place, words
 
 STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.5em}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
@@ -46,6 +46,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "count": ("сколько", "count"),
     "fix": ("как исправить", "how to fix"),
     "examples": ("первые примеры (место, столбец = значение)", "first examples (place, column = value)"),
+    "consequences": ("Строки, следующие из повторов", "Rows that follow from duplicates"),
+    "consequences note": (
+        "Эти строки не ошибочны сами по себе: их данные приписаны первому счёту или счётчику с тем же номером. "
+        "Они не входят в числа выше и исчезнут, когда повтор будет исправлен.",
+        "These rows are not wrong in themselves: their data is read as the first account's or meter's of the "
+        "same number. They are not counted above, and go away once the duplicate is fixed.",
+    ),
+    "cause": ("причина", "cause"),
+    "what follows": ("что из неё следует", "what follows"),
     "totals": ("Контрольные суммы по услугам и периодам", "Control totals per service and period"),
     "service": ("услуга", "service"),
     "period": ("период", "period"),
@@ -248,6 +257,7 @@ def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
                 f"<td class=hint>{escape(said.hint)}</td><td>{examples}</td></tr>"
             )
         out.append("</table>")
+    out += _consequences(info.get("consequences", []), lang)
     measures = ("opening", "charged", "paid", "closing")
     out.append(f"<h2>{say('totals', lang)}</h2>")
     out.append(
@@ -273,6 +283,23 @@ def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
         out.append(f"<p class=ok>{say('totals match', lang)}</p>")
     out.append("</html>")
     return "\n".join(out)
+
+
+def _consequences(causes: list[dict[str, Any]], lang: str) -> list[str]:
+    """The rows flagged only because of a duplicate account number or meter serial, under that duplicate."""
+    if not causes:
+        return []
+    rows = [
+        [cause_words(c["cause"], c["file"], c["line"], lang), c["count"],
+         "; ".join(f"{words(kind, lang).what}: {number(n, lang)}" for kind, n in c["kinds"].items())]
+        for c in causes
+    ]  # fmt: skip
+    titles = [say(k, lang) for k in ("cause", "count", "what follows")]
+    return [
+        f"<h2>{say('consequences', lang)}</h2>",
+        f"<p class=hint>{escape(say('consequences note', lang))}</p>",
+        _table(titles, rows, lang, numeric={1: 0}),
+    ]
 
 
 def _left_out(info: dict[str, Any], lang: str) -> list[str]:

@@ -16,6 +16,7 @@ from seed.legacy import phrases
 from seed.legacy.analyze.spill import Spill
 from seed.legacy.mapping import Mapping
 from seed.legacy.private import aside, open_private, open_private_bytes
+from seed.legacy.report import HEADERS
 from seed.legacy.words import KIND_WORDS, LIST_HEADERS, LIST_SHEET, WHOLE_EXPORT, cause_words, words
 
 FORMATS = (".csv", ".xlsx")
@@ -45,10 +46,14 @@ def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
             anywhere.setdefault(fld, column)
     key = "en" if lang == "en" else "ru"
     whole = WHOLE_EXPORT[key]
+
+    def standard(fld: str) -> str:  # a field no file maps (the balance's amounts read as one): as the layout says
+        return fld if key == "en" else HEADERS.get(fld, fld)
+
     said = {kind: words(kind, lang) for kind in KIND_WORDS}
     for r in spill.sorted():
         meaning = said.get(r.kind) or words(r.kind, lang)
-        column = columns.get(r.file, {}).get(r.field) or anywhere.get(r.field, r.field)
+        column = columns.get(r.file, {}).get(r.field) or anywhere.get(r.field) or standard(r.field)
         yield [
             r.kind,
             meaning.what,
