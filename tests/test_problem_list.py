@@ -308,3 +308,38 @@ def test_a_list_that_cannot_be_written_is_one_message_and_the_old_list_stays(
     result = CliRunner().invoke(app, ["import", "check", "demo", folder, "--problems", str(out)])
     assert result.exit_code == 3 and "cannot write the list" in result.output, result.output
     assert out.read_text(encoding="utf-8") == "the list of last week"
+
+
+def test_a_duplicate_accounts_rows_apart_from_the_firsts_follow_from_it_too(tmp_path: Path) -> None:
+    """The repeat's balances after another account's: the file is read again whole, and the same rows
+    follow from the duplicate."""
+    folder = write_export(
+        tmp_path / "export",
+        {
+            "accounts": [account("1001"), account("1002", flat="2"), account("1002", flat="3")],
+            "balances": [
+                balance("1002", "ХВС", "01.2026", "0", "100", "0", "100"),
+                balance("1002", "ХВС", "02.2026", "100", "100", "0", "200"),
+                balance("1001", "ХВС", "01.2026", "0", "10", "0", "10"),
+                balance("1002", "ХВС", "01.2026", "0", "50", "0", "50"),  # the second account's own
+                balance("1002", "ХВС", "02.2026", "50", "50", "0", "100"),
+            ],
+        },
+    )
+    report = listed(folder, tmp_path / "problems.csv")
+    assert dict(report.counts) == {"duplicate_account": 1}
+    cause = Cause("duplicate_account", str(folder / "accounts.csv"), 4)
+    assert report.consequences == {cause: {"duplicate_period": 2, "balance_carry_over": 1}}
+
+
+def test_what_excel_would_run_as_a_formula_is_listed_as_text(tmp_path: Path) -> None:
+    folder = write_export(
+        tmp_path / "export",
+        {"accounts": [account("1001", total_area="=1+1"), account("1002", flat="2", total_area="-")]},
+    )
+    listed(folder, tmp_path / "problems.csv")
+    values = [r[5] for r in read_csv(tmp_path / "problems.csv")[1:]]
+    assert values == ["'=1+1", "'-"]
+    listed(folder, tmp_path / "problems.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "problems.xlsx").worksheets[0]
+    assert [(c.value, c.data_type) for c in sheet["F"][1:]] == [("=1+1", "s"), ("-", "s")]
