@@ -193,6 +193,39 @@ def value(shown: str, lang: str = "ru") -> str:
     return HIDDEN_RU if shown == HIDDEN and lang != "en" else shown
 
 
+# the fields of an account row a duplicate's message names, and our service codes, in Russian
+ACCOUNT_FIELDS_RU = {
+    "number": "номер", "els": "ЕЛС", "city": "город", "street": "улица", "house": "дом", "flat": "квартира",
+    "total": "общая площадь", "living": "жилая площадь", "rooms": "комнат", "residents": "проживает",
+    "opened": "дата открытия", "closed": "дата закрытия",
+}  # fmt: skip
+SERVICES_RU = {
+    "cold_water": "ХВС", "hot_water": "ГВС", "sewage": "водоотведение", "electricity": "электроэнергия",
+    "heating": "отопление", "gas": "газ",
+}  # fmt: skip
+# messages whose parts are lists of our words: (pattern, Russian with {0}, {1}..., the words' table per group)
+LISTED_RU: list[tuple[re.Pattern[str], str, tuple[dict[str, str] | None, ...]]] = [
+    (re.compile(r"first at line (\d+), with another (.*)"), "впервые в строке {0}, отличаются: {1}",
+     (None, ACCOUNT_FIELDS_RU)),
+    (re.compile(r"meters of (.*) have this serial"), "этот заводской номер у счётчиков разных услуг: {0}",
+     (SERVICES_RU,)),
+    (re.compile(r"the account has (\d+) services: (.*)"), "у лицевого счёта {0} услуги: {1}", (None, SERVICES_RU)),
+    (re.compile(r"the account has no services"), "у лицевого счёта нет ни одной услуги", ()),
+]  # fmt: skip
+
+
+def _listed(text: str) -> str | None:
+    for pattern, russian_text, tables in LISTED_RU:
+        found = pattern.fullmatch(text)
+        if found:
+            parts = [
+                g if table is None else ", ".join(table.get(w, w) for w in g.split(", "))
+                for g, table in zip(found.groups(), tables, strict=True)
+            ]
+            return russian_text.format(*parts)
+    return None
+
+
 def message(text: str, lang: str = "ru") -> str:
     """A message about one value (\"first at line 12\", a reason's label), in ``lang``."""
     if lang == "en" or not text:
@@ -200,6 +233,9 @@ def message(text: str, lang: str = "ru") -> str:
     text = text.replace(HIDDEN, HIDDEN_RU)
     if text in REASON_RU:
         return REASON_RU[text]
+    listed = _listed(text)
+    if listed is not None:
+        return listed
     for pattern, replacement in MESSAGE_RU:
         found = pattern.fullmatch(text)
         if found:

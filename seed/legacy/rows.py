@@ -110,7 +110,7 @@ class AccountsRead:
         differ = [k for k in AccountRow._fields[1:] if getattr(first, k) != getattr(row, k)]
         if not differ:
             return True
-        said = f"first at line {first.line}, with another {', '.join(differ)}"
+        said = f"first at line {first.line}, with another {', '.join(differ)}"  # its resident is left out too
         self.duplicates.add(row.line)
         raise Refused(DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=said)
 

@@ -74,11 +74,12 @@ KIND_WORDS: dict[str, dict[str, Words]] = {
     "ambiguous_service": {
         "ru": Words(
             "услугу строки нельзя определить: в выгрузке нет столбца услуги, а по счётчику или счёту она неоднозначна",
-            "добавьте столбец услуги в выгрузку или сделайте заводские номера счётчиков уникальными",
+            "добавьте в выгрузку столбец услуги; у показаний — проверьте, что заводской номер принадлежит "
+            "одному счётчику",
         ),
         "en": Words(
             "rows whose service cannot be told: no service column, and the meter or account has several",
-            "add a service column to the export, or make meter serials unique",
+            "add a service column to the export; for readings, check the serial belongs to one meter",
         ),
     },
     "duplicate_account": {

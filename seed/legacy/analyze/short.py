@@ -19,7 +19,6 @@ from seed.legacy.interpret import (
     RESIDENT_OF_DUPLICATE,
     SHARE_TOLERANCE,
     Refused,
-    text,
 )
 from seed.legacy.rows import AccountsRead, Residents, read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
@@ -68,8 +67,10 @@ def check_persons(ex: Examiner) -> None:
         try:
             if not residents.person(f, row.line, rec):
                 continue  # an account's row with no one registered, in a file of accounts and persons
-        except Refused as why:  # the resident on a duplicate account's row follows from the duplicate
-            report.refused(row, why, repeated.get(text(why.value)) if why.reason is RESIDENT_OF_DUPLICATE else None)
+        except Refused as why:
+            if why.reason is not RESIDENT_OF_DUPLICATE:
+                report.refused(row, why)
+            # else: the resident on a duplicate account's row: that row is the duplicate, reported once
             continue
         account = ex.ident(row, "account", f.raw(rec, "account"))
         known = ex.known_account(row, account)
