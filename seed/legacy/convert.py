@@ -7,6 +7,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from seed.legacy.read import NumberCell
+
 # Russian month names by their beginning (март before май: both start "ма")
 MONTH_NAMES = (
     (1, "янв"), (2, "фев"), (3, "мар"), (4, "апр"), (5, "ма"), (6, "июн"), (7, "июл"), (8, "авг"),
@@ -14,6 +16,8 @@ MONTH_NAMES = (
 )  # fmt: skip
 FRACTION = re.compile(r"^(\d+)/(\d+)$")  # ownership shares: 1/2, 1/3
 SCIENTIFIC = re.compile(r"^-?\d+([.,]\d+)?[eE][+-]?\d+$")
+EXCEL_SERIAL = re.compile(r"\d{5}(?:[.,]\d+)?").fullmatch  # a date as Excel counts days: 45292 = 01.01.2024
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of the serials from 1900-03-01 on (Excel counts a 29.02.1900)
 
 
 class ValueProblem(ValueError):
@@ -35,13 +39,16 @@ def decimal(value: Any) -> Decimal | None:
     if fraction and int(fraction.group(2)):
         return (Decimal(fraction.group(1)) / Decimal(fraction.group(2))).quantize(Decimal("0.0001"))
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation:
         raise ValueProblem(f"not a number: {value!r}") from None
+    if not number.is_finite():  # 'NaN', 'Infinity': Decimal reads them, no amount is one
+        raise ValueProblem(f"not a number: {value!r}")
+    return number
 
 
 def date(value: Any) -> dt.date | None:
-    """dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, dd/mm/yyyy, or a date from XLSX/DBF."""
+    """dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, dd/mm/yyyy, yyyymmdd, or Excel's serial number of a day (45292)."""
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -54,6 +61,8 @@ def date(value: Any) -> dt.date | None:
             return dt.date(int(text[6:]), int(text[3:5]), int(text[:2]))
         except ValueError:
             raise ValueProblem(f"not a date: {value!r}") from None
+    if EXCEL_SERIAL(text):  # a date cell read as a number (its format lost): five digits, 1927 to 2173
+        return EXCEL_EPOCH + dt.timedelta(days=int(text[:5]))
     for pattern in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d"):
         try:
             return dt.datetime.strptime(text.split(" ")[0], pattern).date()
@@ -94,8 +103,8 @@ def period(value: Any) -> dt.date:
 
 
 def looks_mangled_by_excel(value: Any) -> str | None:
-    """An identifier Excel has turned into a number: scientific notation or a float."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    """An identifier Excel has turned into a number: a spreadsheet's number cell, or scientific notation."""
+    if isinstance(value, int | float | NumberCell) and not isinstance(value, bool):
         return "a number where an identifier was expected (leading zeros or digits may be lost)"
     if isinstance(value, str) and SCIENTIFIC.match(value.strip()):
         return "scientific notation (Excel rewrote a long number; its last digits are lost)"

@@ -29,11 +29,12 @@ import difflib
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from seed.errors import MappingError
+from seed.legacy import convert
 from seed.legacy.layout import EXTRA_FIELDS, STANDARD
 from seed.legacy.read import read_records
 
@@ -58,11 +59,12 @@ class Conversion:
                 return value
             value = parsed.strftime("%m.%Y" if is_period else "%d.%m.%Y")
         if self.scale is not None and value not in (None, ""):
-            try:
-                number = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
-            except InvalidOperation:
+            try:  # read as any number of the export is ('1 234,5'), a spreadsheet's number cell as its text
+                number = convert.decimal(value)
+            except convert.ValueProblem:
                 return value
-            value = format((number * self.scale).normalize(), "f")
+            if number is not None:
+                value = format((number * self.scale).normalize(), "f")
         return value
 
 

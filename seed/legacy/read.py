@@ -10,6 +10,7 @@ import io
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -28,6 +29,45 @@ class Row:
     file: str
     line: int
     values: dict[str, Any]
+
+
+class NumberCell(str):
+    """A spreadsheet cell that held a number, as its text ('1234.5'): read as any text is, and still known
+    to have been a number (an identifier Excel turned into one has lost its leading zeros or digits)."""
+
+    __slots__ = ()
+
+
+def cell_text(value: Any) -> str:
+    """A typed cell of an XLSX or DBF file as its text form, so that it is read exactly as the same value
+    written in a CSV: numbers without a trailing '.0' (a :class:`NumberCell`), dates dd.mm.yyyy (with the
+    time when there is one), TRUE/FALSE, '' for an empty cell or a formula with no value kept."""
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return NumberCell(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return NumberCell(int(value))
+        return NumberCell(format(value, ".15g"))  # Excel keeps 15 significant digits
+    if isinstance(value, Decimal):
+        return NumberCell(format(value, "f"))
+    if isinstance(value, dt.date):
+        day = f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+        if not isinstance(value, dt.datetime) or value.time() == dt.time():
+            return day
+        return f"{day} {_clock(value.time())}"
+    if isinstance(value, dt.time):
+        return _clock(value)
+    return str(value)
+
+
+def _clock(value: dt.time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}" + (f":{value.second:02d}" if value.second else "")
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -80,16 +120,16 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
         first = next(it)
     except StopIteration:
         raise LegacyFormatError(path, header_line, "empty sheet: no header row") from None
-    headers = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(first)]
+    headers = [cell_text(h).strip() or f"column{i + 1}" for i, h in enumerate(first)]
 
     def rows() -> Iterator[Row]:
         line = header_line
         try:
             for line, record in enumerate(it, start=header_line + 1):
-                if record is None or all(v is None or str(v).strip() == "" for v in record):
+                texts = [cell_text(v) for v in record or ()]
+                if not any(t.strip() for t in texts):
                     continue
-                values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
-                yield Row(str(path), line, values)
+                yield Row(str(path), line, dict(zip(headers, texts, strict=False)))
         except Exception as exc:  # a damaged sheet: openpyxl raises many kinds (its message may quote a cell)
             raise LegacyFormatError(path, line + 1, f"not a readable XLSX row ({type(exc).__name__})") from None
         finally:
@@ -108,7 +148,7 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
     chosen = encoding or ("cp1251" if language in (0x57, 0xC9) else "cp866")
     fields: list[tuple[str, str, int, int]] = []
     pos = 32
-    while pos < header_len - 1 and data[pos] != 0x0D:
+    while pos < min(header_len - 1, len(data)) and data[pos] != 0x0D:
         desc = data[pos : pos + 32]
         if len(desc) < 32:
             raise LegacyFormatError(path, None, "truncated field descriptors")
@@ -124,13 +164,13 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
         )
     headers = [f[0] for f in fields]
 
-    def value(kind: str, raw: bytes, decimals: int) -> Any:
-        text = raw.decode(chosen, errors="strict").strip()
-        if kind == "D":
-            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) if text.strip() else ""
-        if kind == "L":
-            return text.upper() in ("T", "Y", "Д")
-        return text
+    def value(kind: str, raw: bytes) -> str:
+        text = raw.decode(chosen, errors="strict").strip(" \x00")  # some systems pad with NUL bytes
+        if "\x00" in text:
+            raise ValueError("a NUL byte inside the value: a damaged copy?")
+        if kind == "D" and len(text) == 8 and text.isdigit():  # yyyymmdd, as a date cell's text: dd.mm.yyyy
+            return f"{text[6:]}.{text[4:6]}.{text[:4]}"
+        return text  # numbers and logicals as written; a date that is not one is the row's problem
 
     def rows() -> Iterator[Row]:
         offset = header_len
@@ -140,13 +180,14 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
             if record[:1] == b"*":
                 continue
             pos, values = 1, {}
-            for name, kind, length, decimals in fields:
+            for name, kind, length, _decimals in fields:
                 try:
-                    values[name] = value(kind, record[pos : pos + length], decimals)
-                except UnicodeDecodeError as exc:
-                    raise LegacyFormatError(path, n + 1, f"field {name}: not {chosen}: {exc.reason}") from None
-                except ValueError:  # its message would quote the value, which may be a birth date
-                    raise LegacyFormatError(path, n + 1, f"field {name}: not a date (yyyymmdd)") from None
+                    values[name] = value(kind, record[pos : pos + length])
+                except UnicodeError as exc:
+                    why = exc.reason if isinstance(exc, UnicodeDecodeError) else "cannot be decoded"
+                    raise LegacyFormatError(path, n + 1, f"field {name}: not {chosen}: {why}") from None
+                except ValueError as exc:
+                    raise LegacyFormatError(path, n + 1, f"field {name}: {exc}") from None
                 pos += length
             yield Row(str(path), n + 1, values)
 
