@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from seed import catalog
+from seed.errors import LegacyFormatError
 from seed.legacy import convert
 from seed.legacy.layout import EXTRA_FIELDS, SERVICE_NAMES, STANDARD, split_full_name
 from seed.legacy.mapping import FileMapping, Mapping, read_mapped
@@ -185,6 +186,17 @@ class EntityFile:
         """A field as read (a spreadsheet's number stays a number; '' when the mapping leaves it out)."""
         i = self.index.get(fld)
         return "" if i is None else rec[i]
+
+
+def no_accounts(f: EntityFile) -> LegacyFormatError:
+    """An accounts file with no row below its header: every other file refers to accounts, so nothing of the
+    export can be loaded (the analysis and the load refuse it alike)."""
+    return LegacyFormatError(
+        f.mapping.path,
+        None,
+        f"no accounts below the header (line {f.mapping.header_line}): every other file refers to accounts, so "
+        "nothing can be loaded; re-export the accounts (or set header_line = N if the header is further down)",
+    )
 
 
 def _fields(entity: str) -> list[str]:

@@ -30,7 +30,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from seed.errors import MappingError
@@ -161,6 +161,11 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
         file_path = spec.get("path")
         if not isinstance(file_path, str) or not file_path.strip() or "\x00" in file_path:
             raise MappingError(f'{path}: [files.{entity}] needs path = "FILE" (relative to the export folder)')
+        if _outside(file_path):
+            raise MappingError(
+                f"{path}: [files.{entity}] path = {file_path!r} is outside the export folder; give the file's "
+                f'name relative to the folder (path = "ABON.DBF"), and copy the file into the folder if it is elsewhere'
+            )
         convert = _conversions(path, entity, spec.get("convert", {}), columns)
         header_line = spec.get("header_line", 1)
         if isinstance(header_line, bool) or not isinstance(header_line, int) or not 1 <= header_line <= 1000:
@@ -177,6 +182,17 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
             header_line,
         )
     return mapping
+
+
+def _outside(file_path: str) -> bool:
+    """Whether a mapping's path leaves the export folder: an absolute path (POSIX or Windows) or a '..'."""
+    windows = PureWindowsPath(file_path)
+    return (
+        PurePosixPath(file_path).is_absolute()
+        or bool(windows.drive or windows.root)
+        or ".." in PurePosixPath(file_path).parts
+        or ".." in windows.parts
+    )
 
 
 def _conversions(path: Path, entity: str, raw: Any, columns: dict[str, Any]) -> dict[str, Conversion]:

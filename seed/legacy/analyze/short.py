@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from seed.legacy.analyze.examiner import Examiner, Meter
 from seed.legacy.analyze.findings import Where
-from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused
+from seed.legacy.interpret import DUPLICATE_ACCOUNT, DUPLICATE_METER, NULL, SHARE_TOLERANCE, Refused, no_accounts
 from seed.legacy.rows import read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
 
@@ -20,8 +20,10 @@ def check_accounts(ex: Examiner) -> None:
     f, rows = ex.open("accounts")
     report, accounts = ex.report, ex.accounts
     els_first: dict[str, int] = {}
+    read = 0
     for row, rec in rows:
         assert f is not None
+        read += 1
         number = ex.ident(row, "number", f.raw(rec, "number"))
         els = f.get(rec, "els")
         if els and len(els) != 10:
@@ -41,6 +43,8 @@ def check_accounts(ex: Examiner) -> None:
         elif els:
             els_first[els] = row.line
         accounts[account.number] = (row.line, account.closed)
+    if f is not None and not read:
+        raise no_accounts(f)
 
 
 def check_persons(ex: Examiner) -> None:
