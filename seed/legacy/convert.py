@@ -28,19 +28,17 @@ def decimal(value: Any) -> Decimal | None:
     """'1 234,56', '1234.56', 1234.56 -> Decimal; a share written '1/3' -> 0.3333; '' -> None."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return Decimal(str(value))
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
     elif "," in text and "." in text:
         text = text.replace(",", "")
     fraction = FRACTION.match(text)
-    if fraction and int(fraction.group(2)):
-        return (Decimal(fraction.group(1)) / Decimal(fraction.group(2))).quantize(Decimal("0.0001"))
     try:
+        if fraction and int(fraction.group(2)):
+            return (Decimal(fraction.group(1)) / Decimal(fraction.group(2))).quantize(Decimal("0.0001"))
         number = Decimal(text)
-    except InvalidOperation:
+    except InvalidOperation:  # not a number, or a share too long to hold
         raise ValueProblem(f"not a number: {value!r}") from None
     if not number.is_finite():  # 'NaN', 'Infinity': Decimal reads them, no amount is one
         raise ValueProblem(f"not a number: {value!r}")
@@ -74,6 +72,15 @@ def date(value: Any) -> dt.date | None:
 def period(value: Any) -> dt.date:
     """A billing month: ММГГ ('0126'), ММ.ГГГГ ('01.2026'), ГГГГ-ММ, 'Январь 2026' (as 1С writes it), or
     any date in the month."""
+    try:
+        return _period(value)
+    except ValueProblem:
+        raise
+    except ValueError:  # a year Python's dates do not hold ('01.0000')
+        raise ValueProblem(f"not a month: {value!r}") from None
+
+
+def _period(value: Any) -> dt.date:
     if isinstance(value, dt.date | dt.datetime):
         return dt.date(value.year, value.month, 1)
     text = str(value).strip()

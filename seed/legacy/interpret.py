@@ -34,10 +34,12 @@ SERVICE_IDS: dict[str, int] = {code: sid for sid, (code, *_rest) in catalog.SERV
 ROLES = (("собств", "owner"), ("owner", "owner"), ("нанимат", "tenant"), ("tenant", "tenant"))  # by prefix
 SHARE_TOLERANCE = Decimal("0.001")  # thirds written as 0.3333 add up to 0.9999
 
-PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
-READING = re.compile(r"\d+(?:\.\d+)?").fullmatch
-FIVE_AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}").fullmatch  # a balance row, the fast way
-FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d+\.\d\d(?:\t-?\d+\.\d\d){4}").fullmatch
+# Numbers have at most 11 whole digits (LARGEST): the books' columns hold no more (numeric(14,2), (14,3))
+LARGEST = Decimal(10**11)
+PLAIN_NUMBER = re.compile(r"-?\d{1,11}(?:\.\d+)?").fullmatch
+READING = re.compile(r"\d{1,11}(?:\.\d+)?").fullmatch
+FIVE_AMOUNTS = re.compile(r"-?\d{1,11}(?:\.\d+)?(?:\t-?\d{1,11}(?:\.\d+)?){4}").fullmatch  # a balance row, fast
+FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d{1,11}\.\d\d(?:\t-?\d{1,11}\.\d\d){4}").fullmatch
 PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or exponent: Excel cannot have touched it
 
 
@@ -225,7 +227,8 @@ def text(value: Any) -> str:
 
 
 def number(raw: Any) -> str | None:
-    """A number as PostgreSQL reads it ('1 234,56' -> '1234.56'); None if empty or not a number."""
+    """A number as PostgreSQL reads it ('1 234,56' -> '1234.56'); None if empty, not a number, or larger
+    than the books hold (:data:`LARGEST`)."""
     if isinstance(raw, str):
         plain = raw.replace(",", ".").strip()
         if PLAIN_NUMBER(plain):
@@ -236,7 +239,7 @@ def number(raw: Any) -> str | None:
         value = convert.decimal(raw)
     except convert.ValueProblem:
         return None
-    return None if value is None else str(value)
+    return None if value is None or abs(value) >= LARGEST else str(value)
 
 
 def service_code(raw: Any) -> str | None:
