@@ -11,6 +11,7 @@ import re
 import shutil
 import struct
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,7 @@ def test_load_and_scan_refuse_each_bad_export_and_change_nothing(
     folder = good_export(tmp_path / case)
     mapping, expected = CORPUS[case](folder)
     before = _query(dsn, BASELINE), _query(dsn, BOOKS)
+    assert before[0] and before[1][0][0] == 3  # a baseline, and the good export's three accounts
     args = ["--workspace", str(workspace.root), "import", command, CLIENT, str(folder)]
     done = CliRunner().invoke(app, args + (["--mapping", str(mapping)] if mapping else []))
     assert_refused(done, expected)
@@ -257,3 +259,43 @@ def test_the_load_reads_mixed_line_ends_as_the_check_does(client: tuple[Workspac
     done = CliRunner().invoke(app, ["--workspace", str(workspace.root), "import", "load", CLIENT, str(folder)])
     assert done.exit_code == 0 and "every row loaded" in done.output, done.output
     assert _query(dsn, "SELECT count(*) FROM okno.account")[0][0] == 3
+
+
+@pytest.mark.docker
+def test_a_readings_sheet_of_numbers_loads_through_the_cli(client: tuple[Workspace, str], tmp_path: Path) -> None:
+    """The report that started this: a readings sheet holding numbers as numbers (and a date as Excel's
+    serial number) is checked and loaded, not a traceback."""
+    import datetime as dt
+
+    import openpyxl
+
+    from seed.legacy.layout import STANDARD
+
+    workspace, dsn = client
+    folder = good_export(tmp_path / "typed")
+    (folder / "readings.csv").unlink()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([h for _, h, _ in STANDARD["readings"][1]])
+    sheet.append(["X-1", "ХВС", dt.datetime(2026, 1, 1), 46027, 10, None, None])  # 46027: 05.01.2026
+    sheet.append(["X-1", "ХВС", "02.2026", dt.datetime(2026, 2, 5, 10, 30), 12.5, None, None])
+    book.save(folder / "readings.xlsx")
+    mapping = tmp_path / "typed.toml"  # the standard layout, the readings from the sheet
+    text = ""
+    for entity, (file_name, fields) in STANDARD.items():
+        if entity != "totals":
+            path = "readings.xlsx" if entity == "readings" else file_name
+            columns = "\n".join(f'{f} = "{h}"' for f, h, _ in fields)
+            text += f'[files.{entity}]\npath = "{path}"\n[files.{entity}.columns]\n{columns}\n'
+    mapping.write_text(text, "utf-8")
+    base = ["--workspace", str(workspace.root), "import"]
+    check = CliRunner().invoke(app, [*base, "check", CLIENT, str(folder), "--mapping", str(mapping)])
+    assert check.exit_code == 0 and "no problems found" in check.output, check.output
+    done = CliRunner().invoke(app, [*base, "load", CLIENT, str(folder), "--mapping", str(mapping)])
+    assert done.exit_code == 0 and "every row loaded" in done.output, done.output
+    loaded = _query(dsn, "SELECT period, taken_on, value1 FROM okno.meter_reading ORDER BY period")
+    assert loaded == [
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 5), Decimal("10.000")),
+        (dt.date(2026, 2, 1), dt.date(2026, 2, 5), Decimal("12.500")),
+    ]

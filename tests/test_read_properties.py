@@ -166,9 +166,9 @@ def _whole(table: tuple[list[str], Iterator[Any]]) -> tuple[list[str], list[Any]
     return table[0], list(table[1])
 
 
-def _stages(state: ImportState) -> None:
-    """The load's stages, with no database."""
-    state.sink = lambda table, text: None
+def _stages(state: ImportState, sink: Callable[[str, str], None] = lambda table, text: None) -> None:
+    """The load's stages, with no database: the COPY text goes to ``sink``."""
+    state.sink = sink
     accounts = places.read_accounts(state)
     persons.write_persons(state, persons.read_persons(state))
     meters.write_meters(state, meters.read_meters(state))
@@ -415,3 +415,36 @@ def test_the_analysis_and_the_load_read_typed_sheets_alike(entity: str, data: st
     assert isinstance(checked, set)
     left_out = {interpret.REASONS[reason].kind for reason in state.rejects.counts}
     assert left_out <= checked
+
+
+def test_mapping_conversions_work_on_typed_cells(tmp_path: Path) -> None:
+    """Service codes, YYYYMM periods and litres as the numbers a spreadsheet holds, through a mapping's
+    values, format and scale: read by the analysis and the load alike."""
+    from seed.legacy.mapping import load_mapping
+
+    folder = _export(tmp_path / "export")
+    columns = [h for _, h, _ in STANDARD["readings"][1]]
+    write_xlsx(
+        folder / "pok.xlsx",
+        columns,
+        [["X-1", 1, 202601, 45300, 10500, None, None], ["X-1", 1, 202602.0, None, 12250.0]],
+    )
+    fields = "\n".join(f'{f} = "{h}"' for (f, _, _), h in zip(STANDARD["readings"][1], columns, strict=True))
+    text = (
+        f'[files.readings]\npath = "pok.xlsx"\n[files.readings.columns]\n{fields}\n[files.readings.convert]\n'
+        'service = { values = { "1" = "ХВС" } }\nperiod = { format = "%Y%m" }\nvalue1 = { scale = 0.001 }\n'
+    )
+    (tmp_path / "m.toml").write_text(text, encoding="utf-8")
+    mapping = load_mapping(tmp_path / "m.toml", folder)
+    for entity, fm in standard_mapping(folder).files.items():
+        mapping.files.setdefault(entity, fm)
+    report = analyze(mapping)
+    assert report.rows["readings"] == 2 and not report.problems
+    state = ImportState(mapping, KEY)
+    written: list[str] = []
+    _stages(state, lambda table, text: written.extend(text.splitlines()) if table == "meter_reading" else None)
+    assert state.rejects.total == 0
+    assert [line.split("\t")[1:5] for line in written] == [
+        ["2026-01-01", "2024-01-09", "4", "10.5"],
+        ["2026-02-01", "\\N", "4", "12.25"],
+    ]
