@@ -185,7 +185,8 @@ class EntityFile:
         return "" if i is None else text(rec[i])
 
     def raw(self, rec: list[Any], fld: str) -> Any:
-        """A field as read (a spreadsheet's number stays a number; '' when the mapping leaves it out)."""
+        """A field as read, unstripped (a spreadsheet's number as a :class:`~seed.legacy.read.NumberCell`;
+        '' when the mapping leaves it out)."""
         i = self.index.get(fld)
         return "" if i is None else rec[i]
 

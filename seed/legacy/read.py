@@ -1,5 +1,7 @@
 """Read legacy export files: CSV/text in any of the encodings Russian billing systems write, XLSX from
-1С, and DBF. Every row comes with its file and line number."""
+1С, and DBF. Every row comes with its file and line number, and every value as text: a typed cell of an
+XLSX or DBF file as the text a CSV would hold for it (:func:`cell_text`), so that everything after the
+readers reads one kind of value."""
 
 from __future__ import annotations
 
@@ -112,8 +114,12 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
         raise LegacyFormatError(path, None, f"not a readable XLSX file ({type(exc).__name__}: {exc})") from None
-    ws = book[sheet] if sheet else book.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+    except (IndexError, AttributeError):  # no worksheet, or a chart where the table should be
+        book.close()
+        raise LegacyFormatError(path, None, f"no sheet of cells{f' named {sheet!r}' if sheet else ''}") from None
     try:
         for _ in range(header_line - 1):  # a title block above the header, as 1С reports have
             next(it)
