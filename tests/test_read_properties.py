@@ -368,6 +368,23 @@ def test_a_csv_in_any_encoding_gives_rows_or_names_the_line(rows: list[list[str]
         assert line >= 2 and all(isinstance(v, str) for v in values)
 
 
+# encodings a mapping may name: any text codec Python knows, the odd ones raise a plain UnicodeError
+FORCED = st.sampled_from(["cp1251", "utf-8", "utf-16", "utf-32", "utf-7", "punycode", "idna", "unicode_escape"])
+
+
+@FAST
+@given(st.binary(max_size=200), FORCED)
+def test_garbage_in_a_named_encoding_is_refused_with_its_line(data: bytes, encoding: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.csv"
+        path.write_bytes(b"A;B\r\n" + data)
+        table, exc = attempt(lambda: _whole(read_records(path, encoding=encoding)), LegacyFormatError)
+    if exc is not None:
+        assert exc.path == str(path) and exc.line is not None
+    else:
+        assert all(isinstance(v, str) for _, values in table[1] for v in values)
+
+
 # -- the analysis and the load's stages over a small export with typed or garbage cells -------------------------------
 def _export(folder: Path) -> Path:
     return write_export(

@@ -190,8 +190,9 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
                 try:
                     values[name] = value(kind, record[pos : pos + length])
                 except UnicodeError as exc:
-                    why = exc.reason if isinstance(exc, UnicodeDecodeError) else "cannot be decoded"
-                    raise LegacyFormatError(path, n + 1, f"field {name}: not {chosen}: {why}") from None
+                    raise LegacyFormatError(
+                        path, n + 1, f"field {name}: not {chosen}: {_undecodable(exc, False)}"
+                    ) from None
                 except ValueError as exc:
                     raise LegacyFormatError(path, n + 1, f"field {name}: {exc}") from None
                 pos += length
@@ -275,6 +276,13 @@ def _too_long(exc: csv.Error) -> str:
     return f"broken CSV: {exc}"
 
 
+def _undecodable(exc: UnicodeError, at: bool = True) -> str:
+    """Why bytes do not decode (a codec such as utf-16 or punycode raises a plain UnicodeError)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{exc.reason} at byte {exc.start}" if at else exc.reason
+    return str(exc) or "cannot be decoded"
+
+
 def _csv_records(
     path: Path, encoding: str | None, delimiter: str | None, header_line: int = 1
 ) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
@@ -295,9 +303,9 @@ def _csv_records(
             raise LegacyFormatError(path, header_line, "empty: no header line")
         sep = delimiter or detect_delimiter(header)
         headers = [h.strip().strip('"') for h in next(csv.reader([header], delimiter=sep))]
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         text.close()
-        raise LegacyFormatError(path, header_line, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
+        raise LegacyFormatError(path, header_line, f"not {chosen}: {_undecodable(exc)}") from None
     except csv.Error as exc:
         text.close()
         raise LegacyFormatError(path, header_line, _too_long(exc)) from None
@@ -317,8 +325,8 @@ def _csv_records(
                         continue
                     raise LegacyFormatError(path, line, f"{len(record)} fields where the header has {width}")
                 yield line, record
-        except UnicodeDecodeError as exc:
-            raise LegacyFormatError(path, line + 1, f"not {chosen}: {exc.reason}") from None
+        except UnicodeError as exc:
+            raise LegacyFormatError(path, line + 1, f"not {chosen}: {_undecodable(exc, at=False)}") from None
         except csv.Error as exc:
             raise LegacyFormatError(path, line + 1, _too_long(exc)) from None
         except OSError as exc:
