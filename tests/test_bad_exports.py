@@ -118,6 +118,18 @@ def _garbage_dbf(folder: Path) -> tuple[Path | None, str]:
     return mapping, r"ABON\.DBF: truncated: 1000 records announced"
 
 
+def _folder_as_csv(folder: Path) -> tuple[Path | None, str]:
+    (folder / "meters.csv").unlink()
+    (folder / "meters.csv").mkdir()
+    return None, r"meters\.csv: cannot open \(Is a directory\)"
+
+
+def _folder_as_dbf(folder: Path) -> tuple[Path | None, str]:
+    (folder / "ABON.DBF").mkdir()
+    mapping = _mapping(folder, f'[files.accounts]\npath = "ABON.DBF"\n{ACCOUNTS}')
+    return mapping, r"ABON\.DBF: cannot open \(Is a directory\)"
+
+
 def _wrong_type(key_value: str, message: str) -> Damage:
     def damage(folder: Path) -> tuple[Path | None, str]:
         text = f'[files.accounts]\npath = "accounts.csv"\n{ACCOUNTS}{key_value}\n'
@@ -147,6 +159,8 @@ CORPUS: dict[str, Damage] = {
     "50mb-line": _long_line,
     "text-named-xlsx": _text_as_xlsx,
     "garbage-dbf": _garbage_dbf,
+    "folder-as-csv": _folder_as_csv,
+    "folder-as-dbf": _folder_as_dbf,
     "columns-text": _wrong_type('columns = "x"', r"\[files\.accounts\]\.columns must be a table"),
     "header-line-text": _wrong_type('header_line = "2"', r"header_line = '2' is not a line number"),
     "header-line-bool": _wrong_type("header_line = true", r"header_line = True is not a line number"),

@@ -146,7 +146,10 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
 
 def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[Row]]:
     """dBASE III/IV tables as FoxPro and old DOS systems write them (cp866 unless the file says cp1251)."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LegacyFormatError(path, None, f"cannot open ({exc.strerror or exc})") from None
     if len(data) < 32:
         raise LegacyFormatError(path, None, "too short for a DBF header")
     records, header_len, record_len = struct.unpack("<IHH", data[4:12])
