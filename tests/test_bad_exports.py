@@ -313,3 +313,28 @@ def test_a_readings_sheet_of_numbers_loads_through_the_cli(client: tuple[Workspa
         (dt.date(2026, 1, 1), dt.date(2026, 1, 5), Decimal("10.000")),
         (dt.date(2026, 2, 1), dt.date(2026, 2, 5), Decimal("12.500")),
     ]
+
+
+@pytest.mark.docker
+def test_a_year_far_off_is_a_row_left_out_and_a_span_too_long_is_refused(
+    client: tuple[Workspace, str], tmp_path: Path
+) -> None:
+    """A reading of the year 1000 has a period no export holds: the row is left out (it once made the
+    tariffs of a thousand years, and a traceback). A balance of 1950 among the others of 2026 has a real
+    period, but books over 76 years are not: the load is refused, saying so, and nothing changes."""
+    workspace, dsn = client
+    base = ["--workspace", str(workspace.root), "import", "load", CLIENT]
+    folder = good_export(tmp_path / "year-1000")
+    path = folder / "readings.csv"
+    path.write_bytes(path.read_bytes() + "X-1;ХВС;01.1000;;5;;\r\n".encode("cp1251"))
+    done = CliRunner().invoke(app, [*base, str(folder)])
+    assert done.exit_code == 0, done.output
+    assert "1 rows not loaded" in done.output and "not a period  (first: readings.csv:4 period)" in done.output
+    before = _query(dsn, BASELINE), _query(dsn, BOOKS)
+    folder = good_export(tmp_path / "year-1950")
+    path = folder / "balances.csv"
+    path.write_bytes(path.read_bytes() + "1003;ХВС;01.1950;0;10;0;10;0\r\n".encode("cp1251"))
+    done = CliRunner().invoke(app, [*base, str(folder)])
+    assert "Traceback" not in done.output and done.exit_code == 4, done.output
+    assert "periods run from 1950-01 to 2026-02, over 50 years" in done.output
+    assert (_query(dsn, BASELINE), _query(dsn, BOOKS)) == before

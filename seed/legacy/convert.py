@@ -16,6 +16,7 @@ MONTH_NAMES = (
 )  # fmt: skip
 FRACTION = re.compile(r"^(\d+)/(\d+)$")  # ownership shares: 1/2, 1/3
 SCIENTIFIC = re.compile(r"^-?\d+([.,]\d+)?[eE][+-]?\d+$")
+FIRST_YEAR, LAST_YEAR = 1900, 2099  # the years a date of an export may have
 EXCEL_SERIAL = re.compile(r"\d{5}(?:[.,]\d+)?").fullmatch  # a date as Excel counts days: 45292 = 01.01.2024
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of the serials from 1900-03-01 on (Excel counts a 29.02.1900)
 
@@ -46,7 +47,15 @@ def decimal(value: Any) -> Decimal | None:
 
 
 def date(value: Any) -> dt.date | None:
-    """dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, dd/mm/yyyy, yyyymmdd, or Excel's serial number of a day (45292)."""
+    """dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, dd/mm/yyyy, yyyymmdd, or Excel's serial number of a day (45292);
+    a year from 1900 to 2099 (the books' periods follow from the dates: a year 1000 is a typo)."""
+    found = _date(value)
+    if found is not None and not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise ValueProblem(f"not a date: {value!r} (a year from {FIRST_YEAR} to {LAST_YEAR} expected)")
+    return found
+
+
+def _date(value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -59,7 +68,7 @@ def date(value: Any) -> dt.date | None:
             return dt.date(int(text[6:]), int(text[3:5]), int(text[:2]))
         except ValueError:
             raise ValueProblem(f"not a date: {value!r}") from None
-    if EXCEL_SERIAL(text):  # a date cell read as a number (its format lost): five digits, 1927 to 2173
+    if EXCEL_SERIAL(text):  # a date cell read as a number (its format lost): five digits, from 1927
         return EXCEL_EPOCH + dt.timedelta(days=int(text[:5]))
     for pattern in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d"):
         try:
@@ -73,11 +82,14 @@ def period(value: Any) -> dt.date:
     """A billing month: ММГГ ('0126'), ММ.ГГГГ ('01.2026'), ГГГГ-ММ, 'Январь 2026' (as 1С writes it), or
     any date in the month."""
     try:
-        return _period(value)
+        found = _period(value)
     except ValueProblem:
         raise
     except ValueError:  # a year Python's dates do not hold ('01.0000')
         raise ValueProblem(f"not a month: {value!r}") from None
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise ValueProblem(f"not a month: {value!r} (a year from {FIRST_YEAR} to {LAST_YEAR} expected)")
+    return found
 
 
 def _period(value: Any) -> dt.date:
