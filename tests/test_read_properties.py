@@ -481,3 +481,17 @@ def test_mapping_conversions_work_on_typed_cells(tmp_path: Path) -> None:
         ["2026-01-01", "2024-01-09", "4", "10.5"],
         ["2026-02-01", "\\N", "4", "12.25"],
     ]
+
+
+def test_excel_damage_to_an_account_number_is_still_reported(tmp_path: Path) -> None:
+    """An account number that Excel made a number (1.23457E+11) is read as its text by the load, and the
+    analysis still reports the damage at its line; one kept as text is not reported."""
+    folder = _export(tmp_path / "export")
+    mapping = standard_mapping(folder)
+    fm = mapping.files["payments"]
+    rows = [[1.23457e11, "15.01.2026", 50, "Сбербанк", None, None], ["1001", "16.01.2026", 50.5, None, None, None]]
+    path = write_xlsx(folder / "payments.xlsx", list(fm.columns.values()), rows)
+    mapping.files["payments"] = FileMapping("payments", path, fm.columns)
+    report = analyze(mapping)
+    assert [(e.line, e.field) for e in report.examples["excel_damage"]] == [(2, "account")]
+    assert [e.line for e in report.examples["unknown_account"]] == [2]  # 123457000000 is no account here
