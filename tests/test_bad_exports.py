@@ -73,7 +73,7 @@ def _header_only(folder: Path) -> tuple[Path | None, str]:
 
 def _one_column(folder: Path) -> tuple[Path | None, str]:
     (folder / "persons.csv").write_bytes("ЛС\r\n1001\r\n".encode("cp1251"))
-    return None, r"persons\.csv: missing column .*Фамилия \(for surname\)"
+    return None, r"persons\.csv: missing column .*Фамилия \(for surname\).*; the file has: ЛС \("
 
 
 def _binary(folder: Path) -> tuple[Path | None, str]:

@@ -83,11 +83,18 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    scores = {}
+    scores, capitals = {}, {}
     for encoding in ("cp1251", "cp866", "koi8_r"):
         text = sample.decode(encoding, errors="replace")
         scores[encoding] = sum(1 for ch in text if ch in FREQUENT)
-    return max(scores, key=lambda e: scores[e])
+        capitals[encoding] = sum(1 for ch in text if "А" <= ch <= "Я" or ch == "Ё")
+    best = max(scores, key=lambda e: scores[e])
+    # Not one capital letter in the best reading, and nothing but capitals in the other code page's (which
+    # swaps their case): a header in capitals with no rows below it ('ЛС;ФИО'), read in that other page.
+    other = {"cp1251": "koi8_r", "koi8_r": "cp1251"}.get(best)
+    if other and not capitals[best] and capitals[other] and not scores[other]:
+        return other
+    return best
 
 
 def detect_delimiter(first_line: str) -> str:
