@@ -495,3 +495,23 @@ def test_excel_damage_to_an_account_number_is_still_reported(tmp_path: Path) -> 
     report = analyze(mapping)
     assert [(e.line, e.field) for e in report.examples["excel_damage"]] == [(2, "account")]
     assert [e.line for e in report.examples["unknown_account"]] == [2]  # 123457000000 is no account here
+
+
+def test_a_formula_reads_as_its_kept_value(tmp_path: Path) -> None:
+    """A formula is read as the value the spreadsheet kept for it; one never calculated (openpyxl keeps
+    none) is an empty cell, as a CSV saved from it would hold."""
+    import zipfile
+
+    path = write_xlsx(tmp_path / "f.xlsx", ["A", "B"], [["=1+1", 7]])
+    _, rows = read_records(path)
+    assert list(rows) == [(2, ["", "7"])]
+    kept = tmp_path / "kept.xlsx"  # the same sheet as Excel saves it: the formula with its value, 2
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(kept, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>")
+                assert b"<v>2</v>" in data
+            target.writestr(item, data)
+    _, rows = read_records(kept)
+    assert list(rows) == [(2, ["2", "7"])]
