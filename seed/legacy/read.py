@@ -142,7 +142,10 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
                 texts = [cell_text(v) for v in record or ()]
                 if not any(t.strip() for t in texts):
                     continue
-                yield Row(str(path), line, dict(zip(headers, texts, strict=False)))
+                values: dict[str, Any] = {}
+                for h, t in zip(headers, texts, strict=False):
+                    values.setdefault(h, t)  # a column name twice: the first column, as in a CSV
+                yield Row(str(path), line, values)
         except Exception as exc:  # a damaged sheet: openpyxl raises many kinds (its message may quote a cell)
             raise LegacyFormatError(path, line + 1, f"not a readable XLSX row ({type(exc).__name__})") from None
         finally:
