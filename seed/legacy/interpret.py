@@ -50,6 +50,7 @@ class Reason(NamedTuple):
 
 
 EMPTY_ACCOUNT = Reason("missing_value", "empty account number")
+LONG_ACCOUNT = Reason("bad_value", "account number longer than 30 characters")
 NO_NAME = Reason("missing_value", "no surname or given name")
 EMPTY_SERIAL = Reason("missing_value", "empty meter serial")
 DUPLICATE_ACCOUNT = Reason("duplicate_account", "duplicate account number")

@@ -12,6 +12,7 @@ from seed.legacy.interpret import (
     EMPTY_ACCOUNT,
     EMPTY_SERIAL,
     LIVING_AREA,
+    LONG_ACCOUNT,
     NO_NAME,
     NOT_A_DATE,
     NOT_A_PERIOD,
@@ -66,8 +67,10 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     v = f.texts(rec)
     if not v["number"]:
         raise Refused(EMPTY_ACCOUNT, "number")
+    if len(v["number"]) > 30:
+        raise Refused(LONG_ACCOUNT, "number", v["number"], personal=True)
     total = number(v["total_area"])
-    if total is None or not 0 < float(total) < AREA_LIMIT:
+    if total is None or not 0.005 <= float(total) < AREA_LIMIT:  # at least 0.01 m² as the books round it
         raise Refused(TOTAL_AREA, "total_area", v["total_area"])
     living = number(v["living_area"]) if v["living_area"] else NULL
     if living is None or (living != NULL and not 0 <= float(living) < AREA_LIMIT):
@@ -259,7 +262,7 @@ def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
     if day == NULL:
         raise Refused(NOT_A_DATE, "paid_on", raw_day)
     amount = number(f.raw(rec, "amount"))
-    if amount is None or float(amount) <= 0:
+    if amount is None or float(amount) < 0.005:  # at least a kopeck, as the books round it
         raise Refused(PAYMENT_NOT_POSITIVE, "amount", f.raw(rec, "amount"))
     period = f.raw(rec, "period")
     month = month_number(period) if period != "" else None
