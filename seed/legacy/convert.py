@@ -7,6 +7,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from seed.legacy.read import NumberCell
+
 # Russian month names by their beginning (март before май: both start "ма")
 MONTH_NAMES = (
     (1, "янв"), (2, "фев"), (3, "мар"), (4, "апр"), (5, "ма"), (6, "июн"), (7, "июл"), (8, "авг"),
@@ -14,6 +16,9 @@ MONTH_NAMES = (
 )  # fmt: skip
 FRACTION = re.compile(r"^(\d+)/(\d+)$")  # ownership shares: 1/2, 1/3
 SCIENTIFIC = re.compile(r"^-?\d+([.,]\d+)?[eE][+-]?\d+$")
+FIRST_YEAR, LAST_YEAR = 1900, 2099  # the years a date of an export may have
+EXCEL_SERIAL = re.compile(r"\d{5}(?:[.,]\d+)?").fullmatch  # a date as Excel counts days: 45292 = 01.01.2024
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of the serials from 1900-03-01 on (Excel counts a 29.02.1900)
 
 
 class ValueProblem(ValueError):
@@ -24,24 +29,33 @@ def decimal(value: Any) -> Decimal | None:
     """'1 234,56', '1234.56', 1234.56 -> Decimal; a share written '1/3' -> 0.3333; '' -> None."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return Decimal(str(value))
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
     elif "," in text and "." in text:
         text = text.replace(",", "")
     fraction = FRACTION.match(text)
-    if fraction and int(fraction.group(2)):
-        return (Decimal(fraction.group(1)) / Decimal(fraction.group(2))).quantize(Decimal("0.0001"))
     try:
-        return Decimal(text)
-    except InvalidOperation:
+        if fraction and int(fraction.group(2)):
+            return (Decimal(fraction.group(1)) / Decimal(fraction.group(2))).quantize(Decimal("0.0001"))
+        number = Decimal(text)
+    except InvalidOperation:  # not a number, or a share too long to hold
         raise ValueProblem(f"not a number: {value!r}") from None
+    if not number.is_finite():  # 'NaN', 'Infinity': Decimal reads them, no amount is one
+        raise ValueProblem(f"not a number: {value!r}")
+    return number
 
 
 def date(value: Any) -> dt.date | None:
-    """dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, dd/mm/yyyy, or a date from XLSX/DBF."""
+    """dd.mm.yyyy, dd.mm.yy, yyyy-mm-dd, dd/mm/yyyy, yyyymmdd, or Excel's serial number of a day (45292);
+    a year from 1900 to 2099 (the books' periods follow from the dates: a year 1000 is a typo)."""
+    found = _date(value)
+    if found is not None and not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise ValueProblem(f"not a date: {value!r} (a year from {FIRST_YEAR} to {LAST_YEAR} expected)")
+    return found
+
+
+def _date(value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -54,6 +68,8 @@ def date(value: Any) -> dt.date | None:
             return dt.date(int(text[6:]), int(text[3:5]), int(text[:2]))
         except ValueError:
             raise ValueProblem(f"not a date: {value!r}") from None
+    if EXCEL_SERIAL(text):  # a date cell read as a number (its format lost): five digits, from 1927
+        return EXCEL_EPOCH + dt.timedelta(days=int(text[:5]))
     for pattern in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d"):
         try:
             return dt.datetime.strptime(text.split(" ")[0], pattern).date()
@@ -65,6 +81,18 @@ def date(value: Any) -> dt.date | None:
 def period(value: Any) -> dt.date:
     """A billing month: ММГГ ('0126'), ММ.ГГГГ ('01.2026'), ГГГГ-ММ, 'Январь 2026' (as 1С writes it), or
     any date in the month."""
+    try:
+        found = _period(value)
+    except ValueProblem:
+        raise
+    except ValueError:  # a year Python's dates do not hold ('01.0000')
+        raise ValueProblem(f"not a month: {value!r}") from None
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise ValueProblem(f"not a month: {value!r} (a year from {FIRST_YEAR} to {LAST_YEAR} expected)")
+    return found
+
+
+def _period(value: Any) -> dt.date:
     if isinstance(value, dt.date | dt.datetime):
         return dt.date(value.year, value.month, 1)
     text = str(value).strip()
@@ -94,8 +122,8 @@ def period(value: Any) -> dt.date:
 
 
 def looks_mangled_by_excel(value: Any) -> str | None:
-    """An identifier Excel has turned into a number: scientific notation or a float."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    """An identifier Excel has turned into a number: a spreadsheet's number cell, or scientific notation."""
+    if isinstance(value, int | float | NumberCell) and not isinstance(value, bool):
         return "a number where an identifier was expected (leading zeros or digits may be lost)"
     if isinstance(value, str) and SCIENTIFIC.match(value.strip()):
         return "scientific notation (Excel rewrote a long number; its last digits are lost)"

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from seed import catalog
+from seed.errors import LegacyFormatError
 from seed.legacy import convert
 from seed.legacy.layout import EXTRA_FIELDS, SERVICE_NAMES, STANDARD, split_full_name
 from seed.legacy.mapping import FileMapping, Mapping, read_mapped
@@ -33,10 +34,12 @@ SERVICE_IDS: dict[str, int] = {code: sid for sid, (code, *_rest) in catalog.SERV
 ROLES = (("собств", "owner"), ("owner", "owner"), ("нанимат", "tenant"), ("tenant", "tenant"))  # by prefix
 SHARE_TOLERANCE = Decimal("0.001")  # thirds written as 0.3333 add up to 0.9999
 
-PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
-READING = re.compile(r"\d+(?:\.\d+)?").fullmatch
-FIVE_AMOUNTS = re.compile(r"-?\d+(?:\.\d+)?(?:\t-?\d+(?:\.\d+)?){4}").fullmatch  # a balance row, the fast way
-FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d+\.\d\d(?:\t-?\d+\.\d\d){4}").fullmatch
+# Numbers have at most 11 whole digits (LARGEST): the books' columns hold no more (numeric(14,2), (14,3))
+LARGEST = Decimal(10**11)
+PLAIN_NUMBER = re.compile(r"-?\d{1,11}(?:\.\d+)?").fullmatch
+READING = re.compile(r"\d{1,11}(?:\.\d+)?").fullmatch
+FIVE_AMOUNTS = re.compile(r"-?\d{1,11}(?:\.\d+)?(?:\t-?\d{1,11}(?:\.\d+)?){4}").fullmatch  # a balance row, fast
+FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d{1,11}\.\d\d(?:\t-?\d{1,11}\.\d\d){4}").fullmatch
 PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or exponent: Excel cannot have touched it
 
 
@@ -47,6 +50,7 @@ class Reason(NamedTuple):
 
 
 EMPTY_ACCOUNT = Reason("missing_value", "empty account number")
+LONG_ACCOUNT = Reason("bad_value", "account number longer than 30 characters")
 NO_NAME = Reason("missing_value", "no surname or given name")
 EMPTY_SERIAL = Reason("missing_value", "empty meter serial")
 DUPLICATE_ACCOUNT = Reason("duplicate_account", "duplicate account number")
@@ -184,9 +188,21 @@ class EntityFile:
         return "" if i is None else text(rec[i])
 
     def raw(self, rec: list[Any], fld: str) -> Any:
-        """A field as read (a spreadsheet's number stays a number; '' when the mapping leaves it out)."""
+        """A field as read, unstripped (a spreadsheet's number as a :class:`~seed.legacy.read.NumberCell`;
+        '' when the mapping leaves it out)."""
         i = self.index.get(fld)
         return "" if i is None else rec[i]
+
+
+def no_accounts(f: EntityFile) -> LegacyFormatError:
+    """An accounts file with no row below its header: every other file refers to accounts, so nothing of the
+    export can be loaded (the analysis and the load refuse it alike)."""
+    return LegacyFormatError(
+        f.mapping.path,
+        None,
+        f"no accounts below the header (line {f.mapping.header_line}): every other file refers to accounts, so "
+        "nothing can be loaded; re-export the accounts (or set header_line = N if the header is further down)",
+    )
 
 
 def _fields(entity: str) -> list[str]:
@@ -225,7 +241,8 @@ def text(value: Any) -> str:
 
 
 def number(raw: Any) -> str | None:
-    """A number as PostgreSQL reads it ('1 234,56' -> '1234.56'); None if empty or not a number."""
+    """A number as PostgreSQL reads it ('1 234,56' -> '1234.56'); None if empty, not a number, or larger
+    than the books hold (:data:`LARGEST`)."""
     if isinstance(raw, str):
         plain = raw.replace(",", ".").strip()
         if PLAIN_NUMBER(plain):
@@ -236,7 +253,7 @@ def number(raw: Any) -> str | None:
         value = convert.decimal(raw)
     except convert.ValueProblem:
         return None
-    return None if value is None else str(value)
+    return None if value is None or abs(value) >= LARGEST else str(value)
 
 
 def service_code(raw: Any) -> str | None:

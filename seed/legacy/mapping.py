@@ -37,11 +37,12 @@ import difflib
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from seed.errors import MappingError
+from seed.legacy import convert
 from seed.legacy.layout import EXTRA_FIELDS, STANDARD
 from seed.legacy.read import read_records
 
@@ -68,11 +69,12 @@ class Conversion:
                 return value
             value = parsed.strftime("%m.%Y" if is_period else "%d.%m.%Y")
         if self.scale is not None and value not in (None, ""):
-            try:
-                number = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
-            except InvalidOperation:
+            try:  # read as any number of the export is ('1 234,5'), a spreadsheet's number cell as its text
+                number = convert.decimal(value)
+            except convert.ValueProblem:
                 return value
-            value = format((number * self.scale).normalize(), "f")
+            if number is not None:
+                value = format((number * self.scale).normalize(), "f")
         return value
 
 
@@ -177,6 +179,11 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
         file_path = spec.get("path")
         if not isinstance(file_path, str) or not file_path.strip() or "\x00" in file_path:
             raise MappingError(f'{path}: [files.{entity}] needs path = "FILE" (relative to the export folder)')
+        if _outside(file_path):
+            raise MappingError(
+                f"{path}: [files.{entity}] path = {file_path!r} is outside the export folder; give the file's "
+                f'name relative to the folder (path = "ABON.DBF"), and copy the file into the folder if it is elsewhere'
+            )
         convert = _conversions(path, entity, spec.get("convert", {}), columns)
         header_line = spec.get("header_line", 1)
         if isinstance(header_line, bool) or not isinstance(header_line, int) or not 1 <= header_line <= 1000:
@@ -241,6 +248,17 @@ def _service_told(path: Path, mapping: Mapping) -> None:
             f'service column, give one value for every row (service = "ХВС" under [files.{entity}.fixed]), '
             f"or map {names} so that each row takes the service from there"
         )
+
+
+def _outside(file_path: str) -> bool:
+    """Whether a mapping's path leaves the export folder: an absolute path (POSIX or Windows) or a '..'."""
+    windows = PureWindowsPath(file_path)
+    return (
+        PurePosixPath(file_path).is_absolute()
+        or bool(windows.drive or windows.root)
+        or ".." in PurePosixPath(file_path).parts
+        or ".." in windows.parts
+    )
 
 
 def _conversions(path: Path, entity: str, raw: Any, columns: dict[str, Any]) -> dict[str, Conversion]:

@@ -18,6 +18,7 @@ HIDDEN_RU = "(персональные данные скрыты)"
 # -- the load's reasons for leaving a row out: interpret.Reason's label is the English wording -------------
 REASON_RU: dict[str, str] = {
     "empty account number": "пустой номер лицевого счёта",
+    "account number longer than 30 characters": "номер лицевого счёта длиннее 30 знаков",
     "no surname or given name": "нет фамилии или имени",
     "empty meter serial": "пустой заводской номер счётчика",
     "duplicate account number": "повторный номер лицевого счёта",

@@ -1,5 +1,7 @@
 """Read legacy export files: CSV/text in any of the encodings Russian billing systems write, XLSX from
-1С, and DBF. Every row comes with its file and line number."""
+1С, and DBF. Every row comes with its file and line number, and every value as text: a typed cell of an
+XLSX or DBF file as the text a CSV would hold for it (:func:`cell_text`), so that everything after the
+readers reads one kind of value."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import io
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -30,6 +33,45 @@ class Row:
     values: dict[str, Any]
 
 
+class NumberCell(str):
+    """A spreadsheet cell that held a number, as its text ('1234.5'): read as any text is, and still known
+    to have been a number (an identifier Excel turned into one has lost its leading zeros or digits)."""
+
+    __slots__ = ()
+
+
+def cell_text(value: Any) -> str:
+    """A typed cell of an XLSX or DBF file as its text form, so that it is read exactly as the same value
+    written in a CSV: numbers without a trailing '.0' (a :class:`NumberCell`), dates dd.mm.yyyy (with the
+    time when there is one), TRUE/FALSE, '' for an empty cell or a formula with no value kept."""
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return NumberCell(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return NumberCell(int(value))
+        return NumberCell(format(value, ".15g"))  # Excel keeps 15 significant digits
+    if isinstance(value, Decimal):
+        return NumberCell(format(value, "f"))
+    if isinstance(value, dt.date):
+        day = f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+        if not isinstance(value, dt.datetime) or value.time() == dt.time():
+            return day
+        return f"{day} {_clock(value.time())}"
+    if isinstance(value, dt.time):
+        return _clock(value)
+    return str(value)
+
+
+def _clock(value: dt.time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}" + (f":{value.second:02d}" if value.second else "")
+
+
 def detect_encoding(sample: bytes) -> str:
     """UTF-8 (with or without BOM) if it decodes; else the Cyrillic code page whose reading gives the
     most frequent lowercase Russian letters (cp1251 read as koi8-r turns them into capitals, as cp866
@@ -41,11 +83,18 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    scores = {}
+    scores, capitals = {}, {}
     for encoding in ("cp1251", "cp866", "koi8_r"):
         text = sample.decode(encoding, errors="replace")
         scores[encoding] = sum(1 for ch in text if ch in FREQUENT)
-    return max(scores, key=lambda e: scores[e])
+        capitals[encoding] = sum(1 for ch in text if "А" <= ch <= "Я" or ch == "Ё")
+    best = max(scores, key=lambda e: scores[e])
+    # Not one capital letter in the best reading, and nothing but capitals in the other code page's (which
+    # swaps their case): a header in capitals with no rows below it ('ЛС;ФИО'), read in that other page.
+    other = {"cp1251": "koi8_r", "koi8_r": "cp1251"}.get(best)
+    if other and not capitals[best] and capitals[other] and not scores[other]:
+        return other
+    return best
 
 
 def detect_delimiter(first_line: str) -> str:
@@ -72,23 +121,30 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
         raise LegacyFormatError(path, None, f"not a readable XLSX file ({type(exc).__name__}: {exc})") from None
-    ws = book[sheet] if sheet else book.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+    except (IndexError, AttributeError):  # no worksheet, or a chart where the table should be
+        book.close()
+        raise LegacyFormatError(path, None, f"no sheet of cells{f' named {sheet!r}' if sheet else ''}") from None
     try:
         for _ in range(header_line - 1):  # a title block above the header, as 1С reports have
             next(it)
         first = next(it)
     except StopIteration:
         raise LegacyFormatError(path, header_line, "empty sheet: no header row") from None
-    headers = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(first)]
+    headers = [cell_text(h).strip() or f"column{i + 1}" for i, h in enumerate(first)]
 
     def rows() -> Iterator[Row]:
         line = header_line
         try:
             for line, record in enumerate(it, start=header_line + 1):
-                if record is None or all(v is None or str(v).strip() == "" for v in record):
+                texts = [cell_text(v) for v in record or ()]
+                if not any(t.strip() for t in texts):
                     continue
-                values = {h: ("" if v is None else v) for h, v in zip(headers, record, strict=False)}
+                values: dict[str, Any] = {}
+                for h, t in zip(headers, texts, strict=False):
+                    values.setdefault(h, t)  # a column name twice: the first column, as in a CSV
                 yield Row(str(path), line, values)
         except Exception as exc:  # a damaged sheet: openpyxl raises many kinds (its message may quote a cell)
             raise LegacyFormatError(path, line + 1, f"not a readable XLSX row ({type(exc).__name__})") from None
@@ -100,7 +156,10 @@ def read_xlsx(path: Path, sheet: str | None = None, header_line: int = 1) -> tup
 
 def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterator[Row]]:
     """dBASE III/IV tables as FoxPro and old DOS systems write them (cp866 unless the file says cp1251)."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LegacyFormatError(path, None, f"cannot open ({exc.strerror or exc})") from None
     if len(data) < 32:
         raise LegacyFormatError(path, None, "too short for a DBF header")
     records, header_len, record_len = struct.unpack("<IHH", data[4:12])
@@ -108,7 +167,7 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
     chosen = encoding or ("cp1251" if language in (0x57, 0xC9) else "cp866")
     fields: list[tuple[str, str, int, int]] = []
     pos = 32
-    while pos < header_len - 1 and data[pos] != 0x0D:
+    while pos < min(header_len - 1, len(data)) and data[pos] != 0x0D:
         desc = data[pos : pos + 32]
         if len(desc) < 32:
             raise LegacyFormatError(path, None, "truncated field descriptors")
@@ -124,13 +183,13 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
         )
     headers = [f[0] for f in fields]
 
-    def value(kind: str, raw: bytes, decimals: int) -> Any:
-        text = raw.decode(chosen, errors="strict").strip()
-        if kind == "D":
-            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) if text.strip() else ""
-        if kind == "L":
-            return text.upper() in ("T", "Y", "Д")
-        return text
+    def value(kind: str, raw: bytes) -> str:
+        text = raw.decode(chosen, errors="strict").strip(" \x00")  # some systems pad with NUL bytes
+        if "\x00" in text:
+            raise ValueError("a NUL byte inside the value: a damaged copy?")
+        if kind == "D" and len(text) == 8 and text.isdigit():  # yyyymmdd, as a date cell's text: dd.mm.yyyy
+            return f"{text[6:]}.{text[4:6]}.{text[:4]}"
+        return text  # numbers and logicals as written; a date that is not one is the row's problem
 
     def rows() -> Iterator[Row]:
         offset = header_len
@@ -140,13 +199,15 @@ def read_dbf(path: Path, encoding: str | None = None) -> tuple[list[str], Iterat
             if record[:1] == b"*":
                 continue
             pos, values = 1, {}
-            for name, kind, length, decimals in fields:
+            for name, kind, length, _decimals in fields:
                 try:
-                    values[name] = value(kind, record[pos : pos + length], decimals)
-                except UnicodeDecodeError as exc:
-                    raise LegacyFormatError(path, n + 1, f"field {name}: not {chosen}: {exc.reason}") from None
-                except ValueError:  # its message would quote the value, which may be a birth date
-                    raise LegacyFormatError(path, n + 1, f"field {name}: not a date (yyyymmdd)") from None
+                    values[name] = value(kind, record[pos : pos + length])
+                except UnicodeError as exc:
+                    raise LegacyFormatError(
+                        path, n + 1, f"field {name}: not {chosen}: {_undecodable(exc, False)}"
+                    ) from None
+                except ValueError as exc:
+                    raise LegacyFormatError(path, n + 1, f"field {name}: {exc}") from None
                 pos += length
             yield Row(str(path), n + 1, values)
 
@@ -228,6 +289,13 @@ def _too_long(exc: csv.Error) -> str:
     return f"broken CSV: {exc}"
 
 
+def _undecodable(exc: UnicodeError, at: bool = True) -> str:
+    """Why bytes do not decode (a codec such as utf-16 or punycode raises a plain UnicodeError)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{exc.reason} at byte {exc.start}" if at else exc.reason
+    return str(exc) or "cannot be decoded"
+
+
 def _csv_records(
     path: Path, encoding: str | None, delimiter: str | None, header_line: int = 1
 ) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
@@ -248,9 +316,9 @@ def _csv_records(
             raise LegacyFormatError(path, header_line, "empty: no header line")
         sep = delimiter or detect_delimiter(header)
         headers = [h.strip().strip('"') for h in next(csv.reader([header], delimiter=sep))]
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         text.close()
-        raise LegacyFormatError(path, header_line, f"not {chosen}: {exc.reason} at byte {exc.start}") from None
+        raise LegacyFormatError(path, header_line, f"not {chosen}: {_undecodable(exc)}") from None
     except csv.Error as exc:
         text.close()
         raise LegacyFormatError(path, header_line, _too_long(exc)) from None
@@ -270,8 +338,8 @@ def _csv_records(
                         continue
                     raise LegacyFormatError(path, line, f"{len(record)} fields where the header has {width}")
                 yield line, record
-        except UnicodeDecodeError as exc:
-            raise LegacyFormatError(path, line + 1, f"not {chosen}: {exc.reason}") from None
+        except UnicodeError as exc:
+            raise LegacyFormatError(path, line + 1, f"not {chosen}: {_undecodable(exc, at=False)}") from None
         except csv.Error as exc:
             raise LegacyFormatError(path, line + 1, _too_long(exc)) from None
         except OSError as exc:

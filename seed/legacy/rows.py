@@ -15,6 +15,7 @@ from seed.legacy.interpret import (
     EMPTY_ACCOUNT,
     EMPTY_SERIAL,
     LIVING_AREA,
+    LONG_ACCOUNT,
     NO_NAME,
     NOT_A_DATE,
     NOT_A_PERIOD,
@@ -64,23 +65,29 @@ class AccountRow(NamedTuple):
     closed: str
 
 
+AREA_LIMIT = 1_000_000  # m², as the books hold an area (numeric(8,2))
+
+
 def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     """An account row as loaded; refuses it with the reason (duplicates are the caller's to find)."""
     v = f.texts(rec)
     if not v["number"]:
         raise Refused(EMPTY_ACCOUNT, "number")
+    if len(v["number"]) > 30:
+        raise Refused(LONG_ACCOUNT, "number", v["number"], personal=True)
     total = number(v["total_area"])
-    if total is None or float(total) <= 0:
+    if total is None or not 0.005 <= float(total) < AREA_LIMIT:  # at least 0.01 m² as the books round it
         raise Refused(TOTAL_AREA, "total_area", v["total_area"])
     living = number(v["living_area"]) if v["living_area"] else NULL
-    if living is None or (living != NULL and float(living) < 0):
+    if living is None or (living != NULL and not 0 <= float(living) < AREA_LIMIT):
         raise Refused(LIVING_AREA, "living_area", v["living_area"])
     residents = number(v["residents"] or "0")
-    if residents is None or float(residents) < 0:
+    if residents is None or not 0 <= float(residents) < 32768:
         raise Refused(RESIDENTS, "residents", v["residents"])
-    rooms = number(v["rooms"]) if v["rooms"] else NULL
-    if rooms is None:
+    rooms_count = _whole(v["rooms"], 0, 20) if v["rooms"] else None
+    if v["rooms"] and rooms_count is None:
         raise Refused(ROOMS, "rooms", v["rooms"])
+    rooms = NULL if rooms_count is None else str(rooms_count)
     opened = iso_date(v["opened_on"], NOT_A_DATE, "opened_on")
     closed = iso_date(v["closed_on"], NOT_A_DATE, "closed_on")
     return AccountRow(
@@ -313,7 +320,7 @@ def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
     if day == NULL:
         raise Refused(NOT_A_DATE, "paid_on", raw_day)
     amount = number(f.raw(rec, "amount"))
-    if amount is None or float(amount) <= 0:
+    if amount is None or float(amount) < 0.005:  # at least a kopeck, as the books round it
         raise Refused(PAYMENT_NOT_POSITIVE, "amount", f.raw(rec, "amount"))
     period = f.raw(rec, "period")
     month = month_number(period) if period != "" else None

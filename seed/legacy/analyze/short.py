@@ -19,6 +19,7 @@ from seed.legacy.interpret import (
     RESIDENT_OF_DUPLICATE,
     SHARE_TOLERANCE,
     Refused,
+    no_accounts,
 )
 from seed.legacy.rows import AccountsRead, Residents, read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
@@ -29,8 +30,10 @@ def check_accounts(ex: Examiner) -> None:
     report, accounts = ex.report, ex.accounts
     els_first: dict[str, int] = {}
     read = AccountsRead(ex.mapping)
+    n = 0
     for row, rec in rows:
         assert f is not None
+        n += 1
         ex.ident(row, "number", f.raw(rec, "number"))
         els = f.get(rec, "els")
         try:
@@ -54,6 +57,8 @@ def check_accounts(ex: Examiner) -> None:
             els_first[els] = row.line
         accounts[account.number] = (row.line, account.closed)
     ex.duplicate_rows = read.duplicates
+    if f is not None and not n:
+        raise no_accounts(f)
 
 
 def check_persons(ex: Examiner) -> None:

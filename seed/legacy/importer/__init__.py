@@ -20,7 +20,7 @@ import psycopg
 
 from seed.legacy.importer.pipeline import run_import
 from seed.legacy.importer.state import ImportResult, ImportState, Progress, Pseudonyms
-from seed.legacy.interpret import full_name, open_entity
+from seed.legacy.interpret import full_name, no_accounts, open_entity
 from seed.legacy.leaks import Leak, Originals, scan_leaks
 from seed.legacy.mapping import Mapping
 
@@ -57,12 +57,16 @@ def collect_originals(mapping: Mapping) -> Originals:
         f = open_entity(mapping, entity)
         if f is None:
             continue
+        read = 0
         for _, rec in f.rows:
+            read += 1
             v = f.texts(rec)
             for fld, kind in wanted:
                 originals.add(kind, v[fld])
             if entity == "persons":
                 originals.add_name(*full_name(v))
+        if entity == "accounts" and not read:
+            raise no_accounts(f)
     return originals
 
 

@@ -14,8 +14,10 @@ from seed import catalog
 from seed.errors import ImportRefused
 from seed.legacy.importer.money import Registry
 from seed.legacy.importer.state import ImportState, Lines
-from seed.legacy.interpret import Reason, Refused, month_iso, month_start
+from seed.legacy.interpret import Reason, Refused, month_iso, month_label, month_start
 from seed.load import copy_rows
+
+MAX_MONTHS = 50 * 12  # the longest span of billing periods an import loads
 
 
 def repeats(written: Lines) -> tuple[list[int], list[tuple[int, ...]]]:
@@ -104,6 +106,12 @@ def write_reference(
     if not months:
         raise ImportRefused(f"{_why_no_period(state)}: no billing period to load")
     first, last = months[0], months[-1] + 1  # the month after the export is the open one
+    if last - first > MAX_MONTHS:  # the tariffs of so many years would outgrow their columns
+        raise ImportRefused(
+            f"the export's periods run from {month_label(first)} to {month_label(last - 1)}, over "
+            f"{MAX_MONTHS // 12} years: a date or period far from the others (a typo in a year?); correct it in "
+            "the balances, readings or payments"
+        )
     cat = catalog.build_catalog(1, month_start(last), last - first + 1)
     services = [(sid, *s[:7]) for sid, s in catalog.SERVICES.items()]
     agent_rows: list[tuple[Any, ...]] = [(a[0], a[1], a[3], a[4]) for a in catalog.AGENTS]

@@ -6,7 +6,7 @@ from typing import Any
 
 from seed.errors import LegacyFormatError
 from seed.legacy.importer.state import ImportState, escape
-from seed.legacy.interpret import DUPLICATE_ELS, NULL, SERVICE_IDS, Refused
+from seed.legacy.interpret import DUPLICATE_ELS, NULL, SERVICE_IDS, Refused, no_accounts
 from seed.legacy.rows import AccountRow, AccountsRead, read_account
 
 
@@ -29,6 +29,8 @@ def read_accounts(state: ImportState) -> list[AccountRow]:
         if row.els:
             state.originals.add("ЕЛС", row.els)
         rows.append(row)
+    if not state.result.read.get(f.name):
+        raise no_accounts(f)
     kept_els: set[str] = set()
     accounts: list[AccountRow] = []
     for row in rows:
