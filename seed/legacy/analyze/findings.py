@@ -37,6 +37,7 @@ KINDS: dict[str, str] = {
     "living_over_total": "living area above total area",
     "shares_not_one": "owners' shares of an account not adding up to 1",
     "payment_duplicate": "the same payment twice (overlapping registries)",
+    "paid_not_payments": "a month's paid in the balances differs from the payments of that month",
     "invalid_snils": "СНИЛС with wrong check digits",
     "invalid_inn": "ИНН with wrong check digits",
 }
@@ -69,6 +70,7 @@ class Report:
     totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the problems of a kind have in common
 
     @classmethod
     def keeping(cls, examples: int | None) -> Report:
@@ -104,6 +106,7 @@ class Report:
         self.tally.merge(other.tally)
         self.totals.update(other.totals)
         self.reported_totals.update(other.reported_totals)
+        self.notes += other.notes
 
     @property
     def problems(self) -> int:
@@ -142,6 +145,7 @@ class Report:
                 for (s, p), m in sorted(self.totals.items())
             ],
             "totals_differences": self.totals_differences(),
+            "notes": list(self.notes),
         }
 
 

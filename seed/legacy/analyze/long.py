@@ -12,6 +12,7 @@ import numpy as np
 
 from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import Finding, Where
+from seed.legacy.analyze.money import BalanceMoney, PerMonth, closed_with_balance, month_keys
 from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
 from seed.legacy.interpret import (
     FIVE_AMOUNTS,
@@ -27,6 +28,8 @@ from seed.legacy.interpret import (
     month_start,
 )
 from seed.legacy.rows import BALANCE_MEASURES, balance_amounts, payment_fields, reading_reader
+
+NAN = float("nan")  # a zone the reading does not have
 
 
 def check_readings(ex: Examiner) -> None:
@@ -73,9 +76,13 @@ def check_readings(ex: Examiner) -> None:
             if taken != NULL and meter.installed != NULL and taken < meter.installed:
                 report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
             latest = max(latest, month)
-            columns.add(mid, mid, month, float(values[0]), row.line)
+            v2, v3 = values[1], values[2]
+            columns.add(
+                mid, mid, month, float(values[0]), row.line, NAN if v2 == NULL else float(v2),
+                NAN if v3 == NULL else float(v3),
+            )  # fmt: skip
 
-    ex.grouped("iidi", check, read)
+    ex.grouped("iididd", check, read)
     if latest < 0:
         return
     end = month_start(latest).isoformat()
@@ -85,19 +92,23 @@ def check_readings(ex: Examiner) -> None:
             ex.report.add("meter_past_verification", where, "next_verification", meter.next, "still in use")
 
 
-def check_balances(ex: Examiner) -> None:
+def check_balances(ex: Examiner) -> PerMonth:
     """Balances are checked per account as compact columns, a batch of complete accounts at a time;
-    the control totals and each account's last closing are summed on the way."""
+    the control totals are summed on the way, and what the balances the load keeps pay per account and
+    month (returned) and close at in each account's last month."""
     path = ex.path("balances")
-    account_index: dict[str, int] = {}
+    account_index = {number: i for i, number in enumerate(ex.accounts)}  # known accounts first, in order
     service_index: dict[str, int] = {}
-    last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
+    money = BalanceMoney(len(account_index), service_index)
     sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
 
     def check(columns: list[Any]) -> list[Finding]:
-        return carry_over(path, *columns)
+        ac, sv, mo, op, cl, ln, paid = columns
+        money.add(ac, sv, mo, ln, paid, cl)
+        return carry_over(path, ac, sv, mo, op, cl, ln)
 
     def read(columns: GroupedColumns) -> None:
+        money.reset()
         f, rows = ex.open("balances")
         if f is None:
             return
@@ -111,7 +122,8 @@ def check_balances(ex: Examiner) -> None:
         for row, rec in rows:
             raw = rec[i_acc]
             account = raw.strip() if type(raw) is str and PLAIN_IDENT(raw) else ex.ident(row, "account", raw)
-            known = account in accounts or ex.known_account(row, account)
+            if account not in accounts:
+                ex.known_account(row, account)
             found = services.get(rec[i_svc])
             if found is None:  # services are indexed by code: two spellings of one service are one service
                 code = ex.service(row, rec[i_svc])
@@ -149,8 +161,9 @@ def check_balances(ex: Examiner) -> None:
                 store[3].append(o)
                 store[4].append(z)
                 store[5].append(row.line)
+                store[6].append(p)
             else:
-                columns.add(a, a, sv, month, o, z, row.line)
+                columns.add(a, a, sv, month, o, z, row.line, p)
                 current, store = a, columns.columns
             if columns.whole:
                 continue
@@ -164,26 +177,17 @@ def check_balances(ex: Examiner) -> None:
             total[1] += c + r
             total[2] += p
             total[3] += z
-            if known:
-                previous = last.get(account)
-                if previous is None or month > previous[0]:
-                    last[account] = (month, z)
-                elif month == previous[0]:
-                    last[account] = (month, previous[1] + z)
 
-    ex.grouped("iiiqqi", check, read)
+    ex.grouped("iiiqqiq", check, read)
     for (service, month), (o, c, p, z) in sums.items():
         ex.report.totals[(service, month_label(month))] = {
             "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
             "closing": Decimal(z) / 100,
         }  # fmt: skip
-    accounts_file = ex.path("accounts")
-    for account, (_, closing) in last.items():  # named by its line in the accounts file: its number is personal
-        line, closed = ex.accounts[account]
-        if closed != NULL and closing != 0:
-            where = Where(accounts_file, line)
-            ex.report.add("closed_account_balance", where, "closing", Decimal(closing) / 100, f"closed {closed}")
+    paid, last = money.result()
+    closed_with_balance(ex.report, ex.path("accounts"), ex.accounts, last)
     check_totals(ex)
+    return paid
 
 
 REPORTED_MEASURES = ("opening", "charged", "paid", "closing")
@@ -204,16 +208,20 @@ def check_totals(ex: Examiner) -> None:
         }
 
 
-def check_payments(ex: Examiner) -> None:
-    # 20 bytes a payment: a hash of (account, day, amount), its line and its amount in kopecks
-    keys, lines, kopecks = array("q"), array("i"), array("q")
+def check_payments(ex: Examiner) -> PerMonth:
+    """Repeated payments; returns what the payments the load keeps add up to per account and the month
+    the load gives them."""
+    # 28 bytes a payment: a hash of (account, day, amount), its line, its amount in kopecks, and the
+    # position of its account (-1: not loaded) and its month
+    keys, lines, kopecks, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
+    account_index = {number: i for i, number in enumerate(ex.accounts)}  # as the balances' (check_balances)
     f, rows = ex.open("payments")
     for row, rec in rows:
         assert f is not None
         account = ex.ident(row, "account", f.raw(rec, "account"))
         ex.known_account(row, account)
         try:
-            day, amount, _month = payment_fields(f, rec)
+            day, amount, month = payment_fields(f, rec)
         except Refused as why:
             ex.report.refused(row, why)
             continue
@@ -221,6 +229,8 @@ def check_payments(ex: Examiner) -> None:
         keys.append(hash((account, day, cents)))
         lines.append(row.line)
         kopecks.append(cents)
+        positions.append(account_index.get(account, -1))
+        months.append(month)
     if len(keys):
         found = repeated_payments(
             ex.path("payments"),
@@ -230,3 +240,10 @@ def check_payments(ex: Examiner) -> None:
         )
         for finding in found:
             ex.report.add(*finding)
+    at, paid = np.frombuffer(positions, dtype=np.int32), np.frombuffer(kopecks, dtype=np.int64)
+    loaded = at >= 0
+    return PerMonth.summed(
+        month_keys(at[loaded], np.frombuffer(months, dtype=np.int32)[loaded]),
+        paid[loaded],
+        np.frombuffer(lines, dtype=np.int32)[loaded],
+    )
