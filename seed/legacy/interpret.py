@@ -16,7 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from seed import catalog
@@ -225,6 +225,19 @@ def number(raw: Any) -> str | None:
     except convert.ValueProblem:
         return None
     return None if value is None else str(value)
+
+
+KOPECK = Decimal("0.01")
+
+
+def kopecks(amount: str) -> int:
+    """An amount (as :func:`number` gives it) in kopecks, as PostgreSQL stores it in numeric(14,2):
+    rounded half away from zero ('1.005' -> 101)."""
+    whole, dot, fraction = amount.partition(".")
+    if len(fraction) <= 2 and whole.lstrip("-").isdigit() and (not dot or fraction.isdigit()):
+        cents = int(whole.lstrip("-")) * 100 + int(fraction.ljust(2, "0") or 0)
+        return -cents if whole.startswith("-") else cents
+    return int(Decimal(amount).quantize(KOPECK, ROUND_HALF_UP) * 100)
 
 
 def service_code(raw: Any) -> str | None:

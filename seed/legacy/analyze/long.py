@@ -20,9 +20,9 @@ from seed.legacy.interpret import (
     NOT_A_PERIOD,
     NULL,
     PLAIN_IDENT,
-    PLAIN_NUMBER,
     SERVICE_IDS,
     Refused,
+    kopecks,
     month_label,
     month_number,
     month_start,
@@ -142,10 +142,10 @@ def check_balances(ex: Examiner) -> PerMonth:
             if FIVE_KOPECK_AMOUNTS(joined):  # the usual row: five amounts with kopecks, read at once
                 o, c, r, p, z = map(int, joined.replace(".", "").split("\t"))
             elif FIVE_AMOUNTS(joined):
-                o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
+                o, c, r, p, z = map(kopecks, joined.split("\t"))
             else:
                 try:
-                    o, c, r, p, z = (round(float(x) * 100) for x in balance_amounts(f, rec))
+                    o, c, r, p, z = map(kopecks, balance_amounts(f, rec))
                 except Refused as why:
                     report.refused(row, why)
                     continue
@@ -213,7 +213,7 @@ def check_payments(ex: Examiner) -> PerMonth:
     the load gives them."""
     # 28 bytes a payment: a hash of (account, day, amount), its line, its amount in kopecks, and the
     # position of its account (-1: not loaded) and its month
-    keys, lines, kopecks, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
+    keys, lines, amounts, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
     account_index = {number: i for i, number in enumerate(ex.accounts)}  # as the balances' (check_balances)
     f, rows = ex.open("payments")
     for row, rec in rows:
@@ -225,10 +225,10 @@ def check_payments(ex: Examiner) -> PerMonth:
         except Refused as why:
             ex.report.refused(row, why)
             continue
-        cents = round(float(amount) * 100) if PLAIN_NUMBER(amount) else int(Decimal(amount) * 100)
+        cents = kopecks(amount)
         keys.append(hash((account, day, cents)))
         lines.append(row.line)
-        kopecks.append(cents)
+        amounts.append(cents)
         positions.append(account_index.get(account, -1))
         months.append(month)
     if len(keys):
@@ -236,11 +236,11 @@ def check_payments(ex: Examiner) -> PerMonth:
             ex.path("payments"),
             np.frombuffer(keys, dtype=np.int64),
             np.frombuffer(lines, dtype=np.int32),
-            np.frombuffer(kopecks, dtype=np.int64),
+            np.frombuffer(amounts, dtype=np.int64),
         )
         for finding in found:
             ex.report.add(*finding)
-    at, paid = np.frombuffer(positions, dtype=np.int32), np.frombuffer(kopecks, dtype=np.int64)
+    at, paid = np.frombuffer(positions, dtype=np.int32), np.frombuffer(amounts, dtype=np.int64)
     loaded = at >= 0
     return PerMonth.summed(
         month_keys(at[loaded], np.frombuffer(months, dtype=np.int32)[loaded]),
