@@ -31,10 +31,24 @@ def money(kopecks: int) -> str:
     return f"{kopecks // 100},{kopecks % 100:02d}"
 
 
-def books(accounts: int, late: int = 0) -> dict[str, list[list[str]]]:
+def books(accounts: int, late: int = 0, closed: int = 0) -> dict[str, list[list[str]]]:
     """Accounts that pay each month's water in full: balances that reconcile and carry over, and payments
-    dated in the month they pay for (``late`` months after it)."""
+    dated in the month they pay for (``late`` months after it); and ``closed`` accounts that ran up
+    three months of debt for water and power, paid it off at once in the third and were closed."""
     rows: dict[str, list[list[str]]] = {"accounts": [], "persons": [], "balances": [], "payments": []}
+    for i in range(1, closed + 1):
+        number = f"78{i:04d}"
+        rows["accounts"].append(account(number, flat=f"{i}а", els=f"ЗК{i:08d}", closed_on="20.03.2026"))
+        water, power = 3_333 + 7 * i, 1_717 + 11 * i
+        for m in (1, 2, 3):
+            for service, charged in ((WATER, water), (POWER, power)):
+                paid = 3 * charged if m == 3 else 0
+                closing = charged * m if m < 3 else 0
+                opening = charged * (m - 1)
+                rows["balances"].append(
+                    balance(number, service, period(m), money(opening), money(charged), money(paid), money(closing))
+                )
+        rows["payments"].append(payment(number, "19.03.2026", money(3 * (water + power)), agent="АО «Почта России»"))
     for i in range(1, accounts + 1):
         number = f"77{i:04d}"
         rows["accounts"].append(account(number, flat=str(i), els=f"ЕЛ{i:08d}"))
@@ -136,7 +150,7 @@ def test_noise_adds_no_violation(pg_dsn: str, faulty_export: dict[str, Any], tmp
     noisy = loaded(pg_dsn, faulty_export["folder"], noise=0.05)
     assert {name for name, c in noisy.items() if not c.ok} <= plain
     assert unpredicted(faulty_export["report"], noisy) == []
-    clean = write_export(tmp_path / "clean", books(12))
+    clean = write_export(tmp_path / "clean", books(12, closed=8))
     assert set(analyze(standard_mapping(clean)).counts) == set()
     assert [name for name, c in loaded(pg_dsn, clean, noise=0.05).items() if not c.ok] == []
 
