@@ -15,6 +15,7 @@ from seed.legacy.analyze import Report, analyze
 from seed.legacy.analyze.predicted import PREDICTED
 from seed.legacy.importer import import_export
 from seed.legacy.mapping import standard_mapping
+from seed.legacy.report import render_html
 from tests.small_export import account, balance, meter, payment, person, write_export
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -90,6 +91,7 @@ def faulty(folder: Path) -> Path:
     bal(9, 5)[6], bal(9, 5)[7] = "113,34", "-1,01"  # ... that PostgreSQL rounds up, as the balance does
     bal(9, 6)[3] = bal(9, 6)[7] = "-1,01"
     rows["persons"][9][9] = "123-456-789 00"  # 770010: a СНИЛС with wrong check digits (masked when loaded)
+    rows["persons"][10][10] = "770123456789"  # 770011: and an ИНН
     rows["balances"] = [r for key in sorted(months) for r in months[key]]
     rows["meters"] = [
         meter("770011", POWER, "Э-1", zones="2"),  # the second zone goes down in March
@@ -164,3 +166,4 @@ def test_payments_a_month_late_are_predicted_with_their_lag(pg_dsn: str, tmp_pat
     assert any(note.startswith("payments arrive 1 month after the period") for note in report.notes)
     assert "payments arrive 1 month after" in report.examples["paid_not_payments"][0].message
     assert report.to_dict()["notes"] == report.notes
+    assert "payments arrive 1 month after" in render_html(report.to_dict(), "late payments")
