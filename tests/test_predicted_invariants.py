@@ -88,6 +88,7 @@ def faulty(folder: Path) -> Path:
     months[(7, 3)].append([*bal(7, 3)[:7], "5,00"])  # ... and a second March row, left out by the load
     pay.append(payment("770008", "21.05.2026", "33,00", agent="АО «Почта России»"))  # 770008: paid once more
     pay.append(payment("770009", "21.05.2026", "1,005", agent="АО «Почта России»"))  # 770009: a part of a kopeck
+    pay.append(payment("770009", "22.05.2026", "0,004", agent="АО «Почта России»"))  # less than half: not loaded
     bal(9, 5)[6], bal(9, 5)[7] = "113,34", "-1,01"  # ... that PostgreSQL rounds up, as the balance does
     bal(9, 6)[3] = bal(9, 6)[7] = "-1,01"
     rows["persons"][9][9] = "123-456-789 00"  # 770010: a СНИЛС with wrong check digits (masked when loaded)

@@ -32,6 +32,7 @@ from seed.legacy.interpret import (
     default_digits,
     full_name,
     iso_date,
+    kopecks,
     month_number,
     number,
     person_identity,
@@ -39,6 +40,8 @@ from seed.legacy.interpret import (
     service_code,
     text,
 )
+
+SMALLEST_SHARE = 0.00005  # shares are stored to four places: anything smaller would be stored as zero
 
 
 # -- the rows of the short files ------------------------------------------------------------------------
@@ -64,7 +67,7 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     if not v["number"]:
         raise Refused(EMPTY_ACCOUNT, "number")
     total = number(v["total_area"])
-    if total is None or float(total) <= 0:
+    if total is None or kopecks(total) <= 0:  # as stored: to the hundredth
         raise Refused(TOTAL_AREA, "total_area", v["total_area"])
     living = number(v["living_area"]) if v["living_area"] else NULL
     if living is None or (living != NULL and float(living) < 0):
@@ -114,7 +117,7 @@ def read_person(f: EntityFile, line: int, rec: list[Any]) -> PersonRow:
     share = NULL
     if ours == "owner" and v["share"]:
         share_text = number(v["share"])
-        if share_text is None or not 0 < float(share_text) <= 1:
+        if share_text is None or not SMALLEST_SHARE <= float(share_text) <= 1:
             raise Refused(SHARE, "share", v["share"])
         share = share_text
     return PersonRow(
@@ -255,7 +258,7 @@ def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
     if day == NULL:
         raise Refused(NOT_A_DATE, "paid_on", raw_day)
     amount = number(f.raw(rec, "amount"))
-    if amount is None or float(amount) <= 0:
+    if amount is None or kopecks(amount) <= 0:  # as stored: to the kopeck
         raise Refused(PAYMENT_NOT_POSITIVE, "amount", f.raw(rec, "amount"))
     period = f.raw(rec, "period")
     month = month_number(period) if period != "" else None
