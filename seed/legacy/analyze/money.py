@@ -50,9 +50,14 @@ class PerMonth(NamedTuple):
 
     @classmethod
     def joined(cls, parts: list[PerMonth]) -> PerMonth:
+        """Parts of complete accounts in one: as they are when the accounts came in order, as usual."""
         if not parts:
             return cls.empty()
-        return cls.summed(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls._fields))
+        whole = cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls._fields))
+        parts.clear()
+        if len(whole.keys) < 2 or bool((whole.keys[1:] > whole.keys[:-1]).all()):
+            return whole
+        return cls.summed(*whole)
 
 
 class BalanceMoney:
@@ -115,15 +120,30 @@ def closed_with_balance(
 
 def _differing(balances: PerMonth, payments: PerMonth, shift: int = 0) -> Any:
     """The keys of the account-months whose paid differs from their payments (payments moved ``shift``
-    months back), sorted."""
-    keys = np.concatenate([balances.keys, payments.keys - shift])
-    amounts = np.concatenate([balances.kopecks, -payments.kopecks])
+    months back), sorted: each side's sorted keys looked up in the other's, no sort of both."""
+    paying = payments.keys - shift if shift else payments.keys
+    found = _amounts_at(paying, payments.kopecks, balances.keys)
+    own = balances.keys[found != balances.kopecks]
+    alone = paying[~_present(balances.keys, paying)]  # payments of months without balances (never zero)
+    if not len(alone):
+        return own
+    return np.union1d(own, alone)
+
+
+def _present(keys: Any, wanted: Any) -> Any:
+    """Whether each of ``wanted`` is among the sorted ``keys``."""
     if not len(keys):
-        return EMPTY
-    order = np.argsort(keys, kind="stable")
-    keys, amounts = keys[order], amounts[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return keys[starts][np.add.reduceat(amounts, starts) != 0]
+        return np.zeros(len(wanted), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return keys[at] == wanted
+
+
+def _amounts_at(keys: Any, amounts: Any, wanted: Any) -> Any:
+    """The amount of each of ``wanted`` among the sorted ``keys`` (0 where it is not there)."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, amounts[at], 0)
 
 
 def usual_lag(balances: PerMonth, payments: PerMonth, differing: Any) -> str:
