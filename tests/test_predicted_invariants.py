@@ -168,9 +168,10 @@ def test_payments_a_month_late_are_predicted_with_their_lag(pg_dsn: str, tmp_pat
     checks = loaded(pg_dsn, folder)
     assert [name for name, c in checks.items() if not c.ok] == ["balance_matches_payments"]
     assert report.counts["paid_not_payments"] == checks["balance_matches_payments"].violations == 40
-    assert any(note.startswith("payments arrive 1 month after the period") for note in report.notes)
+    assert [note.en.split(":")[0] for note in report.notes] == ["payments arrive 1 month after the period they pay for"]
+    assert report.notes[0].ru.startswith("платежи поступают через 1 мес. после периода")
     assert "payments arrive 1 month after" in report.examples["paid_not_payments"][0].message
-    assert report.to_dict()["notes"] == report.notes
+    assert report.to_dict()["notes"] == [note._asdict() for note in report.notes]
     assert "payments arrive 1 month after" in render_html(report.to_dict(), "late payments")
 
 

@@ -61,12 +61,14 @@ def test_payments_on_time_match_and_late_ones_are_found_with_their_lag() -> None
     assert findings(*books({a: 0 for a in range(10)})).problems == 0
     report = findings(*books({a: 1 for a in range(10)}))
     assert report.counts["paid_not_payments"] == 130  # every month of every account, and the month after
-    assert len(report.notes) == 1 and report.notes[0].startswith("payments arrive 1 month after the period")
+    assert len(report.notes) == 1 and report.notes[0].en.startswith("payments arrive 1 month after the period")
+    assert report.notes[0].ru.startswith("платежи поступают через 1 мес. после периода, за который внесены: у 130 пар")
+    assert "на 1 мес. — 0, на 2 мес. — 130" in report.notes[0].ru
     first = report.examples["paid_not_payments"][0]
     assert (first.file, first.line, first.field, first.value) == ("balances.csv", 2, "paid", "111")
     assert first.message.startswith("payments for 0008-05: 0; payments arrive 1 month after")
     mixed = findings(*books({a: 1 + a % 2 for a in range(10)}))
-    assert mixed.notes[0].startswith("payments arrive 1-2 months after the period")
+    assert mixed.notes[0].en.startswith("payments arrive 1-2 months after the period")
 
 
 def test_mismatches_that_no_shift_explains_get_no_note() -> None:
@@ -74,7 +76,7 @@ def test_mismatches_that_no_shift_explains_get_no_note() -> None:
     wrong = PerMonth(payments.keys, payments.kopecks + np.arange(len(payments.kopecks)) % 3, payments.lines)
     report = findings(balances, wrong)
     assert report.counts["paid_not_payments"] == 80 and report.notes == []
-    assert usual_lag(balances, wrong, np.zeros(1, dtype=np.int64)) == ""
+    assert usual_lag(balances, wrong, np.zeros(1, dtype=np.int64)) is None
 
 
 def test_every_mismatch_is_counted_and_all_are_kept_when_asked() -> None:

@@ -72,7 +72,7 @@ def import_check(
             where = f"{Path(ex.file).name}:{ex.line}" if ex.file else "-"
             typer.echo(f"          {where}  {ex.field}={ex.value}  {ex.message}".rstrip())
     for note in report.notes:
-        typer.echo(f"note: {note}")
+        typer.echo(f"note: {note.en}")
     differences = report.totals_differences()
     if differences:
         typer.echo(f"control totals differ from the old system's in {len(differences)} places, e.g.:")

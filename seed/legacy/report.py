@@ -61,7 +61,7 @@ def render_html(info: dict[str, Any], title: str) -> str:
                 f"<tr><td class=bad>{escape(p['what'])}</td><td class=n>{p['count']:,}</td><td>{examples}</td></tr>"
             )
         out.append("</table>")
-        out.extend(f"<p class=bad>{escape(note)}</p>" for note in info.get("notes", []))
+        out.extend(f"<p class=bad>{escape(note['en'])}</p>" for note in info.get("notes", []))
     out.append(
         "<h2>Control totals per service and period</h2><table><tr><th>service</th><th>period</th>"
         "<th>opening</th><th>charged</th><th>paid</th><th>closing</th></tr>"

@@ -298,6 +298,31 @@ WHOLE_FILE = {"ru": "весь файл", "en": "whole file"}
 WHOLE_EXPORT = {"ru": "вся выгрузка", "en": "whole export"}
 
 
+def payments_lag(lags: list[int], differing: int, after: dict[int, int], lang: str = "ru") -> str:
+    """The note on payments dated ``lags`` months after the period they pay for: of ``differing``
+    account-months whose paid differs from their payments, ``after[k]`` still differ with the payments
+    moved k months back."""
+    said = f"{lags[0]}" if len(lags) == 1 else f"{lags[0]}-{lags[-1]}"
+    if lang == "en":
+        shifts = ", ".join(f"{k} month{'' if k == 1 else 's'}: {n:,}" for k, n in after.items())
+        return (
+            f"payments arrive {said} month{'' if said == '1' else 's'} after the period they pay for: "
+            f"{differing:,} account-months have paid amounts that differ from their payments; with the payments "
+            f"moved back {shifts}; give each payment the period it pays for"
+        )
+    shifts = ", ".join(f"на {k} мес. — {_thousands(n)}" for k, n in after.items())
+    return (
+        f"платежи поступают через {said} мес. после периода, за который внесены: у {_thousands(differing)} пар "
+        "«лицевой счёт — месяц» оплачено в сальдо не равно сумме платежей, а если сдвинуть платежи назад, "
+        f"расхождений останется {shifts}; укажите у платежей период, за который они внесены"
+    )
+
+
+def _thousands(n: int) -> str:
+    """A count as Russian writes it: '24 799'."""
+    return f"{n:,}".replace(",", "\u00a0")
+
+
 def words(kind: str, lang: str = "ru") -> Words:
     """What a kind of problem means and how to fix it, in ``lang`` (Russian unless "en")."""
     entry = KIND_WORDS.get(kind)

@@ -43,6 +43,14 @@ KINDS: dict[str, str] = {
 }
 
 
+class Note(NamedTuple):
+    """What many problems of a kind have in common (payments dated after their period), in both languages."""
+
+    kind: str
+    en: str
+    ru: str
+
+
 class Where(NamedTuple):
     """The file and line of a row (cheap to make for every row of a long file)."""
 
@@ -70,7 +78,7 @@ class Report:
     totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # what the problems of a kind have in common
+    notes: list[Note] = field(default_factory=list)
 
     @classmethod
     def keeping(cls, examples: int | None) -> Report:
@@ -145,8 +153,8 @@ class Report:
                 for (s, p), m in sorted(self.totals.items())
             ],
             "totals_differences": self.totals_differences(),
-            "notes": list(self.notes),
+            "notes": [note._asdict() for note in self.notes],
         }
 
 
-__all__ = ["EXAMPLES", "KINDS", "Finding", "Problem", "Report", "Where"]
+__all__ = ["EXAMPLES", "KINDS", "Finding", "Note", "Problem", "Report", "Where"]

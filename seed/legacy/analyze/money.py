@@ -16,8 +16,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from seed.legacy.analyze.findings import Report, Where
+from seed.legacy.analyze.findings import Note, Report, Where
 from seed.legacy.interpret import NULL, SERVICE_IDS, month_label
+from seed.legacy.words import payments_lag
 
 MONTH_BITS = 20  # a key: the account's position << MONTH_BITS | the month number (year * 12 + month - 1)
 SHIFTS = (1, 2, 3)  # months the payments are moved back to see whether they then match
@@ -146,33 +147,33 @@ def _amounts_at(keys: Any, amounts: Any, wanted: Any) -> Any:
     return np.where(keys[at] == wanted, amounts[at], 0)
 
 
-def usual_lag(balances: PerMonth, payments: PerMonth, differing: Any) -> str:
+class Lag(NamedTuple):
+    months: list[int]  # how many months after their period the payments arrive (one, or a range)
+    differing: int  # account-months whose paid differs from their payments
+    after: dict[int, int]  # how many still differ with the payments moved k months back
+
+
+def usual_lag(balances: PerMonth, payments: PerMonth, differing: Any) -> Lag | None:
     """How many months the payments come after the period they pay for, when moving them back that many
     months makes most of the differing account-months match (net of the months it breaks); or, when
     accounts differ in their lag, when the shifts together make most of them match and each of those
-    shifts alone still makes a quarter fewer differ. '' when no shift does."""
+    shifts alone still makes a quarter fewer differ. None when no shift does."""
     n = len(differing)
     if n < 2:
-        return ""
+        return None
     after = {k: _differing(balances, payments, k) for k in SHIFTS}
     fewer = {k: n - len(after[k]) for k in SHIFTS}
     lags = [k for k in SHIFTS if 4 * fewer[k] >= n and fewer[k] > 0]
     if not lags:
-        return ""
+        return None
     if 2 * max(fewer.values()) < n:  # no one shift: do the lags found make most match together?
         fixed = np.unique(np.concatenate([np.setdiff1d(differing, after[k], assume_unique=True) for k in lags]))
         if 2 * len(fixed) <= n:
-            return ""
+            return None
     else:
         best = max(SHIFTS, key=lambda k: fewer[k])
         lags = [k for k in lags if 2 * fewer[k] >= fewer[best]]
-    said = f"{lags[0]}" if len(lags) == 1 else f"{lags[0]}-{lags[-1]}"
-    per_shift = ", ".join(f"{k} month{'' if k == 1 else 's'}: {len(after[k]):,}" for k in SHIFTS)
-    return (
-        f"payments arrive {said} month{'' if said == '1' else 's'} after the period they pay for: "
-        f"{n:,} account-months have paid amounts that differ from their payments; with the payments moved "
-        f"back {per_shift}; give each payment the period it pays for"
-    )
+    return Lag(lags, n, {k: len(after[k]) for k in SHIFTS})
 
 
 def paid_against_payments(
@@ -184,8 +185,11 @@ def paid_against_payments(
     if not len(differing):
         return
     lag = usual_lag(balances, payments, differing)
-    if lag:
-        report.notes.append(lag)
+    hint = ""
+    if lag is not None:
+        en, ru = (payments_lag(*lag, lang=lang) for lang in ("en", "ru"))
+        report.notes.append(Note(KIND, en, ru))
+        hint = "; " + en.split(":")[0]
     n = len(differing)
     limit = n if report.tally.limit is None else min(n, max(report.tally.limit - len(report.examples[KIND]), 0))
     if n > limit:
@@ -200,7 +204,7 @@ def paid_against_payments(
         paying = int(payments.kopecks[p]) if has_p else 0
         where = Where(balances_file, int(balances.lines[b])) if has_b else Where(payments_file, int(payments.lines[p]))
         month = month_label(key & ((1 << MONTH_BITS) - 1))
-        said = f"payments for {month}: {Decimal(paying) / 100}" + ("; " + lag.split(":")[0] if lag else "")
+        said = f"payments for {month}: {Decimal(paying) / 100}{hint}"
         report.add(KIND, where, "paid", Decimal(paid) / 100, said)
 
 
