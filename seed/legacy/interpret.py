@@ -233,10 +233,9 @@ KOPECK = Decimal("0.01")
 def kopecks(amount: str) -> int:
     """An amount (as :func:`number` gives it) in kopecks, as PostgreSQL stores it in numeric(14,2):
     rounded half away from zero ('1.005' -> 101)."""
-    whole, dot, fraction = amount.partition(".")
-    if len(fraction) <= 2 and whole.lstrip("-").isdigit() and (not dot or fraction.isdigit()):
-        cents = int(whole.lstrip("-")) * 100 + int(fraction.ljust(2, "0") or 0)
-        return -cents if whole.startswith("-") else cents
+    dot = amount.find(".")
+    if dot < 0 or len(amount) - dot <= 3:  # whole kopecks at most: exact through a float
+        return round(float(amount) * 100)
     return int(Decimal(amount).quantize(KOPECK, ROUND_HALF_UP) * 100)
 
 

@@ -53,6 +53,8 @@ def check_readings(ex: Examiner) -> None:
         ix = f.index
         i_serial, i_service = ix["serial"], ix["service"]
         report, service, ident, reading = ex.report, ex.service, ex.ident, reading_reader(f)
+        current: int | None = None
+        store: list[Any] = columns.columns  # the arrays of the current batch (columns.add may start another)
         for row, rec in rows:
             code = service(row, rec[i_service])
             raw_serial = rec[i_serial]
@@ -75,12 +77,20 @@ def check_readings(ex: Examiner) -> None:
                 report.add("reading_after_removal", row, "taken_on", taken, f"removed {meter.removed}")
             if taken != NULL and meter.installed != NULL and taken < meter.installed:
                 report.add("reading_before_install", row, "taken_on", taken, f"installed {meter.installed}")
-            latest = max(latest, month)
-            v2, v3 = values[1], values[2]
-            columns.add(
-                mid, mid, month, float(values[0]), row.line, NAN if v2 == NULL else float(v2),
-                NAN if v3 == NULL else float(v3),
-            )  # fmt: skip
+            if month > latest:
+                latest = month
+            v1, v2, v3 = values
+            z2, z3 = NAN if v2 == NULL else float(v2), NAN if v3 == NULL else float(v3)
+            if mid == current:  # the same meter as the row before: straight into the columns
+                store[0].append(mid)
+                store[1].append(month)
+                store[2].append(float(v1))
+                store[3].append(row.line)
+                store[4].append(z2)
+                store[5].append(z3)
+            else:
+                columns.add(mid, mid, month, float(v1), row.line, z2, z3)
+                current, store = mid, columns.columns
 
     ex.grouped("iididd", check, read)
     if latest < 0:
