@@ -111,10 +111,11 @@ def closed_with_balance(
     """Closed accounts whose balances over all services do not close at zero in the account's last month
     (named by their line in the accounts file: an account's number is personal)."""
     positions, _months, closing = last
+    owing = closing != 0
     rows = list(accounts.values())
-    for position, kopecks in zip(positions.tolist(), closing.tolist(), strict=True):
+    for position, kopecks in zip(positions[owing].tolist(), closing[owing].tolist(), strict=True):
         line, closed = rows[position]
-        if closed != NULL and kopecks != 0:
+        if closed != NULL:
             where = Where(accounts_file, line)
             report.add("closed_account_balance", where, "closing", Decimal(kopecks) / 100, f"closed {closed}")
 
