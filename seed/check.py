@@ -148,9 +148,9 @@ CHECKS: dict[str, tuple[str, str]] = {
         "SELECT id, number, total_area, living_area FROM premise WHERE living_area > total_area",
     ),
     "closed_account_settled": (
-        "a closed account has no balance left",
+        "a closed account has no balance left in its last period",
         "SELECT a.id, a.number, a.closed_on, sum(b.closing) FROM account a JOIN balance b ON b.account_id = a.id "
-        "WHERE a.closed_on IS NOT NULL AND b.period = (SELECT max(period) FROM balance) "
+        "WHERE a.closed_on IS NOT NULL AND b.period = (SELECT max(period) FROM balance l WHERE l.account_id = a.id) "
         "GROUP BY a.id HAVING sum(b.closing) <> 0",
     ),
 }

@@ -140,6 +140,7 @@ def test_every_planted_problem_is_found_at_its_file_and_line(clean_export: Path,
     pay = lines(folder / "payments.csv")
     pay.append(list(next(r for r in pay[1:] if r[0] != repeated)))
     expect["payment_duplicate"] = ("payments.csv", len(pay))
+    expect["paid_not_payments"] = ("", 0)  # the repeated payment: its account's month pays more than its paid
     pay[2][0] = "99999999"
     expect["unknown_account"] = ("payments.csv", 3)
     pay[3][0] = "1,23457E+11"

@@ -166,6 +166,8 @@ def write_water_export(folder: Path) -> tuple[Path, Path, list[Fault]]:
             if number == "100003":  # two meters of two services: which service is this balance of?
                 faults.append(("ambiguous_service", "сальдо.csv", len(balances)))
             payments.append([number, f"15.{month}", f"{paid},00", "Сбербанк"])
+            if number == "100003":  # its balances left out (their service unknown): paid against nothing
+                faults.append(("paid_not_payments", "платежи.txt", len(payments)))
             opening = closing
     (folder / "сальдо.csv").write_bytes(
         b"\xef\xbb\xbf" + ("\r\n".join(";".join(r) for r in balances) + "\r\n").encode("utf-8")

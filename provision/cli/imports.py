@@ -92,6 +92,8 @@ def import_check(
         for cause, kinds in sorted(report.consequences.items())[:3]:
             found = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
             typer.echo(f"          {Path(cause.file).name}:{cause.line} {cause.kind}: {found}")
+    for note in report.notes:
+        typer.echo(f"note: {note.en}")
     differences = report.totals_differences()
     if differences:
         typer.echo(f"control totals differ from the old system's in {len(differences)} places, e.g.:")

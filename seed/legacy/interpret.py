@@ -16,7 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from seed import catalog
@@ -254,6 +254,18 @@ def number(raw: Any) -> str | None:
     except convert.ValueProblem:
         return None
     return None if value is None or abs(value) >= LARGEST else str(value)
+
+
+KOPECK = Decimal("0.01")
+
+
+def kopecks(amount: str) -> int:
+    """An amount (as :func:`number` gives it) in kopecks, as PostgreSQL stores it in numeric(14,2):
+    rounded half away from zero ('1.005' -> 101)."""
+    dot = amount.find(".")
+    if dot < 0 or len(amount) - dot <= 3:  # whole kopecks at most: exact through a float
+        return round(float(amount) * 100)
+    return int(Decimal(amount).quantize(KOPECK, ROUND_HALF_UP) * 100)
 
 
 def service_code(raw: Any) -> str | None:

@@ -215,6 +215,9 @@ LISTED_RU: list[tuple[re.Pattern[str], str, tuple[dict[str, str] | None, ...]]] 
 ]  # fmt: skip
 
 
+PAYMENTS_FOR = re.compile(r"payments for (\d{4})-(\d{2}): (-?\d+(?:\.\d+)?)(?:; payments arrive ([\d-]+) months?.*)?")
+
+
 def _listed(text: str) -> str | None:
     for pattern, russian_text, tables in LISTED_RU:
         found = pattern.fullmatch(text)
@@ -237,6 +240,11 @@ def message(text: str, lang: str = "ru") -> str:
     listed = _listed(text)
     if listed is not None:
         return listed
+    paid = PAYMENTS_FOR.fullmatch(text)
+    if paid:  # paid against payments (analyze/money.py), with the payments' usual lag when there is one
+        year, month, amount, lag = paid.groups()
+        said = f"платежи за {month}.{year}: {russian(amount)}"
+        return said + (f"; платежи поступают через {lag} мес. после периода" if lag else "")
     for pattern, replacement in MESSAGE_RU:
         found = pattern.fullmatch(text)
         if found:

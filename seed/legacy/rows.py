@@ -37,6 +37,7 @@ from seed.legacy.interpret import (
     default_digits,
     full_name,
     iso_date,
+    kopecks,
     month_number,
     number,
     open_entity,
@@ -46,6 +47,8 @@ from seed.legacy.interpret import (
     text,
 )
 from seed.legacy.mapping import INFERRED_SERVICE, Mapping, sharing
+
+SMALLEST_SHARE = 0.00005  # shares are stored to four places: anything smaller would be stored as zero
 
 
 # -- the rows of the short files ------------------------------------------------------------------------
@@ -76,7 +79,7 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     if len(v["number"]) > 30:
         raise Refused(LONG_ACCOUNT, "number", v["number"], personal=True)
     total = number(v["total_area"])
-    if total is None or not 0.005 <= float(total) < AREA_LIMIT:  # at least 0.01 m² as the books round it
+    if total is None or kopecks(total) <= 0 or float(total) >= AREA_LIMIT:  # as stored: to the hundredth
         raise Refused(TOTAL_AREA, "total_area", v["total_area"])
     living = number(v["living_area"]) if v["living_area"] else NULL
     if living is None or (living != NULL and not 0 <= float(living) < AREA_LIMIT):
@@ -179,7 +182,7 @@ def read_person(f: EntityFile, line: int, rec: list[Any]) -> PersonRow:
     share = NULL
     if ours == "owner" and v["share"]:
         share_text = number(v["share"])
-        if share_text is None or not 0 < float(share_text) <= 1:
+        if share_text is None or not SMALLEST_SHARE <= float(share_text) <= 1:
             raise Refused(SHARE, "share", v["share"])
         share = share_text
     return PersonRow(
@@ -320,7 +323,7 @@ def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
     if day == NULL:
         raise Refused(NOT_A_DATE, "paid_on", raw_day)
     amount = number(f.raw(rec, "amount"))
-    if amount is None or float(amount) < 0.005:  # at least a kopeck, as the books round it
+    if amount is None or kopecks(amount) <= 0:  # as stored: to the kopeck
         raise Refused(PAYMENT_NOT_POSITIVE, "amount", f.raw(rec, "amount"))
     period = f.raw(rec, "period")
     month = month_number(period) if period != "" else None

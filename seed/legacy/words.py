@@ -280,7 +280,7 @@ KIND_WORDS: dict[str, dict[str, Words]] = {
             "укажите у платежей период, за который они внесены, или проверьте столбец «оплачено»",
         ),
         "en": Words(
-            "a month's paid in the balances differs from the payments of that month",
+            "the paid amount of a month in the balances differs from the payments of that month",
             "give each payment the period it pays for, or check the paid column",
         ),
     },
@@ -326,6 +326,31 @@ def cause_words(kind: str, file: str, line: int, lang: str = "ru") -> str:
     entry = CAUSE_WORDS.get(kind)
     said = entry["en" if lang == "en" else "ru"] if entry else "{place}"
     return said.format(place=place(file, line, lang))
+
+
+def payments_lag(lags: list[int], differing: int, after: dict[int, int], lang: str = "ru") -> str:
+    """The note on payments dated ``lags`` months after the period they pay for: of ``differing``
+    account-months whose paid differs from their payments, ``after[k]`` still differ with the payments
+    moved k months back."""
+    said = f"{lags[0]}" if len(lags) == 1 else f"{lags[0]}-{lags[-1]}"
+    if lang == "en":
+        shifts = ", ".join(f"{k} month{'' if k == 1 else 's'}: {n:,}" for k, n in after.items())
+        return (
+            f"payments arrive {said} month{'' if said == '1' else 's'} after the period they pay for: "
+            f"{differing:,} account-months have paid amounts that differ from their payments; with the payments "
+            f"moved back {shifts}; give each payment the period it pays for"
+        )
+    shifts = ", ".join(f"на {k} мес. — {_thousands(n)}" for k, n in after.items())
+    return (
+        f"платежи поступают через {said} мес. после периода, за который внесены: у {_thousands(differing)} пар "
+        "«лицевой счёт — месяц» оплачено в сальдо не равно сумме платежей, а если сдвинуть платежи назад, "
+        f"расхождений останется {shifts}; укажите у платежей период, за который они внесены"
+    )
+
+
+def _thousands(n: int) -> str:
+    """A count as Russian writes it: '24 799'."""
+    return f"{n:,}".replace(",", "\u00a0")
 
 
 def words(kind: str, lang: str = "ru") -> Words:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import EXAMPLES, KINDS, Problem, Report, Where
 from seed.legacy.analyze.long import check_balances, check_payments, check_readings
+from seed.legacy.analyze.money import PerMonth, paid_against_payments
 from seed.legacy.analyze.short import check_accounts, check_meters, check_persons, check_services
 from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.forked import Forked
@@ -43,23 +44,28 @@ def _analyze(ex: Examiner) -> Report:
     balances = Forked(lambda: _balances_alone(ex))
     try:
         check_readings(ex)
-        check_payments(ex)
+        payments = check_payments(ex)
     except BaseException:
         balances.abandon()
         raise
-    ex.report.merge(balances.result())
+    balance_report, paid = balances.result()
+    ex.report.merge(balance_report)
     report = ex.report
+    repeated = ex.repeated_accounts
+    causes = {i: repeated[n] for i, n in enumerate(ex.accounts) if n in repeated} if repeated else None
+    paid_against_payments(report, ex.path("balances"), ex.path("payments"), paid, payments, causes)
     encodings = {i.get("encoding") for i in report.files.values() if i.get("encoding")}
     if len({e.replace("-sig", "") for e in encodings if e}) > 1:
         report.add("mixed_encodings", None, "encoding", "", ", ".join(sorted(e for e in encodings if e)))
     return report
 
 
-def _balances_alone(ex: Examiner) -> Report:
-    """In the forked child: the balances and totals files, into a report of their own."""
+def _balances_alone(ex: Examiner) -> tuple[Report, PerMonth]:
+    """In the forked child: the balances and totals files, into a report of their own, and what the
+    balances pay per account and month."""
     spill = ex.report.spill
     ex.report = Report.keeping(ex.examples, spill.fork() if spill is not None else None)
-    check_balances(ex)
+    paid = check_balances(ex)
     if ex.report.spill is not None:
         ex.report.spill.flush()  # its files come back with the report
-    return ex.report
+    return ex.report, paid

@@ -40,9 +40,18 @@ KINDS: dict[str, str] = {
     "living_over_total": "living area above total area",
     "shares_not_one": "owners' shares of an account not adding up to 1",
     "payment_duplicate": "the same payment twice (overlapping registries)",
+    "paid_not_payments": "a month's paid in the balances differs from the payments of that month",
     "invalid_snils": "СНИЛС with wrong check digits",
     "invalid_inn": "ИНН with wrong check digits",
 }
+
+
+class Note(NamedTuple):
+    """What many problems of a kind have in common (payments dated after their period), in both languages."""
+
+    kind: str
+    en: str
+    ru: str
 
 
 class Where(NamedTuple):
@@ -76,6 +85,7 @@ class Report:
     # rows flagged only because of an earlier duplicate account number or meter serial: per cause, per kind
     consequences: dict[Cause, Counter[str]] = field(default_factory=dict)
     spill: Spill | None = None  # every problem, for the complete list
+    notes: list[Note] = field(default_factory=list)
 
     @classmethod
     def keeping(cls, examples: int | None, spill: Spill | None = None) -> Report:
@@ -132,6 +142,7 @@ class Report:
             self.service_names.setdefault(code, written)
         for cause, kinds in other.consequences.items():
             self.consequences.setdefault(cause, Counter()).update(kinds)
+        self.notes += other.notes
         if self.spill is not None and other.spill is not None:
             self.spill.adopt(other.spill)
 
@@ -205,7 +216,8 @@ class Report:
             "service_names": {  # only our codes: an unknown service's name stands as its own code
                 code: shown_value("service", written)[0] for code, written in sorted(self.service_names.items())
             },
+            "notes": [note._asdict() for note in self.notes],
         }
 
 
-__all__ = ["EXAMPLES", "KINDS", "Cause", "Finding", "Problem", "Report", "Where"]
+__all__ = ["EXAMPLES", "KINDS", "Cause", "Finding", "Note", "Problem", "Report", "Where"]

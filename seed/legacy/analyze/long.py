@@ -12,6 +12,7 @@ import numpy as np
 
 from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import Finding, Where
+from seed.legacy.analyze.money import BalanceMoney, PerMonth, closed_with_balance, month_keys
 from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
 from seed.legacy.analyze.spill import Cause
 from seed.legacy.interpret import (
@@ -20,15 +21,17 @@ from seed.legacy.interpret import (
     NOT_A_PERIOD,
     NULL,
     PLAIN_IDENT,
-    PLAIN_NUMBER,
     SERVICE_IDS,
     Refused,
+    kopecks,
     month_label,
     month_number,
     month_start,
 )
 from seed.legacy.mapping import service_given
 from seed.legacy.rows import BALANCE_MEASURES, ServiceOf, balance_amounts, payment_fields, reading_reader
+
+NAN = float("nan")  # a zone the reading does not have
 
 
 def check_readings(ex: Examiner) -> None:
@@ -56,6 +59,8 @@ def check_readings(ex: Examiner) -> None:
         i_serial, i_service = ix["serial"], ix.get("service", -1)
         service_of = inferred.of_serial if inferred is not None else None
         report, service, ident, reading = ex.report, ex.service, ex.ident, reading_reader(f)
+        current: int | None = None
+        store: list[Any] = columns.columns  # the arrays of the current batch (columns.add may start another)
         for row, rec in rows:
             raw_serial = rec[i_serial]
             serial = (
@@ -90,10 +95,22 @@ def check_readings(ex: Examiner) -> None:
             if taken != NULL and meter.installed != NULL and taken < meter.installed:
                 said = f"installed {meter.installed}"
                 report.add("reading_before_install", row, "taken_on", taken, said, cause=cause)
-            latest = max(latest, month)
-            columns.add(mid, mid, month, float(values[0]), row.line)
+            if month > latest:
+                latest = month
+            v1, v2, v3 = values
+            z2, z3 = NAN if v2 == NULL else float(v2), NAN if v3 == NULL else float(v3)
+            if mid == current:  # the same meter as the row before: straight into the columns
+                store[0].append(mid)
+                store[1].append(month)
+                store[2].append(float(v1))
+                store[3].append(row.line)
+                store[4].append(z2)
+                store[5].append(z3)
+            else:
+                columns.add(mid, mid, month, float(v1), row.line, z2, z3)
+                current, store = mid, columns.columns
 
-    ex.grouped("iidi", check, read, caused)
+    ex.grouped("iididd", check, read, caused)
     if latest < 0:
         return
     end = month_start(latest).isoformat()
@@ -109,13 +126,14 @@ def _inferred(ex: Examiner, entity: str) -> ServiceOf | None:
     return ServiceOf(ex.mapping, entity) if fm is not None and not service_given(fm) else None
 
 
-def check_balances(ex: Examiner) -> None:
+def check_balances(ex: Examiner) -> PerMonth:
     """Balances are checked per account as compact columns, a batch of complete accounts at a time;
-    the control totals and each account's last closing are summed on the way."""
+    the control totals are summed on the way, and what the balances the load keeps pay per account and
+    month (returned) and close at in each account's last month."""
     path = ex.path("balances")
-    account_index: dict[str, int] = {}
+    account_index = {number: i for i, number in enumerate(ex.accounts)}  # known accounts first, in order
     service_index: dict[str, int] = {}
-    last: dict[str, tuple[int, int]] = {}  # account -> (last month, its closing over all services)
+    money = BalanceMoney(len(account_index), service_index)
     sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
     repeated = ex.repeated_accounts
     caused: dict[int, Cause] = {}  # lines of balances of a repeated account number -> the repeat
@@ -123,9 +141,12 @@ def check_balances(ex: Examiner) -> None:
     inferred = _inferred(ex, "balances")
 
     def check(columns: list[Any]) -> list[Finding]:
-        return carry_over(path, *columns)
+        ac, sv, mo, op, cl, ln, paid = columns
+        money.add(ac, sv, mo, ln, paid, cl)
+        return carry_over(path, ac, sv, mo, op, cl, ln)
 
     def read(columns: GroupedColumns) -> None:
+        money.reset()
         f, rows = ex.open("balances")
         if f is None:
             return
@@ -170,10 +191,10 @@ def check_balances(ex: Examiner) -> None:
             if FIVE_KOPECK_AMOUNTS(joined):  # the usual row: five amounts with kopecks, read at once
                 o, c, r, p, z = map(int, joined.replace(".", "").split("\t"))
             elif FIVE_AMOUNTS(joined):
-                o, c, r, p, z = (round(float(x) * 100) for x in joined.split("\t"))
+                o, c, r, p, z = map(kopecks, joined.split("\t"))
             else:
                 try:
-                    o, c, r, p, z = (round(float(x) * 100) for x in balance_amounts(f, rec))
+                    o, c, r, p, z = map(kopecks, balance_amounts(f, rec))
                 except Refused as why:
                     report.refused(row, why)
                     continue
@@ -189,8 +210,9 @@ def check_balances(ex: Examiner) -> None:
                 store[3].append(o)
                 store[4].append(z)
                 store[5].append(row.line)
+                store[6].append(p)
             else:
-                columns.add(a, a, sv, month, o, z, row.line)
+                columns.add(a, a, sv, month, o, z, row.line, p)
                 current, store = a, columns.columns
             if columns.whole:
                 continue
@@ -204,27 +226,17 @@ def check_balances(ex: Examiner) -> None:
             total[1] += c + r
             total[2] += p
             total[3] += z
-            if known:
-                previous = last.get(account)
-                if previous is None or month > previous[0]:
-                    last[account] = (month, z)
-                elif month == previous[0]:
-                    last[account] = (month, previous[1] + z)
 
-    ex.grouped("iiiqqi", check, read, caused)
+    ex.grouped("iiiqqiq", check, read, caused)
     for (service, month), (o, c, p, z) in sums.items():
         ex.report.totals[(service, month_label(month))] = {
             "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
             "closing": Decimal(z) / 100,
         }  # fmt: skip
-    accounts_file = ex.path("accounts")
-    for account, (_, closing) in last.items():  # named by its line in the accounts file: its number is personal
-        line, closed = ex.accounts[account]
-        if closed != NULL and closing != 0:
-            where = Where(accounts_file, line)
-            said, cause = f"closed {closed}", repeated.get(account)
-            ex.report.add("closed_account_balance", where, "closing", Decimal(closing) / 100, said, cause=cause)
+    paid, last = money.result()
+    closed_with_balance(ex.report, ex.path("accounts"), ex.accounts, last, repeated)
     check_totals(ex)
+    return paid
 
 
 REPORTED_MEASURES = ("opening", "charged", "paid", "closing")
@@ -245,9 +257,13 @@ def check_totals(ex: Examiner) -> None:
         }
 
 
-def check_payments(ex: Examiner) -> None:
-    # 20 bytes a payment: a hash of (account, day, amount), its line and its amount in kopecks
-    keys, lines, kopecks = array("q"), array("i"), array("q")
+def check_payments(ex: Examiner) -> PerMonth:
+    """Repeated payments; returns what the payments the load keeps add up to per account and the month
+    the load gives them."""
+    # 28 bytes a payment: a hash of (account, day, amount), its line, its amount in kopecks, and the
+    # position of its account (-1: not loaded) and its month
+    keys, lines, amounts, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
+    account_index = {number: i for i, number in enumerate(ex.accounts)}  # as the balances' (check_balances)
     repeated = ex.repeated_accounts
     caused: dict[int, Cause] = {}  # lines of payments to a repeated account number -> the repeat
     f, rows = ex.open("payments")
@@ -258,20 +274,29 @@ def check_payments(ex: Examiner) -> None:
         if repeated and account in repeated:
             caused[row.line] = repeated[account]
         try:
-            day, amount, _month = payment_fields(f, rec)
+            day, amount, month = payment_fields(f, rec)
         except Refused as why:
             ex.report.refused(row, why)
             continue
-        cents = round(float(amount) * 100) if PLAIN_NUMBER(amount) else int(Decimal(amount) * 100)
+        cents = kopecks(amount)
         keys.append(hash((account, day, cents)))
         lines.append(row.line)
-        kopecks.append(cents)
+        amounts.append(cents)
+        positions.append(account_index.get(account, -1))
+        months.append(month)
     if len(keys):
         found = repeated_payments(
             ex.path("payments"),
             np.frombuffer(keys, dtype=np.int64),
             np.frombuffer(lines, dtype=np.int32),
-            np.frombuffer(kopecks, dtype=np.int64),
+            np.frombuffer(amounts, dtype=np.int64),
         )
         for kind, where, fld, value, message in found:
             ex.report.add(kind, where, fld, value, message, cause=caused.get(where.line))
+    at, paid = np.frombuffer(positions, dtype=np.int32), np.frombuffer(amounts, dtype=np.int64)
+    loaded = at >= 0
+    return PerMonth.summed(
+        month_keys(at[loaded], np.frombuffer(months, dtype=np.int32)[loaded]),
+        paid[loaded],
+        np.frombuffer(lines, dtype=np.int32)[loaded],
+    )

@@ -63,21 +63,30 @@ class GroupedColumns:
         return self.findings
 
 
-def reading_series(path: str, capacity: Any, water: Any, m: Any, p: Any, v: Any, ln: Any) -> list[Finding]:
-    """Readings of complete meters, checked at once: sorted by meter and month, each against the one
-    before (decreases that are not a rollover), each month's use against the meter's median (jumps), the
-    median itself against what a flat uses (litres for m³)."""
+def reading_series(
+    path: str, capacity: Any, water: Any, m: Any, p: Any, v: Any, ln: Any, v2: Any, v3: Any
+) -> list[Finding]:
+    """Readings of complete meters, checked at once: sorted by meter and month, each zone's value against
+    the one before (decreases that are not a rollover), each month's use against the meter's median
+    (jumps), the median itself against what a flat uses (litres for m³). A second reading of a meter's
+    month is left out, as the load leaves it out; zones 2 and 3 are NaN where the reading has none."""
     found: list[Finding] = []
-    order = np.lexsort((p, m))
-    m, p, v, ln = m[order], p[order], v[order], ln[order]
-    same = m[1:] == m[:-1]
-    for i in np.flatnonzero(same & (p[1:] == p[:-1])).tolist():  # the load keeps the first, as here
+    order = np.lexsort((ln, p, m))
+    m, p, v, ln, v2, v3 = m[order], p[order], v[order], ln[order], v2[order], v3[order]
+    again = (m[1:] == m[:-1]) & (p[1:] == p[:-1])
+    for i in np.flatnonzero(again).tolist():  # the load keeps the first, as here
         found.append(("duplicate_period", Where(path, int(ln[i + 1])), "period", month_label(int(p[i + 1])),
                       f"same meter and period as line {int(ln[i])}"))  # fmt: skip
+    if again.any():
+        kept = np.r_[True, ~again]
+        m, p, v, ln, v2, v3 = m[kept], p[kept], v[kept], ln[kept], v2[kept], v3[kept]
+    same = m[1:] == m[:-1]
     prev, cur = v[:-1], v[1:]
     decrease = same & (cur < prev) & (prev - cur < capacity[m[1:]])
     for i in np.flatnonzero(decrease).tolist():
         found.append(("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], f"previous {prev[i]}"))
+    for fld, zone in (("value2", v2), ("value3", v3)):
+        found += zone_decreases(path, capacity, fld, m, zone, ln)
     usable = same & (cur >= prev)
     dm, dv, dl = m[1:][usable], (cur - prev)[usable], ln[1:][usable]
     if not len(dm):
@@ -104,17 +113,36 @@ def reading_series(path: str, capacity: Any, water: Any, m: Any, p: Any, v: Any,
     return found
 
 
+def zone_decreases(path: str, capacity: Any, fld: str, m: Any, z: Any, ln: Any) -> list[Finding]:
+    """Decreases of one zone's values (sorted by meter and month; NaN where a reading has no such zone),
+    each against the meter's previous value of that zone, as `provision check` compares them."""
+    given = ~np.isnan(z)
+    if not given.any():
+        return []
+    m, z, ln = m[given], z[given], ln[given]
+    prev, cur = z[:-1], z[1:]
+    decrease = (m[1:] == m[:-1]) & (cur < prev) & (prev - cur < capacity[m[1:]])
+    return [
+        ("reading_decrease", Where(path, int(ln[i + 1])), fld, cur[i], f"previous {prev[i]}")
+        for i in np.flatnonzero(decrease).tolist()
+    ]
+
+
 def carry_over(path: str, ac: Any, sv: Any, mo: Any, op: Any, cl: Any, ln: Any) -> list[Finding]:
     """Balances of complete accounts, sorted by account, service and month: each opening against the
     closing of the month before; two rows of one month (the load keeps the first)."""
-    order = np.lexsort((mo, sv, ac))
+    order = np.lexsort((ln, mo, sv, ac))
     ac, sv, mo, op, cl, ln = ac[order], sv[order], mo[order], op[order], cl[order], ln[order]
-    same = (ac[1:] == ac[:-1]) & (sv[1:] == sv[:-1])
+    again = (ac[1:] == ac[:-1]) & (sv[1:] == sv[:-1]) & (mo[1:] == mo[:-1])
     found: list[Finding] = [
         ("duplicate_period", Where(path, int(ln[i + 1])), "period", month_label(int(mo[i + 1])),
          f"same account, service and period as line {int(ln[i])}")
-        for i in np.flatnonzero(same & (mo[1:] == mo[:-1])).tolist()
+        for i in np.flatnonzero(again).tolist()
     ]  # fmt: skip
+    if again.any():  # the load keeps the first row of a month: the next month carries over from it
+        kept = np.r_[True, ~again]
+        ac, sv, mo, op, cl, ln = ac[kept], sv[kept], mo[kept], op[kept], cl[kept], ln[kept]
+    same = (ac[1:] == ac[:-1]) & (sv[1:] == sv[:-1])
     broken = same & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
     return found + [
         ("balance_carry_over", Where(path, int(ln[i + 1])), "opening", Decimal(int(op[i + 1])) / 100,

@@ -15,6 +15,7 @@ from seed.legacy.interpret import (
     UNKNOWN_PAYER,
     UNKNOWN_SERVICE,
     Refused,
+    kopecks,
     month_iso,
     month_number,
     service_code,
@@ -127,7 +128,7 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
             reg = registries[(agent, registry_name)] = Registry(len(registries) + 1, agent, registry_name, day)
         reg.first_day = min(reg.first_day, day)
         reg.lines += 1
-        reg.kopecks += round(float(amount) * 100)
+        reg.kopecks += kopecks(amount)
         pid += 1
         lines.add(f"{pid}\t{account}\t{agent}\t{reg.id}\t{day}\t{month_iso(month)}\t{amount}\n")
     lines.flush()

@@ -10,6 +10,9 @@ from seed.legacy.importer.state import ImportState
 from seed.load import copy_rows
 
 NOISE_SQL = [
+    # a closed account keeps its amounts: each scaled term rounds on its own, so a settled account's last
+    # closing would no longer be exactly zero (closed_account_settled)
+    "UPDATE noise_account SET f = 1 WHERE account_id IN (SELECT id FROM account WHERE closed_on IS NOT NULL)",
     # payments first: each scaled, never below a kopeck; registries follow their payments
     "CREATE TABLE payment_noisy (LIKE payment INCLUDING ALL)",
     "INSERT INTO payment_noisy SELECT p.id, p.account_id, p.agent_id, p.registry_id, p.paid_on, p.period, "
@@ -61,10 +64,10 @@ NOISE_SQL = [
 
 
 def add_noise(state: ImportState, admin: psycopg.Connection, work: str) -> None:
-    """Scale each account's amounts and each meter's readings by a keyed factor near 1, keeping every
-    relation the books had: balances reconcile and carry over as before (and a break in the export
-    stays a break, scaled), the paid amounts of a month still equal its payments, registries their
-    totals, readings their order."""
+    """Scale each account's amounts (a closed account's excepted) and each meter's readings by a keyed
+    factor near 1, keeping every relation the books had: balances reconcile and carry over as before (and
+    a break in the export stays a break, scaled), the paid amounts of a month still equal its payments,
+    registries their totals, readings their order."""
 
     def factor(value: str) -> str:
         u = state.anon.fraction("noise", value)

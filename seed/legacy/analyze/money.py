@@ -1,0 +1,227 @@
+"""Money as `provision check` will see it after the load: each account's paid amounts of a month over its
+services against its payments of that month (``balance_matches_payments``), and each closed account's
+balance in its last month (``closed_account_settled``), both from the rows the load keeps.
+
+The balances are read in the forked child, the payments in the parent: each side comes back as compact
+numpy columns per account and month (an account is its position among the accounts the load keeps, the
+same in both processes), and the two are compared here. When most months that differ come right with the
+payments moved a month or more back, the export dates its payments after the period they pay for: the
+report says by how much.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from seed.legacy.analyze.findings import Note, Report, Where
+from seed.legacy.analyze.spill import Cause
+from seed.legacy.interpret import NULL, SERVICE_IDS, month_label
+from seed.legacy.words import payments_lag
+
+MONTH_BITS = 20  # a key: the account's position << MONTH_BITS | the month number (year * 12 + month - 1)
+SHIFTS = (1, 2, 3)  # months the payments are moved back to see whether they then match
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def month_keys(accounts: Any, months: Any) -> Any:
+    return (accounts.astype(np.int64) << MONTH_BITS) | months.astype(np.int64)
+
+
+class PerMonth(NamedTuple):
+    """Amounts per account and month: keys sorted and distinct, kopecks summed, the first file line of each."""
+
+    keys: Any
+    kopecks: Any
+    lines: Any
+
+    @classmethod
+    def empty(cls) -> PerMonth:
+        return cls(EMPTY, EMPTY, EMPTY.astype(np.int32))
+
+    @classmethod
+    def summed(cls, keys: Any, kopecks: Any, lines: Any) -> PerMonth:
+        if not len(keys):
+            return cls.empty()
+        order = np.lexsort((lines, keys))
+        keys, kopecks, lines = keys[order], kopecks[order], lines[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return cls(keys[starts], np.add.reduceat(kopecks, starts), lines[starts])
+
+    @classmethod
+    def joined(cls, parts: list[PerMonth]) -> PerMonth:
+        """Parts of complete accounts in one: as they are when the accounts came in order, as usual."""
+        if not parts:
+            return cls.empty()
+        whole = cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls._fields))
+        parts.clear()
+        if len(whole.keys) < 2 or bool((whole.keys[1:] > whole.keys[:-1]).all()):
+            return whole
+        return cls.summed(*whole)
+
+
+class BalanceMoney:
+    """In the forked child: what the balances the load keeps add up to per account and month, collected
+    batch by batch from complete accounts (see :class:`~seed.legacy.analyze.series.GroupedColumns`)."""
+
+    def __init__(self, known_accounts: int, services: dict[str, int]) -> None:
+        self.known_accounts, self.services = known_accounts, services  # code -> index, as the columns give it
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget what was collected (the file is read again, whole)."""
+        self.paid: list[PerMonth] = []
+        self.last: list[tuple[Any, Any, Any]] = []  # account positions, their last month, closing then
+
+    def add(self, ac: Any, sv: Any, mo: Any, line: Any, paid: Any, closing: Any) -> None:
+        """A batch of balance rows of complete accounts: only those the load keeps (a known account and
+        service, the first row of an account, service and month) count."""
+        known_service = np.zeros(max(len(self.services), 1), dtype=bool)
+        for code, index in self.services.items():
+            known_service[index] = code in SERVICE_IDS
+        kept = (ac < self.known_accounts) & known_service[sv]
+        ac, sv, mo, line, paid, closing = ac[kept], sv[kept], mo[kept], line[kept], paid[kept], closing[kept]
+        if not len(ac):
+            return
+        order = np.lexsort((line, mo, sv, ac))
+        ac, sv, mo, line, paid, closing = ac[order], sv[order], mo[order], line[order], paid[order], closing[order]
+        first = np.r_[True, (ac[1:] != ac[:-1]) | (sv[1:] != sv[:-1]) | (mo[1:] != mo[:-1])]
+        ac, mo, line, paid, closing = ac[first], mo[first], line[first], paid[first], closing[first]
+        keys = month_keys(ac, mo)
+        self.paid.append(PerMonth.summed(keys, paid, line))
+        closings = PerMonth.summed(keys, closing, line)
+        accounts = (closings.keys >> MONTH_BITS).astype(np.int64)
+        ends = np.flatnonzero(np.r_[accounts[1:] != accounts[:-1], True])  # sorted by month: the last wins
+        months = closings.keys[ends] & ((1 << MONTH_BITS) - 1)
+        self.last.append((accounts[ends], months, closings.kopecks[ends]))
+
+    def result(self) -> tuple[PerMonth, tuple[Any, Any, Any]]:
+        """The paid amounts per account and month, and each account's last month and its closing."""
+        paid = PerMonth.joined(self.paid)
+        if not self.last:
+            return paid, (EMPTY, EMPTY, EMPTY)
+        accounts, months, closing = (np.concatenate(c) for c in zip(*self.last, strict=True))
+        return paid, (accounts, months, closing)
+
+
+def closed_with_balance(
+    report: Report,
+    accounts_file: str,
+    accounts: dict[str, tuple[int, str]],
+    last: tuple[Any, Any, Any],
+    repeated: dict[str, Cause] | None = None,
+) -> None:
+    """Closed accounts whose balances over all services do not close at zero in the account's last month
+    (named by their line in the accounts file: an account's number is personal)."""
+    positions, _months, closing = last
+    owing = closing != 0
+    numbers, rows = list(accounts), list(accounts.values())
+    for position, kopecks in zip(positions[owing].tolist(), closing[owing].tolist(), strict=True):
+        line, closed = rows[position]
+        if closed != NULL:
+            where, said = Where(accounts_file, line), f"closed {closed}"
+            cause = repeated.get(numbers[position]) if repeated else None
+            report.add("closed_account_balance", where, "closing", Decimal(kopecks) / 100, said, cause=cause)
+
+
+def _differing(balances: PerMonth, payments: PerMonth, shift: int = 0) -> Any:
+    """The keys of the account-months whose paid differs from their payments (payments moved ``shift``
+    months back), sorted: each side's sorted keys looked up in the other's, no sort of both."""
+    paying = payments.keys - shift if shift else payments.keys
+    found = _amounts_at(paying, payments.kopecks, balances.keys)
+    own = balances.keys[found != balances.kopecks]
+    alone = paying[~_present(balances.keys, paying)]  # payments of months without balances (never zero)
+    if not len(alone):
+        return own
+    return np.union1d(own, alone)
+
+
+def _present(keys: Any, wanted: Any) -> Any:
+    """Whether each of ``wanted`` is among the sorted ``keys``."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return keys[at] == wanted
+
+
+def _amounts_at(keys: Any, amounts: Any, wanted: Any) -> Any:
+    """The amount of each of ``wanted`` among the sorted ``keys`` (0 where it is not there)."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, amounts[at], 0)
+
+
+class Lag(NamedTuple):
+    months: list[int]  # how many months after their period the payments arrive (one, or a range)
+    differing: int  # account-months whose paid differs from their payments
+    after: dict[int, int]  # how many still differ with the payments moved k months back
+
+
+def usual_lag(balances: PerMonth, payments: PerMonth, differing: Any) -> Lag | None:
+    """How many months the payments come after the period they pay for, when moving them back that many
+    months makes most of the differing account-months match (net of the months it breaks); or, when
+    accounts differ in their lag, when the shifts together make most of them match and each of those
+    shifts alone still makes a quarter fewer differ. None when no shift does."""
+    n = len(differing)
+    if n < 2:
+        return None
+    after = {k: _differing(balances, payments, k) for k in SHIFTS}
+    fewer = {k: n - len(after[k]) for k in SHIFTS}
+    lags = [k for k in SHIFTS if 4 * fewer[k] >= n and fewer[k] > 0]
+    if not lags:
+        return None
+    if 2 * max(fewer.values()) < n:  # no one shift: do the lags found make most match together?
+        fixed = np.unique(np.concatenate([np.setdiff1d(differing, after[k], assume_unique=True) for k in lags]))
+        if 2 * len(fixed) <= n:
+            return None
+    else:
+        best = max(SHIFTS, key=lambda k: fewer[k])
+        lags = [k for k in lags if 2 * fewer[k] >= fewer[best]]
+    return Lag(lags, n, {k: len(after[k]) for k in SHIFTS})
+
+
+def paid_against_payments(
+    report: Report,
+    balances_file: str,
+    payments_file: str,
+    balances: PerMonth,
+    payments: PerMonth,
+    causes: dict[int, Cause] | None = None,
+) -> None:
+    """Every account-month whose paid amounts over its services differ from its payments, at the first
+    balance row of that account and month (or its first payment when it has no balance); ``causes``: the
+    duplicate each account (by position) follows from, if any."""
+    differing = _differing(balances, payments)
+    if not len(differing):
+        return
+    lag = usual_lag(balances, payments, differing)
+    hint = ""
+    if lag is not None:
+        en, ru = (payments_lag(*lag, lang=lang) for lang in ("en", "ru"))
+        report.notes.append(Note(KIND, en, ru))
+        hint = "; " + en.split(":")[0]
+    n = len(differing)
+    limit = n if report.tally.limit is None else min(n, max(report.tally.limit - len(report.examples[KIND]), 0))
+    if report.spill is not None or causes:  # every one goes to the complete list, or may follow from a duplicate
+        limit = n
+    if n > limit:
+        report.tally.counts[KIND] += n - limit
+    shown = differing[:limit]
+    b_at = np.searchsorted(balances.keys, shown)
+    p_at = np.searchsorted(payments.keys, shown)
+    for key, b, p in zip(shown.tolist(), b_at.tolist(), p_at.tolist(), strict=True):
+        has_b = b < len(balances.keys) and int(balances.keys[b]) == key
+        has_p = p < len(payments.keys) and int(payments.keys[p]) == key
+        paid = int(balances.kopecks[b]) if has_b else 0
+        paying = int(payments.kopecks[p]) if has_p else 0
+        where = Where(balances_file, int(balances.lines[b])) if has_b else Where(payments_file, int(payments.lines[p]))
+        month = month_label(key & ((1 << MONTH_BITS) - 1))
+        said = f"payments for {month}: {Decimal(paying) / 100}{hint}"
+        cause = causes.get(key >> MONTH_BITS) if causes else None
+        report.add(KIND, where, "paid", Decimal(paid) / 100, said, cause=cause)
+
+
+KIND = "paid_not_payments"
