@@ -172,7 +172,8 @@ def test_payments_a_month_late_are_predicted_with_their_lag(pg_dsn: str, tmp_pat
     assert report.notes[0].ru.startswith("платежи поступают через 1 мес. после периода")
     assert "payments arrive 1 month after" in report.examples["paid_not_payments"][0].message
     assert report.to_dict()["notes"] == [note._asdict() for note in report.notes]
-    assert "payments arrive 1 month after" in render_html(report.to_dict(), "late payments")
+    assert "платежи поступают через 1 мес. после периода" in render_html(report.to_dict(), "late payments")
+    assert "payments arrive 1 month after" in render_html(report.to_dict(), "late payments", "en")
 
 
 ENC = "cp1251"
