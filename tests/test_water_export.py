@@ -194,3 +194,23 @@ def test_the_cli_loads_the_water_utilitys_export(tmp_path_factory: pytest.TempPa
         assert info["rejected"]["by_reason"]["service cannot be told (no service column)"] == 6
     finally:
         lifecycle.destroy(workspace, "vodokanal")
+
+
+def test_every_planted_fault_is_in_the_customers_problem_list_at_its_file_and_line(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    """The issue's acceptance: mapped without touching the files, checked through the CLI, and the list for the
+    customer (XLSX, Russian) holds every planted fault at its file and line, and nothing else."""
+    import openpyxl
+
+    folder, mapping_file, faults = write_water_export(tmp_path / "export")
+    out = tmp_path / "проблемы.xlsx"
+    args = ["import", "check", "demo", str(folder), "--mapping", str(mapping_file), "--problems", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    sheet = openpyxl.load_workbook(out, read_only=True).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)][1:]
+    listed = sorted((r[0], "" if r[2] == "вся выгрузка" else r[2], int(r[3] or 0)) for r in rows)
+    assert listed == sorted(faults)
+    assert all(r[1] and r[7] for r in rows)  # what it means and how to fix it, for each
+    assert not any(r[8] for r in rows)  # nothing here follows from another row
