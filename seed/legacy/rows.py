@@ -323,7 +323,7 @@ def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
     if day == NULL:
         raise Refused(NOT_A_DATE, "paid_on", raw_day)
     amount = number(f.raw(rec, "amount"))
-    if amount is None or kopecks(amount) <= 0:  # as stored: to the kopeck
+    if amount is None or (float(amount) < 0.01 and kopecks(amount) <= 0):  # as stored: to the kopeck
         raise Refused(PAYMENT_NOT_POSITIVE, "amount", f.raw(rec, "amount"))
     period = f.raw(rec, "period")
     month = month_number(period) if period != "" else None
