@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from seed.legacy.importer import ImportState, meters, money, persons, places, readings
 from seed.legacy.layout import STANDARD
 
 HEADERS = {entity: [h for _, h, _ in fields] for entity, (_, fields) in STANDARD.items()}
@@ -61,3 +63,29 @@ def balance(acc: str, service: str, period: str, opening: str, charged: str, pai
 
 def payment(acc: str, day: str, amount: str, agent: str = "Сбербанк") -> list[str]:
     return [acc, day, amount, agent, "", ""]
+
+
+def tiny_export(folder: Path) -> Path:
+    return write_export(
+        folder,
+        {
+            "accounts": [account("1001"), account("1002")],
+            "persons": [person("1001", "Иванов", "Пётр", "Сергеевич", "owner", "1")],
+            "meters": [meter("1001", "ХВС", "X-1")],
+            "readings": [reading("X-1", "ХВС", "01.2026", "10")],
+            "balances": [balance("1001", "ХВС", "01.2026", "0", "100", "50", "50")],
+            "payments": [payment("1001", "15.01.2026", "50")],
+        },
+    )
+
+
+def load_stages(state: ImportState, sink: Callable[[str, str], None] = lambda table, text: None) -> None:
+    """The load's stages, with no database: the COPY text goes to ``sink``."""
+    state.sink = sink
+    accounts = places.read_accounts(state)
+    persons.write_persons(state, persons.read_persons(state))
+    meters.write_meters(state, meters.read_meters(state))
+    places.write_places(state, accounts, places.account_pseudonyms(state, accounts), meters.write_services(state))
+    readings.write_readings(state)
+    money.write_balances(state)
+    money.write_payments(state)

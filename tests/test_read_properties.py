@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from seed.errors import LegacyFormatError, MappingError
 from seed.legacy import interpret
 from seed.legacy.analyze import analyze
-from seed.legacy.importer import ImportState, meters, money, persons, places, readings
+from seed.legacy.importer import ImportState
 from seed.legacy.interpret import NULL, EntityFile, Refused
 from seed.legacy.layout import STANDARD
 from seed.legacy.mapping import FileMapping, standard_mapping
@@ -36,7 +36,7 @@ from seed.legacy.rows import (
     read_person,
     reading_reader,
 )
-from tests.small_export import account, balance, meter, payment, person, reading, write_export
+from tests.small_export import load_stages, tiny_export
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,18 +137,6 @@ def attempt(read: Callable[[], Any], *expected: type[Exception]) -> tuple[Any, A
 
 def _whole(table: tuple[list[str], Iterator[Any]]) -> tuple[list[str], list[Any]]:
     return table[0], list(table[1])
-
-
-def load_stages(state: ImportState, sink: Callable[[str, str], None] = lambda table, text: None) -> None:
-    """The load's stages, with no database: the COPY text goes to ``sink``."""
-    state.sink = sink
-    accounts = places.read_accounts(state)
-    persons.write_persons(state, persons.read_persons(state))
-    meters.write_meters(state, meters.read_meters(state))
-    places.write_places(state, accounts, places.account_pseudonyms(state, accounts), meters.write_services(state))
-    readings.write_readings(state)
-    money.write_balances(state)
-    money.write_payments(state)
 
 
 # -- the row readers --------------------------------------------------------------------------------------------
@@ -360,20 +348,6 @@ def test_garbage_in_a_named_encoding_is_refused_with_its_line(data: bytes, encod
 
 
 # -- the analysis and the load's stages over a small export with typed or garbage cells -------------------------------
-def tiny_export(folder: Path) -> Path:
-    return write_export(
-        folder,
-        {
-            "accounts": [account("1001"), account("1002")],
-            "persons": [person("1001", "Иванов", "Пётр", "Сергеевич", "owner", "1")],
-            "meters": [meter("1001", "ХВС", "X-1")],
-            "readings": [reading("X-1", "ХВС", "01.2026", "10")],
-            "balances": [balance("1001", "ХВС", "01.2026", "0", "100", "50", "50")],
-            "payments": [payment("1001", "15.01.2026", "50")],
-        },
-    )
-
-
 def _typed(entity: str) -> st.SearchStrategy[list[list[Any]]]:
     width = len(STANDARD[entity][1])
     first = st.sampled_from(["1001", 1001, 1001.0, "1002", None, "X-1", 1.23457e11])

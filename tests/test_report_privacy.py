@@ -18,13 +18,13 @@ from provision.cli import app
 from provision.workspace import Workspace
 from seed.errors import ImportRefused
 from seed.legacy.analyze import analyze
-from seed.legacy.importer import ImportState, finish, meters, money, persons, places, readings
+from seed.legacy.importer import ImportState, finish
 from seed.legacy.interpret import shown_value
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN
 from seed.legacy.private import open_private, private_folder, write_private
 from seed.legacy.report import render_html, render_load_html
-from tests.small_export import account, balance, meter, payment, person, reading, write_export
+from tests.small_export import account, balance, load_stages, meter, payment, person, reading, write_export
 
 KEY = bytes(range(32))
 PHONE = "+7 916 123-45-67"
@@ -87,18 +87,9 @@ def test_the_analysis_shows_no_planted_personal_value(tmp_path: Path) -> None:
 def test_the_load_lists_no_planted_personal_value(tmp_path: Path) -> None:
     state = ImportState(standard_mapping(planted(tmp_path / "export")), KEY)
     written: dict[str, list[str]] = defaultdict(list)
-    state.sink = lambda table, data: written[table].extend(data.splitlines())
     rejected = tmp_path / "rejected.csv"
     state.rejects.open(rejected)
-    accounts = places.read_accounts(state)
-    person_rows = persons.read_persons(state)
-    meter_rows = meters.read_meters(state)
-    places.write_places(state, accounts, places.account_pseudonyms(state, accounts), meters.write_services(state))
-    persons.write_persons(state, person_rows)
-    meters.write_meters(state, meter_rows)
-    readings.write_readings(state)
-    money.write_balances(state)
-    money.write_payments(state)
+    load_stages(state, lambda table, data: written[table].extend(data.splitlines()))
     state.rejects.close()
     assert state.rejects.counts["share not in (0, 1]"] == 1 and state.rejects.total >= 6
     assert_clean(rejected.read_text(encoding="utf-8"))
@@ -145,17 +136,6 @@ def test_lists_and_reports_are_owner_only_in_an_owner_only_folder(tmp_path: Path
     assert mode(report) == 0o600 and sorted(p.name for p in folder.iterdir()) == ["last-load.json", "rejected.csv"]
 
 
-def _stages(state: ImportState) -> None:
-    state.sink = lambda table, data: None
-    accounts = places.read_accounts(state)
-    persons.write_persons(state, persons.read_persons(state))
-    meters.write_meters(state, meters.read_meters(state))
-    places.write_places(state, accounts, places.account_pseudonyms(state, accounts), meters.write_services(state))
-    readings.write_readings(state)
-    money.write_balances(state)
-    money.write_payments(state)
-
-
 @pytest.mark.parametrize(
     ("accounts", "balances", "expected"),
     [
@@ -171,6 +151,6 @@ def test_no_billing_period_says_why(
     tmp_path: Path, accounts: list[list[str]], balances: list[list[str]], expected: str
 ) -> None:
     state = ImportState(standard_mapping(write_export(tmp_path, {"accounts": accounts, "balances": balances})), KEY)
-    _stages(state)
+    load_stages(state)
     with pytest.raises(ImportRefused, match=re.escape(f"{expected}: no billing period to load")):
         finish.write_reference(state, cast(Any, None), "work", [], {})

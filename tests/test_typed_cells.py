@@ -17,7 +17,8 @@ from seed.legacy.importer import ImportState
 from seed.legacy.layout import STANDARD
 from seed.legacy.mapping import FileMapping, standard_mapping
 from seed.legacy.read import NumberCell, cell_text, read_records
-from tests.test_read_properties import KEY, load_stages, tiny_export, write_xlsx
+from tests.small_export import load_stages, tiny_export
+from tests.test_read_properties import KEY, write_xlsx
 
 
 @pytest.mark.parametrize(

@@ -14,23 +14,9 @@ from provision.cli import app
 from provision.workspace import Workspace
 from seed.errors import LegacyFormatError
 from seed.legacy.read import read_table
-from tests.small_export import account, balance, meter, payment, person, reading, write_export
+from tests.small_export import tiny_export
 
 BIG = 50 * 1024 * 1024
-
-
-def small(folder: Path) -> Path:
-    return write_export(
-        folder,
-        {
-            "accounts": [account("1001"), account("1002")],
-            "persons": [person("1001", "Иванов", "Пётр", "Сергеевич", "owner", "1")],
-            "meters": [meter("1001", "ХВС", "X-1")],
-            "readings": [reading("X-1", "ХВС", "01.2026", "10")],
-            "balances": [balance("1001", "ХВС", "01.2026", "0", "100", "50", "50")],
-            "payments": [payment("1001", "15.01.2026", "50")],
-        },
-    )
 
 
 def damage(folder: Path, how: str) -> tuple[Path, str]:
@@ -57,7 +43,7 @@ CASES = ["nul", "nul_in_balances", "long_field", "single_line"]
 
 @pytest.mark.parametrize("how", CASES)
 def test_the_reader_names_the_file_and_line(tmp_path: Path, how: str) -> None:
-    folder, expected = damage(small(tmp_path / "export"), how)
+    folder, expected = damage(tiny_export(tmp_path / "export"), how)
     name = expected.split(r"\.")[0]
     with pytest.raises(LegacyFormatError, match=expected):
         list(read_table(folder / f"{name}.csv")[1])
@@ -65,7 +51,7 @@ def test_the_reader_names_the_file_and_line(tmp_path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", CASES)
 def test_the_check_fails_with_exit_2_naming_the_file_and_line(workspace: Workspace, tmp_path: Path, how: str) -> None:
-    folder, expected = damage(small(tmp_path / "export"), how)
+    folder, expected = damage(tiny_export(tmp_path / "export"), how)
     done = CliRunner().invoke(app, ["import", "check", "demo", str(folder)])
     assert done.exit_code == 2, done.output
     assert done.exception is None or isinstance(done.exception, SystemExit)
@@ -73,5 +59,5 @@ def test_the_check_fails_with_exit_2_naming_the_file_and_line(workspace: Workspa
 
 
 def test_a_clean_small_export_checks(workspace: Workspace, tmp_path: Path) -> None:
-    done = CliRunner().invoke(app, ["import", "check", "demo", str(small(tmp_path / "export"))])
+    done = CliRunner().invoke(app, ["import", "check", "demo", str(tiny_export(tmp_path / "export"))])
     assert done.exit_code == 0, done.output

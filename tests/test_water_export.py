@@ -18,9 +18,10 @@ from provision.workspace import Workspace
 from seed.errors import MappingError
 from seed.legacy import interpret
 from seed.legacy.analyze import analyze
-from seed.legacy.importer import ImportState, meters, money, persons, places, readings
+from seed.legacy.importer import ImportState, meters, money, places, readings
 from seed.legacy.mapping import load_mapping
 from seed.legacy.personal import find_personal_columns
+from tests.small_export import load_stages
 from tests.water_export import ACCOUNTS, CITY, MAPPING, expected_counts, write_water_export
 
 KEY = bytes(range(32))
@@ -41,17 +42,7 @@ def _stages(tmp_path: Path) -> tuple[ImportState, dict[str, list[str]], list[tup
     state = ImportState(load_mapping(mapping_file, folder), KEY)
     state.rejects.limit = None  # every row left out, not the first five of each reason
     written: dict[str, list[str]] = defaultdict(list)
-    state.sink = lambda table, data: written[table].extend(data.splitlines())
-    accounts = places.read_accounts(state)
-    person_rows = persons.read_persons(state)
-    meter_rows = meters.read_meters(state)
-    shown = places.account_pseudonyms(state, accounts)
-    persons.write_persons(state, person_rows)
-    meters.write_meters(state, meter_rows)
-    places.write_places(state, accounts, shown, meters.write_services(state))
-    readings.write_readings(state)
-    money.write_balances(state)
-    money.write_payments(state)
+    load_stages(state, lambda table, data: written[table].extend(data.splitlines()))
     return state, written, faults
 
 
