@@ -4,17 +4,22 @@ and the repeated months the load leaves out."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from seed.check import CHECKS, NOT_FOR_IMPORTS
+from seed.legacy import convert
+from seed.legacy.analyze import analyze
 from seed.legacy.analyze.findings import KINDS, Report
 from seed.legacy.analyze.money import BalanceMoney, PerMonth, month_keys, paid_against_payments, usual_lag
 from seed.legacy.analyze.predicted import PREDICTED
 from seed.legacy.analyze.series import carry_over, reading_series
 from seed.legacy.interpret import kopecks
+from seed.legacy.mapping import standard_mapping
+from tests import small_export as ex
 
 
 def test_every_check_has_its_prediction_and_every_kind_exists() -> None:
@@ -128,3 +133,28 @@ def test_carry_over_is_from_the_first_row_of_a_month() -> None:
     found = carry_over("b.csv", *columns(
         [0, 0, 0], [0, 0, 0], [3, 3, 4], [0, 0, 5], [0, 5, 5], [2, 3, 4], types="iiiqqi"))  # fmt: skip
     assert sorted((k, w.line) for k, w, *_ in found) == [("balance_carry_over", 4), ("duplicate_period", 3)]
+
+
+def test_a_span_of_periods_the_load_refuses_is_foreseen_by_the_check(tmp_path: Path) -> None:
+    """The load refuses an export whose billing periods (balances, readings) span over 50 years: the check
+    says so first, as a problem of the whole export; a payment far away is no period of the books."""
+    rows = {
+        "accounts": [ex.account("1001")],
+        "meters": [ex.meter("1001", "ХВС", "X-1")],
+        "readings": [ex.reading("X-1", "ХВС", "01.1960", "10"), ex.reading("X-1", "ХВС", "02.1960", "11")],
+        "balances": [ex.balance("1001", "ХВС", "01.2026", "0", "100", "100", "0")],
+        "payments": [ex.payment("1001", "15.01.2026", "100")],
+    }
+    report = analyze(standard_mapping(ex.write_export(tmp_path / "far", rows)))
+    assert report.counts["period_span"] == 1
+    assert report.examples["period_span"][0].message == "periods from 1960-01 to 2026-01"
+    rows["readings"] = [ex.reading("X-1", "ХВС", "01.2026", "10")]
+    rows["payments"] = [[*ex.payment("1001", "15.01.1950", "100")[:5], "01.2026"]]  # paid long ago for 01.2026
+    assert not analyze(standard_mapping(ex.write_export(tmp_path / "near", rows))).counts["period_span"]
+
+
+@pytest.mark.parametrize(("written", "month"), [("12026", "2026-01"), ("122026", "2026-12"), ("46023", "2026-01")])
+def test_a_period_whose_leading_zero_a_number_cell_lost_is_its_month(written: str, month: str) -> None:
+    """ММГГГГ in a number cell loses its leading zero (012026 -> 12026): that is January 2026, not the Excel
+    serial day 12026 (1932); a five-digit number that cannot be a month is a serial date."""
+    assert convert.period(written).strftime("%Y-%m") == month

@@ -115,6 +115,11 @@ def _period(value: Any) -> dt.date:
             if 1 <= month <= 12:
                 return dt.date(year, month, 1)
             raise ValueProblem(f"not a month: {value!r}")
+    glued = re.match(r"^(\d{1,2})((?:19|20)\d\d)$", text)  # ММГГГГ, its leading zero lost in a number cell
+    if glued:
+        if 1 <= int(glued.group(1)) <= 12:
+            return dt.date(int(glued.group(2)), int(glued.group(1)), 1)
+        raise ValueProblem(f"not a month: {value!r}")
     parsed = date(text)
     if parsed is None:
         raise ValueProblem("empty period")

@@ -28,6 +28,7 @@ from seed.legacy.personal import shown, shown_message
 from seed.legacy.read import CSV_SUFFIXES
 
 EXAMPLES = 5  # first examples kept per reason
+MAX_MONTHS = 50 * 12  # the longest span of billing periods an import loads (the tariffs would outgrow their columns)
 NULL = "\\N"  # COPY's empty value
 
 SERVICE_IDS: dict[str, int] = {code: sid for sid, (code, *_rest) in catalog.SERVICES.items()}

@@ -164,6 +164,7 @@ MESSAGE_RU: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in (
         (r"first at line (\d+)", r"впервые в строке \1"),
+        (r"periods from (\d{4})-(\d{2}) to (\d{4})-(\d{2})", r"периоды с \2.\1 по \4.\3"),
         (r"same as line (\d+)", r"как в строке \1"),
         (r"same meter and period as line (\d+)", r"тот же счётчик и период, что в строке \1"),
         (r"same account, service and period as line (\d+)", r"тот же счёт, услуга и период, что в строке \1"),

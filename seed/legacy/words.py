@@ -30,6 +30,16 @@ KIND_WORDS: dict[str, dict[str, Words]] = {
             "export every file in one encoding, or give each file's encoding in the mapping",
         ),
     },
+    "period_span": {
+        "ru": Words(
+            "периоды выгрузки охватывают больше 50 лет: загрузка будет отклонена целиком",
+            "найдите дату или период, далёкие от остальных (опечатка в годе), и исправьте их",
+        ),
+        "en": Words(
+            "the export's periods span over 50 years: the load refuses it whole",
+            "find the date or period far from the others (a typo in a year) and correct it",
+        ),
+    },
     "excel_damage": {
         "ru": Words(
             "номера, испорченные Excel (ведущие нули потеряны, экспоненциальная запись)",

@@ -13,6 +13,7 @@ from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value, text
 
 KINDS: dict[str, str] = {
     "mixed_encodings": "the files are in different encodings",
+    "period_span": "the export's periods span over 50 years: the load refuses it whole",
     "excel_damage": "identifiers turned into numbers or scientific notation by Excel",
     "bad_value": "values that cannot be read as numbers, dates or periods, or lie outside their range",
     "missing_value": "required values left empty (account numbers, names, meter serials)",
@@ -86,6 +87,7 @@ class Report:
     consequences: dict[Cause, Counter[str]] = field(default_factory=dict)
     spill: Spill | None = None  # every problem, for the complete list
     notes: list[Note] = field(default_factory=list)
+    span: tuple[int, int] | None = None  # the first and last month of the rows read (month numbers)
 
     @classmethod
     def keeping(cls, examples: int | None, spill: Spill | None = None) -> Report:
@@ -143,8 +145,21 @@ class Report:
         for cause, kinds in other.consequences.items():
             self.consequences.setdefault(cause, Counter()).update(kinds)
         self.notes += other.notes
+        if other.span is not None:
+            self.spanning(*other.span)
         if self.spill is not None and other.spill is not None:
             self.spill.adopt(other.spill)
+
+    def spanning(self, first: int, last: int) -> None:
+        """Months seen from ``first`` to ``last`` (month numbers)."""
+        if self.span is not None:
+            first, last = min(first, self.span[0]), max(last, self.span[1])
+        self.span = (first, last)
+
+    def months_of(self, months: Any) -> None:
+        """The months of a column of rows (numpy), once per batch."""
+        if len(months):
+            self.spanning(int(months.min()), int(months.max()))
 
     def named(self, code: str, written: Any) -> None:
         """How the export wrote a service of ours, the first time it did (the name the reports show)."""

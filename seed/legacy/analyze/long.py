@@ -45,6 +45,7 @@ def check_readings(ex: Examiner) -> None:
     caused: dict[int, Cause] = {}  # lines of readings of a repeated meter -> the repeat
 
     def check(columns: list[Any]) -> list[Finding]:
+        ex.report.months_of(columns[1])
         return reading_series(path, capacity, water, *columns)
 
     latest = -1
@@ -142,6 +143,7 @@ def check_balances(ex: Examiner) -> PerMonth:
 
     def check(columns: list[Any]) -> list[Finding]:
         ac, sv, mo, op, cl, ln, paid = columns
+        ex.report.months_of(mo)
         money.add(ac, sv, mo, ln, paid, cl)
         return carry_over(path, ac, sv, mo, op, cl, ln)
 

@@ -14,10 +14,8 @@ from seed import catalog
 from seed.errors import ImportRefused
 from seed.legacy.importer.money import Registry
 from seed.legacy.importer.state import ImportState, Lines
-from seed.legacy.interpret import Reason, Refused, month_iso, month_label, month_start
+from seed.legacy.interpret import MAX_MONTHS, Reason, Refused, month_iso, month_label, month_start
 from seed.load import copy_rows
-
-MAX_MONTHS = 50 * 12  # the longest span of billing periods an import loads
 
 
 def repeats(written: Lines) -> tuple[list[int], list[tuple[int, ...]]]:
