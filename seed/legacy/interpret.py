@@ -37,10 +37,12 @@ SHARE_TOLERANCE = Decimal("0.001")  # thirds written as 0.3333 add up to 0.9999
 
 # Numbers have at most 11 whole digits (LARGEST): the books' columns hold no more (numeric(14,2), (14,3))
 LARGEST = Decimal(10**11)
-PLAIN_NUMBER = re.compile(r"-?\d{1,11}(?:\.\d+)?").fullmatch
-READING = re.compile(r"\d{1,11}(?:\.\d+)?").fullmatch
-FIVE_AMOUNTS = re.compile(r"-?\d{1,11}(?:\.\d+)?(?:\t-?\d{1,11}(?:\.\d+)?){4}").fullmatch  # a balance row, fast
-FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d{1,11}\.\d\d(?:\t-?\d{1,11}\.\d\d){4}").fullmatch
+HALF_KOPECK = Decimal("0.005")
+# the fast paths take up to 10 whole digits: an 11th goes the slow way, where the value as rounded is compared
+PLAIN_NUMBER = re.compile(r"-?\d{1,10}(?:\.\d+)?").fullmatch
+READING = re.compile(r"\d{1,10}(?:\.\d+)?").fullmatch
+FIVE_AMOUNTS = re.compile(r"-?\d{1,10}(?:\.\d+)?(?:\t-?\d{1,10}(?:\.\d+)?){4}").fullmatch  # a balance row, fast
+FIVE_KOPECK_AMOUNTS = re.compile(r"-?\d{1,10}\.\d\d(?:\t-?\d{1,10}\.\d\d){4}").fullmatch
 PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or exponent: Excel cannot have touched it
 
 
@@ -254,7 +256,7 @@ def number(raw: Any) -> str | None:
         value = convert.decimal(raw)
     except convert.ValueProblem:
         return None
-    return None if value is None or abs(value) >= LARGEST else str(value)
+    return None if value is None or abs(value) >= LARGEST - HALF_KOPECK else str(value)  # as PostgreSQL rounds it
 
 
 KOPECK = Decimal("0.01")

@@ -79,10 +79,10 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     if len(v["number"]) > 30:
         raise Refused(LONG_ACCOUNT, "number", v["number"], personal=True)
     total = number(v["total_area"])
-    if total is None or kopecks(total) <= 0 or float(total) >= AREA_LIMIT:  # as stored: to the hundredth
+    if total is None or not 0 < kopecks(total) < AREA_LIMIT * 100:  # as stored: to the hundredth
         raise Refused(TOTAL_AREA, "total_area", v["total_area"])
     living = number(v["living_area"]) if v["living_area"] else NULL
-    if living is None or (living != NULL and not 0 <= float(living) < AREA_LIMIT):
+    if living is None or (living != NULL and not 0 <= kopecks(living) < AREA_LIMIT * 100):
         raise Refused(LIVING_AREA, "living_area", v["living_area"])
     residents = number(v["residents"] or "0")
     if residents is None or not 0 <= float(residents) < 32768:
