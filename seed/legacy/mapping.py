@@ -231,6 +231,15 @@ def sharing(mapping: Mapping, entity: str) -> list[FileMapping]:
     return [o for e, o in mapping.files.items() if e != entity and o.path == fm.path and o.sheet == fm.sheet]
 
 
+def file_columns(mapping: Mapping) -> dict[Path, dict[str, str]]:
+    """Each mapped file's columns by field, as the customer names them: of every entity that reads the file
+    (accounts and persons from one file)."""
+    found: dict[Path, dict[str, str]] = {}
+    for fm in mapping.files.values():
+        found.setdefault(fm.path, {}).update(fm.columns)
+    return found
+
+
 def service_given(fm: FileMapping) -> bool:
     """Whether a file's rows say their service (a column or a fixed value) rather than leave it inferred."""
     return "service" in fm.columns or "service" in fm.fixed

@@ -196,7 +196,9 @@ class Report:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        columns = {i["path"]: i.get("columns", {}) for i in self.files.values()}  # the customer's, by file and field
+        columns: dict[str, dict[str, str]] = {}  # the customer's, by file and field (of every entity reading it)
+        for info in self.files.values():
+            columns.setdefault(info["path"], {}).update(info.get("columns", {}))
 
         def column(p: Problem) -> str:
             return str(columns.get(p.file, {}).get(p.field, ""))

@@ -14,7 +14,7 @@ from typing import Any
 
 from seed.legacy import phrases
 from seed.legacy.analyze.spill import Spill
-from seed.legacy.mapping import Mapping
+from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.private import aside, open_private, open_private_bytes
 from seed.legacy.report import HEADERS
 from seed.legacy.words import KIND_WORDS, LIST_HEADERS, LIST_SHEET, WHOLE_EXPORT, cause_words, words
@@ -39,11 +39,7 @@ def write_problem_list(path: Path, spill: Spill, mapping: Mapping, lang: str = "
 
 
 def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
-    columns = {str(fm.path): fm.columns for fm in mapping.files.values()}
-    anywhere: dict[str, str] = {}  # a field's column in whichever file has it (shares named on accounts' line)
-    for fm in mapping.files.values():
-        for fld, column in fm.columns.items():
-            anywhere.setdefault(fld, column)
+    columns = {str(path): found for path, found in file_columns(mapping).items()}  # of every entity reading it
     key = "en" if lang == "en" else "ru"
     whole = WHOLE_EXPORT[key]
 
@@ -53,7 +49,7 @@ def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
     said = {kind: words(kind, lang) for kind in KIND_WORDS}
     for r in spill.sorted():
         meaning = said.get(r.kind) or words(r.kind, lang)
-        column = columns.get(r.file, {}).get(r.field) or anywhere.get(r.field) or standard(r.field)
+        column = columns.get(r.file, {}).get(r.field) or standard(r.field)  # a field this file does not have
         yield [
             r.kind,
             meaning.what,

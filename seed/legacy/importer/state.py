@@ -15,7 +15,7 @@ from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
 from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, month_iso, open_entity
 from seed.legacy.leaks import Leak, Originals
-from seed.legacy.mapping import Mapping
+from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.personal import Finding, rules_from
 from seed.legacy.private import open_private
 
@@ -153,7 +153,7 @@ class ImportState:
         self.mapping, self.noise, self.progress = mapping, noise, progress
         self.rules = rules_from(rules)
         self.anon = Anonymizer(key)
-        columns = {fm.path.name: dict(fm.columns) for fm in mapping.files.values()}
+        columns = {path.name: found for path, found in file_columns(mapping).items()}
         self.result = ImportResult(rules=dict(self.rules), columns=columns)
         self.rejects = self.result.rejects
         self.originals = Originals()
