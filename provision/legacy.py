@@ -201,6 +201,17 @@ def problem_list(path: Path | None, lang: str = "ru", with_personal: bool = Fals
     return ProblemList(path, lang, with_personal)
 
 
+def _not_the_export(path: Path, mapping: Mapping, mapping_file: Path | None) -> None:
+    """The list may not be written over a file of the export or its mapping."""
+    target = path.resolve()
+    theirs = [fm.path for fm in mapping.files.values()] + ([mapping_file] if mapping_file else [])
+    if any(p.resolve() == target for p in theirs):
+        raise InputError(
+            f"--problems {path} is a file of the export (or its mapping): writing the list would destroy it",
+            fix="write the list elsewhere, e.g. --problems problems.xlsx",
+        )
+
+
 def check_export(
     workspace: Workspace, client: str, folder: Path, mapping_file: Path | None, problems: ProblemList | None = None
 ) -> Report:
@@ -211,6 +222,7 @@ def check_export(
         mapping = _mapping(folder, mapping_file)
         if problems is None:
             return analyze(mapping)
+        _not_the_export(problems.path, mapping, mapping_file)
         with Spill.private(problems.with_personal) as spill:
             report = analyze(mapping, spill=spill)
             try:

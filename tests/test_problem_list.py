@@ -287,11 +287,13 @@ def test_the_command_writes_the_list_and_refuses_what_it_cannot_do(tmp_path: Pat
         (["--problems", str(tmp_path / "list.csv"), "--lang", "de"], "--lang"),
         (["--problems", str(tmp_path / "no-such" / "list.csv")], "no folder"),
         (["--problems", str(tmp_path)], "is a folder"),
+        (["--problems", str(Path(folder) / "accounts.csv")], "is a file of the export"),
     ]
     for options, said in refusals:
         result = runner.invoke(app, ["import", "check", "demo", folder, *options])
         assert result.exit_code == 2 and said in result.output, (options, result.output)
     assert not (tmp_path / "list.csv").exists() and not (tmp_path / "list.txt").exists()
+    assert (Path(folder) / "accounts.csv").read_bytes().startswith("ЛС;".encode("cp1251"))  # the export untouched
 
 
 def test_findings_beyond_the_limit_wait_on_disk_and_come_back_in_order() -> None:

@@ -257,7 +257,7 @@ def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
                 f"<td class=hint>{escape(said.hint)}</td><td>{examples}</td></tr>"
             )
         out.append("</table>")
-        out.extend(f"<p class=bad>{escape(note['en' if lang == 'en' else 'ru'])}</p>" for note in info.get("notes", []))
+    out.extend(f"<p class=bad>{escape(note['en' if lang == 'en' else 'ru'])}</p>" for note in info.get("notes", []))
     out += _consequences(info.get("consequences", []), lang)
     measures = ("opening", "charged", "paid", "closing")
     out.append(f"<h2>{say('totals', lang)}</h2>")
