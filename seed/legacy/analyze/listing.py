@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,15 @@ def write_problem_list(path: Path, spill: Spill, mapping: Mapping, lang: str = "
     rows = _rows(spill, mapping, lang)
     new = aside(path)
     try:
-        write = _xlsx if path.suffix.lower() == ".xlsx" else _csv
-        count = write(new, rows, lang)
+        if path.suffix.lower() == ".xlsx":
+            saved = tempfile.tempdir  # openpyxl stages a sheet's rows in a temporary file: the spill's own folder
+            tempfile.tempdir = str(spill.folder)
+            try:
+                count = _xlsx(new, rows, lang)
+            finally:
+                tempfile.tempdir = saved
+        else:
+            count = _csv(new, rows, lang)
         os.replace(new, path)
     finally:
         new.unlink(missing_ok=True)
