@@ -119,6 +119,8 @@ def test_numbers_and_periods_the_customers_way() -> None:
     assert number("1234567.891", "ru", 2) == "1\u00a0234\u00a0567,89" and number(-5, "ru") == "-5"
     assert number("1234567.891", "en", 2) == "1,234,567.89" and number("n/a", "ru") == "n/a"
     assert period("2026-03", "ru") == "03.2026" and period("2026-03", "en") == "2026-03"
+    assert phrases.value("2026-09-01") == "01.09.2026" and phrases.value("2026-09-01", "en") == "2026-09-01"
+    assert phrases.value("01.2026") == "01.2026"  # a value as the export wrote it stays
 
 
 @pytest.mark.parametrize("kind", list(KINDS) + ["ambiguous_service", "paid_not_payments"])

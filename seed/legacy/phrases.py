@@ -191,8 +191,16 @@ MESSAGE_RU: list[tuple[re.Pattern[str], str]] = [
 
 
 def value(shown: str, lang: str = "ru") -> str:
-    """A value as a report may show it (:func:`~seed.legacy.interpret.shown_value`), in ``lang``."""
-    return HIDDEN_RU if shown == HIDDEN and lang != "en" else shown
+    """A value as a report may show it (:func:`~seed.legacy.interpret.shown_value`), in ``lang``: a date
+    as the analysis writes it (ISO) the Russian way."""
+    if lang == "en":
+        return shown
+    if shown == HIDDEN:
+        return HIDDEN_RU
+    return russian(shown) if ISO_DATE(shown) else shown
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 
 
 # the fields of an account row a duplicate's message names, and our service codes, in Russian
