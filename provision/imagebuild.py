@@ -30,7 +30,7 @@ from provision.templating import render, templates_dir
 SUITES = {15: "bookworm", 17: "trixie"}
 DEFAULT_MAJOR = 15
 BUILT_REPOSITORY = "provision/postgres"
-ROOTFS_FORMAT = "1"  # bump when the hooks or package set change in a way the key would not see
+ROOTFS_FORMAT = "2"  # bump when the hooks or package set change in a way the key would not see
 Progress = Callable[[str], None]
 
 
@@ -46,7 +46,8 @@ def cache_dir() -> Path:
 
 
 def packages_for(major: int) -> list[str]:
-    return [f"postgresql-{major}", "locales", "tzdata"]
+    # xz-utils and zstd: init scripts *.sql.xz and *.sql.zst; libnss-wrapper: any --user uid gets a name.
+    return [f"postgresql-{major}", "locales", "tzdata", "xz-utils", "zstd", "libnss-wrapper"]
 
 
 def suite_for(major: int) -> str:

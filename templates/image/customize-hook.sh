@@ -5,13 +5,17 @@ root="$1"
 major="$2"
 printf 'ru_RU.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\n' > "$root/etc/locale.gen"
 chroot "$root" locale-gen
+# postgresql-common made the postgres user with adduser (so /etc/shadow has its entry) under the first
+# free system uid; the official image's postgres is uid/gid 999: renumber so volumes move between them.
+old_uid="$(chroot "$root" id -u postgres)"
+old_gid="$(chroot "$root" id -g postgres)"
+if [ "$old_uid" != 999 ] || [ "$old_gid" != 999 ]; then
+	chroot "$root" /usr/sbin/groupmod --gid 999 postgres
+	chroot "$root" /usr/sbin/usermod --uid 999 --gid 999 postgres
+	chroot "$root" find / -xdev \( -uid "$old_uid" -o -gid "$old_gid" \) -exec chown -h postgres:postgres '{}' +
+fi
 mkdir -p "$root/docker-entrypoint-initdb.d" "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
 chroot "$root" chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
-chmod 03775 "$root/var/run/postgresql"
+chmod 03777 "$root/var/run/postgresql"
 chmod 00700 "$root/var/lib/postgresql/data"
-# The LLVM JIT (and the solver it links) is a third of the image and rarely pays off for billing
-# queries; without llvmjit.so PostgreSQL runs with JIT unavailable.
-rm -f "$root/usr/lib/postgresql/$major/lib/llvmjit.so" "$root/usr/lib/postgresql/$major/lib/llvmjit_types.bc"
-rm -rf "$root/usr/lib/postgresql/$major/lib/bitcode"
-rm -f "$root"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "$root"/usr/lib/x86_64-linux-gnu/libz3.so*
 rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin "$root/var/log/"*.log "$root/tmp/"*
