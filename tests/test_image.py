@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
+import lzma
+import struct
 import tarfile
 import time
 from collections.abc import Iterator
@@ -21,33 +24,57 @@ pytestmark = pytest.mark.docker
 TEST_LABELS = {"org.provision.test": "true"}
 
 
-def _tar(files: dict[str, str]) -> bytes:
+def _tar(files: dict[str, str | bytes], owner: int = 0) -> bytes:
+    """Files by path (text or bytes); a path ending in / is a folder owned by ``owner``, mode 0700."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, text in files.items():
-            data = text.encode()
+            if name.endswith("/"):
+                folder = tarfile.TarInfo(name.rstrip("/"))
+                folder.type, folder.mode, folder.uid, folder.gid = tarfile.DIRTYPE, 0o700, owner, owner
+                tar.addfile(folder)
+                continue
+            data = text.encode() if isinstance(text, str) else text
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), 0o644
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
+def _zstd_stored(data: bytes) -> bytes:
+    """A zstd frame holding ``data`` as one raw (uncompressed) block: enough for `zstd -d`."""
+    assert len(data) < 128 * 1024
+    magic, descriptor, window = struct.pack("<I", 0xFD2FB528), b"\x00", b"\x58"  # 2 MiB window
+    block_header = (1 | len(data) << 3).to_bytes(3, "little")  # last block, raw, its size
+    return magic + descriptor + window + block_header + data
+
+
 @pytest.fixture
 def start_container(pg_image: str) -> Iterator[Any]:
     made: list[Any] = []
 
-    def start(env: dict[str, str], files: dict[str, str] | None = None, volume: str | None = None) -> Any:
+    def start(
+        env: dict[str, str],
+        files: dict[str, str | bytes] | None = None,
+        volume: str | None = None,
+        *,
+        user: str | None = None,
+        command: list[str] | None = None,
+    ) -> Any:
         docker_client = engine.client()
         container = docker_client.containers.create(
             pg_image,
+            command=command,
             environment=env,
             labels=TEST_LABELS,
+            user=user or "",
             ports={"5432/tcp": ("127.0.0.1", None)},
             volumes={volume: {"bind": "/var/lib/postgresql/data", "mode": "rw"}} if volume else None,
         )
         made.append(container)
         if files:
-            container.put_archive("/", _tar(files))
+            owner = int(user.split(":")[0]) if user else 0
+            container.put_archive("/", _tar(files, owner))
         container.start()
         return container
 
@@ -134,6 +161,60 @@ def test_initdb_scripts_run_once_and_restart_skips_init(start_container) -> None
         for container in engine.client().containers.list(all=True, filters={"volume": volume}):
             container.remove(force=True)
         engine.client().volumes.get(volume).remove(force=True)
+
+
+def test_compressed_and_sourced_init_scripts_local_scram_and_server_options(start_container) -> None:  # type: ignore[no-untyped-def]
+    initdb = "docker-entrypoint-initdb.d"
+    sourced = (
+        "docker_process_sql <<<\"INSERT INTO marks VALUES ('sourced')\"\n"
+        "docker_process_sql <<<\"CREATE TABLE seen AS SELECT current_setting('max_connections') AS mc\"\n"
+    )
+    container = start_container(
+        {
+            "POSTGRES_PASSWORD": "pw",
+            "POSTGRES_DB": "okno",
+            "POSTGRES_INITDB_ARGS": "--auth-local=scram-sha-256",
+        },
+        files={
+            f"{initdb}/01-table.sql": "CREATE TABLE marks (what text);",
+            f"{initdb}/02-gz.sql.gz": gzip.compress(b"INSERT INTO marks VALUES ('gz');"),
+            f"{initdb}/03-xz.sql.xz": lzma.compress(b"INSERT INTO marks VALUES ('xz');"),
+            f"{initdb}/04-zst.sql.zst": _zstd_stored(b"INSERT INTO marks VALUES ('zst');"),
+            f"{initdb}/05-helpers.sh": sourced,  # not executable: sourced, so it sees the helpers
+        },
+        command=["postgres", "-c", "max_connections=42"],
+    )
+    rows = _wait_query(
+        container,
+        "postgres:pw@127.0.0.1:{port}/okno",
+        "SELECT string_agg(what, ',' ORDER BY what), (SELECT mc FROM seen), current_setting('max_connections'), "
+        "pg_jit_available() FROM marks",
+    )
+    assert rows == [("gz,sourced,xz,zst", "42", "42", True)], container.logs(tail=30).decode()
+    hba = container.exec_run("grep -E '^local' /var/lib/postgresql/data/pg_hba.conf", user="postgres").output
+    assert b"scram-sha-256" in hba
+
+
+def test_runs_as_the_postgres_uid_or_any_uid_that_owns_pgdata(start_container) -> None:  # type: ignore[no-untyped-def]
+    as_postgres = start_container({"POSTGRES_PASSWORD": "pw"}, user="999:999")
+    as_other = start_container(
+        {"POSTGRES_PASSWORD": "pw", "PGDATA": "/tmp/pgdata"}, files={"tmp/pgdata/": ""}, user="1234:1234"
+    )
+    for container, uid in ((as_postgres, "999"), (as_other, "1234")):
+        rows = _wait_query(container, "postgres:pw@127.0.0.1:{port}/postgres", "SELECT current_user")
+        assert rows == [("postgres",)]
+        assert f"Uid:\t{uid}" in container.exec_run("cat /proc/1/status").output.decode()
+    # As the image holds it: a running container's first write there copies the folder up to its own
+    # layer, and overlayfs drops the setgid bit then (the official image's folder does the same).
+    facts = engine.client().containers.run(
+        as_postgres.image.id,
+        entrypoint=["sh", "-c", "stat -c '%a %U' /var/run/postgresql; id -u postgres; getent shadow postgres"],
+        labels=TEST_LABELS,
+        remove=True,
+    )
+    lines = facts.decode().splitlines()
+    assert lines[:2] == ["3777 postgres", "999"]
+    assert lines[2].startswith("postgres:")
 
 
 def test_image_status_lists_the_built_image(pg_image: str) -> None:

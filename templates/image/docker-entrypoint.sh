@@ -3,7 +3,11 @@
 # It keeps the contract of the official image, so compose files written for it work unchanged:
 #   POSTGRES_PASSWORD / POSTGRES_USER / POSTGRES_DB / POSTGRES_INITDB_ARGS / POSTGRES_INITDB_WALDIR /
 #   POSTGRES_HOST_AUTH_METHOD (each also as *_FILE), PGDATA, /docker-entrypoint-initdb.d scripts
-#   (*.sh, *.sql, *.sql.gz, *.sql.xz, *.sql.zst), listen_addresses='*', start as root, run as postgres.
+#   (*.sh, *.sql, *.sql.gz, *.sql.xz, *.sql.zst), listen_addresses='*', start as root, run as postgres,
+#   or start as any uid (`docker run --user`) that owns PGDATA; `postgres -c name=value` options apply to
+#   the init scripts' server too. A sourced init script (*.sh, not executable) may call the helpers
+#   docker_process_sql (SQL on stdin, or psql arguments, into POSTGRES_DB as the superuser) and
+#   docker_process_init_files (run the given files the way /docker-entrypoint-initdb.d is run).
 set -Eeuo pipefail
 
 say() { printf 'entrypoint: %s\n' "$*" >&2; }
@@ -48,7 +52,7 @@ wants_help() {
 prepare_dirs_as_root() {
 	mkdir -p "$PGDATA" /var/run/postgresql
 	chmod 00700 "$PGDATA"
-	chmod 03775 /var/run/postgresql
+	chmod 03777 /var/run/postgresql
 	find "$PGDATA" \! -user postgres -exec chown postgres: '{}' +
 	chown postgres: /var/run/postgresql
 	if [[ -n "${POSTGRES_INITDB_WALDIR:-}" ]]; then
@@ -75,7 +79,7 @@ initialise_cluster() {
 	local pwfile
 	pwfile="$(mktemp)"
 	printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
-	initdb --username="$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust \
+	with_a_name initdb --username="$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust \
 		--auth-host="$POSTGRES_HOST_AUTH_METHOD" "${extra_args[@]}"
 	rm -f "$pwfile"
 	printf '\n# added by the provision entrypoint\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" \
@@ -83,14 +87,42 @@ initialise_cluster() {
 	printf "\n# added by the provision entrypoint\nlisten_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
 }
 
-psql_init() {
-	psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --no-password "$@"
+# initdb asks the system for the name of the uid it runs as. An arbitrary `docker run --user` uid has
+# none in /etc/passwd, so give it one for the length of the command through nss_wrapper.
+with_a_name() {
+	if getent passwd "$(id -u)" >/dev/null; then
+		"$@"
+		return
+	fi
+	local lib dir status=0
+	lib="$(compgen -G '/usr/lib/*/libnss_wrapper.so' | head -n 1 || true)"
+	[[ -n "$lib" ]] || die "uid $(id -u) has no name in /etc/passwd and nss_wrapper is missing"
+	dir="$(mktemp -d)"
+	printf 'postgres:x:%s:%s:PostgreSQL administrator:%s:/bin/false\n' "$(id -u)" "$(id -g)" "$PGDATA" \
+		> "$dir/passwd"
+	printf 'postgres:x:%s:\n' "$(id -g)" > "$dir/group"
+	LD_PRELOAD="$lib${LD_PRELOAD:+ $LD_PRELOAD}" NSS_WRAPPER_PASSWD="$dir/passwd" \
+		NSS_WRAPPER_GROUP="$dir/group" "$@" || status=$?
+	rm -rf "$dir"
+	return "$status"
 }
 
-run_init_scripts() {
+# The init-time client: the superuser over the Unix socket; the password is in its environment only,
+# so POSTGRES_INITDB_ARGS=--auth-local=scram-sha-256 (or md5) initialises too.
+psql_init() {
+	PGPASSWORD="${POSTGRES_PASSWORD:-}" psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" \
+		--no-password "$@"
+}
+
+# For init scripts: SQL on stdin (or psql's own arguments, e.g. -f FILE or -c SQL) runs in POSTGRES_DB.
+docker_process_sql() {
+	psql_init --dbname "$POSTGRES_DB" "$@"
+}
+
+# For init scripts too: run the given files the way the files in /docker-entrypoint-initdb.d are run.
+docker_process_init_files() {
 	local script
-	shopt -s nullglob
-	for script in /docker-entrypoint-initdb.d/*; do
+	for script in "$@"; do
 		case "$script" in
 			*.sh)
 				if [[ -x "$script" ]]; then
@@ -98,20 +130,33 @@ run_init_scripts() {
 				else
 					say "sourcing $script"; . "$script"
 				fi ;;
-			*.sql) say "running $script"; psql_init --dbname "$POSTGRES_DB" -f "$script" ;;
-			*.sql.gz) say "running $script"; gzip -dc "$script" | psql_init --dbname "$POSTGRES_DB" ;;
-			*.sql.xz) say "running $script"; xz -dc "$script" | psql_init --dbname "$POSTGRES_DB" ;;
-			*.sql.zst) say "running $script"; zstd -dc "$script" | psql_init --dbname "$POSTGRES_DB" ;;
+			*.sql) say "running $script"; docker_process_sql -f "$script" ;;
+			*.sql.gz) say "running $script"; gzip -dc "$script" | docker_process_sql ;;
+			*.sql.xz) say "running $script"; xz -dc "$script" | docker_process_sql ;;
+			*.sql.zst) say "running $script"; zstd -dc "$script" | docker_process_sql ;;
 			*) say "ignoring $script" ;;
 		esac
 	done
-	shopt -u nullglob
 }
 
+run_init_scripts() {
+	local -a scripts=()
+	shopt -s nullglob
+	scripts=( /docker-entrypoint-initdb.d/* )
+	shopt -u nullglob
+	docker_process_init_files "${scripts[@]}"
+}
+
+# $@: the server's command line (postgres and its options). Its options, -c name=value among them,
+# apply to the private server the init scripts meet as well as to the real one.
 first_start() {
 	initialise_cluster
+	local options=""
+	if (( $# > 1 )); then
+		options="$(printf '%q ' "${@:2}")"
+	fi
 	# A private server on the Unix socket only, so nothing outside sees a half-made database.
-	pg_ctl -D "$PGDATA" -w -o "-c listen_addresses='' -p 5432" start
+	pg_ctl -D "$PGDATA" -w -o "$options -c listen_addresses='' -p 5432" start
 	if [[ "$POSTGRES_DB" != postgres ]]; then
 		psql_init --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
 	fi
@@ -133,7 +178,9 @@ main() {
 		exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
 	fi
 	if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
-		first_start
+		mkdir -p "$PGDATA"
+		chmod 00700 "$PGDATA" 2>/dev/null || true
+		first_start "$@"
 	else
 		say "cluster in $PGDATA already initialised; skipping initialisation"
 	fi
