@@ -17,6 +17,7 @@ import docker.errors
 import psycopg
 
 from provision import compose, engine
+from provision.datavolume import check_data_major
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.images import resolve_image
 from provision.ports import pick_free_port
@@ -138,6 +139,7 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
     mirror_env = registry_mirror_from_environment()
     engine.client()
     compose.find_compose()
+    check_data_major(workspace, profile)  # before an image of the profile's major is looked for or built
     previous = workspace.read_state(client).get("image")
     image = resolve_image(
         profile,
