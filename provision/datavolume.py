@@ -32,12 +32,12 @@ def _read_file(container: Any, path: str) -> str | None:
     """A small file out of a container (running or not) through the engine's archive API."""
     try:
         stream, _stat = container.get_archive(path)
-    except docker.errors.NotFound:
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            handle = tar.extractfile(member) if member is not None else None
+            return handle.read().decode("utf-8", errors="replace") if handle is not None else None
+    except (docker.errors.APIError, tarfile.TarError):  # no cluster there (yet), or unreadable: not refused
         return None
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        member = next((m for m in tar.getmembers() if m.isfile()), None)
-        handle = tar.extractfile(member) if member is not None else None
-        return handle.read().decode("utf-8", errors="replace") if handle is not None else None
 
 
 def _probe_images(workspace: Workspace, client: str, profile: Profile) -> list[str]:

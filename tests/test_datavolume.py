@@ -40,3 +40,13 @@ def test_up_refuses_a_volume_of_another_major_and_keeps_it(workspace: Workspace,
     with psycopg.connect(again.dsn_with_password(), autocommit=True) as conn:
         assert conn.execute("SELECT body FROM note").fetchall() == [("Лицевой счёт",)]
     lifecycle.up(workspace, "old")  # the running container's own volume is read, the major matches
+
+    db = lifecycle.db_container(again.env)
+    assert db is not None
+    profile.write_text('[postgres]\nmajor = 17\nimage = "postgres:17"\n[seed]\nmode = "none"\n', encoding="utf-8")
+    refused = CliRunner().invoke(app, ["up", "old"])  # read through the running container: left running
+    assert refused.exit_code == EXIT_INPUT, refused.output
+    assert "holds a PostgreSQL 15 cluster" in " ".join(refused.output.split())
+    db.reload()
+    assert db.status == "running"
+    assert lifecycle.db_container(again.env).id == db.id  # type: ignore[union-attr]
