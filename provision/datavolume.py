@@ -73,7 +73,7 @@ def volume_major(workspace: Workspace, client: str, profile: Profile, volume: An
         try:
             return _major(_read_file(probe, f"{_PROBE_MOUNT}/PG_VERSION"))
         finally:
-            probe.remove(force=True)
+            probe.remove(force=True, v=True)  # with the anonymous volume of an image VOLUME
     return None
 
 
