@@ -47,7 +47,9 @@ def cache_dir() -> Path:
 
 def packages_for(major: int) -> list[str]:
     # xz-utils and zstd: init scripts *.sql.xz and *.sql.zst; libnss-wrapper: any --user uid gets a name.
-    return [f"postgresql-{major}", "locales", "tzdata", "xz-utils", "zstd", "libnss-wrapper"]
+    # From 18 on, Debian ships the JIT (LLVM) as its own package, only recommended; the image keeps it.
+    jit = [f"postgresql-{major}-jit"] if major >= 18 else []
+    return [f"postgresql-{major}", *jit, "locales", "tzdata", "xz-utils", "zstd", "libnss-wrapper"]
 
 
 def suite_for(major: int) -> str:
