@@ -24,11 +24,11 @@ import docker.errors
 
 from provision import engine
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
+from provision.suites import DEFAULT_MAJOR as DEFAULT_MAJOR
+from provision.suites import SUITES as SUITES
+from provision.suites import supported_text
 from provision.templating import render, templates_dir
 
-# Debian suites that carry each PostgreSQL major as their own postgresql-N package.
-SUITES = {15: "bookworm", 17: "trixie"}
-DEFAULT_MAJOR = 15
 BUILT_REPOSITORY = "provision/postgres"
 ROOTFS_FORMAT = "2"  # bump when the hooks or package set change in a way the key would not see
 Progress = Callable[[str], None]
@@ -47,15 +47,16 @@ def cache_dir() -> Path:
 
 def packages_for(major: int) -> list[str]:
     # xz-utils and zstd: init scripts *.sql.xz and *.sql.zst; libnss-wrapper: any --user uid gets a name.
-    return [f"postgresql-{major}", "locales", "tzdata", "xz-utils", "zstd", "libnss-wrapper"]
+    # From 18 on, Debian ships the JIT (LLVM) as its own package, only recommended; the image keeps it.
+    jit = [f"postgresql-{major}-jit"] if major >= 18 else []
+    return [f"postgresql-{major}", *jit, "locales", "tzdata", "xz-utils", "zstd", "libnss-wrapper"]
 
 
 def suite_for(major: int) -> str:
     if major not in SUITES:
-        supported = ", ".join(f"{m} (Debian {s})" for m, s in SUITES.items())
         raise InputError(
             f"no Debian suite ships PostgreSQL {major} as its own package",
-            fix=f"build one of: {supported}",
+            fix=f"build one of: {supported_text()}",
         )
     return SUITES[major]
 
@@ -159,6 +160,9 @@ def build_rootfs(major: int, suite: str, sources: str, dest: Path, progress: Pro
             "--variant=minbase",
             f"--include={','.join(packages_for(major))}",
             *_dpkg_options(),
+            # A mirror snapshot or an air-gapped site's copy outlives a suite's Valid-Until (forky's, a
+            # week): the signatures are still checked, only the expiry date is not.
+            "--aptopt=Acquire::Check-Valid-Until false",
             f'--essential-hook=sh {hooks / "essential-hook.sh"} "$1"',
             f'--customize-hook=sh {hooks / "customize-hook.sh"} "$1" {major}',
             suite,

@@ -4,7 +4,7 @@ labelled with their temporary workspace and removed by label, even when a test f
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,12 +43,22 @@ def docker_cleanup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def pg_image(docker_cleanup: None) -> str:
-    """The provision PostgreSQL image; built from Debian's packages when it is missing."""
-    tag = imagebuild.built_tag(15)
-    if not images.image_present(tag):
-        imagebuild.build_image(15, progress=print)
-    return tag
+def pg_image_of(docker_cleanup: None) -> Callable[[int], str]:
+    """The provision PostgreSQL image of a major; built from Debian's packages when it is missing."""
+
+    def image_of(major: int) -> str:
+        tag = imagebuild.built_tag(major)
+        if not images.image_present(tag):
+            imagebuild.build_image(major, progress=print)
+        return tag
+
+    return image_of
+
+
+@pytest.fixture(scope="session")
+def pg_image(pg_image_of: Callable[[int], str]) -> str:
+    """The provision PostgreSQL image of the default major."""
+    return pg_image_of(imagebuild.DEFAULT_MAJOR)
 
 
 @pytest.fixture

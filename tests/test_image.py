@@ -9,7 +9,7 @@ import lzma
 import struct
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import psycopg
 import pytest
 
 from provision import engine, images
-from provision.imagebuild import debian_sources, packages_for, rootfs_key, suite_for
+from provision.errors import InputError
+from provision.imagebuild import SUITES, debian_sources, packages_for, rootfs_key, suite_for
 
 pytestmark = pytest.mark.docker
 TEST_LABELS = {"org.provision.test": "true"}
@@ -49,8 +50,16 @@ def _zstd_stored(data: bytes) -> bytes:
     return magic + descriptor + window + block_header + data
 
 
+@pytest.fixture(scope="module", params=sorted(SUITES), ids=lambda major: f"pg{major}")
+def major_image(request: pytest.FixtureRequest, pg_image_of: Callable[[int], str]) -> tuple[int, str]:
+    """(major, image): every contract test runs on the image of each major Debian ships, built when missing."""
+    major = int(request.param)
+    return major, pg_image_of(major)
+
+
 @pytest.fixture
-def start_container(pg_image: str) -> Iterator[Any]:
+def start_container(major_image: tuple[int, str]) -> Iterator[Any]:
+    pg_image = major_image[1]
     made: list[Any] = []
 
     def start(
@@ -114,7 +123,8 @@ def test_initdb_from_env_and_file_secret_then_password_login(start_container) ->
     rows = _wait_query(
         container,
         "billing:s3cret-пароль@127.0.0.1:{port}/okno",
-        "SELECT current_user, current_database(), current_setting('lc_collate'), "
+        "SELECT current_user, current_database(), "
+        "(SELECT datcollate FROM pg_database WHERE datname = current_database()), "
         "current_setting('listen_addresses'), (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
     )
     assert rows == [("billing", "okno", "ru_RU.UTF-8", "*", True)]
@@ -217,10 +227,23 @@ def test_runs_as_the_postgres_uid_or_any_uid_that_owns_pgdata(start_container) -
     assert lines[2].startswith("postgres:")
 
 
-def test_image_status_lists_the_built_image(pg_image: str) -> None:
-    info = images.status([pg_image])
+def test_image_status_lists_the_built_image(major_image: tuple[int, str]) -> None:
+    pg_image = major_image[1]
+    info = images.status([])  # every image provision built is listed, whatever its major
     row = next(r for r in info.images if r.tag == pg_image)
     assert row.present and row.built_by_provision and row.size_bytes > 50 * 1024**2
+
+
+def test_other_commands_run_as_given(major_image: tuple[int, str]) -> None:
+    major, pg_image = major_image
+    docker_client = engine.client()
+    version = docker_client.containers.run(pg_image, ["postgres", "--version"], labels=TEST_LABELS, remove=True)
+    assert version.decode().startswith(f"postgres (PostgreSQL) {major}.")
+    said = docker_client.containers.run(pg_image, ["bash", "-c", "echo ok"], labels=TEST_LABELS, remove=True)
+    assert said == b"ok\n"
+    labels = docker_client.images.get(pg_image).labels
+    assert labels["org.provision.postgres-major"] == str(major)
+    assert labels["org.provision.debian-suite"] == SUITES[major]
 
 
 @pytest.mark.slow
@@ -244,6 +267,10 @@ def test_rootfs_key_follows_inputs() -> None:
     assert key != rootfs_key(15, "bookworm", sources.replace("mirror", "other"))
     assert packages_for(15)[0] == "postgresql-15"
     assert suite_for(15) == "bookworm"
+    assert suite_for(18) == "forky"
+    with pytest.raises(InputError, match="PostgreSQL 16") as refused:
+        suite_for(16)
+    assert "18 (Debian forky)" in (refused.value.fix or "")
     assert debian_sources("bookworm", "http://mirror.invalid/debian").startswith(
         "deb http://mirror.invalid/debian bookworm main"
     )

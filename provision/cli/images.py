@@ -10,6 +10,7 @@ import typer
 from provision.cli.options import JsonFlag, lazy
 from provision.cli.output import err, print_json, size, table
 from provision.inputs import check_image_ref, check_mirror, check_output_file
+from provision.suites import DEFAULT_MAJOR, SUITES, supported_text
 
 if TYPE_CHECKING:
     from provision import imagebuild, images
@@ -21,7 +22,7 @@ app = typer.Typer(help="PostgreSQL images: build from Debian's packages, status,
 
 @app.command("build")
 def image_build(
-    major: Annotated[int, typer.Option(help="PostgreSQL major version (15: Debian bookworm, 17: trixie).")] = 15,
+    major: Annotated[int, typer.Option(help=f"PostgreSQL major version: {supported_text()}.")] = DEFAULT_MAJOR,
     mirror: Annotated[
         str | None,
         typer.Option(help="Debian mirror URL (default: this machine's apt sources).", envvar="PROVISION_DEBIAN_MIRROR"),
@@ -46,7 +47,7 @@ def image_build(
 @app.command("status")
 def image_status(as_json: JsonFlag = False) -> None:
     """Which PostgreSQL images are present, and the cached root filesystems."""
-    info = images.status(["postgres:15", imagebuild.built_tag(imagebuild.DEFAULT_MAJOR)])
+    info = images.status([f"postgres:{DEFAULT_MAJOR}", *(imagebuild.built_tag(major) for major in SUITES)])
     if as_json:
         print_json(info.to_dict(), ascii_only=True)
         return

@@ -9,6 +9,25 @@ chroot "$root" locale-gen
 # free system uid; the official image's postgres is uid/gid 999: renumber so volumes move between them.
 old_uid="$(chroot "$root" id -u postgres)"
 old_gid="$(chroot "$root" id -g postgres)"
+# A newer suite may already give 999 to another system group or user (forky does): move it to a free
+# number below 999 first, its files with it.
+free_below_999() { # $1: passwd or group
+	n=998
+	while chroot "$root" getent "$1" "$n" >/dev/null; do n=$((n - 1)); done
+	echo "$n"
+}
+other="$(chroot "$root" getent group 999 | cut -d: -f1)"
+if [ -n "$other" ] && [ "$other" != postgres ]; then
+	new="$(free_below_999 group)"
+	chroot "$root" /usr/sbin/groupmod --gid "$new" "$other"
+	chroot "$root" find / -xdev -gid 999 -exec chgrp -h "$new" '{}' +
+fi
+other="$(chroot "$root" getent passwd 999 | cut -d: -f1)"
+if [ -n "$other" ] && [ "$other" != postgres ]; then
+	new="$(free_below_999 passwd)"
+	chroot "$root" /usr/sbin/usermod --uid "$new" "$other"
+	chroot "$root" find / -xdev -uid 999 -exec chown -h "$new" '{}' +
+fi
 if [ "$old_uid" != 999 ] || [ "$old_gid" != 999 ]; then
 	chroot "$root" /usr/sbin/groupmod --gid 999 postgres
 	chroot "$root" /usr/sbin/usermod --uid 999 --gid 999 postgres
