@@ -355,6 +355,12 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
             continue
         top = [*SCHEMA[""], "postgres", "seed", "training", "services", "anonymize"]
         raise _unknown(where, key, top)
+    if "image" not in values and "major" in values:  # the image follows the major unless named
+        values["image"] = f"postgres:{values['major']}"
+    elif "major" not in values and "image" in values:  # and the major an official image's tag
+        tag = str(values["image"]).removeprefix("postgres:").split(".")[0].split("-")[0]
+        if str(values["image"]).startswith("postgres:") and tag.isdigit():
+            values["major"] = int(tag)
     profile = Profile(**values)
     if profile.image.startswith("postgres:") and profile.image.removeprefix("postgres:").split(".")[0].isdigit():
         tag_major = int(profile.image.removeprefix("postgres:").split(".")[0].split("-")[0])

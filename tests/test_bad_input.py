@@ -267,7 +267,7 @@ PROFILE_FIELDS: list[tuple[str, str]] = [
     ('[postgres]\nmajor = "15"\n', "postgres.major = '15' is not allowed"),
     ('[postgres]\nimage = "Bad Image"\n', "postgres.image = 'Bad Image' is not allowed"),
     ('[postgres]\nimage = ""\n', "postgres.image = '' is not allowed"),
-    ('[postgres]\nimage = "postgres:16"\n', "postgres.image 'postgres:16' does not match postgres.major = 15"),
+    ('[postgres]\nimage = "postgres:16"\nmajor = 15\n', "'postgres:16' does not match postgres.major = 15"),
     ('[postgres]\nregistry_mirror = "http://x y"\n', "postgres.registry_mirror = 'http://x y' is not allowed"),
     ("[postgres]\nprot = 5433\n", "unknown field postgres.prot"),
     ('title = ""\n', "field title = '' is not allowed"),

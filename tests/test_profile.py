@@ -122,3 +122,15 @@ def test_anonymization_rules_are_validated(workspace: Workspace, write_profile) 
     write_profile("rso", '[anonymize]\nphones = "drop"\n')
     with pytest.raises(ProfileError, match="unknown field anonymize.phones"):
         load_profile(workspace, "rso")
+
+
+def test_the_image_follows_the_major_and_the_major_an_official_tag(workspace: Workspace, write_profile) -> None:  # type: ignore[no-untyped-def]
+    """Setting one of them is enough: a major alone names postgres:<major>, an official tag alone its major."""
+    for text, image, major in (
+        ("[postgres]\nmajor = 17\n", "postgres:17", 17),
+        ('[postgres]\nimage = "postgres:18.1"\n', "postgres:18.1", 18),
+        ('[postgres]\nimage = "vendor/pg:2"\n', "vendor/pg:2", 15),  # not an official tag: the default major
+    ):
+        write_profile("pg", text)
+        profile = load_profile(workspace, "pg")
+        assert (profile.image, profile.major) == (image, major)
