@@ -16,7 +16,7 @@ from seed.legacy.analyze import Spill, analyze
 from seed.legacy.importer import ImportState, import_export, meters, money, persons, places, readings
 from seed.legacy.importer.finish import repeats
 from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
-from tests.small_export import account, balance, meter, payment, person, reading, write_export
+from tests.small_export import account, balance, load_stages, meter, payment, person, reading, write_export
 from tests.water_export import write_water_export
 
 KEY = bytes(range(32))
@@ -206,10 +206,7 @@ def test_a_readings_sheet_with_numbers_as_numbers_loads(tmp_path: Path) -> None:
     mapping.files["readings"] = FileMapping("readings", folder / "readings.xlsx", columns)
     state = ImportState(mapping, KEY)
     written: dict[str, list[str]] = defaultdict(list)
-    state.sink = lambda table, data: written[table].extend(data.splitlines())
-    places.read_accounts(state)
-    meters.write_meters(state, meters.read_meters(state))
-    readings.write_readings(state)
+    load_stages(state, lambda table, data: written[table].extend(data.splitlines()))
     values = [line.split("\t")[4:] for line in written["meter_reading"]]
     assert values == [["10.5", "\\N", "\\N"], ["120", "60", "\\N"]]
     assert not [e for found in state.rejects.examples.values() for e in found if e["file"] == "readings.xlsx"]

@@ -18,7 +18,7 @@ from provision.workspace import Workspace
 from seed.errors import MappingError
 from seed.legacy import interpret
 from seed.legacy.analyze import analyze
-from seed.legacy.importer import ImportState, meters, money, places, readings
+from seed.legacy.importer import ImportState
 from seed.legacy.mapping import load_mapping
 from seed.legacy.personal import find_personal_columns
 from tests.small_export import load_stages
@@ -148,11 +148,7 @@ def test_a_fixed_service_reads_on_the_fast_paths(tmp_path: Path) -> None:
     assert {s for s, _ in report.totals} == {"cold_water"}
     state = ImportState(mapping, KEY)
     written: dict[str, list[str]] = defaultdict(list)
-    state.sink = lambda table, data: written[table].extend(data.splitlines())
-    places.read_accounts(state)
-    meters.write_meters(state, meters.read_meters(state))
-    readings.write_readings(state)
-    money.write_balances(state)
+    load_stages(state, lambda table, data: written[table].extend(data.splitlines()))
     assert len(written["meter_reading"]) == 18 and len(written["balance"]) == 18
 
 
