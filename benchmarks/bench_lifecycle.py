@@ -1,15 +1,15 @@
-"""Lifecycle figures: image build (cold and cached), `up` cold and idempotent, down/up, destroy.
+"""Lifecycle figures per PostgreSQL major: image build (cold and cached) and size, `up` of a
+3,000-account client cold and idempotent, down/up, destroy.
 
 The floor is the same image started with a bare `docker run` until a query answers, measured in
 the same run; `up` is reported as a ratio to it. Run: `make bench` (add `--cold-build` to rebuild
-the root filesystem from Debian's packages, which downloads about 100 MB).
+each root filesystem from Debian's packages, which downloads about 100 MB a major; `--major N` for one).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -58,53 +58,83 @@ def raw_docker_run(image: str) -> float:
         container.remove(force=True, v=True)
 
 
+def image_figures(major: int, cold: bool, say: Callable[[str], None]) -> dict[str, Any]:
+    """Build times (cold when asked, else first if absent, and cached) and size of one major's image."""
+    figures: dict[str, Any] = {"suite": imagebuild.SUITES[major]}
+    tag = imagebuild.built_tag(major)
+    if cold:
+        for stale in (imagebuild.cache_dir() / "rootfs").glob(f"postgres{major}-*.tar"):
+            stale.unlink()
+        if images.image_present(tag):
+            engine.client().images.remove(tag, force=True)
+        figures["image_build_cold_s"] = timed(lambda: imagebuild.build_image(major, progress=say))
+    elif not images.image_present(tag):
+        figures["image_build_first_s"] = timed(lambda: imagebuild.build_image(major, progress=say))
+    figures["image_build_cached_s"] = timed(lambda: imagebuild.build_image(major, progress=say))
+    figures["image_size_mb"] = images.image_info(tag).size_bytes / 1024**2
+    return figures
+
+
+def client_figures(major: int, repeat: int) -> dict[str, Any]:
+    """`up` cold (3,000 accounts seeded), idempotent, after `down`, and `destroy` of a client on ``major``,
+    with the floor: the same image's bare `docker run` to the first answered query."""
+    figures: dict[str, Any] = {}
+    tag = imagebuild.built_tag(major)
+    figures["floor_docker_run_to_query_s"] = statistics.median(raw_docker_run(tag) for _ in range(repeat))
+    with tempfile.TemporaryDirectory(prefix="provision-bench-") as tmp:
+        workspace = Workspace(Path(tmp).resolve())
+        profile = workspace.profile_path("demo")
+        profile.parent.mkdir(parents=True)
+        profile.write_text(f'[postgres]\nmajor = {major}\nport = "auto"\n[seed]\naccounts = 3000\n', encoding="utf-8")
+        try:
+            colds, idems, restarts, destroys = [], [], [], []
+            for _ in range(repeat):
+                colds.append(timed(lambda: lifecycle.up(workspace, "demo")))
+                idems.append(timed(lambda: lifecycle.up(workspace, "demo")))
+                lifecycle.down(workspace, "demo")
+                restarts.append(timed(lambda: lifecycle.up(workspace, "demo")))
+                destroys.append(timed(lambda: lifecycle.destroy(workspace, "demo")))
+            figures["up_cold_s"] = statistics.median(colds)
+            figures["up_idempotent_s"] = statistics.median(idems)
+            figures["up_after_down_s"] = statistics.median(restarts)
+            figures["destroy_s"] = statistics.median(destroys)
+        finally:
+            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+    figures["up_cold_ratio_to_floor"] = figures["up_cold_s"] / figures["floor_docker_run_to_query_s"]
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--major",
+        type=int,
+        action="append",
+        choices=sorted(imagebuild.SUITES),
+        help="a PostgreSQL major (repeatable; default: every one provision builds)",
+    )
     parser.add_argument("--cold-build", action="store_true", help="rebuild the root filesystem from Debian")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the quick steps")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    figures: dict[str, Any] = {}
-    tag = imagebuild.built_tag(15)
     say = (lambda _line: None) if args.json else (lambda line: print(line, file=sys.stderr))
-    if args.cold_build:
-        shutil.rmtree(imagebuild.cache_dir() / "rootfs", ignore_errors=True)
-        if images.image_present(tag):
-            engine.client().images.remove(tag, force=True)
-        figures["image_build_cold_s"] = timed(lambda: imagebuild.build_image(15, progress=say))
-    elif not images.image_present(tag):
-        figures["image_build_first_s"] = timed(lambda: imagebuild.build_image(15, progress=say))
-    figures["image_build_cached_s"] = timed(lambda: imagebuild.build_image(15, progress=say))
-    figures["image_size_mb"] = images.image_info(tag).size_bytes / 1024**2
-
-    raw = [raw_docker_run(tag) for _ in range(args.repeat)]
-    figures["floor_docker_run_to_query_s"] = statistics.median(raw)
-
-    with tempfile.TemporaryDirectory(prefix="provision-bench-") as tmp:
-        workspace = Workspace(Path(tmp).resolve())
-        try:
-            colds, idems, restarts = [], [], []
-            for _ in range(args.repeat):
-                colds.append(timed(lambda: lifecycle.up(workspace, "demo")))
-                idems.append(timed(lambda: lifecycle.up(workspace, "demo")))
-                lifecycle.down(workspace, "demo")
-                restarts.append(timed(lambda: lifecycle.up(workspace, "demo")))
-                figures.setdefault("destroy_s", []).append(timed(lambda: lifecycle.destroy(workspace, "demo")))
-            figures["up_cold_s"] = statistics.median(colds)
-            figures["up_idempotent_s"] = statistics.median(idems)
-            figures["up_after_down_s"] = statistics.median(restarts)
-            figures["destroy_s"] = statistics.median(figures["destroy_s"])
-        finally:
-            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
-    figures["up_cold_ratio_to_floor"] = figures["up_cold_s"] / figures["floor_docker_run_to_query_s"]
-    figures["compose"] = lifecycle.compose.find_compose().name
+    figures: dict[str, Any] = {"compose": lifecycle.compose.find_compose().name}
+    for major in args.major or sorted(imagebuild.SUITES):
+        figures[str(major)] = {**image_figures(major, args.cold_build, say), **client_figures(major, args.repeat)}
 
     if args.json:
         print(json.dumps(figures, indent=2))
-    else:
-        for key, value in figures.items():
-            print(f"{key:32} {value:.2f}" if isinstance(value, float) else f"{key:32} {value}")
+        return 0
+    print(f"compose: {figures.pop('compose')}")
+    keys = list(dict.fromkeys(key for per in figures.values() for key in per))
+    print(f"{'':32}" + "".join(f"{major:>12}" for major in figures))
+    for key in keys:
+        cells = []
+        for per in figures.values():
+            value = per.get(key, "")
+            cells.append(f"{value:12.2f}" if isinstance(value, float) else f"{value!s:>12}")
+        print(f"{key:32}" + "".join(cells))
     return 0
 
 

@@ -191,6 +191,18 @@ def build_rootfs(major: int, suite: str, sources: str, dest: Path, progress: Pro
         partial.replace(dest)
 
 
+def prune_rootfs(major: int, suite: str, keep: Path) -> list[Path]:
+    """Remove the cached root filesystems of ``major`` on ``suite`` other than ``keep`` (built from
+    older packages, hooks or sources: no build reads them again) with their logs; return them."""
+    removed = []
+    for old in sorted(keep.parent.glob(f"postgres{major}-{suite}-*.tar")):
+        if old != keep and not old.name.endswith(".partial.tar"):
+            old.unlink(missing_ok=True)
+            old.with_suffix(".log").unlink(missing_ok=True)
+            removed.append(old)
+    return removed
+
+
 def _context_tar(rootfs: Path, dockerfile: str, dest: Path) -> None:
     with tarfile.open(dest, "w") as tar:
         for name, data, mode in (
@@ -237,6 +249,8 @@ def build_image(
         progress(f"using the cached root filesystem {rootfs}")
     else:
         build_rootfs(major, suite, sources, rootfs, progress)
+        for stale in prune_rootfs(major, suite, keep=rootfs):
+            progress(f"removed the superseded root filesystem {stale}")
     rootfs_seconds = time.monotonic() - started
 
     tag = tag or built_tag(major)

@@ -14,6 +14,7 @@ from provision import engine
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.imagebuild import BUILT_REPOSITORY, build_image, built_tag, cache_dir
 from provision.profile import Profile
+from provision.suites import SUITES
 
 Progress = Callable[[str], None]
 
@@ -135,20 +136,45 @@ def status(refs: list[str]) -> ImageStatus:
     )
 
 
-def save(ref: str, dest: Path, progress: Progress) -> int:
-    """Write ``ref`` to one file (gzip-compressed when the name ends in .gz) to carry to another site."""
-    try:
-        image = engine.client().images.get(ref)
-    except docker.errors.ImageNotFound:
-        raise InputError(f"no image {ref!r} here", fix="see `provision image status`") from None
+def save(refs: list[str], dest: Path, progress: Progress) -> int:
+    """Write the images ``refs`` to one file (gzip-compressed when the name ends in .gz), to carry to
+    another site; `load` there restores every one with its tag. Written beside ``dest`` and renamed, so
+    an interrupted save leaves no half file under the name."""
+    docker_client = engine.client()
+    missing = [ref for ref in refs if not image_present(ref)]
+    if missing:
+        raise InputError(f"no image {', '.join(map(repr, missing))} here", fix="see `provision image status`")
     tmp = dest.with_name(dest.name + ".partial")
     compress = dest.suffix == ".gz"
-    progress(f"saving {ref} to {dest}")
-    with gzip.open(tmp, "wb", compresslevel=6) if compress else open(tmp, "wb") as out:
-        for chunk in image.save(named=True, chunk_size=4 * 1024**2):
-            out.write(chunk)
+    progress(f"saving {', '.join(refs)} to {dest}")
+    # The engine's /images/get takes several names and writes their layers once; docker-py offers it
+    # only for one image (get_image), so the request is made here with its own session.
+    api = docker_client.api
+    try:
+        response = api._get(api._url("/images/get"), params={"names": refs}, stream=True)
+        api._raise_for_status(response)
+        with gzip.open(tmp, "wb", compresslevel=6) if compress else open(tmp, "wb") as out:
+            for chunk in response.iter_content(chunk_size=4 * 1024**2):
+                out.write(chunk)
+    except docker.errors.APIError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OperationFailed(f"docker could not save {', '.join(refs)}: {exc.explanation or exc}") from None
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OperationFailed(
+            f"{dest}: cannot write the archive ({exc.strerror or exc})",
+            fix="free some space there or give another --output",
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(dest)
     return dest.stat().st_size
+
+
+def built_present() -> list[str]:
+    """The tags of the images provision built that are here, by major."""
+    return [tag for tag in (built_tag(major) for major in sorted(SUITES)) if image_present(tag)]
 
 
 def load(source: Path, progress: Progress) -> list[str]:

@@ -16,10 +16,12 @@ from typing import Any
 import docker.errors
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
 from provision import engine, images
+from provision.cli import app
 from provision.errors import InputError
-from provision.imagebuild import SUITES, debian_sources, packages_for, rootfs_key, suite_for
+from provision.imagebuild import SUITES, debian_sources, packages_for, prune_rootfs, rootfs_key, suite_for
 
 pytestmark = pytest.mark.docker
 TEST_LABELS = {"org.provision.test": "true"}
@@ -247,17 +249,52 @@ def test_other_commands_run_as_given(major_image: tuple[int, str]) -> None:
 
 
 @pytest.mark.slow
-def test_save_and_load_round_trip(pg_image: str, tmp_path: Path) -> None:
-    archive = tmp_path / "postgres15.tar"
-    size = images.save(pg_image, archive, progress=lambda _line: None)
-    assert size > 30 * 1024**2
-    engine.client().images.get(pg_image).tag("provision-test/postgres", "roundtrip")
-    try:
-        engine.client().images.remove("provision-test/postgres:roundtrip")
-        loaded = images.load(archive, progress=lambda _line: None)
-        assert pg_image in loaded
-    finally:
-        assert images.image_present(pg_image)
+def test_one_archive_carries_every_major(pg_image_of: Callable[[int], str], tmp_path: Path) -> None:
+    docker_client = engine.client()
+    carried = {}
+    for major in SUITES:
+        carried[major] = f"provision-test/postgres:{major}-carried"
+        docker_client.images.get(pg_image_of(major)).tag(*carried[major].split(":"))
+    archive = tmp_path / "postgres-all.tar"
+    saved = CliRunner().invoke(app, ["image", "save", "-o", str(archive), *carried.values()])
+    assert saved.exit_code == 0, saved.output
+    assert archive.stat().st_size > 3 * 300 * 1024**2  # each image whole: no registry at the other end
+    assert not list(tmp_path.glob("*.partial"))
+    for ref in carried.values():
+        docker_client.images.remove(ref)  # only the extra tag goes; the image keeps provision/postgres:N
+    loaded = CliRunner().invoke(app, ["image", "load", str(archive)])
+    assert loaded.exit_code == 0, loaded.output
+    for major, ref in carried.items():
+        assert ref in loaded.output
+        assert docker_client.images.get(ref).id == docker_client.images.get(pg_image_of(major)).id
+        docker_client.images.remove(ref)
+
+
+def test_saving_an_absent_image_names_it_and_writes_nothing(tmp_path: Path) -> None:
+    archive = tmp_path / "none.tar"
+    result = CliRunner().invoke(app, ["image", "save", "-o", str(archive), "provision-test/absent:1"])
+    assert result.exit_code == 2
+    assert "no image 'provision-test/absent:1' here" in result.output
+    assert not archive.exists() and not list(tmp_path.iterdir())
+    result = CliRunner().invoke(app, ["image", "save", "-o", str(archive), "--major", "16"])
+    assert result.exit_code == 2 and "PostgreSQL 16" in result.output
+
+
+def test_a_new_root_filesystem_supersedes_the_old_ones_of_its_major_and_suite(tmp_path: Path) -> None:
+    names = [
+        "postgres15-bookworm-aaaa.tar",
+        "postgres15-bookworm-aaaa.log",
+        "postgres15-bookworm-bbbb.tar",
+        "postgres15-bookworm-cccc.partial.tar",
+        "postgres17-trixie-aaaa.tar",
+        "postgres18-forky-dddd.tar",
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    removed = prune_rootfs(15, "bookworm", keep=tmp_path / "postgres15-bookworm-bbbb.tar")
+    assert [p.name for p in removed] == ["postgres15-bookworm-aaaa.tar"]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(set(names) - {"postgres15-bookworm-aaaa.tar", "postgres15-bookworm-aaaa.log"})
 
 
 def test_rootfs_key_follows_inputs() -> None:

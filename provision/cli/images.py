@@ -9,6 +9,7 @@ import typer
 
 from provision.cli.options import JsonFlag, lazy
 from provision.cli.output import err, print_json, size, table
+from provision.errors import InputError
 from provision.inputs import check_image_ref, check_mirror, check_output_file
 from provision.suites import DEFAULT_MAJOR, SUITES, supported_text
 
@@ -78,13 +79,31 @@ def image_status(as_json: JsonFlag = False) -> None:
 @app.command("save")
 def image_save(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write (.tar, or .tar.gz to compress).")],
-    image: Annotated[str, typer.Argument(help="Image to save.")] = "provision/postgres:15",
+    image: Annotated[
+        list[str] | None,
+        typer.Argument(help="Images to save (default: every provision/postgres:N built here).", show_default=False),
+    ] = None,
+    major: Annotated[
+        list[int] | None,
+        typer.Option(help="Save provision/postgres:MAJOR (repeatable), instead of naming images.", show_default=False),
+    ] = None,
 ) -> None:
-    """Write an image to one file, to carry to a site with no registry."""
-    check_image_ref(image, "IMAGE")
+    """Write images to one file, to carry to a site with no registry; `image load` restores every one."""
+    refs = [check_image_ref(ref, "IMAGE") for ref in image or []]
+    for number in major or []:
+        imagebuild.suite_for(number)
+        refs.append(imagebuild.built_tag(number))
     check_output_file(output, "--output")
-    written = images.save(image, output, progress=err)
-    typer.echo(f"saved {image} to {output} ({size(written)}); there: provision image load {output.name}")
+    if not refs:
+        refs = images.built_present()
+        if not refs:
+            raise InputError(
+                "no image built by provision is here to save",
+                fix="build one first: `provision image build --major N`, or name an image to save",
+            )
+    refs = list(dict.fromkeys(refs))
+    written = images.save(refs, output, progress=err)
+    typer.echo(f"saved {', '.join(refs)} to {output} ({size(written)}); there: provision image load {output.name}")
 
 
 @app.command("load")

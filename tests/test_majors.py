@@ -1,0 +1,44 @@
+"""A 3,000-account demo on every PostgreSQL major provision builds: up, the books check, the server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from provision import lifecycle
+from provision.cli import app
+from provision.suites import SUITES
+from provision.workspace import Workspace
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("major", sorted(SUITES))
+def test_a_demo_comes_up_and_its_books_check_on_each_major(
+    major: int, pg_image_of: Callable[[int], str], workspace: Workspace, write_profile
+) -> None:  # type: ignore[no-untyped-def]
+    image = pg_image_of(major)
+    client = f"major{major}"
+    write_profile(client, f"[postgres]\nmajor = {major}\n[seed]\naccounts = 3000\nmonths = 12\n")
+    runner = CliRunner()
+    try:
+        up = runner.invoke(app, ["up", client])
+        assert up.exit_code == 0, up.output
+        assert f"image {image}" in up.output  # postgres:N cannot be pulled here: the one built from Debian's
+        checked = runner.invoke(app, ["check", client, "--json"])
+        assert checked.exit_code == 0, checked.output
+        checks = json.loads(checked.stdout)
+        assert len(checks) >= 20
+        assert [c["check"] for c in checks if c["violations"] or c["skipped"]] == []
+        dsn = lifecycle.up(workspace, client).dsn_with_password()  # up again changes nothing
+        with psycopg.connect(dsn) as conn:
+            version = conn.execute("SELECT current_setting('server_version_num')::int / 10000").fetchone()
+            accounts = conn.execute("SELECT count(*) FROM okno.account").fetchone()
+        assert version == (major,)
+        assert accounts == (3000,)
+    finally:
+        lifecycle.destroy(workspace, client)
