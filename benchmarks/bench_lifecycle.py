@@ -1,5 +1,6 @@
-"""Lifecycle figures per PostgreSQL major: image build (cold and cached) and size, `up` of a
-3,000-account client cold and idempotent, down/up, destroy.
+"""Lifecycle figures per PostgreSQL major: image build (cold and cached) and size, `up` of a client
+(the container to its first answered query; seeding is measured by bench_seed) cold and idempotent,
+down/up, destroy.
 
 The floor is the same image started with a bare `docker run` until a query answers, measured in
 the same run; `up` is reported as a ratio to it. Run: `make bench` (add `--cold-build` to rebuild
@@ -76,8 +77,8 @@ def image_figures(major: int, cold: bool, say: Callable[[str], None]) -> dict[st
 
 
 def client_figures(major: int, repeat: int) -> dict[str, Any]:
-    """`up` cold (3,000 accounts seeded), idempotent, after `down`, and `destroy` of a client on ``major``,
-    with the floor: the same image's bare `docker run` to the first answered query."""
+    """`up` cold, idempotent, after `down`, and `destroy` of a client on ``major`` (the library's `up`: the
+    container to a query, no seeding), with the floor: the same image's bare `docker run` to a query."""
     figures: dict[str, Any] = {}
     tag = imagebuild.built_tag(major)
     figures["floor_docker_run_to_query_s"] = statistics.median(raw_docker_run(tag) for _ in range(repeat))

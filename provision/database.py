@@ -11,7 +11,6 @@ import psycopg
 
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.inputs import check_dsn
-from provision.lifecycle import db_container
 from provision.render import ClientEnv, client_env
 from provision.secrets import read_password
 from provision.workspace import Workspace
@@ -31,6 +30,8 @@ def _reason(exc: Exception, line: int = 0) -> str:
 
 def running_dsn(env: ClientEnv) -> str:
     """The DSN (with the password) of a client's database, which must be running."""
+    from provision.lifecycle import db_container  # Docker's client only here: a reset does not import it
+
     container = db_container(env)
     if container is None or container.status != "running":
         raise EnvironmentProblem(f"the database of {env.client!r} is not running", fix=f"`provision up {env.client}`")

@@ -16,7 +16,7 @@ from typing import Any
 import docker.errors
 import psycopg
 
-from provision import compose, engine
+from provision import compose, engine, storage
 from provision.datavolume import check_data_major
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.images import resolve_image
@@ -53,7 +53,7 @@ def init_client(workspace: Workspace, client: str, *, title: str | None = None, 
 
 
 def render_client(workspace: Workspace, client: str) -> Path:
-    return write_compose(client_env(workspace, client))
+    return write_compose(client_env(workspace, client, decide=True))
 
 
 # -- finding the running objects -------------------------------------------------------------------
@@ -148,11 +148,12 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
         previous=previous if isinstance(previous, str) else "",
         progress=progress,
     )
-    env = env_for(workspace, profile, image=image)
+    env = env_for(workspace, profile, image=image, decide=True)
     workspace.update_state(client, image=image)  # after env_for, which may have kept a port in the state
     container = db_container(env)
     running = container is not None and container.status == "running"
     check_port(env, owned_by_us=running)
+    storage.ensure(env.storage, profile, progress)  # a clone storage's file system mounted (again, after a reboot)
     write_compose(env)
     password = read_password(env.password_file)
     progress(f"starting {env.project} with {compose.find_compose().name}")
@@ -189,8 +190,10 @@ class ClientStatus:
     port: int | None
     image: str
     volumes: list[str]
-    data_bytes: int | None
+    data_bytes: int | None  # the disk the data takes (clones share extents: counted once where known)
     dsn: str
+    storage: str = ""  # copy or clone, and where
+    data_apparent_bytes: int | None = None  # the sum of its files' sizes, each clone counted whole
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -211,7 +214,11 @@ def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: d
     elif volumes:
         state = "down"
     volume_names = [v.name for v in volumes]
-    size = sum(sizes.get(name, 0) for name in volume_names if sizes.get(name, -1) >= 0)
+    size: int | None = sum(sizes.get(name, 0) for name in volume_names if sizes.get(name, -1) >= 0)
+    used = storage.usage(env.storage) if env else None
+    apparent = None
+    if used is not None:
+        size, apparent = used.real_bytes if used.real_bytes is not None else used.apparent_bytes, used.apparent_bytes
     return ClientStatus(
         client=client,
         title=env.profile.title if env else "",
@@ -224,6 +231,8 @@ def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: d
         volumes=volume_names,
         data_bytes=size if volume_names else None,
         dsn=env.dsn() if env and env.port else "",
+        storage=env.storage.describe() if env else "",
+        data_apparent_bytes=apparent if volume_names else None,
     )
 
 
@@ -276,8 +285,10 @@ def destroy(workspace: Workspace, client: str) -> int:
     env = _existing_env(workspace, client)
     compose.run(env, "down", "--volumes", "--remove-orphans")
     leftovers = engine.remove_labelled(_client_labels(env))
+    storage.remove(env.storage)
     state = workspace.read_state(client)
     state.pop("image", None)
+    state.pop("storage", None)
     if state:
         workspace.write_state(client, state)
     return leftovers

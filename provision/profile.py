@@ -38,6 +38,9 @@ ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 PORT_MAPPING_RE = re.compile(r"^((\d{1,3}(\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(/(tcp|udp))?$")
 SEED_MODES = ("none", "synthetic", "import")
+STORAGES = ("auto", "copy", "clone")
+CLONE_MAJOR = 18  # PostgreSQL's file_copy_method = clone came in 18
+SIZE_RE = re.compile(r"^([0-9]+)([gt])$", re.IGNORECASE)
 # A seed's size when nothing says otherwise: a profile without [seed], and `provision seed --dsn`.
 SEED_ACCOUNTS, SEED_MONTHS, SEED_RANDOM_SEED = 3000, 12, 1
 # What a seed may ask for (`provision seed` options and the [seed] table; 0 accounts there: seed nothing).
@@ -71,6 +74,9 @@ class Profile:
     locale: str = "ru_RU.UTF-8"
     timezone: str = "Europe/Moscow"
     start_timeout: int = 120
+    storage: str = "auto"  # copy, clone, or auto (clone when the major and the machine allow): provision.storage
+    data_dir: str = ""  # a folder for the data instead of a Docker volume (relative to the profile's folder)
+    data_size: str = ""  # the size of the XFS file of a clone storage provision makes ("": 64g or less)
     seed_mode: str = "synthetic"
     seed_accounts: int = SEED_ACCOUNTS
     seed_months: int = SEED_MONTHS
@@ -176,6 +182,24 @@ def _memory(value: Any) -> Any:
     return value
 
 
+def data_size_bytes(size: str) -> int:
+    match = SIZE_RE.match(size)
+    if not match:
+        raise ValueError(size)
+    return int(match.group(1)) * (1024**4 if match.group(2).lower() == "t" else 1024**3)
+
+
+def _data_size(value: Any) -> Any:
+    allowed = "a size from 2g to 64t, such as 64g or 1t (a sparse file: it takes only what is written)"
+    if (
+        not isinstance(value, str)
+        or not SIZE_RE.match(value)
+        or not 2 * 1024**3 <= data_size_bytes(value) <= 64 * 1024**4
+    ):
+        raise ValueError(allowed)
+    return value.lower()
+
+
 def _user(value: Any) -> Any:
     allowed = "a lowercase SQL name: letters, digits, '_', not starting with pg_ (PostgreSQL reserves those)"
     if not isinstance(value, str) or not IDENT_RE.match(value) or value.startswith("pg_"):
@@ -232,6 +256,12 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "locale": ("locale", _choice(LOCALES)),
         "timezone": ("timezone", _timezone),
         "start_timeout": ("start_timeout", _integer(5, 3600)),
+        "storage": ("storage", _choice(STORAGES)),
+        "data_dir": (
+            "data_dir",
+            _string(re.compile(r"^[^\x00]{1,1000}$"), "the path of a folder (on XFS or Btrfs for clone)"),
+        ),
+        "data_size": ("data_size", _data_size),
     },
     "seed": {
         "mode": ("seed_mode", _choice(SEED_MODES)),
@@ -362,6 +392,12 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
         if str(values["image"]).startswith("postgres:") and tag.isdigit():
             values["major"] = int(tag)
     profile = Profile(**values)
+    if profile.storage == "clone" and profile.major < CLONE_MAJOR:
+        raise ProfileError(
+            f'{where}: postgres.storage = "clone" needs PostgreSQL {CLONE_MAJOR} or later (file_copy_method = clone); '
+            f"major is {profile.major}",
+            fix=f'set major = {CLONE_MAJOR}, or storage = "copy" (or "auto": clone where it can be had)',
+        )
     if profile.image.startswith("postgres:") and profile.image.removeprefix("postgres:").split(".")[0].isdigit():
         tag_major = int(profile.image.removeprefix("postgres:").split(".")[0].split("-")[0])
         if tag_major != profile.major:

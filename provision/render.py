@@ -12,6 +12,7 @@ from provision.labels import labels_for
 from provision.ports import pick_free_port, port_is_free
 from provision.profile import Profile, load_profile, memory_bytes
 from provision.secrets import ensure_password
+from provision.storage import Storage, plan
 from provision.templating import render
 from provision.workspace import Workspace
 
@@ -42,12 +43,13 @@ def server_settings(profile: Profile) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ClientEnv:
-    """A client's profile with what provision decided for it: the port and the image."""
+    """A client's profile with what provision decided for it: the port, the image and the storage."""
 
     workspace: Workspace
     profile: Profile
     port: int
     image: str
+    storage: Storage
 
     @property
     def client(self) -> str:
@@ -55,9 +57,7 @@ class ClientEnv:
 
     @property
     def project(self) -> str:
-        """Compose project name: unique per workspace, so two workspaces never share a volume."""
-        digest = hashlib.sha256(str(self.workspace.root).encode()).hexdigest()[:6]
-        return f"provision-{self.client}-{digest}"
+        return project_name(self.workspace, self.client)
 
     @property
     def directory(self) -> Path:
@@ -80,6 +80,12 @@ class ClientEnv:
         if ":" in address:
             address = f"[{address}]"
         return f"postgresql://{self.profile.user}{secret}@{address}:{self.port}/{self.profile.database}"
+
+
+def project_name(workspace: Workspace, client: str) -> str:
+    """Compose project name: unique per workspace, so two workspaces never share a volume."""
+    digest = hashlib.sha256(str(workspace.root).encode()).hexdigest()[:6]
+    return f"provision-{client}-{digest}"
 
 
 def ports_claimed_by_others(workspace: Workspace, client: str) -> set[int]:
@@ -122,17 +128,21 @@ def resolve_port(workspace: Workspace, profile: Profile, *, pick: bool = True) -
         return port
 
 
-def env_for(workspace: Workspace, profile: Profile, image: str | None = None, *, pick: bool = True) -> ClientEnv:
-    """A loaded profile's settings without touching Docker; the image is the one last used, if any."""
+def env_for(
+    workspace: Workspace, profile: Profile, image: str | None = None, *, pick: bool = True, decide: bool = False
+) -> ClientEnv:
+    """A loaded profile's settings without touching Docker; the image is the one last used, if any. The
+    storage is the one kept; ``decide`` (``up`` and ``render``) chooses and keeps it for a new client."""
     port = resolve_port(workspace, profile, pick=pick)
     recorded = workspace.read_state(profile.client).get("image") if image is None else None
     chosen = image or (recorded if isinstance(recorded, str) else profile.image)
-    return ClientEnv(workspace, profile, port, chosen)
+    project = project_name(workspace, profile.client)
+    return ClientEnv(workspace, profile, port, chosen, plan(workspace, profile, project, decide=decide))
 
 
-def client_env(workspace: Workspace, client: str, *, pick: bool = True) -> ClientEnv:
+def client_env(workspace: Workspace, client: str, *, pick: bool = True, decide: bool = False) -> ClientEnv:
     """The client's settings without touching Docker; the image is the one last used, if any."""
-    return env_for(workspace, load_profile(workspace, client), pick=pick)
+    return env_for(workspace, load_profile(workspace, client), pick=pick, decide=decide)
 
 
 def check_port(env: ClientEnv, owned_by_us: bool) -> None:
@@ -149,7 +159,10 @@ def render_compose(env: ClientEnv) -> str:
     profile = env.profile
     memory = memory_bytes(profile.memory_limit)
     args = ["postgres"]
-    for key, value in server_settings(profile).items():
+    settings = server_settings(profile)
+    if env.storage.method == "clone":
+        settings["file_copy_method"] = "clone"  # CREATE DATABASE ... FILE_COPY shares extents (PostgreSQL 18+)
+    for key, value in settings.items():
         args += ["-c", f"{key}={value}"]
     return render(
         "compose.yaml.j2",
@@ -172,6 +185,8 @@ def render_compose(env: ClientEnv) -> str:
         labels_network=env.labels("network"),
         labels_for_service=env.labels,
         services=profile.services,
+        data_path=str(env.storage.data) if env.storage.data else "",
+        storage=env.storage.describe(),
     )
 
 

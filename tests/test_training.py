@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -16,20 +16,34 @@ from provision import bringup, lifecycle, training
 from provision.errors import InputError
 from provision.render import client_env
 from provision.snapshots import Snapshots
+from provision.storage import loop_problem
 from provision.workspace import Workspace
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 PROFILE = 'title = "training tests"\n[seed]\naccounts = 300\nmonths = 3\n[training]\nseats = 2\n'
+# Every test runs on both storages: copies of every byte (15, a Docker volume) and clones sharing extents
+# (18, file_copy_method = clone on an XFS file provision makes and mounts).
+STORAGES = {
+    "copy": (15, '[postgres]\nstorage = "copy"\n'),
+    "clone": (18, '[postgres]\nmajor = 18\nstorage = "clone"\n'),
+}
 
 
-@pytest.fixture(scope="module")
-def trainer(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[training.Trainer]:
-    root = tmp_path_factory.mktemp("training").resolve()
+@pytest.fixture(scope="module", params=list(STORAGES))
+def trainer(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_image_of: Callable[[int], str]
+) -> Iterator[training.Trainer]:
+    major, postgres = STORAGES[request.param]
+    if request.param == "clone" and loop_problem():
+        pytest.skip(f"no clone storage on this machine: {loop_problem()}")
+    pg_image_of(major)
+    root = tmp_path_factory.mktemp(f"training-{request.param}").resolve()
     workspace = Workspace(root)
     path = workspace.profile_path("klass")
     path.parent.mkdir(parents=True)
-    path.write_text(PROFILE, encoding="utf-8")
+    path.write_text(PROFILE + postgres, encoding="utf-8")
     report = bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
+    assert report.up.env.storage.method == request.param
     yield training.Trainer.of(report.up.env)
     lifecycle.destroy(workspace, "klass")
 
@@ -166,7 +180,8 @@ def test_two_resets_of_one_client_wait_for_each_other(trainer: training.Trainer)
 
 def test_seats_follow_the_profile(trainer: training.Trainer) -> None:
     workspace = trainer.env.workspace
-    workspace.profile_path("klass").write_text(PROFILE.replace("seats = 2", "seats = 1"), encoding="utf-8")
+    profile = workspace.profile_path("klass").read_text(encoding="utf-8")
+    workspace.profile_path("klass").write_text(profile.replace("seats = 2", "seats = 1"), encoding="utf-8")
     try:
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
         smaller = training.Trainer.of(client_env(workspace, "klass"))
@@ -177,5 +192,5 @@ def test_seats_follow_the_profile(trainer: training.Trainer) -> None:
         with pytest.raises(InputError, match="no seat 2"):
             smaller.reset(seat=2)
     finally:
-        workspace.profile_path("klass").write_text(PROFILE, encoding="utf-8")
+        workspace.profile_path("klass").write_text(profile, encoding="utf-8")
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)

@@ -99,6 +99,9 @@ def _print_clients(clients: list[ClientStatus], as_json: bool) -> None:
         return
     for row in rows:
         row["size"] = size(row["data_bytes"])
+        if row["data_apparent_bytes"] and row["data_apparent_bytes"] != row["data_bytes"]:
+            row["size"] += f" ({size(row['data_apparent_bytes'])} apparent)"  # clones share what they did not change
+        row["method"] = row["storage"].split(":", 1)[0]
         row["where"] = f"{row['host']}:{row['port']}" if row["port"] else ""
         row["state_health"] = row["state"] + (f" ({row['health']})" if row["health"] else "")
     table(
@@ -108,10 +111,13 @@ def _print_clients(clients: list[ClientStatus], as_json: bool) -> None:
             ("state_health", "STATE"),
             ("where", "ADDRESS"),
             ("image", "IMAGE"),
+            ("method", "STORAGE"),
             ("size", "DATA"),
             ("title", "TITLE"),
         ],
     )
+    if len(rows) == 1 and rows[0]["storage"]:
+        typer.echo(f"storage: {rows[0]['storage']}")
 
 
 @app.command()

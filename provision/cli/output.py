@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from seed.legacy.private import write_private
 
@@ -62,6 +60,17 @@ class SeedBar:
     """A progress bar on stderr for a seed: accounts done, rows written, time left."""
 
     def __enter__(self) -> tuple[Callable[[int, int, int], None], Callable[[str], None]]:
+        # rich's progress is imported only when a bar is shown: a quick command (a reset) does not pay for it
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
