@@ -1,10 +1,14 @@
-"""Reset figures: the whole `provision reset` command against the raw clone and pg_restore -j2.
+"""Reset figures, side by side: the copy path, the clone path (PostgreSQL 18's file_copy_method = clone on
+an XFS file with reflink), and pg_restore -j2 of the same data.
 
-For each size: seed a client, then time (median of --repeat runs)
-  reset:      `provision reset CLIENT` as a user runs it (a new process: CLI, lock, clone, swap, a query)
-  raw clone:  `CREATE DATABASE ... TEMPLATE <baseline> STRATEGY FILE_COPY` alone
-  pg_restore: `pg_restore -j2` of a directory dump of the same data into a new database
-and, with --class-seats, `provision reset CLIENT --all` for a class of that many seats.
+For each size and storage, on PostgreSQL 18, seed a client, then time (median of --repeat runs):
+  reset:        `provision reset CLIENT --seat 1` as a user runs it (a new process: CLI, lock, copy, swap, a query)
+  library:      the same reset as one call in this process (`training.reset_client`)
+  raw:          `CREATE DATABASE ... TEMPLATE <baseline> STRATEGY FILE_COPY` alone
+  reset --all:  the working database and a class of --class-seats seats
+  startup:      `provision --version`, the command's own start-up
+and once per size `pg_restore -j2` of a directory dump into a new database. On the clone path also the
+disk: what the class's seats added (real, extents shared) against one copy of the database.
 Run: `make bench-reset` or `python benchmarks/bench_reset.py --accounts 10000 100000`.
 """
 
@@ -20,38 +24,93 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
-from provision import bringup, engine, lifecycle, training
+from provision import bringup, engine, lifecycle, storage, training
 from provision.workspace import Workspace
+
+CLIENT = "bench-reset"
+
+
+def provision_argv() -> list[str]:
+    script = Path(sys.executable).parent / "provision"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "provision.cli"]
 
 
 def timed_cli(root: Path, *args: str) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "provision.cli", "--workspace", str(root), *args], check=True, capture_output=True
-    )
+    subprocess.run([*provision_argv(), "--workspace", str(root), *args], check=True, capture_output=True)
     return time.perf_counter() - started
 
 
-def measure(accounts: int, seats: int, repeat: int, memory: str) -> dict[str, Any]:
+def median_of(repeat: int, func: Any) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 3)
+
+
+def real_bytes(env: Any) -> int | None:
+    used = storage.usage(env.storage)
+    return used.real_bytes if used else None
+
+
+def pg_restore_seconds(trainer: training.Trainer, repeat: int) -> float:
+    env = trainer.env
+    container = lifecycle.db_container(env)
+    assert container is not None
+    user, db = env.profile.user, env.profile.database
+    dump = container.exec_run(["pg_dump", "-U", user, "-Fd", "-j", "2", "-f", "/tmp/bench.dump", db], user="postgres")
+    assert dump.exit_code == 0, dump.output
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        made = container.exec_run(
+            [
+                "sh",
+                "-c",
+                f"createdb -U {user} bench_restore && pg_restore -U {user} -j 2 -d bench_restore /tmp/bench.dump",
+            ],
+            user="postgres",
+        )
+        times.append(time.perf_counter() - started)
+        assert made.exit_code == 0, made.output
+        container.exec_run(["dropdb", "-U", user, "bench_restore"], user="postgres")
+    container.exec_run(["rm", "-rf", "/tmp/bench.dump"], user="postgres")
+    return round(statistics.median(times), 2)
+
+
+def measure(accounts: int, method: str, seats: int, repeat: int, memory: str, restore: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="provision-bench-reset-") as tmp:
         root = Path(tmp).resolve()
         workspace = Workspace(root)
-        path = workspace.profile_path("bench-reset")
+        path = workspace.profile_path(CLIENT)
         path.parent.mkdir(parents=True)
-        path.write_text(
-            f'[postgres]\nmemory_limit = "{memory}"\n[seed]\naccounts = {accounts}\n[training]\nseats = {seats}\n',
-            encoding="utf-8",
+        profile = (
+            f'[postgres]\nmajor = 18\nstorage = "{method}"\nmemory_limit = "{memory}"\nport = "auto"\n'
+            f"[seed]\naccounts = {accounts}\n[training]\nseats = 1\n"
         )
+        path.write_text(profile, encoding="utf-8")
         try:
-            report = bringup.up_client(workspace, "bench-reset", build=False, progress=lambda _l: None)
+            report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
             trainer = training.Trainer.of(report.up.env)
-            env = trainer.env
-            container = lifecycle.db_container(env)
             with trainer.admin() as conn:
-                size = conn.execute("SELECT pg_database_size(%s)", (trainer.names.baseline,)).fetchone()
-            reset = [timed_cli(root, "reset", "bench-reset") for _ in range(repeat)]
+                row = conn.execute("SELECT pg_database_size(%s)", (trainer.names.baseline,)).fetchone()
+            size = int(row[0]) if row else 0
+            before = real_bytes(trainer.env)
+            path.write_text(profile.replace("seats = 1", f"seats = {seats}"), encoding="utf-8")
+            started = time.perf_counter()
+            bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)  # makes the class's seats
+            seats_s = time.perf_counter() - started
+            after = real_bytes(trainer.env)
+            result: dict[str, Any] = {
+                "accounts": accounts,
+                "storage": method,
+                "database_mb": round(size / 1024**2),
+                "reset_seat_cli_s": median_of(repeat, lambda: timed_cli(root, "reset", CLIENT, "--seat", "1")),
+                "reset_seat_library_s": median_of(repeat, lambda: training.reset_client(workspace, CLIENT, seat=1)),
+                "cli_startup_s": median_of(repeat, lambda: timed_cli(root, "--version")),
+            }
             raw = []
             with trainer.admin() as conn:
                 for _ in range(repeat):
@@ -59,56 +118,52 @@ def measure(accounts: int, seats: int, repeat: int, memory: str) -> dict[str, An
                     conn.execute(f'CREATE DATABASE bench_raw TEMPLATE "{trainer.names.baseline}" STRATEGY FILE_COPY')
                     raw.append(time.perf_counter() - started)
                     conn.execute("DROP DATABASE bench_raw")
-            user, db = env.profile.user, env.profile.database
-            dump = container.exec_run(
-                ["pg_dump", "-U", user, "-Fd", "-j", "2", "-f", "/tmp/bench.dump", db], user="postgres"
-            )
-            assert dump.exit_code == 0, dump.output
-            restore = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                made = container.exec_run(
-                    [
-                        "sh",
-                        "-c",
-                        f"createdb -U {user} bench_restore && pg_restore -U {user} -j 2 -d bench_restore "
-                        "/tmp/bench.dump",
-                    ],
-                    user="postgres",
-                )
-                restore.append(time.perf_counter() - started)
-                assert made.exit_code == 0, made.output
-                container.exec_run(["dropdb", "-U", user, "bench_restore"], user="postgres")
-            result = {
-                "accounts": accounts,
-                "database_mb": round(int(size[0]) / 1024**2) if size else None,
-                "reset_s": round(statistics.median(reset), 3),
-                "raw_clone_s": round(statistics.median(raw), 3),
-                "pg_restore_j2_s": round(statistics.median(restore), 2),
-            }
-            result["reset_to_raw_clone"] = round(result["reset_s"] / result["raw_clone_s"], 2)
-            result["pg_restore_to_reset"] = round(result["pg_restore_j2_s"] / result["reset_s"], 1)
-            if seats:
-                result[f"reset_all_{seats}_seats_s"] = round(
-                    statistics.median([timed_cli(root, "reset", "bench-reset", "--all") for _ in range(repeat)]), 2
-                )
-            with psycopg.connect(trainer.dsn(db)) as conn:
-                conn.execute("SELECT 1").fetchone()
+            result["raw_create_database_s"] = round(statistics.median(raw), 3)
+            every = median_of(repeat, lambda: timed_cli(root, "reset", CLIENT, "--all"))
+            result[f"reset_all_{seats}_seats_cli_s"] = every
+            result[f"make_{seats - 1}_seats_s"] = round(seats_s, 2)
+            if before is not None and after is not None:
+                result[f"disk_{seats - 1}_new_seats_mb"] = round((after - before) / 1024**2, 1)
+                result["disk_new_seats_to_one_copy"] = round((after - before) / size, 3)
+            if restore:
+                result["pg_restore_j2_s"] = pg_restore_seconds(trainer, repeat)
+                result["pg_restore_to_reset_cli"] = round(result["pg_restore_j2_s"] / result["reset_seat_cli_s"], 1)
             return result
         finally:
-            lifecycle.destroy(workspace, "bench-reset")
+            lifecycle.destroy(workspace, CLIENT)
             engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--class-seats", type=int, default=12, help="seats for the class reset (first size)")
+    parser.add_argument("--storage", nargs="+", default=["copy", "clone"], choices=["copy", "clone"])
+    parser.add_argument("--class-seats", type=int, default=12, help="seats of the class reset with --all")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory", default="2g")
     args = parser.parse_args()
-    for i, accounts in enumerate(args.accounts):
-        print(json.dumps(measure(accounts, args.class_seats if i == 0 else 0, args.repeat, args.memory)), flush=True)
+    if "clone" in args.storage and storage.loop_problem():
+        print(f"no clone path here: {storage.loop_problem()}", file=sys.stderr)
+        args.storage = [s for s in args.storage if s != "clone"]
+    results = []
+    for accounts in args.accounts:
+        for i, method in enumerate(args.storage):
+            result = measure(accounts, method, args.class_seats, args.repeat, args.memory, restore=i == 0)
+            results.append(result)
+            print(json.dumps(result), flush=True)
+    clone = {r["accounts"]: r for r in results if r["storage"] == "clone"}
+    copy = {r["accounts"]: r for r in results if r["storage"] == "copy"}
+    if len(clone) >= 2:
+        small, large = min(clone), max(clone)
+        ratio = clone[large]["reset_seat_library_s"] / clone[small]["reset_seat_library_s"]
+        print(json.dumps({"clone_reset_size_ratio": round(ratio, 2), "sizes": [small, large]}), flush=True)
+    for accounts in clone.keys() & copy.keys():
+        speedup = copy[accounts]["reset_seat_cli_s"] / clone[accounts]["reset_seat_cli_s"]
+        restore = copy[accounts].get("pg_restore_j2_s")
+        summary = {"accounts": accounts, "clone_faster_than_copy": round(speedup, 1)}
+        if restore:
+            summary["clone_faster_than_pg_restore"] = round(restore / clone[accounts]["reset_seat_cli_s"], 1)
+        print(json.dumps(summary), flush=True)
     return 0
 
 
