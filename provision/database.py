@@ -89,10 +89,10 @@ def user_errors(dsn: str = "", *, loading: bool = False) -> Iterator[None]:
         ) from None
 
 
-def connect_server(env: ClientEnv, dsn: str) -> psycopg.Connection:
+def connect_server(env: ClientEnv, dsn: str, application_name: str = "provision") -> psycopg.Connection:
     """An autocommit connection to a client's server, for the work on whole databases."""
     try:
-        return psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=10, application_name=application_name)
     except psycopg.OperationalError as exc:
         raise EnvironmentProblem(
             f"cannot reach the database server of {env.client!r}: {_reason(exc, -1)}",

@@ -21,7 +21,6 @@ from typing import Any
 
 from provision.errors import ProfileError
 from provision.workspace import Workspace, validate_client_name
-from seed.legacy.personal import RULES
 
 DEFAULT_MAJOR = 15
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -341,6 +340,8 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
 def _parse_anonymize(where: str, raw: Any) -> tuple[tuple[tuple[str, str], ...], float]:
     if not isinstance(raw, dict):
         raise _fail(where, "anonymize", raw, 'a table such as [anonymize] birth_date = "drop"')
+    from seed.legacy.personal import RULES  # the export's reader: loaded only for a profile that has [anonymize]
+
     raw = dict(raw)
     noise = raw.pop("noise", 0.0)
     if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 0.5:

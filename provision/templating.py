@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from provision import __version__
 
@@ -21,8 +19,14 @@ def templates_dir() -> Path:
     raise FileNotFoundError("provision's templates are missing; reinstall the package")
 
 
+if TYPE_CHECKING:
+    import jinja2
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
+    import jinja2  # here, not at the top: a command that renders nothing (a reset) does not load it
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,

@@ -4,12 +4,13 @@ labelled with their temporary workspace and removed by label, even when a test f
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from provision import engine, imagebuild, images
+from provision import engine, imagebuild, images, storage
 from provision.workspace import Workspace
 
 TEST_ROOT_MARK = "pytest-of-"
@@ -30,6 +31,10 @@ def _remove_test_objects(prefix: str) -> None:
             network.remove()
     for container in docker_client.containers.list(all=True, filters={"label": ["org.provision.test=true"]}):
         container.remove(force=True, v=True)
+    # the XFS files of clone clients (and the tests' own) a failed test left mounted
+    for point, _fstype, _source in storage.mounts():
+        if point.startswith(prefix):
+            subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,14 @@ from provision.cli.options import Client, JsonFlag, Lang, Language, lazy, worksp
 from provision.cli.output import err, print_json, reported
 from provision.errors import EXIT_FAILED
 from provision.inputs import check_new_folder, check_output_file
-from seed.legacy.report import check_title, load_title, render_html, render_load_html
 
 if TYPE_CHECKING:
     from provision import legacy
     from seed.legacy import analyze
+    from seed.legacy import report as report_pages
 else:
     legacy, analyze = lazy("provision.legacy"), lazy("seed.legacy.analyze")
+    report_pages = lazy("seed.legacy.report")
 
 app = typer.Typer(help="The customer's own data: the standard export layout, analysis, loading.", no_args_is_help=True)
 ExportPath = Annotated[Path, typer.Argument(help="The export folder.")]
@@ -70,7 +71,8 @@ def import_check(
     if listing is not None:
         err(f"wrote {listing.path}: {report.problems + report.consequent:,} rows")
     info = report.to_dict()
-    page = lambda: render_html(info, check_title(client, str(path), lang.value), lang.value)  # noqa: E731
+    title = report_pages.check_title(client, str(path), lang.value)
+    page = lambda: report_pages.render_html(info, title, lang.value)  # noqa: E731
     if reported(info, html, page, as_json):
         return
     typer.echo("read " + ", ".join(f"{entity} {count:,}" for entity, count in report.rows.items()))
@@ -128,7 +130,8 @@ def import_load(
     load = legacy.Load(path, mapping, strict, progress=_rows_progress, phase=lambda m: err(m + " ..."))
     report = legacy.import_load(workspace(), client, load)
     info = report.to_dict()
-    page = lambda: render_load_html(info, load_title(client, str(path), lang.value), lang.value)  # noqa: E731
+    title = report_pages.load_title(client, str(path), lang.value)
+    page = lambda: report_pages.render_load_html(info, title, lang.value)  # noqa: E731
     if reported(info, html, page, as_json):
         return
     result = report.result
