@@ -280,18 +280,21 @@ def down(workspace: Workspace, client: str) -> ClientEnv:
     return env
 
 
-def destroy(workspace: Workspace, client: str) -> int:
-    """Remove the client's containers, network and data volume; the profile and password stay."""
+def destroy(workspace: Workspace, client: str) -> str:
+    """Remove the client's containers, network and data (its volume, folder or XFS file); the profile and
+    password stay. Returns what held the data."""
     env = _existing_env(workspace, client)
     compose.run(env, "down", "--volumes", "--remove-orphans")
-    leftovers = engine.remove_labelled(_client_labels(env))
+    engine.remove_labelled(_client_labels(env))
     storage.remove(env.storage)
     state = workspace.read_state(client)
     state.pop("image", None)
     state.pop("storage", None)
     if state:
         workspace.write_state(client, state)
-    return leftovers
+    if env.storage.kind == "image":
+        return f"data file {env.storage.image_file}"
+    return f"data folder {env.storage.data}" if env.storage.kind == "folder" else "data volume"
 
 
 def logs_command(workspace: Workspace, client: str, *, follow: bool, tail: int) -> list[str]:
