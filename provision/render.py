@@ -134,10 +134,11 @@ def env_for(
     """A loaded profile's settings without touching Docker; the image is the one last used, if any. The
     storage is the one kept; ``decide`` (``up`` and ``render``) chooses and keeps it for a new client."""
     port = resolve_port(workspace, profile, pick=pick)
-    recorded = workspace.read_state(profile.client).get("image") if image is None else None
+    state = workspace.read_state(profile.client)
+    recorded = state.get("image") if image is None else None
     chosen = image or (recorded if isinstance(recorded, str) else profile.image)
     project = project_name(workspace, profile.client)
-    return ClientEnv(workspace, profile, port, chosen, plan(workspace, profile, project, decide=decide))
+    return ClientEnv(workspace, profile, port, chosen, plan(workspace, profile, project, state, decide=decide))
 
 
 def client_env(workspace: Workspace, client: str, *, pick: bool = True, decide: bool = False) -> ClientEnv:

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,11 @@ class Storage:
         return f"{self.method}: Docker volume"
 
     def record(self) -> dict[str, Any]:
-        return {"method": self.method, "kind": self.kind, "root": str(self.root) if self.root else ""}
+        """What the client's state keeps of it (:func:`_recorded` reads it back)."""
+        kept = {"method": self.method, "kind": self.kind, "root": str(self.root) if self.root else ""}
+        if self.kind == "folder":
+            kept["data"] = str(self.data)
+        return kept
 
 
 # -- what the machine offers ----------------------------------------------------------------------
@@ -186,12 +191,11 @@ def _recorded(state: dict[str, Any]) -> Storage | None:
     return None
 
 
-def plan(workspace: Workspace, profile: Profile, project: str, *, decide: bool) -> Storage:
-    """The client's storage: the one kept in its state, else (``decide``) chosen now and kept.
+def plan(workspace: Workspace, profile: Profile, project: str, state: dict[str, Any], *, decide: bool) -> Storage:
+    """The client's storage: the one kept in its ``state``, else (``decide``) chosen now and kept.
 
     Without ``decide`` (showing a client) nothing is probed or written: a client not yet brought up
     shows what its profile asks, "auto" read as copy."""
-    state = workspace.read_state(profile.client)
     kept = _recorded(state)
     if kept is not None:
         _check_unchanged(profile, kept, workspace, project)
@@ -210,10 +214,7 @@ def plan(workspace: Workspace, profile: Profile, project: str, *, decide: bool) 
     else:
         method = "copy"
     chosen = _build(method, profile, workspace, project)
-    record = chosen.record()
-    if chosen.kind == "folder":
-        record["data"] = str(chosen.data)
-    workspace.update_state(profile.client, storage=record)
+    workspace.update_state(profile.client, storage=chosen.record())
     return chosen
 
 
@@ -259,7 +260,7 @@ def image_size(profile: Profile, folder: Path) -> int:
     return size // (1024**2) * 1024**2
 
 
-def ensure(storage: Storage, profile: Profile, say: Any = None) -> None:
+def ensure(storage: Storage, profile: Profile, say: Callable[[str], None] | None = None) -> None:
     """Make the storage ready to bind: the folder exists, or the XFS file exists, is mounted and holds the
     data folder. Every step may be repeated, so a kill between two is finished by the next call."""
     if storage.data is None:

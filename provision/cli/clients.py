@@ -157,6 +157,6 @@ def destroy(
         if not output.stdin_is_a_terminal():
             err(f"error: destroying {client!r} deletes its data; pass --yes to confirm")
             raise typer.Exit(EXIT_INPUT)
-        typer.confirm(f"Delete every container and the data of {client!r}?", abort=True)
+        typer.confirm(f"Delete every container and the data volume of {client!r}?", abort=True)
     data = lifecycle.destroy(workspace(), client)
     typer.echo(f"{client} destroyed: containers, network and {data} removed")
