@@ -214,7 +214,7 @@ def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: d
     elif volumes:
         state = "down"
     volume_names = [v.name for v in volumes]
-    size: int | None = sum(sizes.get(name, 0) for name in volume_names if sizes.get(name, -1) >= 0)
+    size = sum(sizes.get(name, 0) for name in volume_names if sizes.get(name, -1) >= 0)
     used = storage.usage(env.storage) if env else None
     apparent = None
     if used is not None:
@@ -292,9 +292,7 @@ def destroy(workspace: Workspace, client: str) -> str:
     state.pop("storage", None)
     if state:
         workspace.write_state(client, state)
-    if env.storage.kind == "image":
-        return f"data file {env.storage.image_file}"
-    return f"data folder {env.storage.data}" if env.storage.kind == "folder" else "data volume"
+    return env.storage.holder()
 
 
 def logs_command(workspace: Workspace, client: str, *, follow: bool, tail: int) -> list[str]:

@@ -32,9 +32,9 @@ from provision.workspace import Workspace
 FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 IMAGE_NAME = "data.xfs"
 MOUNT_NAME = "mnt"
-DATA_NAME = (
-    "pgdata"  # inside the mount: absent when the file system is not mounted, so nothing starts on an empty folder
-)
+# The data folder lies inside the mount: absent when the file system is not mounted, so Docker cannot
+# start the database on an empty folder (after a reboot, before `up` mounts the file again).
+DATA_NAME = "pgdata"
 EMPTY_USED = "empty-used"  # what the new file system itself took, so that `status` shows the data's share
 MIN_IMAGE = 2 * 1024**3
 DEFAULT_IMAGE = 64 * 1024**3
@@ -64,6 +64,12 @@ class Storage:
         if self.kind == "folder":
             return f"{self.method}: folder {self.data}"
         return f"{self.method}: Docker volume"
+
+    def holder(self) -> str:
+        """What holds the data, in a few words: for `destroy` to say what it removed."""
+        if self.kind == "image":
+            return f"data file {self.image_file}"
+        return f"data folder {self.data}" if self.kind == "folder" else "data volume"
 
     def record(self) -> dict[str, Any]:
         """What the client's state keeps of it (:func:`_recorded` reads it back)."""
@@ -198,7 +204,7 @@ def plan(workspace: Workspace, profile: Profile, project: str, state: dict[str, 
     shows what its profile asks, "auto" read as copy."""
     kept = _recorded(state)
     if kept is not None:
-        _check_unchanged(profile, kept, workspace, project)
+        _check_unchanged(profile, kept)
         return kept
     if not decide:
         return _build("clone" if profile.storage == "clone" else "copy", profile, workspace, project)
@@ -218,7 +224,7 @@ def plan(workspace: Workspace, profile: Profile, project: str, state: dict[str, 
     return chosen
 
 
-def _check_unchanged(profile: Profile, kept: Storage, workspace: Workspace, project: str) -> None:
+def _check_unchanged(profile: Profile, kept: Storage) -> None:
     wanted_dir = data_dir_of(profile)
     moved = (kept.kind == "folder") != (wanted_dir is not None) or (
         kept.kind == "folder" and wanted_dir is not None and kept.root != wanted_dir

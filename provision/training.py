@@ -222,10 +222,11 @@ class Trainer:
     def reset(self, seat: int | None = None, all_: bool = False, source: str | None = None) -> list[str]:
         """Recreate the working database (or a seat, or all) from the baseline or a snapshot.
 
-        A class (several targets) is copied on several connections at once (:data:`COPIERS`): a copy waits mostly on
-        the disk's flushes (every file is fsynced, twice a checkpoint), which overlap; each copy is its own
-        journal record, so a kill at any moment is repaired copy by copy."""
-        copiers = COPIERS.get(self.env.storage.method, 2)
+        A class (several targets) is copied on several connections at once (:data:`COPIERS`): a copy
+        waits mostly on the disk's flushes (every file is fsynced, twice a checkpoint), which overlap;
+        each copy is its own journal record, so a kill at any moment is repaired copy by copy. A single
+        target is copied on the connection that checked the template, one handshake fewer."""
+        copiers = COPIERS[self.env.storage.method]
         template = source or self.names.baseline
         targets = self.targets(seat, all_)
         passwords = self.seat_passwords()

@@ -77,7 +77,7 @@ def test_making_and_removing_the_xfs_file_may_be_repeated_after_a_kill(workspace
     assert not storage.is_mounted(made.mount_point) and not made.root.exists()
 
 
-def _status(workspace: Workspace, client: str) -> dict:  # type: ignore[type-arg]
+def _status(client: str) -> dict:  # type: ignore[type-arg]
     result = CliRunner().invoke(app, ["status", client, "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
@@ -102,7 +102,7 @@ def test_a_clone_client_survives_a_reboot_shares_its_copies_and_destroy_removes_
         assert str(env.storage.data) in env.compose_file.read_text(encoding="utf-8")
         with psycopg.connect(report.up.dsn_with_password()) as conn:
             assert conn.execute("SHOW file_copy_method").fetchone() == ("clone",)
-        shown = _status(workspace, "cow")
+        shown = _status("cow")
         assert shown["storage"].startswith("clone: XFS file")
         # the working database, the baseline and four seats: six copies, their files sharing their extents
         assert shown["data_bytes"] < shown["data_apparent_bytes"]
@@ -154,7 +154,7 @@ def test_a_data_dir_is_used_where_it_can_clone_refused_where_it_cannot_and_stora
         assert up.exit_code == 0, up.output
         data = xfs_folder / "clients" / lifecycle.client_env(workspace, "own").project
         assert (data / "PG_VERSION").read_text().strip() == "18"
-        assert _status(workspace, "own")["storage"] == f"clone: folder {data}"
+        assert _status("own")["storage"] == f"clone: folder {data}"
 
         write_profile("own", '[postgres]\nmajor = 18\nstorage = "copy"\n[seed]\nmode = "none"\n')
         moved = runner.invoke(app, ["up", "own"])
