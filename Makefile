@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import clean
+.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry clean
 
 install: $(STAMP)
 
@@ -43,6 +43,9 @@ bench-reset: install
 
 bench-import: install
 	$(BIN)/python benchmarks/bench_import.py --accounts 10000 100000
+
+bench-registry: install
+	$(BIN)/python benchmarks/bench_registry.py --accounts 100000 --lines 10000 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

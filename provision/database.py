@@ -14,7 +14,15 @@ from provision.inputs import check_dsn
 from provision.render import ClientEnv, client_env
 from provision.secrets import read_password
 from provision.workspace import Workspace
-from seed.errors import ImportRefused, LegacyFormatError, MappingError, NoData, SeedBusy, WorkerFailed
+from seed.errors import (
+    ImportRefused,
+    LegacyFormatError,
+    MappingError,
+    NoData,
+    RegistryError,
+    SeedBusy,
+    WorkerFailed,
+)
 
 UNCHANGED = "; the current data is unchanged"
 
@@ -70,6 +78,9 @@ def user_errors(dsn: str = "", *, loading: bool = False) -> Iterator[None]:
         raise InputError(f"{exc}{nothing}", fix="re-export the file, or fix it at the line named") from None
     except MappingError as exc:
         raise InputError(f"{exc}{nothing}", fix="correct the mapping (see docs/export-layout.md)") from None
+    except RegistryError as exc:
+        fix = exc.fix or "see docs/registries.md"
+        raise InputError(f"{exc}; nothing was loaded" if loading else str(exc), fix=fix) from None
     except NoData as exc:
         raise InputError(str(exc), fix="`provision seed CLIENT` or `provision seed --dsn DSN`") from None
     except SeedBusy as exc:

@@ -45,3 +45,16 @@ class ImportRefused(SeedError):
 
 class WorkerFailed(SeedError):
     """A forked worker failed in a way that has no error of its own (the message says how)."""
+
+
+class RegistryError(SeedError, ValueError):
+    """A payment registry or a registry format that cannot be used: names the file, the line and the
+    field when there is one, and the fix. A registry refused for it is loaded not at all."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str, fix: str = "") -> None:
+        where = f"{path}" + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason, self.fix = str(path), line, reason, fix
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.line, self.reason, self.fix)

@@ -56,6 +56,13 @@ def collect(dsn: str) -> dict[str, Any]:
               LEFT JOIN (SELECT period, sum(amount) AS paid FROM payment GROUP BY period) y ON y.period = p.period
              ORDER BY p.period""",
         )
+        agents = _rows(
+            conn,
+            """
+            SELECT y.period, g.name AS agent, count(*) AS payments, sum(y.amount) AS paid
+              FROM payment y JOIN payment_agent g ON g.id = y.agent_id
+             GROUP BY y.period, g.id, g.name ORDER BY y.period, g.id""",
+        )
         closed = [m for m in months if m["status"] == "closed"]
         charged = sum(m["charged"] for m in closed[:-1]) if len(closed) > 1 else 0
         paid = sum(m["paid"] for m in closed[1:]) if len(closed) > 1 else 0
@@ -80,6 +87,7 @@ def collect(dsn: str) -> dict[str, Any]:
         "totals": totals,
         "meters": meters,
         "months": months,
+        "agents": agents,  # payments per agent per month
         # Payments in a month settle the previous month's bill: compare paid in months 2..n with
         # charged in months 1..n-1 of the closed periods.
         "collection_rate": float(paid / charged) if charged else None,

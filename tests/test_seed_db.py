@@ -131,6 +131,10 @@ PLANTS: dict[str, list[str]] = {
     "registry_totals_match": [
         "UPDATE payment_registry SET total = total + 1 WHERE id = (SELECT min(id) FROM payment_registry)"
     ],
+    "registry_lines_accounted": [
+        "UPDATE payment_registry SET file_lines = 9999, file_total = 1 "
+        "WHERE id = (SELECT max(id) FROM payment_registry)"
+    ],
     "account_number_unique": [
         "ALTER TABLE account DROP CONSTRAINT account_number_key",
         "UPDATE account SET number = (SELECT number FROM account WHERE id = 1) WHERE id = 2",
@@ -180,7 +184,7 @@ def test_check_catches_each_kind_of_violation(pg_dsn: str) -> None:
     outcome = runner.invoke(app, ["check", "--dsn", pg_dsn])
     assert outcome.exit_code == EXIT_FAILED
     assert "FAIL  balance_reconciles" in outcome.output
-    assert "0 of 21 checks hold" in outcome.output
+    assert "0 of 22 checks hold" in outcome.output
 
 
 def test_interrupted_seed_leaves_previous_data_and_the_next_run_succeeds(pg_dsn: str) -> None:
@@ -235,7 +239,7 @@ def test_cli_seed_and_stats_by_dsn(pg_dsn: str) -> None:
     assert "300 accounts" in stats.output and "collection rate" in stats.output
     checked = runner.invoke(app, ["check", "--dsn", pg_dsn])
     assert checked.exit_code == 0
-    assert "21 of 21 checks hold" in checked.output
+    assert "22 of 22 checks hold" in checked.output
     bad = runner.invoke(app, ["seed", "--dsn", pg_dsn, "--end-period", "November"])
     assert bad.exit_code == 2
     assert "YYYY-MM" in bad.output

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from provision import __version__
-from provision.cli import clients, data, images, imports, training
+from provision.cli import clients, data, images, imports, registries, training
 from provision.cli.options import use_workspace
 from provision.cli.output import err
 from provision.errors import ProvisionError
@@ -48,6 +48,7 @@ for group in (clients.app, data.app, training.app):
 app.add_typer(training.snapshot_app, name="snapshot")
 app.add_typer(imports.app, name="import")
 app.add_typer(images.app, name="image")
+app.add_typer(registries.app, name="registry")
 
 
 def _version(value: bool) -> None:

@@ -106,6 +106,14 @@ def stats(client: OptionalClient = None, dsn: Dsn = None, as_json: JsonFlag = Fa
         for m in info["months"]
     ]
     table(rows, [("period", "PERIOD"), ("status", "STATUS"), ("charged", "CHARGED"), ("paid", "PAID")])
+    typer.echo("")
+    recent = sorted({a["period"] for a in info["agents"]})[-3:]  # the last three months: one screen
+    by_agent = [
+        {**a, "period": f"{a['period']:%Y-%m}", "paid": f"{a['paid']:,.2f}"}
+        for a in info["agents"]
+        if a["period"] in recent
+    ]
+    table(by_agent, [("period", "PERIOD"), ("agent", "AGENT"), ("payments", "PAYMENTS"), ("paid", "PAID")])
     rate = info["collection_rate"]
     typer.echo(f"\ncollection rate: {rate:.1%}" if rate is not None else "\ncollection rate: -")
     typer.echo("")

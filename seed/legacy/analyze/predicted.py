@@ -41,6 +41,7 @@ PREDICTED: dict[str, Prediction] = {
     "payment_account_known": Prediction((), False, "the load leaves out payments of unknown accounts"),
     "payment_agent_known": Prediction((), False, "the load makes an agent and a registry for every payment"),
     "registry_totals_match": Prediction((), False, "the load sums each registry from its payments, in kopecks"),
+    "registry_lines_accounted": Prediction((), False, "imported registries carry no file totals of their own"),
     "account_number_unique": Prediction((), False, "the load leaves out repeated numbers; pseudonyms are unique"),
     "els_format": Prediction(
         ("els_format",), True, "ЕЛС not of 10 characters (pseudonyms keep the length and are unique)"

@@ -1,0 +1,98 @@
+"""Registry figures: reading and loading a payment registry of --lines lines, against the raw floor.
+
+Seeds a client (--accounts), writes a registry of --lines payments with `registry sample` (the bank's
+format, cp1251), then times, median of --repeat runs, each load on a fresh copy of the books (a reset):
+  read:   the file read and checked whole (seed.registry.codec), no database
+  load:   `registry load` as the library runs it: read, then one transaction (COPY, match, payments,
+          suspense, balances)
+  floor:  a bare COPY of the same lines' account numbers and amounts into a temporary table
+with the peak memory of the loading process, rows/s, and the load's ratio to the floor.
+Run: `make bench-registry` or `python benchmarks/bench_registry.py --lines 100000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from provision import bringup, engine, lifecycle, registries, training
+from provision.workspace import Workspace
+from seed.registry import codec, formats
+
+CLIENT = "bench-registry"
+
+
+def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="provision-bench-registry-") as tmp:
+        root = Path(tmp).resolve()
+        workspace = Workspace(root)
+        profile = workspace.profile_path(CLIENT)
+        profile.parent.mkdir(parents=True)
+        profile.write_text(
+            f'[postgres]\nmemory_limit = "2g"\nport = "auto"\n[seed]\naccounts = {accounts}\n', encoding="utf-8"
+        )
+        try:
+            report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
+            dsn = report.up.dsn_with_password()
+            path = root / "registry.txt"
+            started = time.perf_counter()
+            registries.sample_registry(workspace, CLIENT, "bank", "2026-11-27", path, lines=lines)
+            sample_s = time.perf_counter() - started
+            fmt = formats.find_format("bank")
+            reads, loads, floors = [], [], []
+            for _ in range(repeat):
+                training.reset_client(workspace, CLIENT)  # the books as they were: each load is the first
+                started = time.perf_counter()
+                registry = codec.read_registry(path, fmt)
+                reads.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                result = registries.load_registry(workspace, CLIENT, path, "bank")
+                loads.append(time.perf_counter() - started)
+                assert result.loaded + result.suspense == lines, result
+                with psycopg.connect(dsn) as conn, conn.transaction():
+                    conn.execute("CREATE TEMP TABLE floor (account text, amount numeric(14,2)) ON COMMIT DROP")
+                    started = time.perf_counter()
+                    with conn.cursor().copy("COPY floor FROM STDIN") as copy:
+                        for line in registry.lines:
+                            copy.write_row((line.account, line.amount / 100))
+                    floors.append(time.perf_counter() - started)
+            load_s = statistics.median(loads)
+            return {
+                "accounts": accounts,
+                "lines": lines,
+                "file_mb": round(path.stat().st_size / 1024**2, 1),
+                "sample_s": round(sample_s, 2),
+                "read_s": round(statistics.median(reads), 2),
+                "load_s": round(load_s, 2),
+                "rows_per_s": round(lines / load_s),
+                "floor_copy_s": round(statistics.median(floors), 2),
+                "load_to_floor": round(load_s / statistics.median(floors), 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        finally:
+            lifecycle.destroy(workspace, CLIENT)
+            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for lines in args.lines:
+        print(json.dumps(measure(args.accounts, lines, args.repeat)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""Loading an agent's registry into the books, all or nothing, and the suspense list (невыясненные платежи).
+
+A registry read whole (:mod:`seed.registry.codec`) becomes one ``payment_registry`` row and, in the same
+transaction, a payment per line that names an open account, or a suspense line with its reason: an unknown
+or closed account, a line repeated in the file, an amount not above zero, a date that cannot be read. No
+line is dropped. Each payment lands in the open billing period and is applied to the account's balances,
+its debts first (the largest first), an overpayment to the largest; so every invariant of `provision
+check` holds after every load. A registry already loaded (the same agent and number, or the same file) is
+refused whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from seed import migrate
+from seed.errors import NoData, RegistryError
+from seed.registry.codec import BAD_DATE, Registry
+
+# The reasons a line goes to the suspense list, as the customer's staff read them.
+REASONS = {
+    "unknown_account": "лицевой счёт не найден",
+    "closed_account": "лицевой счёт закрыт",
+    "duplicate_line": "повтор строки реестра",
+    "nonpositive_amount": "сумма не больше нуля",
+    BAD_DATE: "дата платежа не читается",
+    "no_balance": "по лицевому счёту нет сальдо в открытом периоде",
+}
+LOCK = 7_301_004  # an advisory lock: registry loads and assignments of one database run one at a time
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    registry_id: int
+    agent: str
+    number: str
+    lines: int
+    loaded: int
+    loaded_total: Decimal
+    suspense: int
+    suspense_total: Decimal
+    reasons: dict[str, int] = field(default_factory=dict)
+    period: dt.date | None = None
+
+    def reason_words(self) -> dict[str, int]:
+        """The suspense lines by reason, in the words the customer's staff read."""
+        return {REASONS.get(reason, reason): count for reason, count in self.reasons.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "registry_id": self.registry_id,
+            "agent": self.agent,
+            "number": self.number,
+            "lines": self.lines,
+            "loaded": self.loaded,
+            "loaded_total": str(self.loaded_total),
+            "suspense": self.suspense,
+            "suspense_total": str(self.suspense_total),
+            "reasons": self.reasons,
+            "period": self.period.isoformat() if self.period else None,
+        }
+
+
+def prepare(conn: psycopg.Connection) -> dt.date:
+    """The books' open period, with the registry tables in place (a database seeded before them gets
+    them now); under the lock that keeps registry loads of this database apart."""
+    found = conn.execute("SELECT to_regclass('okno.account')").fetchone()
+    if not found or found[0] is None:
+        raise NoData("no «Одно Окно» data here (schema okno is missing); seed it first")
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+    migrate.apply(conn, migrate.SCHEMA)
+    conn.execute("SET LOCAL search_path TO okno, public")
+    row = conn.execute("SELECT max(period) FROM billing_period WHERE status = 'open'").fetchone()
+    if not row or row[0] is None:
+        raise NoData("the books have no open billing period to take payments")
+    period: dt.date = row[0]
+    return period
+
+
+def agent_id(conn: psycopg.Connection, name: str, commission_pct: float, fmt_name: str) -> int:
+    """The payment agent of that name in the books, added when it is not there yet."""
+    row = conn.execute("SELECT id FROM payment_agent WHERE name = %s ORDER BY id LIMIT 1", (name,)).fetchone()
+    if row:
+        return int(row[0])
+    row = conn.execute(
+        "INSERT INTO payment_agent (id, name, commission_pct, registry_format) "
+        "SELECT coalesce(max(id), 0) + 1, %s, %s, %s FROM payment_agent RETURNING id",
+        (name, commission_pct, fmt_name),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def apply_to_balances(conn: psycopg.Connection, table: str, period: dt.date) -> None:
+    """Add the payments in ``table`` (account_id, amount) to the balances of ``period``: each account's
+    debts first, the largest first; what is left over (an advance) to its largest service."""
+    conn.execute(
+        sql.SQL(
+            """
+            WITH p AS (SELECT account_id, sum(amount) AS paid FROM {table} GROUP BY 1),
+            b AS (
+                SELECT b.account_id, b.service_id, greatest(b.closing, 0) AS debt,
+                       row_number() OVER w AS rank,
+                       coalesce(sum(greatest(b.closing, 0)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING
+                                AND 1 PRECEDING), 0) AS before,
+                       sum(greatest(b.closing, 0)) OVER (PARTITION BY b.account_id) AS debts
+                FROM balance b JOIN p USING (account_id)
+                WHERE b.period = %(period)s
+                WINDOW w AS (PARTITION BY b.account_id ORDER BY b.closing DESC, b.service_id)
+            ),
+            a AS (
+                SELECT b.account_id, b.service_id,
+                       least(greatest(p.paid - b.before, 0), b.debt)
+                       + CASE WHEN b.rank = 1 THEN greatest(p.paid - b.debts, 0) ELSE 0 END AS amount
+                FROM b JOIN p USING (account_id)
+            )
+            UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount
+            FROM a WHERE t.account_id = a.account_id AND t.service_id = a.service_id AND t.period = %(period)s
+              AND a.amount <> 0
+            """
+        ).format(table=sql.Identifier(table)),
+        {"period": period},
+    )
+
+
+def _duplicates(registry: Registry) -> set[int]:
+    """Line numbers of lines that repeat an earlier one: the same transaction, or every field the same."""
+    seen: set[Any] = set()
+    repeated = set()
+    for line in registry.lines:
+        transaction = line.values.get("transaction")
+        key = ("t", transaction) if transaction else tuple(sorted(line.values.items()))
+        if key in seen:
+            repeated.add(line.lineno)
+        seen.add(key)
+    return repeated
+
+
+def load_registry(dsn: str, registry: Registry, file_name: str) -> LoadResult:
+    """Load ``registry`` into the books in one transaction; refuse it whole if it was loaded before."""
+    fmt = registry.fmt
+    repeated = _duplicates(registry)
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        period = prepare(conn)
+        agent = agent_id(conn, fmt.agent, fmt.commission_pct, fmt.name)
+        before = conn.execute(
+            "SELECT id, file_name, loaded_at FROM payment_registry WHERE (agent_id = %s AND number = %s) "
+            "OR checksum = %s ORDER BY id LIMIT 1",
+            (agent, registry.number, registry.checksum),
+        ).fetchone()
+        if before is not None:
+            when = f" on {before[2]:%Y-%m-%d %H:%M}" if before[2] else ""
+            raise RegistryError(
+                registry.path,
+                None,
+                f"this registry (agent {fmt.agent!r}, number {registry.number!r}) was loaded already, "
+                f"as {before[1]!r}{when}",
+                fix="nothing to do; a corrected registry comes with a new number",
+            )
+        row = conn.execute(
+            "INSERT INTO payment_registry (agent_id, registry_date, file_name, line_count, total, number, checksum, "
+            "format, file_lines, file_total, loaded_at) VALUES (%s, %s, %s, 0, 0, %s, %s, %s, %s, %s, now()) "
+            "RETURNING id",
+            (
+                agent,
+                registry.date or dt.date.today(),
+                file_name,
+                registry.number,
+                registry.checksum,
+                fmt.name,
+                registry.count,
+                Decimal(registry.total) / 100,
+            ),
+        ).fetchone()
+        assert row is not None
+        registry_id = int(row[0])
+        conn.execute(
+            "CREATE TEMP TABLE registry_line (line_no integer, account text, payer text, amount numeric(14,2), "
+            "paid_on date, problem text, account_id integer) ON COMMIT DROP"
+        )
+        with conn.cursor().copy(
+            "COPY registry_line (line_no, account, payer, amount, paid_on, problem) FROM STDIN"
+        ) as copy:
+            for line in registry.lines:
+                problem = line.problem or ("duplicate_line" if line.lineno in repeated else "")
+                if not problem and line.amount <= 0:
+                    problem = "nonpositive_amount"
+                copy.write_row(
+                    (
+                        line.lineno,
+                        line.account,
+                        line.values.get("name", ""),
+                        Decimal(line.amount) / 100,
+                        line.paid_on or registry.date,
+                        problem,
+                    )
+                )
+        conn.execute(
+            "UPDATE registry_line l SET account_id = a.id, problem = CASE WHEN l.problem <> '' THEN l.problem "
+            "WHEN a.closed_on IS NOT NULL THEN 'closed_account' ELSE '' END FROM account a WHERE a.number = l.account"
+        )
+        conn.execute("UPDATE registry_line SET problem = 'unknown_account' WHERE account_id IS NULL AND problem = ''")
+        conn.execute(
+            "UPDATE registry_line l SET problem = 'no_balance' WHERE problem = '' AND NOT EXISTS "
+            "(SELECT 1 FROM balance b WHERE b.account_id = l.account_id AND b.period = %s)",
+            (period,),
+        )
+        conn.execute(
+            "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
+            "SELECT account_id, %s, %s, coalesce(paid_on, %s), %s, amount FROM registry_line WHERE problem = '' "
+            "ORDER BY line_no",
+            (agent, registry_id, registry.date or dt.date.today(), period),
+        )
+        conn.execute(
+            "INSERT INTO payment_suspense (registry_id, line_no, account_text, payer, amount, paid_on, reason) "
+            "SELECT %s, line_no, account, payer, amount, paid_on, problem FROM registry_line WHERE problem <> ''",
+            (registry_id,),
+        )
+        conn.execute(
+            "CREATE TEMP VIEW registry_paid AS SELECT account_id, amount FROM registry_line WHERE problem = ''"
+        )
+        apply_to_balances(conn, "registry_paid", period)
+        conn.execute("DROP VIEW registry_paid")
+        totals = conn.execute(
+            "SELECT count(*) FILTER (WHERE problem = ''), coalesce(sum(amount) FILTER (WHERE problem = ''), 0), "
+            "count(*) FILTER (WHERE problem <> ''), coalesce(sum(amount) FILTER (WHERE problem <> ''), 0) "
+            "FROM registry_line"
+        ).fetchone()
+        assert totals is not None
+        conn.execute(
+            "UPDATE payment_registry SET line_count = %s, total = %s WHERE id = %s", (totals[0], totals[1], registry_id)
+        )
+        reasons: dict[str, int] = {
+            str(kind): int(n)
+            for kind, n in conn.execute(
+                "SELECT problem, count(*) FROM registry_line WHERE problem <> '' GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        }
+    return LoadResult(
+        registry_id=registry_id,
+        agent=fmt.agent,
+        number=registry.number,
+        lines=len(registry.lines),
+        loaded=int(totals[0]),
+        loaded_total=Decimal(totals[1]),
+        suspense=int(totals[2]),
+        suspense_total=Decimal(totals[3]),
+        reasons=reasons,
+        period=period,
+    )
+
+
+# -- the suspense list -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SuspenseLine:
+    id: int
+    registry: str
+    agent: str
+    line_no: int
+    account: str
+    payer: str
+    amount: Decimal
+    paid_on: dt.date | None
+    reason: str
+    assigned_to: str  # the account number it was moved to, or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "registry": self.registry,
+            "agent": self.agent,
+            "line": self.line_no,
+            "account": self.account,
+            "payer": self.payer,
+            "amount": str(self.amount),
+            "paid_on": self.paid_on.isoformat() if self.paid_on else None,
+            "reason": self.reason,
+            "reason_ru": REASONS.get(self.reason, self.reason),
+            "assigned_to": self.assigned_to,
+        }
+
+
+def suspense(dsn: str, *, all_lines: bool = False) -> list[SuspenseLine]:
+    """The suspense list: lines not yet assigned (with ``all_lines``, assigned ones too)."""
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        prepare(conn)
+        rows = conn.execute(
+            "SELECT s.id, r.file_name, g.name, s.line_no, s.account_text, s.payer, s.amount, s.paid_on, s.reason, "
+            "coalesce(a.number, '') FROM payment_suspense s JOIN payment_registry r ON r.id = s.registry_id "
+            "JOIN payment_agent g ON g.id = r.agent_id LEFT JOIN payment p ON p.id = s.payment_id "
+            "LEFT JOIN account a ON a.id = p.account_id WHERE %s OR s.payment_id IS NULL ORDER BY s.id",
+            (all_lines,),
+        ).fetchall()
+    return [SuspenseLine(*row) for row in rows]
+
+
+def assign(dsn: str, suspense_id: int, account_number: str) -> tuple[SuspenseLine, int]:
+    """Move a suspense line to an open account as a payment of its registry, in the open period; the
+    balances follow. Returns the line and the new payment's id."""
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        period = prepare(conn)
+        row = conn.execute(
+            "SELECT s.registry_id, s.amount, s.paid_on, s.payment_id, r.agent_id, r.registry_date "
+            "FROM payment_suspense s JOIN payment_registry r ON r.id = s.registry_id WHERE s.id = %s FOR UPDATE",
+            (suspense_id,),
+        ).fetchone()
+        if row is None:
+            raise RegistryError(
+                f"suspense line {suspense_id}",
+                None,
+                "no such line",
+                fix="`provision registry suspense CLIENT` lists them",
+            )
+        registry_id, amount, paid_on, payment_id, agent, registry_date = row
+        if payment_id is not None:
+            raise RegistryError(f"suspense line {suspense_id}", None, "was assigned already", fix="nothing to do")
+        if amount <= 0:
+            raise RegistryError(
+                f"suspense line {suspense_id}",
+                None,
+                f"its amount {amount} is not above zero: it cannot be a payment",
+                fix="return it to the agent; it stays in the list",
+            )
+        account = conn.execute("SELECT id, closed_on FROM account WHERE number = %s", (account_number,)).fetchone()
+        if account is None or account[1] is not None:
+            what = "no such account" if account is None else "the account is closed"
+            raise RegistryError(
+                f"account {account_number!r}", None, what, fix="name an open account's number (лицевой счёт)"
+            )
+        if (
+            conn.execute(
+                "SELECT 1 FROM balance WHERE account_id = %s AND period = %s LIMIT 1", (account[0], period)
+            ).fetchone()
+            is None
+        ):
+            raise RegistryError(f"account {account_number!r}", None, REASONS["no_balance"], fix="name another account")
+        made = conn.execute(
+            "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
+            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (account[0], agent, registry_id, paid_on or registry_date, period, amount),
+        ).fetchone()
+        assert made is not None
+        conn.execute("CREATE TEMP TABLE assigned (account_id integer, amount numeric(14,2)) ON COMMIT DROP")
+        conn.execute("INSERT INTO assigned VALUES (%s, %s)", (account[0], amount))
+        apply_to_balances(conn, "assigned", period)
+        conn.execute(
+            "UPDATE payment_registry SET line_count = line_count + 1, total = total + %s WHERE id = %s",
+            (amount, registry_id),
+        )
+        conn.execute(
+            "UPDATE payment_suspense SET payment_id = %s, assigned_at = now() WHERE id = %s", (made[0], suspense_id)
+        )
+    moved = [line for line in suspense(dsn, all_lines=True) if line.id == suspense_id]
+    return moved[0], int(made[0])

@@ -1,0 +1,204 @@
+"""Payment registries against a real client: sample -> load -> the payments in the books and `provision
+check` holding, every planted fault giving its suspense line or its refusal, a second load refused,
+assigning a suspense line, and the registry of debts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from provision import bringup, lifecycle, registries
+from provision.cli import app
+from provision.workspace import Workspace
+from seed.registry import formats
+from seed.registry.codec import read_registry
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+CLIENT = "agents"
+BUILTINS = ("bank", "post", "csv")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[tuple[Workspace, str]]:
+    root = tmp_path_factory.mktemp("registries").resolve()
+    workspace = Workspace(root)
+    path = workspace.profile_path(CLIENT)
+    path.parent.mkdir(parents=True)
+    path.write_text("[seed]\naccounts = 400\nmonths = 3\n", encoding="utf-8")
+    report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
+    dsn = report.up.dsn_with_password()
+    # synthetic books close no account: pay one account's debt in full with a registry, then close it
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT a.number, sum(b.closing) FROM okno.account a JOIN okno.balance b ON b.account_id = a.id "
+            "WHERE b.period = (SELECT max(period) FROM okno.balance) GROUP BY a.id "
+            "HAVING min(b.closing) >= 0 AND sum(b.closing) > 0 ORDER BY a.id LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    settle = root / "settle.csv"
+    settle.write_text(
+        f"#REGISTRY,SETTLE,2026-11-01\nT1,2026-11-01,10:00:00,{row[0]},2026-11,{row[1]},0.00,x\n#TOTAL,1,{row[1]}\n",
+        encoding="utf-8",
+    )
+    registries.load_registry(workspace, CLIENT, settle, "csv")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE okno.account SET closed_on = current_date WHERE number = %s", (row[0],))
+    yield workspace, dsn
+    lifecycle.destroy(workspace, CLIENT)
+
+
+def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--workspace", str(workspace.root), *args])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def books(dsn: str) -> dict[str, Decimal]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM okno.payment), (SELECT coalesce(sum(amount), 0) FROM okno.payment), "
+            "(SELECT coalesce(sum(paid), 0) FROM okno.balance), (SELECT count(*) FROM okno.payment_registry)"
+        ).fetchone()
+    assert row is not None
+    return dict(zip(("payments", "amount", "paid", "registries"), map(Decimal, row), strict=True))
+
+
+def checks_hold(workspace: Workspace) -> None:
+    code, out = cli(workspace, "check", CLIENT)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_a_sample_registry_loads_whole_and_the_books_still_check(
+    client: tuple[Workspace, str], tmp_path: Path, name: str
+) -> None:
+    workspace, dsn = client
+    path = tmp_path / f"{name}.txt"
+    code, out = cli(
+        workspace,
+        "registry",
+        "sample",
+        CLIENT,
+        "--agent",
+        name,
+        "--date",
+        "2026-11-27",
+        "--lines",
+        "60",
+        "-o",
+        str(path),
+    )
+    assert code == 0, out
+    registry = read_registry(path, formats.find_format(name))
+    assert len(registry.lines) == 60
+    before = books(dsn)
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", name, "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert (result["lines"], result["loaded"], result["suspense"]) == (60, 60, 0)
+    after = books(dsn)
+    total = Decimal(registry.total) / 100
+    assert Decimal(result["loaded_total"]) == total
+    assert after["payments"] - before["payments"] == 60
+    assert after["amount"] - before["amount"] == total
+    assert after["paid"] - before["paid"] == total  # every kopeck applied to balances
+    checks_hold(workspace)
+
+    again_code, again = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", name)
+    assert again_code == 2 and "was loaded already" in again
+    assert books(dsn) == after
+
+
+def test_each_planted_fault_gives_its_suspense_line_or_its_refusal(
+    client: tuple[Workspace, str], tmp_path: Path
+) -> None:
+    workspace, dsn = client
+    path = tmp_path / "faults.txt"
+    args = ["registry", "sample", CLIENT, "--agent", "bank", "--date", "2026-11-26", "--lines", "40", "--json"]
+    code, out = cli(workspace, *args, "--faults", "5", "--number", "F1", "-o", str(path))
+    assert code == 0, out
+    planted = {f["fault"] for f in json.loads(out)["faults"]}
+    assert planted == {"unknown_account", "closed_account", "duplicate_line", "nonpositive_amount", "bad_date"}
+    before = books(dsn)
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "bank", "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["lines"] == 41 and result["suspense"] == 5 and result["loaded"] == 36
+    assert result["reasons"] == dict.fromkeys(sorted(planted), 1)
+    assert books(dsn)["payments"] - before["payments"] == 36
+    checks_hold(workspace)
+
+    code, out = cli(workspace, "registry", "suspense", CLIENT)
+    assert code == 0 and "лицевой счёт не найден" in out and "повтор строки реестра" in out
+    code, out = cli(workspace, "registry", "suspense", CLIENT, "--json")
+    unknown = next(line for line in json.loads(out) if line["reason"] == "unknown_account")
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT number FROM okno.account WHERE closed_on IS NULL ORDER BY id LIMIT 1").fetchone()
+    assert row is not None
+    code, out = cli(workspace, "registry", "assign", CLIENT, str(unknown["id"]), row[0])
+    assert code == 0, out
+    assert books(dsn)["payments"] - before["payments"] == 37
+    checks_hold(workspace)
+    code, out = cli(workspace, "registry", "assign", CLIENT, str(unknown["id"]), row[0])
+    assert code == 2 and "was assigned already" in out
+    nonpositive = next(
+        line
+        for line in json.loads(cli(workspace, "registry", "suspense", CLIENT, "--json")[1])
+        if line["reason"] == "nonpositive_amount"
+    )
+    code, out = cli(workspace, "registry", "assign", CLIENT, str(nonpositive["id"]), row[0])
+    assert code == 2 and "not above zero" in out
+
+    code, out = cli(workspace, "stats", CLIENT, "--json")
+    open_period = max(m["period"] for m in json.loads(out)["months"])
+    by_agent = {a["agent"]: a for a in json.loads(out)["agents"] if a["period"] == open_period}
+    assert by_agent["ПАО Сбербанк"]["payments"] >= 37  # per agent per month, this registry's among them
+
+    for fault_count, fault in ((6, "wrong_total"), (7, "wrong_count")):
+        bad = tmp_path / f"{fault}.txt"
+        code, out = cli(workspace, *args, "--faults", str(fault_count), "--number", fault, "-o", str(bad))
+        assert code == 0 and fault in out
+        kept = books(dsn)
+        code, out = cli(workspace, "registry", "load", CLIENT, str(bad), "--agent", "bank")
+        assert code == 2, out
+        assert str(bad) in out and "nothing was loaded" in out
+        assert books(dsn) == kept
+
+
+def test_a_registry_in_the_wrong_format_is_refused_and_nothing_loaded(
+    client: tuple[Workspace, str], tmp_path: Path
+) -> None:
+    workspace, dsn = client
+    path = tmp_path / "post.txt"
+    code, out = cli(workspace, "registry", "sample", CLIENT, "--agent", "post", "--date", "2026-11-25", "-o", str(path))
+    assert code == 0, out
+    kept = books(dsn)
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "bank")
+    assert code == 2 and str(path) in out and "fix:" in out
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "nosuch")
+    assert code == 2 and "no registry format 'nosuch'" in out
+    assert books(dsn) == kept
+
+
+def test_the_registry_of_debts_reads_back_and_adds_up(client: tuple[Workspace, str], tmp_path: Path) -> None:
+    workspace, dsn = client
+    for name in BUILTINS:
+        path = tmp_path / f"debts-{name}.txt"
+        code, out = cli(workspace, "registry", "debts", CLIENT, "--agent", name, "-o", str(path))
+        assert code == 0, out
+        registry = read_registry(path, formats.find_format(name))
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute(
+                "SELECT count(*), sum(debt) FROM (SELECT a.id, sum(b.closing) AS debt FROM okno.account a "
+                "JOIN okno.balance b ON b.account_id = a.id AND b.period = (SELECT max(period) FROM "
+                "okno.billing_period WHERE status = 'open') WHERE a.closed_on IS NULL GROUP BY a.id "
+                "HAVING sum(b.closing) > 0) s"
+            ).fetchone()
+        assert row is not None
+        assert registry.count == row[0] and Decimal(registry.total) / 100 == row[1]

@@ -1,0 +1,211 @@
+"""Registry formats and files without a database: the built-ins, writing and reading back, and every
+whole-file fault refused with the file, the line and the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from seed.errors import RegistryError
+from seed.registry import codec, formats
+from seed.registry.codec import format_amount, parse_amount, read_registry, write_registry
+
+BUILTINS = ("bank", "post", "csv")
+
+
+def lines_of(fmt: formats.Format, amounts: list[int]) -> list[dict[str, str]]:
+    day = dt.datetime(2026, 11, 27, 9, 30, 0)
+    return [
+        {
+            "account": f"{1000000 + k}",
+            "name": "Щербакова Ёлка Эдуардовна",
+            "address": "г. Заречный, ул. Мира, д. 5, кв. 12",
+            "period": dt.date(2026, 11, 1).strftime(fmt.period_format),
+            "amount": format_amount(fmt, amount),
+            "commission": format_amount(fmt, 0),
+            "transfer": format_amount(fmt, amount),
+            "date": day.strftime(fmt.date_format),
+            "time": day.strftime(fmt.time_format),
+            "transaction": f"T{k:08d}",
+            "branch": "0042",
+        }
+        for k, amount in enumerate(amounts)
+    ]
+
+
+def control(fmt: formats.Format, count: int, total: int) -> dict[str, str]:
+    return {
+        "count": str(count),
+        "total": format_amount(fmt, total),
+        "number": "2026112701",
+        "date": dt.date(2026, 11, 27).strftime(fmt.date_format),
+    }
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_each_builtin_writes_what_it_reads(name: str, tmp_path: Path) -> None:
+    fmt = formats.find_format(name)
+    amounts = [123456, 100, 99, 5_000_000]
+    path = tmp_path / f"{name}.txt"
+    write_registry(path, fmt, lines_of(fmt, amounts), control(fmt, len(amounts), sum(amounts)))
+    raw = path.read_bytes()
+    assert (b"\r\n" in raw) == (fmt.line_end == "\r\n")
+    assert "Щербакова Ёлка".encode(fmt.encoding) in raw  # written in the agent's encoding
+    registry = read_registry(path, fmt)
+    assert [line.amount for line in registry.lines] == amounts
+    assert registry.count == 4 and registry.total == sum(amounts)
+    assert registry.number == "2026112701" and registry.date == dt.date(2026, 11, 27)
+    assert registry.lines[0].account == "1000000" and registry.lines[0].paid_on == dt.date(2026, 11, 27)
+    assert registry.lines[0].values["name"] == "Щербакова Ёлка Эдуардовна"
+    assert len(registry.checksum) == 64
+
+
+def test_a_client_format_overrides_a_builtin_and_a_new_one_needs_no_code(tmp_path: Path) -> None:
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    (agents / "kassa.toml").write_text(
+        'agent = "Касса ТСЖ"\nencoding = "utf-8"\ndelimiter = "|"\ndecimal = "."\n'
+        'fields = ["account", "amount", "date"]\ndate_format = "%Y%m%d"\n'
+        '[footer]\nprefix = "ИТОГО|"\nfields = ["count", "total"]\n',
+        encoding="utf-8",
+    )
+    fmt = formats.find_format("kassa", agents)
+    path = tmp_path / "r.txt"
+    path.write_text("77|150.50|20261127\n78|9.50|20261127\nИТОГО|2|160.00\n", encoding="utf-8")
+    registry = read_registry(path, fmt)
+    assert [(line.account, line.amount) for line in registry.lines] == [("77", 15050), ("78", 950)]
+    assert set(formats.format_files(agents)) == {*BUILTINS, "kassa"}
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragment"),
+    [
+        ('agent = "A"\nfields = ["account", "amount"]\nsize = 3\n', "unknown field size"),
+        ('agent = "A"\nfields = ["account", "amount", "sum"]\n[footer]\nfields = ["count", "total"]\n', "sum"),
+        ('agent = "A"\nfields = ["account"]\n[footer]\nfields = ["count", "total"]\n', "fields has no 'amount'"),
+        ('agent = "A"\nfields = ["account", "amount"]\n', "neither the header nor the footer"),
+        ('fields = ["account", "amount"]\n[footer]\nfields = ["count", "total"]\n', "field agent = None"),
+        (
+            'agent = "A"\nencoding = "klingon"\nfields = ["account", "amount"]\n[footer]\nfields = ["count","total"]\n',
+            "field encoding = 'klingon'",
+        ),
+        (
+            'agent = "A"\nfields = ["account", "amount"]\nwidths = [5]\n[footer]\nfields = ["count", "total"]\n',
+            "field widths",
+        ),
+        (
+            'agent = "A"\nfields = ["account", "amount"]\n[footer]\nfields = ["count", "total"]\nprefix = 1\n',
+            "field footer.prefix = 1",
+        ),
+        (
+            'agent = "A"\nfields = ["account", "amount"]\ndate_format = "%Q"\n[footer]\nfields = ["count", "total"]\n',
+            "field date_format",
+        ),
+        (
+            'agent = "A"\nfields = ["account", "amount"]\n[footer]\nfields = ["count", "total"]\nwhat = 1\n',
+            "unknown field footer.what",
+        ),
+        (
+            'agent = "A"\nfields = ["account", "amount", "account"]\n[footer]\nfields = ["count", "total"]\n',
+            "each field at most once",
+        ),
+        ("agent = \n", "is not valid TOML"),
+    ],
+)
+def test_a_broken_format_file_is_named_with_its_field(tmp_path: Path, toml: str, fragment: str) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(RegistryError, match="broken.toml") as refused:
+        formats.read_format(path)
+    assert fragment in f"{refused.value} {refused.value.fix}"
+
+
+def test_an_unknown_format_lists_the_known_ones() -> None:
+    with pytest.raises(RegistryError, match="no registry format 'sber'") as refused:
+        formats.find_format("sber")
+    assert "bank, csv, post" in refused.value.fix
+
+
+def written(tmp_path: Path, name: str, amounts: list[int], count: int | None = None, total: int | None = None) -> Path:
+    fmt = formats.find_format(name)
+    path = tmp_path / f"{name}.txt"
+    ctl = control(fmt, len(amounts) if count is None else count, sum(amounts) if total is None else total)
+    write_registry(path, fmt, lines_of(fmt, amounts), ctl)
+    return path
+
+
+def refused(path: Path, name: str) -> RegistryError:
+    with pytest.raises(RegistryError) as caught:
+        read_registry(path, formats.find_format(name))
+    assert str(path) in str(caught.value)
+    return caught.value
+
+
+def test_control_sums_are_checked(tmp_path: Path) -> None:
+    error = refused(written(tmp_path, "bank", [100, 200], total=301), "bank")
+    assert error.line == 3 and "total 3,01 differs from the lines' sum 3,00" in str(error)
+    error = refused(written(tmp_path, "post", [100, 200], count=3), "post")
+    assert "says 3 payments, the file has 2" in str(error)
+
+
+def test_a_file_cut_short_is_refused(tmp_path: Path) -> None:
+    path = written(tmp_path, "bank", [100, 200, 300])
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"=")])
+    assert "the file is cut short" in str(refused(path, "bank"))
+
+
+def test_a_file_in_another_encoding_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = written(tmp_path, "bank", [100, 200])  # cp1251
+    error = refused(path, "post")  # read as cp866
+    assert "another encoding" in str(error) or "is not cp866" in str(error)
+    utf8 = tmp_path / "utf8.txt"
+    utf8.write_bytes(path.read_bytes().decode("cp1251").encode("utf-8"))
+    error = refused(utf8, "bank")
+    assert error.line == 1 and "garbled text in cp1251" in str(error)
+    cut = tmp_path / "cut.txt"
+    cut.write_bytes(written(tmp_path, "csv", [100]).read_bytes().replace("Щ".encode(), b"\xd0"))
+    error = refused(cut, "csv")
+    assert error.line == 2 and "is not utf-8 text" in str(error)
+
+
+def test_a_malformed_line_or_amount_is_refused_with_its_line_and_field(tmp_path: Path) -> None:
+    path = written(tmp_path, "bank", [100, 200])
+    lines = path.read_bytes().decode("cp1251").split("\r\n")
+    path.write_bytes("\r\n".join([lines[0], lines[1].rsplit(";", 2)[0], *lines[2:]]).encode("cp1251"))
+    assert "line 2: the line has 10 fields, the format 'bank' has 12" in str(refused(path, "bank"))
+    path = written(tmp_path, "bank", [100, 200])
+    text = path.read_bytes().decode("cp1251").replace(";1,00;", ";1.00;", 1)
+    path.write_bytes(text.encode("cp1251"))
+    error = refused(path, "bank")
+    assert error.line == 1 and "field amount: '1.00' is not an amount with the decimal mark ','" in str(error)
+
+
+def test_a_line_whose_date_cannot_be_read_is_kept_with_its_problem(tmp_path: Path) -> None:
+    path = written(tmp_path, "csv", [100, 200])
+    path.write_text(path.read_text(encoding="utf-8").replace("2026-11-27,09", "2026-13-27,09", 1), encoding="utf-8")
+    registry = read_registry(path, formats.find_format("csv"))
+    assert [line.problem for line in registry.lines] == [codec.BAD_DATE, ""]
+    assert registry.lines[0].paid_on is None
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kopecks"),
+    [
+        ("bank", "1234,56", 123456),
+        ("bank", "1234", 123400),
+        ("bank", "0,5", 50),
+        ("bank", "-10,00", -1000),
+        ("bank", "1 234,56", 123456),
+        ("bank", "12.34", None),
+        ("bank", "abc", None),
+        ("post", "000000123456", 123456),
+        ("post", "12,34", None),
+        ("csv", "12.34", 1234),
+        ("csv", "12,34", None),
+    ],
+)
+def test_amounts_in_roubles_or_kopecks(name: str, text: str, kopecks: int | None) -> None:
+    assert parse_amount(formats.find_format(name), text) == kopecks
