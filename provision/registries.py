@@ -17,6 +17,8 @@ from seed.registry import codec, formats, load, sample
 
 
 def agents_dir(workspace: Workspace, client: str) -> Path:
+    """The client's own formats (an unknown client is refused here, before any format is read)."""
+    workspace.require_client(client)
     return workspace.client_dir(client) / "agents"
 
 

@@ -58,7 +58,7 @@ def test_each_builtin_writes_what_it_reads(name: str, tmp_path: Path) -> None:
     assert registry.count == 4 and registry.total == sum(amounts)
     assert registry.number == "2026112701" and registry.date == dt.date(2026, 11, 27)
     assert registry.lines[0].account == "1000000" and registry.lines[0].paid_on == dt.date(2026, 11, 27)
-    assert registry.lines[0].values["name"] == "Щербакова Ёлка Эдуардовна"
+    assert registry.lines[0].payer == "Щербакова Ёлка Эдуардовна"
     assert len(registry.checksum) == 64
 
 

@@ -27,19 +27,17 @@ MISREAD_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
-    """One payment line: its number in the file, its fields as written, and what they say."""
+    """One payment line: what the load needs of it (a registry of 100,000 lines stays small in memory)."""
 
     lineno: int
-    values: dict[str, str]
+    account: str
+    payer: str
     amount: int  # kopecks
     paid_on: dt.date | None  # None: the date cannot be read (problem BAD_DATE)
-    problem: str = ""
-
-    @property
-    def account(self) -> str:
-        return self.values.get("account", "")
+    problem: str
+    key: str  # what makes a line a repeat of another: its transaction id, else the whole line
 
 
 @dataclass(frozen=True)
@@ -99,14 +97,16 @@ def _decode(path: Path, data: bytes, fmt: Format) -> str:
             fix=f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?",
         ) from None
     text = text.removeprefix("\ufeff")
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if MISREAD_RE.search(line):
-            raise RegistryError(
-                path,
-                lineno,
-                f"reads as garbled text in {fmt.encoding} ({line.strip()[:40]!r}...): the file is in another encoding",
-                fix=f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?",
-            )
+    misread = MISREAD_RE.search(text)  # one pass over the whole text; the line is found only when needed
+    if misread:
+        lineno = text.count("\n", 0, misread.start()) + 1
+        line = text.splitlines()[lineno - 1]
+        raise RegistryError(
+            path,
+            lineno,
+            f"reads as garbled text in {fmt.encoding} ({line.strip()[:40]!r}...): the file is in another encoding",
+            fix=f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?",
+        )
     return text
 
 
@@ -121,38 +121,87 @@ def _control_values(path: Path, lineno: int, line: str, control: Control) -> dic
     return {name: value.strip() for name, value in zip(control.fields, parts, strict=True) if name != "skip"}
 
 
-def _split(fmt: Format, path: Path, lineno: int, line: str) -> dict[str, str]:
+def _cells(fmt: Format, path: Path, lineno: int, line: str) -> list[str]:
+    """The line's fields as written (not yet stripped), one per field of the format."""
     if fmt.fixed:
-        values, at = {}, 0
-        for name, width in zip(fmt.fields, fmt.widths, strict=True):
-            values[name] = line[at : at + width].strip()
+        cells, at = [], 0
+        for width in fmt.widths:
+            cells.append(line[at : at + width])
             at += width
         if len(line.rstrip()) > at:
             raise RegistryError(path, lineno, f"the line is {len(line.rstrip())} characters, the format's columns {at}")
-        return values
-    parts = line.split(fmt.delimiter)
-    if len(parts) != len(fmt.fields):
+        return cells
+    cells = line.split(fmt.delimiter)
+    if len(cells) != len(fmt.fields):
         raise RegistryError(
-            path, lineno, f"the line has {len(parts)} fields, the format {fmt.name!r} has {len(fmt.fields)}"
+            path, lineno, f"the line has {len(cells)} fields, the format {fmt.name!r} has {len(fmt.fields)}"
         )
-    return {name: value.strip() for name, value in zip(fmt.fields, parts, strict=True)}
+    return cells
 
 
-def _line(fmt: Format, path: Path, lineno: int, values: dict[str, str]) -> Line:
-    amount = parse_amount(fmt, values.get("amount", ""))
-    if amount is None:
-        raise RegistryError(
+@dataclass(frozen=True)
+class _Reader:
+    """Where the load's fields are in a line of ``fmt``, found once for the whole file."""
+
+    fmt: Format
+    path: Path
+    dates: DateCache
+    account: int | None
+    name: int | None
+    amount: int
+    date: int | None
+    transaction: int | None
+
+    @classmethod
+    def of(cls, fmt: Format, path: Path) -> _Reader:
+        amount = fmt.index("amount")
+        assert amount is not None  # a format without one is refused when it is read
+        return cls(
+            fmt,
             path,
-            lineno,
-            f"field amount: {values.get('amount', '')!r} is not an amount"
-            + (" in kopecks" if fmt.amounts == "kopecks" else f" with the decimal mark {fmt.decimal!r}"),
-            fix="the control sums cannot be checked; ask the agent for a corrected file",
+            DateCache(fmt.date_format),
+            fmt.index("account"),
+            fmt.index("name"),
+            amount,
+            fmt.index("date"),
+            fmt.index("transaction"),
         )
-    paid_on: dt.date | None = None
-    if "date" in values:
-        paid_on = parse_date(fmt.date_format, values["date"])
-    problem = BAD_DATE if "date" in values and paid_on is None else ""
-    return Line(lineno, values, amount, paid_on, problem)
+
+    def line(self, lineno: int, raw: str) -> Line:
+        cells = _cells(self.fmt, self.path, lineno, raw)
+        amount = parse_amount(self.fmt, cells[self.amount])
+        if amount is None:
+            fmt = self.fmt
+            raise RegistryError(
+                self.path,
+                lineno,
+                f"field amount: {cells[self.amount].strip()!r} is not an amount"
+                + (" in kopecks" if fmt.amounts == "kopecks" else f" with the decimal mark {fmt.decimal!r}"),
+                fix="the control sums cannot be checked; ask the agent for a corrected file",
+            )
+        paid_on = self.dates[cells[self.date].strip()] if self.date is not None else None
+        transaction = cells[self.transaction].strip() if self.transaction is not None else ""
+        return Line(
+            lineno,
+            cells[self.account].strip() if self.account is not None else "",
+            cells[self.name].strip() if self.name is not None else "",
+            amount,
+            paid_on,
+            BAD_DATE if self.date is not None and paid_on is None else "",
+            transaction or raw.strip(),
+        )
+
+
+class DateCache(dict[str, "dt.date | None"]):
+    """Dates as the format writes them, each parsed once: a day's registry repeats one or two dates."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__()
+        self.pattern = pattern
+
+    def __missing__(self, text: str) -> dt.date | None:
+        self[text] = found = parse_date(self.pattern, text)
+        return found
 
 
 def _number(value: str, path: Path, lineno: int, what: str) -> int:
@@ -172,6 +221,7 @@ def read_registry(path: Path, fmt: Format) -> Registry:
     lines: list[Line] = []
     footer_at = 0
     seen_header = False
+    reader = _Reader.of(fmt, path)
     for lineno, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
@@ -185,7 +235,7 @@ def read_registry(path: Path, fmt: Format) -> Registry:
             control.update(_control_values(path, lineno, raw, fmt.footer))
             footer_at = lineno
             continue
-        lines.append(_line(fmt, path, lineno, _split(fmt, path, lineno, raw)))
+        lines.append(reader.line(lineno, raw))
     if fmt.header and not seen_header:
         raise RegistryError(path, 1, f"no header line (starting {fmt.header.prefix!r})", fix="is the file whole?")
     if fmt.footer and not footer_at:
@@ -213,7 +263,7 @@ def read_registry(path: Path, fmt: Format) -> Registry:
             f"{format_amount(fmt, summed)}",
             fix="the file is damaged or edited; ask the agent for a corrected one",
         )
-    when = parse_date(fmt.date_format, control["date"]) if control.get("date") else None
+    when = reader.dates[control["date"]] if control.get("date") else None
     if control.get("date") and when is None:
         raise RegistryError(path, end, f"field date: {control['date']!r} is not a date ({fmt.date_format})")
     return Registry(

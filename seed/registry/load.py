@@ -99,10 +99,12 @@ def agent_id(conn: psycopg.Connection, name: str, commission_pct: float, fmt_nam
 
 def apply_to_balances(conn: psycopg.Connection, table: str, period: dt.date) -> None:
     """Add the payments in ``table`` (account_id, amount) to the balances of ``period``: each account's
-    debts first, the largest first; what is left over (an advance) to its largest service."""
+    debts first, the largest first; what is left over (an advance) to its largest service. The shares are
+    computed aside (a temporary table, analysed), so that the update finds each balance row by its key."""
     conn.execute(
         sql.SQL(
             """
+            CREATE TEMP TABLE payment_share ON COMMIT DROP AS
             WITH p AS (SELECT account_id, sum(amount) AS paid FROM {table} GROUP BY 1),
             b AS (
                 SELECT b.account_id, b.service_id, greatest(b.closing, 0) AS debt,
@@ -113,29 +115,32 @@ def apply_to_balances(conn: psycopg.Connection, table: str, period: dt.date) -> 
                 FROM balance b JOIN p USING (account_id)
                 WHERE b.period = %(period)s
                 WINDOW w AS (PARTITION BY b.account_id ORDER BY b.closing DESC, b.service_id)
-            ),
-            a AS (
+            )
+            SELECT a.account_id, a.service_id, a.amount FROM (
                 SELECT b.account_id, b.service_id,
                        least(greatest(p.paid - b.before, 0), b.debt)
                        + CASE WHEN b.rank = 1 THEN greatest(p.paid - b.debts, 0) ELSE 0 END AS amount
                 FROM b JOIN p USING (account_id)
-            )
-            UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount
-            FROM a WHERE t.account_id = a.account_id AND t.service_id = a.service_id AND t.period = %(period)s
-              AND a.amount <> 0
+            ) a WHERE a.amount <> 0
             """
         ).format(table=sql.Identifier(table)),
         {"period": period},
     )
+    conn.execute("ANALYZE payment_share")
+    conn.execute(
+        "UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount FROM payment_share a "
+        "WHERE t.account_id = a.account_id AND t.service_id = a.service_id AND t.period = %s",
+        (period,),
+    )
+    conn.execute("DROP TABLE payment_share")
 
 
 def _duplicates(registry: Registry) -> set[int]:
     """Line numbers of lines that repeat an earlier one: the same transaction, or every field the same."""
-    seen: set[Any] = set()
+    seen: set[str] = set()
     repeated = set()
     for line in registry.lines:
-        transaction = line.values.get("transaction")
-        key = ("t", transaction) if transaction else tuple(sorted(line.values.items()))
+        key = line.key
         if key in seen:
             repeated.add(line.lineno)
         seen.add(key)
@@ -195,22 +200,24 @@ def load_registry(dsn: str, registry: Registry, file_name: str) -> LoadResult:
                     (
                         line.lineno,
                         line.account,
-                        line.values.get("name", ""),
+                        line.payer,
                         Decimal(line.amount) / 100,
                         line.paid_on or registry.date,
                         problem,
                     )
                 )
+        conn.execute("ANALYZE registry_line")  # a temporary table has no statistics: the plans below need them
         conn.execute(
             "UPDATE registry_line l SET account_id = a.id, problem = CASE WHEN l.problem <> '' THEN l.problem "
             "WHEN a.closed_on IS NOT NULL THEN 'closed_account' ELSE '' END FROM account a WHERE a.number = l.account"
         )
         conn.execute("UPDATE registry_line SET problem = 'unknown_account' WHERE account_id IS NULL AND problem = ''")
         conn.execute(
-            "UPDATE registry_line l SET problem = 'no_balance' WHERE problem = '' AND NOT EXISTS "
-            "(SELECT 1 FROM balance b WHERE b.account_id = l.account_id AND b.period = %s)",
+            "UPDATE registry_line SET problem = 'no_balance' WHERE problem = '' AND account_id NOT IN "
+            "(SELECT account_id FROM balance WHERE period = %s)",
             (period,),
         )
+        conn.execute("ANALYZE registry_line")
         conn.execute(
             "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
             "SELECT account_id, %s, %s, coalesce(paid_on, %s), %s, amount FROM registry_line WHERE problem = '' "
