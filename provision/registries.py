@@ -72,11 +72,12 @@ def sample_registry(
 def load_registry(workspace: Workspace, client: str, path: Path, agent: str) -> load.LoadResult:
     """`provision registry load`: the file checked whole, then loaded in one transaction, or not at all."""
     fmt = find_format(workspace, client, agent)
+    reader = codec.RegistryReader(path, fmt)
     with user_errors(loading=True):
-        registry = codec.read_registry(path, fmt)  # a whole-file fault is refused before the server is asked
+        reader.precheck()
     _env, dsn = _client(workspace, client, "registry load")
     with user_errors(dsn, loading=True):
-        return load.load_registry(dsn, registry, path.name)
+        return load.load_registry(dsn, reader, path.name)
 
 
 def suspense(workspace: Workspace, client: str, *, all_lines: bool = False) -> list[load.SuspenseLine]:

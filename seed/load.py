@@ -186,6 +186,32 @@ ID_TABLES = (
 )
 
 
+# The free space left on each page of the open month's balances: room for one new version of every row,
+# so that a day's payments update them in place (a HOT update: no new index entries, a fraction of the WAL).
+OPEN_FILLFACTOR = 45
+
+
+def make_room_for_payments(admin: psycopg.Connection, work: str) -> None:
+    """Move the open month's balance rows to pages of their own, filled to :data:`OPEN_FILLFACTOR` percent.
+
+    Payments (a registry, an assignment) change the open month's balances and nothing else of them. Loaded
+    among twelve months of history, those rows share every page with closed months, pages packed full: each
+    update then writes its row to a new page with new entries in every index, and a registry of 100,000
+    lines rewrites a third of the table. Apart and with room, each update stays on its page. The table keeps
+    the setting, so the months opened later get the same room."""
+    admin.execute(
+        sql.SQL("ALTER TABLE {} SET (fillfactor = {})").format(
+            sql.Identifier(work, "balance"), sql.Literal(OPEN_FILLFACTOR)
+        )
+    )
+    admin.execute(
+        sql.SQL(
+            "WITH moved AS (DELETE FROM {balance} WHERE period = (SELECT max(period) FROM {periods} "
+            "WHERE status = 'open') RETURNING *) INSERT INTO {balance} SELECT * FROM moved"
+        ).format(balance=sql.Identifier(work, "balance"), periods=sql.Identifier(work, "billing_period"))
+    )
+
+
 def finish_load(
     dsn: str,
     admin: psycopg.Connection,
@@ -198,6 +224,7 @@ def finish_load(
     """Keys and indexes, statistics, identity sequences, a ``seed_info`` row; then ``before_switch`` (which
     may still refuse by raising) and the switch-in."""
     mark = time.monotonic()
+    make_room_for_payments(admin, work)
     if phase:
         phase("building keys and indexes")
     migrate.apply(admin, work, parallel_dsn=dsn)

@@ -186,6 +186,38 @@ def test_a_registry_in_the_wrong_format_is_refused_and_nothing_loaded(
     assert books(dsn) == kept
 
 
+def test_a_fault_deep_in_a_file_rolls_the_streamed_load_back(client: tuple[Workspace, str], tmp_path: Path) -> None:
+    """Lines stream into the database as they are read: a fault past the first hundred lines, found once
+    the load has begun, still leaves nothing loaded."""
+    workspace, dsn = client
+    path = tmp_path / "deep.txt"
+    code, out = cli(
+        workspace,
+        "registry",
+        "sample",
+        CLIENT,
+        "--agent",
+        "bank",
+        "--date",
+        "2026-11-26",
+        "--lines",
+        "300",
+        "-o",
+        str(path),
+    )
+    assert code == 0, out
+    lines = path.read_bytes().decode("cp1251").split("\r\n")
+    cells = lines[250].split(";")
+    cells[-3] = cells[-3].replace(",", ".")  # the amount, with the wrong decimal mark
+    lines[250] = ";".join(cells)
+    path.write_bytes("\r\n".join(lines).encode("cp1251"))
+    kept = books(dsn)
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "bank")
+    assert code == 2 and "line 251: field amount" in out and "nothing was loaded" in out, out
+    assert books(dsn) == kept
+    checks_hold(workspace)
+
+
 def test_the_registry_of_debts_reads_back_and_adds_up(client: tuple[Workspace, str], tmp_path: Path) -> None:
     workspace, dsn = client
     for name in BUILTINS:

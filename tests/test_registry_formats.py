@@ -209,3 +209,35 @@ def test_a_line_whose_date_cannot_be_read_is_kept_with_its_problem(tmp_path: Pat
 )
 def test_amounts_in_roubles_or_kopecks(name: str, text: str, kopecks: int | None) -> None:
     assert parse_amount(formats.find_format(name), text) == kopecks
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
+def test_reading_in_blocks_gives_what_a_whole_read_gives(
+    name: str, block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file is read a block at a time: a line, a "\\r\\n" or a UTF-8 letter cut by a block's end reads as
+    if the file had been read whole; the checksum is the file's."""
+    fmt = formats.find_format(name)
+    path = written(tmp_path, name, [100, 250, 1_000_000, 5])
+    whole = read_registry(path, fmt)
+    monkeypatch.setattr(codec, "BLOCK", block)
+    blocks = read_registry(path, fmt)
+    assert blocks == whole and len(blocks.lines) == 4
+    assert blocks.lines[0].payer == "Щербакова Ёлка Эдуардовна"
+
+
+def test_a_fault_past_the_first_lines_is_found_where_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The precheck reads only the first lines; the load reading on finds a later fault with its line."""
+    monkeypatch.setattr(codec, "BLOCK", 64)
+    path = written(tmp_path, "bank", [100] * 30)
+    lines = path.read_bytes().decode("cp1251").split("\r\n")
+    lines[25] = lines[25].replace(";1,00;", ";1.00;", 1)
+    path.write_bytes("\r\n".join(lines).encode("cp1251"))
+    reader = codec.RegistryReader(path, formats.find_format("bank"))
+    reader.precheck(lines=10)  # the first ten lines are fine
+    with pytest.raises(RegistryError) as caught:
+        list(reader)
+    assert caught.value.line == 26 and "field amount: '1.00'" in str(caught.value)
+    with pytest.raises(RuntimeError):
+        reader.registry  # noqa: B018 - no control values for a file refused

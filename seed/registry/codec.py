@@ -9,12 +9,15 @@ line and the field.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
+import itertools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from seed.errors import RegistryError
 from seed.registry.formats import Control, Format
@@ -22,14 +25,12 @@ from seed.registry.formats import Control, Format
 BAD_DATE = "bad_date"
 # Characters that Russian text decoded with the wrong one of cp1251, cp866 and UTF-8 is full of: box drawing
 # (cp1251 read as cp866), "Ð"/"Ñ" pairs (UTF-8 read as cp1251), and cp1251's rare letters (cp866 read as it).
-MISREAD_RE = re.compile(
-    r"[\u2500-\u259f]|[ÐÑ][\u0080-\u00bf\u2018-\u203a]|[ЂЃѓ„…†‡€‰Љ‹ЊЌЋЏђ‘’“”•–—™љ›њќћџЎўЈ¤Ґ¦§©Є¬®Ї°±Ііґµ¶·№єјЅѕї]"
-)
+MISREAD_CHAR_RE = re.compile(r"[\u2500-\u259fЂЃѓ„…†‡€‰Љ‹ЊЌЋЏђ‘’“”•–—™љ›њќћџЎўЈ¤Ґ¦§©Є¬®Ї°±Ііґµ¶·№єјЅѕї]")
+MISREAD_PAIR_RE = re.compile(r"[ÐÑ][\u0080-\u00bf\u2018-\u203a]")
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One payment line: what the load needs of it (a registry of 100,000 lines stays small in memory)."""
+class Line(NamedTuple):
+    """One payment line: what the load needs of it, in the order the load copies it to the database."""
 
     lineno: int
     account: str
@@ -60,7 +61,21 @@ AMOUNT_RE = re.compile(r"^(-?)(\d{1,12})(?:[.,](\d{1,2}))?$")
 
 def parse_amount(fmt: Format, text: str) -> int | None:
     """Kopecks from an amount as the format writes it; None when it is not one."""
-    text = text.strip().replace("\u00a0", "").replace(" ", "")
+    text = text.strip()
+    # The usual case, plain digits (and the decimal mark), without a regular expression.
+    if fmt.amounts == "kopecks":
+        if text.isascii() and text.isdigit() and len(text) <= 14:
+            return int(text)
+    else:
+        whole, mark, frac = text.partition(fmt.decimal)
+        if (
+            whole.isascii()
+            and whole.isdigit()
+            and len(whole) <= 12
+            and (not mark or (frac.isascii() and frac.isdigit() and len(frac) <= 2))
+        ):
+            return int(whole) * 100 + (int(frac.ljust(2, "0")) if mark else 0)
+    text = text.replace("\u00a0", "").replace(" ", "")
     if fmt.amounts == "kopecks":
         return int(text) if re.fullmatch(r"-?\d{1,14}", text) else None
     match = AMOUNT_RE.match(text)
@@ -86,30 +101,6 @@ def parse_date(pattern: str, text: str) -> dt.date | None:
 
 
 # -- reading ----------------------------------------------------------------------------------------
-def _decode(path: Path, data: bytes, fmt: Format) -> str:
-    try:
-        text = data.decode(fmt.encoding)
-    except UnicodeDecodeError as exc:
-        raise RegistryError(
-            path,
-            data[: exc.start].count(b"\n") + 1,
-            f"is not {fmt.encoding} text (byte {exc.start})",
-            fix=f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?",
-        ) from None
-    text = text.removeprefix("\ufeff")
-    misread = MISREAD_RE.search(text)  # one pass over the whole text; the line is found only when needed
-    if misread:
-        lineno = text.count("\n", 0, misread.start()) + 1
-        line = text.splitlines()[lineno - 1]
-        raise RegistryError(
-            path,
-            lineno,
-            f"reads as garbled text in {fmt.encoding} ({line.strip()[:40]!r}...): the file is in another encoding",
-            fix=f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?",
-        )
-    return text
-
-
 def _control_values(path: Path, lineno: int, line: str, control: Control) -> dict[str, str]:
     parts = line[len(control.prefix) :].split(control.delimiter)
     if len(parts) != len(control.fields):
@@ -210,72 +201,176 @@ def _number(value: str, path: Path, lineno: int, what: str) -> int:
     return int(value)
 
 
-def read_registry(path: Path, fmt: Format) -> Registry:
-    """Read and check a registry file whole; a whole-file fault is a :class:`RegistryError`."""
+BLOCK = 1 << 20  # a registry is read a mebibyte at a time: memory stays flat however long the file
+ENDS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what ends a line, as str.splitlines has it
+
+
+def _first_misread(text: str) -> int | None:
+    """Where ``text`` first reads as garbled, or None. Two plain searches are faster than one alternation."""
+    found = [m.start() for m in (MISREAD_CHAR_RE.search(text), MISREAD_PAIR_RE.search(text)) if m]
+    return min(found) if found else None
+
+
+def _text_lines(path: Path, fmt: Format, digest: hashlib._Hash) -> Iterator[tuple[int, str]]:
+    """The file's lines, numbered from 1, decoded block by block; ``digest`` is fed its bytes. A byte the
+    encoding does not have, or text that reads as garbled (the file is in another encoding), is a
+    :class:`RegistryError` naming the line."""
+    wrong = f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?"
+    decoder = codecs.getincrementaldecoder(fmt.encoding)()
+    lineno, offset, pending, first = 0, 0, "", True
     try:
-        data = path.read_bytes()
+        stream = path.open("rb")
     except OSError as exc:
         raise RegistryError(path, None, f"cannot be read ({exc.strerror})") from None
-    text = _decode(path, data, fmt)
-    control: dict[str, str] = {}
-    lines: list[Line] = []
-    footer_at = 0
-    seen_header = False
-    reader = _Reader.of(fmt, path)
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        if footer_at:
-            raise RegistryError(path, lineno, f"a line after the control line (line {footer_at})")
-        if fmt.header and raw.startswith(fmt.header.prefix) and not seen_header and not lines:
-            control.update(_control_values(path, lineno, raw, fmt.header))
-            seen_header = True
-            continue
-        if fmt.footer and raw.startswith(fmt.footer.prefix):
-            control.update(_control_values(path, lineno, raw, fmt.footer))
-            footer_at = lineno
-            continue
-        lines.append(reader.line(lineno, raw))
-    if fmt.header and not seen_header:
-        raise RegistryError(path, 1, f"no header line (starting {fmt.header.prefix!r})", fix="is the file whole?")
-    if fmt.footer and not footer_at:
-        raise RegistryError(
-            path,
-            None,
-            f"no control line (starting {fmt.footer.prefix!r}) at the end: the file is cut short",
-            fix="ask the agent for the whole file",
+    with stream:
+        while True:
+            block = stream.read(BLOCK)
+            digest.update(block)
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                at = lineno + block[: max(exc.start, 0)].count(b"\n") + 1
+                byte = offset + max(exc.start, 0)
+                raise RegistryError(path, at, f"is not {fmt.encoding} text (byte {byte})", fix=wrong) from None
+            offset += len(block)
+            if first:
+                text, first = text.removeprefix("\ufeff"), False
+            text = pending + text
+            misread = _first_misread(text)
+            if misread is not None:
+                start = text.rfind("\n", 0, misread) + 1
+                end = text.find("\n", misread)
+                line = text[start : end if end >= 0 else len(text)]
+                raise RegistryError(
+                    path,
+                    lineno + text.count("\n", 0, misread) + 1,
+                    f"reads as garbled text in {fmt.encoding} ({line.strip()[:40]!r}...): the file is in another "
+                    "encoding",
+                    fix=wrong,
+                )
+            parts = text.splitlines(keepends=True)
+            pending = ""
+            if block and parts and (parts[-1] == parts[-1].rstrip(ENDS) or parts[-1].endswith("\r")):
+                pending = parts.pop()  # the line goes on in the next block (a "\r" may be half of a "\r\n")
+            for part in parts:
+                lineno += 1
+                yield lineno, part.rstrip(ENDS)
+            if not block:
+                return
+
+
+class RegistryReader:
+    """A registry file read and checked line by line: iterate it for its payment lines (each a
+    :class:`Line`); when the iteration ends, the whole file has been checked (shape, encoding, the header
+    or footer's count and total) and :attr:`registry` holds its control values. A whole-file fault is a
+    :class:`RegistryError` naming the line, raised where it is found: a load that streams the lines into
+    the database rolls back, and nothing is loaded."""
+
+    def __init__(self, path: Path, fmt: Format) -> None:
+        self.path = path
+        self.fmt = fmt
+        self._registry: Registry | None = None
+
+    def precheck(self, lines: int = 100) -> None:
+        """Read the first ``lines`` payment lines (a whole short file): a file that cannot be read, or one
+        in another format or encoding, is refused at once, before a database is asked; a fault further on
+        is found by the load, which then rolls back."""
+        first = iter(self)
+        try:
+            for _ in itertools.islice(first, lines):
+                pass
+        finally:
+            first.close()  # type: ignore[attr-defined]
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            raise RuntimeError("the registry is known once its lines have been read")
+        return self._registry
+
+    def __iter__(self) -> Iterator[Line]:
+        path, fmt = self.path, self.fmt
+        digest = hashlib.sha256()
+        control: dict[str, str] = {}
+        count = summed = footer_at = 0
+        seen_header = False
+        reader = _Reader.of(fmt, path)
+        for lineno, raw in _text_lines(path, fmt, digest):
+            if not raw.strip():
+                continue
+            if footer_at:
+                raise RegistryError(path, lineno, f"a line after the control line (line {footer_at})")
+            if fmt.header and not seen_header and not count and raw.startswith(fmt.header.prefix):
+                control.update(_control_values(path, lineno, raw, fmt.header))
+                seen_header = True
+                continue
+            if fmt.footer and raw.startswith(fmt.footer.prefix):
+                control.update(_control_values(path, lineno, raw, fmt.footer))
+                footer_at = lineno
+                continue
+            line = reader.line(lineno, raw)
+            count += 1
+            summed += line.amount
+            yield line
+        self._registry = self._checked(control, count, summed, footer_at, seen_header, reader.dates, digest)
+
+    def _checked(
+        self,
+        control: dict[str, str],
+        lines: int,
+        summed: int,
+        footer_at: int,
+        seen_header: bool,
+        dates: DateCache,
+        digest: hashlib._Hash,
+    ) -> Registry:
+        """The control values, checked against the lines read."""
+        path, fmt = self.path, self.fmt
+        if fmt.header and not seen_header:
+            raise RegistryError(path, 1, f"no header line (starting {fmt.header.prefix!r})", fix="is the file whole?")
+        if fmt.footer and not footer_at:
+            raise RegistryError(
+                path,
+                None,
+                f"no control line (starting {fmt.footer.prefix!r}) at the end: the file is cut short",
+                fix="ask the agent for the whole file",
+            )
+        end = footer_at or 1
+        count = _number(control.get("count", ""), path, end, "count")
+        total = parse_amount(fmt, control.get("total", ""))
+        if total is None:
+            raise RegistryError(path, end, f"field total: {control.get('total', '')!r} is not an amount")
+        if count != lines:
+            raise RegistryError(
+                path, end, f"the control line says {count} payments, the file has {lines}", fix="the file is not whole"
+            )
+        if total != summed:
+            raise RegistryError(
+                path,
+                end,
+                f"the control line's total {format_amount(fmt, total)} differs from the lines' sum "
+                f"{format_amount(fmt, summed)}",
+                fix="the file is damaged or edited; ask the agent for a corrected one",
+            )
+        when = dates[control["date"]] if control.get("date") else None
+        if control.get("date") and when is None:
+            raise RegistryError(path, end, f"field date: {control['date']!r} is not a date ({fmt.date_format})")
+        return Registry(
+            fmt=fmt,
+            path=path,
+            checksum=digest.hexdigest(),
+            number=control.get("number", "") or f"{path.stem}",
+            date=when,
+            count=count,
+            total=total,
         )
-    end = footer_at or 1
-    count = _number(control.get("count", ""), path, end, "count")
-    total = parse_amount(fmt, control.get("total", ""))
-    if total is None:
-        raise RegistryError(path, end, f"field total: {control.get('total', '')!r} is not an amount")
-    if count != len(lines):
-        raise RegistryError(
-            path, end, f"the control line says {count} payments, the file has {len(lines)}", fix="the file is not whole"
-        )
-    summed = sum(line.amount for line in lines)
-    if total != summed:
-        raise RegistryError(
-            path,
-            end,
-            f"the control line's total {format_amount(fmt, total)} differs from the lines' sum "
-            f"{format_amount(fmt, summed)}",
-            fix="the file is damaged or edited; ask the agent for a corrected one",
-        )
-    when = reader.dates[control["date"]] if control.get("date") else None
-    if control.get("date") and when is None:
-        raise RegistryError(path, end, f"field date: {control['date']!r} is not a date ({fmt.date_format})")
-    return Registry(
-        fmt=fmt,
-        path=path,
-        checksum=hashlib.sha256(data).hexdigest(),
-        number=control.get("number", "") or f"{path.stem}",
-        date=when,
-        count=count,
-        total=total,
-        lines=lines,
-    )
+
+
+def read_registry(path: Path, fmt: Format) -> Registry:
+    """Read and check a registry file whole, its lines kept; a whole-file fault is a :class:`RegistryError`."""
+    reader = RegistryReader(path, fmt)
+    lines = list(reader)
+    return replace(reader.registry, lines=lines)
 
 
 # -- writing ----------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ refused whole.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,7 +23,7 @@ from psycopg import sql
 
 from seed import migrate
 from seed.errors import NoData, RegistryError
-from seed.registry.codec import BAD_DATE, Registry
+from seed.registry.codec import BAD_DATE, Registry, RegistryReader
 
 # The reasons a line goes to the suspense list, as the customer's staff read them.
 REASONS = {
@@ -97,36 +99,39 @@ def agent_id(conn: psycopg.Connection, name: str, commission_pct: float, fmt_nam
     return int(row[0])
 
 
-def apply_to_balances(conn: psycopg.Connection, table: str, period: dt.date) -> None:
-    """Add the payments in ``table`` (account_id, amount) to the balances of ``period``: each account's
-    debts first, the largest first; what is left over (an advance) to its largest service. The shares are
-    computed aside (a temporary table, analysed), so that the update finds each balance row by its key."""
+def compute_shares(conn: psycopg.Connection, table: str, period: dt.date) -> None:
+    """How the payments in ``table`` (account_id, kopecks) split over the balances of ``period``, into the
+    temporary table ``payment_share`` (account_id, service_id, amount): each account's debts first, the
+    largest first; what is left over (an advance) to its largest service. An account with no balance in
+    the period gets no share (the load names its lines ``no_balance``)."""
     conn.execute(
         sql.SQL(
             """
             CREATE TEMP TABLE payment_share ON COMMIT DROP AS
-            WITH p AS (SELECT account_id, sum(amount) AS paid FROM {table} GROUP BY 1),
-            b AS (
-                SELECT b.account_id, b.service_id, greatest(b.closing, 0) AS debt,
-                       row_number() OVER w AS rank,
-                       coalesce(sum(greatest(b.closing, 0)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING
-                                AND 1 PRECEDING), 0) AS before,
-                       sum(greatest(b.closing, 0)) OVER (PARTITION BY b.account_id) AS debts
-                FROM balance b JOIN p USING (account_id)
-                WHERE b.period = %(period)s
-                WINDOW w AS (PARTITION BY b.account_id ORDER BY b.closing DESC, b.service_id)
-            )
-            SELECT a.account_id, a.service_id, a.amount FROM (
+            WITH p AS (SELECT account_id, sum(kopecks) AS paid FROM {table} GROUP BY 1),
+            b AS (SELECT b.account_id, b.service_id, (b.closing * 100)::bigint AS closing,
+                         greatest((b.closing * 100)::bigint, 0) AS debt
+                  FROM balance b WHERE b.period = %(period)s)
+            SELECT account_id, service_id, (amount / 100.0)::numeric(14,2) AS amount FROM (
                 SELECT b.account_id, b.service_id,
-                       least(greatest(p.paid - b.before, 0), b.debt)
-                       + CASE WHEN b.rank = 1 THEN greatest(p.paid - b.debts, 0) ELSE 0 END AS amount
+                       least(greatest(p.paid - sum(b.debt) OVER w + b.debt, 0), b.debt)
+                       + CASE WHEN row_number() OVER w = 1
+                              THEN greatest(p.paid - sum(b.debt) OVER (PARTITION BY b.account_id), 0)
+                              ELSE 0 END AS amount
                 FROM b JOIN p USING (account_id)
-            ) a WHERE a.amount <> 0
+                WINDOW w AS (PARTITION BY b.account_id ORDER BY b.closing DESC, b.service_id ROWS UNBOUNDED PRECEDING)
+            ) a WHERE amount <> 0
             """
         ).format(table=sql.Identifier(table)),
         {"period": period},
     )
     conn.execute("ANALYZE payment_share")
+
+
+def apply_shares(conn: psycopg.Connection, period: dt.date) -> None:
+    """Add the shares (:func:`compute_shares`) to the balances of ``period``: paid up, closing down. The
+    open month's balances have pages with room (:func:`seed.load.make_room_for_payments`), so each row is
+    updated in place."""
     conn.execute(
         "UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount FROM payment_share a "
         "WHERE t.account_id = a.account_id AND t.service_id = a.service_id AND t.period = %s",
@@ -135,46 +140,71 @@ def apply_to_balances(conn: psycopg.Connection, table: str, period: dt.date) -> 
     conn.execute("DROP TABLE payment_share")
 
 
-def _duplicates(registry: Registry) -> set[int]:
-    """Line numbers of lines that repeat an earlier one: the same transaction, or every field the same."""
-    seen: set[str] = set()
-    repeated = set()
-    for line in registry.lines:
-        key = line.key
-        if key in seen:
-            repeated.add(line.lineno)
-        seen.add(key)
-    return repeated
+@contextmanager
+def keys_checked_here(conn: psycopg.Connection, referenced: tuple[str, ...]) -> Iterator[None]:
+    """Within: rows inserted whose foreign keys the statement itself took from the tables referenced (or
+    from rows this transaction made). Where the role may (a superuser: the client's own database), the
+    per-row foreign-key checks, a query each and a third of a large registry's load, are skipped; those
+    tables are locked against change (SHARE) until the transaction ends instead, so the keys stay true."""
+    row = conn.execute("SELECT current_setting('is_superuser') = 'on'").fetchone()
+    if not row or not row[0]:
+        yield
+        return
+    conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(map(sql.Identifier, referenced))))
+    conn.execute("SET LOCAL session_replication_role = replica")
+    yield
+    conn.execute("SET LOCAL session_replication_role = origin")
 
 
-def load_registry(dsn: str, registry: Registry, file_name: str) -> LoadResult:
-    """Load ``registry`` into the books in one transaction; refuse it whole if it was loaded before."""
-    fmt = registry.fmt
-    repeated = _duplicates(registry)
+def _stream_lines(conn: psycopg.Connection, reader: RegistryReader) -> Registry:
+    """COPY the file's lines, as they are read, into the temporary table ``registry_raw``; the registry's
+    control values once the whole file has been read and checked."""
+    conn.execute(
+        "CREATE TEMP TABLE registry_raw (line_no integer, account text, payer text, kopecks bigint, paid_on date, "
+        "problem text, key text COLLATE \"C\") ON COMMIT DROP"
+    )
+    with conn.cursor().copy("COPY registry_raw FROM STDIN") as copy:
+        for line in reader:
+            copy.write_row(line)  # a Line's fields are the table's columns, in order
+    return reader.registry
+
+
+def _refuse_if_loaded(conn: psycopg.Connection, registry: Registry, agent: int) -> None:
+    before = conn.execute(
+        "SELECT id, file_name, loaded_at FROM payment_registry WHERE (agent_id = %s AND number = %s) "
+        "OR checksum = %s ORDER BY id LIMIT 1",
+        (agent, registry.number, registry.checksum),
+    ).fetchone()
+    if before is not None:
+        when = f" on {before[2]:%Y-%m-%d %H:%M}" if before[2] else ""
+        raise RegistryError(
+            registry.path,
+            None,
+            f"this registry (agent {registry.fmt.agent!r}, number {registry.number!r}) was loaded already, "
+            f"as {before[1]!r}{when}",
+            fix="nothing to do; a corrected registry comes with a new number",
+        )
+
+
+def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResult:
+    """Load the registry ``reader`` reads into the books in one transaction. The lines stream into the
+    database as they are read (memory stays flat); a whole-file fault found on the way, or a registry
+    loaded before, rolls it all back."""
+    fmt = reader.fmt
     with psycopg.connect(dsn) as conn, conn.transaction():
+        conn.execute("SET LOCAL temp_buffers = '128MB'")  # the working tables stay in memory (before their first use)
         period = prepare(conn)
+        registry = _stream_lines(conn, reader)
         agent = agent_id(conn, fmt.agent, fmt.commission_pct, fmt.name)
-        before = conn.execute(
-            "SELECT id, file_name, loaded_at FROM payment_registry WHERE (agent_id = %s AND number = %s) "
-            "OR checksum = %s ORDER BY id LIMIT 1",
-            (agent, registry.number, registry.checksum),
-        ).fetchone()
-        if before is not None:
-            when = f" on {before[2]:%Y-%m-%d %H:%M}" if before[2] else ""
-            raise RegistryError(
-                registry.path,
-                None,
-                f"this registry (agent {fmt.agent!r}, number {registry.number!r}) was loaded already, "
-                f"as {before[1]!r}{when}",
-                fix="nothing to do; a corrected registry comes with a new number",
-            )
+        _refuse_if_loaded(conn, registry, agent)
+        day = registry.date or dt.date.today()
         row = conn.execute(
             "INSERT INTO payment_registry (agent_id, registry_date, file_name, line_count, total, number, checksum, "
             "format, file_lines, file_total, loaded_at) VALUES (%s, %s, %s, 0, 0, %s, %s, %s, %s, %s, now()) "
             "RETURNING id",
             (
                 agent,
-                registry.date or dt.date.today(),
+                day,
                 file_name,
                 registry.number,
                 registry.checksum,
@@ -185,55 +215,50 @@ def load_registry(dsn: str, registry: Registry, file_name: str) -> LoadResult:
         ).fetchone()
         assert row is not None
         registry_id = int(row[0])
+        # Each line's account and its problem, if any: its own (a date that cannot be read), a repeat of an
+        # earlier line, an amount not above zero, an unknown or a closed account.
         conn.execute(
-            "CREATE TEMP TABLE registry_line (line_no integer, account text, payer text, amount numeric(14,2), "
-            "paid_on date, problem text, account_id integer) ON COMMIT DROP"
+            """
+            CREATE TEMP TABLE registry_line ON COMMIT DROP AS
+            SELECT r.line_no, r.account, r.payer, r.kopecks, (r.kopecks / 100.0)::numeric(14,2) AS amount,
+                   coalesce(r.paid_on, %(day)s) AS paid_on, a.id AS account_id,
+                   CASE WHEN r.problem <> '' THEN r.problem
+                        WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
+                        WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
+                        WHEN a.id IS NULL THEN 'unknown_account'
+                        WHEN a.closed_on IS NOT NULL THEN 'closed_account'
+                        ELSE '' END AS problem
+            FROM registry_raw r LEFT JOIN account a ON a.number = r.account
+            """,
+            {"day": day},
         )
-        with conn.cursor().copy(
-            "COPY registry_line (line_no, account, payer, amount, paid_on, problem) FROM STDIN"
-        ) as copy:
-            for line in registry.lines:
-                problem = line.problem or ("duplicate_line" if line.lineno in repeated else "")
-                if not problem and line.amount <= 0:
-                    problem = "nonpositive_amount"
-                copy.write_row(
-                    (
-                        line.lineno,
-                        line.account,
-                        line.payer,
-                        Decimal(line.amount) / 100,
-                        line.paid_on or registry.date,
-                        problem,
-                    )
-                )
-        conn.execute("ANALYZE registry_line")  # a temporary table has no statistics: the plans below need them
-        conn.execute(
-            "UPDATE registry_line l SET account_id = a.id, problem = CASE WHEN l.problem <> '' THEN l.problem "
-            "WHEN a.closed_on IS NOT NULL THEN 'closed_account' ELSE '' END FROM account a WHERE a.number = l.account"
-        )
-        conn.execute("UPDATE registry_line SET problem = 'unknown_account' WHERE account_id IS NULL AND problem = ''")
-        conn.execute(
-            "UPDATE registry_line SET problem = 'no_balance' WHERE problem = '' AND account_id NOT IN "
-            "(SELECT account_id FROM balance WHERE period = %s)",
-            (period,),
-        )
+        conn.execute("DROP TABLE registry_raw")
+        # A temporary table has no statistics; the plans below need some (a small sample does).
+        conn.execute("SET LOCAL default_statistics_target = 10")
         conn.execute("ANALYZE registry_line")
         conn.execute(
-            "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
-            "SELECT account_id, %s, %s, coalesce(paid_on, %s), %s, amount FROM registry_line WHERE problem = '' "
-            "ORDER BY line_no",
-            (agent, registry_id, registry.date or dt.date.today(), period),
+            "CREATE TEMP VIEW registry_paid AS SELECT account_id, kopecks FROM registry_line WHERE problem = ''"
         )
+        compute_shares(conn, "registry_paid", period)
+        conn.execute("DROP VIEW registry_paid")
+        # Every account with a balance in the period takes a share of its payment; the others cannot.
+        conn.execute(
+            "UPDATE registry_line SET problem = 'no_balance' WHERE problem = '' AND account_id NOT IN "
+            "(SELECT account_id FROM payment_share)"
+        )
+        with keys_checked_here(conn, ("account", "payment_agent")):
+            conn.execute(
+                "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
+                "SELECT account_id, %s, %s, paid_on, %s, amount FROM registry_line WHERE problem = '' ORDER BY line_no",
+                (agent, registry_id, period),
+            )
         conn.execute(
             "INSERT INTO payment_suspense (registry_id, line_no, account_text, payer, amount, paid_on, reason) "
-            "SELECT %s, line_no, account, payer, amount, paid_on, problem FROM registry_line WHERE problem <> ''",
+            "SELECT %s, line_no, account, payer, amount, paid_on, problem FROM registry_line WHERE problem <> '' "
+            "ORDER BY line_no",
             (registry_id,),
         )
-        conn.execute(
-            "CREATE TEMP VIEW registry_paid AS SELECT account_id, amount FROM registry_line WHERE problem = ''"
-        )
-        apply_to_balances(conn, "registry_paid", period)
-        conn.execute("DROP VIEW registry_paid")
+        apply_shares(conn, period)
         totals = conn.execute(
             "SELECT count(*) FILTER (WHERE problem = ''), coalesce(sum(amount) FILTER (WHERE problem = ''), 0), "
             "count(*) FILTER (WHERE problem <> ''), coalesce(sum(amount) FILTER (WHERE problem <> ''), 0) "
@@ -253,7 +278,7 @@ def load_registry(dsn: str, registry: Registry, file_name: str) -> LoadResult:
         registry_id=registry_id,
         agent=fmt.agent,
         number=registry.number,
-        lines=len(registry.lines),
+        lines=registry.count,
         loaded=int(totals[0]),
         loaded_total=Decimal(totals[1]),
         suspense=int(totals[2]),
@@ -353,9 +378,10 @@ def assign(dsn: str, suspense_id: int, account_number: str) -> tuple[SuspenseLin
             (account[0], agent, registry_id, paid_on or registry_date, period, amount),
         ).fetchone()
         assert made is not None
-        conn.execute("CREATE TEMP TABLE assigned (account_id integer, amount numeric(14,2)) ON COMMIT DROP")
-        conn.execute("INSERT INTO assigned VALUES (%s, %s)", (account[0], amount))
-        apply_to_balances(conn, "assigned", period)
+        conn.execute("CREATE TEMP TABLE assigned (account_id integer, kopecks bigint) ON COMMIT DROP")
+        conn.execute("INSERT INTO assigned VALUES (%s, %s)", (account[0], int(amount * 100)))
+        compute_shares(conn, "assigned", period)
+        apply_shares(conn, period)
         conn.execute(
             "UPDATE payment_registry SET line_count = line_count + 1, total = total + %s WHERE id = %s",
             (amount, registry_id),

@@ -101,12 +101,14 @@ def balances_and_payments(
         paid[:, :, p] = share
         closing[:, :, p] = opening[:, :, p] + charged[:, :, p] + recalc[:, :, p] - paid[:, :, p]
 
+    # Period by period: a month's balances lie together on disk, so a registry's payments, which all
+    # update the open month's, touch a twelfth of the table's pages and not all of them.
     rows, svc = np.nonzero(has)
     cols = [
-        Column("int4", np.repeat(acc.ids[rows], P)),
-        Column("int2", np.repeat(svc, P)),
-        Column("date", np.tile(period_days, len(rows))),
-    ] + [Column("num", arr[rows, svc].ravel(), 2) for arr in (opening, charged, recalc, paid, closing)]
+        Column("int4", np.tile(acc.ids[rows], P)),
+        Column("int2", np.tile(svc, P)),
+        Column("date", np.repeat(period_days, len(rows))),
+    ] + [Column("num", arr[rows, svc].T.ravel(), 2) for arr in (opening, charged, recalc, paid, closing)]
     out.add_binary("balance", encode(cols, len(rows) * P), len(rows) * P)
 
     pa, pp = np.nonzero(pay_total > 0)
