@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -34,17 +33,31 @@ from seed.registry import codec, formats
 CLIENT = "bench-registry"
 
 
+# `provision registry load` in a fresh interpreter that reports its own peak RSS (VmHWM: the process's own
+# memory, unlike ru_maxrss, which counts the parent's pages the child was forked with).
+CHILD = """
+import sys
+from pathlib import Path
+report = Path(sys.argv.pop(1))
+try:
+    from provision.cli import main
+    main()
+finally:
+    status = Path("/proc/self/status").read_text().splitlines()
+    report.write_text(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+"""
+
+
 def _cli_load(root: Path, path: Path) -> tuple[float, int]:
     """`provision registry load` as a user runs it: wall time and the process's peak RSS in MB."""
-    command = [sys.executable, "-m", "provision.cli", "--workspace", str(root), "registry", "load", CLIENT]
+    report = root / "peak-kb"
+    args = ["--workspace", str(root), "registry", "load", CLIENT, str(path), "--agent", "bank"]
     started = time.perf_counter()
-    child = subprocess.Popen([*command, str(path), "--agent", "bank"], stdout=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(child.pid, 0)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(report), *args], stdout=subprocess.DEVNULL, check=False)
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"registry load failed (exit {child.returncode})")
-    return seconds, round(usage.ru_maxrss / 1024)
+    if done.returncode != 0:
+        raise SystemExit(f"registry load failed (exit {done.returncode})")
+    return seconds, round(int(report.read_text()) / 1024)
 
 
 def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
