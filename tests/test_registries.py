@@ -59,6 +59,13 @@ def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def sample(workspace: Workspace, path: Path, agent: str, day: str, lines: int) -> None:
+    """`provision registry sample` of ``lines`` lines of ``agent`` on ``day`` into ``path``."""
+    args = ["--agent", agent, "--date", day, "--lines", str(lines), "-o", str(path)]
+    code, out = cli(workspace, "registry", "sample", CLIENT, *args)
+    assert code == 0, out
+
+
 def books(dsn: str) -> dict[str, Decimal]:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
@@ -80,21 +87,7 @@ def test_a_sample_registry_loads_whole_and_the_books_still_check(
 ) -> None:
     workspace, dsn = client
     path = tmp_path / f"{name}.txt"
-    code, out = cli(
-        workspace,
-        "registry",
-        "sample",
-        CLIENT,
-        "--agent",
-        name,
-        "--date",
-        "2026-11-27",
-        "--lines",
-        "60",
-        "-o",
-        str(path),
-    )
-    assert code == 0, out
+    sample(workspace, path, name, "2026-11-27", 60)
     registry = read_registry(path, formats.find_format(name))
     assert len(registry.lines) == 60
     before = books(dsn)
@@ -176,8 +169,7 @@ def test_a_registry_in_the_wrong_format_is_refused_and_nothing_loaded(
 ) -> None:
     workspace, dsn = client
     path = tmp_path / "post.txt"
-    code, out = cli(workspace, "registry", "sample", CLIENT, "--agent", "post", "--date", "2026-11-25", "-o", str(path))
-    assert code == 0, out
+    sample(workspace, path, "post", "2026-11-25", 200)
     kept = books(dsn)
     code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "bank")
     assert code == 2 and str(path) in out and "fix:" in out
@@ -191,21 +183,7 @@ def test_a_fault_deep_in_a_file_rolls_the_streamed_load_back(client: tuple[Works
     the load has begun, still leaves nothing loaded."""
     workspace, dsn = client
     path = tmp_path / "deep.txt"
-    code, out = cli(
-        workspace,
-        "registry",
-        "sample",
-        CLIENT,
-        "--agent",
-        "bank",
-        "--date",
-        "2026-11-26",
-        "--lines",
-        "300",
-        "-o",
-        str(path),
-    )
-    assert code == 0, out
+    sample(workspace, path, "bank", "2026-11-26", 300)
     lines = path.read_bytes().decode("cp1251").split("\r\n")
     cells = lines[250].split(";")
     cells[-3] = cells[-3].replace(",", ".")  # the amount, with the wrong decimal mark
