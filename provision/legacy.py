@@ -12,7 +12,7 @@ from typing import Any
 
 from provision.database import running_dsn, user_errors
 from provision.errors import EnvironmentProblem, InputError
-from provision.inputs import check_output_file
+from provision.inputs import check_output_file, parse_period
 from provision.profile import load_profile
 from provision.render import ClientEnv, env_for
 from provision.seeding import check_data
@@ -29,6 +29,7 @@ from seed.legacy.leaks import Leak
 from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
 from seed.legacy.private import aside, private_folder, write_private
 from seed.legacy.words import LANGS
+from seed.months import book_months
 
 FileProgress = Callable[[str, int], None]
 Phase = Callable[[str], None]
@@ -235,15 +236,24 @@ def check_export(
         return report
 
 
-def sample_export(workspace: Workspace, client: str, directory: Path) -> dict[str, int]:
-    """`provision import sample`: a client's books in the standard layout, as an old system would export them."""
+def sample_export(workspace: Workspace, client: str, directory: Path, through: str | None = None) -> dict[str, int]:
+    """`provision import sample`: a client's books in the standard layout, as an old system would export
+    them; with ``through`` (YYYY-MM), as they stood at that month's end."""
+    month = parse_period(through, "--through")
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InputError(f"{directory} is not an empty folder", fix="choose an empty or new folder")
     env = env_for(workspace, load_profile(workspace, client))
     dsn = running_dsn(env)
     repaired(env, "import sample")
     with user_errors(dsn):
-        return export_standard(dsn, directory)
+        if month is not None:
+            first, last = book_months(dsn)
+            if not first <= month <= last:
+                raise InputError(
+                    f"--through {through}: the books hold {first:%Y-%m} .. {last:%Y-%m}",
+                    fix=f"name a month from {first:%Y-%m} to {last:%Y-%m}",
+                )
+        return export_standard(dsn, directory, through=month)
 
 
 def import_load(workspace: Workspace, client: str, load: Load) -> ImportReport:

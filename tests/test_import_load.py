@@ -39,13 +39,20 @@ def query(dsn: str, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
+# The months of the export (through 2026-11); the import opens 2026-12 on their closing balances.
+EXPORTED = "b.period <= '2026-11-01'"
 BALANCES = (
     "SELECT s.code, b.period, b.opening, b.charged, b.recalculated, b.paid, b.closing FROM okno.balance b "
-    "JOIN okno.service s ON s.id = b.service_id"
+    f"JOIN okno.service s ON s.id = b.service_id WHERE {EXPORTED}"
 )
 TOTALS = (
     "SELECT s.code, b.period, sum(b.opening), sum(b.charged + b.recalculated), sum(b.paid), sum(b.closing) "
-    "FROM okno.balance b JOIN okno.service s ON s.id = b.service_id GROUP BY 1, 2 ORDER BY 1, 2"
+    f"FROM okno.balance b JOIN okno.service s ON s.id = b.service_id WHERE {EXPORTED} GROUP BY 1, 2 ORDER BY 1, 2"
+)
+OPENED = (  # the open month's balances against the last exported month's: (rows, rows carried over as they were)
+    "SELECT count(*), count(*) FILTER (WHERE b.opening = p.closing AND b.closing = p.closing AND b.charged = 0 "
+    "AND b.paid = 0) FROM okno.balance b JOIN okno.balance p ON p.account_id = b.account_id "
+    "AND p.service_id = b.service_id AND p.period = '2026-11-01' WHERE b.period = '2026-12-01'"
 )
 
 
@@ -83,6 +90,15 @@ def test_a_round_trip_keeps_every_balance_and_control_total(pg_dsn: str, export:
     assert result.rejects.total == 0
     assert Counter(query(pg_dsn, BALANCES)) == export["balances"]
     assert query(pg_dsn, TOTALS) == export["totals"]
+    opened, carried = query(pg_dsn, OPENED)[0]
+    assert (
+        opened == carried
+        and opened == query(pg_dsn, "SELECT count(*) FROM okno.balance WHERE period = '2026-12-01'")[0][0]
+    )
+    assert (
+        opened >= 1000
+        and query(pg_dsn, "SELECT status FROM okno.billing_period WHERE period = '2026-12-01'")[0][0] == "open"
+    )
     assert query(pg_dsn, "SELECT count(*), sum(amount) FROM okno.payment")[0] == export["payments"]
     assert query(pg_dsn, "SELECT count(*), sum(value1) FROM okno.meter_reading")[0] == export["readings"]
     assert query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0] == export["persons"]
@@ -177,7 +193,8 @@ def test_rows_that_cannot_load_are_reported_and_strict_mode_refuses(
     }
     assert "NO-SUCH-ACCOUNT" not in rejected.read_text(encoding="utf-8")  # account numbers are personal data
     assert len(rejected.read_text(encoding="utf-8").splitlines()) == 4
-    assert query(pg_dsn, "SELECT count(*) FROM okno.balance")[0][0] == len(balances) - 1 - 3
+    exported = query(pg_dsn, "SELECT count(*) FROM okno.balance b WHERE " + EXPORTED)[0][0]
+    assert exported == len(balances) - 1 - 3
 
 
 def test_a_personal_column_without_a_rule_stops_a_strict_load(

@@ -40,11 +40,16 @@ def import_template(
 def import_sample(
     client: Client,
     directory: Annotated[Path, typer.Argument(help="An empty folder for the export files.")],
+    through: Annotated[
+        str | None,
+        typer.Option("--through", help="Export the books as they stood at this month's end (YYYY-MM)."),
+    ] = None,
 ) -> None:
     """Write a client's books as an old system would export them (the standard layout, cp1251): a sample
-    export to rehearse `import check` and `import load` on, or to show a customer the layout filled in."""
+    export to rehearse `import check` and `import load` on, or to show a customer the layout filled in;
+    with --through, as of a month (a first export and a final one, to rehearse a switch-over)."""
     check_new_folder(directory, "the export files")
-    counts = legacy.sample_export(workspace(), client, directory)
+    counts = legacy.sample_export(workspace(), client, directory, through)
     typer.echo(f"wrote {directory}: " + ", ".join(f"{entity} {n:,}" for entity, n in counts.items()))
 
 

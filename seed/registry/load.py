@@ -161,7 +161,7 @@ def _stream_lines(conn: psycopg.Connection, reader: RegistryReader) -> Registry:
     control values once the whole file has been read and checked."""
     conn.execute(
         "CREATE TEMP TABLE registry_raw (line_no integer, account text, payer text, kopecks bigint, paid_on date, "
-        "problem text, key text COLLATE \"C\") ON COMMIT DROP"
+        'problem text, key text COLLATE "C") ON COMMIT DROP'
     )
     with conn.cursor().copy("COPY registry_raw FROM STDIN") as copy:
         for line in reader:

@@ -25,6 +25,7 @@ from seed.legacy.interpret import DUPLICATE_BALANCE, DUPLICATE_READING, collecto
 from seed.legacy.leaks import Leak, scan_leaks
 from seed.legacy.personal import find_personal_columns
 from seed.load import abandon_load, begin_load, finish_load, streaming
+from seed.months import open_balances
 
 FIRST_TABLES = ("building", "premise", "account", "person", "account_person", "account_service", "meter",
                 "meter_reading")  # fmt: skip
@@ -153,6 +154,9 @@ def _load(
     _merge(state, part, part_csv)
     finish.drop_repeats(state, admin, work, "meter_reading", reading_keys, DUPLICATE_READING, "readings")
     finish.write_reference(state, admin, work, part.registries, part.agents)
+    # The month after the export is open: its balances start where the export's last month closed, so
+    # payments (a registry) can be taken at once.
+    open_balances(admin, work, month_start(max(state.months) + 1))
 
 
 def _part_of(rejected_csv: Path) -> Path:
