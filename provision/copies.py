@@ -100,6 +100,15 @@ def freeze(conn: psycopg.Connection, source: str, target: str, work: str, note: 
     _rename(conn, work, target)
 
 
+def aside(conn: psycopg.Connection, source: str, target: str, work: str, note: Note = _no_note) -> None:
+    """A working copy of a live database beside it (a rehearsal's): frozen like a baseline, then opened to
+    its owner's connections only (nobody else's: CONNECT is not granted)."""
+    drop(conn, target)
+    freeze(conn, source, target, work, note)
+    conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(target)))
+    _open(conn, target, None)
+
+
 def _open(conn: psycopg.Connection, database: str, role: str | None) -> None:
     """What a working database or a seat needs to be used: its login's rights, search path, connections."""
     ident = sql.Identifier(database)

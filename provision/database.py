@@ -19,8 +19,10 @@ from seed.errors import (
     LegacyFormatError,
     MappingError,
     NoData,
+    ReconciliationFailed,
     RegistryError,
     SeedBusy,
+    SwitchoverRefused,
     WorkerFailed,
 )
 
@@ -87,6 +89,10 @@ def user_errors(dsn: str = "", *, loading: bool = False) -> Iterator[None]:
         raise EnvironmentProblem(str(exc)) from None
     except ImportRefused as exc:
         raise OperationFailed(f"import refused: {exc}{UNCHANGED}") from None
+    except SwitchoverRefused as exc:
+        raise InputError(f"{exc}{UNCHANGED}", fix="give the final export of the month the books have open") from None
+    except ReconciliationFailed as exc:
+        raise OperationFailed(f"the new books do not reconcile: {exc}{UNCHANGED}") from None
     except WorkerFailed as exc:
         raise OperationFailed(f"the load failed: {hide_password(str(exc))}{UNCHANGED}") from None
     except psycopg.Error as exc:

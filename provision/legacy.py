@@ -35,7 +35,7 @@ FileProgress = Callable[[str, int], None]
 Phase = Callable[[str], None]
 
 
-def _mapping(folder: Path, mapping_file: Path | None) -> Mapping:
+def export_mapping(folder: Path, mapping_file: Path | None) -> Mapping:
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder", fix="give the folder that holds the export files")
     if mapping_file is not None and not mapping_file.is_file():
@@ -125,7 +125,7 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     folder, mapping_file, phase = load.folder, load.mapping, load.phase
     profile = env.profile
     with user_errors(dsn, loading=True):
-        mapping = _mapping(folder, mapping_file)
+        mapping = export_mapping(folder, mapping_file)
     key = anonymization_key(key_path(env))
     reports = private_folder(report_dir(env))
     rejected, report_file = reports / "rejected.csv", reports / "last-load.json"
@@ -220,7 +220,7 @@ def check_export(
     ``problems``, every problem also into that list, sorted by file and line."""
     workspace.require_client(client)
     with user_errors():
-        mapping = _mapping(folder, mapping_file)
+        mapping = export_mapping(folder, mapping_file)
         if problems is None:
             return analyze(mapping)
         _not_the_export(problems.path, mapping, mapping_file)
@@ -260,7 +260,7 @@ def import_load(workspace: Workspace, client: str, load: Load) -> ImportReport:
     """`provision import load`: see :func:`load_export`."""
     profile = load_profile(workspace, client)
     with user_errors(loading=True):
-        _mapping(load.folder, load.mapping)  # a wrong folder, mapping or key is refused before anything else
+        export_mapping(load.folder, load.mapping)  # a wrong folder, mapping or key is refused before anything else
     if key_file(workspace, client).exists():
         anonymization_key(key_file(workspace, client))
     env = env_for(workspace, profile)
@@ -271,7 +271,7 @@ def scan_client(workspace: Workspace, client: str, folder: Path, mapping_file: P
     """`provision import scan`: look for the export's original personal values in the client's database."""
     profile = load_profile(workspace, client)
     with user_errors():
-        mapping = _mapping(folder, mapping_file)
+        mapping = export_mapping(folder, mapping_file)
     env = env_for(workspace, profile)
     dsn = running_dsn(env)
     repaired(env, "import scan")

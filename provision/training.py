@@ -79,6 +79,11 @@ class Names:
     def snapshot_prefix(self) -> str:
         return f"{self.stem}__snap_"
 
+    @property
+    def rehearsal(self) -> str:
+        """The copy of the working database a switch-over is rehearsed on."""
+        return f"{self.stem}__rehearsal"
+
     def work(self, target: str) -> str:
         """The work copy a new ``target`` is built in."""
         aside = f"{target}__new"

@@ -43,6 +43,23 @@ class ImportRefused(SeedError):
     """The import will not be loaded (strict mode, personal data without a rule, a leak)."""
 
 
+class SwitchoverRefused(SeedError):
+    """A final export that cannot be switched over to: older than the books, not the month they have open,
+    or of another client."""
+
+
+class ReconciliationFailed(SeedError):
+    """The new books do not reconcile with the old system's: the switch-over stops before the switch-in.
+    ``outcome`` holds what was found (the differences), for the report."""
+
+    def __init__(self, message: str, outcome: Any = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (str(self), self.outcome)
+
+
 class WorkerFailed(SeedError):
     """A forked worker failed in a way that has no error of its own (the message says how)."""
 

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from provision import __version__
-from provision.cli import clients, data, images, imports, registries, training
+from provision.cli import clients, data, images, imports, registries, switchover, training
 from provision.cli.options import use_workspace
 from provision.cli.output import err
 from provision.errors import ProvisionError
@@ -49,6 +49,7 @@ app.add_typer(training.snapshot_app, name="snapshot")
 app.add_typer(imports.app, name="import")
 app.add_typer(images.app, name="image")
 app.add_typer(registries.app, name="registry")
+app.add_typer(switchover.app, name="switchover")
 
 
 def _version(value: bool) -> None:

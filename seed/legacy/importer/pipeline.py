@@ -30,6 +30,7 @@ from seed.months import open_balances
 FIRST_TABLES = ("building", "premise", "account", "person", "account_person", "account_service", "meter",
                 "meter_reading")  # fmt: skip
 MONEY_TABLES = ("balance", "payment")
+Judge = Callable[[ImportState, psycopg.Connection, str], None]
 
 
 def run_import(
@@ -39,7 +40,10 @@ def run_import(
     strict: bool = False,
     rejected_csv: Path | None = None,
     phase: Callable[[str], None] | None = None,
+    judge: Judge | None = None,
 ) -> ImportResult:
+    """Run the import's stages; ``judge``, when given, sees the new books (``admin``, the working schema)
+    beside the old ones (``okno``) before the switch-in, and may still refuse them by raising."""
     started = time.monotonic()
     say = phase or (lambda _message: None)
     result = state.result
@@ -75,7 +79,13 @@ def run_import(
                 # the leak scan reads the new books while PostgreSQL builds their keys
                 say("scanning for original personal data")
                 scan = _Background(lambda: _scan(state, dsn, work))
-                finish_load(dsn, admin, work, info, result.seconds, say, lambda: _judge(state, scan.result()))
+
+                def before_switch() -> None:
+                    _judge(state, scan.result() if scan else [])
+                    if judge is not None:
+                        judge(state, admin, work)
+
+                finish_load(dsn, admin, work, info, result.seconds, say, before_switch)
             except BaseException:
                 if scan is not None:
                     scan.wait()

@@ -1,0 +1,228 @@
+"""The month-end switch-over of a client whose books came from its old system (`provision import load`):
+rehearsed on a copy of the working database made aside, then run on the working database itself after a
+snapshot. Both load the old system's final export through the import's pipeline, count what changed, open
+the next month on the closing balances and reconcile with the old system's control totals; the run
+switches the new books in only when they reconcile (or the differences are accepted), then refreezes the
+baseline. The work itself is :mod:`seed.legacy.switchover`'s."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provision import copies
+from provision.database import running_dsn, user_errors
+from provision.errors import InputError
+from provision.legacy import Load, anonymization_key, export_mapping, key_path
+from provision.profile import load_profile
+from provision.render import ClientEnv, env_for
+from provision.seeding import check_data
+from provision.snapshots import Snapshots
+from provision.training import Trainer, operation, repaired, replacing_books
+from provision.workspace import Workspace
+from seed.check import CheckResult
+from seed.errors import ReconciliationFailed
+from seed.legacy.private import aside, private_folder, write_private
+from seed.legacy.switchover import Outcome, books_before, read_accepted, switch_over
+
+Phase = Callable[[str], None]
+
+
+@dataclass
+class SwitchoverReport:
+    """What a rehearsal or a run did and found; ``refused``: differences not accepted, nothing switched."""
+
+    mode: str  # "rehearsal" or "run"
+    outcome: Outcome
+    export: Path
+    refused: bool
+    checks: list[CheckResult] = field(default_factory=list)
+    snapshot: str = ""
+    report_file: Path | None = None
+    steps: dict[str, float] = field(default_factory=dict)  # the steps around the load, in seconds
+
+    def step_seconds(self) -> dict[str, float]:
+        """Every step's duration, in the order a night runs them."""
+        load = self.outcome.seconds
+        order = {
+            "copy aside": self.steps.get("copy aside"),
+            "snapshot": self.steps.get("snapshot"),
+            "read, anonymize, load": load.get("load"),
+            "keys and indexes": load.get("keys"),
+            "vacuum and analyze": load.get("analyze"),
+            "compare with the books": load.get("compare"),
+            "reconcile": load.get("reconcile"),
+            "switch in": load.get("switch"),
+            "baseline and seats": self.steps.get("baseline"),
+            "checks": self.steps.get("checks"),
+            "drop the copy": self.steps.get("drop"),
+        }
+        return {name: round(value, 2) for name, value in order.items() if value is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.outcome.to_dict()
+        del report["seconds"]
+        report.update(
+            {
+                "mode": self.mode,
+                "export": str(self.export),
+                "refused": self.refused,
+                "snapshot": self.snapshot or None,
+                "steps": self.step_seconds(),
+                "total_seconds": round(sum(self.step_seconds().values()), 2),
+                "checks": [
+                    {"check": c.name, "violations": c.violations, "skipped": c.skipped or None} for c in self.checks
+                ],  # fmt: skip
+                "rows_left_out": self.outcome.import_result.rejects.total if self.outcome.import_result else None,
+                "report": str(self.report_file) if self.report_file else None,
+            }
+        )
+        return report
+
+
+def report_dir(env: ClientEnv) -> Path:
+    return env.directory / "switchover"
+
+
+def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None) -> tuple[ClientEnv, bytes, list[str]]:
+    """The client, its key and the accepted differences, all checked before anything is done."""
+    profile = load_profile(workspace, client)
+    if profile.noise:
+        raise InputError(
+            f"client {client!r} adds noise to amounts (noise = {profile.noise}): a switch-over loads them as they are",
+            fix=f"set noise = 0 in {workspace.profile_path(client)}",
+        )
+    with user_errors(loading=True):
+        export_mapping(load.folder, load.mapping)
+    env = env_for(workspace, profile)
+    if not key_path(env).exists():
+        raise InputError(
+            f"client {client!r} has no anonymization key: its books were not imported from its old system",
+            fix=f"load the first export first: `provision import load {client} FOLDER`",
+        )
+    if accept is not None and not accept.is_file():
+        raise InputError(f"--accept {accept}: no such file", fix="list the accepted differences, one per line")
+    accepted = read_accepted(accept)
+    return env, anonymization_key(key_path(env)), accepted
+
+
+def _save(env: ClientEnv, report: SwitchoverReport) -> None:
+    folder = private_folder(report_dir(env))
+    name = f"{report.mode}-{report.outcome.month:%Y-%m}.json"
+    report.report_file = folder / name
+    text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str)
+    write_private(report.report_file, text)
+    write_private(folder / "last.json", text)
+
+
+def _switch(env: ClientEnv, dsn: str, key: bytes, load: Load, accepted: list[str], mode: str) -> SwitchoverReport:
+    """Load the final export into the books at ``dsn``; the refusal of a reconciliation is a report."""
+    profile = env.profile
+    rejected = private_folder(report_dir(env)) / f"{mode}-rejected.csv"
+    with user_errors(dsn, loading=True):
+        mapping = export_mapping(load.folder, load.mapping)
+        try:
+            outcome = switch_over(
+                dsn,
+                mapping,
+                key,
+                rules=dict(profile.anonymize),
+                accepted=accepted,
+                rejected_csv=aside(rejected),
+                progress=load.progress,
+                phase=load.phase,
+            )
+            refused = False
+        except ReconciliationFailed as exc:
+            outcome, refused = exc.outcome, True
+    if aside(rejected).exists():
+        aside(rejected).replace(rejected)
+    return SwitchoverReport(mode, outcome, load.folder.resolve(), refused)
+
+
+def rehearse(
+    workspace: Workspace, client: str, load: Load, accept: Path | None = None, keep: bool = False
+) -> SwitchoverReport:
+    """`provision switchover rehearse`: the whole night on a copy of the working database made aside (its
+    sessions wait a moment while it is copied; its data, the seats and snapshots stay as they are)."""
+    env, key, accepted = _prepared(workspace, client, load, accept)
+    running_dsn(env)
+    say = load.phase or (lambda _message: None)
+    with operation(env, "switchover rehearse", load.phase):
+        trainer = Trainer.of(env)
+        names = trainer.names
+        started = time.monotonic()
+        say("copying the working database aside")
+        with trainer.admin() as conn:
+            copies.aside(conn, names.db, names.rehearsal, names.work(names.rehearsal), trainer.note("rehearsal"))
+        copied = time.monotonic() - started
+        dsn = trainer.dsn(names.rehearsal)
+        try:
+            report = _switch(env, dsn, key, load, accepted, "rehearsal")
+            report.steps["copy aside"] = copied
+            if not report.refused:
+                say("checking the new books")
+                mark = time.monotonic()
+                report.checks = check_data(dsn)
+                report.steps["checks"] = time.monotonic() - mark
+        finally:
+            if not keep:
+                mark = time.monotonic()
+                with trainer.admin() as conn:
+                    copies.drop(conn, names.rehearsal)
+                dropped = time.monotonic() - mark
+    if not keep:
+        report.steps["drop"] = dropped
+    _save(env, report)
+    return report
+
+
+def run(workspace: Workspace, client: str, load: Load, accept: Path | None = None) -> SwitchoverReport:
+    """`provision switchover run`: the switch-over of the working database, after a snapshot of it; the new
+    books replace the old only when they reconcile, and the baseline and seats follow them."""
+    env, key, accepted = _prepared(workspace, client, load, accept)
+    dsn = running_dsn(env)
+    say = load.phase or (lambda _message: None)
+    with user_errors(dsn):
+        month = books_before(dsn).open_month
+    snapshot = f"before-switchover-{month:%Y-%m}"
+    with replacing_books(env, "switchover run", load.phase) as switched:
+        mark = time.monotonic()
+        say(f"saving the snapshot {snapshot}")
+        snapshots = Snapshots(Trainer.of(env))
+        if snapshot in {s.name for s in snapshots.saved()}:
+            snapshots.delete(snapshot)  # a refused run's: the books are still those it saved
+        snapshots.save(snapshot)
+        saved = time.monotonic() - mark
+        report = _switch(env, dsn, key, load, accepted, "run")
+        report.snapshot, report.steps["snapshot"] = snapshot, saved
+        if not report.refused:
+            mark = time.monotonic()
+            switched()
+            report.steps["baseline"] = time.monotonic() - mark
+    if not report.refused:
+        say("checking the new books")
+        mark = time.monotonic()
+        report.checks = check_data(dsn)
+        report.steps["checks"] = time.monotonic() - mark
+    _save(env, report)
+    return report
+
+
+def status(workspace: Workspace, client: str) -> dict[str, Any]:
+    """`provision switchover status`: the month the books have open, and the last switch-over's report."""
+    env = repaired(env_for(workspace, load_profile(workspace, client)), "switchover status")
+    dsn = running_dsn(env)
+    with user_errors(dsn):
+        books = books_before(dsn)
+    last = report_dir(env) / "last.json"
+    return {
+        "client": client,
+        "open_month": books.open_month.strftime("%Y-%m"),
+        "accounts": books.accounts,
+        "last": json.loads(last.read_text(encoding="utf-8")) if last.is_file() else None,
+    }
