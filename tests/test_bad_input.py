@@ -55,6 +55,9 @@ CLIENT_COMMANDS: list[list[str]] = [
     ["import", "check", "{c}", "export"],
     ["import", "load", "{c}", "export"],
     ["import", "scan", "{c}", "export"],
+    ["switchover", "rehearse", "{c}", "export"],
+    ["switchover", "run", "{c}", "export"],
+    ["switchover", "status", "{c}"],
 ]
 BAD_NAMES = ["../x", "X", "a_b", "a" * 41, "кириллица", "a b", "x/y", ".", "demo;rm", "x-", "", "a..b"]
 
@@ -205,6 +208,12 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     (["image", "save"], 2, "Missing option '--output'"),
     (["image", "load", "nothing-here.tar"], 2, "nothing-here.tar: no such file"),
     (["image", "load", "full"], 2, "full: no such file"),
+    # switch-over: the final export, the client's key, the accepted differences
+    (["switchover", "rehearse", "x", "no-such-export"], 2, "no-such-export: not a folder"),
+    (["switchover", "run", "x", "afile.txt"], 2, "afile.txt: not a folder"),
+    (["switchover", "run", "x", "export", "--mapping", "no.toml"], 2, "no.toml: no such mapping file"),
+    (["switchover", "rehearse", "x", "export"], 2, "has no anonymization key"),
+    (["switchover", "rehearse", "x"], 2, "Missing argument 'export'"),
     # import: folders, files, output paths
     (["import", "check", "x", "no-such-export"], 2, "no-such-export: not a folder"),
     (["import", "check", "x", "afile.txt"], 2, "afile.txt: not a folder"),
@@ -439,6 +448,20 @@ def _cases() -> list[Any]:
         pytest.param(["render", "p"], 2, "not UTF-8", {"compose/p/client.toml": "title = 'Я'\n".encode("cp1251")}),
         pytest.param(["render", "p"], 2, "unknown client 'p'", {"compose/p/client.toml/x": ""}, id="profile-dir"),
         pytest.param(["seed", "--dsn", "postgresql://u:s3cret@h/db?bad=1"], 2, "--dsn: not a valid", {}, id="dsn-pw"),
+        pytest.param(
+            ["switchover", "run", "n", "export"],
+            2,
+            "adds noise to amounts",
+            {"compose/n/client.toml": f"[postgres]\nport = {DEMO_PORT}\n[anonymize]\nnoise = 0.05\n"},
+            id="switchover-noise",
+        ),
+        pytest.param(
+            ["switchover", "rehearse", "x", "export", "--accept", "no.txt"],
+            2,
+            "--accept no.txt: no such file",
+            {"compose/x/secrets/anonymization.key": "ab" * 32},
+            id="switchover-accept",
+        ),
         pytest.param(
             ["import", "check", "x", "export", "--mapping", "m.toml"],
             2,
