@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry clean
+.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry bench-switchover clean
 
 install: $(STAMP)
 
@@ -46,6 +46,9 @@ bench-import: install
 
 bench-registry: install
 	$(BIN)/python benchmarks/bench_registry.py --accounts 100000 --lines 10000 100000
+
+bench-switchover: install
+	$(BIN)/python benchmarks/bench_switchover.py --accounts 10000 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

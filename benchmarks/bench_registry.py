@@ -6,7 +6,7 @@ format, cp1251), then times, median of --repeat runs, each load on a fresh copy 
   load:   `registry load` as the library runs it: one transaction, the lines streamed into it as they are
           read (COPY), then matched, the payments, the suspense list, the balances
   floor:  a bare COPY of the same lines' account numbers and amounts into a temporary table
-  cli:    `provision registry load` in a fresh process, once: its wall time and its peak memory (RSS),
+  cli:    `registry load` in a fresh process, once: its wall time and its peak memory (RSS),
           which stays flat from 10,000 lines to 100,000
 with rows/s and the load's ratio to the floor.
 Run: `make bench-registry` or `python benchmarks/bench_registry.py --lines 100000`.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from common import child
 
 from provision import bringup, engine, lifecycle, registries, training
 from provision.workspace import Workspace
@@ -33,31 +33,22 @@ from seed.registry import codec, formats
 CLIENT = "bench-registry"
 
 
-# `provision registry load` in a fresh interpreter that reports its own peak RSS (VmHWM: the process's own
-# memory, unlike ru_maxrss, which counts the parent's pages the child was forked with).
-CHILD = """
-import sys
+# `registry load` in a fresh interpreter: its wall time with the start, and its own peak memory.
+LOAD = """
+import json, sys
 from pathlib import Path
-report = Path(sys.argv.pop(1))
-try:
-    from provision.cli import main
-    main()
-finally:
-    status = Path("/proc/self/status").read_text().splitlines()
-    report.write_text(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+from provision import registries
+from provision.workspace import Workspace
+registries.load_registry(Workspace(Path(sys.argv[1])), sys.argv[2], Path(sys.argv[3]), "bank")
+print(json.dumps({"own_mb": round(peak_rss_mb()[0])}))
 """
 
 
 def _cli_load(root: Path, path: Path) -> tuple[float, int]:
-    """`provision registry load` as a user runs it: wall time and the process's peak RSS in MB."""
-    report = root / "peak-kb"
-    args = ["--workspace", str(root), "registry", "load", CLIENT, str(path), "--agent", "bank"]
+    """A load as a user's command runs it: wall time (the interpreter's start included) and peak RSS in MB."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD, str(report), *args], stdout=subprocess.DEVNULL, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"registry load failed (exit {done.returncode})")
-    return seconds, round(int(report.read_text()) / 1024)
+    done = child(LOAD, str(root), CLIENT, str(path))
+    return time.perf_counter() - started, int(done["own_mb"])
 
 
 def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:

@@ -1,0 +1,107 @@
+"""Switch-over figures: a rehearsal of the month-end switch-over of a --accounts client, end to end.
+
+Seeds a client (--accounts, 12 months) that plays the old system, writes its first export (through the
+month before last) and its final one (through the last closed month) with `import sample --through`,
+imports the first as the client's books (timed: the plain import, the floor a switch-over builds on),
+then runs `provision switchover rehearse` with the final export in a fresh process: its wall time, the
+time of each step (copy aside, load, keys, compare, reconcile, checks, drop), what it counted, and its
+peak memory (its own, and the forked loader's). The issue's target: 100,000 accounts within 2 minutes.
+Run: `make bench-switchover` or `python benchmarks/bench_switchover.py --accounts 100000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from common import child, show
+
+from provision import bringup, engine, legacy, lifecycle
+from provision.workspace import Workspace
+
+CLIENT = "bench-switchover"
+REHEARSE = """
+import json, sys, time
+from pathlib import Path
+from provision import switchover
+from provision.legacy import Load
+from provision.workspace import Workspace
+started = time.perf_counter()
+report = switchover.rehearse(Workspace(Path(sys.argv[1])), sys.argv[2], Load(Path(sys.argv[3])))
+info = report.to_dict()
+own, forked = peak_rss_mb()
+print(json.dumps({"seconds": time.perf_counter() - started, "steps": info["steps"], "changes": info["changes"],
+                  "differences": len(info["differences"]), "own_mb": round(own), "forked_mb": round(forked)}))
+"""
+
+
+def folder_mb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.iterdir()) / 1024**2, 1)
+
+
+def measure(accounts: int, memory: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="provision-bench-switchover-") as tmp:
+        root = Path(tmp).resolve()
+        workspace = Workspace(root)
+        profile = workspace.profile_path(CLIENT)
+        profile.parent.mkdir(parents=True)
+        profile.write_text(
+            f'[postgres]\nmemory_limit = "{memory}"\nport = "auto"\n[seed]\naccounts = {accounts}\nmonths = 12\n',
+            encoding="utf-8",
+        )
+        try:
+            report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
+            with psycopg.connect(report.up.dsn_with_password()) as conn:
+                row = conn.execute("SELECT max(period) FROM okno.billing_period").fetchone()
+            assert row is not None
+            last: dt.date = row[0]
+            month = (last - dt.timedelta(days=1)).replace(day=1)  # M, the month the switch-over closes
+            before = (month - dt.timedelta(days=1)).replace(day=1)
+            first, final = root / "first", root / "final"
+            started = time.perf_counter()
+            legacy.sample_export(workspace, CLIENT, first, f"{before:%Y-%m}")
+            legacy.sample_export(workspace, CLIENT, final, f"{month:%Y-%m}")
+            exports_s = time.perf_counter() - started
+            started = time.perf_counter()
+            legacy.import_load(workspace, CLIENT, legacy.Load(first))
+            import_s = time.perf_counter() - started
+            rehearsal = child(REHEARSE, str(root), CLIENT, str(final))
+            return {
+                "accounts": accounts,
+                "final_export_mb": folder_mb(final),
+                "exports_s": round(exports_s, 1),
+                "import_first_s": round(import_s, 1),
+                "rehearsal_s": round(rehearsal["seconds"], 1),
+                "rehearsal_to_import": round(rehearsal["seconds"] / import_s, 2),
+                "steps": rehearsal["steps"],
+                "changes": rehearsal["changes"],
+                "differences": rehearsal["differences"],
+                "peak_rss_mb": [rehearsal["own_mb"], rehearsal["forked_mb"]],
+            }
+        finally:
+            lifecycle.destroy(workspace, CLIENT)
+            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--memory", default="4g")
+    parser.add_argument("--json", action="store_true", help="all results as one JSON document at the end")
+    args = parser.parse_args()
+    results: list[dict[str, Any]] = []
+    for accounts in args.accounts:
+        results.append(measure(accounts, args.memory))
+        show(results, args.json)
+    show(results, args.json, final=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
