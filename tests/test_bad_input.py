@@ -213,6 +213,7 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     (["switchover", "run", "x", "afile.txt"], 2, "afile.txt: not a folder"),
     (["switchover", "run", "x", "export", "--mapping", "no.toml"], 2, "no.toml: no such mapping file"),
     (["switchover", "rehearse", "x", "export"], 2, "has no anonymization key"),
+    (["switchover", "run", "x", "export", "--html", "missing-dir/r.html"], 2, "--html missing-dir/r.html: no folder"),
     (["switchover", "rehearse", "x"], 2, "Missing argument 'export'"),
     # import: folders, files, output paths
     (["import", "check", "x", "no-such-export"], 2, "no-such-export: not a folder"),

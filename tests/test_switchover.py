@@ -152,8 +152,11 @@ def test_a_rehearsal_counts_every_change_and_leaves_the_working_database_alone(r
     workspace, dsn, month = rollout["workspace"], rollout["dsn"], rollout["month"]
     before = fingerprint(dsn)
     assert before[3] == month  # the first import left M open
-    code, out = cli(workspace, "switchover", "rehearse", CLIENT, str(rollout["final"]), "--json")
+    page = rollout["root"] / "rehearsal.html"
+    code, out = cli(workspace, "switchover", "rehearse", CLIENT, str(rollout["final"]), "--json", "--html", str(page))
     assert code == 0, out
+    html = page.read_text(encoding="utf-8")
+    assert "Репетиция перехода" in html and "Расхождений нет" in html and "новые лицевые счета" in html
     report = json.loads(out[out.index("{") :])
     changes = report["changes"]
     assert changes["accounts_added"] == 1 and changes["accounts_closed"] == 1

@@ -10,11 +10,14 @@ import typer
 from provision.cli.options import Client, JsonFlag, lazy, workspace
 from provision.cli.output import err, print_json
 from provision.errors import EXIT_FAILED
+from provision.inputs import check_output_file
 
 if TYPE_CHECKING:
     from provision import legacy, switchover
+    from seed.legacy import switchover_report
 else:
     legacy, switchover = lazy("provision.legacy"), lazy("provision.switchover")
+    switchover_report = lazy("seed.legacy.switchover_report")
 
 app = typer.Typer(
     help="The month-end switch-over from the old system: the final export loaded, the next month opened on its "
@@ -23,6 +26,9 @@ app = typer.Typer(
 )
 FinalExport = Annotated[Path, typer.Argument(help="The old system's final export folder (through the open month).")]
 MappingOption = Annotated[Path | None, typer.Option(help="A mapping file (TOML) for a non-standard export.")]
+HtmlOption = Annotated[
+    Path | None, typer.Option(help="Also write the report as a self-contained HTML page (in Russian).")
+]
 AcceptOption = Annotated[
     Path | None,
     typer.Option("--accept", help="A file of accepted differences, one per line (a service, or ACCOUNT;service)."),
@@ -33,8 +39,10 @@ def _say(message: str) -> None:
     err(message + " ...")
 
 
-def _print(report: switchover.SwitchoverReport, as_json: bool) -> None:
+def _print(report: switchover.SwitchoverReport, client: str, html: Path | None, as_json: bool) -> None:
     info = report.to_dict()
+    if html is not None:
+        html.write_text(switchover_report.render_switchover_html(info, client), encoding="utf-8")
     if as_json:
         print_json(info)
     else:
@@ -90,12 +98,14 @@ def switchover_rehearse(
     mapping: MappingOption = None,
     accept: AcceptOption = None,
     keep: Annotated[bool, typer.Option(help="Keep the rehearsal's copy of the database (to look at it).")] = False,
+    html: HtmlOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Rehearse the switch-over on a copy of the working database: the working database and seats stay as
     they are. Prints each step's time, the changes and the reconciliation; exit 4 on differences."""
+    check_output_file(html, "--html")
     load = legacy.Load(export, mapping, phase=_say)
-    _print(switchover.rehearse(workspace(), client, load, accept, keep), as_json)
+    _print(switchover.rehearse(workspace(), client, load, accept, keep), client, html, as_json)
 
 
 @app.command("run")
@@ -104,13 +114,15 @@ def switchover_run(
     export: FinalExport,
     mapping: MappingOption = None,
     accept: AcceptOption = None,
+    html: HtmlOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Switch over: a snapshot `before-switchover-YYYY-MM`, then the final export as the new books, the next
     month open; refused (exit 4, books as they were) when the reconciliation differs and --accept does not
     list the difference. The baseline and seats follow the new books."""
+    check_output_file(html, "--html")
     load = legacy.Load(export, mapping, phase=_say)
-    _print(switchover.run(workspace(), client, load, accept), as_json)
+    _print(switchover.run(workspace(), client, load, accept), client, html, as_json)
 
 
 @app.command("status")

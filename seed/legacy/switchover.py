@@ -121,7 +121,8 @@ CHANGES: dict[str, tuple[str, str]] = {
     ),
     "balances_added": (
         "сальдо месяцев после первой выгрузки",
-        "SELECT count(*) FROM {new}.balance WHERE period > {closed}",
+        "SELECT count(*) FROM {new}.balance WHERE period > {closed} "
+        "AND period IN (SELECT period FROM {new}.billing_period WHERE status = 'closed')",
     ),
     "balances_corrected": (
         "исправленные старой системой сальдо закрытых месяцев",
