@@ -18,16 +18,14 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import child
+from common import child, seeded_client
 
-from provision import bringup, engine, lifecycle, registries, training
-from provision.workspace import Workspace
+from provision import registries, training
 from seed.registry import codec, formats
 
 CLIENT = "bench-registry"
@@ -52,58 +50,47 @@ def _cli_load(root: Path, path: Path) -> tuple[float, int]:
 
 
 def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="provision-bench-registry-") as tmp:
-        root = Path(tmp).resolve()
-        workspace = Workspace(root)
-        profile = workspace.profile_path(CLIENT)
-        profile.parent.mkdir(parents=True)
-        profile.write_text(
-            f'[postgres]\nmemory_limit = "2g"\nport = "auto"\n[seed]\naccounts = {accounts}\n', encoding="utf-8"
-        )
-        try:
-            report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
-            dsn = report.up.dsn_with_password()
-            path = root / "registry.txt"
+    profile = f'[postgres]\nmemory_limit = "2g"\nport = "auto"\n[seed]\naccounts = {accounts}\n'
+    with seeded_client(CLIENT, profile) as (workspace, dsn):
+        root = workspace.root
+        path = root / "registry.txt"
+        started = time.perf_counter()
+        registries.sample_registry(workspace, CLIENT, "bank", "2026-11-27", path, lines=lines)
+        sample_s = time.perf_counter() - started
+        fmt = formats.find_format("bank")
+        reads, loads, floors = [], [], []
+        for _ in range(repeat):
+            training.reset_client(workspace, CLIENT)  # the books as they were: each load is the first
             started = time.perf_counter()
-            registries.sample_registry(workspace, CLIENT, "bank", "2026-11-27", path, lines=lines)
-            sample_s = time.perf_counter() - started
-            fmt = formats.find_format("bank")
-            reads, loads, floors = [], [], []
-            for _ in range(repeat):
-                training.reset_client(workspace, CLIENT)  # the books as they were: each load is the first
+            registry = codec.read_registry(path, fmt)
+            reads.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            result = registries.load_registry(workspace, CLIENT, path, "bank")
+            loads.append(time.perf_counter() - started)
+            assert result.loaded + result.suspense == lines, result
+            with psycopg.connect(dsn) as conn, conn.transaction():
+                conn.execute("CREATE TEMP TABLE floor (account text, amount numeric(14,2)) ON COMMIT DROP")
                 started = time.perf_counter()
-                registry = codec.read_registry(path, fmt)
-                reads.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                result = registries.load_registry(workspace, CLIENT, path, "bank")
-                loads.append(time.perf_counter() - started)
-                assert result.loaded + result.suspense == lines, result
-                with psycopg.connect(dsn) as conn, conn.transaction():
-                    conn.execute("CREATE TEMP TABLE floor (account text, amount numeric(14,2)) ON COMMIT DROP")
-                    started = time.perf_counter()
-                    with conn.cursor().copy("COPY floor FROM STDIN") as copy:
-                        for line in registry.lines:
-                            copy.write_row((line.account, line.amount / 100))
-                    floors.append(time.perf_counter() - started)
-            training.reset_client(workspace, CLIENT)
-            cli_s, cli_rss_mb = _cli_load(root, path)
-            load_s = statistics.median(loads)
-            return {
-                "accounts": accounts,
-                "lines": lines,
-                "file_mb": round(path.stat().st_size / 1024**2, 1),
-                "sample_s": round(sample_s, 2),
-                "read_s": round(statistics.median(reads), 2),
-                "load_s": round(load_s, 2),
-                "rows_per_s": round(lines / load_s),
-                "floor_copy_s": round(statistics.median(floors), 2),
-                "load_to_floor": round(load_s / statistics.median(floors), 1),
-                "cli_s": round(cli_s, 2),
-                "cli_peak_rss_mb": cli_rss_mb,
-            }
-        finally:
-            lifecycle.destroy(workspace, CLIENT)
-            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+                with conn.cursor().copy("COPY floor FROM STDIN") as copy:
+                    for line in registry.lines:
+                        copy.write_row((line.account, line.amount / 100))
+                floors.append(time.perf_counter() - started)
+        training.reset_client(workspace, CLIENT)
+        cli_s, cli_rss_mb = _cli_load(root, path)
+        load_s = statistics.median(loads)
+        return {
+            "accounts": accounts,
+            "lines": lines,
+            "file_mb": round(path.stat().st_size / 1024**2, 1),
+            "sample_s": round(sample_s, 2),
+            "read_s": round(statistics.median(reads), 2),
+            "load_s": round(load_s, 2),
+            "rows_per_s": round(lines / load_s),
+            "floor_copy_s": round(statistics.median(floors), 2),
+            "load_to_floor": round(load_s / statistics.median(floors), 1),
+            "cli_s": round(cli_s, 2),
+            "cli_peak_rss_mb": cli_rss_mb,
+        }
 
 
 def main() -> int:

@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import child, show
+from common import child, seeded_client, show
 
-from provision import bringup, engine, legacy, lifecycle
-from provision.workspace import Workspace
+from provision import legacy
 
 CLIENT = "bench-switchover"
 REHEARSE = """
@@ -46,47 +44,35 @@ def folder_mb(folder: Path) -> float:
 
 
 def measure(accounts: int, memory: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="provision-bench-switchover-") as tmp:
-        root = Path(tmp).resolve()
-        workspace = Workspace(root)
-        profile = workspace.profile_path(CLIENT)
-        profile.parent.mkdir(parents=True)
-        profile.write_text(
-            f'[postgres]\nmemory_limit = "{memory}"\nport = "auto"\n[seed]\naccounts = {accounts}\nmonths = 12\n',
-            encoding="utf-8",
-        )
-        try:
-            report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
-            with psycopg.connect(report.up.dsn_with_password()) as conn:
-                row = conn.execute("SELECT max(period) FROM okno.billing_period").fetchone()
-            assert row is not None
-            last: dt.date = row[0]
-            month = (last - dt.timedelta(days=1)).replace(day=1)  # M, the month the switch-over closes
-            before = (month - dt.timedelta(days=1)).replace(day=1)
-            first, final = root / "first", root / "final"
-            started = time.perf_counter()
-            legacy.sample_export(workspace, CLIENT, first, f"{before:%Y-%m}")
-            legacy.sample_export(workspace, CLIENT, final, f"{month:%Y-%m}")
-            exports_s = time.perf_counter() - started
-            started = time.perf_counter()
-            legacy.import_load(workspace, CLIENT, legacy.Load(first))
-            import_s = time.perf_counter() - started
-            rehearsal = child(REHEARSE, str(root), CLIENT, str(final))
-            return {
-                "accounts": accounts,
-                "final_export_mb": folder_mb(final),
-                "exports_s": round(exports_s, 1),
-                "import_first_s": round(import_s, 1),
-                "rehearsal_s": round(rehearsal["seconds"], 1),
-                "rehearsal_to_import": round(rehearsal["seconds"] / import_s, 2),
-                "steps": rehearsal["steps"],
-                "changes": rehearsal["changes"],
-                "differences": rehearsal["differences"],
-                "peak_rss_mb": [rehearsal["own_mb"], rehearsal["forked_mb"]],
-            }
-        finally:
-            lifecycle.destroy(workspace, CLIENT)
-            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+    profile = f'[postgres]\nmemory_limit = "{memory}"\nport = "auto"\n[seed]\naccounts = {accounts}\nmonths = 12\n'
+    with seeded_client(CLIENT, profile) as (workspace, dsn):
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT max(period) FROM okno.billing_period").fetchone()
+        assert row is not None
+        last: dt.date = row[0]
+        month = (last - dt.timedelta(days=1)).replace(day=1)  # M, the month the switch-over closes
+        before = (month - dt.timedelta(days=1)).replace(day=1)
+        first, final = workspace.root / "first", workspace.root / "final"
+        started = time.perf_counter()
+        legacy.sample_export(workspace, CLIENT, first, f"{before:%Y-%m}")
+        legacy.sample_export(workspace, CLIENT, final, f"{month:%Y-%m}")
+        exports_s = time.perf_counter() - started
+        started = time.perf_counter()
+        legacy.import_load(workspace, CLIENT, legacy.Load(first))
+        import_s = time.perf_counter() - started
+        rehearsal = child(REHEARSE, str(workspace.root), CLIENT, str(final))
+        return {
+            "accounts": accounts,
+            "final_export_mb": folder_mb(final),
+            "exports_s": round(exports_s, 1),
+            "import_first_s": round(import_s, 1),
+            "rehearsal_s": round(rehearsal["seconds"], 1),
+            "rehearsal_to_import": round(rehearsal["seconds"] / import_s, 2),
+            "steps": rehearsal["steps"],
+            "changes": rehearsal["changes"],
+            "differences": rehearsal["differences"],
+            "peak_rss_mb": [rehearsal["own_mb"], rehearsal["forked_mb"]],
+        }
 
 
 def main() -> int:

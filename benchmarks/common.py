@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from provision import engine, lifecycle
+from provision import bringup, engine, lifecycle
 from provision.workspace import Workspace
 from seed import migrate
 from seed.load import set_autovacuum
@@ -40,6 +40,23 @@ def bench_server(name: str, memory: str) -> Iterator[tuple[str, Path]]:
             yield lifecycle.up(workspace, name).dsn_with_password(), Path(tmp)
         finally:
             lifecycle.destroy(workspace, name)
+            engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
+
+
+@contextmanager
+def seeded_client(client: str, profile: str) -> Iterator[tuple[Workspace, str]]:
+    """A client brought up and seeded from the ``profile`` text in a throwaway workspace: (the workspace,
+    the DSN); destroyed after, even when the benchmark fails."""
+    with tempfile.TemporaryDirectory(prefix=f"provision-{client}-") as tmp:
+        workspace = Workspace(Path(tmp).resolve())
+        path = workspace.profile_path(client)
+        path.parent.mkdir(parents=True)
+        path.write_text(profile, encoding="utf-8")
+        try:
+            report = bringup.up_client(workspace, client, build=False, progress=lambda _l: None)
+            yield workspace, report.up.dsn_with_password()
+        finally:
+            lifecycle.destroy(workspace, client)
             engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
 
 

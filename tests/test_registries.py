@@ -13,11 +13,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import bringup, lifecycle, registries
+from provision import lifecycle, registries
 from provision.cli import app
 from provision.workspace import Workspace
 from seed.registry import formats
 from seed.registry.codec import read_registry
+from tests.clients import seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT = "agents"
@@ -27,12 +28,7 @@ BUILTINS = ("bank", "post", "csv")
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[tuple[Workspace, str]]:
     root = tmp_path_factory.mktemp("registries").resolve()
-    workspace = Workspace(root)
-    path = workspace.profile_path(CLIENT)
-    path.parent.mkdir(parents=True)
-    path.write_text("[seed]\naccounts = 400\nmonths = 3\n", encoding="utf-8")
-    report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
-    dsn = report.up.dsn_with_password()
+    workspace, dsn = seeded_client(root, CLIENT, "[seed]\naccounts = 400\nmonths = 3\n")
     # synthetic books close no account: pay one account's debt in full with a registry, then close it
     with psycopg.connect(dsn) as conn:
         row = conn.execute(

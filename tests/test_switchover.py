@@ -17,10 +17,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import bringup, lifecycle
+from provision import lifecycle
 from provision.cli import app
 from provision.workspace import Workspace
 from seed.months import month_after
+from tests.clients import seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT = "swo"
@@ -101,12 +102,7 @@ def move_on(dsn: str, month: dt.date) -> None:
 @pytest.fixture(scope="module")
 def rollout(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("switchover").resolve()
-    workspace = Workspace(root)
-    profile = workspace.profile_path(CLIENT)
-    profile.parent.mkdir(parents=True)
-    profile.write_text("[seed]\naccounts = 300\nmonths = 4\n", encoding="utf-8")
-    report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
-    dsn = report.up.dsn_with_password()
+    workspace, dsn = seeded_client(root, CLIENT, "[seed]\naccounts = 300\nmonths = 4\n")
     with psycopg.connect(dsn) as conn:
         row = conn.execute("SELECT max(period) FROM okno.billing_period").fetchone()
     assert row is not None

@@ -46,6 +46,17 @@ BALANCES = (
     "SELECT a.number, b.service_id, b.period, b.opening, b.charged, b.recalculated, b.paid, b.closing "
     "FROM {s}.balance b JOIN {s}.account a ON a.id = b.account_id WHERE b.period <= {closed}"
 )
+
+
+def _not_in(rows: str, first: str, second: str, every: bool = False) -> str:
+    """How many of the ``rows`` (a query over schema {s}) of schema ``first`` are not in ``second``'s
+    (``every``: as many times as they repeat)."""
+    return (
+        f"SELECT count(*) FROM ({rows.format(s=first, person=PERSON)} EXCEPT{' ALL' if every else ''} "
+        f"{rows.format(s=second, person=PERSON)}) d"
+    )
+
+
 CHANGES: dict[str, tuple[str, str]] = {
     "accounts_added": (
         "новые лицевые счета",
@@ -67,29 +78,11 @@ CHANGES: dict[str, tuple[str, str]] = {
         "SELECT count(*) FROM {old}.account o JOIN {new}.account n USING (number) "
         "WHERE (o.residents, o.area, o.els, o.opened_on) IS DISTINCT FROM (n.residents, n.area, n.els, n.opened_on)",
     ),
-    "persons_moved_in": (
-        "вселившиеся (новые связи лица и лицевого счёта)",
-        "SELECT count(*) FROM ("
-        + LINKS.format(s="{new}", person=PERSON)
-        + " EXCEPT "
-        + LINKS.format(s="{old}", person=PERSON)
-        + ") d",
-    ),
-    "persons_moved_out": (
-        "выбывшие",
-        "SELECT count(*) FROM ("
-        + LINKS.format(s="{old}", person=PERSON)
-        + " EXCEPT "
-        + LINKS.format(s="{new}", person=PERSON)
-        + ") d",
-    ),
+    "persons_moved_in": ("вселившиеся (новые связи лица и лицевого счёта)", _not_in(LINKS, "{new}", "{old}")),
+    "persons_moved_out": ("выбывшие", _not_in(LINKS, "{old}", "{new}")),
     "meters_installed": (
         "установленные приборы учёта",
-        "SELECT count(*) FROM ("
-        + METERS.format(s="{new}")
-        + ") n WHERE NOT EXISTS (SELECT 1 FROM ("
-        + METERS.format(s="{old}")
-        + ") o WHERE o.number = n.number AND o.serial = n.serial)",
+        _not_in(METERS.replace(", m.removed_on", ""), "{new}", "{old}"),
     ),
     "meters_removed": (
         "снятые приборы учёта (в том числе при замене)",
@@ -113,11 +106,11 @@ CHANGES: dict[str, tuple[str, str]] = {
     ),
     "payments_added": (
         "платежи после первой выгрузки",
-        "SELECT count(*) FROM (" + PAYMENTS.format(s="{new}") + " EXCEPT ALL " + PAYMENTS.format(s="{old}") + ") d",
+        _not_in(PAYMENTS, "{new}", "{old}", every=True),
     ),
     "payments_withdrawn": (
         "платежи, которых в выгрузке больше нет",
-        "SELECT count(*) FROM (" + PAYMENTS.format(s="{old}") + " EXCEPT ALL " + PAYMENTS.format(s="{new}") + ") d",
+        _not_in(PAYMENTS, "{old}", "{new}", every=True),
     ),
     "balances_added": (
         "сальдо месяцев после первой выгрузки",
@@ -265,33 +258,32 @@ def reconcile(
 ) -> tuple[list[ServiceLine], list[dict[str, Any]]]:
     """Per service, the old system's closing of ``month`` against the new books' closing of it and opening
     of the next; and each account and service whose opening of the next month is not its closing."""
-    schema = sql.Identifier(work)
     reported = reported_totals(mapping, month)
-    rows = conn.execute(
-        sql.SQL(
+
+    def rows(query: str) -> list[tuple[Any, ...]]:  # {s}: the new books; %(m)s the month, %(n)s the next
+        return conn.execute(
+            sql.SQL(query).format(s=sql.Identifier(work)), {"m": month, "n": month_after(month)}
+        ).fetchall()
+
+    services = [
+        ServiceLine(code, name, reported.pop(code, None), closing, opening)
+        for code, name, closing, opening in rows(
             "SELECT s.code, s.name, coalesce(sum(b.closing) FILTER (WHERE b.period = %(m)s), 0), "
             "coalesce(sum(b.opening) FILTER (WHERE b.period = %(n)s), 0) FROM {s}.balance b "
             "JOIN {s}.service s ON s.id = b.service_id WHERE b.period IN (%(m)s, %(n)s) "
             "GROUP BY s.id, s.code, s.name ORDER BY s.id"
-        ).format(s=schema),
-        {"m": month, "n": month_after(month)},
-    ).fetchall()
-    services = [
-        ServiceLine(code, name, reported.pop(code, None), closing, opening) for code, name, closing, opening in rows
+        )
     ]
     services += [ServiceLine(code, code, value, Decimal(0), Decimal(0)) for code, value in reported.items()]
     accounts = [
         {"account": number_, "service": code, "closing": str(closing), "opening_next": str(opening)}
-        for number_, code, closing, opening in conn.execute(
-            sql.SQL(
-                "SELECT a.number, s.code, b.closing, coalesce(n.opening, 0) FROM {s}.balance b "
-                "JOIN {s}.account a ON a.id = b.account_id JOIN {s}.service s ON s.id = b.service_id "
-                "LEFT JOIN {s}.balance n ON n.account_id = b.account_id AND n.service_id = b.service_id "
-                "AND n.period = %(n)s WHERE b.period = %(m)s AND b.closing <> coalesce(n.opening, 0) "
-                "ORDER BY a.number, s.id"
-            ).format(s=schema),
-            {"m": month, "n": month_after(month)},
-        ).fetchall()
+        for number_, code, closing, opening in rows(
+            "SELECT a.number, s.code, b.closing, coalesce(n.opening, 0) FROM {s}.balance b "
+            "JOIN {s}.account a ON a.id = b.account_id JOIN {s}.service s ON s.id = b.service_id "
+            "LEFT JOIN {s}.balance n ON n.account_id = b.account_id AND n.service_id = b.service_id "
+            "AND n.period = %(n)s WHERE b.period = %(m)s AND b.closing <> coalesce(n.opening, 0) "
+            "ORDER BY a.number, s.id"
+        )
     ]
     return services, accounts
 

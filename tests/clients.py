@@ -1,0 +1,18 @@
+"""A client brought up for a test module: its profile written, its books seeded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provision import bringup
+from provision.workspace import Workspace
+
+
+def seeded_client(root: Path, client: str, profile: str) -> tuple[Workspace, str]:
+    """Bring ``client`` up in a workspace at ``root`` with the ``profile`` text; (workspace, its DSN)."""
+    workspace = Workspace(root)
+    path = workspace.profile_path(client)
+    path.parent.mkdir(parents=True)
+    path.write_text(profile, encoding="utf-8")
+    report = bringup.up_client(workspace, client, build=False, progress=lambda _l: None)
+    return workspace, report.up.dsn_with_password()
