@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 from provision import bringup
 from provision.workspace import Workspace
@@ -16,3 +19,11 @@ def seeded_client(root: Path, client: str, profile: str) -> tuple[Workspace, str
     path.write_text(profile, encoding="utf-8")
     report = bringup.up_client(workspace, client, build=False, progress=lambda _l: None)
     return workspace, report.up.dsn_with_password()
+
+
+def one_row(dsn: str, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """The one row ``query`` gives (it must give one)."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(query, params).fetchone()
+    assert row is not None, query
+    return tuple(row)

@@ -18,7 +18,7 @@ from provision.cli import app
 from provision.workspace import Workspace
 from seed.registry import formats
 from seed.registry.codec import read_registry
-from tests.clients import seeded_client
+from tests.clients import one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT = "agents"
@@ -30,13 +30,12 @@ def client(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[
     root = tmp_path_factory.mktemp("registries").resolve()
     workspace, dsn = seeded_client(root, CLIENT, "[seed]\naccounts = 400\nmonths = 3\n")
     # synthetic books close no account: pay one account's debt in full with a registry, then close it
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT a.number, sum(b.closing) FROM okno.account a JOIN okno.balance b ON b.account_id = a.id "
-            "WHERE b.period = (SELECT max(period) FROM okno.balance) GROUP BY a.id "
-            "HAVING min(b.closing) >= 0 AND sum(b.closing) > 0 ORDER BY a.id LIMIT 1"
-        ).fetchone()
-    assert row is not None
+    row = one_row(
+        dsn,
+        "SELECT a.number, sum(b.closing) FROM okno.account a JOIN okno.balance b ON b.account_id = a.id "
+        "WHERE b.period = (SELECT max(period) FROM okno.balance) GROUP BY a.id "
+        "HAVING min(b.closing) >= 0 AND sum(b.closing) > 0 ORDER BY a.id LIMIT 1",
+    )
     settle = root / "settle.csv"
     settle.write_text(
         f"#REGISTRY,SETTLE,2026-11-01\nT1,2026-11-01,10:00:00,{row[0]},2026-11,{row[1]},0.00,x\n#TOTAL,1,{row[1]}\n",

@@ -21,7 +21,7 @@ from provision import lifecycle
 from provision.cli import app
 from provision.workspace import Workspace
 from seed.months import month_after
-from tests.clients import seeded_client
+from tests.clients import one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT = "swo"
@@ -103,10 +103,9 @@ def move_on(dsn: str, month: dt.date) -> None:
 def rollout(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("switchover").resolve()
     workspace, dsn = seeded_client(root, CLIENT, "[seed]\naccounts = 300\nmonths = 4\n")
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute("SELECT max(period) FROM okno.billing_period").fetchone()
-    assert row is not None
-    month = month_before(row[0])  # M: the month the switch-over closes
+    month = month_before(
+        one_row(dsn, "SELECT max(period) FROM okno.billing_period")[0]
+    )  # M: the month the switch-over closes
     first, final = root / "first", root / "final"
     code, out = cli(workspace, "import", "sample", CLIENT, str(first), "--through", f"{month_before(month):%Y-%m}")
     assert code == 0, out
@@ -120,14 +119,12 @@ def rollout(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator
 
 
 def fingerprint(dsn: str) -> tuple[Any, ...]:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM okno.account), (SELECT sum(closing) FROM okno.balance), "
-            "(SELECT count(*) FROM okno.payment), (SELECT max(period) FROM okno.billing_period WHERE status = 'open'), "
-            "(SELECT count(*) FROM pg_database WHERE datname LIKE '%rehearsal%')"
-        ).fetchone()
-    assert row is not None
-    return tuple(row)
+    return one_row(
+        dsn,
+        "SELECT (SELECT count(*) FROM okno.account), (SELECT sum(closing) FROM okno.balance), "
+        "(SELECT count(*) FROM okno.payment), (SELECT max(period) FROM okno.billing_period WHERE status = 'open'), "
+        "(SELECT count(*) FROM pg_database WHERE datname LIKE '%%rehearsal%%')",
+    )
 
 
 def test_import_sample_through_a_month_holds_that_month_and_no_later(rollout: dict[str, Any]) -> None:
