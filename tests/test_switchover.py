@@ -112,9 +112,20 @@ def rollout(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator
     move_on(dsn, month)
     code, out = cli(workspace, "import", "sample", CLIENT, str(final), "--through", f"{month:%Y-%m}")
     assert code == 0, out
+    later = root / "later"  # through M+1: a month past the one the books will have open
+    code, out = cli(workspace, "import", "sample", CLIENT, str(later), "--through", f"{month_after(month):%Y-%m}")
+    assert code == 0, out
     code, out = cli(workspace, "import", "load", CLIENT, str(first))
     assert code == 0, out
-    yield {"workspace": workspace, "dsn": dsn, "month": month, "first": first, "final": final, "root": root}
+    yield {
+        "workspace": workspace,
+        "dsn": dsn,
+        "month": month,
+        "first": first,
+        "final": final,
+        "later": later,
+        "root": root,
+    }
     lifecycle.destroy(workspace, CLIENT)
 
 
@@ -155,6 +166,7 @@ def test_a_rehearsal_counts_every_change_and_leaves_the_working_database_alone(r
     assert changes["accounts_added"] == 1 and changes["accounts_closed"] == 1
     assert changes["persons_moved_in"] >= 1 and changes["persons_moved_out"] >= 1
     assert changes["meters_installed"] >= 1 and changes["meters_removed"] >= 1  # ours, and the books own
+    assert 1 <= changes["meters_replaced"] <= changes["meters_removed"]
     assert changes["payments_added"] > 100 and changes["readings_added"] > 100
     assert changes["balances_corrected"] >= 1 and changes["balances_added"] > 500
     assert changes["accounts_missing"] == 0
@@ -172,6 +184,8 @@ def test_wrong_final_exports_are_refused_with_the_reason(rollout: dict[str, Any]
     before = fingerprint(dsn)
     code, out = cli(workspace, "switchover", "rehearse", CLIENT, str(rollout["first"]))
     assert code == 2 and "older than the books" in out, out
+    code, out = cli(workspace, "switchover", "rehearse", CLIENT, str(rollout["later"]))
+    assert code == 2 and "the months between are missing" in out, out
     other = shutil.copytree(rollout["final"], tmp_path / "other")
     for name in ("accounts.csv", "persons.csv", "services.csv", "meters.csv", "balances.csv", "payments.csv"):
         path = other / name

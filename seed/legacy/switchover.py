@@ -40,7 +40,9 @@ LINKS = (
     "SELECT a.number, {person} FROM {s}.account_person ap JOIN {s}.account a ON a.id = ap.account_id "
     "JOIN {s}.person x ON x.id = ap.person_id"
 )
-METERS = "SELECT a.number, m.serial, m.removed_on FROM {s}.meter m JOIN {s}.account a ON a.id = m.account_id"
+METERS = (
+    "SELECT a.number, m.serial, m.removed_on, m.service_id FROM {s}.meter m JOIN {s}.account a ON a.id = m.account_id"
+)
 PAYMENTS = "SELECT a.number, p.paid_on, p.amount FROM {s}.payment p JOIN {s}.account a ON a.id = p.account_id"
 BALANCES = (
     "SELECT a.number, b.service_id, b.period, b.opening, b.charged, b.recalculated, b.paid, b.closing "
@@ -82,7 +84,7 @@ CHANGES: dict[str, tuple[str, str]] = {
     "persons_moved_out": ("выбывшие", _not_in(LINKS, "{old}", "{new}")),
     "meters_installed": (
         "установленные приборы учёта",
-        _not_in(METERS.replace(", m.removed_on", ""), "{new}", "{old}"),
+        _not_in(METERS.replace(", m.removed_on, m.service_id", ""), "{new}", "{old}"),
     ),
     "meters_removed": (
         "снятые приборы учёта (в том числе при замене)",
@@ -91,6 +93,16 @@ CHANGES: dict[str, tuple[str, str]] = {
         + ") o JOIN ("
         + METERS.format(s="{new}")
         + ") n USING (number, serial) WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL",
+    ),
+    "meters_replaced": (
+        "заменённые приборы учёта (снят один, установлен другой на той же услуге)",
+        "SELECT count(*) FROM (SELECT o.number, n.service_id FROM ("
+        + METERS.format(s="{old}")
+        + ") o JOIN ("
+        + METERS.format(s="{new}")
+        + ") n USING (number, serial) WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL "
+        "INTERSECT SELECT n.number, n.service_id FROM (" + METERS.format(s="{new}") + ") n WHERE NOT EXISTS "
+        "(SELECT 1 FROM (" + METERS.format(s="{old}") + ") o WHERE o.number = n.number AND o.serial = n.serial)) d",
     ),
     "readings_added": (
         "новые показания",
