@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,12 +108,14 @@ def keeping(path: Path, command: str) -> Iterator[Journal]:
         del _active[path]
 
 
-_held: dict[Path, int] = {}
+# The client locks this process holds, by (lock file, thread): re-entrant in the thread that holds it; another
+# thread of the process (the console runs each action on its own) waits on the kernel lock like any process.
+_held: dict[tuple[Path, int], int] = {}
 
 
 def lock_held(path: Path) -> bool:
-    """Whether a command (in any process) holds this client's lock now."""
-    if path in _held:
+    """Whether a command (in any process or thread) holds this client's lock now."""
+    if any(held == path for held, _thread in _held):
         return True
     try:
         with open(path, "a+", encoding="utf-8") as handle:
@@ -129,12 +132,13 @@ def lock_held(path: Path) -> bool:
 def client_lock(path: Path, command: str, say: Callable[[str], None]) -> Iterator[bool]:
     """One command at a time per client (a kernel lock: a killed holder frees it). A second command says
     which one holds the lock and waits. Re-entrant within a process; yields whether this is the outermost."""
-    if path in _held:
-        _held[path] += 1
+    mine = (path, threading.get_ident())
+    if mine in _held:
+        _held[mine] += 1
         try:
             yield False
         finally:
-            _held[path] -= 1
+            _held[mine] -= 1
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as handle:
@@ -149,11 +153,11 @@ def client_lock(path: Path, command: str, say: Callable[[str], None]) -> Iterato
         handle.truncate()
         handle.write(f"`{command}` (pid {os.getpid()})")
         handle.flush()
-        _held[path] = 1
+        _held[mine] = 1
         try:
             yield True
         finally:
-            del _held[path]
+            del _held[mine]
             handle.seek(0)
             handle.truncate()
             handle.flush()

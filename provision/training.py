@@ -32,6 +32,7 @@ from provision.database import connect_server
 from provision.errors import InputError
 from provision.profile import check_seat, load_profile
 from provision.render import ClientEnv, client_env, env_for
+from provision.resets import note_resets
 from provision.secrets import read_password
 from provision.workspace import Workspace
 
@@ -404,6 +405,11 @@ def serialized(env: ClientEnv, command: str = "a command", say: Say | None = Non
         yield
 
 
+def busy(env: ClientEnv) -> bool:
+    """Whether a command (a reset, a snapshot, a load) holds the client now: the next one will wait."""
+    return journal.lock_held(_lock_path(env))
+
+
 def repaired(env: ClientEnv, command: str, say: Say | None = None) -> ClientEnv:
     """For a command that only reads a client's databases: what a killed command left is finished or
     undone first, as every command does; a command still running (it holds the lock) is left alone."""
@@ -451,6 +457,7 @@ def copy_locked(env: ClientEnv, command: str, action: Callable[[Trainer], list[s
     started = time.monotonic()
     with operation(env, command):
         done = action(Trainer.of(env))
+        note_resets(env, done)
     return Copied(done, time.monotonic() - started)
 
 

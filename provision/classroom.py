@@ -1,0 +1,154 @@
+"""A class at a glance, for the trainer's console: each seat with its connection, size, last reset and the
+trainee's link; the snapshots; the last import's summary. The actions are the CLI's own library calls
+(:func:`provision.training.reset_client`, :mod:`provision.snapshots`); this module only gathers and links.
+
+A trainee's link (``/seat/<token>``) carries an unguessable token per seat, kept owner-only in the
+client's ``secrets/seat-links.json``; ``revoke_links`` makes new ones (the old stop working)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from provision import lifecycle, snapshots
+from provision.errors import InputError
+from provision.render import ClientEnv, client_env
+from provision.resets import last_resets
+from provision.training import Trainer, client_seats
+from provision.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    seat: int  # 0: the working database
+    database: str
+    role: str
+    connect: str  # the connection string with its password (what a trainee pastes)
+    size_bytes: int | None
+    last_reset: str  # ISO time, or "" if never reset here
+    token: str  # the trainee link's token ("" for the working database)
+
+
+@dataclass(frozen=True)
+class ClassView:
+    client: str
+    title: str
+    state: str  # the container's: running, exited, down, absent
+    port: int | None
+    seats: list[SeatRow]
+    snapshots: list[snapshots.Snapshot]
+    last_import: dict[str, Any] | None
+
+
+def _links_path(env: ClientEnv) -> Path:
+    return env.workspace.secrets_dir(env.client) / "seat-links.json"
+
+
+def _write_private(path: Path, data: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def seat_links(env: ClientEnv) -> dict[int, str]:
+    """Seat -> its trainee link's token; made for the seats that have none yet."""
+    path = _links_path(env)
+    try:
+        kept = {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError):
+        kept = {}
+    wanted = {str(k) for k in range(1, env.profile.seats + 1)}
+    if not wanted <= kept.keys():
+        kept.update({k: secrets.token_urlsafe(24) for k in wanted - kept.keys()})
+        _write_private(path, kept)
+    return {int(k): v for k, v in kept.items() if k in wanted}
+
+
+def revoke_links(workspace: Workspace, client: str) -> None:
+    """New tokens for every seat of ``client``: the links handed out so far stop working."""
+    env = client_env(workspace, client, pick=False)
+    _write_private(_links_path(env), {str(k): secrets.token_urlsafe(24) for k in range(1, env.profile.seats + 1)})
+
+
+def find_seat(workspace: Workspace, token: str) -> tuple[str, int] | None:
+    """The client and seat a trainee link's token opens, or None."""
+    for client in workspace.known_clients():
+        try:
+            env = client_env(workspace, client, pick=False)
+        except InputError:
+            continue
+        path = _links_path(env)
+        if not path.is_file():
+            continue
+        for seat, known in seat_links(env).items():
+            if hmac.compare_digest(known.encode(), token.encode()):
+                return client, seat
+    return None
+
+
+def _last_import(env: ClientEnv) -> dict[str, Any] | None:
+    path = env.directory / "import" / "last-load.json"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rejected = report.get("rejected", {})
+    return {
+        "export": Path(str(report.get("export", ""))).name,
+        "rows_loaded": sum(report.get("rows_loaded", {}).values()),
+        "rows_left_out": rejected.get("total", 0) if isinstance(rejected, dict) else 0,
+        "periods": report.get("periods", []),
+    }
+
+
+def class_view(workspace: Workspace, client: str) -> ClassView:
+    """Everything the client's page shows, gathered with a query or two."""
+    status = lifecycle.status(workspace, client)
+    env = client_env(workspace, client, pick=False)
+    resets = last_resets(env)
+    running = status.state == "running"
+    seats = client_seats(workspace, client) if running else []
+    sizes: dict[str, int] = {}
+    saved: list[snapshots.Snapshot] = []
+    if running:
+        trainer = Trainer.of(env)
+        with trainer.admin() as conn:
+            names = [s.database for s in seats]
+            sizes = dict(
+                conn.execute(
+                    "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname = ANY(%s)", (names,)
+                ).fetchall()
+            )
+        saved = snapshots.list_snapshots(workspace, client)
+    links = seat_links(env) if running else {}
+    rows = [
+        SeatRow(
+            s.seat,
+            s.database,
+            s.role,
+            s.dsn_with_password,
+            sizes.get(s.database),
+            resets.get(s.database, ""),
+            links.get(s.seat, ""),
+        )
+        for s in seats
+    ]
+    return ClassView(client, status.title, status.state, status.port, rows, saved, _last_import(env))
+
+
+def trainee_seat(workspace: Workspace, client: str, seat: int) -> SeatRow:
+    """One seat, for its trainee's page."""
+    env = client_env(workspace, client, pick=False)
+    found = [s for s in client_seats(workspace, client) if s.seat == seat]
+    if not found:
+        raise InputError(f"client {client!r} has no seat {seat}")
+    s = found[0]
+    return SeatRow(s.seat, s.database, s.role, s.dsn_with_password, None, last_resets(env).get(s.database, ""), "")

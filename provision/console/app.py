@@ -1,0 +1,316 @@
+"""The console's routes: pages for the trainer (behind the console password) and a page per trainee seat
+(behind its link's token). Every action is a POST with the session's CSRF token, run as a job (`jobs`)
+through the same library calls as the CLI; pages read through `provision.classroom`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from provision import classroom, lifecycle, seeding, snapshots, training
+from provision.console import auth, charts
+from provision.console.jobs import Job, Jobs, Say
+from provision.console.words import LANGS, words
+from provision.errors import ProvisionError
+from provision.render import client_env
+from provision.workspace import Workspace
+
+HERE = Path(__file__).parent
+SESSION_HOURS = 12
+
+
+class Console:
+    """The application's state: the workspace, its password, the lock-out and the jobs."""
+
+    def __init__(self, workspace: Workspace, password: str) -> None:
+        self.workspace, self.password = workspace, password
+        self.lockout = auth.Lockout()
+        self.jobs = Jobs()
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.globals["fmt_size"] = _size
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        lang = _lang(request)
+        session = request.session
+        if "csrf" not in session:
+            session["csrf"] = auth.new_csrf()
+        context.update(w=words(lang), lang=lang, csrf=session["csrf"], trainer=bool(session.get("user")))
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def job_page(self, job: Job) -> Response:
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+    def start(self, request: Request, title: str, back: str, work: Any, client: str) -> Response:
+        env = client_env(self.workspace, client, pick=False)
+        w = words(_lang(request))
+
+        def run(say: Say) -> str:
+            if training.busy(env):
+                say(w["busy"])
+            return str(work(say))
+
+        return self.job_page(self.jobs.start(title, back, run))
+
+
+def _lang(request: Request) -> str:
+    lang = request.cookies.get("lang", "ru")
+    return lang if lang in LANGS else "ru"
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value / 1024**2:,.0f} MB".replace(",", "\u00a0")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(v) for k, v in form.items()}
+
+
+def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
+    return auth.csrf_matches(form.get("csrf"), request.session.get("csrf"))
+
+
+def make_app(workspace: Workspace, password: str) -> Starlette:
+    console = Console(workspace, password)
+
+    def trainer_only(request: Request) -> Response | None:
+        if request.session.get("user") != "trainer":
+            if request.method == "GET":
+                return RedirectResponse("/login", status_code=303)
+            return PlainTextResponse("log in first", status_code=403)
+        return None
+
+    async def refused(request: Request) -> Response:
+        return console.page(request, "message.html", status=403, message=words(_lang(request))["forbidden"])
+
+    # -- log in and out ------------------------------------------------------------------------------
+    async def login_page(request: Request) -> Response:
+        return console.page(request, "login.html")
+
+    async def login(request: Request) -> Response:
+        form = await _form(request)
+        address = request.client.host if request.client else "?"
+        w = words(_lang(request))
+        wait = console.lockout.locked(address)
+        if wait:
+            return console.page(request, "login.html", status=429, error=w["locked_out"].format(s=int(wait) + 1))
+        if not _csrf_ok(request, form):
+            return await refused(request)
+        if not auth.password_matches(form.get("password", ""), console.password):
+            console.lockout.failed(address)
+            return console.page(request, "login.html", status=401, error=w["wrong_password"])
+        console.lockout.succeeded(address)
+        request.session.clear()
+        request.session.update(user="trainer", csrf=auth.new_csrf())
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(request: Request) -> Response:
+        form = await _form(request)
+        if _csrf_ok(request, form):
+            request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    async def language(request: Request) -> Response:
+        code = request.path_params["code"]
+        back = request.headers.get("referer") or "/"
+        response = RedirectResponse(back if back.startswith(str(request.base_url)) else "/", status_code=303)
+        if code in LANGS:
+            response.set_cookie("lang", code, max_age=365 * 86400, samesite="strict")
+        return response
+
+    # -- the trainer's pages -------------------------------------------------------------------------
+    async def clients(request: Request) -> Response:
+        if (denied := trainer_only(request)) is not None:
+            return denied
+        rows = await run_in_threadpool(lifecycle.list_clients, workspace)
+        mine = [r for r in rows if r.workspace == str(workspace.root)]
+        return console.page(request, "clients.html", clients=mine)
+
+    async def client_page(request: Request) -> Response:
+        if (denied := trainer_only(request)) is not None:
+            return denied
+        name = request.path_params["name"]
+        try:
+            view = await run_in_threadpool(classroom.class_view, workspace, name)
+        except ProvisionError as exc:
+            return console.page(request, "message.html", status=404, message=exc.message)
+        return console.page(request, "client.html", view=view)
+
+    async def chart(request: Request) -> Response:
+        if (denied := trainer_only(request)) is not None:
+            return denied
+        name, kind = request.path_params["name"], request.path_params["kind"]
+        w = words(_lang(request))
+        try:
+            stats = await run_in_threadpool(seeding.stats_target, workspace, name, None)
+        except ProvisionError as exc:
+            return PlainTextResponse(exc.message, status_code=404)
+        svg = (
+            charts.months_chart(stats["months"], w) if kind == "months" else charts.debt_chart(stats["debt_by_age"], w)
+        )
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+    # -- the trainer's actions -----------------------------------------------------------------------
+    async def reset(request: Request) -> Response:
+        if (denied := trainer_only(request)) is not None:
+            return denied
+        form = await _form(request)
+        if not _csrf_ok(request, form):
+            return await refused(request)
+        name, target = request.path_params["name"], form.get("seat", "0")
+        w = words(_lang(request))
+        back = f"/client/{name}"
+        if target == "all":
+            revoke = form.get("revoke") == "1"
+
+            def everything(say: Say) -> str:
+                done = training.reset_client(workspace, name, None, True)
+                if revoke:
+                    classroom.revoke_links(workspace, name)
+                return f"{len(done.databases)} × {done.seconds:.2f} s"
+
+            return console.start(request, w["reset_all_title"], back, everything, name)
+        seat = int(target) if target.isdigit() else 0
+        title = w["seat_reset_title"].format(n=seat) if seat else w["reset_db_title"]
+
+        def one(say: Say) -> str:
+            done = training.reset_client(workspace, name, seat or None, False)
+            return f"{', '.join(done.databases)}: {done.seconds:.2f} s"
+
+        return console.start(request, title, back, one, name)
+
+    async def snapshot_save(request: Request) -> Response:
+        if (denied := trainer_only(request)) is not None:
+            return denied
+        form = await _form(request)
+        if not _csrf_ok(request, form):
+            return await refused(request)
+        name, snap = request.path_params["name"], form.get("snapshot", "").strip()
+        title = words(_lang(request))["save_title"].format(name=snap)
+        work = lambda say: snapshots.save_snapshot(workspace, name, snap)  # noqa: E731
+        return console.start(request, title, f"/client/{name}", work, name)
+
+    async def snapshot_restore(request: Request) -> Response:
+        if (denied := trainer_only(request)) is not None:
+            return denied
+        form = await _form(request)
+        if not _csrf_ok(request, form):
+            return await refused(request)
+        name, snap, target = request.path_params["name"], form.get("snapshot", ""), form.get("seat", "0")
+        seat = int(target) if target.isdigit() and target != "0" else None
+        title = words(_lang(request))["restore_title"].format(name=snap)
+
+        def work(say: Say) -> str:
+            done = snapshots.restore_snapshot(workspace, name, snap, seat, target == "all")
+            return f"{', '.join(done.databases)}: {done.seconds:.2f} s"
+
+        return console.start(request, title, f"/client/{name}", work, name)
+
+    # -- jobs ------------------------------------------------------------------------------------------
+    def _job(request: Request) -> Job | None:
+        return console.jobs.get(request.path_params["id"])
+
+    async def job_page(request: Request) -> Response:
+        job = _job(request)
+        if job is None:
+            return console.page(request, "message.html", status=404, message="?")
+        return console.page(request, "job.html", job=job)
+
+    async def job_json(request: Request) -> Response:
+        job = _job(request)
+        if job is None:
+            return JSONResponse({"state": "unknown"}, status_code=404)
+        return JSONResponse(_job_state(job))
+
+    async def job_events(request: Request) -> Response:
+        job = _job(request)
+        if job is None:
+            return PlainTextResponse("", status_code=404)
+
+        async def stream() -> AsyncIterator[str]:
+            sent = 0
+            while True:
+                lines, state = job.lines[sent:], job.state
+                sent += len(lines)
+                for line in lines:
+                    yield f"event: line\ndata: {json.dumps(line, ensure_ascii=False)}\n\n"
+                if state != "running":
+                    yield f"event: end\ndata: {json.dumps(_job_state(job), ensure_ascii=False)}\n\n"
+                    return
+                await anyio.sleep(0.05)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    # -- a trainee's seat ------------------------------------------------------------------------------
+    async def seat_page(request: Request) -> Response:
+        found = await run_in_threadpool(classroom.find_seat, workspace, request.path_params["token"])
+        if found is None:
+            return console.page(request, "message.html", status=404, message=words(_lang(request))["unknown_link"])
+        seat = await run_in_threadpool(classroom.trainee_seat, workspace, *found)
+        return console.page(request, "seat.html", seat=seat, client=found[0], token=request.path_params["token"])
+
+    async def seat_reset(request: Request) -> Response:
+        token = request.path_params["token"]
+        form = await _form(request)
+        if not _csrf_ok(request, form):
+            return await refused(request)
+        found = await run_in_threadpool(classroom.find_seat, workspace, token)
+        if found is None:
+            return console.page(request, "message.html", status=404, message=words(_lang(request))["unknown_link"])
+        client, seat = found
+        title = words(_lang(request))["seat_reset_title"].format(n=seat)
+
+        def work(say: Say) -> str:
+            done = training.reset_client(workspace, client, seat, False)
+            return f"{done.seconds:.2f} s"
+
+        return console.start(request, title, f"/seat/{token}", work, client)
+
+    routes = [
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/lang/{code}", language),
+        Route("/", clients),
+        Route("/client/{name}", client_page),
+        Route("/client/{name}/chart/{kind:str}.svg", chart),
+        Route("/client/{name}/reset", reset, methods=["POST"]),
+        Route("/client/{name}/snapshot/save", snapshot_save, methods=["POST"]),
+        Route("/client/{name}/snapshot/restore", snapshot_restore, methods=["POST"]),
+        Route("/jobs/{id}.json", job_json),
+        Route("/jobs/{id}", job_page),
+        Route("/jobs/{id}/events", job_events),
+        Route("/seat/{token}", seat_page),
+        Route("/seat/{token}/reset", seat_reset, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=auth.session_key(workspace),
+            session_cookie="provision_console",
+            max_age=SESSION_HOURS * 3600,
+            same_site="strict",
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def _job_state(job: Job) -> dict[str, Any]:
+    return {"state": job.state, "result": job.result, "lines": job.lines, "seconds": round(job.seconds, 3)}
