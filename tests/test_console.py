@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import socket
 import stat
 import threading
 import time
@@ -15,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
 from starlette.testclient import TestClient
 
 from provision import classroom, journal, lifecycle, training
@@ -242,3 +245,111 @@ def test_a_console_reset_waits_for_a_cli_command_and_says_so(classroom_up: dict[
     release.set()
     thread.join()
     assert finished(client, response)["state"] == "done"
+
+
+# -- in a real headless Chromium ---------------------------------------------------------------------------
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+SHOTS = os.environ.get("PROVISION_SCREENSHOTS")  # a folder: the main pages' screenshots go there (docs/)
+
+
+@pytest.fixture(scope="module")
+def browser(classroom_up: dict[str, Any]) -> Iterator[tuple[Any, str]]:
+    """The console served by uvicorn on a free port, and a headless Chromium driven by Selenium."""
+    if not (CHROMIUM and DRIVER):
+        pytest.skip("chromium and chromium-driver are not installed (.ci/system-packages installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(classroom_up["client"].app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        yield driver, f"http://127.0.0.1:{port}"
+    finally:
+        driver.quit()
+        server.should_exit = True
+        thread.join(10)
+
+
+def wait_for(predicate: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def shot(driver: Any, name: str) -> None:
+    if SHOTS:
+        driver.save_screenshot(str(Path(SHOTS) / f"console-{name}.png"))
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_in_a_browser_log_in_reset_a_seat_and_use_a_snapshot(
+    browser: tuple[Any, str], classroom_up: dict[str, Any]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver, url = browser
+    password = auth.console_password(classroom_up["ws"])[0]
+    driver.get(url + "/")
+    assert driver.current_url.endswith("/login")
+    shot(driver, "login")
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "enter").click()
+    driver.find_element(By.LINK_TEXT, CLIENT).click()
+    assert driver.find_element(By.ID, "seats").text.count("postgresql://") == 3
+    shot(driver, "client")
+    seat = seat_dsn(classroom_up, 1)
+    with psycopg.connect(seat) as conn:
+        conn.execute("DELETE FROM okno.meter_reading")
+    driver.find_element(By.ID, "reset-1").click()
+    wait_for(lambda: driver.find_element(By.ID, "job-state").get_attribute("class") == "ok")  # live, by SSE
+    assert int(one_row(seat, "SELECT count(*) FROM okno.meter_reading")[0]) > 0
+    shot(driver, "job")
+    driver.find_element(By.ID, "back").click()
+    driver.find_element(By.ID, "snapshot-name").send_keys("browser-1")
+    driver.find_element(By.ID, "snapshot-save").click()
+    wait_for(lambda: driver.find_element(By.ID, "job-state").get_attribute("class") == "ok")
+    driver.find_element(By.ID, "back").click()
+    driver.find_element(By.ID, "restore-browser-1").click()
+    wait_for(lambda: driver.find_element(By.ID, "job-state").get_attribute("class") == "ok")
+    links = classroom.seat_links(client_env(classroom_up["ws"], CLIENT, pick=False))
+    driver.get(f"{url}/seat/{links[1]}")
+    assert driver.find_element(By.ID, "my-dsn").text == seat
+    shot(driver, "trainee")
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_in_a_browser_no_action_without_a_session_or_with_a_forged_token(
+    browser: tuple[Any, str], classroom_up: dict[str, Any]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver, url = browser
+    driver.get(f"{url}/client/{CLIENT}")
+    if driver.current_url.endswith("/login"):  # when this test runs alone
+        driver.find_element(By.ID, "password").send_keys(auth.console_password(classroom_up["ws"])[0])
+        driver.find_element(By.ID, "enter").click()
+        driver.get(f"{url}/client/{CLIENT}")
+    driver.execute_script("document.querySelectorAll('input[name=csrf]').forEach(e => e.value = 'forged')")
+    driver.find_element(By.ID, "reset-1").click()
+    wait_for(lambda: "устаревшая форма" in driver.page_source)
+    driver.get(f"{url}/client/{CLIENT}")
+    driver.delete_all_cookies()
+    driver.find_element(By.ID, "reset-1").click()
+    wait_for(lambda: "log in first" in driver.page_source)

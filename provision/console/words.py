@@ -24,7 +24,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "database": ("База", "Database"),
     "login_name": ("Логин", "Login"),
     "connect": ("Строка подключения", "Connection string"),
-    "copy": ("Копировать", "Copy"),
+    "copy_button": ("Копировать", "Copy"),
     "size": ("Размер", "Size"),
     "last_reset": ("Последний сброс", "Last reset"),
     "never": ("—", "—"),

@@ -27,7 +27,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var info = JSON.parse(e.data);
     source.close();
     job.setAttribute("data-state", info.state);
-    state.firstChild.textContent = job.getAttribute("data-" + info.state) + " ";
+    state.firstChild.textContent = job.getAttribute("data-" + info.state) + ": ";
     state.className = info.state === "done" ? "ok" : "bad";
     result.textContent = info.result;
   });
