@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry bench-switchover clean
+.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry bench-switchover bench-console clean
 
 install: $(STAMP)
 
@@ -49,6 +49,9 @@ bench-registry: install
 
 bench-switchover: install
 	$(BIN)/python benchmarks/bench_switchover.py --accounts 10000 100000
+
+bench-console: install
+	$(BIN)/python benchmarks/bench_console.py --seats 30
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

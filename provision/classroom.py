@@ -109,12 +109,41 @@ def _last_import(env: ClientEnv) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class ClientLine:
+    """A client as the console's first page lists it."""
+
+    client: str
+    title: str
+    state: str  # the container's (running, exited, ...), or absent
+    port: int | None
+
+
+def _state(env: ClientEnv) -> str:
+    """The database container's state: one question to Docker (`provision status` also sizes volumes)."""
+    container = lifecycle.db_container(env)
+    return str(container.status) if container is not None else "absent"
+
+
+def overview(workspace: Workspace) -> list[ClientLine]:
+    """The workspace's clients with the state of each (a broken profile shows as such)."""
+    lines = []
+    for client in workspace.known_clients():
+        try:
+            env = client_env(workspace, client, pick=False)
+        except InputError:
+            lines.append(ClientLine(client, "", "profile?", None))
+            continue
+        lines.append(ClientLine(client, env.profile.title or client, _state(env), env.port))
+    return lines
+
+
 def class_view(workspace: Workspace, client: str) -> ClassView:
     """Everything the client's page shows, gathered with a query or two."""
-    status = lifecycle.status(workspace, client)
     env = client_env(workspace, client, pick=False)
+    state = _state(env)
     resets = last_resets(env)
-    running = status.state == "running"
+    running = state == "running"
     seats = client_seats(workspace, client) if running else []
     sizes: dict[str, int] = {}
     saved: list[snapshots.Snapshot] = []
@@ -141,7 +170,7 @@ def class_view(workspace: Workspace, client: str) -> ClassView:
         )
         for s in seats
     ]
-    return ClassView(client, status.title, status.state, status.port, rows, saved, _last_import(env))
+    return ClassView(client, env.profile.title or client, state, env.port, rows, saved, _last_import(env))
 
 
 def trainee_seat(workspace: Workspace, client: str, seat: int) -> SeatRow:

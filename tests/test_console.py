@@ -285,8 +285,16 @@ def browser(classroom_up: dict[str, Any]) -> Iterator[tuple[Any, str]]:
 
 
 def wait_for(predicate: Any, timeout: float = 60.0) -> None:
+    """Until ``predicate()`` holds; a page still loading (its element not there yet, or gone) is not yet."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while True:
+        try:
+            if predicate():
+                return
+        except (NoSuchElementException, StaleElementReferenceException):
+            pass
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
 
@@ -310,7 +318,9 @@ def test_in_a_browser_log_in_reset_a_seat_and_use_a_snapshot(
     shot(driver, "login")
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "enter").click()
+    wait_for(lambda: driver.find_element(By.LINK_TEXT, CLIENT).is_displayed())
     driver.find_element(By.LINK_TEXT, CLIENT).click()
+    wait_for(lambda: driver.find_element(By.ID, "seats").is_displayed())
     assert driver.find_element(By.ID, "seats").text.count("postgresql://") == 3
     shot(driver, "client")
     seat = seat_dsn(classroom_up, 1)
@@ -321,10 +331,12 @@ def test_in_a_browser_log_in_reset_a_seat_and_use_a_snapshot(
     assert int(one_row(seat, "SELECT count(*) FROM okno.meter_reading")[0]) > 0
     shot(driver, "job")
     driver.find_element(By.ID, "back").click()
+    wait_for(lambda: driver.find_element(By.ID, "snapshot-name").is_displayed())
     driver.find_element(By.ID, "snapshot-name").send_keys("browser-1")
     driver.find_element(By.ID, "snapshot-save").click()
     wait_for(lambda: driver.find_element(By.ID, "job-state").get_attribute("class") == "ok")
     driver.find_element(By.ID, "back").click()
+    wait_for(lambda: driver.find_element(By.ID, "restore-browser-1").is_displayed())
     driver.find_element(By.ID, "restore-browser-1").click()
     wait_for(lambda: driver.find_element(By.ID, "job-state").get_attribute("class") == "ok")
     links = classroom.seat_links(client_env(classroom_up["ws"], CLIENT, pick=False))

@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from provision import classroom, lifecycle, seeding, snapshots, training
+from provision import classroom, seeding, snapshots, training
 from provision.console import auth, charts
 from provision.console.jobs import Job, Jobs, Say
 from provision.console.words import LANGS, words
@@ -138,9 +138,8 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
     async def clients(request: Request) -> Response:
         if (denied := trainer_only(request)) is not None:
             return denied
-        rows = await run_in_threadpool(lifecycle.list_clients, workspace)
-        mine = [r for r in rows if r.workspace == str(workspace.root)]
-        return console.page(request, "clients.html", clients=mine)
+        rows = await run_in_threadpool(classroom.overview, workspace)
+        return console.page(request, "clients.html", clients=rows)
 
     async def client_page(request: Request) -> Response:
         if (denied := trainer_only(request)) is not None:
