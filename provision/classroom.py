@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provision import lifecycle, snapshots
+from provision import snapshots, training
 from provision.errors import InputError
 from provision.render import ClientEnv, client_env
 from provision.resets import last_resets
-from provision.training import Trainer, client_seats
+from provision.training import Copied, Trainer, client_seats
 from provision.workspace import Workspace
 
 
@@ -94,6 +94,21 @@ def find_seat(workspace: Workspace, token: str) -> tuple[str, int] | None:
     return None
 
 
+def import_report_html(workspace: Workspace, client: str, lang: str = "ru") -> str:
+    """The last import's report as `import load --html` writes it (from the report it kept)."""
+    from seed.legacy import report as pages
+
+    env = client_env(workspace, client, pick=False)
+    path = env.directory / "import" / "last-load.json"
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(
+            f"client {client!r} has no import report", fix=f"`provision import load {client} DIR`"
+        ) from None
+    return pages.render_load_html(info, pages.load_title(client, str(info.get("export", "")), lang), lang)
+
+
 def _last_import(env: ClientEnv) -> dict[str, Any] | None:
     path = env.directory / "import" / "last-load.json"
     try:
@@ -119,8 +134,23 @@ class ClientLine:
     port: int | None
 
 
+def reset_seats(
+    workspace: Workspace, client: str, seat: int | None = None, all_: bool = False, new_links: bool = False
+) -> Copied:
+    """`provision reset` and the console's reset buttons: a seat, the working database, or all of them;
+    with ``new_links`` (all only), the trainees' links are made anew and the old ones stop working."""
+    if new_links and not all_:
+        raise InputError("--new-links goes with --all", fix="`provision reset CLIENT --all --new-links`")
+    done = training.reset_client(workspace, client, seat, all_)
+    if new_links:
+        revoke_links(workspace, client)
+    return done
+
+
 def _state(env: ClientEnv) -> str:
     """The database container's state: one question to Docker (`provision status` also sizes volumes)."""
+    from provision import lifecycle  # Docker's client only here: `provision reset` goes without it
+
     container = lifecycle.db_container(env)
     return str(container.status) if container is not None else "absent"
 

@@ -208,6 +208,8 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     (["image", "save"], 2, "Missing option '--output'"),
     (["image", "load", "nothing-here.tar"], 2, "nothing-here.tar: no such file"),
     (["image", "load", "full"], 2, "full: no such file"),
+    (["reset", "x", "--new-links"], 2, "--new-links goes with --all"),
+    (["reset", "x", "--seat", "1", "--new-links"], 2, "--new-links goes with --all"),
     # switch-over: the final export, the client's key, the accepted differences
     (["switchover", "rehearse", "x", "no-such-export"], 2, "no-such-export: not a folder"),
     (["switchover", "run", "x", "afile.txt"], 2, "afile.txt: not a folder"),

@@ -19,8 +19,10 @@ import psycopg
 import pytest
 import uvicorn
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from provision import classroom, journal, lifecycle, training
+from provision.cli import app as cli_app
 from provision.console import auth
 from provision.console.app import make_app
 from provision.console.jobs import Jobs
@@ -173,6 +175,8 @@ def test_a_seat_reset_from_the_console_undoes_the_trainees_change(classroom_up: 
     svg = client.get(f"/client/{CLIENT}/chart/months.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<rect" in svg.text
     assert "<rect" in client.get(f"/client/{CLIENT}/chart/debt.svg").text
+    none = client.get(f"/client/{CLIENT}/import")
+    assert none.status_code == 404 and "has no import report" in none.text
 
 
 @pytest.mark.docker
@@ -217,8 +221,11 @@ def test_a_trainee_link_shows_that_seat_and_resets_it(classroom_up: dict[str, An
     assert done["state"] == "done"
     assert int(one_row(seat_dsn(classroom_up, 2), "SELECT count(*) FROM okno.meter_reading")[0]) > 0
     assert trainee.get("/", follow_redirects=False).status_code == 303  # nothing else
-    classroom.revoke_links(ws, CLIENT)
+    result = CliRunner().invoke(cli_app, ["--workspace", str(ws.root), "reset", CLIENT, "--all", "--new-links"])
+    assert result.exit_code == 0 and "links are new" in result.output, result.output
     assert trainee.get(f"/seat/{links[2]}").status_code == 404
+    fresh = classroom.seat_links(client_env(ws, CLIENT, pick=False))[2]
+    assert fresh != links[2] and trainee.get(f"/seat/{fresh}").status_code == 200
 
 
 @pytest.mark.docker

@@ -10,9 +10,10 @@ from provision.cli.options import AllSeats, Client, JsonFlag, Seat, lazy, one_ta
 from provision.cli.output import print_json, size, table
 
 if TYPE_CHECKING:
-    from provision import snapshots, training
+    from provision import classroom, snapshots, training
 else:
     snapshots, training = lazy("provision.snapshots"), lazy("provision.training")
+    classroom = lazy("provision.classroom")
 
 app = typer.Typer()
 snapshot_app = typer.Typer(
@@ -22,11 +23,20 @@ SnapshotName = Annotated[str, typer.Argument(help="Snapshot name: lowercase lett
 
 
 @app.command()
-def reset(client: Client, seat: Seat = None, all_seats: AllSeats = False) -> None:
+def reset(
+    client: Client,
+    seat: Seat = None,
+    all_seats: AllSeats = False,
+    new_links: Annotated[
+        bool, typer.Option("--new-links", help="With --all: new trainee links for the console; the old stop working.")
+    ] = False,
+) -> None:
     """Put the working database (or a seat, or all) back to the baseline in about a second."""
     one_target(seat, all_seats)
-    done = training.reset_client(workspace(), client, seat, all_seats)
+    done = classroom.reset_seats(workspace(), client, seat, all_seats, new_links)
     typer.echo(f"reset {', '.join(done.databases)} from the baseline in {done.seconds:.2f} s")
+    if new_links:
+        typer.echo("the trainees' console links are new: hand them out again")
 
 
 @app.command()

@@ -165,6 +165,16 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         )
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
+    async def import_report(request: Request) -> Response:
+        if (denied := trainer_only(request)) is not None:
+            return denied
+        name = request.path_params["name"]
+        try:
+            page = await run_in_threadpool(classroom.import_report_html, workspace, name, _lang(request))
+        except ProvisionError as exc:
+            return console.page(request, "message.html", status=404, message=exc.message)
+        return Response(page, media_type="text/html; charset=utf-8")
+
     # -- the trainer's actions -----------------------------------------------------------------------
     async def reset(request: Request) -> Response:
         if (denied := trainer_only(request)) is not None:
@@ -179,17 +189,15 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
             revoke = form.get("revoke") == "1"
 
             def everything(say: Say) -> str:
-                done = training.reset_client(workspace, name, None, True)
-                if revoke:
-                    classroom.revoke_links(workspace, name)
-                return f"{len(done.databases)} × {done.seconds:.2f} s"
+                done = classroom.reset_seats(workspace, name, None, True, new_links=revoke)
+                return f"{len(done.databases)}: {done.seconds:.2f} s"
 
             return console.start(request, w["reset_all_title"], back, everything, name)
         seat = int(target) if target.isdigit() else 0
         title = w["seat_reset_title"].format(n=seat) if seat else w["reset_db_title"]
 
         def one(say: Say) -> str:
-            done = training.reset_client(workspace, name, seat or None, False)
+            done = classroom.reset_seats(workspace, name, seat or None)
             return f"{', '.join(done.databases)}: {done.seconds:.2f} s"
 
         return console.start(request, title, back, one, name)
@@ -276,7 +284,7 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         title = words(_lang(request))["seat_reset_title"].format(n=seat)
 
         def work(say: Say) -> str:
-            done = training.reset_client(workspace, client, seat, False)
+            done = classroom.reset_seats(workspace, client, seat)
             return f"{done.seconds:.2f} s"
 
         return console.start(request, title, f"/seat/{token}", work, client)
@@ -289,6 +297,7 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         Route("/", clients),
         Route("/client/{name}", client_page),
         Route("/client/{name}/chart/{kind:str}.svg", chart),
+        Route("/client/{name}/import", import_report),
         Route("/client/{name}/reset", reset, methods=["POST"]),
         Route("/client/{name}/snapshot/save", snapshot_save, methods=["POST"]),
         Route("/client/{name}/snapshot/restore", snapshot_restore, methods=["POST"]),

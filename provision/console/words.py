@@ -56,6 +56,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "last_import": ("Последний импорт", "The last import"),
     "rows_loaded": ("загружено строк", "rows loaded"),
     "rows_left_out": ("не загружено", "left out"),
+    "import_report": ("отчёт о загрузке", "the load report"),
     "no_import": ("Данные созданы генератором, не импортом", "The books are generated, not imported"),
     "job_running": ("Выполняется…", "Running…"),
     "job_done": ("Готово", "Done"),
