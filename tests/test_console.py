@@ -80,7 +80,9 @@ def test_nothing_without_logging_in(empty_console: tuple[TestClient, str, Worksp
     assert client.get("/client/x", follow_redirects=False).status_code == 303
     assert client.post("/client/x/reset", data={"seat": "1", "csrf": "x"}).status_code == 403
     assert client.get("/client/x/chart/months.svg", follow_redirects=False).status_code == 303
-    assert "Пароль" in client.get("/login").text  # Russian unless asked
+    page = client.get("/login")
+    assert "Пароль" in page.text  # Russian unless asked
+    assert page.headers["x-frame-options"] == "DENY" and "default-src 'self'" in page.headers["content-security-policy"]
 
 
 def test_a_wrong_password_then_the_lockout(empty_console: tuple[TestClient, str, Workspace]) -> None:
