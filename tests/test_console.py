@@ -9,12 +9,15 @@ import re
 import shutil
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import psycopg
 import pytest
 import uvicorn
@@ -122,6 +125,41 @@ def test_english_on_request(empty_console: tuple[TestClient, str, Workspace]) ->
     client, _password, _ws = empty_console
     client.get("/lang/en")
     assert "Password" in client.get("/login").text
+
+
+def test_the_command_shows_the_password_once_and_serves(tmp_path: Path) -> None:
+    """`provision console` as a trainer starts it: the address, the password the first time only, the
+    login page; a port already taken is refused with the fix."""
+    (tmp_path / "compose" / "x").mkdir(parents=True)
+    (tmp_path / "compose" / "x" / "client.toml").write_text("[postgres]\nport = 55996\n", encoding="utf-8")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "provision.cli", "--workspace", str(tmp_path), "console", "--port", str(port)]
+    outputs = []
+    for _ in range(2):
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            assert server.stdout is not None
+            outputs.append(server.stdout.readline() + server.stdout.readline())
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    page = httpx2.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                    break
+                except httpx2.TransportError:
+                    assert time.monotonic() < deadline, "the console did not start"
+                    time.sleep(0.1)
+            assert page.status_code == 200 and "Пароль" in page.text
+            if len(outputs) == 2:  # the console holds the port: a second one is refused
+                busy = subprocess.run(command, capture_output=True, text=True, timeout=60)
+                assert busy.returncode == 3 and "cannot listen" in busy.stderr + busy.stdout, busy
+        finally:
+            server.terminate()
+            server.wait(20)
+    password = auth.console_password(Workspace(tmp_path))[0]
+    assert f"http://127.0.0.1:{port}/" in outputs[0] and password in outputs[0]
+    assert password not in outputs[1] and "password is in" in outputs[1]
 
 
 def test_a_failed_job_says_why() -> None:
@@ -308,6 +346,22 @@ def wait_for(predicate: Any, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def logged_in_browser(browser: tuple[Any, str], up: dict[str, Any]) -> tuple[Any, str]:
+    """The browser on the client's page, logged in (when the session has gone, or a test runs alone)."""
+    from selenium.webdriver.common.by import By
+
+    driver, url = browser
+    driver.get(f"{url}/client/{CLIENT}")
+    if driver.current_url.endswith("/login"):
+        shot(driver, "login")
+        driver.find_element(By.ID, "password").send_keys(auth.console_password(up["ws"])[0])
+        driver.find_element(By.ID, "enter").click()
+        wait_for(lambda: driver.find_element(By.LINK_TEXT, CLIENT).is_displayed())
+        driver.find_element(By.LINK_TEXT, CLIENT).click()
+    wait_for(lambda: driver.find_element(By.ID, "seats").is_displayed())
+    return driver, url
+
+
 def shot(driver: Any, name: str) -> None:
     if SHOTS:
         driver.save_screenshot(str(Path(SHOTS) / f"console-{name}.png"))
@@ -320,16 +374,7 @@ def test_in_a_browser_log_in_reset_a_seat_and_use_a_snapshot(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    driver, url = browser
-    password = auth.console_password(classroom_up["ws"])[0]
-    driver.get(url + "/")
-    assert driver.current_url.endswith("/login")
-    shot(driver, "login")
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "enter").click()
-    wait_for(lambda: driver.find_element(By.LINK_TEXT, CLIENT).is_displayed())
-    driver.find_element(By.LINK_TEXT, CLIENT).click()
-    wait_for(lambda: driver.find_element(By.ID, "seats").is_displayed())
+    driver, url = logged_in_browser(browser, classroom_up)  # the first test: no session yet, the login page
     assert driver.find_element(By.ID, "seats").text.count("postgresql://") == 3
     shot(driver, "client")
     seat = seat_dsn(classroom_up, 1)
@@ -361,12 +406,7 @@ def test_in_a_browser_no_action_without_a_session_or_with_a_forged_token(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    driver, url = browser
-    driver.get(f"{url}/client/{CLIENT}")
-    if driver.current_url.endswith("/login"):  # when this test runs alone
-        driver.find_element(By.ID, "password").send_keys(auth.console_password(classroom_up["ws"])[0])
-        driver.find_element(By.ID, "enter").click()
-        driver.get(f"{url}/client/{CLIENT}")
+    driver, url = logged_in_browser(browser, classroom_up)
     driver.execute_script("document.querySelectorAll('input[name=csrf]').forEach(e => e.value = 'forged')")
     driver.find_element(By.ID, "reset-1").click()
     wait_for(lambda: "устаревшая форма" in driver.page_source)

@@ -43,6 +43,19 @@ LINKS = (
 METERS = (
     "SELECT a.number, m.serial, m.removed_on, m.service_id FROM {s}.meter m JOIN {s}.account a ON a.id = m.account_id"
 )
+# Meters newly installed (in the new books, not the old) and newly removed (open in the old, removed in
+# the new), each with its account and service.
+INSTALLED = (
+    "SELECT n.number, n.service_id FROM (" + METERS.format(s="{new}") + ") n WHERE NOT EXISTS "
+    "(SELECT 1 FROM (" + METERS.format(s="{old}") + ") o WHERE o.number = n.number AND o.serial = n.serial)"
+)
+REMOVED = (
+    "SELECT number, n.service_id FROM ("
+    + METERS.format(s="{old}")
+    + ") o JOIN ("
+    + METERS.format(s="{new}")
+    + ") n USING (number, serial) WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL"
+)
 PAYMENTS = "SELECT a.number, p.paid_on, p.amount FROM {s}.payment p JOIN {s}.account a ON a.id = p.account_id"
 BALANCES = (
     "SELECT a.number, b.service_id, b.period, b.opening, b.charged, b.recalculated, b.paid, b.closing "
@@ -82,27 +95,12 @@ CHANGES: dict[str, tuple[str, str]] = {
     ),
     "persons_moved_in": ("вселившиеся (новые связи лица и лицевого счёта)", _not_in(LINKS, "{new}", "{old}")),
     "persons_moved_out": ("выбывшие", _not_in(LINKS, "{old}", "{new}")),
-    "meters_installed": (
-        "установленные приборы учёта",
-        _not_in(METERS.replace(", m.removed_on, m.service_id", ""), "{new}", "{old}"),
-    ),
-    "meters_removed": (
-        "снятые приборы учёта (в том числе при замене)",
-        "SELECT count(*) FROM ("
-        + METERS.format(s="{old}")
-        + ") o JOIN ("
-        + METERS.format(s="{new}")
-        + ") n USING (number, serial) WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL",
-    ),
+    "meters_installed": ("установленные приборы учёта", "SELECT count(*) FROM (" + INSTALLED + ") d"),
+    "meters_removed": ("снятые приборы учёта (в том числе при замене)", "SELECT count(*) FROM (" + REMOVED + ") d"),
     "meters_replaced": (
         "заменённые приборы учёта (снят один, установлен другой на той же услуге)",
-        "SELECT count(*) FROM (SELECT o.number, n.service_id FROM ("
-        + METERS.format(s="{old}")
-        + ") o JOIN ("
-        + METERS.format(s="{new}")
-        + ") n USING (number, serial) WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL "
-        "INTERSECT SELECT n.number, n.service_id FROM (" + METERS.format(s="{new}") + ") n WHERE NOT EXISTS "
-        "(SELECT 1 FROM (" + METERS.format(s="{old}") + ") o WHERE o.number = n.number AND o.serial = n.serial)) d",
+        "SELECT count(*) FROM (SELECT number, service_id FROM (" + REMOVED + ") r INTERSECT "
+        "SELECT number, service_id FROM (" + INSTALLED + ") i) d",
     ),
     "readings_added": (
         "новые показания",
