@@ -33,112 +33,111 @@ from seed.legacy.interpret import month_number, month_start, number, open_entity
 from seed.legacy.mapping import Mapping
 from seed.months import month_after
 
-# What changed between the books and the final export, by kind: (the Russian words, the count's SQL over
-# {old} and {new}). Accounts, persons and meters are matched by their demo numbers, which the key keeps.
-PERSON = "(x.surname, x.given_name, coalesce(x.patronymic, ''), coalesce(x.birth_date::text, ''))"
-LINKS = (
-    "SELECT a.number, {person} FROM {s}.account_person ap JOIN {s}.account a ON a.id = ap.account_id "
-    "JOIN {s}.person x ON x.id = ap.person_id"
+# What changed between the books and the final export, by kind, in the words the customer's staff read.
+WORDS = {
+    "accounts_added": "новые лицевые счета",
+    "accounts_missing": "лицевые счета, которых нет в выгрузке",
+    "accounts_closed": "закрытые лицевые счета",
+    "accounts_changed": "лицевые счета с изменёнными данными (проживающие, площадь, ЕЛС)",
+    "persons_moved_in": "вселившиеся (новые связи лица и лицевого счёта)",
+    "persons_moved_out": "выбывшие",
+    "meters_installed": "установленные приборы учёта",
+    "meters_removed": "снятые приборы учёта (в том числе при замене)",
+    "meters_replaced": "заменённые приборы учёта (снят один, установлен другой на той же услуге)",
+    "readings_added": "новые показания",
+    "readings_corrected": "исправленные показания",
+    "payments_added": "платежи после первой выгрузки",
+    "payments_withdrawn": "платежи, которых в выгрузке больше нет",
+    "balances_added": "сальдо месяцев после первой выгрузки",
+    "balances_corrected": "исправленные старой системой сальдо закрытых месяцев",
+}
+# The counts, a query per entity over schemas {old} and {new} ({closed}: the old books' last closed month),
+# each one pass over both sides. Accounts, persons and meters are matched by their demo numbers and
+# serials, which the key keeps; rows of other tables by the ids those give in each schema.
+ACCOUNT_IDS = "SELECT o.id AS old_id, n.id AS new_id FROM {old}.account o JOIN {new}.account n USING (number)"
+METER_IDS = (
+    "SELECT o.id AS old_id, n.id AS new_id FROM {old}.meter o JOIN {old}.account oa ON oa.id = o.account_id "
+    "JOIN {new}.meter n ON n.serial = o.serial JOIN {new}.account na ON na.id = n.account_id AND na.number = oa.number"
 )
 METERS = (
     "SELECT a.number, m.serial, m.removed_on, m.service_id FROM {s}.meter m JOIN {s}.account a ON a.id = m.account_id"
 )
-# Meters newly installed (in the new books, not the old) and newly removed (open in the old, removed in
-# the new), each with its account and service.
-INSTALLED = (
-    "SELECT n.number, n.service_id FROM (" + METERS.format(s="{new}") + ") n WHERE NOT EXISTS "
-    "(SELECT 1 FROM (" + METERS.format(s="{old}") + ") o WHERE o.number = n.number AND o.serial = n.serial)"
+PERSON = "x.surname, x.given_name, coalesce(x.patronymic, '') AS patronymic, coalesce(x.birth_date::text, '') AS born"
+LINKS = (
+    "SELECT %s AS side, a.number, {person} FROM {s}.account_person ap JOIN {s}.account a ON a.id = ap.account_id "
+    "JOIN {s}.person x ON x.id = ap.person_id"
 )
-REMOVED = (
-    "SELECT number, n.service_id FROM ("
-    + METERS.format(s="{old}")
-    + ") o JOIN ("
-    + METERS.format(s="{new}")
-    + ") n USING (number, serial) WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL"
+PAYMENTS = (
+    "SELECT %s AS side, a.number, p.paid_on, p.amount FROM {s}.payment p JOIN {s}.account a ON a.id = p.account_id"
 )
-PAYMENTS = "SELECT a.number, p.paid_on, p.amount FROM {s}.payment p JOIN {s}.account a ON a.id = p.account_id"
-BALANCES = (
-    "SELECT a.number, b.service_id, b.period, b.opening, b.charged, b.recalculated, b.paid, b.closing "
-    "FROM {s}.balance b JOIN {s}.account a ON a.id = b.account_id WHERE b.period <= {closed}"
-)
-
-
-def _not_in(rows: str, first: str, second: str, every: bool = False) -> str:
-    """How many of the ``rows`` (a query over schema {s}) of schema ``first`` are not in ``second``'s
-    (``every``: as many times as they repeat)."""
-    return (
-        f"SELECT count(*) FROM ({rows.format(s=first, person=PERSON)} EXCEPT{' ALL' if every else ''} "
-        f"{rows.format(s=second, person=PERSON)}) d"
-    )
-
-
-CHANGES: dict[str, tuple[str, str]] = {
-    "accounts_added": (
-        "новые лицевые счета",
-        "SELECT count(*) FROM {new}.account n "
-        "WHERE NOT EXISTS (SELECT 1 FROM {old}.account o WHERE o.number = n.number)",
+# A balance row as one number, so that an account's closed months compare as a sum (an account whose sums
+# differ is then compared row by row).
+ROW_HASH = "hashtext(concat_ws('|', service_id, period, opening, charged, recalculated, paid, closing))::bigint"
+COUNTS: list[tuple[tuple[str, ...], str]] = [
+    (
+        ("accounts_added", "accounts_missing", "accounts_closed", "accounts_changed"),
+        "SELECT count(*) FILTER (WHERE o.id IS NULL), count(*) FILTER (WHERE n.id IS NULL), "
+        "count(*) FILTER (WHERE o.closed_on IS NULL AND n.closed_on IS NOT NULL), "
+        "count(*) FILTER (WHERE o.id IS NOT NULL AND n.id IS NOT NULL AND (o.residents, o.area, o.els, o.opened_on) "
+        "IS DISTINCT FROM (n.residents, n.area, n.els, n.opened_on)) "
+        "FROM {old}.account o FULL JOIN {new}.account n USING (number)",
     ),
-    "accounts_missing": (
-        "лицевые счета, которых нет в выгрузке",
-        "SELECT count(*) FROM {old}.account o "
-        "WHERE NOT EXISTS (SELECT 1 FROM {new}.account n WHERE n.number = o.number)",
+    (
+        ("persons_moved_in", "persons_moved_out"),
+        "SELECT count(*) FILTER (WHERE max_side = 'n' AND min_side = 'n'), "
+        "count(*) FILTER (WHERE max_side = 'o' AND min_side = 'o') FROM (SELECT min(side) AS min_side, "
+        "max(side) AS max_side FROM ("
+        + LINKS.replace("%s", "'o'").format(s="{old}", person=PERSON)
+        + " UNION ALL "
+        + LINKS.replace("%s", "'n'").format(s="{new}", person=PERSON)
+        + ") l GROUP BY number, surname, given_name, patronymic, born) g",
     ),
-    "accounts_closed": (
-        "закрытые лицевые счета",
-        "SELECT count(*) FROM {old}.account o JOIN {new}.account n USING (number) "
-        "WHERE o.closed_on IS NULL AND n.closed_on IS NOT NULL",
+    (
+        ("meters_installed", "meters_removed", "meters_replaced"),
+        "WITH o AS (" + METERS.format(s="{old}") + "), n AS (" + METERS.format(s="{new}") + "), "
+        "installed AS (SELECT n.number, n.service_id FROM n LEFT JOIN o USING (number, serial) "
+        "WHERE o.serial IS NULL), "
+        "removed AS (SELECT number, n.service_id FROM o JOIN n USING (number, serial) "
+        "WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL) "
+        "SELECT (SELECT count(*) FROM installed), (SELECT count(*) FROM removed), "
+        "(SELECT count(*) FROM (SELECT * FROM installed INTERSECT SELECT * FROM removed) r)",
     ),
-    "accounts_changed": (
-        "лицевые счета с изменёнными данными (проживающие, площадь, ЕЛС)",
-        "SELECT count(*) FROM {old}.account o JOIN {new}.account n USING (number) "
-        "WHERE (o.residents, o.area, o.els, o.opened_on) IS DISTINCT FROM (n.residents, n.area, n.els, n.opened_on)",
+    (
+        ("readings_added", "readings_corrected"),
+        "SELECT count(*) FILTER (WHERE o.meter_id IS NULL), count(*) FILTER (WHERE o.meter_id IS NOT NULL AND "
+        "(o.value1, o.value2, o.value3) IS DISTINCT FROM (n.value1, n.value2, n.value3)) "
+        "FROM {new}.meter_reading n LEFT JOIN (" + METER_IDS + ") m ON m.new_id = n.meter_id "
+        "LEFT JOIN {old}.meter_reading o ON o.meter_id = m.old_id AND o.period = n.period",
     ),
-    "persons_moved_in": ("вселившиеся (новые связи лица и лицевого счёта)", _not_in(LINKS, "{new}", "{old}")),
-    "persons_moved_out": ("выбывшие", _not_in(LINKS, "{old}", "{new}")),
-    "meters_installed": ("установленные приборы учёта", "SELECT count(*) FROM (" + INSTALLED + ") d"),
-    "meters_removed": ("снятые приборы учёта (в том числе при замене)", "SELECT count(*) FROM (" + REMOVED + ") d"),
-    "meters_replaced": (
-        "заменённые приборы учёта (снят один, установлен другой на той же услуге)",
-        "SELECT count(*) FROM (SELECT number, service_id FROM (" + REMOVED + ") r INTERSECT "
-        "SELECT number, service_id FROM (" + INSTALLED + ") i) d",
+    (
+        ("payments_added", "payments_withdrawn"),
+        "SELECT coalesce(sum(greatest(n - o, 0)), 0), coalesce(sum(greatest(o - n, 0)), 0) FROM ("
+        "SELECT count(*) FILTER (WHERE side = 'o') AS o, count(*) FILTER (WHERE side = 'n') AS n FROM ("
+        + PAYMENTS.replace("%s", "'o'").format(s="{old}")
+        + " UNION ALL "
+        + PAYMENTS.replace("%s", "'n'").format(s="{new}")
+        + ") p GROUP BY number, paid_on, amount) g",
     ),
-    "readings_added": (
-        "новые показания",
-        "SELECT count(*) FROM {new}.meter_reading n JOIN {new}.meter m ON m.id = n.meter_id WHERE NOT EXISTS "
-        "(SELECT 1 FROM {old}.meter_reading o JOIN {old}.meter p ON p.id = o.meter_id "
-        "WHERE p.serial = m.serial AND o.period = n.period)",
-    ),
-    "readings_corrected": (
-        "исправленные показания",
-        "SELECT count(*) FROM {new}.meter_reading n JOIN {new}.meter m ON m.id = n.meter_id "
-        "JOIN {old}.meter p ON p.serial = m.serial JOIN {old}.meter_reading o ON o.meter_id = p.id "
-        "AND o.period = n.period WHERE (o.value1, o.value2, o.value3) IS DISTINCT FROM (n.value1, n.value2, n.value3)",
-    ),
-    "payments_added": (
-        "платежи после первой выгрузки",
-        _not_in(PAYMENTS, "{new}", "{old}", every=True),
-    ),
-    "payments_withdrawn": (
-        "платежи, которых в выгрузке больше нет",
-        _not_in(PAYMENTS, "{old}", "{new}", every=True),
-    ),
-    "balances_added": (
-        "сальдо месяцев после первой выгрузки",
+    (
+        ("balances_added",),
         "SELECT count(*) FROM {new}.balance WHERE period > {closed} "
         "AND period IN (SELECT period FROM {new}.billing_period WHERE status = 'closed')",
     ),
-    "balances_corrected": (
-        "исправленные старой системой сальдо закрытых месяцев",
-        "SELECT count(*) FROM ("
-        + BALANCES.format(s="{new}", closed="{closed}")
-        + " EXCEPT "
-        + BALANCES.format(s="{old}", closed="{closed}")
-        + ") d WHERE (number, service_id, period) IN ("
-        + "SELECT number, service_id, period FROM ("
-        + BALANCES.format(s="{old}", closed="{closed}")
-        + ") o)",
+    (
+        ("balances_corrected",),
+        "WITH ids AS (" + ACCOUNT_IDS + "), "
+        "o AS (SELECT account_id, sum(" + ROW_HASH + ") AS h, count(*) AS c FROM {old}.balance "
+        "WHERE period <= {closed} GROUP BY 1), "
+        "n AS (SELECT account_id, sum(" + ROW_HASH + ") AS h, count(*) AS c FROM {new}.balance "
+        "WHERE period <= {closed} GROUP BY 1), "
+        "suspect AS (SELECT ids.* FROM ids JOIN o ON o.account_id = ids.old_id JOIN n ON n.account_id = ids.new_id "
+        "WHERE (o.h, o.c) IS DISTINCT FROM (n.h, n.c)) "
+        "SELECT count(*) FROM suspect s JOIN {old}.balance ob ON ob.account_id = s.old_id AND ob.period <= {closed} "
+        "JOIN {new}.balance nb ON nb.account_id = s.new_id AND nb.service_id = ob.service_id AND nb.period = ob.period "
+        "WHERE (ob.opening, ob.charged, ob.recalculated, ob.paid, ob.closing) "
+        "IS DISTINCT FROM (nb.opening, nb.charged, nb.recalculated, nb.paid, nb.closing)",
     ),
-}
+]
 # An export whose accounts are mostly not the books' is another client's (or made with another key).
 SAME_CLIENT_SHARE = 0.5
 
@@ -214,7 +213,7 @@ class Outcome:
             "closed_month": self.month.strftime("%Y-%m"),
             "opened_month": self.opened.strftime("%Y-%m"),
             "changes": self.changes,
-            "changes_ru": {CHANGES[k][0]: v for k, v in self.changes.items()},
+            "changes_ru": {WORDS[k]: v for k, v in self.changes.items()},
             "services": [line.to_dict() for line in self.services],
             "accounts": self.accounts,
             "differences": self.differences(),
@@ -240,11 +239,11 @@ def compare(conn: psycopg.Connection, old: str, new: str, closed: dt.date) -> di
     """The changes from the books in schema ``old`` to those in ``new``, counted by kind; ``closed`` is the
     last month the old books had closed."""
     names = {"old": sql.Identifier(old), "new": sql.Identifier(new), "closed": sql.Literal(closed)}
-    counts = {}
-    for kind, (_words, query) in CHANGES.items():
+    counts: dict[str, int] = {}
+    for kinds, query in COUNTS:
         row = conn.execute(sql.SQL(query).format(**names)).fetchone()
-        counts[kind] = int(row[0]) if row else 0
-    return counts
+        counts.update({kind: int(row[k]) if row else 0 for k, kind in enumerate(kinds)})
+    return {kind: counts[kind] for kind in WORDS}
 
 
 def reported_totals(mapping: Mapping, month: dt.date) -> dict[str, Decimal]:
