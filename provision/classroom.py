@@ -11,6 +11,8 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,48 +51,54 @@ def _links_path(env: ClientEnv) -> Path:
     return env.workspace.secrets_dir(env.client) / "seat-links.json"
 
 
+_LINKS_LOCK = threading.Lock()  # the console's threads make and revoke links: one at a time
+
+
 def _write_private(path: Path, data: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")  # 0600, a name of its own
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1, sort_keys=True)
     os.replace(tmp, path)
 
 
+def _read_links(path: Path) -> dict[str, str]:
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def seat_links(env: ClientEnv) -> dict[int, str]:
     """Seat -> its trainee link's token; made for the seats that have none yet."""
     path = _links_path(env)
-    try:
-        kept = {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
-    except (OSError, ValueError):
-        kept = {}
     wanted = {str(k) for k in range(1, env.profile.seats + 1)}
-    if not wanted <= kept.keys():
-        kept.update({k: secrets.token_urlsafe(24) for k in wanted - kept.keys()})
-        _write_private(path, kept)
+    with _LINKS_LOCK:
+        kept = _read_links(path)
+        if not wanted <= kept.keys():
+            kept.update({k: secrets.token_urlsafe(24) for k in wanted - kept.keys()})
+            _write_private(path, kept)
     return {int(k): v for k, v in kept.items() if k in wanted}
 
 
 def revoke_links(workspace: Workspace, client: str) -> None:
     """New tokens for every seat of ``client``: the links handed out so far stop working."""
     env = client_env(workspace, client, pick=False)
-    _write_private(_links_path(env), {str(k): secrets.token_urlsafe(24) for k in range(1, env.profile.seats + 1)})
+    with _LINKS_LOCK:
+        _write_private(_links_path(env), {str(k): secrets.token_urlsafe(24) for k in range(1, env.profile.seats + 1)})
 
 
 def find_seat(workspace: Workspace, token: str) -> tuple[str, int] | None:
-    """The client and seat a trainee link's token opens, or None."""
+    """The client and seat a trainee link's token opens, or None (it only reads: a guess writes nothing)."""
     for client in workspace.known_clients():
         try:
             env = client_env(workspace, client, pick=False)
         except InputError:
             continue
-        path = _links_path(env)
-        if not path.is_file():
-            continue
-        for seat, known in seat_links(env).items():
-            if hmac.compare_digest(known.encode(), token.encode()):
-                return client, seat
+        seats = range(1, env.profile.seats + 1)
+        for seat, known in _read_links(_links_path(env)).items():
+            if seat.isdigit() and int(seat) in seats and hmac.compare_digest(known.encode(), token.encode()):
+                return client, int(seat)
     return None
 
 

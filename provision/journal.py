@@ -115,7 +115,7 @@ _held: dict[tuple[Path, int], int] = {}
 
 def lock_held(path: Path) -> bool:
     """Whether a command (in any process or thread) holds this client's lock now."""
-    if any(held == path for held, _thread in _held):
+    if any(held == path for held, _thread in list(_held)):
         return True
     try:
         with open(path, "a+", encoding="utf-8") as handle:

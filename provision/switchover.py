@@ -148,7 +148,8 @@ def rehearse(
     workspace: Workspace, client: str, load: Load, accept: Path | None = None, keep: bool = False
 ) -> SwitchoverReport:
     """`provision switchover rehearse`: the whole night on a copy of the working database made aside (its
-    sessions wait a moment while it is copied; its data, the seats and snapshots stay as they are)."""
+    sessions are disconnected while it is copied, a second or two; its data, the seats and snapshots stay
+    as they are)."""
     env, key, accepted = _prepared(workspace, client, load, accept)
     running_dsn(env)
     say = load.phase or (lambda _message: None)
@@ -224,5 +225,13 @@ def status(workspace: Workspace, client: str) -> dict[str, Any]:
         "client": client,
         "open_month": books.open_month.strftime("%Y-%m"),
         "accounts": books.accounts,
-        "last": json.loads(last.read_text(encoding="utf-8")) if last.is_file() else None,
+        "last": _last_report(last),
     }
+
+
+def _last_report(path: Path) -> dict[str, Any] | None:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or damaged: the next rehearsal writes it again
+        return None
+    return report if isinstance(report, dict) else None

@@ -110,8 +110,23 @@ def test_every_action_needs_the_sessions_csrf_token(empty_console: tuple[TestCli
     ]:
         assert client.post(path, data={**data, "csrf": "wrong"}).status_code == 403
         assert client.post(path, data=data).status_code == 403
+    assert client.post("/client/nosuch/reset", data={"seat": "1", "csrf": token}).status_code == 404
+    assert client.post("/client/x/reset", data={"csrf": token}).status_code == 400  # which seat?
+    kept = dict(client.cookies)
     assert client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 303
+    client.cookies.update(kept)  # a copy of the session cookie taken before the logout
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_damaged_secret_is_made_anew_and_never_empty(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    path = auth.console_dir(ws) / "password"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n", encoding="ascii")  # a disk that filled up as it was written
+    password, made, _ = auth.console_password(ws)
+    assert made and len(password) >= auth.SHORTEST and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not auth.password_matches("", "") and len(auth.session_key(ws)) >= auth.SHORTEST
 
 
 def test_an_unknown_trainee_link_opens_nothing(empty_console: tuple[TestClient, str, Workspace]) -> None:
@@ -206,10 +221,10 @@ def test_a_seat_reset_from_the_console_undoes_the_trainees_change(classroom_up: 
     with psycopg.connect(seat) as conn:
         conn.execute("DELETE FROM okno.account_person")
         conn.execute("DELETE FROM okno.meter_reading")
-    state = finished(
-        client, client.post(f"/client/{CLIENT}/reset", data={"seat": "1", "csrf": token}, follow_redirects=False)
-    )
+    response = client.post(f"/client/{CLIENT}/reset", data={"seat": "1", "csrf": token}, follow_redirects=False)
+    state = finished(client, response)
     assert state["state"] == "done", state
+    assert TestClient(client.app).get(response.headers["location"] + ".json").status_code == 404  # not theirs
     assert int(one_row(seat, "SELECT count(*) FROM okno.meter_reading")[0]) > 0 and accounts_in(seat) == before
     assert "Последний сброс" in client.get(f"/client/{CLIENT}").text
     svg = client.get(f"/client/{CLIENT}/chart/months.svg")

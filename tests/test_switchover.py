@@ -214,9 +214,13 @@ def test_a_difference_with_the_old_systems_totals_stops_the_run_unless_accepted(
     after = fingerprint(dsn)
     assert after == before  # the books as they were
     accept = tmp_path / "accept.txt"
-    accept.write_text("# agreed with the accountant\ncold_water\n", encoding="utf-8")
+    accept.write_bytes("# сверено с бухгалтерией\ncold_water\n".encode("cp1251"))  # as Notepad saves it
     code, out = cli(workspace, "switchover", "rehearse", CLIENT, str(wrong), "--accept", str(accept))
     assert code == 0 and "1 accepted" in out, out
+    totals.unlink()  # no control totals at all: nothing to reconcile with is a difference too
+    code, out = cli(workspace, "switchover", "rehearse", CLIENT, str(wrong))
+    assert code == 4 and "NO CONTROL TOTAL" in out, out
+    assert fingerprint(dsn) == before
 
 
 def test_the_run_opens_the_next_month_on_the_closing_balances(rollout: dict[str, Any]) -> None:

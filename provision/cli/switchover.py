@@ -62,6 +62,8 @@ def _print(report: switchover.SwitchoverReport, client: str, html: Path | None, 
         for line in info["services"]:
             reported = line["reported_closing"] or "—"
             mark = "" if line["difference"] in ("0", "0.00") else f"  DIFFERENCE {line['difference']}"
+            if line["reported_closing"] is None:
+                mark = "  NO CONTROL TOTAL from the old system (accept it to go on)"
             label = f"{line['name']} ({line['service']})"
             typer.echo(f"  {label:<34} {reported:>16} {line['closing']:>16} {line['opening_next']:>16}{mark}")
         if info["accounts"]:
@@ -87,7 +89,7 @@ def _print(report: switchover.SwitchoverReport, client: str, html: Path | None, 
         if report.snapshot:
             typer.echo(f"snapshot of the books before: {report.snapshot}")
         typer.echo(f"report: {info['report']}")
-    if report.refused:
+    if report.refused or any(c.violations for c in report.checks):
         raise typer.Exit(EXIT_FAILED)
 
 

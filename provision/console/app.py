@@ -5,6 +5,7 @@ through the same library calls as the CLI; pages read through `provision.classro
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from provision.workspace import Workspace
 
 HERE = Path(__file__).parent
 SESSION_HOURS = 12
+STATS_SECONDS = 30.0
 
 
 class Console:
@@ -39,8 +41,21 @@ class Console:
         self.workspace, self.password = workspace, password
         self.lockout = auth.Lockout()
         self.jobs = Jobs()
+        self.sessions: set[str] = set()  # the trainer's live sessions: a logout ends one for good
+        self.stats: dict[str, tuple[float, dict[str, Any]]] = {}  # a client's books, for the two charts
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["fmt_size"] = _size
+
+    def is_trainer(self, request: Request) -> bool:
+        return request.session.get("user") == "trainer" and request.session.get("sid") in self.sessions
+
+    def books(self, client: str) -> dict[str, Any]:
+        """The client's statistics, computed at most once in :data:`STATS_SECONDS` (a page draws two charts)."""
+        now = time.monotonic()
+        kept = self.stats.get(client)
+        if kept is None or now - kept[0] > STATS_SECONDS:
+            kept = self.stats[client] = (now, seeding.stats_target(self.workspace, client, None))
+        return kept[1]
 
     # -- helpers -------------------------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -48,22 +63,32 @@ class Console:
         session = request.session
         if "csrf" not in session:
             session["csrf"] = auth.new_csrf()
-        context.update(w=words(lang), lang=lang, csrf=session["csrf"], trainer=bool(session.get("user")))
+        session.setdefault("sid", auth.new_csrf())  # whose jobs are whose
+        context.update(w=words(lang), lang=lang, csrf=session["csrf"], trainer=self.is_trainer(request))
         return self.templates.TemplateResponse(request, name, context, status_code=status)
 
     def job_page(self, job: Job) -> Response:
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
-    def start(self, request: Request, title: str, back: str, work: Any, client: str) -> Response:
-        env = client_env(self.workspace, client, pick=False)
+    def start(self, request: Request, title: str, back: str, work: Any, client: str, target: str) -> Response:
+        """Run ``work`` as a job of this session; while one for the same ``target`` (a seat, a client's
+        snapshots) runs, a second click follows that one instead of queueing another."""
         w = words(_lang(request))
+        try:
+            env = client_env(self.workspace, client, pick=False)
+        except ProvisionError as exc:
+            return self.page(request, "message.html", status=404, message=exc.message)
+        running = self.jobs.running(f"{client}/{target}")
+        if running is not None:
+            return self.job_page(running)
 
         def run(say: Say) -> str:
             if training.busy(env):
                 say(w["busy"])
             return str(work(say))
 
-        return self.job_page(self.jobs.start(title, back, run))
+        owner = str(request.session.get("sid", ""))
+        return self.job_page(self.jobs.start(title, back, run, owner=owner, target=f"{client}/{target}"))
 
 
 def _lang(request: Request) -> str:
@@ -90,7 +115,7 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
     console = Console(workspace, password)
 
     def trainer_only(request: Request) -> Response | None:
-        if request.session.get("user") != "trainer":
+        if not console.is_trainer(request):
             if request.method == "GET":
                 return RedirectResponse("/login", status_code=303)
             return PlainTextResponse("log in first", status_code=403)
@@ -117,12 +142,15 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
             return console.page(request, "login.html", status=401, error=w["wrong_password"])
         console.lockout.succeeded(address)
         request.session.clear()
-        request.session.update(user="trainer", csrf=auth.new_csrf())
+        sid = auth.new_csrf()
+        console.sessions.add(sid)
+        request.session.update(user="trainer", sid=sid, csrf=auth.new_csrf())
         return RedirectResponse("/", status_code=303)
 
     async def logout(request: Request) -> Response:
         form = await _form(request)
         if _csrf_ok(request, form):
+            console.sessions.discard(str(request.session.get("sid", "")))
             request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -157,7 +185,7 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         name, kind = request.path_params["name"], request.path_params["kind"]
         w = words(_lang(request))
         try:
-            stats = await run_in_threadpool(seeding.stats_target, workspace, name, None)
+            stats = await run_in_threadpool(console.books, name)
         except ProvisionError as exc:
             return PlainTextResponse(exc.message, status_code=404)
         svg = (
@@ -182,9 +210,11 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         form = await _form(request)
         if not _csrf_ok(request, form):
             return await refused(request)
-        name, target = request.path_params["name"], form.get("seat", "0")
+        name, target = request.path_params["name"], form.get("seat", "")
         w = words(_lang(request))
         back = f"/client/{name}"
+        if target != "all" and not target.isdigit():
+            return PlainTextResponse("which seat? (seat = N, 0 for the working database, or all)", status_code=400)
         if target == "all":
             revoke = form.get("revoke") == "1"
 
@@ -192,15 +222,15 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
                 done = classroom.reset_seats(workspace, name, None, True, new_links=revoke)
                 return f"{len(done.databases)}: {done.seconds:.2f} s"
 
-            return console.start(request, w["reset_all_title"], back, everything, name)
-        seat = int(target) if target.isdigit() else 0
+            return console.start(request, w["reset_all_title"], back, everything, name, "all")
+        seat = int(target)
         title = w["seat_reset_title"].format(n=seat) if seat else w["reset_db_title"]
 
         def one(say: Say) -> str:
             done = classroom.reset_seats(workspace, name, seat or None)
             return f"{', '.join(done.databases)}: {done.seconds:.2f} s"
 
-        return console.start(request, title, back, one, name)
+        return console.start(request, title, back, one, name, f"seat{seat}")
 
     async def snapshot_save(request: Request) -> Response:
         if (denied := trainer_only(request)) is not None:
@@ -211,7 +241,7 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         name, snap = request.path_params["name"], form.get("snapshot", "").strip()
         title = words(_lang(request))["save_title"].format(name=snap)
         work = lambda say: snapshots.save_snapshot(workspace, name, snap)  # noqa: E731
-        return console.start(request, title, f"/client/{name}", work, name)
+        return console.start(request, title, f"/client/{name}", work, name, "snapshots")
 
     async def snapshot_restore(request: Request) -> Response:
         if (denied := trainer_only(request)) is not None:
@@ -227,11 +257,15 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
             done = snapshots.restore_snapshot(workspace, name, snap, seat, target == "all")
             return f"{', '.join(done.databases)}: {done.seconds:.2f} s"
 
-        return console.start(request, title, f"/client/{name}", work, name)
+        return console.start(request, title, f"/client/{name}", work, name, "snapshots")
 
     # -- jobs ------------------------------------------------------------------------------------------
     def _job(request: Request) -> Job | None:
-        return console.jobs.get(request.path_params["id"])
+        """The job, to the session that started it (a trainer sees every job)."""
+        job = console.jobs.get(request.path_params["id"])
+        if job is None or (job.owner != request.session.get("sid") and not console.is_trainer(request)):
+            return None
+        return job
 
     async def job_page(request: Request) -> Response:
         job = _job(request)
@@ -250,8 +284,11 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         if job is None:
             return PlainTextResponse("", status_code=404)
 
+        start = request.query_params.get("from", "0")
+        offset = int(start) if start.isdigit() else 0
+
         async def stream() -> AsyncIterator[str]:
-            sent = 0
+            sent = offset  # the lines the page already shows
             while True:
                 lines, state = job.lines[sent:], job.state
                 sent += len(lines)
@@ -287,7 +324,7 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
             done = classroom.reset_seats(workspace, client, seat)
             return f"{done.seconds:.2f} s"
 
-        return console.start(request, title, f"/seat/{token}", work, client)
+        return console.start(request, title, f"/seat/{token}", work, client, f"seat{seat}")
 
     routes = [
         Route("/login", login_page, methods=["GET"]),
@@ -330,6 +367,7 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),  # pages show passwords: no copy kept on the way or on disk
 ]
 
 

@@ -19,6 +19,8 @@ class Job:
     id: str
     title: str
     back: str  # the page to return to
+    owner: str = ""  # the session that started it
+    target: str = ""  # what it works on (client/seatN, client/all, client/snapshots)
     lines: list[str] = field(default_factory=list)
     state: str = "running"  # running, done, failed
     result: str = ""
@@ -35,9 +37,14 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def start(self, title: str, back: str, work: Callable[[Say], str]) -> Job:
+    def running(self, target: str) -> Job | None:
+        """The job working on ``target`` now, if any."""
+        with self._lock:
+            return next((j for j in self._jobs.values() if j.target == target and j.state == "running"), None)
+
+    def start(self, title: str, back: str, work: Callable[[Say], str], owner: str = "", target: str = "") -> Job:
         """Run ``work(say)`` on its own thread; what it returns is the job's result, a ProvisionError its failure."""
-        job = Job(secrets.token_urlsafe(9), title, back)
+        job = Job(secrets.token_urlsafe(12), title, back, owner=owner, target=target)
         with self._lock:
             self._jobs[job.id] = job
             finished = [j for j in self._jobs.values() if j.state != "running"]

@@ -50,6 +50,8 @@ WORDS = {
     "payments_withdrawn": "платежи, которых в выгрузке больше нет",
     "balances_added": "сальдо месяцев после первой выгрузки",
     "balances_corrected": "исправленные старой системой сальдо закрытых месяцев",
+    "registries_replaced": "реестры, загруженные в «Одно Окно» после первой выгрузки (их платежи берутся из выгрузки)",
+    "suspense_unassigned": "невыясненные платежи, не разнесённые до перехода (после перехода их не будет)",
 }
 # The counts, a query per entity over schemas {old} and {new} ({closed}: the old books' last closed month),
 # each one pass over both sides. Accounts, persons and meters are matched by their demo numbers and
@@ -117,6 +119,11 @@ COUNTS: list[tuple[tuple[str, ...], str]] = [
         + " UNION ALL "
         + PAYMENTS.replace("%s", "'n'").format(s="{new}")
         + ") p GROUP BY number, paid_on, amount) g",
+    ),
+    (
+        ("registries_replaced", "suspense_unassigned"),
+        "SELECT (SELECT count(*) FROM {old}.payment_registry WHERE loaded_at IS NOT NULL), "
+        "(SELECT count(*) FROM {old}.payment_suspense WHERE payment_id IS NULL)",
     ),
     (
         ("balances_added",),
@@ -199,9 +206,12 @@ class Outcome:
         return month_after(self.month)
 
     def differences(self) -> list[str]:
-        """Each difference as the key an accept file names it by: a service code, or 'ACCOUNT;service'."""
-        found = [line.service for line in self.services if line.difference]
+        """Each difference as the key an accept file names it by: a service code (its totals differ, or the
+        old system gave none to compare with), 'ACCOUNT;service', or 'suspense' (unassigned lines)."""
+        found = [line.service for line in self.services if line.difference or line.reported_closing is None]
         found += [f"{a['account']};{a['service']}" for a in self.accounts]
+        if self.changes.get("suspense_unassigned"):
+            found.append("suspense")
         return found
 
     def unaccepted(self) -> list[str]:
@@ -235,14 +245,24 @@ def books_before(dsn: str) -> Books:
     return Books(row[0], int(row[1]))
 
 
-def compare(conn: psycopg.Connection, old: str, new: str, closed: dt.date) -> dict[str, int]:
+def compare(
+    conn: psycopg.Connection, old: str, new: str, closed: dt.date, check: Callable[[dict[str, int]], None] | None = None
+) -> dict[str, int]:
     """The changes from the books in schema ``old`` to those in ``new``, counted by kind; ``closed`` is the
-    last month the old books had closed."""
+    last month the old books had closed. ``check`` sees the counts after each query (the accounts come
+    first) and may stop the comparison by raising."""
     names = {"old": sql.Identifier(old), "new": sql.Identifier(new), "closed": sql.Literal(closed)}
+    registries = conn.execute(sql.SQL("SELECT to_regclass({})").format(sql.Literal(f"{old}.payment_suspense")))
+    has_registries = registries.fetchone() not in (None, (None,))
     counts: dict[str, int] = {}
     for kinds, query in COUNTS:
+        if "registries_replaced" in kinds and not has_registries:  # books older than migration 004
+            counts.update(dict.fromkeys(kinds, 0))
+            continue
         row = conn.execute(sql.SQL(query).format(**names)).fetchone()
         counts.update({kind: int(row[k]) if row else 0 for k, kind in enumerate(kinds)})
+        if check is not None:
+            check(counts)
     return {kind: counts[kind] for kind in WORDS}
 
 
@@ -302,7 +322,10 @@ def read_accepted(path: Path | None) -> list[str]:
     '#' starts a comment."""
     if path is None:
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        lines = path.read_text(encoding="cp1251").splitlines()  # as Russian Windows saves a text file
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
 
 
@@ -342,14 +365,17 @@ def switch_over(
             )
         mark = time.monotonic()
         say("counting what changed since the first import")
-        outcome.changes = compare(admin, "okno", work, books.last_closed)
+
+        def same_client(counts: dict[str, int]) -> None:
+            kept = books.accounts - counts.get("accounts_missing", 0)
+            if books.accounts and kept < books.accounts * SAME_CLIENT_SHARE:
+                raise SwitchoverRefused(
+                    f"only {kept} of the books' {books.accounts} accounts are in this export: it is another "
+                    "client's, or it was loaded with another anonymization key"
+                )
+
+        outcome.changes = compare(admin, "okno", work, books.last_closed, same_client)
         outcome.seconds["compare"] = time.monotonic() - mark
-        kept = books.accounts - outcome.changes["accounts_missing"]
-        if books.accounts and kept < books.accounts * SAME_CLIENT_SHARE:
-            raise SwitchoverRefused(
-                f"only {kept} of the books' {books.accounts} accounts are in this export: it is another client's, "
-                "or it was loaded with another anonymization key"
-            )
         mark = time.monotonic()
         say(f"reconciling {last:%Y-%m} with the old system's control totals")
         outcome.services, outcome.accounts = reconcile(admin, work, mapping, last)

@@ -224,13 +224,17 @@ def _text_lines(path: Path, fmt: Format, digest: hashlib._Hash) -> Iterator[tupl
         raise RegistryError(path, None, f"cannot be read ({exc.strerror})") from None
     with stream:
         while True:
-            block = stream.read(BLOCK)
+            try:
+                block = stream.read(BLOCK)
+            except OSError as exc:
+                raise RegistryError(path, lineno + 1, f"cannot be read ({exc.strerror})") from None
             digest.update(block)
+            held = len(decoder.getstate()[0])  # bytes of a letter the last block cut, decoded with this one
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as exc:
-                at = lineno + block[: max(exc.start, 0)].count(b"\n") + 1
-                byte = offset + max(exc.start, 0)
+                at = lineno + block[: max(exc.start - held, 0)].count(b"\n") + 1
+                byte = offset + max(exc.start - held, 0)
                 raise RegistryError(path, at, f"is not {fmt.encoding} text (byte {byte})", fix=wrong) from None
             offset += len(block)
             if first:

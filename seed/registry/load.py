@@ -221,7 +221,8 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
             """
             CREATE TEMP TABLE registry_line ON COMMIT DROP AS
             SELECT r.line_no, r.account, r.payer, r.kopecks, (r.kopecks / 100.0)::numeric(14,2) AS amount,
-                   coalesce(r.paid_on, %(day)s) AS paid_on, a.id AS account_id,
+                   CASE WHEN r.problem = 'bad_date' THEN NULL ELSE coalesce(r.paid_on, %(day)s) END AS paid_on,
+                   a.id AS account_id,
                    CASE WHEN r.problem <> '' THEN r.problem
                         WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
                         WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
@@ -243,13 +244,15 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
         conn.execute("DROP VIEW registry_paid")
         # Every account with a balance in the period takes a share of its payment; the others cannot.
         conn.execute(
-            "UPDATE registry_line SET problem = 'no_balance' WHERE problem = '' AND account_id NOT IN "
-            "(SELECT account_id FROM payment_share)"
+            "UPDATE registry_line l SET problem = 'no_balance' WHERE problem = '' AND NOT EXISTS "
+            "(SELECT 1 FROM payment_share s WHERE s.account_id = l.account_id)"
         )
         with keys_checked_here(conn, ("account", "payment_agent")):
             conn.execute(
+                # joined to account again: under the lock just taken, each key is the table's own
                 "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
-                "SELECT account_id, %s, %s, paid_on, %s, amount FROM registry_line WHERE problem = '' ORDER BY line_no",
+                "SELECT a.id, %s, %s, l.paid_on, %s, l.amount FROM registry_line l "
+                "JOIN account a ON a.id = l.account_id WHERE l.problem = '' ORDER BY l.line_no",
                 (agent, registry_id, period),
             )
         conn.execute(
