@@ -294,7 +294,9 @@ class Trainer:
     def recover(self, left: dict[str, Any]) -> str:
         """Finish or undo what a killed command left (:mod:`provision.journal`); the line that says so."""
         with self.admin() as conn:
-            _end_statements_of(conn, int(left.get("pid") or 0))
+            pid = int(left.get("pid") or 0)
+            if pid != os.getpid():  # a command of this process (the console's) failed: its statements ended
+                _end_statements_of(conn, pid)
             done = [f"{r['target']} {copies.repair(conn, r)}" for r in left.get("copies", [])]
             if copies.exists(conn, self.names.db) and not copies.is_template(conn, self.names.db):
                 conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(self.names.db)))
