@@ -32,6 +32,7 @@ from seed.legacy.importer.state import ImportResult, ImportState, Progress
 from seed.legacy.interpret import month_number, month_start, number, open_entity, service_code
 from seed.legacy.mapping import Mapping
 from seed.months import month_after
+from seed.registry.load import LOCK as REGISTRY_LOCK
 
 # What changed between the books and the final export, by kind, in the words the customer's staff read.
 WORDS = {
@@ -350,6 +351,9 @@ def switch_over(
 
     def judge(state: ImportState, admin: psycopg.Connection, work: str) -> None:
         outcome.seconds.update(state.result.seconds)  # the load's steps so far, for a refusal's report too
+        # From here to the switch-in no registry is loaded into the books about to be replaced: a load
+        # waits, then goes into the new ones (the lock is the session's: it ends with the import's).
+        admin.execute("SELECT pg_advisory_lock(%s)", (REGISTRY_LOCK,))
         last = month_start(max(state.months))
         outcome.month = last
         if last < books.open_month:
