@@ -140,17 +140,28 @@ def apply_shares(conn: psycopg.Connection, period: dt.date) -> None:
     conn.execute("DROP TABLE payment_share")
 
 
-@contextmanager
-def keys_checked_here(conn: psycopg.Connection, referenced: tuple[str, ...]) -> Iterator[None]:
-    """Within: rows inserted whose foreign keys the statement itself took from the tables referenced (or
-    from rows this transaction made). Where the role may (a superuser: the client's own database), the
-    per-row foreign-key checks, a query each and a third of a large registry's load, are skipped; those
-    tables are locked against change (SHARE) until the transaction ends instead, so the keys stay true."""
+KEYED = ("account", "payment_agent")  # the tables a registry's payments take their keys from
+
+
+def hold_keys(conn: psycopg.Connection) -> bool:
+    """Where the role may (a superuser: the client's own database), lock the tables payments take their
+    keys from against change (SHARE) for the rest of the transaction, before any key is read from them;
+    whether it did. Then :func:`unchecked_keys` may skip the per-row foreign-key checks."""
     row = conn.execute("SELECT current_setting('is_superuser') = 'on'").fetchone()
     if not row or not row[0]:
+        return False
+    conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(map(sql.Identifier, KEYED))))
+    return True
+
+
+@contextmanager
+def unchecked_keys(conn: psycopg.Connection, held: bool) -> Iterator[None]:
+    """Within: rows inserted whose keys came from the tables :func:`hold_keys` locked (or from rows this
+    transaction made). When it locked them, the per-row foreign-key checks (a query each, a third of a
+    large registry's load) are skipped: the locks keep every key true until the transaction ends."""
+    if not held:
         yield
         return
-    conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(map(sql.Identifier, referenced))))
     conn.execute("SET LOCAL session_replication_role = replica")
     yield
     conn.execute("SET LOCAL session_replication_role = origin")
@@ -194,6 +205,7 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
     with psycopg.connect(dsn) as conn, conn.transaction():
         conn.execute("SET LOCAL temp_buffers = '128MB'")  # the working tables stay in memory (before their first use)
         period = prepare(conn)
+        held = hold_keys(conn)
         registry = _stream_lines(conn, reader)
         agent = agent_id(conn, fmt.agent, fmt.commission_pct, fmt.name)
         _refuse_if_loaded(conn, registry, agent)
@@ -247,12 +259,10 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
             "UPDATE registry_line l SET problem = 'no_balance' WHERE problem = '' AND NOT EXISTS "
             "(SELECT 1 FROM payment_share s WHERE s.account_id = l.account_id)"
         )
-        with keys_checked_here(conn, ("account", "payment_agent")):
+        with unchecked_keys(conn, held):
             conn.execute(
-                # joined to account again: under the lock just taken, each key is the table's own
                 "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
-                "SELECT a.id, %s, %s, l.paid_on, %s, l.amount FROM registry_line l "
-                "JOIN account a ON a.id = l.account_id WHERE l.problem = '' ORDER BY l.line_no",
+                "SELECT account_id, %s, %s, paid_on, %s, amount FROM registry_line WHERE problem = '' ORDER BY line_no",
                 (agent, registry_id, period),
             )
         conn.execute(
