@@ -26,6 +26,7 @@ from provision.training import Trainer, operation, repaired, replacing_books
 from provision.workspace import Workspace
 from seed.check import CheckResult
 from seed.errors import ReconciliationFailed
+from seed.legacy.mapping import Mapping
 from seed.legacy.private import aside, private_folder, write_private
 from seed.legacy.switchover import Outcome, books_before, read_accepted, switch_over
 
@@ -88,8 +89,19 @@ def report_dir(env: ClientEnv) -> Path:
     return env.directory / "switchover"
 
 
-def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None) -> tuple[ClientEnv, bytes, list[str]]:
-    """The client, its key and the accepted differences, all checked before anything is done."""
+@dataclass(frozen=True)
+class _Night:
+    """What a switch-over works with, each read and checked once before anything is done."""
+
+    env: ClientEnv
+    mapping: Mapping
+    key: bytes
+    accepted: list[str]
+    load: Load
+
+
+def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None) -> _Night:
+    """The client, the export's mapping, its key and the accepted differences, all checked first."""
     profile = load_profile(workspace, client)
     if profile.noise:
         raise InputError(
@@ -97,7 +109,7 @@ def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None
             fix=f"set noise = 0 in {workspace.profile_path(client)}",
         )
     with user_errors(loading=True):
-        export_mapping(load.folder, load.mapping)
+        mapping = export_mapping(load.folder, load.mapping)
     env = env_for(workspace, profile)
     if not key_path(env).exists():
         raise InputError(
@@ -106,8 +118,7 @@ def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None
         )
     if accept is not None and not accept.is_file():
         raise InputError(f"--accept {accept}: no such file", fix="list the accepted differences, one per line")
-    accepted = read_accepted(accept)
-    return env, anonymization_key(key_path(env)), accepted
+    return _Night(env, mapping, anonymization_key(key_path(env)), read_accepted(accept), load)
 
 
 def _save(env: ClientEnv, report: SwitchoverReport) -> None:
@@ -119,19 +130,18 @@ def _save(env: ClientEnv, report: SwitchoverReport) -> None:
     write_private(folder / "last.json", text)
 
 
-def _switch(env: ClientEnv, dsn: str, key: bytes, load: Load, accepted: list[str], mode: str) -> SwitchoverReport:
+def _switch(night: _Night, dsn: str, mode: str) -> SwitchoverReport:
     """Load the final export into the books at ``dsn``; the refusal of a reconciliation is a report."""
-    profile = env.profile
+    env, load = night.env, night.load
     rejected = private_folder(report_dir(env)) / f"{mode}-rejected.csv"
     with user_errors(dsn, loading=True):
-        mapping = export_mapping(load.folder, load.mapping)
         try:
             outcome = switch_over(
                 dsn,
-                mapping,
-                key,
-                rules=dict(profile.anonymize),
-                accepted=accepted,
+                night.mapping,
+                night.key,
+                rules=dict(env.profile.anonymize),
+                accepted=night.accepted,
                 rejected_csv=aside(rejected),
                 progress=load.progress,
                 phase=load.phase,
@@ -150,7 +160,8 @@ def rehearse(
     """`provision switchover rehearse`: the whole night on a copy of the working database made aside (its
     sessions are disconnected while it is copied, a second or two; its data, the seats and snapshots stay
     as they are)."""
-    env, key, accepted = _prepared(workspace, client, load, accept)
+    night = _prepared(workspace, client, load, accept)
+    env = night.env
     running_dsn(env)
     say = load.phase or (lambda _message: None)
     with operation(env, "switchover rehearse", load.phase):
@@ -163,7 +174,7 @@ def rehearse(
         copied = time.monotonic() - started
         dsn = trainer.dsn(names.rehearsal)
         try:
-            report = _switch(env, dsn, key, load, accepted, "rehearsal")
+            report = _switch(night, dsn, "rehearsal")
             report.steps["copy aside"] = copied
             if not report.refused:
                 say("checking the new books")
@@ -185,7 +196,8 @@ def rehearse(
 def run(workspace: Workspace, client: str, load: Load, accept: Path | None = None) -> SwitchoverReport:
     """`provision switchover run`: the switch-over of the working database, after a snapshot of it; the new
     books replace the old only when they reconcile, and the baseline and seats follow them."""
-    env, key, accepted = _prepared(workspace, client, load, accept)
+    night = _prepared(workspace, client, load, accept)
+    env = night.env
     dsn = running_dsn(env)
     say = load.phase or (lambda _message: None)
     with user_errors(dsn):
@@ -199,7 +211,7 @@ def run(workspace: Workspace, client: str, load: Load, accept: Path | None = Non
             snapshots.delete(snapshot)  # a refused run's: the books are still those it saved
         snapshots.save(snapshot)
         saved = time.monotonic() - mark
-        report = _switch(env, dsn, key, load, accepted, "run")
+        report = _switch(night, dsn, "run")
         report.snapshot, report.steps["snapshot"] = snapshot, saved
         if not report.refused:
             mark = time.monotonic()

@@ -8,11 +8,8 @@ import datetime as dt
 import psycopg
 from psycopg import sql
 
+from seed.catalog import month_add
 from seed.errors import NoData
-
-
-def month_after(month: dt.date) -> dt.date:
-    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def book_months(dsn: str) -> tuple[dt.date, dt.date]:
@@ -30,7 +27,7 @@ def open_balances(conn: psycopg.Connection, schema: str, month: dt.date) -> int:
     """The balances of the open ``month``: each account and service with a balance in the month before,
     opening where that one closed (nothing charged or paid yet); an account closed before the month, with
     nothing left on it, gets none. Returns the rows made. The month's rows must not exist yet."""
-    before = dt.date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    before = month_add(month, -1)
     made = conn.execute(
         sql.SQL(
             "INSERT INTO {balance} (account_id, service_id, period, opening, charged, recalculated, paid, closing) "

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from provision import lifecycle
 from provision.cli import app
 from provision.workspace import Workspace
-from seed.months import month_after
+from seed.catalog import month_add
 from tests.clients import one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -34,15 +34,11 @@ def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def month_before(month: dt.date) -> dt.date:
-    return dt.date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
 def move_on(dsn: str, month: dt.date) -> None:
     """The old system during ``month`` after the first export: a new account, one closed after paying
     its debt, a resident moving to another account, a meter replaced, a balance of the month before
     corrected (and carried on)."""
-    end = month_after(month) - dt.timedelta(days=1)
+    end = month_add(month, 1) - dt.timedelta(days=1)
     with psycopg.connect(dsn) as conn, conn.transaction():
         conn.execute("SET LOCAL search_path TO okno, public")
         conn.execute(
@@ -88,7 +84,7 @@ def move_on(dsn: str, month: dt.date) -> None:
             (month + dt.timedelta(days=19), closed, month + dt.timedelta(days=19), month + dt.timedelta(days=19)),
         )
         # the old system corrects a charge of the month before: its closing and everything after follow
-        before = month_before(month)
+        before = month_add(month, -1)
         conn.execute(
             "WITH one AS (SELECT account_id, service_id FROM balance WHERE period = %s AND account_id <> %s "
             "ORDER BY account_id, service_id LIMIT 1) "
@@ -103,17 +99,16 @@ def move_on(dsn: str, month: dt.date) -> None:
 def rollout(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("switchover").resolve()
     workspace, dsn = seeded_client(root, CLIENT, "[seed]\naccounts = 300\nmonths = 4\n")
-    month = month_before(
-        one_row(dsn, "SELECT max(period) FROM okno.billing_period")[0]
-    )  # M: the month the switch-over closes
+    last = one_row(dsn, "SELECT max(period) FROM okno.billing_period")[0]
+    month = month_add(last, -1)  # M: the month the switch-over closes
     first, final = root / "first", root / "final"
-    code, out = cli(workspace, "import", "sample", CLIENT, str(first), "--through", f"{month_before(month):%Y-%m}")
+    code, out = cli(workspace, "import", "sample", CLIENT, str(first), "--through", f"{month_add(month, -1):%Y-%m}")
     assert code == 0, out
     move_on(dsn, month)
     code, out = cli(workspace, "import", "sample", CLIENT, str(final), "--through", f"{month:%Y-%m}")
     assert code == 0, out
     later = root / "later"  # through M+1: a month past the one the books will have open
-    code, out = cli(workspace, "import", "sample", CLIENT, str(later), "--through", f"{month_after(month):%Y-%m}")
+    code, out = cli(workspace, "import", "sample", CLIENT, str(later), "--through", f"{month_add(month, 1):%Y-%m}")
     assert code == 0, out
     code, out = cli(workspace, "import", "load", CLIENT, str(first))
     assert code == 0, out
@@ -141,7 +136,7 @@ def fingerprint(dsn: str) -> tuple[Any, ...]:
 def test_import_sample_through_a_month_holds_that_month_and_no_later(rollout: dict[str, Any]) -> None:
     month: dt.date = rollout["month"]
     balances = (rollout["first"] / "balances.csv").read_bytes().decode(ENC)
-    assert f";{month_before(month):%m.%Y};" in balances and f";{month:%m.%Y};" not in balances
+    assert f";{month_add(month, -1):%m.%Y};" in balances and f";{month:%m.%Y};" not in balances
     final = rollout["final"]
     assert f";{month:%m.%Y};" in (final / "balances.csv").read_bytes().decode(ENC)
     assert "77700001" in (final / "accounts.csv").read_bytes().decode(ENC)
@@ -172,7 +167,7 @@ def test_a_rehearsal_counts_every_change_and_leaves_the_working_database_alone(r
     assert changes["accounts_missing"] == 0
     assert report["differences"] == [] and not report["refused"]
     assert [c["check"] for c in report["checks"] if c["violations"]] == []
-    assert report["closed_month"] == f"{month:%Y-%m}" and report["opened_month"] == f"{month_after(month):%Y-%m}"
+    assert report["closed_month"] == f"{month:%Y-%m}" and report["opened_month"] == f"{month_add(month, 1):%Y-%m}"
     assert {"copy aside", "read, anonymize, load", "compare with the books", "reconcile", "checks"} <= set(
         report["steps"]
     )
@@ -228,7 +223,7 @@ def test_the_run_opens_the_next_month_on_the_closing_balances(rollout: dict[str,
     code, out = cli(workspace, "switchover", "run", CLIENT, str(rollout["final"]))
     assert code == 0, out
     assert "differences: none" in out and f"before-switchover-{month:%Y-%m}" in out
-    opened = month_after(month)
+    opened = month_add(month, 1)
     with psycopg.connect(dsn) as conn:
         status = dict(conn.execute("SELECT period, status FROM okno.billing_period").fetchall())
         carried = conn.execute(

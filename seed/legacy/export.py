@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 
+from seed.catalog import month_add
 from seed.legacy.layout import STANDARD
 
 SERVICE_LABEL = (
@@ -82,8 +83,7 @@ def export_end(through: dt.date | None) -> str:
     """The ``{end}`` of :data:`QUERIES`: the first day after the month ``through``, as a date literal."""
     if through is None:
         return "'infinity'::date"
-    after = dt.date(through.year + through.month // 12, through.month % 12 + 1, 1)
-    return f"'{after.isoformat()}'::date"
+    return f"'{month_add(through, 1).isoformat()}'::date"
 
 
 def export_standard(

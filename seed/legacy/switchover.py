@@ -26,12 +26,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from seed.catalog import month_add
 from seed.errors import NoData, ReconciliationFailed, SwitchoverRefused
 from seed.legacy.importer.pipeline import run_import
 from seed.legacy.importer.state import ImportResult, ImportState, Progress
 from seed.legacy.interpret import month_number, month_start, number, open_entity, service_code
 from seed.legacy.mapping import Mapping
-from seed.months import month_after
 from seed.registry.load import LOCK as REGISTRY_LOCK
 
 # What changed between the books and the final export, by kind, in the words the customer's staff read.
@@ -159,7 +159,7 @@ class Books:
 
     @property
     def last_closed(self) -> dt.date:
-        return dt.date(self.open_month.year - (self.open_month.month == 1), (self.open_month.month - 2) % 12 + 1, 1)
+        return month_add(self.open_month, -1)
 
 
 @dataclass
@@ -204,7 +204,7 @@ class Outcome:
 
     @property
     def opened(self) -> dt.date:
-        return month_after(self.month)
+        return month_add(self.month, 1)
 
     def differences(self) -> list[str]:
         """Each difference as the key an accept file names it by: a service code (its totals differ, or the
@@ -292,7 +292,7 @@ def reconcile(
 
     def rows(query: str) -> list[tuple[Any, ...]]:  # {s}: the new books; %(m)s the month, %(n)s the next
         return conn.execute(
-            sql.SQL(query).format(s=sql.Identifier(work)), {"m": month, "n": month_after(month)}
+            sql.SQL(query).format(s=sql.Identifier(work)), {"m": month, "n": month_add(month, 1)}
         ).fetchall()
 
     services = [
