@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from provision import engine
 from provision.errors import EnvironmentProblem, OperationFailed
 from provision.render import ClientEnv
 
@@ -65,6 +66,7 @@ def run(env: ClientEnv, *args: str, capture: bool = True, timeout: float | None 
             timeout=timeout,
             check=False,
             stdin=subprocess.DEVNULL,
+            env=engine.cli_environment(env.host),
         )
     except subprocess.TimeoutExpired:
         raise OperationFailed(f"`{cli.name} {' '.join(args)}` did not finish in {timeout:.0f} s") from None

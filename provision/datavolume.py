@@ -15,6 +15,7 @@ import docker.errors
 
 from provision import engine
 from provision.errors import InputError
+from provision.hosts import DockerHost
 from provision.profile import Profile
 from provision.workspace import Workspace
 
@@ -22,9 +23,9 @@ PGDATA = "/var/lib/postgresql/data"  # where the image keeps the cluster (templa
 _PROBE_MOUNT = "/provision-pgdata"
 
 
-def data_volume(workspace: Workspace, client: str) -> Any | None:
+def data_volume(workspace: Workspace, client: str, host: DockerHost = engine.LOCAL) -> Any | None:
     """The client's data volume, found by its labels; None for a client never started."""
-    found = engine.find("volumes", engine.labels_for(client, str(workspace.root), "data"))
+    found = engine.find("volumes", engine.labels_for(client, str(workspace.root), "data"), host)
     return found[0] if found else None
 
 
@@ -40,12 +41,12 @@ def _read_file(container: Any, path: str) -> str | None:
         return None
 
 
-def _probe_images(workspace: Workspace, client: str, profile: Profile) -> list[str]:
+def _probe_images(workspace: Workspace, client: str, profile: Profile, host: DockerHost) -> list[str]:
     """Images present on this machine to create (never start) a container from: the client's own first."""
     previous = workspace.read_state(client).get("image")
     wanted = [ref for ref in (previous, profile.image) if isinstance(ref, str) and ref]
     try:
-        present = [tag for image in engine.client().images.list() for tag in image.tags]
+        present = [tag for image in engine.client(host).images.list() for tag in image.tags]
     except docker.errors.APIError:
         present = []
     return [*[ref for ref in wanted if ref in present], *[tag for tag in present if tag not in wanted]]
@@ -53,14 +54,15 @@ def _probe_images(workspace: Workspace, client: str, profile: Profile) -> list[s
 
 def volume_major(workspace: Workspace, client: str, profile: Profile, volume: Any) -> int | None:
     """The PG_VERSION in the volume; None when it holds no cluster (yet) or cannot be read."""
+    host = profile.docker.target()
     labels = engine.labels_for(client, str(workspace.root), "db")
-    for container in engine.find("containers", labels):  # a container of the client mounts it already
+    for container in engine.find("containers", labels, host):  # a container of the client mounts it already
         mounts = container.attrs.get("Mounts") or []
         if any(m.get("Name") == volume.name and m.get("Destination") == PGDATA for m in mounts):
             return _major(_read_file(container, f"{PGDATA}/PG_VERSION"))
-    for image in _probe_images(workspace, client, profile):
+    for image in _probe_images(workspace, client, profile, host):
         try:
-            probe = engine.client().containers.create(
+            probe = engine.client(host).containers.create(
                 image,
                 command=["true"],
                 entrypoint=[],
@@ -92,7 +94,7 @@ def _db_container_ref(workspace: Workspace, client: str) -> str:
 def check_data_major(workspace: Workspace, profile: Profile) -> None:
     """Refuse (exit 2) a data volume initialised by another PostgreSQL major than the profile's."""
     client = profile.client
-    volume = data_volume(workspace, client)
+    volume = data_volume(workspace, client, profile.docker.target())
     if volume is None:
         return
     held = volume_major(workspace, client, profile, volume)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import docker
 import docker.errors
 import requests.exceptions
 
+from provision import remote
 from provision.errors import EnvironmentProblem
+from provision.hosts import DockerHost
 from provision.labels import LABEL_CLIENT as LABEL_CLIENT
 from provision.labels import LABEL_MANAGED as LABEL_MANAGED
 from provision.labels import LABEL_PREFIX as LABEL_PREFIX
@@ -17,17 +20,44 @@ from provision.labels import LABEL_ROLE as LABEL_ROLE
 from provision.labels import LABEL_WORKSPACE as LABEL_WORKSPACE
 from provision.labels import labels_for as labels_for
 
+LOCAL = DockerHost()
+
+
+def base_url(host: DockerHost) -> str:
+    """The URL docker-py, Compose and the docker CLI use for ``host`` ("" for this machine's engine)."""
+    if host.is_ssh:
+        return f"unix://{remote.gateway(host)}"
+    return host.url
+
+
+def cli_environment(host: DockerHost) -> dict[str, str]:
+    """The environment of a compose or docker command aimed at ``host``."""
+    env = dict(os.environ)
+    url = base_url(host)
+    if url:
+        env["DOCKER_HOST"] = url
+        env.pop("DOCKER_CONTEXT", None)
+    return env
+
 
 @functools.cache
-def client() -> docker.DockerClient:
-    """A Docker client, or one clear line when the daemon cannot be reached."""
+def client(host: DockerHost = LOCAL) -> docker.DockerClient:
+    """A Docker client of ``host`` (this machine's engine by default), or one clear line when it cannot be
+    reached."""
+    url = base_url(host)
     try:
-        engine = docker.from_env(timeout=120)
+        engine = docker.DockerClient(base_url=url, timeout=120) if url else docker.from_env(timeout=120)
         engine.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         reason = str(exc).split("\n")[0]
         if len(reason) > 200:
             reason = reason[:200] + "..."
+        if not host.is_local:
+            raise EnvironmentProblem(
+                f"cannot reach the Docker engine of {host.name} ({reason})",
+                fix="check that Docker runs there (`systemctl status docker` on that host) and the profile's "
+                "[docker] host names it",
+            ) from None
         raise EnvironmentProblem(
             f"cannot reach the Docker daemon ({reason})",
             fix="start it (`sudo systemctl start docker`), or point DOCKER_HOST at it; "
@@ -36,10 +66,10 @@ def client() -> docker.DockerClient:
     return engine
 
 
-def find(kind: str, labels: dict[str, str]) -> list[Any]:
+def find(kind: str, labels: dict[str, str], host: DockerHost = LOCAL) -> list[Any]:
     """Containers, volumes or networks carrying all the given labels."""
     filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
-    engine = client()
+    engine = client(host)
     if kind == "containers":
         return list(engine.containers.list(all=True, filters=filters))
     if kind == "volumes":
@@ -49,17 +79,17 @@ def find(kind: str, labels: dict[str, str]) -> list[Any]:
     raise ValueError(kind)
 
 
-def remove_labelled(labels: dict[str, str]) -> int:
+def remove_labelled(labels: dict[str, str], host: DockerHost = LOCAL) -> int:
     """Remove every container, then volume and network, carrying the labels; return how many."""
     removed = 0
-    for container in find("containers", labels):
+    for container in find("containers", labels, host):
         try:
             container.remove(force=True, v=True)
             removed += 1
         except docker.errors.NotFound:
             pass
     for kind in ("volumes", "networks"):
-        for obj in find(kind, labels):
+        for obj in find(kind, labels, host):
             try:
                 obj.remove()
                 removed += 1

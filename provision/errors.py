@@ -6,6 +6,8 @@ line and an exit code. Which exit code tells a script whose fault it was.
 
 from __future__ import annotations
 
+import difflib
+
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_INPUT = 2
@@ -51,3 +53,10 @@ class OperationFailed(ProvisionError):
     """The operation ran but did not succeed: the database never became ready (exit 4)."""
 
     exit_code = EXIT_FAILED
+
+
+def unknown_field(where: str, key: str, allowed: list[str]) -> ProfileError:
+    """A profile's (or a mapping's) unknown field, with the closest allowed name."""
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], allowed, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ProfileError(f"{where}: unknown field {key}", fix=f"{hint}allowed here: {', '.join(sorted(allowed))}")

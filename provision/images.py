@@ -12,6 +12,7 @@ import docker.errors
 
 from provision import engine
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
+from provision.hosts import DockerHost
 from provision.imagebuild import BUILT_REPOSITORY, build_image, built_tag, cache_dir
 from provision.profile import Profile
 from provision.suites import SUITES
@@ -19,9 +20,9 @@ from provision.suites import SUITES
 Progress = Callable[[str], None]
 
 
-def image_present(ref: str) -> bool:
+def image_present(ref: str, host: DockerHost = engine.LOCAL) -> bool:
     try:
-        engine.client().images.get(ref)
+        engine.client(host).images.get(ref)
     except docker.errors.ImageNotFound:
         return False
     except docker.errors.APIError:
@@ -34,9 +35,9 @@ def _mirror_ref(ref: str, mirror: str) -> str:
     return f"{mirror.rstrip('/')}/{name}"
 
 
-def pull(ref: str, mirror: str = "") -> str | None:
-    """Pull ``ref`` (through ``mirror`` when set); return the error text, or None on success."""
-    engine_client = engine.client()
+def pull(ref: str, mirror: str = "", host: DockerHost = engine.LOCAL) -> str | None:
+    """Pull ``ref`` (through ``mirror`` when set) on ``host``; return the error text, or None on success."""
+    engine_client = engine.client(host)
     target = _mirror_ref(ref, mirror) if mirror else ref
     repository, _, tag = target.rpartition(":") if ":" in target.rsplit("/", 1)[-1] else (target, "", "latest")
     try:

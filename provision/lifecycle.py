@@ -16,10 +16,11 @@ from typing import Any
 import docker.errors
 import psycopg
 
-from provision import compose, engine, storage
+from provision import compose, engine, storage, swarm
+from provision.carry import image_on
 from provision.datavolume import check_data_major
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
-from provision.images import resolve_image
+from provision.hosts import DockerHost
 from provision.ports import pick_free_port
 from provision.profile import check_title, load_profile, parse_profile, registry_mirror_from_environment
 from provision.render import ClientEnv, check_port, client_env, env_for, ports_claimed_by_others, write_compose
@@ -53,7 +54,8 @@ def init_client(workspace: Workspace, client: str, *, title: str | None = None, 
 
 
 def render_client(workspace: Workspace, client: str) -> Path:
-    return write_compose(client_env(workspace, client, decide=True))
+    env = client_env(workspace, client, decide=True)
+    return swarm.write_stack(env) if env.profile.docker.swarm else write_compose(env)
 
 
 # -- finding the running objects -------------------------------------------------------------------
@@ -62,7 +64,9 @@ def _client_labels(env: ClientEnv) -> dict[str, str]:
 
 
 def db_container(env: ClientEnv) -> Any | None:
-    found = engine.find("containers", {**_client_labels(env), engine.LABEL_ROLE: "db"})
+    """The client's database container, a running one first (a swarm keeps its stopped tasks' a while)."""
+    found = engine.find("containers", {**_client_labels(env), engine.LABEL_ROLE: "db"}, env.host)
+    found.sort(key=lambda c: c.status != "running")
     return found[0] if found else None
 
 
@@ -137,11 +141,16 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
     started = time.monotonic()
     profile = load_profile(workspace, client)
     mirror_env = registry_mirror_from_environment()
-    engine.client()
-    compose.find_compose()
+    host = profile.docker.target()
+    if profile.docker.swarm:
+        swarm.manager(host)
+    else:
+        engine.client(host)
+        compose.find_compose()
     check_data_major(workspace, profile)  # before an image of the profile's major is looked for or built
     previous = workspace.read_state(client).get("image")
-    image = resolve_image(
+    image = image_on(
+        host,
         profile,
         build=build,
         mirror_env=mirror_env,
@@ -152,22 +161,38 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
     workspace.update_state(client, image=image)  # after env_for, which may have kept a port in the state
     container = db_container(env)
     running = container is not None and container.status == "running"
-    check_port(env, owned_by_us=running)
+    if host.is_local:
+        check_port(env, owned_by_us=running)
     storage.ensure(env.storage, profile, progress)  # a clone storage's file system mounted (again, after a reboot)
-    write_compose(env)
+    if profile.docker.swarm:
+        swarm.deploy(env, progress)
+    else:
+        write_compose(env)
+        where = "" if host.is_local else f" on {host.name}"
+        progress(f"starting {env.project}{where} with {compose.find_compose().name}")
+        compose.run(env, "up", "--detach", "--remove-orphans")
     password = read_password(env.password_file)
-    progress(f"starting {env.project} with {compose.find_compose().name}")
-    compose.run(env, "up", "--detach", "--remove-orphans")
-    after = db_container(env)
+    after = _wait_container(env, profile.start_timeout) if profile.docker.swarm else db_container(env)
     changed = not running or after is None or container is None or after.id != container.id
     wait_ready(env, password, profile.start_timeout, progress)
     return UpResult(env, password, time.monotonic() - started, changed)
 
 
+def _wait_container(env: ClientEnv, timeout: float) -> Any | None:
+    """A swarm task's container appears a moment after the deploy returns."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        container = db_container(env)
+        if container is not None and container.status == "running":
+            return container
+        time.sleep(0.5)
+    return db_container(env)
+
+
 # -- status and list ------------------------------------------------------------------------------
-def _volume_sizes() -> dict[str, int]:
+def _volume_sizes(host: DockerHost = engine.LOCAL) -> dict[str, int]:
     try:
-        usage = engine.client().df()
+        usage = engine.client(host).df()
     except docker.errors.APIError:
         return {}
     return {
@@ -194,15 +219,19 @@ class ClientStatus:
     dsn: str
     storage: str = ""  # copy or clone, and where
     data_apparent_bytes: int | None = None  # the sum of its files' sizes, each clone counted whole
+    docker_host: str = "local"  # the engine it runs on: "local", or the profile's [docker] host
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: dict[str, int]) -> ClientStatus:
+def _describe(
+    env: ClientEnv | None, client: str, workspace_label: str, sizes: dict[str, int], host: DockerHost = engine.LOCAL
+) -> ClientStatus:
     labels = {engine.LABEL_CLIENT: client, engine.LABEL_WORKSPACE: workspace_label}
-    containers = engine.find("containers", {**labels, engine.LABEL_ROLE: "db"})
-    volumes = engine.find("volumes", labels)
+    containers = engine.find("containers", {**labels, engine.LABEL_ROLE: "db"}, host)
+    containers.sort(key=lambda c: c.status != "running")
+    volumes = engine.find("volumes", labels, host)
     container = containers[0] if containers else None
     state = "absent"
     health = ""
@@ -230,45 +259,77 @@ def _describe(env: ClientEnv | None, client: str, workspace_label: str, sizes: d
         image=image,
         volumes=volume_names,
         data_bytes=size if volume_names else None,
-        dsn=env.dsn() if env and env.port else "",
+        dsn=env.dsn() if env and env.port and (not host.is_ssh or state == "running") else "",
         storage=env.storage.describe() if env else "",
         data_apparent_bytes=apparent if volume_names else None,
+        docker_host=host.name,
+    )
+
+
+def _unreachable(env: ClientEnv, problem: EnvironmentProblem) -> ClientStatus:
+    return ClientStatus(
+        client=env.client,
+        title=env.profile.title,
+        workspace=str(env.workspace.root),
+        state="unreachable",
+        health=problem.message[:200],
+        host=env.profile.host,
+        port=env.port or None,
+        image=env.image,
+        volumes=[],
+        data_bytes=None,
+        dsn="",
+        docker_host=env.host.name,
     )
 
 
 def status(workspace: Workspace, client: str) -> ClientStatus:
     env = client_env(workspace, client, pick=False)  # showing a client writes nothing
-    return _describe(env, client, str(workspace.root), _volume_sizes())
+    return _describe(env, client, str(workspace.root), _volume_sizes(env.host), env.host)
 
 
 def list_clients(workspace: Workspace) -> list[ClientStatus]:
-    """Every client of this workspace, and every one found on the engine by label (other workspaces too)."""
-    sizes = _volume_sizes()
+    """Every client of this workspace on whichever host it runs (a host that cannot be reached shows its
+    clients as unreachable), and every one found by label on the engines asked (other workspaces too)."""
     root = str(workspace.root)
-    rows = []
-    seen: set[tuple[str, str]] = set()
+    by_host: dict[DockerHost, list[tuple[str, ClientEnv | None]]] = {engine.LOCAL: []}
     for client in workspace.known_clients():
         try:
             env: ClientEnv | None = client_env(workspace, client, pick=False)
-        except InputError:
-            env = None
-        rows.append(_describe(env, client, root, sizes))
-        seen.add((client, root))
-    for kind in ("containers", "volumes"):
-        for obj in engine.find(kind, {engine.LABEL_MANAGED: "true"}):
-            labels = obj.labels if kind == "containers" else (obj.attrs.get("Labels") or {})
-            key = (labels.get(engine.LABEL_CLIENT, ""), labels.get(engine.LABEL_WORKSPACE, ""))
-            if key[0] and key not in seen:
-                seen.add(key)
-                rows.append(_describe(None, key[0], key[1], sizes))
+            host = env.host if env is not None else engine.LOCAL
+        except (InputError, EnvironmentProblem):
+            env, host = None, engine.LOCAL
+        by_host.setdefault(host, []).append((client, env))
+    rows: list[ClientStatus] = []
+    for host, clients in by_host.items():
+        try:
+            sizes = _volume_sizes(host)
+        except EnvironmentProblem as problem:
+            if host.is_local and not clients:
+                continue
+            rows += [_unreachable(env, problem) for _client, env in clients if env is not None]
+            continue
+        seen: set[tuple[str, str]] = set()
+        for client, env in clients:
+            rows.append(_describe(env, client, root, sizes, host))
+            seen.add((client, root))
+        for kind in ("containers", "volumes"):
+            for obj in engine.find(kind, {engine.LABEL_MANAGED: "true"}, host):
+                labels = obj.labels if kind == "containers" else (obj.attrs.get("Labels") or {})
+                key = (labels.get(engine.LABEL_CLIENT, ""), labels.get(engine.LABEL_WORKSPACE, ""))
+                if key[0] and key not in seen:
+                    seen.add(key)
+                    rows.append(_describe(None, key[0], key[1], sizes, host))
     return rows
 
 
 # -- down, destroy, logs, psql --------------------------------------------------------------------
 def _existing_env(workspace: Workspace, client: str) -> ClientEnv:
     env = client_env(workspace, client)  # a wrong name or profile is reported before Docker is asked
-    engine.client()
-    if not env.compose_file.exists():
+    engine.client(env.host)
+    if env.profile.docker.swarm:
+        swarm.manager(env.host)
+    elif not env.compose_file.exists():
         write_compose(env)
     return env
 
@@ -276,7 +337,10 @@ def _existing_env(workspace: Workspace, client: str) -> ClientEnv:
 def down(workspace: Workspace, client: str) -> ClientEnv:
     """Stop the client's containers and remove them; the data volume stays."""
     env = _existing_env(workspace, client)
-    compose.run(env, "down", "--remove-orphans")
+    if env.profile.docker.swarm:
+        swarm.remove(env)
+    else:
+        compose.run(env, "down", "--remove-orphans")
     return env
 
 
@@ -284,8 +348,13 @@ def destroy(workspace: Workspace, client: str) -> str:
     """Remove the client's containers, network and data (its volume, folder or XFS file); the profile and
     password stay. Returns what held the data."""
     env = _existing_env(workspace, client)
-    compose.run(env, "down", "--volumes", "--remove-orphans")
-    engine.remove_labelled(_client_labels(env))
+    if env.profile.docker.swarm:
+        swarm.remove(env)
+        engine.remove_labelled(_client_labels(env), env.host)
+        swarm.unpin(env)
+    else:
+        compose.run(env, "down", "--volumes", "--remove-orphans")
+        engine.remove_labelled(_client_labels(env), env.host)
     storage.remove(env.storage)
     state = workspace.read_state(client)
     state.pop("image", None)
@@ -295,30 +364,35 @@ def destroy(workspace: Workspace, client: str) -> str:
     return env.storage.holder()
 
 
-def logs_command(workspace: Workspace, client: str, *, follow: bool, tail: int) -> list[str]:
+@dataclass(frozen=True)
+class Command:
+    """A command the CLI runs in the foreground, with the environment that aims it at the client's engine."""
+
+    argv: list[str]
+    environ: dict[str, str]
+
+
+def logs_command(workspace: Workspace, client: str, *, follow: bool, tail: int) -> Command:
     env = _existing_env(workspace, client)
-    cli = compose.find_compose()
-    args = ["logs", "--tail", str(tail)] + (["--follow"] if follow else [])
-    return [*cli.argv, "--project-name", env.project, "--file", str(env.compose_file), *args]
+    follow_flag = ["--follow"] if follow else []
+    if env.profile.docker.swarm:
+        argv = ["docker", "service", "logs", "--tail", str(tail), *follow_flag, f"{env.project}_db"]
+    else:
+        cli = compose.find_compose()
+        argv = [*cli.argv, "--project-name", env.project, "--file", str(env.compose_file), "logs", "--tail",
+                str(tail), *follow_flag]  # fmt: skip
+    return Command(argv, engine.cli_environment(env.host))
 
 
-def psql_command(workspace: Workspace, client: str, extra: list[str], *, tty: bool) -> list[str]:
+def psql_command(workspace: Workspace, client: str, extra: list[str], *, tty: bool) -> Command:
     """``docker exec`` of psql inside the client's container (the socket needs no password)."""
     env = client_env(workspace, client)
-    engine.client()
+    engine.client(env.host)
     container = db_container(env)
     if container is None or container.status != "running":
         raise EnvironmentProblem(f"the database of {client!r} is not running", fix=f"start it: `provision up {client}`")
     flags = ["-it"] if tty else ["-i"]
-    return [
-        "docker",
-        "exec",
-        *flags,
-        container.id,
-        "psql",
-        "--username",
-        env.profile.user,
-        "--dbname",
-        env.profile.database,
-        *extra,
-    ]
+    port = str(env.port) if env.profile.docker.swarm else "5432"  # a swarm's database listens on the node's port
+    argv = ["docker", "exec", *flags, container.id, "psql", "--port", port, "--username", env.profile.user,
+            "--dbname", env.profile.database, *extra]  # fmt: skip
+    return Command(argv, engine.cli_environment(env.host))

@@ -6,7 +6,6 @@ field and what is allowed, before anything touches Docker.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import ipaddress
 import os
@@ -19,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provision.errors import ProfileError
+from provision.errors import ProfileError, unknown_field
+from provision.hosts import DockerHost, DockerSettings, parse_docker
 from provision.workspace import Workspace, validate_client_name
 
 DEFAULT_MAJOR = 15
@@ -86,6 +86,7 @@ class Profile:
     services: tuple[ExtraService, ...] = ()
     anonymize: tuple[tuple[str, str], ...] = ()  # [anonymize] rule = treatment, overriding the safe defaults
     noise: float = 0.0  # [anonymize] noise: amounts and readings scaled by up to this fraction, per account/meter
+    docker: DockerSettings = DockerSettings()  # [docker]: the engine the client runs on (provision.hosts)
 
     def seed_path(self, value: str) -> Path | None:
         """A path of the [seed] table, relative to the profile's own folder."""
@@ -153,8 +154,6 @@ def _host(value: Any) -> Any:
         raise ValueError(HOSTS_ALLOWED) from None
     if address.is_multicast or (address.version == 4 and str(address) == "255.255.255.255"):
         raise ValueError(HOSTS_ALLOWED)
-    if not (address.is_loopback or address.is_unspecified) and not is_address_of_this_machine(str(address)):
-        raise ValueError(f"{HOSTS_ALLOWED}; {value} is not an address of this machine")
     return str(address)
 
 
@@ -277,12 +276,6 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
 SERVICE_FIELDS = ("image", "ports", "environment", "command")
 
 
-def _unknown(where: str, key: str, allowed: list[str]) -> ProfileError:
-    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], allowed, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return ProfileError(f"{where}: unknown field {key}", fix=f"{hint}allowed here: {', '.join(sorted(allowed))}")
-
-
 def _port_mapping(text: Any) -> bool:
     """ "[IP:]HOST:CONTAINER[/proto]" with a real address, a host port a user may bind and a container port."""
     match = PORT_MAPPING_RE.match(text) if isinstance(text, str) else None
@@ -308,7 +301,7 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
             raise _fail(where, key, spec, f"a table with {', '.join(SERVICE_FIELDS)}")
         for sub in spec:
             if sub not in SERVICE_FIELDS:
-                raise _unknown(where, f"{key}.{sub}", list(SERVICE_FIELDS))
+                raise unknown_field(where, f"{key}.{sub}", list(SERVICE_FIELDS))
         image = spec.get("image")
         if not isinstance(image, str) or not IMAGE_RE.match(image):
             raise _fail(where, f"{key}.image", image, "an image reference such as vendor/app:3.2 (required)")
@@ -348,7 +341,7 @@ def _parse_anonymize(where: str, raw: Any) -> tuple[tuple[tuple[str, str], ...],
         raise _fail(where, "anonymize.noise", noise, "a fraction from 0 (off) to 0.5, e.g. 0.05 for up to ±5%")
     for name, value in raw.items():
         if name not in RULES:
-            raise _unknown(where, f"anonymize.{name}", [*RULES, "noise"])
+            raise unknown_field(where, f"anonymize.{name}", [*RULES, "noise"])
         if value not in RULES[name]:
             raise _fail(where, f"anonymize.{name}", value, " or ".join(repr(o) for o in RULES[name]))
     return tuple(sorted(raw.items())), float(noise)
@@ -366,11 +359,14 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
         if key == "anonymize":
             values["anonymize"], values["noise"] = _parse_anonymize(where, value)
             continue
+        if key == "docker":
+            values["docker"] = _docker(parse_docker(where, value), source)
+            continue
         if key in SCHEMA and key != "" and isinstance(value, dict):
             section = SCHEMA[key]
             for sub, subvalue in value.items():
                 if sub not in section:
-                    raise _unknown(where, f"{key}.{sub}", list(section))
+                    raise unknown_field(where, f"{key}.{sub}", list(section))
                 attr, check = section[sub]
                 try:
                     values[attr] = check(subvalue)
@@ -384,8 +380,8 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
             except ValueError as exc:
                 raise _fail(where, key, value, str(exc)) from None
             continue
-        top = [*SCHEMA[""], "postgres", "seed", "training", "services", "anonymize"]
-        raise _unknown(where, key, top)
+        top = [*SCHEMA[""], "postgres", "seed", "training", "services", "anonymize", "docker"]
+        raise unknown_field(where, key, top)
     if "image" not in values and "major" in values:  # the image follows the major unless named
         values["image"] = f"postgres:{values['major']}"
     elif "major" not in values and "image" in values:  # and the major an official image's tag
@@ -393,6 +389,18 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
         if str(values["image"]).startswith("postgres:") and tag.isdigit():
             values["major"] = int(tag)
     profile = Profile(**values)
+    address = ipaddress.ip_address(profile.host)
+    local = not profile.docker.remote
+    if local and not (address.is_loopback or address.is_unspecified) and not is_address_of_this_machine(profile.host):
+        raise _fail(
+            where, "postgres.host", profile.host, f"{HOSTS_ALLOWED}; {profile.host} is not an address of this machine"
+        )
+    if profile.docker.remote and (profile.storage == "clone" or profile.data_dir):
+        raise ProfileError(
+            f'{where}: postgres.storage = "clone" and postgres.data_dir are for this machine\'s engine; '
+            f"the client runs on {profile.docker.host.name or profile.docker.context}",
+            fix="remove them (a remote client keeps its data in a Docker volume there)",
+        )
     if profile.storage == "clone" and profile.major < CLONE_MAJOR:
         raise ProfileError(
             f'{where}: postgres.storage = "clone" needs PostgreSQL {CLONE_MAJOR} or later (file_copy_method = clone); '
@@ -407,6 +415,18 @@ def parse_profile(client: str, data: dict[str, Any], source: Path | None) -> Pro
                 fix=f'set major = {tag_major} or image = "postgres:{profile.major}"',
             )
     return profile
+
+
+def _docker(settings: DockerSettings, source: Path | None) -> DockerSettings:
+    """The [docker] table with its identity file's path made absolute (relative to the profile's folder)."""
+    key = settings.host.identity
+    if not key:
+        return settings
+    path = Path(key).expanduser()
+    if not path.is_absolute() and source is not None:
+        path = source.parent / path
+    host = DockerHost(settings.host.url, settings.host.socket, str(path))
+    return DockerSettings(host, settings.context, settings.engine, settings.node, settings.registry)
 
 
 def registry_mirror_from_environment() -> str:

@@ -6,8 +6,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from provision import remote
 from provision.errors import EnvironmentProblem
+from provision.hosts import DockerHost
 from provision.labels import labels_for
 from provision.ports import pick_free_port, port_is_free
 from provision.profile import Profile, load_profile, memory_bytes
@@ -71,15 +74,35 @@ class ClientEnv:
     def password_file(self) -> Path:
         return self.workspace.password_file(self.client)
 
+    @property
+    def host(self) -> DockerHost:
+        """The Docker engine the client runs on (its profile's [docker], a context resolved)."""
+        return self.profile.docker.target()
+
+    def reach(self) -> tuple[str, int]:
+        """Where this machine reaches the database: its port, or (a client on an SSH host) the local end of
+        a forward through the host's SSH connection to that port on the host's 127.0.0.1."""
+        host = self.host
+        if host.is_ssh:
+            return "127.0.0.1", remote.forward(host, self.port, _bound(self.profile.host))
+        address = "127.0.0.1" if self.profile.host in ("0.0.0.0", "::") else self.profile.host
+        if not host.is_local and host.url.startswith("tcp://"):
+            address = urlsplit(host.url).hostname or address
+        return address, self.port
+
     def labels(self, role: str) -> dict[str, str]:
         return labels_for(self.client, str(self.workspace.root), role)
 
-    def dsn(self, password: str | None = None, host: str | None = None) -> str:
+    def dsn(self, password: str | None = None) -> str:
         secret = f":{password}" if password is not None else ""
-        address = host or ("127.0.0.1" if self.profile.host in ("0.0.0.0", "::") else self.profile.host)
+        address, port = self.reach()
         if ":" in address:
             address = f"[{address}]"
-        return f"postgresql://{self.profile.user}{secret}@{address}:{self.port}/{self.profile.database}"
+        return f"postgresql://{self.profile.user}{secret}@{address}:{port}/{self.profile.database}"
+
+
+def _bound(address: str) -> str:
+    return "127.0.0.1" if address in ("0.0.0.0", "::") else address
 
 
 def project_name(workspace: Workspace, client: str) -> str:

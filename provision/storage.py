@@ -215,7 +215,7 @@ def plan(workspace: Workspace, profile: Profile, project: str, state: dict[str, 
                 f'{profile.where}: postgres.storage = "clone" cannot be had: {problem}', fix=CLONE_FIX
             )
         method = "clone"
-    elif profile.storage == "auto":
+    elif profile.storage == "auto" and not profile.docker.remote:  # an XFS file is made on this machine only
         method = "clone" if _clone_possible(profile) is None else "copy"
     else:
         method = "copy"

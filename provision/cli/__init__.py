@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from provision import __version__
-from provision.cli import clients, console, data, images, imports, registries, switchover, training
+from provision.cli import clients, console, data, hosts, images, imports, registries, switchover, training
 from provision.cli.options import use_workspace
 from provision.cli.output import err
 from provision.errors import ProvisionError
@@ -43,7 +43,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-for group in (clients.app, data.app, training.app, console.app):
+for group in (clients.app, data.app, training.app, console.app, hosts.app):
     app.add_typer(group)  # no name: the group's commands stand at the root
 app.add_typer(training.snapshot_app, name="snapshot")
 app.add_typer(imports.app, name="import")

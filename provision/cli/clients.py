@@ -127,7 +127,8 @@ def logs(
     tail: Annotated[int, typer.Option(min=0, max=1_000_000, help="How many of the last lines to show.")] = 100,
 ) -> None:
     """The client's container logs."""
-    raise typer.Exit(subprocess.call(lifecycle.logs_command(workspace(), client, follow=follow, tail=tail)))
+    command = lifecycle.logs_command(workspace(), client, follow=follow, tail=tail)
+    raise typer.Exit(subprocess.call(command.argv, env=command.environ))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -136,8 +137,8 @@ def psql(
     args: Annotated[list[str] | None, typer.Argument(help="Extra psql arguments, e.g. -c 'SELECT 1'.")] = None,
 ) -> None:
     """An interactive psql inside the client's container."""
-    argv = lifecycle.psql_command(workspace(), client, list(args or []), tty=sys.stdin.isatty())
-    raise typer.Exit(subprocess.call(argv))
+    command = lifecycle.psql_command(workspace(), client, list(args or []), tty=sys.stdin.isatty())
+    raise typer.Exit(subprocess.call(command.argv, env=command.environ))
 
 
 @app.command()

@@ -1,0 +1,276 @@
+"""Docker hosts over SSH: one OpenSSH master connection per host, which every command shares.
+
+The master forwards the host's Docker socket to a local socket, so docker-py, both Compose generations and
+the docker CLI talk to the remote engine as to a local one (no paramiko, no Docker CLI on the far side
+needed for that), and it carries the forwards of the clients' database ports: the ports stay bound to the
+host's 127.0.0.1, and seeds and imports stream through the SSH connection, with nothing written on the way.
+The master lives on for a while after the last command (ControlPersist), so the next command is quick.
+Its files are in a private folder under /tmp (a socket's path must stay short).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+from provision.errors import EnvironmentProblem, OperationFailed
+from provision.hosts import DockerHost
+from provision.ports import pick_free_port
+
+PERSIST_SECONDS = 900
+CONNECT_TIMEOUT = 10
+
+
+def runtime_dir(host: DockerHost) -> Path:
+    """The host's private folder of sockets: /tmp/provision-UID/HASH (0700, ours, or refused)."""
+    base = Path(os.environ.get("PROVISION_RUNTIME_DIR") or f"/tmp/provision-{os.getuid()}")
+    digest = hashlib.sha256(f"{host.url}\0{host.socket}\0{host.identity}".encode()).hexdigest()[:12]
+    for folder in (base, base / digest):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise EnvironmentProblem(
+                f"{folder} is not a private folder of this user", fix=f"remove it (`rm -rf {folder}`) and run again"
+            )
+    return base / digest
+
+
+def _destination(host: DockerHost) -> list[str]:
+    user, address, port = host.ssh_parts()
+    return ["-p", str(port), f"{user}@{address}" if user else address]
+
+
+def ssh_options(host: DockerHost) -> list[str]:
+    """The options every ssh of provision uses: no prompt (a refusal fails at once), a host key learnt
+    on first contact and checked ever after, the profile's key if it names one."""
+    known = Path.home() / ".ssh" / "known_hosts"
+    options = [
+        "-o", "BatchMode=yes",
+        "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
+        "-o", "StrictHostKeyChecking=accept-new",
+        "-o", f"UserKnownHostsFile={runtime_dir(host).parent / 'known_hosts'} {known}",
+        "-o", "ServerAliveInterval=15",
+        "-o", "ServerAliveCountMax=4",
+        "-o", "ExitOnForwardFailure=yes",
+    ]  # fmt: skip
+    if host.identity:
+        options += ["-o", "IdentitiesOnly=yes", "-i", host.identity]
+    return options
+
+
+def _control(host: DockerHost) -> Path:
+    return runtime_dir(host) / "ssh.ctl"
+
+
+def docker_socket(host: DockerHost) -> Path:
+    return runtime_dir(host) / "docker.sock"
+
+
+def _mux(host: DockerHost, *options: str) -> list[str]:
+    """``ssh`` through the host's master connection, with ``options`` (``-O check``, ``-O forward ...``)."""
+    return ["ssh", *ssh_options(host), "-S", str(_control(host)), *options, *_destination(host)]
+
+
+def ssh_argv(host: DockerHost, *command: str) -> list[str]:
+    """``ssh`` through the host's master connection, running ``command`` there."""
+    return [*_mux(host), *command]
+
+
+def _fault(host: DockerHost, stderr: str) -> EnvironmentProblem:
+    """What ssh's own words mean, as one error with the fix."""
+    user, address, port = host.ssh_parts()
+    login = f"ssh -p {port} {user + '@' if user else ''}{address}"
+    text = " ".join(line.strip() for line in stderr.splitlines() if line.strip() and "Warning: Permanently" not in line)
+    if "Permission denied" in text:
+        key = f"the key {host.identity}" if host.identity else "your SSH keys"
+        return EnvironmentProblem(
+            f"{host.url}: the SSH server refused {key} ({text[-160:]})",
+            fix=f"add the public key to ~{user or ''}/.ssh/authorized_keys there (`ssh-copy-id -p {port} "
+            f"{user + '@' if user else ''}{address}`), or name the right one in [docker] identity",
+        )
+    if "Host key verification failed" in text or "IDENTIFICATION HAS CHANGED" in text:
+        return EnvironmentProblem(
+            f"{host.url}: the host's SSH key is not the one known for it",
+            fix=f"if the machine was reinstalled, remove its old key (`ssh-keygen -R '[{address}]:{port}'`); "
+            "otherwise do not connect: someone may be in the middle",
+        )
+    if any(
+        word in text
+        for word in ("Connection refused", "timed out", "No route", "Could not resolve", "unreachable", "closed by")
+    ):
+        return EnvironmentProblem(
+            f"{host.url}: cannot reach the SSH server ({text[-200:]})",
+            fix=f"check the address and that sshd runs there and lets you in: `{login}` should log in",
+        )
+    if host.identity and ("No such file" in text or "Load key" in text or "bad permissions" in text):
+        return EnvironmentProblem(
+            f"{host.url}: cannot use the key {host.identity} ({text[-160:]})",
+            fix="give [docker] identity the path of a private key readable only by you (chmod 600)",
+        )
+    return EnvironmentProblem(
+        f"{host.url}: ssh failed ({text[-300:] or 'no message'})", fix=f"`{login}` should log in without a prompt"
+    )
+
+
+def _master_alive(host: DockerHost) -> bool:
+    done = subprocess.run(
+        _mux(host, "-O", "check"),
+        capture_output=True,
+        text=True,
+        timeout=CONNECT_TIMEOUT + 5,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    return done.returncode == 0
+
+
+def _start_master(host: DockerHost) -> None:
+    sock = docker_socket(host)
+    sock.unlink(missing_ok=True)
+    _control(host).unlink(missing_ok=True)
+    argv = [
+        "ssh", *ssh_options(host),
+        "-M", "-S", str(_control(host)), "-o", f"ControlPersist={PERSIST_SECONDS}",
+        "-o", "StreamLocalBindUnlink=yes",
+        "-f", "-N", "-L", f"{sock}:{host.socket}",
+        *_destination(host),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=CONNECT_TIMEOUT * 3, check=False, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError:
+        raise EnvironmentProblem(
+            "no ssh client on this machine (a client on an ssh:// host needs one)",
+            fix="install OpenSSH's client: `sudo apt-get install openssh-client`",
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise EnvironmentProblem(
+            f"{host.url}: the SSH connection did not open within {CONNECT_TIMEOUT * 3} s",
+            fix="check the address and the network to it",
+        ) from None
+    if done.returncode != 0:
+        raise _fault(host, done.stderr)
+    _forwards_path(host).unlink(missing_ok=True)  # a new master holds no forward yet
+
+
+def _check_docker_there(host: DockerHost) -> None:
+    quoted = shlex.quote(host.socket)
+    probe = f"if test -S {quoted}; then test -r {quoted} -a -w {quoted} && echo ok || echo denied; else echo none; fi"
+    done = run(host, probe, timeout=CONNECT_TIMEOUT * 2)
+    answer = done.stdout.strip()
+    user = host.ssh_parts()[0] or "your user"
+    if answer == "none":
+        raise EnvironmentProblem(
+            f"{host.url}: no Docker engine there (no socket {host.socket})",
+            fix="install and start Docker on that host (`sudo apt-get install docker.io`), or set [docker] socket "
+            "to its socket (a rootless engine's is /run/user/UID/docker.sock)",
+        )
+    if answer == "denied":
+        raise EnvironmentProblem(
+            f"{host.url}: {user} may not use the Docker socket {host.socket} there",
+            fix=f"add {user} to the docker group there (`sudo usermod -aG docker {user}`, then log in again)",
+        )
+
+
+def gateway(host: DockerHost) -> Path:
+    """The local socket that reaches the host's Docker engine; the master connection made if needed."""
+    if _master_alive(host) and docker_socket(host).is_socket():
+        return docker_socket(host)
+    if _master_alive(host):  # alive, but its socket is gone: start over
+        close(host)
+    _start_master(host)
+    _check_docker_there(host)
+    return docker_socket(host)
+
+
+def run(
+    host: DockerHost, command: str, *, stdin: object = None, timeout: float | None = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run a shell command on the host through the master; an SSH fault becomes the error with the fix."""
+    try:
+        done = subprocess.run(
+            ssh_argv(host, command),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise OperationFailed(f"{host.url}: `{command[:80]}` did not finish in {timeout:.0f} s") from None
+    if done.returncode == 255:
+        raise _fault(host, done.stderr)
+    return done
+
+
+def close(host: DockerHost) -> None:
+    """End the host's master connection (its forwards end with it)."""
+    subprocess.run(
+        _mux(host, "-O", "exit"),
+        capture_output=True,
+        timeout=CONNECT_TIMEOUT + 5,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    _forwards_path(host).unlink(missing_ok=True)
+    docker_socket(host).unlink(missing_ok=True)
+
+
+# -- the database ports -----------------------------------------------------------------------------
+def _forwards_path(host: DockerHost) -> Path:
+    return runtime_dir(host) / "forwards.json"
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def forward(host: DockerHost, remote_port: int, remote_address: str = "127.0.0.1") -> int:
+    """A local port forwarded to ``remote_address:remote_port`` on the host (kept while the master lives)."""
+    gateway(host)
+    path = _forwards_path(host)
+    try:
+        known: dict[str, int] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    key = f"{remote_address}:{remote_port}"
+    kept = known.get(key)
+    if isinstance(kept, int) and _answers(kept):
+        return kept
+    for attempt in range(3):
+        local = pick_free_port("127.0.0.1", set(known.values()))
+        done = subprocess.run(
+            _mux(host, "-O", "forward", "-L", f"127.0.0.1:{local}:{remote_address}:{remote_port}"),
+            capture_output=True, text=True, timeout=CONNECT_TIMEOUT + 5, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        if done.returncode == 0:
+            known[key] = local
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(known))
+            os.replace(tmp, path)
+            return local
+        time.sleep(0.2 * (attempt + 1))  # another program took the port between the pick and the forward
+    raise EnvironmentProblem(
+        f"{host.url}: cannot forward a local port to {key} there ({done.stderr.strip()[-200:]})",
+        fix="run the command again; if it persists, `provision hosts --close` ends the connection",
+    )
+
+
+def tunnel_argv(host: DockerHost, local_port: int, remote_port: int, bind: str = "127.0.0.1") -> list[str]:
+    """A foreground ``ssh -N -L`` of its own (not the shared master), for `provision tunnel`."""
+    return [
+        "ssh", *ssh_options(host), "-o", "ControlMaster=no", "-o", "ControlPath=none",
+        "-N", "-L", f"{bind}:{local_port}:127.0.0.1:{remote_port}", *_destination(host),
+    ]  # fmt: skip

@@ -1,0 +1,247 @@
+"""Clients on other Docker hosts: over SSH (a real sshd on a loopback port, throwaway keys) and as a swarm
+stack (a real second Docker daemon, a one-node swarm; the shared engine never joins one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner, Result
+
+from provision import carry, engine, remote
+from provision.cli import app
+from provision.errors import EXIT_ENVIRONMENT
+from provision.hosts import DockerHost
+from provision.imagebuild import built_tag
+from provision.render import client_env
+from provision.workspace import Workspace
+from tests.remote_hosts import SecondEngine, SshServer, second_engine, ssh_server
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+SEED = "[seed]\naccounts = 150\nmonths = 3\n\n[training]\nseats = 1\n"
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The SSH connections' private folder and known hosts of this module alone (a new host key each run)."""
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"pvrt-{os.getpid()}"
+    saved = os.environ.get("PROVISION_RUNTIME_DIR")
+    os.environ["PROVISION_RUNTIME_DIR"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("PROVISION_RUNTIME_DIR", None)
+    else:
+        os.environ["PROVISION_RUNTIME_DIR"] = saved
+    subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+@pytest.fixture(scope="module")
+def engine2(pg_image: str) -> Iterator[SecondEngine]:
+    with second_engine() as second:
+        yield second
+
+
+@pytest.fixture(scope="module")
+def sshd(runtime: Path) -> Iterator[SshServer]:
+    with ssh_server() as server:
+        yield server
+
+
+def cli(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, ["--workspace", str(root), *args])
+
+
+def write(root: Path, client: str, text: str) -> Workspace:
+    workspace = Workspace(root)
+    path = workspace.profile_path(client)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return workspace
+
+
+def ssh_profile(sshd: SshServer, engine2: SecondEngine, **docker: str) -> str:
+    fields = {"host": sshd.url(), "identity": str(sshd.key), "socket": str(engine2.socket), **docker}
+    table = "".join(f'{key} = "{value}"\n' for key, value in fields.items())
+    return f'title = "Водоканал на площадке заказчика"\n\n[docker]\n{table}\n{SEED}'
+
+
+def ours(engine2: SecondEngine, root: Path) -> list[str]:
+    """Every container, volume, network, service and secret on the second engine labelled with ``root``."""
+    client = engine2.client()
+    label = {"label": f"{engine.LABEL_WORKSPACE}={root}"}
+    found = [c.name for c in client.containers.list(all=True, filters=label)]
+    found += [v.name for v in client.volumes.list(filters=label)]
+    found += [n.name for n in client.networks.list(filters=label)]
+    found += [s.name for s in client.services.list(filters=label)]
+    found += [s.name for s in client.secrets.list(filters=label)]
+    return found
+
+
+def accounts(dsn: str) -> int:
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
+        row = conn.execute("SELECT count(*) FROM okno.account").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_client_on_an_ssh_host_comes_up_with_the_image_carried_is_reset_and_destroyed(
+    tmp_path: Path, engine2: SecondEngine, sshd: SshServer
+) -> None:
+    workspace = write(tmp_path, "site", ssh_profile(sshd, engine2))
+    assert not any(built_tag(15) in image.tags for image in engine2.client().images.list())
+
+    done = cli(tmp_path, "up", "site")
+    assert done.exit_code == 0, done.output
+    assert "carrying provision/postgres:15 to ssh://root@127.0.0.1" in done.output
+    assert "seeded:   150 accounts" in done.output
+    assert any(built_tag(15) in image.tags for image in engine2.client().images.list())
+    assert [c.status for c in engine2.client().containers.list(filters={"label": f"{engine.LABEL_CLIENT}=site"})] == [
+        "running"
+    ]
+    assert not engine.find("containers", {engine.LABEL_WORKSPACE: str(tmp_path)})  # nothing on this engine
+
+    env = client_env(workspace, "site")
+    password = env.password_file.read_text().strip()
+    address, port = env.reach()
+    assert (address, port) != ("127.0.0.1", env.port)  # the local end of the SSH forward, not the host's port
+    assert f"127.0.0.1:{port}/" in done.output
+    dsn = env.dsn(password)
+    assert accounts(dsn) == 150
+
+    status = json.loads(cli(tmp_path, "status", "site", "--json").output)
+    assert status[0]["state"] == "running" and status[0]["docker_host"] == sshd.url()
+    listed = json.loads(cli(tmp_path, "list", "--json").output)
+    assert {(row["client"], row["docker_host"]) for row in listed} >= {("site", sshd.url())}
+    hosts = {row["host"]: row for row in json.loads(cli(tmp_path, "hosts", "--json").output)}
+    assert hosts[sshd.url()]["reachable"] and hosts[sshd.url()]["clients"] == ["site"]
+    assert hosts[sshd.url()]["docker_version"].startswith("20.")
+    assert hosts[sshd.url()]["memory_free_bytes"] > 0 and hosts[sshd.url()]["disk_free_bytes"] > 0
+    assert hosts["local"]["reachable"] and "site" not in hosts["local"]["clients"]
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE okno.scribble (x int)")
+    reset = cli(tmp_path, "reset", "site")
+    assert reset.exit_code == 0, reset.output
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('okno.scribble')").fetchone() == (None,)
+
+    psql = subprocess.run(
+        [str(Path(sys.executable).parent / "provision"), "--workspace", str(tmp_path), "psql", "site", "-tAc",
+         "SELECT count(*) FROM okno.account"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert psql.returncode == 0 and psql.stdout.strip() == "150", psql.stderr
+
+    gone = cli(tmp_path, "destroy", "site", "--yes")
+    assert gone.exit_code == 0, gone.output
+    assert ours(engine2, tmp_path) == []
+
+
+def test_a_dropped_image_transfer_resumes_where_it_stopped(
+    tmp_path: Path, engine2: SecondEngine, sshd: SshServer
+) -> None:
+    host = DockerHost(sshd.url(), str(engine2.socket), str(sshd.key))
+    ref = built_tag(15)
+    archive, digest = carry._local_archive(ref, lambda _line: None)
+    partial = f"{carry.REMOTE_DIR}/{digest[:16]}.tar.part"
+    remote.run(host, f"mkdir -p {carry.REMOTE_DIR} && head -c 52428800 {archive} > {partial}")  # 50 MB arrived
+    engine2.client().images.remove(ref, force=True)
+    lines: list[str] = []
+    carry.carry(ref, host, lines.append)
+    assert any("resuming the transfer of provision/postgres:15" in line and "at 50 MB" in line for line in lines)
+    assert any(ref in image.tags for image in engine2.client().images.list())
+    assert remote.run(host, f"test -e {partial} && echo left || echo gone").stdout.strip() == "gone"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("port", "cannot reach the SSH server"),
+        ("key", "the SSH server refused the key"),
+        ("socket", "no Docker engine there (no socket /run/no-docker-here.sock)"),
+    ],
+)
+def test_an_unreachable_host_a_refused_key_and_no_docker_there_are_one_error_each(
+    tmp_path: Path, engine2: SecondEngine, sshd: SshServer, change: str, expected: str
+) -> None:
+    fields: dict[str, str] = {}
+    if change == "port":
+        closed = sshd.url().rsplit(":", 1)[0] + ":1"
+        fields["host"] = closed
+    elif change == "key":
+        stranger = tmp_path / "stranger"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+        fields["identity"] = str(stranger)
+    else:
+        fields["socket"] = "/run/no-docker-here.sock"
+    write(tmp_path, "site", ssh_profile(sshd, engine2, **fields))
+    done = cli(tmp_path, "up", "site")
+    assert done.exit_code == EXIT_ENVIRONMENT, done.output
+    assert expected in done.output and "fix:" in done.output and "Traceback" not in done.output
+    assert ours(engine2, tmp_path) == []
+    assert "image" not in Workspace(tmp_path).read_state("site")
+
+
+def swarm_profile(engine2: SecondEngine) -> str:
+    return f'title = "Пул демо-стендов"\n\n[docker]\nhost = "{engine2.url}"\nengine = "swarm"\n\n{SEED}'
+
+
+def test_a_client_deployed_as_a_swarm_stack_is_reachable_reset_kept_over_down_and_destroyed_clean(
+    tmp_path: Path, engine2: SecondEngine
+) -> None:
+    workspace = write(tmp_path, "pool", swarm_profile(engine2))
+    done = cli(tmp_path, "up", "pool")
+    assert done.exit_code == 0, done.output
+    env = client_env(workspace, "pool")
+    swarm = engine2.client()
+    assert [s.name for s in swarm.services.list()] == [f"{env.project}_db"]
+    node = swarm.nodes.list()[0]
+    assert node.attrs["Spec"]["Labels"].get(f"org.provision.pin.{env.project}") == "true"
+    assert Workspace(tmp_path).read_state("pool")["node"] == node.id
+    stack = (tmp_path / "compose" / "pool" / "stack.yaml").read_text()
+    assert 'version: "3.8"' in stack and env.password_file.read_text().strip() not in stack
+    dsn = env.dsn(env.password_file.read_text().strip())
+    assert dsn.startswith("postgresql://") and f"@127.0.0.1:{env.port}/" in dsn  # the node's loopback only
+    assert accounts(dsn) == 150
+    assert json.loads(cli(tmp_path, "status", "pool", "--json").output)[0]["state"] == "running"
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE okno.scribble (x int)")
+    assert cli(tmp_path, "reset", "pool").exit_code == 0
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('okno.scribble')").fetchone() == (None,)
+
+    down = cli(tmp_path, "down", "pool")
+    assert down.exit_code == 0, down.output
+    assert swarm.services.list() == []
+    assert [v.name for v in swarm.volumes.list(filters={"label": f"{engine.LABEL_CLIENT}=pool"})]
+    again = cli(tmp_path, "up", "pool")
+    assert again.exit_code == 0, again.output
+    assert "seeded" not in again.output and accounts(dsn) == 150  # the data stayed on its node
+
+    gone = cli(tmp_path, "destroy", "pool", "--yes")
+    assert gone.exit_code == 0, gone.output
+    assert ours(engine2, tmp_path) == []
+    assert f"org.provision.pin.{env.project}" not in (swarm.nodes.list()[0].attrs["Spec"].get("Labels") or {})
+
+
+def test_a_swarm_client_on_an_engine_outside_a_swarm_or_on_a_node_that_left_is_refused(
+    tmp_path: Path, engine2: SecondEngine
+) -> None:
+    write(tmp_path, "here", '[docker]\nengine = "swarm"\n')
+    done = cli(tmp_path, "up", "here")
+    assert done.exit_code == EXIT_ENVIRONMENT and "is not in a swarm" in done.output and "swarm init" in done.output
+    assert engine.client().info()["Swarm"]["LocalNodeState"] == "inactive"  # the shared engine left as it was
+
+    workspace = write(tmp_path, "pool", swarm_profile(engine2))
+    workspace.update_state("pool", node="zq3" * 8 + "x")
+    done = cli(tmp_path, "up", "pool")
+    assert done.exit_code == EXIT_ENVIRONMENT and "has left the swarm" in done.output, done.output
+    assert ours(engine2, tmp_path) == []
