@@ -65,20 +65,29 @@ def _wait_socket(path: Path, process: subprocess.Popen[bytes], log: Path, timeou
     raise RuntimeError(f"the second dockerd did not answer in {timeout:.0f} s: {log.read_text()[-2000:]}")
 
 
+def _mounts_under(folder: Path) -> list[str]:
+    with open("/proc/mounts", encoding="utf-8") as handle:
+        points = [line.split()[1] for line in handle]
+    return sorted((p for p in points if p.startswith(f"{folder}/")), key=len, reverse=True)
+
+
 @dataclass
 class _Before:
     links: set[str]
     networks: list[tuple[str, str, str]]
 
 
-def _check_first_engine_untouched(before: _Before) -> None:
+def _check_first_engine_untouched(before: _Before, image: str) -> None:
     links = _links()
     assert "docker0" not in before.links or "docker0" in links, "the first engine's docker0 bridge is gone"
+    assert links == before.links, f"network links changed: {sorted(links ^ before.links)}"
     assert _first_engine_networks() == before.networks, "the first engine's networks changed"
+    # and a container still starts on the default bridge network
+    engine.client().containers.run(image, ["true"], entrypoint=[], remove=True, labels={"org.provision.test": "true"})
 
 
 @contextlib.contextmanager
-def second_engine() -> Iterator[SecondEngine]:
+def second_engine(image: str) -> Iterator[SecondEngine]:
     """A second Docker daemon on this machine, a one-node swarm manager; stopped and removed after."""
     if shutil.which("dockerd") is None or os.getuid() != 0:
         raise RuntimeError("a second Docker daemon needs dockerd and root")
@@ -122,6 +131,7 @@ def second_engine() -> Iterator[SecondEngine]:
             client.swarm.leave(force=True)  # the second daemon's own swarm; the shared engine is never in one
             for container in client.containers.list(all=True):
                 container.remove(force=True, v=True)
+            client.networks.prune()  # a network's bridge outlives a daemon that stops
         except Exception:  # noqa: BLE001 - stop it below in any case
             pass
         process.send_signal(signal.SIGTERM)
@@ -130,13 +140,13 @@ def second_engine() -> Iterator[SecondEngine]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
-        for leftover in ("docker_gwbridge", BRIDGE if made_bridge else ""):
-            if leftover and leftover not in before.links and leftover in _links():
-                subprocess.run(["ip", "link", "delete", leftover], check=False)
-        subprocess.run(["umount", "--recursive", "--lazy", str(folder / "data")], check=False, capture_output=True)
-        subprocess.run(["umount", "--recursive", "--lazy", str(folder / "exec")], check=False, capture_output=True)
+        for link in sorted(_links() - before.links):  # its bridges: ours, docker_gwbridge, its networks' br-*
+            if link in (BRIDGE, "docker_gwbridge") or link.startswith("br-"):
+                subprocess.run(["ip", "link", "delete", link], check=False)
+        for point in _mounts_under(folder):  # its network namespaces and overlays
+            subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
-        _check_first_engine_untouched(before)
+        _check_first_engine_untouched(before, image)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def engine2(pg_image: str) -> Iterator[SecondEngine]:
-    with second_engine() as second:
+    with second_engine(pg_image) as second:
         yield second
 
 
