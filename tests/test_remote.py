@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,12 +45,16 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def engine2(pg_image: str) -> Iterator[SecondEngine]:
+    if os.getuid() != 0 or not shutil.which("dockerd"):
+        pytest.skip("a second Docker daemon needs root and dockerd")
     with second_engine(pg_image) as second:
         yield second
 
 
 @pytest.fixture(scope="module")
 def sshd(runtime: Path) -> Iterator[SshServer]:
+    if not Path("/usr/sbin/sshd").is_file() or not shutil.which("ssh"):
+        pytest.skip("no OpenSSH server or client here: `make install` brings them (.ci/system-packages)")
     with ssh_server() as server:
         yield server
 
