@@ -67,8 +67,7 @@ def _free_here(root: str) -> tuple[int | None, int | None]:
 def _free_over_ssh(host: DockerHost, root: str) -> tuple[int | None, int | None]:
     done = remote.run(
         host,
-        "awk '/^MemAvailable:/ {print $2}' /proc/meminfo; "
-        f"df -PB1 {root} 2>/dev/null | awk 'NR == 2 {{print $4}}'",
+        f"awk '/^MemAvailable:/ {{print $2}}' /proc/meminfo; df -PB1 {root} 2>/dev/null | awk 'NR == 2 {{print $4}}'",
         timeout=30,
     )
     numbers = [int(word) for word in done.stdout.split() if word.isdigit()]

@@ -74,6 +74,11 @@ def up(
     typer.echo(f"  connect:  {result.dsn_with_password() if show_password else env.dsn('***')}")
     typer.echo(f"  password: {env.password_file} (or rerun with --show-password)")
     typer.echo(f"  psql:     provision psql {client}")
+    if env.host.is_ssh:
+        typer.echo(
+            f"  tunnel:   provision tunnel {client} (the address above is a forward of provision's SSH connection to "
+            f"{env.host.name}, which closes when idle)"
+        )
 
 
 @app.command()
