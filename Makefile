@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry bench-switchover bench-console clean
+.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry bench-switchover bench-console bench-remote clean
 
 install: $(STAMP)
 
@@ -52,6 +52,9 @@ bench-switchover: install
 
 bench-console: install
 	$(BIN)/python benchmarks/bench_console.py --seats 30
+
+bench-remote: install
+	$(BIN)/python benchmarks/bench_remote.py --accounts 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

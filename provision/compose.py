@@ -57,6 +57,11 @@ def run(env: ClientEnv, *args: str, capture: bool = True, timeout: float | None 
     """Run a compose command for the client's project; raise with its stderr when it fails."""
     cli = find_compose()
     cmd = [*cli.argv, "--project-name", env.project, "--file", str(env.compose_file), *args]
+    return run_cli(env, cmd, f"{cli.name} {' '.join(args)}", capture=capture, timeout=timeout)
+
+
+def run_cli(env: ClientEnv, cmd: list[str], shown: str, *, capture: bool = True, timeout: float | None = 600) -> str:
+    """Run a Docker command line (compose, the docker CLI) against the client's engine, in its folder."""
     try:
         done = subprocess.run(
             cmd,
@@ -68,12 +73,16 @@ def run(env: ClientEnv, *args: str, capture: bool = True, timeout: float | None 
             stdin=subprocess.DEVNULL,
             env=engine.cli_environment(env.host),
         )
+    except FileNotFoundError:
+        raise EnvironmentProblem(
+            f"no {cmd[0]} command here", fix="install the Docker CLI: `sudo apt-get install docker.io`"
+        ) from None
     except subprocess.TimeoutExpired:
-        raise OperationFailed(f"`{cli.name} {' '.join(args)}` did not finish in {timeout:.0f} s") from None
+        raise OperationFailed(f"`{shown}` did not finish in {timeout:.0f} s") from None
     if done.returncode != 0:
         err = (done.stderr or "").strip().splitlines()
         raise OperationFailed(
-            f"`{cli.name} {' '.join(args)}` failed for client {env.client!r} (exit {done.returncode})",
+            f"`{shown}` failed for client {env.client!r} (exit {done.returncode})",
             details="\n".join(err[-15:]) or None,
         )
     return done.stdout or ""

@@ -6,6 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from provision import remote
@@ -179,36 +180,46 @@ def check_port(env: ClientEnv, owned_by_us: bool) -> None:
     )
 
 
-def render_compose(env: ClientEnv) -> str:
+def database_context(env: ClientEnv, settings: dict[str, str]) -> dict[str, Any]:
+    """What the compose file and the swarm stack say alike of the database service."""
     profile = env.profile
-    memory = memory_bytes(profile.memory_limit)
     args = ["postgres"]
-    settings = server_settings(profile)
-    if env.storage.method == "clone":
-        settings["file_copy_method"] = "clone"  # CREATE DATABASE ... FILE_COPY shares extents (PostgreSQL 18+)
     for key, value in settings.items():
         args += ["-c", f"{key}={value}"]
+    return {
+        "client": env.client,
+        "title": profile.title,
+        "project": env.project,
+        "profile_source": profile.where,
+        "image": env.image,
+        "user": profile.user,
+        "database": profile.database,
+        "initdb_args": f"--locale={profile.locale} --encoding=UTF8",
+        "timezone": profile.timezone,
+        "server_args": args,
+        "host": profile.host,
+        "port": env.port,
+        "memory_limit": profile.memory_limit.lower(),
+        "labels_db": env.labels("db"),
+        "labels_volume": env.labels("data"),
+    }
+
+
+def shm_bytes(profile: Profile) -> int:
+    return max(memory_bytes(profile.memory_limit) // 4, 256 * 1024**2)
+
+
+def render_compose(env: ClientEnv) -> str:
+    settings = server_settings(env.profile)
+    if env.storage.method == "clone":
+        settings["file_copy_method"] = "clone"  # CREATE DATABASE ... FILE_COPY shares extents (PostgreSQL 18+)
     return render(
         "compose.yaml.j2",
-        client=env.client,
-        title=profile.title,
-        project=env.project,
-        profile_source=profile.where,
-        image=env.image,
-        user=profile.user,
-        database=profile.database,
-        initdb_args=f"--locale={profile.locale} --encoding=UTF8",
-        timezone=profile.timezone,
-        server_args=args,
-        host=profile.host,
-        port=env.port,
-        memory_limit=profile.memory_limit.lower(),
-        shm_size=_mb(max(memory // 4, 256 * 1024**2)).replace("MB", "m"),
-        labels_db=env.labels("db"),
-        labels_volume=env.labels("data"),
+        **database_context(env, settings),
+        shm_size=_mb(shm_bytes(env.profile)).replace("MB", "m"),
         labels_network=env.labels("network"),
         labels_for_service=env.labels,
-        services=profile.services,
+        services=env.profile.services,
         data_path=str(env.storage.data) if env.storage.data else "",
         storage=env.storage.describe(),
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +20,10 @@ from typing import Any
 
 import docker.errors
 
-from provision import engine
+from provision import compose, engine
 from provision.errors import EnvironmentProblem, OperationFailed, ProfileError
 from provision.hosts import DockerHost
-from provision.profile import memory_bytes
-from provision.render import ClientEnv, server_settings
+from provision.render import ClientEnv, database_context, server_settings, shm_bytes
 from provision.secrets import ensure_password
 from provision.templating import render
 
@@ -136,31 +134,13 @@ def place(env: ClientEnv, client: Any, progress: Progress) -> Any:
 def render_stack(env: ClientEnv) -> str:
     profile = env.profile
     settings = server_settings(profile)
-    settings["listen_addresses"] = profile.host if profile.host not in ("::",) else "*"
-    settings["port"] = str(env.port)
-    args = ["postgres"]
-    for key, value in settings.items():
-        args += ["-c", f"{key}={value}"]
-    memory = memory_bytes(profile.memory_limit)
+    settings["listen_addresses"] = profile.host if profile.host != "::" else "*"
+    settings["port"] = str(env.port)  # on the node's own network: the client's port is the server's
     return render(
         "stack.yaml.j2",
-        client=env.client,
-        title=profile.title,
-        project=env.project,
-        profile_source=profile.where,
-        image=env.image,
-        user=profile.user,
-        database=profile.database,
-        initdb_args=f"--locale={profile.locale} --encoding=UTF8",
-        timezone=profile.timezone,
-        server_args=args,
-        host=profile.host,
+        **database_context(env, settings),
         probe_host="127.0.0.1" if profile.host in ("0.0.0.0", "::") else profile.host,
-        port=env.port,
-        memory_limit=profile.memory_limit.lower(),
-        shm_bytes=max(memory // 4, 256 * 1024**2),
-        labels_db=env.labels("db"),
-        labels_volume=env.labels("data"),
+        shm_bytes=shm_bytes(profile),
         pin_label=pin_label(env),
         secret=secret_name(env),
     )
@@ -183,30 +163,7 @@ def write_stack(env: ClientEnv) -> Path:
 
 
 def _docker(env: ClientEnv, *args: str, timeout: float = 300) -> str:
-    try:
-        done = subprocess.run(
-            ["docker", *args],
-            cwd=env.directory,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            env=engine.cli_environment(env.host),
-        )
-    except FileNotFoundError:
-        raise EnvironmentProblem(
-            "no docker command here (a swarm stack is deployed with `docker stack deploy`)",
-            fix="install the Docker CLI: `sudo apt-get install docker.io` (or docker-ce-cli)",
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise OperationFailed(f"`docker {' '.join(args)}` did not finish in {timeout:.0f} s") from None
-    if done.returncode != 0:
-        raise OperationFailed(
-            f"`docker {' '.join(args)}` failed for client {env.client!r} (exit {done.returncode})",
-            details="\n".join((done.stderr or "").strip().splitlines()[-15:]) or None,
-        )
-    return done.stdout
+    return compose.run_cli(env, ["docker", *args], f"docker {' '.join(args)}", timeout=timeout)
 
 
 def deploy(env: ClientEnv, progress: Progress) -> None:

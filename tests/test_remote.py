@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,6 +144,30 @@ def test_a_client_on_an_ssh_host_comes_up_with_the_image_carried_is_reset_and_de
         capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
     )  # fmt: skip
     assert psql.returncode == 0 and psql.stdout.strip() == "150", psql.stderr
+
+    tunnel = subprocess.Popen(
+        [str(Path(sys.executable).parent / "provision"), "--workspace", str(tmp_path), "tunnel", "site"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert tunnel.stdout is not None
+        lines = [tunnel.stdout.readline() for _ in range(2)]
+        assert lines[0].startswith("site: ") and "connect:  postgresql://" in lines[1], lines
+        local = int(lines[1].rsplit(":", 1)[1].split("/")[0])
+        assert local != port  # a tunnel of its own, beside provision's forward
+        tunnelled = f"postgresql://{env.profile.user}:{password}@127.0.0.1:{local}/{env.profile.database}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                assert accounts(tunnelled) == 150
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        tunnel.terminate()
+        tunnel.wait(timeout=10)
 
     gone = cli(tmp_path, "destroy", "site", "--yes")
     assert gone.exit_code == 0, gone.output
