@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from provision import snapshots, training
-from provision.errors import InputError
+from provision.errors import EnvironmentProblem, InputError
 from provision.render import ClientEnv, client_env
 from provision.resets import last_resets
 from provision.training import Copied, Trainer, client_seats
@@ -159,7 +159,10 @@ def _state(env: ClientEnv) -> str:
     """The database container's state: one question to Docker (`provision status` also sizes volumes)."""
     from provision import lifecycle  # Docker's client only here: `provision reset` goes without it
 
-    container = lifecycle.db_container(env)
+    try:
+        container = lifecycle.db_container(env)
+    except EnvironmentProblem:  # a client on a host that cannot be reached now: the other clients still show
+        return "unreachable"
     return str(container.status) if container is not None else "absent"
 
 

@@ -159,6 +159,7 @@ def _start_master(host: DockerHost) -> None:
     if done.returncode != 0:
         raise _fault(host, done.stderr)
     _forwards_path(host).unlink(missing_ok=True)  # a new master holds no forward yet
+    _forget(host)
 
 
 def _check_docker_there(host: DockerHost) -> None:
@@ -222,6 +223,7 @@ def close(host: DockerHost) -> None:
     )
     _forwards_path(host).unlink(missing_ok=True)
     docker_socket(host).unlink(missing_ok=True)
+    _forget(host)
 
 
 # -- the database ports -----------------------------------------------------------------------------
@@ -237,15 +239,30 @@ def _answers(port: int) -> bool:
         return False
 
 
+_forwarded: dict[tuple[DockerHost, str], int] = {}  # this process's forwards, checked once
+
+
 def forward(host: DockerHost, remote_port: int, remote_address: str = "127.0.0.1") -> int:
     """A local port forwarded to ``remote_address:remote_port`` on the host (kept while the master lives)."""
+    key = f"{remote_address}:{remote_port}"
+    if (host, key) in _forwarded:
+        return _forwarded[(host, key)]
+    _forwarded[(host, key)] = port = _forward(host, key, remote_port, remote_address)
+    return port
+
+
+def _forget(host: DockerHost) -> None:
+    for forwarded in [k for k in _forwarded if k[0] == host]:
+        del _forwarded[forwarded]
+
+
+def _forward(host: DockerHost, key: str, remote_port: int, remote_address: str) -> int:
     gateway(host)
     path = _forwards_path(host)
     try:
         known: dict[str, int] = json.loads(path.read_text())
     except (OSError, ValueError):
         known = {}
-    key = f"{remote_address}:{remote_port}"
     kept = known.get(key)
     if isinstance(kept, int) and _answers(kept):
         return kept

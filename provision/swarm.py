@@ -15,6 +15,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,33 @@ def _promised(client: Any) -> dict[str, int]:
     return limits
 
 
+@dataclass(frozen=True)
+class NodeFacts:
+    """What placement reads of a swarm node."""
+
+    id: str
+    name: str
+    ready: bool  # ready and active (not paused or drained)
+    memory: int  # bytes
+
+    @classmethod
+    def of(cls, node: Any) -> NodeFacts:
+        attrs = node.attrs
+        ready = (attrs.get("Status") or {}).get("State") == "ready" and (attrs.get("Spec") or {}).get(
+            "Availability"
+        ) == "active"
+        memory = int(((attrs.get("Description") or {}).get("Resources") or {}).get("MemoryBytes") or 0)
+        return cls(node.id, _name(node), ready, memory)
+
+
+def most_free(nodes: list[NodeFacts], promised: dict[str, int]) -> NodeFacts | None:
+    """The ready node with the most memory not promised to databases already there (the first on a tie)."""
+    ready = [node for node in nodes if node.ready]
+    return max(ready, key=lambda node: node.memory - promised.get(node.id, 0)) if ready else None
+
+
 def _ready(node: Any) -> bool:
-    attrs = node.attrs
-    return (attrs.get("Status") or {}).get("State") == "ready" and (attrs.get("Spec") or {}).get(
-        "Availability"
-    ) == "active"
+    return NodeFacts.of(node).ready
 
 
 def _name(node: Any) -> str:
@@ -111,16 +134,12 @@ def place(env: ClientEnv, client: Any, progress: Progress) -> Any:
             raise EnvironmentProblem(f"the swarm node {wanted} is not ready", fix="`docker node ls` shows its state")
     else:
         promised = _promised(client)
-        ready = [n for n in nodes if _ready(n)]
-        if not ready:
+        best = most_free([NodeFacts.of(n) for n in nodes], promised)
+        if best is None:
             raise EnvironmentProblem("no swarm node is ready", fix="`docker node ls` shows their states")
-
-        def free(node: Any) -> int:
-            total = int(((node.attrs.get("Description") or {}).get("Resources") or {}).get("MemoryBytes") or 0)
-            return total - promised.get(node.id, 0)
-
-        node = max(ready, key=free)
-        progress(f"placing {env.client} on the swarm node {_name(node)} ({free(node) / 1024**3:.1f} GiB free)")
+        node = next(n for n in nodes if n.id == best.id)
+        free = (best.memory - promised.get(best.id, 0)) / 1024**3
+        progress(f"placing {env.client} on the swarm node {best.name} ({free:.1f} GiB not promised)")
     spec = dict(node.attrs["Spec"])
     labels = dict(spec.get("Labels") or {})
     if labels.get(pin_label(env)) != "true":

@@ -12,6 +12,7 @@ from provision import remote
 from provision.errors import EXIT_ENVIRONMENT, EnvironmentProblem, ProfileError
 from provision.hosts import DockerHost, context_host
 from provision.profile import parse_profile
+from provision.swarm import NodeFacts, most_free
 
 
 def docker(table: dict[str, object], source: Path | None = None) -> object:
@@ -104,3 +105,15 @@ def test_the_runtime_folder_is_private(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "rt").chmod(0o755)
     with pytest.raises(EnvironmentProblem, match="not a private folder"):
         remote.runtime_dir(DockerHost("ssh://demo-3"))
+
+
+def test_placement_takes_the_ready_node_with_the_most_memory_not_promised() -> None:
+    gib = 1024**3
+    nodes = [
+        NodeFacts("a", "demo-1", True, 32 * gib),
+        NodeFacts("b", "demo-2", True, 16 * gib),
+        NodeFacts("c", "demo-3", False, 64 * gib),  # down or drained: never chosen
+    ]
+    assert most_free(nodes, {}) == nodes[0]
+    assert most_free(nodes, {"a": 20 * gib}) == nodes[1]  # 12 GiB left on demo-1, 16 on demo-2
+    assert most_free([nodes[2]], {}) is None

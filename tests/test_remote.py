@@ -138,6 +138,28 @@ def test_a_client_on_an_ssh_host_comes_up_with_the_image_carried_is_reset_and_de
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT to_regclass('okno.scribble')").fetchone() == (None,)
 
+    seats = json.loads(cli(tmp_path, "seats", "site", "--json", "--show-passwords").output)
+    assert [seat["seat"] for seat in seats] == [0, 1]
+    assert accounts(seats[1]["connect"]) == 150  # a trainee's seat, through the same forward
+    assert cli(tmp_path, "snapshot", "save", "site", "lesson-1").exit_code == 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM okno.payment")
+    restored = cli(tmp_path, "snapshot", "restore", "site", "lesson-1")
+    assert restored.exit_code == 0, restored.output
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) > 0 FROM okno.payment").fetchone() == (True,)
+
+    export = tmp_path / "export"
+    assert cli(tmp_path, "import", "sample", "site", str(export)).exit_code == 0
+    loaded = cli(tmp_path, "import", "load", "site", str(export))  # streamed through the SSH forward
+    assert loaded.exit_code == 0, loaded.output
+    assert accounts(dsn) == 150
+
+    provision = str(Path(sys.executable).parent / "provision")
+    logs = subprocess.run([provision, "--workspace", str(tmp_path), "logs", "site", "--tail", "50"],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+    assert logs.returncode == 0 and "database system is ready" in logs.stdout + logs.stderr
+
     psql = subprocess.run(
         [str(Path(sys.executable).parent / "provision"), "--workspace", str(tmp_path), "psql", "site", "-tAc",
          "SELECT count(*) FROM okno.account"],
