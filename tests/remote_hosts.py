@@ -210,3 +210,42 @@ LogLevel ERROR
         process.terminate()
         process.wait(timeout=20)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class SiteRegistry:
+    address: str  # host:port, as a profile's [docker] registry names it
+
+
+@contextlib.contextmanager
+def site_registry() -> Iterator[SiteRegistry]:
+    """Debian's docker-registry on a loopback port with its storage in a throwaway folder (Docker pulls from
+    and pushes to 127.0.0.0/8 without TLS)."""
+    binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+    if not Path(binary).is_file():
+        raise RuntimeError("no docker-registry: install Debian's docker-registry")
+    folder = Path(tempfile.mkdtemp(prefix="pvreg-", dir="/tmp"))
+    port = pick_free_port("127.0.0.1", set())
+    (folder / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {folder / 'data'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
+    )
+    with open(folder / "log", "wb") as log:
+        process = subprocess.Popen([binary, "serve", str(folder / "config.yml")], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"docker-registry did not start: {(folder / 'log').read_text()[-2000:]}"
+                    ) from None
+                time.sleep(0.1)
+        yield SiteRegistry(f"127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -23,7 +23,7 @@ from provision.hosts import DockerHost
 from provision.imagebuild import built_tag
 from provision.render import client_env
 from provision.workspace import Workspace
-from tests.remote_hosts import SecondEngine, SshServer, second_engine, ssh_server
+from tests.remote_hosts import SecondEngine, SiteRegistry, SshServer, second_engine, site_registry, ssh_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -239,6 +239,38 @@ def test_an_unreachable_host_a_refused_key_and_no_docker_there_are_one_error_eac
     assert expected in done.output and "fix:" in done.output and "Traceback" not in done.output
     assert ours(engine2, tmp_path) == []
     assert "image" not in Workspace(tmp_path).read_state("site")
+
+
+@pytest.fixture(scope="module")
+def registry(pg_image: str) -> Iterator[SiteRegistry]:
+    if not shutil.which("docker-registry") and not Path("/usr/bin/docker-registry").is_file():
+        pytest.skip("no docker-registry here: `make install` brings it (.ci/system-packages)")
+    with site_registry() as serving:
+        yield serving
+
+
+def test_a_host_pulls_the_image_from_the_sites_registry_instead_of_having_it_carried(
+    tmp_path: Path, engine2: SecondEngine, sshd: SshServer, registry: SiteRegistry, pg_image: str
+) -> None:
+    first = engine.client()
+    repository = f"{registry.address}/provision/postgres"
+    first.images.get(pg_image).tag(repository, tag="15")
+    try:
+        for _line in first.images.push(repository, tag="15", stream=True, decode=True):
+            pass
+    finally:
+        first.images.remove(f"{repository}:15")  # the tag only: the image stays
+    for image in engine2.client().images.list():
+        engine2.client().images.remove(image.id, force=True)
+
+    write(tmp_path, "site", ssh_profile(sshd, engine2, registry=registry.address))
+    done = cli(tmp_path, "up", "site")
+    assert done.exit_code == 0, done.output
+    assert f"pulling provision/postgres:15 on {sshd.url()} from the site's registry {registry.address}" in done.output
+    assert "carrying" not in done.output
+    assert any(pg_image in image.tags for image in engine2.client().images.list())
+    assert cli(tmp_path, "destroy", "site", "--yes").exit_code == 0
+    assert ours(engine2, tmp_path) == []
 
 
 def swarm_profile(engine2: SecondEngine) -> str:
