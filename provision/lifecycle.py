@@ -266,13 +266,14 @@ def _describe(
     )
 
 
-def _unreachable(env: ClientEnv, problem: EnvironmentProblem) -> ClientStatus:
+def _unreachable(env: ClientEnv) -> ClientStatus:
+    """A client whose host cannot be reached now (`provision hosts` says why)."""
     return ClientStatus(
         client=env.client,
         title=env.profile.title,
         workspace=str(env.workspace.root),
         state="unreachable",
-        health=problem.message[:200],
+        health="",
         host=env.profile.host,
         port=env.port or None,
         image=env.image,
@@ -304,10 +305,10 @@ def list_clients(workspace: Workspace) -> list[ClientStatus]:
     for host, clients in by_host.items():
         try:
             sizes = _volume_sizes(host)
-        except EnvironmentProblem as problem:
+        except EnvironmentProblem:
             if host.is_local and not clients:
                 continue
-            rows += [_unreachable(env, problem) for _client, env in clients if env is not None]
+            rows += [_unreachable(env) for _client, env in clients if env is not None]
             continue
         seen: set[tuple[str, str]] = set()
         for client, env in clients:

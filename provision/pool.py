@@ -25,6 +25,7 @@ class HostInfo:
     reachable: bool
     clients: list[str] = field(default_factory=list)
     problem: str = ""
+    fix: str = ""
     docker_version: str = ""
     memory_total_bytes: int | None = None
     memory_free_bytes: int | None = None
@@ -80,7 +81,7 @@ def describe_host(host: DockerHost, envs: list[ClientEnv]) -> HostInfo:
         facts = engine.client(host).info()
         version = engine.client(host).version().get("Version", "")
     except EnvironmentProblem as exc:
-        info.problem = exc.message
+        info.problem, info.fix = exc.message, exc.fix or ""
         return info
     except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
         info.problem = str(exc).splitlines()[0][:200]

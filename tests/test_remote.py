@@ -239,6 +239,13 @@ def test_an_unreachable_host_a_refused_key_and_no_docker_there_are_one_error_eac
     assert expected in done.output and "fix:" in done.output and "Traceback" not in done.output
     assert ours(engine2, tmp_path) == []
     assert "image" not in Workspace(tmp_path).read_state("site")
+    if change == "port":  # the other commands still answer, and say which host is out of reach
+        listed = cli(tmp_path, "list", "--json")
+        assert listed.exit_code == 0 and {r["client"]: r["state"] for r in json.loads(listed.stdout)}["site"] == (
+            "unreachable"
+        )
+        hosts = {r["host"]: r for r in json.loads(cli(tmp_path, "hosts", "--json").stdout)}
+        assert not hosts[fields["host"]]["reachable"] and expected in hosts[fields["host"]]["problem"]
 
 
 @pytest.fixture(scope="module")

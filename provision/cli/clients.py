@@ -123,6 +123,8 @@ def _print_clients(clients: list[ClientStatus], as_json: bool) -> None:
     )
     if len(rows) == 1 and rows[0]["storage"]:
         typer.echo(f"storage: {rows[0]['storage']}")
+    if any(row["state"] == "unreachable" for row in rows):
+        err("note: some clients' Docker hosts cannot be reached now; `provision hosts` says why and how to fix it")
 
 
 @app.command()

@@ -64,7 +64,9 @@ def hosts(
     )
     for info in found:
         if info.problem:
-            err(f"{info.host}: {info.problem}")
+            err(info.problem if info.problem.startswith(info.host) else f"{info.host}: {info.problem}")
+            if info.fix:
+                err(f"  fix: {info.fix}")
 
 
 @app.command()
