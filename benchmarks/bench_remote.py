@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,7 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     ref = imagebuild.built_tag(imagebuild.DEFAULT_MAJOR)
     results: list[dict[str, Any]] = []
-    os.environ["PROVISION_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="pvbench-")
+    runtime = tempfile.mkdtemp(prefix="pvbench-")
+    os.environ["PROVISION_RUNTIME_DIR"] = runtime
     with second_engine(ref) as engine2, ssh_server() as sshd:
         host = DockerHost(sshd.url(), str(engine2.socket), str(sshd.key))
         remote.gateway(host)
@@ -102,7 +104,9 @@ def main() -> None:
             over[f"{key}_x_local"] = round(over[key] / local[key], 2)
         results.append(over)
         show(results, args.json)
-        remote.close(host)
+        for control in Path(runtime).glob("*/ssh.ctl"):  # every master connection the run opened
+            subprocess.run(["ssh", "-S", str(control), "-O", "exit", "host"], capture_output=True, check=False)
+    shutil.rmtree(runtime, ignore_errors=True)
     show(results, args.json, final=True)
 
 

@@ -37,6 +37,8 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     saved = os.environ.get("PROVISION_RUNTIME_DIR")
     os.environ["PROVISION_RUNTIME_DIR"] = str(folder)
     yield folder
+    for control in folder.glob("*/ssh.ctl"):  # the master connections: they outlive the test's sshd otherwise
+        subprocess.run(["ssh", "-S", str(control), "-O", "exit", "host"], capture_output=True, check=False)
     if saved is None:
         os.environ.pop("PROVISION_RUNTIME_DIR", None)
     else:

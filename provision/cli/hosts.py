@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -84,8 +85,6 @@ def tunnel(
     typer.echo(f"  connect:  {opened.dsn('***')}")
     typer.echo(f"  password: {opened.env.password_file}")
     typer.echo("  Ctrl-C closes the tunnel")
-    try:
-        code = subprocess.call(opened.argv, stdin=subprocess.DEVNULL)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvp(opened.argv[0], opened.argv)  # ssh itself from here on: a signal to this process reaches it
