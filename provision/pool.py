@@ -152,5 +152,5 @@ def tunnel(workspace: Workspace, client: str, local_port: int | None = None) -> 
             fix=f"connect with `provision status {client}`'s address",
         )
     remote.gateway(host)  # the host reachable and the key accepted, or the error with its fix, now
-    port = local_port if local_port is not None else pick_free_port("127.0.0.1", set())
+    port = local_port if local_port is not None else pick_free_port("127.0.0.1", {env.port})
     return Tunnel(env, port, remote.tunnel_argv(host, port, env.port))

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from provision.errors import EnvironmentProblem, OperationFailed
 from provision.hosts import DockerHost
-from provision.ports import pick_free_port
 
 PERSIST_SECONDS = 900
 CONNECT_TIMEOUT = 10
@@ -231,6 +230,14 @@ def _forwards_path(host: DockerHost) -> Path:
     return runtime_dir(host) / "forwards.json"
 
 
+def _ephemeral_port() -> int:
+    """A free port from the system's ephemeral range: away from the databases' own ports (on a host that is
+    this machine, a forward on a client's port would keep its server from binding it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2):
@@ -267,7 +274,7 @@ def _forward(host: DockerHost, key: str, remote_port: int, remote_address: str) 
     if isinstance(kept, int) and _answers(kept):
         return kept
     for attempt in range(3):
-        local = pick_free_port("127.0.0.1", set(known.values()))
+        local = _ephemeral_port()
         done = subprocess.run(
             _mux(host, "-O", "forward", "-L", f"127.0.0.1:{local}:{remote_address}:{remote_port}"),
             capture_output=True, text=True, timeout=CONNECT_TIMEOUT + 5, check=False, stdin=subprocess.DEVNULL,
