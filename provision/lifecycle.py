@@ -172,21 +172,14 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
         progress(f"starting {env.project}{where} with {compose.find_compose().name}")
         compose.run(env, "up", "--detach", "--remove-orphans")
     password = read_password(env.password_file)
-    after = _wait_container(env, profile.start_timeout) if profile.docker.swarm else db_container(env)
-    changed = not running or after is None or container is None or after.id != container.id
+    if profile.docker.swarm:  # the task may run on another node than the manager's
+        after_id = swarm.wait_running(env, profile.start_timeout, progress).container
+    else:
+        after = db_container(env)
+        after_id = after.id if after is not None else ""
+    changed = not running or container is None or after_id != container.id
     wait_ready(env, password, profile.start_timeout, progress)
     return UpResult(env, password, time.monotonic() - started, changed)
-
-
-def _wait_container(env: ClientEnv, timeout: float) -> Any | None:
-    """A swarm task's container appears a moment after the deploy returns."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        container = db_container(env)
-        if container is not None and container.status == "running":
-            return container
-        time.sleep(0.5)
-    return db_container(env)
 
 
 # -- status and list ------------------------------------------------------------------------------
@@ -240,6 +233,8 @@ def _describe(
         state = container.status
         health = ((container.attrs.get("State") or {}).get("Health") or {}).get("Status", "")
         image = (container.attrs.get("Config") or {}).get("Image", image)
+    elif env is not None and env.profile.docker.swarm and (task := swarm.current_task(env)) is not None:
+        state = task.state  # its container is on another node than the manager's
     elif volumes:
         state = "down"
     volume_names = [v.name for v in volumes]

@@ -199,6 +199,64 @@ def deploy(env: ClientEnv, progress: Progress) -> None:
     _docker(env, "stack", "deploy", "--prune", "--compose-file", str(path), env.project)
 
 
+@dataclass(frozen=True)
+class Task:
+    """The database service's current task: what swarm says of it, on whichever node it runs."""
+
+    state: str  # new, pending, assigned, preparing, starting, running, failed, rejected, shutdown, ...
+    node: str  # the node's ID
+    container: str  # its container's ID ("" before it has one)
+    error: str
+
+
+def current_task(env: ClientEnv) -> Task | None:
+    """The running task of the client's database service, else the newest; None without a service."""
+    name = f"{env.project}_db"
+    client = engine.client(env.host)
+    service = next((s for s in client.services.list(filters={"name": name}) if s.name == name), None)
+    if service is None:
+        return None
+    tasks = sorted(service.tasks(), key=lambda t: str(t.get("CreatedAt", "")), reverse=True)
+    tasks.sort(key=lambda t: (t.get("Status") or {}).get("State") != "running")
+    if not tasks:
+        return None
+    status = tasks[0].get("Status") or {}
+    return Task(
+        str(status.get("State", "")),
+        str(tasks[0].get("NodeID", "")),
+        str((status.get("ContainerStatus") or {}).get("ContainerID", "")),
+        str(status.get("Err", "")),
+    )
+
+
+def wait_running(env: ClientEnv, timeout: float, progress: Progress) -> Task:
+    """Wait for the service's task to run; a task swarm failed or rejected is the error, with swarm's words."""
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        task = current_task(env)
+        if task is not None and task.state == "running":
+            return task
+        if task is not None and task.state in ("failed", "rejected") and task.error:
+            fix = (
+                "the node lacks the image: name a registry the nodes can pull from ([docker] registry), or load it "
+                "there (`provision image save`, then `provision image load` on that node)"
+                if "No such image" in task.error or "not found" in task.error
+                else f"`docker service ps --no-trunc {env.project}_db` on {env.host.name} shows every try"
+            )
+            raise OperationFailed(f"swarm could not start the database of {env.client!r}: {task.error}", fix=fix)
+        if time.monotonic() > deadline:
+            raise OperationFailed(
+                f"the database service of {env.client!r} did not start within {timeout:.0f} s "
+                f"({task.state if task else 'no task'})",
+                fix=f"`docker service ps --no-trunc {env.project}_db` on {env.host.name} says why",
+            )
+        if not announced:
+            progress("waiting for swarm to start the database")
+            announced = True
+        time.sleep(0.5)
+
+
 def _containers(env: ClientEnv) -> list[Any]:
     labels = {engine.LABEL_CLIENT: env.client, engine.LABEL_WORKSPACE: str(env.workspace.root)}
     return engine.find("containers", labels, env.host)
