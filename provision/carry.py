@@ -38,9 +38,7 @@ def image_on(
     """The image the client runs on ``host``, made present there."""
     if host.is_local:
         return resolve_image(profile, build=build, mirror_env=mirror_env, previous=previous, progress=progress)
-    candidates = list(dict.fromkeys([previous, profile.image, built_tag(profile.major)] if previous else
-                                    [profile.image, built_tag(profile.major)]))  # fmt: skip
-    for ref in candidates:
+    for ref in dict.fromkeys([profile.image, built_tag(profile.major)]):  # the order resolve_image takes
         if image_present(ref, host):
             return ref
     registry = profile.docker.registry

@@ -40,10 +40,16 @@ def cli_environment(host: DockerHost) -> dict[str, str]:
     return env
 
 
-@functools.cache
 def client(host: DockerHost = LOCAL) -> docker.DockerClient:
     """A Docker client of ``host`` (this machine's engine by default), or one clear line when it cannot be
-    reached."""
+    reached. An SSH host's connection is checked each time (and opened again if it closed when idle)."""
+    if host.is_ssh:
+        remote.gateway(host)
+    return _client(host)
+
+
+@functools.cache
+def _client(host: DockerHost) -> docker.DockerClient:
     url = base_url(host)
     try:
         engine = docker.DockerClient(base_url=url, timeout=120) if url else docker.from_env(timeout=120)
@@ -64,6 +70,11 @@ def client(host: DockerHost = LOCAL) -> docker.DockerClient:
             "check that your user may use the socket (the docker group)",
         ) from None
     return engine
+
+
+def forget_clients() -> None:
+    """Drop the cached Docker clients (a test that changes DOCKER_HOST)."""
+    _client.cache_clear()
 
 
 def find(kind: str, labels: dict[str, str], host: DockerHost = LOCAL) -> list[Any]:

@@ -180,20 +180,32 @@ def _check_docker_there(host: DockerHost) -> None:
         )
 
 
+_checked: dict[DockerHost, float] = {}  # when this process last found the host's master alive
+RECHECK_SECONDS = 2.0
+
+
 def gateway(host: DockerHost) -> Path:
-    """The local socket that reaches the host's Docker engine; the master connection made if needed."""
-    if _master_alive(host) and docker_socket(host).is_socket():
+    """The local socket that reaches the host's Docker engine; the master connection made (again, in a
+    long-lived process such as the console, after it closed when idle) if needed. The socket's path stays."""
+    if time.monotonic() - _checked.get(host, -RECHECK_SECONDS) < RECHECK_SECONDS:
         return docker_socket(host)
-    if _master_alive(host):  # alive, but its socket is gone: start over
+    alive = _master_alive(host)
+    if alive and docker_socket(host).is_socket():
+        _checked[host] = time.monotonic()
+        return docker_socket(host)
+    if alive:  # alive, but its socket is gone: start over
         close(host)
     _start_master(host)
-    _check_docker_there(host)
+    try:
+        _check_docker_there(host)
+    except EnvironmentProblem:
+        close(host)  # no connection is left open to a host that cannot serve
+        raise
+    _checked[host] = time.monotonic()
     return docker_socket(host)
 
 
-def run(
-    host: DockerHost, command: str, *, stdin: object = None, timeout: float | None = 600
-) -> subprocess.CompletedProcess[str]:
+def run(host: DockerHost, command: str, *, timeout: float | None = 600) -> subprocess.CompletedProcess[str]:
     """Run a shell command on the host through the master; an SSH fault becomes the error with the fix."""
     try:
         done = subprocess.run(
@@ -252,6 +264,7 @@ _forwarded: dict[tuple[DockerHost, str], int] = {}  # this process's forwards, c
 def forward(host: DockerHost, remote_port: int, remote_address: str = "127.0.0.1") -> int:
     """A local port forwarded to ``remote_address:remote_port`` on the host (kept while the master lives)."""
     key = f"{remote_address}:{remote_port}"
+    gateway(host)  # a master opened anew forgets the forwards of the one before
     if (host, key) in _forwarded:
         return _forwarded[(host, key)]
     _forwarded[(host, key)] = port = _forward(host, key, remote_port, remote_address)
@@ -259,6 +272,7 @@ def forward(host: DockerHost, remote_port: int, remote_address: str = "127.0.0.1
 
 
 def _forget(host: DockerHost) -> None:
+    _checked.pop(host, None)
     for forwarded in [k for k in _forwarded if k[0] == host]:
         del _forwarded[forwarded]
 

@@ -86,7 +86,7 @@ class ClientEnv:
         host = self.host
         if host.is_ssh:
             return "127.0.0.1", remote.forward(host, self.port, _bound(self.profile.host))
-        address = "127.0.0.1" if self.profile.host in ("0.0.0.0", "::") else self.profile.host
+        address = _bound(self.profile.host)
         if not host.is_local and host.url.startswith("tcp://"):
             address = urlsplit(host.url).hostname or address
         return address, self.port

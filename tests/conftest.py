@@ -90,7 +90,7 @@ def _fresh_engine_client() -> Iterator[None]:
     from provision import compose
 
     yield
-    engine.client.cache_clear()
+    engine.forget_clients()
     compose.find_compose.cache_clear()
 
 

@@ -124,6 +124,9 @@ def test_a_client_on_an_ssh_host_comes_up_with_the_image_carried_is_reset_and_de
     dsn = env.dsn(password)
     assert accounts(dsn) == 150
 
+    remote.close(env.host)  # as when the connection closes after 15 idle minutes under a long-lived console
+    assert engine.client(env.host).ping() and accounts(env.dsn(password)) == 150  # opened again, transparently
+
     status = json.loads(cli(tmp_path, "status", "site", "--json").output)
     assert status[0]["state"] == "running" and status[0]["docker_host"] == sshd.url()
     listed = json.loads(cli(tmp_path, "list", "--json").output)
