@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shlex
 import socket
 import stat
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from provision.errors import EnvironmentProblem, OperationFailed
 from provision.hosts import DockerHost
@@ -118,7 +120,8 @@ def _fault(host: DockerHost, stderr: str) -> EnvironmentProblem:
     )
 
 
-def _master_alive(host: DockerHost) -> bool:
+def _master_pid(host: DockerHost) -> int | None:
+    """The process ID of the host's master connection, or None when there is none."""
     done = subprocess.run(
         _mux(host, "-O", "check"),
         capture_output=True,
@@ -127,7 +130,8 @@ def _master_alive(host: DockerHost) -> bool:
         check=False,
         stdin=subprocess.DEVNULL,
     )
-    return done.returncode == 0
+    found = re.search(r"pid=(\d+)", done.stderr + done.stdout)
+    return int(found.group(1)) if done.returncode == 0 and found else None
 
 
 def _start_master(host: DockerHost) -> None:
@@ -157,8 +161,7 @@ def _start_master(host: DockerHost) -> None:
         ) from None
     if done.returncode != 0:
         raise _fault(host, done.stderr)
-    _forwards_path(host).unlink(missing_ok=True)  # a new master holds no forward yet
-    _forget(host)
+    _forget(host)  # a new master holds no forward yet (forwards.json keeps their ports, to take them again)
 
 
 def _check_docker_there(host: DockerHost) -> None:
@@ -189,7 +192,7 @@ def gateway(host: DockerHost) -> Path:
     long-lived process such as the console, after it closed when idle) if needed. The socket's path stays."""
     if time.monotonic() - _checked.get(host, -RECHECK_SECONDS) < RECHECK_SECONDS:
         return docker_socket(host)
-    alive = _master_alive(host)
+    alive = _master_pid(host) is not None
     if alive and docker_socket(host).is_socket():
         _checked[host] = time.monotonic()
         return docker_socket(host)
@@ -232,7 +235,6 @@ def close(host: DockerHost) -> None:
         check=False,
         stdin=subprocess.DEVNULL,
     )
-    _forwards_path(host).unlink(missing_ok=True)
     docker_socket(host).unlink(missing_ok=True)
     _forget(host)
 
@@ -278,28 +280,32 @@ def _forget(host: DockerHost) -> None:
 
 
 def _forward(host: DockerHost, key: str, remote_port: int, remote_address: str) -> int:
-    gateway(host)
+    """Forward a local port to ``key`` on the host through its master: the port this forward had before
+    (under an earlier master too, so that a connection string stays the same) when it is free, else a new
+    one. ``forwards.json`` keeps the ports, and the master that holds them."""
+    master = _master_pid(host)
     path = _forwards_path(host)
     try:
-        known: dict[str, int] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        known = {}
-    kept = known.get(key)
-    if isinstance(kept, int) and _answers(kept):
-        return kept
-    for attempt in range(3):
-        local = _ephemeral_port()
+        kept: dict[str, Any] = json.loads(path.read_text())
+        ports = {str(k): int(v) for k, v in kept.get("ports", {}).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        kept, ports = {}, {}
+    before = ports.get(key)
+    if before is not None and kept.get("master") == master and _answers(before):
+        return before
+    tries = ([before] if before is not None else []) + [_ephemeral_port() for _ in range(3)]
+    for local in tries:
         done = subprocess.run(
             _mux(host, "-O", "forward", "-L", f"127.0.0.1:{local}:{remote_address}:{remote_port}"),
             capture_output=True, text=True, timeout=CONNECT_TIMEOUT + 5, check=False, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         if done.returncode == 0:
-            known[key] = local
+            ports[key] = local
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(known))
+            tmp.write_text(json.dumps({"master": master, "ports": ports}))
             os.replace(tmp, path)
             return local
-        time.sleep(0.2 * (attempt + 1))  # another program took the port between the pick and the forward
+        time.sleep(0.1)  # another program has the port (or took it between the pick and the forward)
     raise EnvironmentProblem(
         f"{host.url}: cannot forward a local port to {key} there ({done.stderr.strip()[-200:]})",
         fix="run the command again; if it persists, `provision hosts --close` ends the connection",

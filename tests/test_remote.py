@@ -125,7 +125,8 @@ def test_a_client_on_an_ssh_host_comes_up_with_the_image_carried_is_reset_and_de
     assert accounts(dsn) == 150
 
     remote.close(env.host)  # as when the connection closes after 15 idle minutes under a long-lived console
-    assert engine.client(env.host).ping() and accounts(env.dsn(password)) == 150  # opened again, transparently
+    assert engine.client(env.host).ping() and env.dsn(password) == dsn  # opened again, on the same local port
+    assert accounts(dsn) == 150
 
     status = json.loads(cli(tmp_path, "status", "site", "--json").output)
     assert status[0]["state"] == "running" and status[0]["docker_host"] == sshd.url()
