@@ -149,6 +149,18 @@ def second_engine(image: str) -> Iterator[SecondEngine]:
         _check_first_engine_untouched(before, image)
 
 
+def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.1)
+
+
 @dataclass(frozen=True)
 class SshServer:
     port: int
@@ -196,15 +208,7 @@ LogLevel ERROR
     with open(folder / "log", "wb") as log:
         process = subprocess.Popen([sshd, "-D", "-e", "-f", str(folder / "sshd_config")], stderr=log)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"sshd did not start: {(folder / 'log').read_text()[-2000:]}") from None
-                time.sleep(0.1)
+        _wait_listening(port, process, folder / "log", "sshd")
         yield SshServer(port, folder / "client_key", folder)
     finally:
         process.terminate()
@@ -233,17 +237,7 @@ def site_registry() -> Iterator[SiteRegistry]:
     with open(folder / "log", "wb") as log:
         process = subprocess.Popen([binary, "serve", str(folder / "config.yml")], stdout=log, stderr=log)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"docker-registry did not start: {(folder / 'log').read_text()[-2000:]}"
-                    ) from None
-                time.sleep(0.1)
+        _wait_listening(port, process, folder / "log", "docker-registry")
         yield SiteRegistry(f"127.0.0.1:{port}")
     finally:
         process.terminate()
