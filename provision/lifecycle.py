@@ -16,7 +16,7 @@ from typing import Any
 import docker.errors
 import psycopg
 
-from provision import compose, engine, storage, swarm
+from provision import compose, engine, secretvolume, storage, swarm
 from provision.carry import image_on
 from provision.datavolume import check_data_major
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
@@ -167,6 +167,8 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
     if profile.docker.swarm:
         swarm.deploy(env, progress)
     else:
+        if not host.is_local:
+            secretvolume.place_password(env)
         write_compose(env)
         where = "" if host.is_local else f" on {host.name}"
         progress(f"starting {env.project}{where} with {compose.find_compose().name}")

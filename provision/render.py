@@ -222,7 +222,13 @@ def render_compose(env: ClientEnv) -> str:
         services=env.profile.services,
         data_path=str(env.storage.data) if env.storage.data else "",
         storage=env.storage.describe(),
+        secret_volume="" if env.host.is_local else secret_volume_name(env),
     )
+
+
+def secret_volume_name(env: ClientEnv) -> str:
+    """The volume that holds the password of a client on another host (provision.secretvolume)."""
+    return f"{env.project}_secrets"
 
 
 def write_compose(env: ClientEnv) -> Path:

@@ -118,6 +118,9 @@ def test_a_client_on_an_ssh_host_comes_up_with_the_image_carried_is_reset_and_de
 
     env = client_env(workspace, "site")
     password = env.password_file.read_text().strip()
+    rendered = env.compose_file.read_text()  # the password reaches the host in a volume, not as a path of here
+    assert "file: ./secrets/postgres_password" not in rendered and password not in rendered
+    assert f"{env.project}_secrets" in [v.name for v in engine2.client().volumes.list()]
     address, port = env.reach()
     assert (address, port) != ("127.0.0.1", env.port)  # the local end of the SSH forward, not the host's port
     assert f"127.0.0.1:{port}/" in done.output
