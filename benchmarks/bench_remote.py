@@ -65,6 +65,7 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     runtime = tempfile.mkdtemp(prefix="pvbench-")
     os.environ["PROVISION_RUNTIME_DIR"] = runtime
+    os.environ["PROVISION_KNOWN_HOSTS"] = os.path.join(runtime, "known_hosts")  # a new sshd key each run
     with second_engine(ref) as engine2, ssh_server() as sshd:
         host = DockerHost(sshd.url(), str(engine2.socket), str(sshd.key))
         remote.gateway(host)

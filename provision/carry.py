@@ -9,6 +9,7 @@ from this engine's ``save`` into that one's ``load``.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shlex
 import subprocess
@@ -54,11 +55,19 @@ def image_on(
 
 
 def carry(ref: str, host: DockerHost, progress: Progress) -> None:
-    """Copy the image ``ref`` from this machine's engine to ``host``'s."""
-    if host.is_ssh:
-        _carry_over_ssh(ref, host, progress)
-    else:
-        _stream(ref, host, progress)
+    """Copy the image ``ref`` from this machine's engine to ``host``'s; one transfer to a host at a time
+    from this machine (two `up`s of one site wait for each other, and the second finds the image there)."""
+    folder = cache_dir() / "carry"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(host.url.encode()).hexdigest()[:12]
+    with open(folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if image_present(ref, host):
+            return
+        if host.is_ssh:
+            _carry_over_ssh(ref, host, progress)
+        else:
+            _stream(ref, host, progress)
     if not image_present(ref, host):
         raise OperationFailed(f"{ref} was carried to {host.name}, but its engine does not show it")
 
@@ -95,8 +104,9 @@ def _stream(ref: str, host: DockerHost, progress: Progress) -> None:
 
         try:
             answer = engine.client(host).api.load_image(chunks())
-            for _line in answer if not isinstance(answer, dict) else [answer]:
-                pass
+            for line in answer if not isinstance(answer, dict) else [answer]:
+                if isinstance(line, dict) and line.get("errorDetail"):  # the engine refused the archive
+                    raise docker.errors.APIError(str(line.get("error") or line["errorDetail"]))
             return
         except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
             if attempt == TRIES:

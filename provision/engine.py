@@ -37,6 +37,9 @@ def cli_environment(host: DockerHost) -> dict[str, str]:
     if url:
         env["DOCKER_HOST"] = url
         env.pop("DOCKER_CONTEXT", None)
+    if url.startswith("unix://"):  # a socket (an SSH host's forwarded one too) has no TLS of its own
+        env.pop("DOCKER_TLS_VERIFY", None)
+        env.pop("DOCKER_CERT_PATH", None)
     return env
 
 
@@ -50,9 +53,15 @@ def client(host: DockerHost = LOCAL) -> docker.DockerClient:
 
 @functools.cache
 def _client(host: DockerHost) -> docker.DockerClient:
-    url = base_url(host)
+    if host.url.startswith("tcp://") and os.environ.get("DOCKER_TLS_VERIFY", "") in ("", "0"):
+        raise EnvironmentProblem(
+            f"{host.url}: a Docker engine over plain TCP would carry the client's password and data unencrypted",
+            fix="use ssh://user@host (nothing to set up but a key), or TLS: DOCKER_TLS_VERIFY=1 and "
+            "DOCKER_CERT_PATH with the engine's certificates (port 2376)",
+        )
     try:
-        engine = docker.DockerClient(base_url=url, timeout=120) if url else docker.from_env(timeout=120)
+        # the environment as compose and the docker CLI see it: DOCKER_HOST set to the host, TLS as given
+        engine = docker.from_env(timeout=120, environment=cli_environment(host))
         engine.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         reason = str(exc).split("\n")[0]

@@ -20,8 +20,8 @@ from provision.errors import EnvironmentProblem, ProfileError, unknown_field
 
 ENGINES = ("compose", "swarm")
 DEFAULT_SOCKET = "/var/run/docker.sock"
-SSH_RE = re.compile(
-    r"^ssh://(?:(?P<user>[A-Za-z_][\w.-]{0,31})@)?(?P<host>[\w.-]{1,253}|\[[0-9a-fA-F:]+\])(?::(?P<port>\d{1,5}))?/?$"
+SSH_RE = re.compile(  # a host may not begin with "-" (ssh would read it as an option)
+    r"^ssh://(?:(?P<user>[A-Za-z_][\w.-]{0,31})@)?(?P<host>\w[\w.-]{0,252}|\[[0-9a-fA-F:]+\])(?::(?P<port>\d{1,5}))?/?$"
 )
 TCP_RE = re.compile(r"^tcp://[\w.-]{1,253}(:\d{1,5})?/?$")
 CONTEXT_RE = re.compile(r"^[A-Za-z0-9][\w.+-]{0,62}$")
@@ -73,7 +73,7 @@ class DockerSettings:
 
     @property
     def remote(self) -> bool:
-        return not self.host.is_local or bool(self.context)
+        return not self.host.is_local or self.context not in ("", "default")
 
     @property
     def swarm(self) -> bool:

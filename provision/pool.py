@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -68,7 +69,8 @@ def _free_here(root: str) -> tuple[int | None, int | None]:
 def _free_over_ssh(host: DockerHost, root: str) -> tuple[int | None, int | None]:
     done = remote.run(
         host,
-        f"awk '/^MemAvailable:/ {{print $2}}' /proc/meminfo; df -PB1 {root} 2>/dev/null | awk 'NR == 2 {{print $4}}'",
+        "awk '/^MemAvailable:/ {print $2}' /proc/meminfo; "
+        f"df -PB1 {shlex.quote(root)} 2>/dev/null | awk 'NR == 2 {{print $4}}'",
         timeout=30,
     )
     numbers = [int(word) for word in done.stdout.split() if word.isdigit()]
@@ -91,7 +93,10 @@ def describe_host(host: DockerHost, envs: list[ClientEnv]) -> HostInfo:
     info.memory_total_bytes = int(facts.get("MemTotal") or 0) or None
     root = str(facts.get("DockerRootDir") or "/var/lib/docker")
     if host.is_ssh:
-        info.memory_free_bytes, info.disk_free_bytes = _free_over_ssh(host, root)
+        try:
+            info.memory_free_bytes, info.disk_free_bytes = _free_over_ssh(host, root)
+        except ProvisionError as exc:  # the engine answered; its machine's figures are missing from the row
+            info.problem = exc.message
     elif host.is_local or host.url.startswith("unix://"):  # an engine of this machine
         info.memory_free_bytes, info.disk_free_bytes = _free_here(root)
     swarm = facts.get("Swarm") or {}
@@ -153,4 +158,4 @@ def tunnel(workspace: Workspace, client: str, local_port: int | None = None) -> 
         )
     remote.gateway(host)  # the host reachable and the key accepted, or the error with its fix, now
     port = local_port if local_port is not None else pick_free_port("127.0.0.1", {env.port})
-    return Tunnel(env, port, remote.tunnel_argv(host, port, env.port))
+    return Tunnel(env, port, remote.tunnel_argv(host, port, env.port, env.bound_address()))

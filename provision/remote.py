@@ -18,12 +18,14 @@ import shlex
 import socket
 import stat
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from provision.errors import EnvironmentProblem, OperationFailed
+from provision.errors import EnvironmentProblem
 from provision.hosts import DockerHost
+from provision.ports import ephemeral_port
 
 PERSIST_SECONDS = 900
 CONNECT_TIMEOUT = 10
@@ -44,8 +46,22 @@ def runtime_dir(host: DockerHost) -> Path:
 
 
 def _destination(host: DockerHost) -> list[str]:
+    """``[-p PORT] [USER@]HOST``: the port only when the URL names one (else ~/.ssh/config's, or 22)."""
     user, address, port = host.ssh_parts()
-    return ["-p", str(port), f"{user}@{address}" if user else address]
+    named = host.url.rsplit("@", 1)[-1].rstrip("/")
+    explicit = ["-p", str(port)] if re.search(r":\d+$", named) else []
+    return [*explicit, f"{user}@{address}" if user else address]
+
+
+def known_hosts_file() -> Path:
+    """provision's own known hosts, kept across reboots (PROVISION_KNOWN_HOSTS, else XDG's state folder)."""
+    chosen = os.environ.get("PROVISION_KNOWN_HOSTS")
+    if chosen:
+        return Path(chosen)
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    folder = state / "provision"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / "known_hosts"
 
 
 def ssh_options(host: DockerHost) -> list[str]:
@@ -56,7 +72,7 @@ def ssh_options(host: DockerHost) -> list[str]:
         "-o", "BatchMode=yes",
         "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
         "-o", "StrictHostKeyChecking=accept-new",
-        "-o", f"UserKnownHostsFile={runtime_dir(host).parent / 'known_hosts'} {known}",
+        "-o", f"UserKnownHostsFile={known_hosts_file()} {known}",
         "-o", "ServerAliveInterval=15",
         "-o", "ServerAliveCountMax=4",
         "-o", "ExitOnForwardFailure=yes",
@@ -75,8 +91,26 @@ def docker_socket(host: DockerHost) -> Path:
 
 
 def _mux(host: DockerHost, *options: str) -> list[str]:
-    """``ssh`` through the host's master connection, with ``options`` (``-O check``, ``-O forward ...``)."""
-    return ["ssh", *ssh_options(host), "-S", str(_control(host)), *options, *_destination(host)]
+    """``ssh`` through the host's master connection, with ``options`` (``-O check``, ``-O forward ...``);
+    never a master of its own (whatever ~/.ssh/config says of ControlMaster)."""
+    return ["ssh", *ssh_options(host), "-o", "ControlMaster=no", "-S", str(_control(host)), *options,
+            *_destination(host)]  # fmt: skip
+
+
+def _ssh(argv: list[str], *, timeout: float | None, **options: Any) -> subprocess.CompletedProcess[str]:
+    """Run an ssh command line; no ssh client here, or no answer in time, is one error with the fix."""
+    try:
+        return subprocess.run(argv, text=True, timeout=timeout, check=False, **options)
+    except FileNotFoundError:
+        raise EnvironmentProblem(
+            "no ssh client on this machine (a client on an ssh:// host needs one)",
+            fix="install OpenSSH's client: `sudo apt-get install openssh-client`",
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise EnvironmentProblem(
+            f"`{' '.join(argv[:1] + argv[-3:])}` did not finish within {timeout:.0f} s",
+            fix="check the address and the network to the host",
+        ) from None
 
 
 def ssh_argv(host: DockerHost, *command: str) -> list[str]:
@@ -89,6 +123,11 @@ def _fault(host: DockerHost, stderr: str) -> EnvironmentProblem:
     user, address, port = host.ssh_parts()
     login = f"ssh -p {port} {user + '@' if user else ''}{address}"
     text = " ".join(line.strip() for line in stderr.splitlines() if line.strip() and "Warning: Permanently" not in line)
+    if host.identity and ("Load key" in text or "bad permissions" in text or "No such file" in text):
+        return EnvironmentProblem(
+            f"{host.url}: cannot use the key {host.identity} ({text[-160:]})",
+            fix="give [docker] identity the path of a private key readable only by you (chmod 600)",
+        )
     if "Permission denied" in text:
         key = f"the key {host.identity}" if host.identity else "your SSH keys"
         return EnvironmentProblem(
@@ -99,8 +138,9 @@ def _fault(host: DockerHost, stderr: str) -> EnvironmentProblem:
     if "Host key verification failed" in text or "IDENTIFICATION HAS CHANGED" in text:
         return EnvironmentProblem(
             f"{host.url}: the host's SSH key is not the one known for it",
-            fix=f"if the machine was reinstalled, remove its old key (`ssh-keygen -R '[{address}]:{port}'`); "
-            "otherwise do not connect: someone may be in the middle",
+            fix=f"if the machine was reinstalled, remove its old key (`ssh-keygen -f {known_hosts_file()} -R "
+            f"{shlex.quote(address if port == 22 else f'[{address}]:{port}')}`, and the same with -f "
+            "~/.ssh/known_hosts); otherwise do not connect: someone may be in the middle",
         )
     if any(
         word in text
@@ -110,11 +150,6 @@ def _fault(host: DockerHost, stderr: str) -> EnvironmentProblem:
             f"{host.url}: cannot reach the SSH server ({text[-200:]})",
             fix=f"check the address and that sshd runs there and lets you in: `{login}` should log in",
         )
-    if host.identity and ("No such file" in text or "Load key" in text or "bad permissions" in text):
-        return EnvironmentProblem(
-            f"{host.url}: cannot use the key {host.identity} ({text[-160:]})",
-            fix="give [docker] identity the path of a private key readable only by you (chmod 600)",
-        )
     return EnvironmentProblem(
         f"{host.url}: ssh failed ({text[-300:] or 'no message'})", fix=f"`{login}` should log in without a prompt"
     )
@@ -122,14 +157,7 @@ def _fault(host: DockerHost, stderr: str) -> EnvironmentProblem:
 
 def _master_pid(host: DockerHost) -> int | None:
     """The process ID of the host's master connection, or None when there is none."""
-    done = subprocess.run(
-        _mux(host, "-O", "check"),
-        capture_output=True,
-        text=True,
-        timeout=CONNECT_TIMEOUT + 5,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    done = _ssh(_mux(host, "-O", "check"), timeout=CONNECT_TIMEOUT + 5, capture_output=True, stdin=subprocess.DEVNULL)
     found = re.search(r"pid=(\d+)", done.stderr + done.stdout)
     return int(found.group(1)) if done.returncode == 0 and found else None
 
@@ -145,20 +173,16 @@ def _start_master(host: DockerHost) -> None:
         "-f", "-N", "-L", f"{sock}:{host.socket}",
         *_destination(host),
     ]  # fmt: skip
-    try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=CONNECT_TIMEOUT * 3, check=False, stdin=subprocess.DEVNULL
+    if host.identity and not Path(host.identity).is_file():
+        raise EnvironmentProblem(
+            f"{host.url}: no key file {host.identity}", fix="give [docker] identity the path of a private key"
         )
-    except FileNotFoundError:
-        raise EnvironmentProblem(
-            "no ssh client on this machine (a client on an ssh:// host needs one)",
-            fix="install OpenSSH's client: `sudo apt-get install openssh-client`",
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise EnvironmentProblem(
-            f"{host.url}: the SSH connection did not open within {CONNECT_TIMEOUT * 3} s",
-            fix="check the address and the network to it",
-        ) from None
+    # ssh -f leaves a master in the background: its output goes to a file, not to pipes it would hold open
+    with tempfile.TemporaryFile("w+") as errors:
+        done = _ssh(argv, timeout=CONNECT_TIMEOUT * 3, stdout=subprocess.DEVNULL, stderr=errors,
+                    stdin=subprocess.DEVNULL)  # fmt: skip
+        errors.seek(0)
+        done.stderr = errors.read()
     if done.returncode != 0:
         raise _fault(host, done.stderr)
     _forget(host)  # a new master holds no forward yet (forwards.json keeps their ports, to take them again)
@@ -183,20 +207,23 @@ def _check_docker_there(host: DockerHost) -> None:
         )
 
 
-_checked: dict[DockerHost, float] = {}  # when this process last found the host's master alive
+_checked: dict[DockerHost, tuple[float, int]] = {}  # when this process last found the host's master, its pid
 RECHECK_SECONDS = 2.0
 
 
 def gateway(host: DockerHost) -> Path:
     """The local socket that reaches the host's Docker engine; the master connection made (again, in a
     long-lived process such as the console, after it closed when idle) if needed. The socket's path stays."""
-    if time.monotonic() - _checked.get(host, -RECHECK_SECONDS) < RECHECK_SECONDS:
+    seen, pid_before = _checked.get(host, (-RECHECK_SECONDS, 0))
+    if time.monotonic() - seen < RECHECK_SECONDS:
         return docker_socket(host)
-    alive = _master_pid(host) is not None
-    if alive and docker_socket(host).is_socket():
-        _checked[host] = time.monotonic()
+    pid = _master_pid(host)
+    if pid is not None and pid != pid_before:
+        _forget(host)  # another process opened this master: its forwards are not the ones remembered here
+    if pid is not None and docker_socket(host).is_socket():
+        _checked[host] = (time.monotonic(), pid)
         return docker_socket(host)
-    if alive:  # alive, but its socket is gone: start over
+    if pid is not None:  # alive, but its socket is gone: start over
         close(host)
     _start_master(host)
     try:
@@ -204,23 +231,13 @@ def gateway(host: DockerHost) -> Path:
     except EnvironmentProblem:
         close(host)  # no connection is left open to a host that cannot serve
         raise
-    _checked[host] = time.monotonic()
+    _checked[host] = (time.monotonic(), _master_pid(host) or 0)
     return docker_socket(host)
 
 
 def run(host: DockerHost, command: str, *, timeout: float | None = 600) -> subprocess.CompletedProcess[str]:
     """Run a shell command on the host through the master; an SSH fault becomes the error with the fix."""
-    try:
-        done = subprocess.run(
-            ssh_argv(host, command),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise OperationFailed(f"{host.url}: `{command[:80]}` did not finish in {timeout:.0f} s") from None
+    done = _ssh(ssh_argv(host, command), timeout=timeout, capture_output=True, stdin=subprocess.DEVNULL)
     if done.returncode == 255:
         raise _fault(host, done.stderr)
     return done
@@ -228,28 +245,26 @@ def run(host: DockerHost, command: str, *, timeout: float | None = 600) -> subpr
 
 def close(host: DockerHost) -> None:
     """End the host's master connection (its forwards end with it)."""
-    subprocess.run(
-        _mux(host, "-O", "exit"),
-        capture_output=True,
-        timeout=CONNECT_TIMEOUT + 5,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    _ssh(_mux(host, "-O", "exit"), timeout=CONNECT_TIMEOUT + 5, capture_output=True, stdin=subprocess.DEVNULL)
     docker_socket(host).unlink(missing_ok=True)
     _forget(host)
+
+
+def listening_ports(host: DockerHost) -> set[int]:
+    """The TCP ports something listens on at the host (its /proc/net/tcp and tcp6), to pick a free one."""
+    gateway(host)
+    done = run(host, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", timeout=30)
+    ports = set()
+    for line in done.stdout.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 3 and fields[3] == "0A" and ":" in fields[1]:  # 0A: LISTEN
+            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 # -- the database ports -----------------------------------------------------------------------------
 def _forwards_path(host: DockerHost) -> Path:
     return runtime_dir(host) / "forwards.json"
-
-
-def _ephemeral_port() -> int:
-    """A free port from the system's ephemeral range: away from the databases' own ports (on a host that is
-    this machine, a forward on a client's port would keep its server from binding it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _answers(port: int) -> bool:
@@ -293,12 +308,11 @@ def _forward(host: DockerHost, key: str, remote_port: int, remote_address: str) 
     before = ports.get(key)
     if before is not None and kept.get("master") == master and _answers(before):
         return before
-    tries = ([before] if before is not None else []) + [_ephemeral_port() for _ in range(3)]
+    tries = ([before] if before is not None else []) + [ephemeral_port() for _ in range(3)]
     for local in tries:
-        done = subprocess.run(
-            _mux(host, "-O", "forward", "-L", f"127.0.0.1:{local}:{remote_address}:{remote_port}"),
-            capture_output=True, text=True, timeout=CONNECT_TIMEOUT + 5, check=False, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        spec = f"127.0.0.1:{local}:{remote_address}:{remote_port}"
+        done = _ssh(_mux(host, "-O", "forward", "-L", spec), timeout=CONNECT_TIMEOUT + 5, capture_output=True,
+                    stdin=subprocess.DEVNULL)  # fmt: skip
         if done.returncode == 0:
             ports[key] = local
             tmp = path.with_suffix(".tmp")
@@ -312,9 +326,9 @@ def _forward(host: DockerHost, key: str, remote_port: int, remote_address: str) 
     )
 
 
-def tunnel_argv(host: DockerHost, local_port: int, remote_port: int, bind: str = "127.0.0.1") -> list[str]:
+def tunnel_argv(host: DockerHost, local_port: int, remote_port: int, remote_address: str) -> list[str]:
     """A foreground ``ssh -N -L`` of its own (not the shared master), for `provision tunnel`."""
     return [
         "ssh", *ssh_options(host), "-o", "ControlMaster=no", "-o", "ControlPath=none",
-        "-N", "-L", f"{bind}:{local_port}:127.0.0.1:{remote_port}", *_destination(host),
+        "-N", "-L", f"127.0.0.1:{local_port}:{remote_address}:{remote_port}", *_destination(host),
     ]  # fmt: skip

@@ -85,11 +85,15 @@ class ClientEnv:
         a forward through the host's SSH connection to that port on the host's 127.0.0.1."""
         host = self.host
         if host.is_ssh:
-            return "127.0.0.1", remote.forward(host, self.port, _bound(self.profile.host))
-        address = _bound(self.profile.host)
+            return "127.0.0.1", remote.forward(host, self.port, self.bound_address())
+        address = self.bound_address()
         if not host.is_local and host.url.startswith("tcp://"):
             address = urlsplit(host.url).hostname or address
         return address, self.port
+
+    def bound_address(self) -> str:
+        """The address the database listens on, on its host (a wildcard reached at the loopback)."""
+        return "127.0.0.1" if self.profile.host in ("0.0.0.0", "::") else self.profile.host
 
     def labels(self, role: str) -> dict[str, str]:
         return labels_for(self.client, str(self.workspace.root), role)
@@ -100,10 +104,6 @@ class ClientEnv:
         if ":" in address:
             address = f"[{address}]"
         return f"postgresql://{self.profile.user}{secret}@{address}:{port}/{self.profile.database}"
-
-
-def _bound(address: str) -> str:
-    return "127.0.0.1" if address in ("0.0.0.0", "::") else address
 
 
 def project_name(workspace: Workspace, client: str) -> str:
@@ -145,7 +145,11 @@ def resolve_port(workspace: Workspace, profile: Profile, *, pick: bool = True) -
         if isinstance(port, int):
             return port
         try:
-            port = pick_free_port(profile.host, ports_claimed_by_others(workspace, profile.client))
+            claimed = ports_claimed_by_others(workspace, profile.client)
+            host = profile.docker.target()
+            if host.is_ssh:  # what listens there is known; a socket's engine is on this machine
+                claimed |= remote.listening_ports(host)
+            port = pick_free_port(profile.host, claimed, here=not (host.is_ssh or host.url.startswith("tcp://")))
         except RuntimeError as exc:
             raise EnvironmentProblem(str(exc), fix="set postgres.port in the profile") from None
         workspace.write_state(profile.client, {**state, "port": port})

@@ -28,7 +28,12 @@ def place_password(env: ClientEnv) -> str:
     try:
         client.volumes.get(name)
     except docker.errors.NotFound:
-        client.volumes.create(name, labels=env.labels("secrets"))
+        try:
+            client.volumes.create(name, labels=env.labels("secrets"))
+        except docker.errors.APIError as exc:
+            raise OperationFailed(
+                f"cannot make the volume {name} on {env.host.name}: {exc.explanation or exc}"
+            ) from None
     ensure_password(env.password_file)
     data = read_password(env.password_file).encode()
     archive = io.BytesIO()
@@ -49,6 +54,8 @@ def place_password(env: ClientEnv) -> str:
         raise OperationFailed(f"cannot write the password on {env.host.name}: {exc.explanation or exc}") from None
     try:
         holder.put_archive("/secrets", archive.getvalue())
+    except docker.errors.APIError as exc:
+        raise OperationFailed(f"cannot write the password on {env.host.name}: {exc.explanation or exc}") from None
     finally:
         holder.remove(force=True)
     return name

@@ -50,6 +50,7 @@ def test_the_local_engine_is_the_default_and_a_swarm_is_asked_for_by_name() -> N
         ({"identity": "~/.ssh/id"}, "are for an ssh:// host"),
         ({"host": 3}, "docker.host = 3 is not allowed"),
         ({"registry": "http://registry"}, "docker.registry"),
+        ({"host": "ssh://-oProxyCommand=x"}, "docker.host"),  # never an option to ssh
     ],
 )
 def test_a_wrong_docker_table_is_refused_naming_the_field(table: dict[str, object], words: str) -> None:
@@ -89,7 +90,7 @@ def test_a_docker_context_is_read_from_the_docker_clis_files(tmp_path: Path, mon
             "@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nHost key verification failed.",
             "not the one known",
         ),
-        ('Load key "/k": bad permissions', "cannot use the key"),
+        ('Load key "/k": bad permissions\ndeploy@demo-3: Permission denied (publickey).', "cannot use the key"),
         ("something else entirely", "ssh failed"),
     ],
 )
@@ -117,3 +118,25 @@ def test_placement_takes_the_ready_node_with_the_most_memory_not_promised() -> N
     assert most_free(nodes, {}) == nodes[0]
     assert most_free(nodes, {"a": 20 * gib}) == nodes[1]  # 12 GiB left on demo-1, 16 on demo-2
     assert most_free([nodes[2]], {}) is None
+
+
+def test_ssh_is_given_a_port_only_when_the_url_names_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVISION_RUNTIME_DIR", str(tmp_path / "rt"))
+    monkeypatch.setenv("PROVISION_KNOWN_HOSTS", str(tmp_path / "known_hosts"))
+    named = remote.ssh_argv(DockerHost("ssh://deploy@demo-3:2222"), "true")
+    plain = remote.ssh_argv(DockerHost("ssh://deploy@demo-3"), "true")  # ~/.ssh/config's Port applies
+    assert named[-4:] == ["-p", "2222", "deploy@demo-3", "true"] and "-p" not in plain
+    assert "ControlMaster=no" in plain and f"UserKnownHostsFile={tmp_path / 'known_hosts'}" in " ".join(plain)
+
+
+def test_a_plain_tcp_engine_is_refused_before_anything_is_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from provision.cli import app
+
+    monkeypatch.delenv("DOCKER_TLS_VERIFY", raising=False)
+    profile = tmp_path / "compose" / "site" / "client.toml"
+    profile.parent.mkdir(parents=True)
+    profile.write_text('[docker]\nhost = "tcp://demo-3.example:2375"\n', encoding="utf-8")
+    done = CliRunner().invoke(app, ["--workspace", str(tmp_path), "up", "site"])
+    assert done.exit_code == EXIT_ENVIRONMENT and "plain TCP" in done.output and "ssh://" in done.output

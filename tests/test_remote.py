@@ -37,7 +37,9 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"pvrt-{os.getpid()}"
     saved = os.environ.get("PROVISION_RUNTIME_DIR")
     os.environ["PROVISION_RUNTIME_DIR"] = str(folder)
+    os.environ["PROVISION_KNOWN_HOSTS"] = str(folder / "known_hosts")
     yield folder
+    os.environ.pop("PROVISION_KNOWN_HOSTS", None)
     for control in folder.glob("*/ssh.ctl"):  # the master connections: they outlive the test's sshd otherwise
         subprocess.run(["ssh", "-S", str(control), "-O", "exit", "host"], capture_output=True, check=False)
     if saved is None:
@@ -213,8 +215,11 @@ def test_a_dropped_image_transfer_resumes_where_it_stopped(
     ref = built_tag(15)
     archive, digest = carry._local_archive(ref, lambda _line: None)
     partial = f"{carry.REMOTE_DIR}/{digest[:16]}.tar.part"
-    remote.run(host, f"mkdir -p {carry.REMOTE_DIR} && head -c 52428800 {archive} > {partial}")  # 50 MB arrived
-    engine2.client().images.remove(ref, force=True)
+    remote.run(host, f"mkdir -p {carry.REMOTE_DIR} && rm -f {partial}")
+    with open(archive, "rb") as whole:  # 50 MB arrived before the connection dropped
+        subprocess.run(remote.ssh_argv(host, f"cat > {partial}"), input=whole.read(50 * 1024**2), check=True)
+    if any(ref in image.tags for image in engine2.client().images.list()):
+        engine2.client().images.remove(ref, force=True)
     lines: list[str] = []
     carry.carry(ref, host, lines.append)
     assert any("resuming the transfer of provision/postgres:15" in line and "at 50 MB" in line for line in lines)
