@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import shlex
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -145,22 +146,28 @@ def _remote_size(host: DockerHost, path: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def _send(host: DockerHost, archive: Path, path: str, offset: int, meter: _Meter) -> bool:
-    """Append the archive from ``offset`` to the file there; False when the connection dropped."""
+def _send(host: DockerHost, archive: Path, path: str, offset: int, meter: _Meter) -> str | None:
+    """Append the archive from ``offset`` to the file there; None when it all arrived, else what went wrong
+    (a dropped connection, or the far side's own words: a full disk)."""
     argv = remote.ssh_argv(host, f"cat >> {path}")
-    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
-        assert proc.stdin is not None
-        try:
-            with open(archive, "rb") as handle:
-                handle.seek(offset)
-                while block := handle.read(CHUNK):
-                    proc.stdin.write(block)
-                    meter.add(len(block))
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        proc.wait()
-        return proc.returncode == 0
+    with tempfile.TemporaryFile("w+") as errors:
+        with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors) as proc:
+            assert proc.stdin is not None
+            try:
+                with open(archive, "rb") as handle:
+                    handle.seek(offset)
+                    while block := handle.read(CHUNK):
+                        proc.stdin.write(block)
+                        meter.add(len(block))
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            proc.wait()
+        if proc.returncode == 0:
+            return None
+        errors.seek(0)
+        said = [line.strip() for line in errors.read().splitlines() if line.strip()]
+        return said[-1][:200] if said else f"ssh ended with {proc.returncode}"
 
 
 def _carry_over_ssh(ref: str, host: DockerHost, progress: Progress) -> None:
@@ -174,16 +181,18 @@ def _carry_over_ssh(ref: str, host: DockerHost, progress: Progress) -> None:
             offset = 0
         if offset:
             progress(f"resuming the transfer of {ref} to {host.name} at {offset / 1024**2:,.0f} MB")
-        if offset == size or _send(
-            host, archive, path, offset, _Meter(f"carrying {ref} to {host.name}", size, progress, offset)
-        ):
+        if offset == size:
+            break
+        stopped = _send(host, archive, path, offset, _Meter(f"carrying {ref} to {host.name}", size, progress, offset))
+        if stopped is None:
             break
         if attempt > TRIES:
             raise OperationFailed(
-                f"carrying {ref} to {host.name} stopped {TRIES + 1} times; what arrived is kept there",
-                fix=f"run `provision up` again: the transfer resumes at {offset / 1024**2:,.0f} MB or later",
+                f"carrying {ref} to {host.name} stopped {TRIES + 1} times ({stopped}); what arrived is kept there",
+                fix="free space there if it is full (`df -h ~` there); then run `provision up` again: the transfer "
+                f"resumes at {offset / 1024**2:,.0f} MB or later",
             )
-        progress("the connection dropped; resuming")
+        progress(f"the transfer stopped ({stopped}); resuming")
     there = remote.run(host, f"sha256sum {path}", timeout=300).stdout.split()
     if not there or there[0] != digest:
         remote.run(host, f"rm -f {path}")

@@ -17,6 +17,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "state": ("Состояние", "State"),
     "port": ("Порт", "Port"),
     "running": ("работает", "running"),
+    "unreachable": ("хост недоступен: provision hosts", "host unreachable: provision hosts"),
     "not_running": ("база не запущена: provision up {c}", "the database is not running: provision up {c}"),
     "seats": ("Места", "Seats"),
     "seat": ("Место", "Seat"),
