@@ -10,6 +10,7 @@ Every function takes an autocommit connection to the server.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import sys
 import time
@@ -19,9 +20,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from provision.errors import EnvironmentProblem
+from provision.errors import EnvironmentProblem, OperationFailed
 
 LIMIT = 63  # PostgreSQL's NAMEDATALEN - 1, in bytes: longer names are cut, and cut names collide
+RETIRED = "__old[0-9]+$"  # what a retired database's name ends with (a ``Names.retired()``)
 Note = Callable[[str, dict[str, Any]], None]
 
 
@@ -205,7 +207,7 @@ def drop_retired(admin_dsn: str, stem: str, background: bool = True) -> None:
         names = [
             r[0]
             for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname ~ '__old[0-9]+$'", (stem,)
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname ~ %s", (stem, RETIRED)
             )
         ]
         for name in names:
@@ -216,3 +218,82 @@ def drop_retired(admin_dsn: str, stem: str, background: bool = True) -> None:
 def drop_retired_main() -> None:
     stem, dsn = sys.stdin.readline().strip(), sys.stdin.readline().strip()
     drop_retired(dsn, stem, background=False)
+
+
+def app_name(pid: int) -> str:
+    """The application name of process ``pid``'s connections, to tell its statements from others'."""
+    return f"provision-{pid}"
+
+
+def end_statements_of(conn: psycopg.Connection, pid: int, timeout: float = 60.0) -> None:
+    """End what a killed command (process ``pid``) still has running on the server, and wait until it is
+    gone: a CREATE DATABASE finishes after its client died, and must not add a work copy after the repair
+    looked (an interrupted one removes its files itself)."""
+    if pid <= 0:
+        return
+    mine = "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + timeout
+    while conn.execute(mine, (app_name(pid),)).fetchone() is not None:
+        conn.execute(f"SELECT pg_terminate_backend(pid) FROM ({mine}) s", (app_name(pid),))
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+
+
+def _holding(conn: psycopg.Connection, role: str) -> list[tuple[str, bool]]:
+    """The databases that hold something of ``role``: a privilege on the database itself (False), or
+    objects it owns or privileges on objects inside the database (True)."""
+    rows = conn.execute(
+        "SELECT DISTINCT d.datname, s.dbid <> 0 FROM pg_shdepend s JOIN pg_database d"
+        " ON d.oid = CASE WHEN s.dbid = 0 THEN s.objid ELSE s.dbid END"
+        " WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)"
+        " AND (s.dbid <> 0 OR s.classid = 'pg_database'::regclass) ORDER BY 1",
+        (role,),
+    )
+    return [(str(name), bool(inside)) for name, inside in rows]
+
+
+def _disown(conn: psycopg.Connection, database: str, role: str, dsn_of: Callable[[str], str]) -> None:
+    """Hand what ``role`` owns inside a database that stays (a snapshot of its seat) to the administrator,
+    and take its privileges there; a database closed to connections is opened for that moment only."""
+    closed = conn.execute("SELECT NOT datallowconn FROM pg_database WHERE datname = %s", (database,)).fetchone()
+    if closed is None:
+        return
+    if closed[0]:
+        _allow(conn, database, True)
+    try:
+        with psycopg.connect(dsn_of(database), autocommit=True, connect_timeout=10) as inside:
+            inside.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(sql.Identifier(role)))
+            inside.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+    finally:
+        if closed[0]:
+            _allow(conn, database, False)
+
+
+def drop_role(conn: psycopg.Connection, role: str, stem: str, dsn_of: Callable[[str], str]) -> None:
+    """Drop a seat's login once nothing holds it: a retired copy of the seat (being dropped in the background,
+    or left by a kill) is dropped now, since it is garbage anyway (a background drop of the same one is
+    waited for); another database gives up the role's objects and privileges (DROP OWNED acts on one
+    database at a time, and on the shared objects, i.e. every database's CONNECT). Repeating it after a
+    kill at any point finishes it. ``dsn_of`` is the administrator's DSN of a database."""
+    problem = ""
+    for attempt in range(10):
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+            return
+        try:
+            for database, inside in _holding(conn, role):
+                if database.startswith(stem) and re.search(RETIRED, database):
+                    drop(conn, database)
+                elif inside:
+                    _disown(conn, database, role, dsn_of)
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+            return
+        except psycopg.DatabaseError as exc:  # a database appeared or went meanwhile: look again
+            detail = exc.diag.message_detail
+            problem = (exc.diag.message_primary or str(exc)) + (f" ({detail})" if detail else "")
+            time.sleep(0.1 * (attempt + 1))
+    raise OperationFailed(
+        f"cannot remove the seat login {role}: {problem}",
+        fix="run the command again; it finishes the removal",
+    )

@@ -57,5 +57,5 @@ def place_password(env: ClientEnv) -> str:
     except docker.errors.APIError as exc:
         raise OperationFailed(f"cannot write the password on {env.host.name}: {exc.explanation or exc}") from None
     finally:
-        holder.remove(force=True)
+        holder.remove(force=True, v=True)  # with the anonymous volume of the image's VOLUME
     return name

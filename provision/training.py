@@ -145,7 +145,7 @@ class Trainer:
         """An autocommit connection to the server's ``postgres`` database; use it in a ``with``. Its
         application name carries this process's id, so that :meth:`recover` can tell a killed command's
         statements still running on the server (a CREATE DATABASE outlives its client) and end them."""
-        return connect_server(self.env, self.dsn("postgres"), application_name=_app_name(os.getpid()))
+        return connect_server(self.env, self.dsn("postgres"), application_name=copies.app_name(os.getpid()))
 
     exists = staticmethod(copies.exists)
 
@@ -296,8 +296,13 @@ class Trainer:
         with self.admin() as conn:
             pid = int(left.get("pid") or 0)
             if pid != os.getpid():  # a command of this process (the console's) failed: its statements ended
-                _end_statements_of(conn, pid)
+                copies.end_statements_of(conn, pid)
             done = [f"{r['target']} {copies.repair(conn, r)}" for r in left.get("copies", [])]
+            if left.get("removing"):  # seats past the profile's count: their removal is finished
+                passwords = self.seat_passwords()
+                self._drop_extra_seats(conn, self.env.profile.seats, passwords)
+                self._save_seat_passwords(passwords)
+                done.append("seats removed")
             if copies.exists(conn, self.names.db) and not copies.is_template(conn, self.names.db):
                 conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(self.names.db)))
         if "books" in left and self.books() != left["books"]:
@@ -309,18 +314,24 @@ class Trainer:
         return f"repaired what `{left.get('command')}` (pid {left.get('pid')}) left at step {left.get('step')}: {what}"
 
     def _drop_extra_seats(self, conn: psycopg.Connection, wanted: int, passwords: dict[str, str]) -> None:
-        existing = [
-            r[0]
-            for r in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (self.names.stem + "\\_\\_seat%",)
-            )
-        ]
-        for name in existing:
-            k = int(name.rsplit("seat", 1)[1]) if name.rsplit("seat", 1)[1].isdigit() else 0
-            if k > wanted:
-                copies.drop(conn, name)
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
-                passwords.pop(str(k), None)
+        """Remove the seats past ``wanted``, their databases and logins (a login whose database a killed
+        removal already dropped, too); the journal names them, so a kill at any point is finished next."""
+        like = self.names.stem + "\\_\\_seat%"
+        found = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s"
+            " UNION SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
+            (like, like),
+        )
+        extra = sorted(name for (name,) in found if _seat_number(name) > wanted)
+        kept = journal.active(self.journal_path)
+        if extra and kept is not None:
+            kept.step("seat:remove", removing=extra)
+        for name in extra:
+            copies.drop(conn, name)
+            if kept is not None:
+                kept.step("seat:login")
+            copies.drop_role(conn, name, self.names.stem, self.dsn)
+            passwords.pop(str(_seat_number(name)), None)
 
     def sync_seats(self) -> list[Seat]:
         """Make the seats match the profile: create missing ones (role, password, copy), drop extra ones."""
@@ -363,23 +374,10 @@ class Trainer:
         return rows
 
 
-def _app_name(pid: int) -> str:
-    return f"provision-{pid}"
-
-
-def _end_statements_of(conn: psycopg.Connection, pid: int, timeout: float = 60.0) -> None:
-    """End what a killed command (process ``pid``) still has running on the server, and wait until it is
-    gone: a CREATE DATABASE finishes after its client died, and must not add a work copy after the repair
-    looked (an interrupted one removes its files itself)."""
-    if pid <= 0:
-        return
-    mine = "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> pg_backend_pid()"
-    deadline = time.monotonic() + timeout
-    while conn.execute(mine, (_app_name(pid),)).fetchone() is not None:
-        conn.execute(f"SELECT pg_terminate_backend(pid) FROM ({mine}) s", (_app_name(pid),))
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+def _seat_number(name: str) -> int:
+    """A seat's number from its database's or login's name (0: not a seat's own, e.g. its work copy)."""
+    tail = name.rsplit("seat", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def journal_path(env: ClientEnv) -> Path:

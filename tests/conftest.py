@@ -12,39 +12,51 @@ import pytest
 
 from provision import engine, imagebuild, images, storage
 from provision.workspace import Workspace
+from tests import sessions
 
-TEST_ROOT_MARK = "pytest-of-"
 
+def _remove_test_objects(base: Path) -> None:
+    """Remove the provision objects this session's base temp made, and those of sessions certainly gone
+    (:mod:`tests.sessions`); a live session's, another checkout's at the same time, are left alone."""
+    root = sessions.root_of(base)
 
-def _remove_test_objects(prefix: str) -> None:
-    """Remove every provision object whose workspace label lies under ``prefix``."""
+    def ours(labels: dict[str, str] | None, key: str = engine.LABEL_WORKSPACE) -> bool:
+        return sessions.removable((labels or {}).get(key, ""), base, root)
+
     docker_client = engine.client()
     managed = {"label": [f"{engine.LABEL_MANAGED}=true"]}
     for container in docker_client.containers.list(all=True, filters=managed):
-        if container.labels.get(engine.LABEL_WORKSPACE, "").startswith(prefix):
+        if ours(container.labels):
             container.remove(force=True, v=True)
     for volume in docker_client.volumes.list(filters=managed):
-        if (volume.attrs.get("Labels") or {}).get(engine.LABEL_WORKSPACE, "").startswith(prefix):
+        if ours(volume.attrs.get("Labels")):
             volume.remove(force=True)
     for network in docker_client.networks.list(filters=managed):
-        if (network.attrs.get("Labels") or {}).get(engine.LABEL_WORKSPACE, "").startswith(prefix):
+        if ours(network.attrs.get("Labels")):
             network.remove()
-    for container in docker_client.containers.list(all=True, filters={"label": ["org.provision.test=true"]}):
-        container.remove(force=True, v=True)
+    for container in docker_client.containers.list(all=True, filters={"label": [sessions.SESSION_LABEL]}):
+        if ours(container.labels, sessions.SESSION_LABEL):
+            container.remove(force=True, v=True)
     # the XFS files of clone clients (and the tests' own) a failed test left mounted
     for point, _fstype, _source in storage.mounts():
-        if point.startswith(prefix):
+        if sessions.removable(point, base, root):
             subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This session's base temp, locked while the session runs: other sessions then leave its objects alone."""
+    base = tmp_path_factory.getbasetemp().resolve()
+    with sessions.hold(base):
+        yield base
+
+
 @pytest.fixture(scope="session")
-def docker_cleanup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Clean up, by label, everything the test session (and any crashed earlier one) left."""
-    base = tmp_path_factory.getbasetemp()
-    prefix = str(base.parent) if TEST_ROOT_MARK in str(base.parent) else str(base)
-    _remove_test_objects(prefix)
+def docker_cleanup(session_base: Path) -> Iterator[None]:
+    """Clean up, by label, what this session (and any crashed earlier one) left."""
+    _remove_test_objects(session_base)
     yield
-    _remove_test_objects(prefix)
+    _remove_test_objects(session_base)
 
 
 @pytest.fixture(scope="session")

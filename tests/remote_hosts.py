@@ -2,16 +2,23 @@
 bridge and containerd namespace, initialised as a one-node swarm) and an OpenSSH server on a loopback port
 with throwaway keys, whose Docker socket is the second daemon's.
 
-The shared engine is never put in swarm mode. The second daemon is started with its own bridge and without
-iptables rules, and the first engine's networks and its docker0 bridge are checked to be exactly as they
-were when it stops (a daemon that took docker0 with it once broke every `docker run` on this machine).
+The shared engine is never put in swarm mode. Other suites (another checkout's, with a second daemon of
+their own) run on this machine at the same time, so each second daemon has names and addresses of its own:
+its bridge, its swarm's gateway bridge (made before the swarm, under a name of ours) and its networks'
+address pool, chosen where no link of the machine has an address. When it stops, the links it made (known
+by its networks' ids) must be gone, and the first engine's docker0 and default networks still there (a daemon that
+took docker0 with it once broke every `docker run` on this machine); links and networks others add
+meanwhile are theirs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
+import random
+import secrets
 import shutil
 import signal
 import socket
@@ -26,9 +33,7 @@ import docker
 
 from provision import engine
 from provision.ports import pick_free_port
-
-BRIDGE = "provtest0"
-BRIDGE_ADDRESS = "10.213.255.1/24"  # the second daemon's containers only: no traffic leaves this machine
+from tests import sessions
 
 
 def _links() -> set[str]:
@@ -36,8 +41,42 @@ def _links() -> set[str]:
     return {link["ifname"] for link in json.loads(done.stdout)}
 
 
-def _first_engine_networks() -> list[tuple[str, str, str]]:
-    return sorted((n.id, n.name, n.attrs.get("Driver", "")) for n in engine.client().networks.list())
+def _addresses() -> list[ipaddress.IPv4Network]:
+    done = subprocess.run(["ip", "-json", "-4", "addr"], capture_output=True, text=True, check=True)
+    return [
+        ipaddress.IPv4Network(f"{a['local']}/{a['prefixlen']}", strict=False)
+        for link in json.loads(done.stdout)
+        for a in link.get("addr_info", [])
+    ]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A second daemon's own names and addresses: nothing another suite's second daemon uses."""
+
+    bridge: str  # at most 15 bytes, a kernel link name
+    gateway: str  # the swarm's docker_gwbridge, under a name of ours
+    bridge_address: str
+    gateway_subnet: str
+    pool: str  # the networks' address pool (a /16)
+
+    @classmethod
+    def choose(cls) -> Plan:
+        used = _addresses()
+        free = [
+            k for k in range(200, 250) if not any(ipaddress.ip_network(f"10.{k}.0.0/16").overlaps(net) for net in used)
+        ]
+        if len(free) < 2:
+            raise RuntimeError("no free 10.x.0.0/16 for a second Docker daemon")
+        first, pool = random.sample(free, 2)  # noqa: S311 - two suites choosing at once rarely choose alike
+        tag = secrets.token_hex(3)
+        return cls(f"pvt{tag}", f"pvt{tag}g", f"10.{first}.0.1/24", f"10.{first}.1.0/24", f"10.{pool}.0.0/16")
+
+
+def _first_engine_networks() -> set[tuple[str, str, str]]:
+    """The first engine's own networks (bridge, host, none); others' come and go with their suites."""
+    own = engine.client().networks.list(names=["bridge", "host", "none"])
+    return {(n.id, n.name, n.attrs.get("Driver", "")) for n in own if n.name in ("bridge", "host", "none")}
 
 
 @dataclass(frozen=True)
@@ -73,17 +112,62 @@ def _mounts_under(folder: Path) -> list[str]:
 
 @dataclass
 class _Before:
-    links: set[str]
-    networks: list[tuple[str, str, str]]
+    docker0: bool
+    networks: set[tuple[str, str, str]]
 
 
-def _check_first_engine_untouched(before: _Before, image: str) -> None:
+def _its_links(plan: Plan, network_ids: list[str]) -> set[str]:
+    """The links a second daemon makes: its bridge, its gateway bridge, one br-* per network of its own."""
+    return {plan.bridge, plan.gateway} | {f"br-{nid[:12]}" for nid in network_ids}
+
+
+def _check_first_engine_untouched(before: _Before, left: set[str], image: str) -> None:
     links = _links()
-    assert "docker0" not in before.links or "docker0" in links, "the first engine's docker0 bridge is gone"
-    assert links == before.links, f"network links changed: {sorted(links ^ before.links)}"
-    assert _first_engine_networks() == before.networks, "the first engine's networks changed"
+    assert not before.docker0 or "docker0" in links, "the first engine's docker0 bridge is gone"
+    assert not left & links, f"the second daemon's links are left: {sorted(left & links)}"
+    missing = before.networks - _first_engine_networks()
+    assert not missing, f"the first engine's networks changed: {sorted(missing)} gone"
     # and a container still starts on the default bridge network
-    engine.client().containers.run(image, ["true"], entrypoint=[], remove=True, labels={"org.provision.test": "true"})
+    sessions.run_once(engine.client(), image, ["true"], entrypoint=[], labels={"org.provision.test": "true"})
+
+
+def _gateway_bridge(client: docker.DockerClient, plan: Plan) -> None:
+    """The swarm's docker_gwbridge, made before the swarm so that its link has our name, not the one every
+    daemon's swarm would take."""
+    pool = docker.types.IPAMPool(subnet=plan.gateway_subnet)
+    client.networks.create(
+        "docker_gwbridge",
+        driver="bridge",
+        ipam=docker.types.IPAMConfig(pool_configs=[pool]),
+        options={
+            "com.docker.network.bridge.name": plan.gateway,
+            "com.docker.network.bridge.enable_icc": "false",
+            "com.docker.network.bridge.enable_ip_masquerade": "false",
+        },
+    )
+
+
+def _stop(process: subprocess.Popen[bytes], sock: Path) -> list[str]:
+    """Leave the swarm, remove what runs, stop the daemon; the ids of the networks it had."""
+    ids: list[str] = []
+    try:
+        client = docker.DockerClient(base_url=f"unix://{sock}", timeout=60)
+        for service in client.services.list():
+            service.remove()
+        client.swarm.leave(force=True)  # the second daemon's own swarm; the shared engine is never in one
+        for container in client.containers.list(all=True):
+            container.remove(force=True, v=True)
+        ids = [n.id for n in client.networks.list()]
+        client.networks.prune()  # a network's bridge outlives a daemon that stops
+    except Exception:  # noqa: BLE001 - stop it below in any case
+        pass
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    return ids
 
 
 @contextlib.contextmanager
@@ -91,13 +175,12 @@ def second_engine(image: str) -> Iterator[SecondEngine]:
     """A second Docker daemon on this machine, a one-node swarm manager; stopped and removed after."""
     if shutil.which("dockerd") is None or os.getuid() != 0:
         raise RuntimeError("a second Docker daemon needs dockerd and root")
-    before = _Before(_links(), _first_engine_networks())
+    before = _Before("docker0" in _links(), _first_engine_networks())
+    plan = Plan.choose()
     folder = Path(tempfile.mkdtemp(prefix="pv2-", dir="/tmp"))  # short: socket paths have a length limit
-    made_bridge = BRIDGE not in before.links
-    if made_bridge:
-        subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"], check=True)
-        subprocess.run(["ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE], check=True)
-        subprocess.run(["ip", "link", "set", BRIDGE, "up"], check=True)
+    subprocess.run(["ip", "link", "add", plan.bridge, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", plan.bridge_address, "dev", plan.bridge], check=True)
+    subprocess.run(["ip", "link", "set", plan.bridge, "up"], check=True)
     (folder / "daemon.json").write_text("{}")
     sock = folder / "docker.sock"
     log = folder / "dockerd.log"
@@ -108,45 +191,30 @@ def second_engine(image: str) -> Iterator[SecondEngine]:
         "--exec-root", str(folder / "exec"),
         "--pidfile", str(folder / "docker.pid"),
         "--host", f"unix://{sock}",
-        "--bridge", BRIDGE,
+        "--bridge", plan.bridge,
         "--iptables=false",
         "--ip-masq=false",
-        "--containerd-namespace", "provtest",
-        "--containerd-plugins-namespace", "provtest-plugins",
-        "--default-address-pool", "base=10.214.0.0/16,size=24",
+        "--containerd-namespace", f"provtest-{plan.bridge}",
+        "--containerd-plugins-namespace", f"provtest-plugins-{plan.bridge}",
+        "--default-address-pool", f"base={plan.pool},size=24",
     ]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_socket(sock, process, log)
         second = SecondEngine(sock, f"unix://{sock}", folder)
+        _gateway_bridge(second.client(), plan)
         swarm_port = pick_free_port("127.0.0.1", set())
         second.client().swarm.init(advertise_addr="127.0.0.1", listen_addr=f"127.0.0.1:{swarm_port}")
         yield second
     finally:
-        try:
-            client = docker.DockerClient(base_url=f"unix://{sock}", timeout=60)
-            for service in client.services.list():
-                service.remove()
-            client.swarm.leave(force=True)  # the second daemon's own swarm; the shared engine is never in one
-            for container in client.containers.list(all=True):
-                container.remove(force=True, v=True)
-            client.networks.prune()  # a network's bridge outlives a daemon that stops
-        except Exception:  # noqa: BLE001 - stop it below in any case
-            pass
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        for link in sorted(_links() - before.links):  # its bridges: ours, docker_gwbridge, its networks' br-*
-            if link in (BRIDGE, "docker_gwbridge") or link.startswith("br-"):
-                subprocess.run(["ip", "link", "delete", link], check=False)
+        made = _its_links(plan, _stop(process, sock))
+        for link in sorted(made & _links()):
+            subprocess.run(["ip", "link", "delete", link], check=False)
         for point in _mounts_under(folder):  # its network namespaces and overlays
             subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
-        _check_first_engine_untouched(before, image)
+        _check_first_engine_untouched(before, made, image)
 
 
 def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, what: str) -> None:
@@ -177,7 +245,9 @@ def _keygen(path: Path) -> None:
 
 @contextlib.contextmanager
 def ssh_server() -> Iterator[SshServer]:
-    """Debian's sshd on a loopback port, with a throwaway host key and one authorised client key."""
+    """Debian's sshd on a loopback port, with a throwaway host key and one authorised client key. Its
+    sessions' home is a folder of its own: what provision keeps in a host's ~ (the carried images' files)
+    is then this server's alone, not every suite's on this machine that logs in as root."""
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     if not Path(sshd).is_file():
         raise RuntimeError("no sshd: install openssh-server")
@@ -185,6 +255,7 @@ def ssh_server() -> Iterator[SshServer]:
     _keygen(folder / "host_key")
     _keygen(folder / "client_key")
     (folder / "authorized_keys").write_text((folder / "client_key.pub").read_text())
+    (folder / "home").mkdir()
     port = pick_free_port("127.0.0.1", set())
     (folder / "sshd_config").write_text(
         f"""Port {port}
@@ -202,6 +273,7 @@ AllowStreamLocalForwarding yes
 MaxSessions 50
 MaxStartups 50
 LogLevel ERROR
+SetEnv HOME={folder / "home"}
 """
     )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation folder

@@ -22,6 +22,7 @@ from provision import engine, images
 from provision.cli import app
 from provision.errors import InputError
 from provision.imagebuild import SUITES, debian_sources, packages_for, prune_rootfs, rootfs_key, suite_for
+from tests.sessions import run_once
 
 pytestmark = pytest.mark.docker
 TEST_LABELS = {"org.provision.test": "true"}
@@ -218,11 +219,12 @@ def test_runs_as_the_postgres_uid_or_any_uid_that_owns_pgdata(start_container) -
         assert f"Uid:\t{uid}" in container.exec_run("cat /proc/1/status").output.decode()
     # As the image holds it: a running container's first write there copies the folder up to its own
     # layer, and overlayfs drops the setgid bit then (the official image's folder does the same).
-    facts = engine.client().containers.run(
+    facts = run_once(
+        engine.client(),
         as_postgres.image.id,
+        [],
         entrypoint=["sh", "-c", "stat -c '%a %U' /var/run/postgresql; id -u postgres; getent shadow postgres"],
         labels=TEST_LABELS,
-        remove=True,
     )
     lines = facts.decode().splitlines()
     assert lines[:2] == ["3777 postgres", "999"]
@@ -239,9 +241,9 @@ def test_image_status_lists_the_built_image(major_image: tuple[int, str]) -> Non
 def test_other_commands_run_as_given(major_image: tuple[int, str]) -> None:
     major, pg_image = major_image
     docker_client = engine.client()
-    version = docker_client.containers.run(pg_image, ["postgres", "--version"], labels=TEST_LABELS, remove=True)
+    version = run_once(docker_client, pg_image, ["postgres", "--version"], labels=TEST_LABELS)
     assert version.decode().startswith(f"postgres (PostgreSQL) {major}.")
-    said = docker_client.containers.run(pg_image, ["bash", "-c", "echo ok"], labels=TEST_LABELS, remove=True)
+    said = run_once(docker_client, pg_image, ["bash", "-c", "echo ok"], labels=TEST_LABELS)
     assert said == b"ok\n"
     labels = docker_client.images.get(pg_image).labels
     assert labels["org.provision.postgres-major"] == str(major)

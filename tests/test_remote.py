@@ -33,24 +33,29 @@ SEED = "[seed]\naccounts = 150\nmonths = 3\n\n[training]\nseats = 1\n"
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The SSH connections' private folder and known hosts of this module alone (a new host key each run)."""
+    """The SSH connections' private folder, known hosts (a new host key each run) and the carried images'
+    archive of this module alone: another suite on this machine carries and forgets its own."""
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"pvrt-{os.getpid()}"
-    saved = os.environ.get("PROVISION_RUNTIME_DIR")
-    os.environ["PROVISION_RUNTIME_DIR"] = str(folder)
-    os.environ["PROVISION_KNOWN_HOSTS"] = str(folder / "known_hosts")
+    ours = {
+        "PROVISION_RUNTIME_DIR": str(folder),
+        "PROVISION_KNOWN_HOSTS": str(folder / "known_hosts"),
+        "PROVISION_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+    }
+    saved = {name: os.environ.get(name) for name in ours}
+    os.environ.update(ours)
     yield folder
-    os.environ.pop("PROVISION_KNOWN_HOSTS", None)
     for control in folder.glob("*/ssh.ctl"):  # the master connections: they outlive the test's sshd otherwise
         subprocess.run(["ssh", "-S", str(control), "-O", "exit", "host"], capture_output=True, check=False)
-    if saved is None:
-        os.environ.pop("PROVISION_RUNTIME_DIR", None)
-    else:
-        os.environ["PROVISION_RUNTIME_DIR"] = saved
-    subprocess.run(["rm", "-rf", str(folder)], check=False)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    subprocess.run(["rm", "-rf", str(folder), ours["PROVISION_CACHE_DIR"]], check=False)
 
 
 @pytest.fixture(scope="module")
-def engine2(pg_image: str) -> Iterator[SecondEngine]:
+def engine2(pg_image: str, runtime: Path) -> Iterator[SecondEngine]:
     if os.getuid() != 0 or not shutil.which("dockerd"):
         pytest.skip("a second Docker daemon needs root and dockerd")
     with second_engine(pg_image) as second:
@@ -215,6 +220,7 @@ def test_a_dropped_image_transfer_resumes_where_it_stopped(
     ref = built_tag(15)
     archive, digest = carry._local_archive(ref, lambda _line: None)
     partial = f"{carry.REMOTE_DIR}/{digest[:16]}.tar.part"
+    assert remote.run(host, "echo $HOME").stdout.strip() == str(sshd.folder / "home")  # this server's own ~
     remote.run(host, f"mkdir -p {carry.REMOTE_DIR} && rm -f {partial}")
     with open(archive, "rb") as whole:  # 50 MB arrived before the connection dropped
         subprocess.run(remote.ssh_argv(host, f"cat > {partial}"), input=whole.read(50 * 1024**2), check=True)

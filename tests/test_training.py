@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+from typer.testing import CliRunner
 
-from provision import bringup, lifecycle, training
+from provision import bringup, copies, lifecycle, training
+from provision.cli import app
 from provision.errors import InputError
+from provision.journal import CRASH_AT
 from provision.render import client_env
 from provision.snapshots import Snapshots
 from provision.storage import loop_problem
@@ -178,19 +183,63 @@ def test_two_resets_of_one_client_wait_for_each_other(trainer: training.Trainer)
         assert b"reset odno_okno" in out
 
 
-def test_seats_follow_the_profile(trainer: training.Trainer) -> None:
+def _retire_with_a_trainees_table(trainer: training.Trainer, k: int) -> str:
+    """Seat ``k`` as a reset leaves it before its old copy is dropped: the old copy renamed aside, holding its
+    login's CONNECT and a table the login owns (a trainer gave it one) (the background drop has not run
+    yet); its name."""
+    retired, seat = trainer.names.retired(), trainer.names.seat(k)
+    with psycopg.connect(trainer.dsn(seat), autocommit=True) as conn:
+        conn.execute("CREATE TABLE okno.my_notes (x int)")
+        conn.execute(sql.SQL("ALTER TABLE okno.my_notes OWNER TO {}").format(sql.Identifier(seat)))
+    with trainer.admin() as conn:
+        copies.clone(conn, trainer.names.baseline, seat, seat, (trainer.names.work(seat), retired))
+        assert trainer.exists(conn, retired)
+    return retired
+
+
+def test_seats_follow_the_profile(
+    trainer: training.Trainer,
+) -> None:
+    workspace = trainer.env.workspace
+    retired = _retire_with_a_trainees_table(trainer, 2)
+    profile = workspace.profile_path("klass").read_text(encoding="utf-8")
+    workspace.profile_path("klass").write_text(profile.replace("seats = 2", "seats = 1"), encoding="utf-8")
+    try:
+        # killed after seat 2's database is dropped and before its login is: the next command finishes it
+        env = {k: v for k, v in os.environ.items() if k != CRASH_AT} | {CRASH_AT: "seat:login"}
+        argv = [sys.executable, "-m", "provision.cli", "--workspace", str(workspace.root), "up", "klass"]
+        killed = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        with trainer.admin() as conn:
+            assert not trainer.exists(conn, "odno_okno__seat02")
+            assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'odno_okno__seat02'").fetchone() == (1,)
+        done = CliRunner().invoke(app, ["--workspace", str(workspace.root), "seats", "klass"])
+        assert done.exit_code == 0, done.output
+        assert "left at step seat:login" in done.output and "seats removed" in done.output, done.output
+        smaller = training.Trainer.of(client_env(workspace, "klass"))
+        assert [s.seat for s in smaller.seats()] == [0, 1]
+        with smaller.admin() as conn:
+            assert not smaller.exists(conn, "odno_okno__seat02") and not smaller.exists(conn, retired)
+            assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'odno_okno__seat02'").fetchone() is None
+        with pytest.raises(InputError, match="no seat 2"):
+            smaller.reset(seat=2)
+        assert not training.journal_path(trainer.env).exists()
+    finally:
+        workspace.profile_path("klass").write_text(profile, encoding="utf-8")
+        bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
+
+
+def test_a_seat_with_a_retired_copy_is_removed_in_one_go(trainer: training.Trainer) -> None:
+    retired = _retire_with_a_trainees_table(trainer, 2)
     workspace = trainer.env.workspace
     profile = workspace.profile_path("klass").read_text(encoding="utf-8")
     workspace.profile_path("klass").write_text(profile.replace("seats = 2", "seats = 1"), encoding="utf-8")
     try:
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
-        smaller = training.Trainer.of(client_env(workspace, "klass"))
-        assert [s.seat for s in smaller.seats()] == [0, 1]
-        with smaller.admin() as conn:
-            assert not smaller.exists(conn, "odno_okno__seat02")
+        with trainer.admin() as conn:
+            assert not trainer.exists(conn, "odno_okno__seat02") and not trainer.exists(conn, retired)
             assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'odno_okno__seat02'").fetchone() is None
-        with pytest.raises(InputError, match="no seat 2"):
-            smaller.reset(seat=2)
     finally:
         workspace.profile_path("klass").write_text(profile, encoding="utf-8")
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
+    assert [s.seat for s in training.Trainer.of(client_env(workspace, "klass")).seats()] == [0, 1, 2]
