@@ -3,7 +3,11 @@ rehearsed on a copy of the working database made aside, then run on the working 
 snapshot. Both load the old system's final export through the import's pipeline, count what changed, open
 the next month on the closing balances and reconcile with the old system's control totals; the run
 switches the new books in only when they reconcile (or the differences are accepted), then refreezes the
-baseline. The work itself is :mod:`seed.legacy.switchover`'s."""
+baseline. The work itself is :mod:`seed.legacy.switchover`'s.
+
+A run notes its report in ``pending-run.json`` just before the switch-in; the report becomes the last one
+when the run ends, or, if it was killed, at the next `switchover` command (status included) once the new
+books are found in: so the status never shows the new books without the run that brought them."""
 
 from __future__ import annotations
 
@@ -15,20 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from provision import copies
-from provision.database import running_dsn, user_errors
+from provision.database import UNCHANGED, running_dsn, user_errors
 from provision.errors import InputError
 from provision.legacy import Load, anonymization_key, export_mapping, key_path
 from provision.profile import load_profile
 from provision.render import ClientEnv, env_for
 from provision.seeding import check_data
 from provision.snapshots import Snapshots
-from provision.training import Trainer, operation, repaired, replacing_books
+from provision.training import Trainer, busy, operation, repaired, replacing_books
 from provision.workspace import Workspace
 from seed.check import CheckResult
-from seed.errors import ReconciliationFailed
+from seed.errors import AcceptFileError, OtherClientsExport, ReconciliationFailed
 from seed.legacy.mapping import Mapping
 from seed.legacy.private import aside, private_folder, write_private
-from seed.legacy.switchover import Outcome, books_before, read_accepted, switch_over
+from seed.legacy.switchover import Books, Outcome, books_before, switch_over
+from seed.legacy.switchover_guard import read_accepted
 
 Phase = Callable[[str], None]
 
@@ -118,19 +123,60 @@ def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None
         )
     if accept is not None and not accept.is_file():
         raise InputError(f"--accept {accept}: no such file", fix="list the accepted differences, one per line")
-    return _Night(env, mapping, anonymization_key(key_path(env)), read_accepted(accept), load)
+    try:
+        accepted = read_accepted(accept)
+    except AcceptFileError as exc:
+        raise InputError(f"{exc}; nothing was switched over", fix=exc.fix or None) from None
+    return _Night(env, mapping, anonymization_key(key_path(env)), accepted, load)
 
 
 def _save(env: ClientEnv, report: SwitchoverReport) -> None:
     folder = private_folder(report_dir(env))
-    name = f"{report.mode}-{report.outcome.month:%Y-%m}.json"
-    report.report_file = folder / name
-    text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str)
-    write_private(report.report_file, text)
+    report.report_file = folder / f"{report.mode}-{report.outcome.month:%Y-%m}.json"
+    _keep(folder, report.report_file, report.to_dict())
+
+
+def _keep(folder: Path, path: Path, report: dict[str, Any]) -> None:
+    """A report as the last one (a run's pending note, if any, is then spent)."""
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    write_private(path, text)
     write_private(folder / "last.json", text)
+    (folder / PENDING).unlink(missing_ok=True)
 
 
-def _switch(night: _Night, dsn: str, mode: str) -> SwitchoverReport:
+PENDING = "pending-run.json"
+
+
+def _note_pending(night: _Night, snapshot: str, books: str | None) -> Callable[[Outcome], None]:
+    """What a run notes just before its switch-in: its report, and the books it replaces."""
+    env, export = night.env, night.load.folder.resolve()
+
+    def note(outcome: Outcome) -> None:
+        report = SwitchoverReport("run", outcome, export, refused=False, snapshot=snapshot).to_dict()
+        report.update({"books_before": books, "interrupted": True})
+        write_private(private_folder(report_dir(env)) / PENDING, json.dumps(report, ensure_ascii=False, default=str))
+
+    return note
+
+
+def _settle(env: ClientEnv, books: Books, holding: bool = False) -> None:
+    """A run killed after its switch-in becomes the last report once its new books are found in (and a
+    run killed before it, none). Unless ``holding`` the client's lock, a command that holds it may be
+    that run still going: left alone."""
+    folder = report_dir(env)
+    path = folder / PENDING
+    if not path.exists() or (busy(env) and not holding):
+        return
+    noted = _last_report(path)
+    month = f"{books.open_month:%Y-%m}"
+    if noted and noted.get("opened_month") == month and Trainer.of(env).books() != noted.get("books_before"):
+        noted["report"] = str(folder / f"run-{noted['closed_month']}.json")
+        _keep(private_folder(folder), Path(noted["report"]), noted)
+        return
+    path.unlink(missing_ok=True)
+
+
+def _switch(night: _Night, dsn: str, mode: str, noted: Callable[[Outcome], None] | None = None) -> SwitchoverReport:
     """Load the final export into the books at ``dsn``; the refusal of a reconciliation is a report."""
     env, load = night.env, night.load
     rejected = private_folder(report_dir(env)) / f"{mode}-rejected.csv"
@@ -145,10 +191,17 @@ def _switch(night: _Night, dsn: str, mode: str) -> SwitchoverReport:
                 rejected_csv=aside(rejected),
                 progress=load.progress,
                 phase=load.phase,
+                before_switch_in=noted,
             )
             refused = False
         except ReconciliationFailed as exc:
             outcome, refused = exc.outcome, True
+        except OtherClientsExport as exc:
+            raise InputError(
+                f"{exc}{UNCHANGED}",
+                fix=f"give the final export of {env.client!r} itself; keep its key ({key_path(env)}) and the "
+                "[anonymize] rules of its first import",
+            ) from None
     if aside(rejected).exists():
         aside(rejected).replace(rejected)
     return SwitchoverReport(mode, outcome, load.folder.resolve(), refused)
@@ -162,9 +215,11 @@ def rehearse(
     as they are)."""
     night = _prepared(workspace, client, load, accept)
     env = night.env
-    running_dsn(env)
+    working = running_dsn(env)
     say = load.phase or (lambda _message: None)
     with operation(env, "switchover rehearse", load.phase):
+        with user_errors(working):
+            _settle(env, books_before(working), holding=True)
         trainer = Trainer.of(env)
         names = trainer.names
         started = time.monotonic()
@@ -201,9 +256,10 @@ def run(workspace: Workspace, client: str, load: Load, accept: Path | None = Non
     dsn = running_dsn(env)
     say = load.phase or (lambda _message: None)
     with user_errors(dsn):
-        month = books_before(dsn).open_month
-    snapshot = f"before-switchover-{month:%Y-%m}"
+        books = books_before(dsn)
+    snapshot = f"before-switchover-{books.open_month:%Y-%m}"
     with replacing_books(env, "switchover run", load.phase) as switched:
+        _settle(env, books, holding=True)
         mark = time.monotonic()
         say(f"saving the snapshot {snapshot}")
         snapshots = Snapshots(Trainer.of(env))
@@ -211,7 +267,7 @@ def run(workspace: Workspace, client: str, load: Load, accept: Path | None = Non
             snapshots.delete(snapshot)  # a refused run's: the books are still those it saved
         snapshots.save(snapshot)
         saved = time.monotonic() - mark
-        report = _switch(night, dsn, "run")
+        report = _switch(night, dsn, "run", _note_pending(night, snapshot, Trainer.of(env).books()))
         report.snapshot, report.steps["snapshot"] = snapshot, saved
         if not report.refused:
             mark = time.monotonic()
@@ -232,6 +288,7 @@ def status(workspace: Workspace, client: str) -> dict[str, Any]:
     dsn = running_dsn(env)
     with user_errors(dsn):
         books = books_before(dsn)
+    _settle(env, books)
     last = report_dir(env) / "last.json"
     return {
         "client": client,

@@ -75,3 +75,36 @@ class RegistryError(SeedError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.path, self.line, self.reason, self.fix)
+
+
+class OutputError(SeedError, OSError):
+    """A file a command was asked to write (-o, --html, --problems) could not be written: a full disk, a
+    device that refuses. Names the file and the system's reason; what was at the path is as it was (a
+    regular file is replaced only once it is whole). An :class:`OSError` too, so a caller's ``except
+    OSError`` around a write still takes it."""
+
+    def __init__(self, path: Path | str, errno: int | None, reason: str) -> None:
+        OSError.__init__(self, errno, reason, str(path))
+
+    def __str__(self) -> str:
+        return f"{self.filename}: cannot be written ({self.strerror})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.filename, self.errno, self.strerror)
+
+
+class AcceptFileError(SeedError, ValueError):
+    """A switch-over's accept file that cannot be used (not text, a line naming nothing a switch-over
+    reports): names the file, the line when there is one, and the fix. Nothing is switched over."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str, fix: str = "") -> None:
+        where = f"--accept {path}" + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason, self.fix = str(path), line, reason, fix
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.line, self.reason, self.fix)
+
+
+class OtherClientsExport(SwitchoverRefused):
+    """A final export whose accounts are mostly not the books' by address, residents and meters."""

@@ -164,7 +164,9 @@ def test_a_rehearsal_counts_every_change_and_leaves_the_working_database_alone(r
     assert 1 <= changes["meters_replaced"] <= changes["meters_removed"]
     assert changes["payments_added"] > 100 and changes["readings_added"] > 100
     assert changes["balances_corrected"] >= 1 and changes["balances_added"] > 500
-    assert changes["accounts_missing"] == 0
+    assert changes["accounts_missing"] == 0 and changes["accounts_unrecognized"] <= 2
+    assert report["recognized"]["by_number"] == report["recognized"]["books"] == 300
+    assert report["large_changes"] == {}
     assert report["differences"] == [] and not report["refused"]
     assert [c["check"] for c in report["checks"] if c["violations"]] == []
     assert report["closed_month"] == f"{month:%Y-%m}" and report["opened_month"] == f"{month_add(month, 1):%Y-%m}"
@@ -188,6 +190,7 @@ def test_wrong_final_exports_are_refused_with_the_reason(rollout: dict[str, Any]
         path.write_bytes("\r\n".join([head, *("9" + row if row else row for row in rows)]).encode(ENC))
     code, out = cli(workspace, "switchover", "rehearse", CLIENT, str(other))
     assert code == 2 and "another client" in out, out
+    assert "of the books' 300 accounts, 0 have their number in this export and only 0 of those" in out
     assert fingerprint(dsn) == before
 
 
@@ -225,7 +228,7 @@ def test_the_run_opens_the_next_month_on_the_closing_balances(rollout: dict[str,
     assert "differences: none" in out and f"before-switchover-{month:%Y-%m}" in out
     opened = month_add(month, 1)
     with psycopg.connect(dsn) as conn:
-        status = dict(conn.execute("SELECT period, status FROM okno.billing_period").fetchall())
+        status: dict[dt.date, str] = dict(conn.execute("SELECT period, status FROM okno.billing_period").fetchall())
         carried = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE n.opening = b.closing) FROM okno.balance b "
             "JOIN okno.balance n ON n.account_id = b.account_id AND n.service_id = b.service_id AND n.period = %s "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,7 +31,11 @@ HtmlOption = Annotated[
 ]
 AcceptOption = Annotated[
     Path | None,
-    typer.Option("--accept", help="A file of accepted differences, one per line (a service, or ACCOUNT;service)."),
+    typer.Option(
+        "--accept",
+        help="A file of accepted differences, one per line: a service, ACCOUNT;service, suspense, or a large "
+        "change by its kind (e.g. persons_moved_out).",
+    ),
 ]
 
 
@@ -55,9 +59,7 @@ def _print(report: switchover.SwitchoverReport, client: str, html: Path | None, 
         for step, seconds in info["steps"].items():
             typer.echo(f"  {seconds:>8.2f}  {step}")
         typer.echo(f"  {info['total_seconds']:>8.2f}  in all")
-        typer.echo("changes since the first import:")
-        for words, count in info["changes_ru"].items():
-            typer.echo(f"  {count:>8,}  {words}")
+        _print_changes(info)
         typer.echo("reconciliation of the closed month, per service (old system / closing / next opening):")
         for line in info["services"]:
             reported = line["reported_closing"] or "—"
@@ -91,6 +93,29 @@ def _print(report: switchover.SwitchoverReport, client: str, html: Path | None, 
         typer.echo(f"report: {info['report']}")
     if report.refused or any(c.violations for c in report.checks):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_changes(info: dict[str, Any]) -> None:
+    """The changes by kind; the books' accounts found by number and fingerprint; each large change."""
+    typer.echo("changes since the first import:")
+    for words, count in info["changes_ru"].items():
+        typer.echo(f"  {count:>8,}  {words}")
+    found = info.get("recognized")
+    if found:
+        typer.echo(
+            f"the books' accounts in this export: {found['by_number']:,} of {found['books']:,} by number, "
+            f"{found['by_fingerprint']:,} of those by address, residents and meters"
+        )
+    for kind, large in info.get("large_changes", {}).items():
+        verdict = (
+            "accepted"
+            if kind in info["accepted"]
+            else f"not accepted: if it is right, add a line `{kind}` to the --accept file"
+        )
+        typer.echo(
+            f"LARGE CHANGE {kind}: {large['count']:,} {large['words']}, more than a tenth of the books' "
+            f"{large['of']:,} {large['of_words']} ({verdict})"
+        )
 
 
 @app.command("rehearse")
@@ -140,6 +165,8 @@ def switchover_status(client: Client, as_json: JsonFlag = False) -> None:
         typer.echo("no switch-over rehearsed or run yet")
         return
     state = "refused" if last["refused"] else "done"
+    if last.get("interrupted"):
+        state += ", its command killed after the switch-in and finished by the next one"
     typer.echo(
         f"last {last['mode']} ({state}): {last['closed_month']} closed, {last['opened_month']} opened, "
         f"{last['total_seconds']} s; differences {len(last['differences'])}; report {last['report']}"

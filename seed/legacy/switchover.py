@@ -10,7 +10,8 @@ and the new (the working schema) side by side in one database, :func:`compare` c
 books' closing of it and opening of the next, and lists every account whose opening differs from its
 closing. A wrong export is refused (:class:`~seed.errors.SwitchoverRefused`), a reconciliation with
 differences not accepted stops the switch (:class:`~seed.errors.ReconciliationFailed`); either way the
-old books stay as they were.
+old books stay as they were. Whether the export is this client's at all, and which changes are too large
+to pass unnamed, is :mod:`seed.legacy.switchover_guard`'s.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ import psycopg
 from psycopg import sql
 
 from seed.catalog import month_add
-from seed.errors import NoData, ReconciliationFailed, SwitchoverRefused
+from seed.errors import NoData, OtherClientsExport, ReconciliationFailed, SwitchoverRefused
 from seed.legacy.importer.pipeline import run_import
 from seed.legacy.importer.state import ImportResult, ImportState, Progress
 from seed.legacy.interpret import month_number, month_start, number, open_entity, service_code
 from seed.legacy.mapping import Mapping
+from seed.legacy.switchover_guard import BASE_WORDS, LARGE, Recognition, bases, large_changes, recognize
 from seed.registry.load import LOCK as REGISTRY_LOCK
 
 # What changed between the books and the final export, by kind, in the words the customer's staff read.
@@ -40,6 +42,7 @@ WORDS = {
     "accounts_missing": "лицевые счета, которых нет в выгрузке",
     "accounts_closed": "закрытые лицевые счета",
     "accounts_changed": "лицевые счета с изменёнными данными (проживающие, площадь, ЕЛС)",
+    "accounts_unrecognized": "лицевые счета с тем же номером, но другими адресом, проживающими или приборами учёта",
     "persons_moved_in": "вселившиеся (новые связи лица и лицевого счёта)",
     "persons_moved_out": "выбывшие",
     "meters_installed": "установленные приборы учёта",
@@ -146,8 +149,6 @@ COUNTS: list[tuple[tuple[str, ...], str]] = [
         "IS DISTINCT FROM (nb.opening, nb.charged, nb.recalculated, nb.paid, nb.closing)",
     ),
 ]
-# An export whose accounts are mostly not the books' is another client's (or made with another key).
-SAME_CLIENT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,8 @@ class Outcome:
     services: list[ServiceLine] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)  # accounts whose opening differs from closing
     accepted: list[str] = field(default_factory=list)
+    recognition: Recognition | None = None
+    large: dict[str, dict[str, int]] = field(default_factory=dict)  # kind: its count and what it is a share of
     import_result: ImportResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -207,9 +210,11 @@ class Outcome:
         return month_add(self.month, 1)
 
     def differences(self) -> list[str]:
-        """Each difference as the key an accept file names it by: a service code (its totals differ, or the
-        old system gave none to compare with), 'ACCOUNT;service', or 'suspense' (unassigned lines)."""
-        found = [line.service for line in self.services if line.difference or line.reported_closing is None]
+        """Each difference as the key an accept file names it by: a large change's kind (over a tenth of
+        its base), a service code (its totals differ, or the old system gave none to compare with),
+        'ACCOUNT;service', or 'suspense' (unassigned lines)."""
+        found = list(self.large)
+        found += [line.service for line in self.services if line.difference or line.reported_closing is None]
         found += [f"{a['account']};{a['service']}" for a in self.accounts]
         if self.changes.get("suspense_unassigned"):
             found.append("suspense")
@@ -225,6 +230,17 @@ class Outcome:
             "opened_month": self.opened.strftime("%Y-%m"),
             "changes": self.changes,
             "changes_ru": {WORDS[k]: v for k, v in self.changes.items()},
+            "recognized": None
+            if self.recognition is None
+            else {
+                "books": self.recognition.books,
+                "by_number": self.recognition.by_number,
+                "by_fingerprint": self.recognition.by_fingerprint,
+            },
+            "large_changes": {
+                kind: {**value, "words": WORDS[kind], "of_words": BASE_WORDS[LARGE[kind]]}
+                for kind, value in self.large.items()
+            },
             "services": [line.to_dict() for line in self.services],
             "accounts": self.accounts,
             "differences": self.differences(),
@@ -246,12 +262,9 @@ def books_before(dsn: str) -> Books:
     return Books(row[0], int(row[1]))
 
 
-def compare(
-    conn: psycopg.Connection, old: str, new: str, closed: dt.date, check: Callable[[dict[str, int]], None] | None = None
-) -> dict[str, int]:
-    """The changes from the books in schema ``old`` to those in ``new``, counted by kind; ``closed`` is the
-    last month the old books had closed. ``check`` sees the counts after each query (the accounts come
-    first) and may stop the comparison by raising."""
+def compare(conn: psycopg.Connection, old: str, new: str, closed: dt.date) -> dict[str, int]:
+    """The changes from the books in schema ``old`` to those in ``new``, counted by kind (those
+    :data:`COUNTS` counts); ``closed`` is the last month the old books had closed."""
     names = {"old": sql.Identifier(old), "new": sql.Identifier(new), "closed": sql.Literal(closed)}
     registries = conn.execute(sql.SQL("SELECT to_regclass({})").format(sql.Literal(f"{old}.payment_suspense")))
     has_registries = registries.fetchone() not in (None, (None,))
@@ -262,9 +275,7 @@ def compare(
             continue
         row = conn.execute(sql.SQL(query).format(**names)).fetchone()
         counts.update({kind: int(row[k]) if row else 0 for k, kind in enumerate(kinds)})
-        if check is not None:
-            check(counts)
-    return {kind: counts[kind] for kind in WORDS}
+    return counts
 
 
 def reported_totals(mapping: Mapping, month: dt.date) -> dict[str, Decimal]:
@@ -318,18 +329,6 @@ def reconcile(
     return services, accounts
 
 
-def read_accepted(path: Path | None) -> list[str]:
-    """An accept file: a difference per line, as the report names it (a service code, or ACCOUNT;service);
-    '#' starts a comment."""
-    if path is None:
-        return []
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError:
-        lines = path.read_text(encoding="cp1251").splitlines()  # as Russian Windows saves a text file
-    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
-
-
 def switch_over(
     dsn: str,
     mapping: Mapping,
@@ -340,10 +339,12 @@ def switch_over(
     rejected_csv: Path | None = None,
     progress: Progress | None = None,
     phase: Callable[[str], None] | None = None,
+    before_switch_in: Callable[[Outcome], None] | None = None,
 ) -> Outcome:
     """Load the final export as the new books of ``dsn``, counted and reconciled against the old ones;
     switched in only if it is the books' open month, of the same client, and reconciles (or its
-    differences are ``accepted``)."""
+    differences are ``accepted``). ``before_switch_in`` sees the outcome once all that is known, just
+    before the switch-in, so a caller can note the run that is about to replace the books."""
     say = phase or (lambda _message: None)
     books = books_before(dsn)
     state = ImportState(mapping, key, rules=rules, noise=0.0, progress=progress)
@@ -368,17 +369,15 @@ def switch_over(
                 f"between are missing; the final export must close {books.open_month:%Y-%m}"
             )
         mark = time.monotonic()
+        say("recognizing the books' accounts in the export (address, residents, meters)")
+        outcome.recognition = recognition = recognize(admin, "okno", work, key)
+        if not recognition.same_client():
+            raise OtherClientsExport(recognition.refusal())
         say("counting what changed since the first import")
-
-        def same_client(counts: dict[str, int]) -> None:
-            kept = books.accounts - counts.get("accounts_missing", 0)
-            if books.accounts and kept < books.accounts * SAME_CLIENT_SHARE:
-                raise SwitchoverRefused(
-                    f"only {kept} of the books' {books.accounts} accounts are in this export: it is another "
-                    "client's, or it was loaded with another anonymization key"
-                )
-
-        outcome.changes = compare(admin, "okno", work, books.last_closed, same_client)
+        counts = compare(admin, "okno", work, books.last_closed)
+        counts["accounts_unrecognized"] = recognition.unrecognized
+        outcome.changes = {kind: counts[kind] for kind in WORDS}
+        outcome.large = large_changes(outcome.changes, bases(admin, "okno", books.last_closed))
         outcome.seconds["compare"] = time.monotonic() - mark
         mark = time.monotonic()
         say(f"reconciling {last:%Y-%m} with the old system's control totals")
@@ -388,6 +387,8 @@ def switch_over(
             raise ReconciliationFailed(
                 f"{len(outcome.unaccepted())} differences not accepted (first: {outcome.unaccepted()[0]})", outcome
             )
+        if before_switch_in is not None:
+            before_switch_in(outcome)
 
     outcome.import_result = run_import(state, dsn, rejected_csv=rejected_csv, phase=phase, judge=judge)
     outcome.seconds.update(outcome.import_result.seconds)
