@@ -19,6 +19,7 @@ from typing import Any
 
 from provision import snapshots, training
 from provision.errors import EnvironmentProblem, InputError
+from provision.inputs import ascii_number
 from provision.render import ClientEnv, client_env
 from provision.resets import last_resets
 from provision.training import Copied, Trainer, client_seats
@@ -96,9 +97,10 @@ def find_seat(workspace: Workspace, token: str) -> tuple[str, int] | None:
         except InputError:
             continue
         seats = range(1, env.profile.seats + 1)
-        for seat, known in _read_links(_links_path(env)).items():
-            if seat.isdigit() and int(seat) in seats and hmac.compare_digest(known.encode(), token.encode()):
-                return client, int(seat)
+        for key, known in _read_links(_links_path(env)).items():
+            seat = ascii_number(key)
+            if seat is not None and seat in seats and hmac.compare_digest(known.encode(), token.encode()):
+                return client, seat
     return None
 
 

@@ -6,13 +6,13 @@ nothing is created on the way (no file, lock, container or database)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
 from psycopg import conninfo
 
 from provision.errors import InputError
+from seed import outfile
 
 DSN_SCHEMES = ("postgresql://", "postgres://")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -23,6 +23,16 @@ IMAGE_REF_RE = re.compile(
     r"(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$"  # [:tag][@digest]
 )
 MIRROR_RE = re.compile(r"^(https?|file)://[^\s'\"]+$")
+ASCII_DIGITS = re.compile(r"[0-9]{1,18}")  # `\d` and str.isdigit() take ０, ٣ and ² too
+
+
+def ascii_number(text: str | None) -> int | None:
+    """A whole number written in ASCII digits and nothing else, or None. Python's ``int()`` reads "０" as 0
+    and " +1" as 1, so a form value checked by ``isdigit()`` could reset the working database for a seat;
+    every number a person types into a form, a URL or a file we read back goes through here."""
+    if text is None or not ASCII_DIGITS.fullmatch(text):
+        return None
+    return int(text)
 
 
 def check_dsn(dsn: str) -> str:
@@ -43,12 +53,12 @@ def check_dsn(dsn: str) -> str:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"--dsn: not a valid PostgreSQL DSN ({reason})", fix=f"give one of: {DSN_EXAMPLE}") from None
     ports = str(params.get("port") or "5432").split(",")
-    if not all(p.strip().isdigit() and 1 <= int(p) <= 65535 for p in ports):
+    if not all(1 <= (ascii_number(p.strip()) or 0) <= 65535 for p in ports):
         raise InputError(f"--dsn: port {params.get('port')!r} is not a port", fix="give a port from 1 to 65535")
     if params.get("sslmode", "prefer") not in SSLMODES:
         raise InputError(f"--dsn: sslmode {params.get('sslmode')!r} is not known", fix=f"one of: {', '.join(SSLMODES)}")
     timeout = str(params.get("connect_timeout", "0"))
-    if not timeout.isdigit():
+    if ascii_number(timeout) is None:
         raise InputError(f"--dsn: connect_timeout {timeout!r} is not a number", fix="give whole seconds, e.g. 10")
     return text
 
@@ -67,17 +77,21 @@ def parse_period(text: str | None, option: str = "--end-period") -> dt.date | No
 
 
 def check_output_file(path: Path | None, option: str) -> Path | None:
-    """A file a command will write: its folder must exist and be writable, and it must not be a folder."""
+    """A file a command will write (:mod:`seed.outfile`): a file, or a new one, in a folder that exists
+    and can be written (a symlink is followed), or a device or FIFO that can be written (/dev/null,
+    /dev/stdout); never a folder, a disk or a socket."""
     if path is None:
         return None
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(f"{option} {path}: is a folder", fix="give the path of a file to write, e.g. report.html")
-    if not folder.is_dir():
-        raise InputError(f"{option} {path}: no folder {folder}", fix="create the folder first, or write elsewhere")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"{option} {path}: not writable", fix="choose a file in a folder you can write to")
-    return path
+    why = outfile.refusal(path)
+    if why is None:
+        return path
+    if why == "is a folder":
+        fix = "give the path of a file to write, e.g. report.html"
+    elif why.startswith("no folder"):
+        fix = "create the folder first, or write elsewhere"
+    else:
+        fix = "choose a file in a folder you can write to"
+    raise InputError(f"{option} {path}: {why}", fix=fix)
 
 
 def check_new_folder(path: Path, what: str) -> Path:

@@ -29,6 +29,7 @@ from provision.cli import app as cli_app
 from provision.console import auth
 from provision.console.app import make_app
 from provision.console.jobs import Jobs
+from provision.console.lockout import Limits
 from provision.errors import InputError
 from provision.render import client_env
 from provision.workspace import Workspace
@@ -91,7 +92,7 @@ def test_nothing_without_logging_in(empty_console: tuple[TestClient, str, Worksp
 def test_a_wrong_password_then_the_lockout(empty_console: tuple[TestClient, str, Workspace]) -> None:
     client, password, _ws = empty_console
     token = csrf_of(client.get("/login").text)
-    for _ in range(auth.FAILURES - 1):
+    for _ in range(Limits().free_per_address):
         assert client.post("/login", data={"password": "nope", "csrf": token}).status_code == 401
     assert "Неверный пароль" in client.post("/login", data={"password": "nope", "csrf": token}).text
     locked = client.post("/login", data={"password": password, "csrf": token})
@@ -111,7 +112,8 @@ def test_every_action_needs_the_sessions_csrf_token(empty_console: tuple[TestCli
         assert client.post(path, data={**data, "csrf": "wrong"}).status_code == 403
         assert client.post(path, data=data).status_code == 403
     assert client.post("/client/nosuch/reset", data={"seat": "1", "csrf": token}).status_code == 404
-    assert client.post("/client/x/reset", data={"csrf": token}).status_code == 400  # which seat?
+    which = client.post("/client/x/reset", data={"csrf": token})
+    assert which.status_code == 400 and "Какое место?" in which.text
     kept = dict(client.cookies)
     assert client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 303
@@ -232,6 +234,21 @@ def test_a_seat_reset_from_the_console_undoes_the_trainees_change(classroom_up: 
     assert "<rect" in client.get(f"/client/{CLIENT}/chart/debt.svg").text
     none = client.get(f"/client/{CLIENT}/import")
     assert none.status_code == 404 and "has no import report" in none.text
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_fullwidth_seat_number_resets_nothing(classroom_up: dict[str, Any]) -> None:
+    """`seat=０` passes isdigit() and int() reads it as 0, the working database: refused, nothing reset."""
+    client, token, dsn = classroom_up["client"], classroom_up["token"], classroom_up["dsn"]
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE okno.account SET residents = 97 WHERE id = 2")
+    for seat in ("０", "１", "٣", "+1", " 1"):
+        response = client.post(f"/client/{CLIENT}/reset", data={"seat": seat, "csrf": token}, follow_redirects=False)
+        assert response.status_code == 400 and "ничего не сброшено" in response.text, seat
+    jobs = client.app.state.console.jobs
+    assert all(jobs.running(f"{CLIENT}/{target}") is None for target in ("seat0", "seat1", "seat3", "all"))
+    assert one_row(dsn, "SELECT residents FROM okno.account WHERE id = 2")[0] == 97
 
 
 @pytest.mark.docker

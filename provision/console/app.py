@@ -24,8 +24,10 @@ from starlette.templating import Jinja2Templates
 from provision import classroom, seeding, snapshots, training
 from provision.console import auth, charts
 from provision.console.jobs import Job, Jobs, Say
+from provision.console.lockout import Lockout
 from provision.console.words import LANGS, words
 from provision.errors import ProvisionError
+from provision.inputs import ascii_number
 from provision.render import client_env
 from provision.workspace import Workspace
 
@@ -39,7 +41,7 @@ class Console:
 
     def __init__(self, workspace: Workspace, password: str) -> None:
         self.workspace, self.password = workspace, password
-        self.lockout = auth.Lockout()
+        self.lockout = Lockout()
         self.jobs = Jobs()
         self.sessions: set[str] = set()  # the trainer's live sessions: a logout ends one for good
         self.stats: dict[str, tuple[float, dict[str, Any]]] = {}  # a client's books, for the two charts
@@ -111,8 +113,18 @@ def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
     return auth.csrf_matches(form.get("csrf"), request.session.get("csrf"))
 
 
-def make_app(workspace: Workspace, password: str) -> Starlette:
+def _seat_field(form: dict[str, str], default: str = "") -> str | int | None:
+    """The form's ``seat``: "all", a seat's number (0: the working database) in ASCII digits, or None."""
+    value = form.get("seat", default)
+    return "all" if value == "all" else ascii_number(value)
+
+
+def make_app(workspace: Workspace, password: str, https: bool = False) -> Starlette:
+    """The console for ``workspace``; with ``https`` (served over TLS) its cookies are sent over TLS only."""
     console = Console(workspace, password)
+
+    def bad_seat(request: Request) -> Response:
+        return console.page(request, "message.html", status=400, message=words(_lang(request))["which_seat"])
 
     def trainer_only(request: Request) -> Response | None:
         if not console.is_trainer(request):
@@ -130,13 +142,15 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
 
     async def login(request: Request) -> Response:
         form = await _form(request)
-        address = request.client.host if request.client else "?"
+        address = request.client.host if request.client else "?"  # the socket's: see lockout's docstring
         w = words(_lang(request))
-        wait = console.lockout.locked(address)
-        if wait:
-            return console.page(request, "login.html", status=429, error=w["locked_out"].format(s=int(wait) + 1))
+        verdict = console.lockout.verdict(address)
+        if verdict.refuse:
+            return console.page(request, "login.html", status=429, error=w["locked_out"].format(s=verdict.seconds))
         if not _csrf_ok(request, form):
             return await refused(request)
+        if verdict.wait:
+            await anyio.sleep(verdict.wait)
         if not auth.password_matches(form.get("password", ""), console.password):
             console.lockout.failed(address)
             return console.page(request, "login.html", status=401, error=w["wrong_password"])
@@ -159,7 +173,7 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         back = request.headers.get("referer") or "/"
         response = RedirectResponse(back if back.startswith(str(request.base_url)) else "/", status_code=303)
         if code in LANGS:
-            response.set_cookie("lang", code, max_age=365 * 86400, samesite="strict")
+            response.set_cookie("lang", code, max_age=365 * 86400, samesite="strict", secure=https)
         return response
 
     # -- the trainer's pages -------------------------------------------------------------------------
@@ -210,11 +224,11 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         form = await _form(request)
         if not _csrf_ok(request, form):
             return await refused(request)
-        name, target = request.path_params["name"], form.get("seat", "")
+        name, target = request.path_params["name"], _seat_field(form)
         w = words(_lang(request))
         back = f"/client/{name}"
-        if target != "all" and not target.isdigit():
-            return PlainTextResponse("which seat? (seat = N, 0 for the working database, or all)", status_code=400)
+        if target is None:
+            return bad_seat(request)
         if target == "all":
             revoke = form.get("revoke") == "1"
 
@@ -249,8 +263,10 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         form = await _form(request)
         if not _csrf_ok(request, form):
             return await refused(request)
-        name, snap, target = request.path_params["name"], form.get("snapshot", ""), form.get("seat", "0")
-        seat = int(target) if target.isdigit() and target != "0" else None
+        name, snap, target = request.path_params["name"], form.get("snapshot", ""), _seat_field(form, "0")
+        if target is None:
+            return bad_seat(request)
+        seat = target if isinstance(target, int) and target else None
         title = words(_lang(request))["restore_title"].format(name=snap)
 
         def work(say: Say) -> str:
@@ -284,8 +300,9 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
         if job is None:
             return PlainTextResponse("", status_code=404)
 
-        start = request.query_params.get("from", "0")
-        offset = int(start) if start.isdigit() else 0
+        offset = ascii_number(request.query_params.get("from", "0"))
+        if offset is None:
+            return PlainTextResponse("from=N", status_code=400)
 
         async def stream() -> AsyncIterator[str]:
             sent = offset  # the lines the page already shows
@@ -353,10 +370,16 @@ def make_app(workspace: Workspace, password: str) -> Starlette:
             session_cookie="provision_console",
             max_age=SESSION_HOURS * 3600,
             same_site="strict",
+            https_only=https,
         ),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.console = console  # its lock-out's limits, for the tests
+    return app
 
+
+# Headers a proxy would set to name another client: the console has no proxy, so nobody may set them.
+FORWARDED = {b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-host", b"x-forwarded-proto"}
 
 # Every response: nothing but this origin's own files may run or be framed.
 SECURITY_HEADERS = [
@@ -372,7 +395,8 @@ SECURITY_HEADERS = [
 
 
 class SecurityHeaders:
-    """A pure ASGI middleware (it leaves server-sent events streaming) adding :data:`SECURITY_HEADERS`."""
+    """A pure ASGI middleware (it leaves server-sent events streaming) adding :data:`SECURITY_HEADERS`, and
+    dropping :data:`FORWARDED` from each request, so no route can be told another client's address."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -381,6 +405,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() not in FORWARDED]}
 
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":

@@ -1,5 +1,5 @@
 """The console's secrets and guards: a random password (owner-only, shown once), the key that signs the
-session cookie, a CSRF token per session, and a lock-out after repeated wrong passwords."""
+session cookie and a CSRF token per session. Wrong passwords are answered by :mod:`.lockout`."""
 
 from __future__ import annotations
 
@@ -8,17 +8,9 @@ import os
 import secrets
 import stat
 import tempfile
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from provision.workspace import Workspace
-
-FAILURES = 5  # wrong passwords from one address ...
-WINDOW = 600.0  # ... within this many seconds ...
-LOCKED_FOR = 300.0  # ... lock it out for this long
 
 
 def console_dir(workspace: Workspace) -> Path:
@@ -75,32 +67,3 @@ def new_csrf() -> str:
 
 def csrf_matches(given: str | None, expected: str | None) -> bool:
     return bool(given and expected) and hmac.compare_digest(str(given).encode(), str(expected).encode())
-
-
-@dataclass
-class Lockout:
-    """Wrong passwords per address; an address with too many in a while is refused for a while."""
-
-    failures: dict[str, deque[float]] = field(default_factory=dict)
-    locked_until: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def locked(self, address: str) -> float:
-        """Seconds the address must still wait (0: it may try)."""
-        with self._lock:
-            return max(0.0, self.locked_until.get(address, 0.0) - time.monotonic())
-
-    def failed(self, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            seen = self.failures.setdefault(address, deque())
-            seen.append(now)
-            while seen and seen[0] < now - WINDOW:
-                seen.popleft()
-            if len(seen) >= FAILURES:
-                self.locked_until[address] = now + LOCKED_FOR
-                seen.clear()
-
-    def succeeded(self, address: str) -> None:
-        with self._lock:
-            self.failures.pop(address, None)

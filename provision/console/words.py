@@ -79,6 +79,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Действие отклонено: устаревшая форма. Обновите страницу.",
         "Refused: the form is stale. Reload the page.",
     ),
+    "which_seat": (
+        "Какое место? Номер места пишется цифрами 0–9 (0 — рабочая база) или all; ничего не сброшено.",
+        "Which seat? A seat's number in the digits 0-9 (0: the working database) or all; nothing was reset.",
+    ),
     "unknown_link": ("Ссылка недействительна: спросите преподавателя", "This link is not valid: ask the trainer"),
     "language": ("English", "Русский"),
 }
