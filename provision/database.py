@@ -19,6 +19,7 @@ from seed.errors import (
     LegacyFormatError,
     MappingError,
     NoData,
+    OutputError,
     ReconciliationFailed,
     RegistryError,
     SeedBusy,
@@ -85,6 +86,8 @@ def user_errors(dsn: str = "", *, loading: bool = False) -> Iterator[None]:
         raise InputError(f"{exc}; nothing was loaded" if loading else str(exc), fix=fix) from None
     except NoData as exc:
         raise InputError(str(exc), fix="`provision seed CLIENT` or `provision seed --dsn DSN`") from None
+    except OutputError as exc:  # -o, --html: a full disk, a device that refuses
+        raise EnvironmentProblem(str(exc), fix="free some space there, or write to another file") from None
     except SeedBusy as exc:
         raise EnvironmentProblem(str(exc)) from None
     except ImportRefused as exc:

@@ -5,6 +5,10 @@ assigning a suspense line, and the registry of debts."""
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -207,3 +211,93 @@ def test_the_registry_of_debts_reads_back_and_adds_up(client: tuple[Workspace, s
             ).fetchone()
         assert row is not None
         assert registry.count == row[0] and Decimal(registry.total) / 100 == row[1]
+
+
+KASSA = (
+    'agent = "Касса ТСЖ «Рассвет»"\nencoding = "utf-16"\ndelimiter = "|"\ndecimal = "."\ndate_format = "%Y%m%d"\n'
+    'fields = ["account", "name", "amount", "date"]\n[footer]\nprefix = "ИТОГО|"\nfields = ["count", "total", "date"]\n'
+)
+
+
+def own_format(workspace: Workspace, name: str, text: str) -> None:
+    agents = workspace.client_dir(CLIENT) / "agents"
+    agents.mkdir(exist_ok=True)
+    (agents / f"{name}.toml").write_text(text, encoding="utf-8")
+
+
+def test_a_utf16_agent_s_registry_is_written_through_a_symlink_and_loads(
+    client: tuple[Workspace, str], tmp_path: Path
+) -> None:
+    workspace, dsn = client
+    own_format(workspace, "kassa16", KASSA)
+    (tmp_path / "out").mkdir()
+    link = tmp_path / "today.txt"
+    link.symlink_to(tmp_path / "out" / "kassa.txt")
+    sample(workspace, link, "kassa16", "2026-11-22", 30)
+    assert link.is_symlink() and (tmp_path / "out" / "kassa.txt").read_bytes().startswith(b"\xff\xfe")
+    before = books(dsn)
+    code, out = cli(workspace, "registry", "load", CLIENT, str(link), "--agent", "kassa16", "--json")
+    assert code == 0, out
+    assert (json.loads(out)["loaded"], json.loads(out)["agent"]) == (30, "Касса ТСЖ «Рассвет»")
+    assert books(dsn)["payments"] - before["payments"] == 30
+
+    code, out = cli(workspace, "registry", "debts", CLIENT, "--agent", "kassa16", "-o", "/dev/full")
+    assert code == 3 and "/dev/full: cannot be written (No space left on device)" in out, out
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    code, out = cli(workspace, "registry", "debts", CLIENT, "--agent", "kassa16", "-o", "/dev/null")
+    assert code == 0 and "wrote /dev/null" in out, out
+
+
+def test_dates_and_periods_that_cannot_be_true_go_to_suspense_with_their_reason(
+    client: tuple[Workspace, str], tmp_path: Path
+) -> None:
+    workspace, dsn = client
+    path = tmp_path / "odd-dates.txt"
+    args = ["registry", "sample", CLIENT, "--agent", "bank", "--date", "2026-11-24", "--lines", "20"]
+    code, out = cli(workspace, *args, "--number", "ODD", "-o", str(path))
+    assert code == 0, out
+    lines = path.read_bytes().decode("cp1251").split("\r\n")
+    lines[1] = lines[1].replace("24-11-2026", "01-01-1900", 1)
+    lines[2] = lines[2].replace("24-11-2026", "31-12-9999", 1)
+    cells = lines[3].split(";")
+    cells[8] = "1326"  # the period: month 13
+    lines[3] = ";".join(cells)
+    path.write_bytes("\r\n".join(lines).encode("cp1251"))
+    before = books(dsn)
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "bank", "--json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["reasons"] == {"bad_period": 1, "implausible_date": 2} and result["loaded"] == 17
+    assert books(dsn)["payments"] - before["payments"] == 17
+    code, out = cli(workspace, "registry", "suspense", CLIENT)
+    assert code == 0 and "дата платежа невозможна" in out and "период оплаты не читается или невозможен" in out
+    checks_hold(workspace)
+
+
+def test_a_registry_loaded_before_under_another_agent_names_the_first(
+    client: tuple[Workspace, str], tmp_path: Path
+) -> None:
+    workspace, _dsn = client
+    csv_layout = (formats.BUILTIN_DIR / "csv.toml").read_text(encoding="utf-8")
+    own_format(workspace, "kiosk", csv_layout.replace('agent = "Оплата на сайте (СБП)"', 'agent = "Киоск"'))
+    path = tmp_path / "first.txt"
+    args = ["--agent", "csv", "--date", "2026-11-23", "--lines", "5", "--number", "FIRST", "-o", str(path)]
+    code, out = cli(workspace, "registry", "sample", CLIENT, *args)
+    assert code == 0, out
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "csv")
+    assert code == 0, out
+    code, out = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", "kiosk")
+    assert code == 2, out
+    assert "was loaded already: agent 'Оплата на сайте (СБП)' (--agent csv), number 'FIRST'" in out
+    assert "Киоск" not in out
+
+
+def test_a_sample_to_dev_stdout_is_the_registry_alone_on_the_standard_output(client: tuple[Workspace, str]) -> None:
+    workspace, _dsn = client
+    argv = [sys.executable, "-m", "provision.cli", "--workspace", str(workspace.root), "registry", "sample", CLIENT]
+    args = ["--agent", "csv", "--date", "2026-11-21", "--lines", "5", "-o", "/dev/stdout"]
+    done = subprocess.run([*argv, *args], capture_output=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode("utf-8").splitlines()
+    assert lines[0] == "#REGISTRY,2026112101,2026-11-21" and lines[-1].startswith("#TOTAL,5,") and len(lines) == 7
+    assert "wrote /dev/stdout: 5 lines" in done.stderr.decode("utf-8")

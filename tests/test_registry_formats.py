@@ -4,10 +4,14 @@ whole-file fault refused with the file, the line and the field."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from provision.cli import app
+from provision.workspace import Workspace
 from seed.errors import RegistryError
 from seed.registry import codec, formats
 from seed.registry.codec import format_amount, parse_amount, read_registry, write_registry
@@ -241,3 +245,99 @@ def test_a_fault_past_the_first_lines_is_found_where_it_is(tmp_path: Path, monke
     assert caught.value.line == 26 and "field amount: '1.00'" in str(caught.value)
     with pytest.raises(RuntimeError):
         reader.registry  # noqa: B018 - no control values for a file refused
+
+
+U16 = (
+    'agent = "Касса ТСЖ «Рассвет»"\nencoding = "UTF-16"\ndelimiter = "|"\ndecimal = "."\n'
+    'fields = ["account", "name", "period", "amount", "date"]\ndate_format = "%Y%m%d"\nperiod_format = "%m%y"\n'
+    '[header]\nprefix = "РЕЕСТР|"\nfields = ["number", "date"]\n'
+    '[footer]\nprefix = "ИТОГО|"\nfields = ["count", "total"]\n'
+)
+
+
+@pytest.mark.parametrize("block", [1, 3, 1 << 20])
+def test_a_utf16_format_writes_and_reads_its_registries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    (tmp_path / "u16.toml").write_text(U16, encoding="utf-8")
+    fmt = formats.find_format("u16", tmp_path)
+    assert fmt.encoding == "utf-16"
+    path = tmp_path / "r.txt"
+    amounts = [15050, 950, 100]
+    write_registry(path, fmt, lines_of(fmt, amounts), control(fmt, 3, sum(amounts)))
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xff\xfe") and raw.count(b"\xff\xfe") == 1  # one byte-order mark, at the start
+    assert raw.decode("utf-16").startswith("РЕЕСТР|2026112701|20261127\r\n")
+    monkeypatch.setattr(codec, "BLOCK", block)
+    registry = read_registry(path, fmt)
+    assert [(line.amount, line.payer) for line in registry.lines][0] == (15050, "Щербакова Ёлка Эдуардовна")
+    assert registry.total == sum(amounts) and registry.lines[0].period == dt.date(2026, 11, 1)
+
+
+@pytest.mark.parametrize("encoding", ["base64", "rot13", "hex", "zlib", "latin-1"])
+def test_a_codec_that_is_not_a_text_encoding_for_the_format_is_refused(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "odd.toml"
+    path.write_text(U16.replace('"UTF-16"', f'"{encoding}"'), encoding="utf-8")
+    with pytest.raises(RegistryError, match=f"odd.toml: field encoding = '{encoding}'") as refused:
+        formats.read_format(path)
+    said = f"{refused.value} {refused.value.fix}"
+    if encoding == "latin-1":  # a text encoding, without the letters of the format's prefixes
+        assert "cannot carry the format's own text 'РЕЕСТР|'" in said
+    else:
+        assert "is not allowed" in said and "utf-16 (not base64, rot13, hex or zip)" in said
+
+
+def test_formats_and_load_refuse_a_bad_encoding_and_a_nul_byte_at_its_line(workspace: Workspace) -> None:
+    """As a person meets them: exit 2, the file, the line or field, and the fix; nothing asked of a database
+    (the refusals come before the client's database is needed)."""
+    agents = workspace.client_dir("demo") / "agents"
+    agents.mkdir(parents=True)
+    (agents / "b64.toml").write_text(U16.replace('"UTF-16"', '"base64"'), encoding="utf-8")
+    result = CliRunner().invoke(app, ["registry", "formats", "demo"])
+    assert result.exit_code == 2 and "b64.toml: field encoding = 'base64' is not allowed" in result.output
+    assert "fix: allowed: a text encoding Python knows" in result.output and "Traceback" not in result.output
+    (agents / "b64.toml").unlink()
+    path = written(workspace.root, "csv", [100, 200, 300])
+    data = path.read_bytes().split(b"\n")
+    data[2] = data[2].replace(b",", b"\x00,", 1)  # line 3
+    path.write_bytes(b"\n".join(data))
+    result = CliRunner().invoke(app, ["registry", "load", "demo", str(path), "--agent", "csv"])
+    assert result.exit_code == 2, result.output
+    assert f"{path}, line 3: holds a NUL byte" in result.output and "nothing was loaded" in result.output
+
+
+def test_a_registry_date_that_cannot_be_true_is_named_at_its_own_line(tmp_path: Path) -> None:
+    for bad in ("2026-13-01", "9999-12-31", "1900-01-01"):
+        path = written(tmp_path, "csv", [100, 200])  # the date is in the header, line 1
+        path.write_text(path.read_text(encoding="utf-8").replace("2026-11-27", bad, 1), encoding="utf-8")
+        error = refused(path, "csv")
+        assert error.line == 1 and f"field date: '{bad}' is not a registry's date" in str(error), str(error)
+    path = written(tmp_path, "bank", [100, 200])  # the date is in the footer, line 3
+    lines = path.read_bytes().decode("cp1251").split("\r\n")
+    lines[2] = lines[2].replace("27-11-2026", "31-12-9999")
+    path.write_bytes("\r\n".join(lines).encode("cp1251"))
+    error = refused(path, "bank")
+    assert error.line == 3 and "'31-12-9999' is not a registry's date" in str(error)
+
+
+def test_a_period_that_cannot_be_read_is_the_line_s_problem(tmp_path: Path) -> None:
+    path = written(tmp_path, "bank", [100, 200, 300])
+    lines = path.read_bytes().decode("cp1251").split("\r\n")
+    lines[1] = lines[1].replace(";1126;", ";1326;")
+    path.write_bytes("\r\n".join(lines).encode("cp1251"))
+    registry = read_registry(path, formats.find_format("bank"))
+    assert [line.problem for line in registry.lines] == ["", codec.BAD_PERIOD, ""]
+    assert registry.lines[0].period == dt.date(2026, 11, 1) and registry.lines[1].period is None
+
+
+def test_a_fifo_or_a_device_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    """Opening a FIFO waits for a writer and /dev/zero never ends: both are named, at once."""
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(RegistryError, match="pipe.toml: is a FIFO"):
+        formats.read_format(fifo)
+    with pytest.raises(RegistryError, match="/dev/zero: is a device"):
+        formats.read_format(Path("/dev/zero"))
+    with pytest.raises(RegistryError, match="pipe.toml: is a FIFO") as caught:
+        codec.RegistryReader(fifo, formats.find_format("csv")).precheck()
+    assert caught.value.fix == "give the registry's file itself"

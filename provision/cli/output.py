@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from provision.errors import EnvironmentProblem
+from seed.errors import OutputError
 from seed.legacy.private import write_private
 
 
@@ -49,7 +51,10 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
 def reported(info: Any, html: Path | None, page: Callable[[], str], as_json: bool) -> bool:
     """Write the HTML page if asked; print the JSON if asked (and say so: nothing more to print)."""
     if html is not None:
-        write_private(html, page())  # it quotes the export: owner only
+        try:
+            write_private(html, page())  # it quotes the export: owner only
+        except OutputError as exc:  # a full disk, a device that refuses
+            raise EnvironmentProblem(str(exc), fix="free some space there, or write to another file") from None
         err(f"wrote {html}")
     if as_json:
         print_json(info)

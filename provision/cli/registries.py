@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from provision.cli.options import Client, JsonFlag, lazy, workspace
-from provision.cli.output import print_json, table
+from provision.cli.output import err, print_json, table
 from provision.inputs import check_output_file
 
 if TYPE_CHECKING:
@@ -71,9 +71,10 @@ def registry_sample(
     if as_json:
         print_json(written.to_dict())
         return
-    typer.echo(f"wrote {output}: {written.lines} lines, total {written.to_dict()['total']}, number {written.number}")
+    # on stderr, like every "wrote": `-o /dev/stdout` leaves the standard output to the registry alone
+    err(f"wrote {output}: {written.lines} lines, total {written.to_dict()['total']}, number {written.number}")
     for fault, line in written.faults:
-        typer.echo(f"  planted {fault} at line {line}")
+        err(f"  planted {fault} at line {line}")
 
 
 @app.command("load")
@@ -153,4 +154,4 @@ def registry_debts(
     if as_json:
         print_json(written.to_dict())
         return
-    typer.echo(f"wrote {output}: {written.lines} accounts that owe, total {written.to_dict()['total']}")
+    err(f"wrote {output}: {written.lines} accounts that owe, total {written.to_dict()['total']}")

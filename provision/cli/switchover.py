@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from provision.cli.options import Client, JsonFlag, lazy, workspace
-from provision.cli.output import err, print_json
+from provision.cli.output import err, print_json, reported
 from provision.errors import EXIT_FAILED
 from provision.inputs import check_output_file
 
@@ -45,54 +45,53 @@ def _say(message: str) -> None:
 
 def _print(report: switchover.SwitchoverReport, client: str, html: Path | None, as_json: bool) -> None:
     info = report.to_dict()
-    if html is not None:
-        html.write_text(switchover_report.render_switchover_html(info, client), encoding="utf-8")
-    if as_json:
-        print_json(info)
-    else:
-        what = "rehearsal" if report.mode == "rehearsal" else "switch-over"
-        typer.echo(
-            f"{what}: {info['closed_month']} closed, {info['opened_month']} opened "
-            f"(the books had {info['books_open_month']} open)"
-        )
-        typer.echo("steps (seconds):")
-        for step, seconds in info["steps"].items():
-            typer.echo(f"  {seconds:>8.2f}  {step}")
-        typer.echo(f"  {info['total_seconds']:>8.2f}  in all")
-        _print_changes(info)
-        typer.echo("reconciliation of the closed month, per service (old system / closing / next opening):")
-        for line in info["services"]:
-            reported = line["reported_closing"] or "—"
-            mark = "" if line["difference"] in ("0", "0.00") else f"  DIFFERENCE {line['difference']}"
-            if line["reported_closing"] is None:
-                mark = "  NO CONTROL TOTAL from the old system (accept it to go on)"
-            label = f"{line['name']} ({line['service']})"
-            typer.echo(f"  {label:<34} {reported:>16} {line['closing']:>16} {line['opening_next']:>16}{mark}")
-        if info["accounts"]:
-            typer.echo(f"{len(info['accounts'])} accounts whose next opening differs from the closing, e.g.:")
-            for row in info["accounts"][:10]:
-                typer.echo(
-                    f"  {row['account']} {row['service']}: closing {row['closing']}, next opening {row['opening_next']}"
-                )
-        if info["rows_left_out"]:
-            typer.echo(f"{info['rows_left_out']:,} rows of the export not loaded (listed beside the report)")
-        unaccepted = [d for d in info["differences"] if d not in info["accepted"]]
-        if unaccepted:
-            typer.echo(f"differences: {len(unaccepted)} not accepted; nothing was switched over")
-        else:
-            accepted = f" ({len(info['accepted'])} accepted)" if info["accepted"] else ""
-            typer.echo(f"differences: none{accepted}")
-        if report.checks:
-            failing = [c for c in report.checks if c.violations]
-            typer.echo(
-                "invariants: "
-                + ("all hold" if not failing else ", ".join(f"{c.name} ({c.violations})" for c in failing))
-            )
-        if report.snapshot:
-            typer.echo(f"snapshot of the books before: {report.snapshot}")
-        typer.echo(f"report: {info['report']}")
+    if not reported(info, html, lambda: switchover_report.render_switchover_html(info, client), as_json):
+        _print_text(report, info)
     if report.refused or any(c.violations for c in report.checks):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_text(report: switchover.SwitchoverReport, info: dict[str, Any]) -> None:
+    what = "rehearsal" if report.mode == "rehearsal" else "switch-over"
+    typer.echo(
+        f"{what}: {info['closed_month']} closed, {info['opened_month']} opened "
+        f"(the books had {info['books_open_month']} open)"
+    )
+    typer.echo("steps (seconds):")
+    for step, seconds in info["steps"].items():
+        typer.echo(f"  {seconds:>8.2f}  {step}")
+    typer.echo(f"  {info['total_seconds']:>8.2f}  in all")
+    _print_changes(info)
+    typer.echo("reconciliation of the closed month, per service (old system / closing / next opening):")
+    for line in info["services"]:
+        control = line["reported_closing"] or "—"
+        mark = "" if line["difference"] in ("0", "0.00") else f"  DIFFERENCE {line['difference']}"
+        if line["reported_closing"] is None:
+            mark = "  NO CONTROL TOTAL from the old system (accept it to go on)"
+        label = f"{line['name']} ({line['service']})"
+        typer.echo(f"  {label:<34} {control:>16} {line['closing']:>16} {line['opening_next']:>16}{mark}")
+    if info["accounts"]:
+        typer.echo(f"{len(info['accounts'])} accounts whose next opening differs from the closing, e.g.:")
+        for row in info["accounts"][:10]:
+            typer.echo(
+                f"  {row['account']} {row['service']}: closing {row['closing']}, next opening {row['opening_next']}"
+            )
+    if info["rows_left_out"]:
+        typer.echo(f"{info['rows_left_out']:,} rows of the export not loaded (listed beside the report)")
+    unaccepted = [d for d in info["differences"] if d not in info["accepted"]]
+    if unaccepted:
+        typer.echo(f"differences: {len(unaccepted)} not accepted; nothing was switched over")
+    else:
+        accepted = f" ({len(info['accepted'])} accepted)" if info["accepted"] else ""
+        typer.echo(f"differences: none{accepted}")
+    if report.checks:
+        failing = [c for c in report.checks if c.violations]
+        typer.echo(
+            "invariants: " + ("all hold" if not failing else ", ".join(f"{c.name} ({c.violations})" for c in failing))
+        )
+    if report.snapshot:
+        typer.echo(f"snapshot of the books before: {report.snapshot}")
+    typer.echo(f"report: {info['report']}")
 
 
 def _print_changes(info: dict[str, Any]) -> None:

@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-FILE_MODE = 0o600
+from seed.outfile import PRIVATE_MODE, output_text
+
+FILE_MODE = PRIVATE_MODE
 FOLDER_MODE = 0o700
 
 
@@ -38,14 +40,10 @@ def aside(path: Path) -> Path:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file owner-only and whole: aside first, then in its place in one rename. A new folder for it
-    is made owner-only; an existing one is left as it is."""
+    """Write a file owner-only and whole (:func:`seed.outfile.output`: aside first, then in its place in one
+    rename; a device or a FIFO a person named is written in place). A new folder for it is made
+    owner-only; an existing one is left as it is."""
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=FOLDER_MODE)
-    new = aside(path)
-    try:
-        with open_private(new) as out:
-            out.write(text)
-        os.replace(new, path)
-    finally:
-        new.unlink(missing_ok=True)
+    with output_text(path, private=True) as out:
+        out.write(text)

@@ -1,10 +1,11 @@
 """Reading and writing a registry file in its format: the one place that knows how lines, amounts, dates
 and control lines are written, for `registry load`, `registry sample` and `registry debts` alike.
 
-Reading checks the file as a whole before anything is loaded: its encoding, its shape (every line the
-format's), and the control sums of its header or footer. A line whose date cannot be read is kept with
-its problem (it goes to the suspense list); a file that fails a whole-file check is refused, naming the
-line and the field.
+Reading checks the file as a whole before anything is loaded: its encoding (and no NUL byte in it), its
+shape (every line the format's), the control sums of its header or footer and the registry's date. A line
+whose date or period cannot be read is kept with its problem (it goes to the suspense list); a file that
+fails a whole-file check is refused, naming the line and the field. Files are written by
+:mod:`seed.outfile`: a regular file whole or not at all, a device or FIFO in place.
 """
 
 from __future__ import annotations
@@ -20,9 +21,17 @@ from pathlib import Path
 from typing import NamedTuple
 
 from seed.errors import RegistryError
-from seed.registry.formats import Control, Format
+from seed.outfile import output
+from seed.registry.formats import Control, Format, not_a_file
 
 BAD_DATE = "bad_date"
+BAD_PERIOD = "bad_period"
+# What a registry's dates may be: a registry dated before 2000 or after 2099 is refused whole; a payment
+# dated before EARLIEST, or more than DATE_MARGIN after its registry's date (today's, when the registry
+# has none), and a period before EARLIEST or more than PERIOD_MARGIN after it, go to the suspense list.
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+DATE_MARGIN = dt.timedelta(days=7)
+PERIOD_MARGIN = dt.timedelta(days=366)
 # Characters that Russian text decoded with the wrong one of cp1251, cp866 and UTF-8 is full of: box drawing
 # (cp1251 read as cp866), "Ð"/"Ñ" pairs (UTF-8 read as cp1251), and cp1251's rare letters (cp866 read as it).
 MISREAD_CHAR_RE = re.compile(r"[\u2500-\u259fЂЃѓ„…†‡€‰Љ‹ЊЌЋЏђ‘’“”•–—™љ›њќћџЎўЈ¤Ґ¦§©Є¬®Ї°±Ііґµ¶·№єјЅѕї]")
@@ -37,6 +46,7 @@ class Line(NamedTuple):
     payer: str
     amount: int  # kopecks
     paid_on: dt.date | None  # None: the date cannot be read (problem BAD_DATE)
+    period: dt.date | None  # the month paid for, when the format has one (unreadable: problem BAD_PERIOD)
     problem: str
     key: str  # what makes a line a repeat of another: its transaction id, else the whole line
 
@@ -141,6 +151,8 @@ class _Reader:
     name: int | None
     amount: int
     date: int | None
+    period: int | None
+    periods: DateCache
     transaction: int | None
 
     @classmethod
@@ -155,6 +167,8 @@ class _Reader:
             fmt.index("name"),
             amount,
             fmt.index("date"),
+            fmt.index("period"),
+            DateCache(fmt.period_format),
             fmt.index("transaction"),
         )
 
@@ -171,14 +185,22 @@ class _Reader:
                 fix="the control sums cannot be checked; ask the agent for a corrected file",
             )
         paid_on = self.dates[cells[self.date].strip()] if self.date is not None else None
+        written = cells[self.period].strip() if self.period is not None else ""
+        period = self.periods[written] if written else None
         transaction = cells[self.transaction].strip() if self.transaction is not None else ""
+        problem = ""
+        if self.date is not None and paid_on is None:
+            problem = BAD_DATE
+        elif written and period is None:
+            problem = BAD_PERIOD
         return Line(
             lineno,
             cells[self.account].strip() if self.account is not None else "",
             cells[self.name].strip() if self.name is not None else "",
             amount,
             paid_on,
-            BAD_DATE if self.date is not None and paid_on is None else "",
+            period.replace(day=1) if period is not None else None,
+            problem,
             transaction or raw.strip(),
         )
 
@@ -211,13 +233,25 @@ def _first_misread(text: str) -> int | None:
     return min(found) if found else None
 
 
+def _encoded_newline(encoding: str) -> bytes:
+    """A line feed as ``encoding`` writes it within a file (after any byte-order mark): b"\\n" in the
+    usual encodings, two bytes in UTF-16."""
+    encoder = codecs.getincrementalencoder(encoding)()
+    encoder.encode("a")
+    return encoder.encode("\n") or b"\n"
+
+
 def _text_lines(path: Path, fmt: Format, digest: hashlib._Hash) -> Iterator[tuple[int, str]]:
     """The file's lines, numbered from 1, decoded block by block; ``digest`` is fed its bytes. A byte the
     encoding does not have, or text that reads as garbled (the file is in another encoding), is a
     :class:`RegistryError` naming the line."""
     wrong = f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?"
     decoder = codecs.getincrementaldecoder(fmt.encoding)()
+    newline = _encoded_newline(fmt.encoding)
     lineno, offset, pending, first = 0, 0, "", True
+    why = not_a_file(path)
+    if why is not None:  # a FIFO or a device cannot be read twice (the precheck, then the load)
+        raise RegistryError(path, None, why, fix="give the registry's file itself")
     try:
         stream = path.open("rb")
     except OSError as exc:
@@ -233,13 +267,24 @@ def _text_lines(path: Path, fmt: Format, digest: hashlib._Hash) -> Iterator[tupl
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as exc:
-                at = lineno + block[: max(exc.start - held, 0)].count(b"\n") + 1
+                at = lineno + block[: max(exc.start - held, 0)].count(newline) + 1
                 byte = offset + max(exc.start - held, 0)
                 raise RegistryError(path, at, f"is not {fmt.encoding} text (byte {byte})", fix=wrong) from None
             offset += len(block)
-            if first:
+            if first and text:
                 text, first = text.removeprefix("\ufeff"), False
             text = pending + text
+            nul = text.find("\x00")
+            if nul >= 0:
+                column = nul - text.rfind("\n", 0, nul)
+                raise RegistryError(
+                    path,
+                    lineno + text.count("\n", 0, nul) + 1,
+                    f"holds a NUL byte (character {column} of the line): the file is damaged, or is not "
+                    f"{fmt.encoding} text",
+                    fix="ask the agent for a corrected file; if the agent writes UTF-16, say encoding = "
+                    '"utf-16" in its format (see docs/registries.md)',
+                )
             misread = _first_misread(text)
             if misread is not None:
                 start = text.rfind("\n", 0, misread) + 1
@@ -296,6 +341,7 @@ class RegistryReader:
         path, fmt = self.path, self.fmt
         digest = hashlib.sha256()
         control: dict[str, str] = {}
+        where: dict[str, int] = {}  # the line each control value was read from
         count = summed = footer_at = 0
         seen_header = False
         reader = _Reader.of(fmt, path)
@@ -305,30 +351,34 @@ class RegistryReader:
             if footer_at:
                 raise RegistryError(path, lineno, f"a line after the control line (line {footer_at})")
             if fmt.header and not seen_header and not count and raw.startswith(fmt.header.prefix):
-                control.update(_control_values(path, lineno, raw, fmt.header))
+                found = _control_values(path, lineno, raw, fmt.header)
+                control.update(found)
+                where.update(dict.fromkeys(found, lineno))
                 seen_header = True
                 continue
             if fmt.footer and raw.startswith(fmt.footer.prefix):
-                control.update(_control_values(path, lineno, raw, fmt.footer))
+                found = _control_values(path, lineno, raw, fmt.footer)
+                control.update(found)
+                where.update(dict.fromkeys(found, lineno))
                 footer_at = lineno
                 continue
             line = reader.line(lineno, raw)
             count += 1
             summed += line.amount
             yield line
-        self._registry = self._checked(control, count, summed, footer_at, seen_header, reader.dates, digest)
+        self._registry = self._checked(control, where, count, summed, footer_at, seen_header, digest)
 
     def _checked(
         self,
         control: dict[str, str],
+        where: dict[str, int],
         lines: int,
         summed: int,
         footer_at: int,
         seen_header: bool,
-        dates: DateCache,
         digest: hashlib._Hash,
     ) -> Registry:
-        """The control values, checked against the lines read."""
+        """The control values, checked against the lines read; a fault is named at the line of its value."""
         path, fmt = self.path, self.fmt
         if fmt.header and not seen_header:
             raise RegistryError(path, 1, f"no header line (starting {fmt.header.prefix!r})", fix="is the file whole?")
@@ -340,25 +390,36 @@ class RegistryReader:
                 fix="ask the agent for the whole file",
             )
         end = footer_at or 1
-        count = _number(control.get("count", ""), path, end, "count")
+        count = _number(control.get("count", ""), path, where.get("count", end), "count")
         total = parse_amount(fmt, control.get("total", ""))
         if total is None:
-            raise RegistryError(path, end, f"field total: {control.get('total', '')!r} is not an amount")
+            raise RegistryError(
+                path, where.get("total", end), f"field total: {control.get('total', '')!r} is not an amount"
+            )
         if count != lines:
             raise RegistryError(
-                path, end, f"the control line says {count} payments, the file has {lines}", fix="the file is not whole"
+                path,
+                where.get("count", end),
+                f"the control line says {count} payments, the file has {lines}",
+                fix="the file is not whole",
             )
         if total != summed:
             raise RegistryError(
                 path,
-                end,
+                where.get("total", end),
                 f"the control line's total {format_amount(fmt, total)} differs from the lines' sum "
                 f"{format_amount(fmt, summed)}",
                 fix="the file is damaged or edited; ask the agent for a corrected one",
             )
-        when = dates[control["date"]] if control.get("date") else None
-        if control.get("date") and when is None:
-            raise RegistryError(path, end, f"field date: {control['date']!r} is not a date ({fmt.date_format})")
+        when = parse_date(fmt.date_format, control["date"]) if control.get("date") else None
+        if control.get("date") and (when is None or not EARLIEST <= when <= LATEST):
+            raise RegistryError(
+                path,
+                where.get("date", end),
+                f"field date: {control['date']!r} is not a registry's date ({fmt.date_format}, "
+                f"from {EARLIEST:%d.%m.%Y} to {LATEST:%d.%m.%Y})",
+                fix="ask the agent for a corrected file",
+            )
         return Registry(
             fmt=fmt,
             path=path,
@@ -397,16 +458,16 @@ def render_control(control: Control, values: dict[str, str]) -> str:
 
 
 def write_registry(path: Path, fmt: Format, lines: Iterable[dict[str, str]], control: dict[str, str]) -> int:
-    """Write a registry file (atomically) from lines of field texts and the control values; returns its size.
-    Characters the encoding lacks are written as '?', as agents' systems do."""
-    out = []
-    if fmt.header:
-        out.append(render_control(fmt.header, control))
-    out.extend(render_line(fmt, values) for values in lines)
-    if fmt.footer:
-        out.append(render_control(fmt.footer, control))
-    data = (fmt.line_end.join(out) + fmt.line_end).encode(fmt.encoding, errors="replace")
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-    return len(data)
+    """Write a registry file from lines of field texts and the control values, streamed in the format's
+    encoding (:func:`seed.outfile.output`: a file whole or not at all); returns its size. Characters the
+    encoding lacks are written as '?', as agents' systems do."""
+    encoder = codecs.getincrementalencoder(fmt.encoding)(errors="replace")
+    with output(path) as out:
+        if fmt.header:
+            out.write(encoder.encode(render_control(fmt.header, control) + fmt.line_end))
+        for values in lines:
+            out.write(encoder.encode(render_line(fmt, values) + fmt.line_end))
+        if fmt.footer:
+            out.write(encoder.encode(render_control(fmt.footer, control) + fmt.line_end))
+        out.write(encoder.encode("", final=True))
+    return out.size

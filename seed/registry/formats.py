@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
+import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +140,45 @@ def _strftime(path: Path, key: str, value: Any) -> str:
     return text
 
 
+ENCODINGS = "a text encoding Python knows, e.g. cp1251, cp866, utf-8, utf-16 (not base64, rot13, hex or zip)"
+
+
+def _encoding(path: Path, name: str) -> str:
+    """The codec's own name: a text encoding, one a file of lines can be read in (incrementally) and written
+    in. A codec that turns bytes into bytes or text into text (base64, rot13) is not one."""
+    try:
+        found = codecs.lookup(name)
+        "0".encode(found.name)  # a LookupError for a codec that is not a text encoding
+        codecs.getincrementaldecoder(found.name)
+        codecs.getincrementalencoder(found.name)
+    except LookupError:
+        raise _fail(path, "encoding", name, ENCODINGS) from None
+    return found.name
+
+
+def _carries(path: Path, fmt: Format, written: str) -> None:
+    """The format's own text (its delimiters, prefixes, the decimal mark, digits, dates and line ends) must
+    survive the encoding: written in it and read back, the same."""
+    sample = dt.datetime(2026, 11, 28, 13, 45, 7)
+    pieces = [fmt.delimiter, fmt.decimal, fmt.line_end, "-0123456789 ", sample.strftime(fmt.date_format)]
+    pieces += [sample.strftime(fmt.time_format), sample.strftime(fmt.period_format)]
+    for control in (fmt.header, fmt.footer):
+        if control is not None:
+            pieces += [control.prefix, control.delimiter]
+    for piece in filter(None, pieces):
+        try:
+            same = codecs.decode(codecs.encode(piece, fmt.encoding), fmt.encoding) == piece
+        except (UnicodeError, ValueError):
+            same = False
+        if not same:
+            raise RegistryError(
+                path,
+                None,
+                f"field encoding = {written!r} cannot carry the format's own text {piece!r}",
+                fix="an encoding that has these characters (utf-8 has every one), or other delimiters or prefixes",
+            )
+
+
 def _control(path: Path, key: str, value: Any, delimiter: str) -> Control:
     if not isinstance(value, dict):
         raise _fail(path, key, value, f'a table such as [{key}] prefix = "=" fields = ["count", "total"]')
@@ -158,11 +199,7 @@ def parse_format(name: str, data: dict[str, Any], path: Path) -> Format:
     values: dict[str, Any] = {"name": name, "source": str(path)}
     values["title"] = _text(path, "title", data.get("title", name))
     values["agent"] = _text(path, "agent", data.get("agent"))
-    encoding = _text(path, "encoding", data.get("encoding", "utf-8"), longest=20)
-    try:
-        values["encoding"] = codecs.lookup(encoding).name
-    except LookupError:
-        raise _fail(path, "encoding", encoding, "cp1251, cp866 or utf-8") from None
+    values["encoding"] = _encoding(path, _text(path, "encoding", data.get("encoding", "utf-8"), longest=20))
     line_end = data.get("line_end", "crlf")
     if line_end not in LINE_ENDS:
         raise _fail(path, "line_end", line_end, "'crlf' or 'lf'")
@@ -218,12 +255,43 @@ def parse_format(name: str, data: dict[str, Any], path: Path) -> Format:
         )
     if found.header and found.footer and found.header.prefix == found.footer.prefix:
         raise _fail(path, "footer.prefix", found.footer.prefix, "a prefix other than the header's")
+    _carries(path, found, data.get("encoding", "utf-8"))
     return found
 
 
-def read_format(path: Path, name: str | None = None) -> Format:
+FORMAT_LIMIT = 256 * 1024  # a format file is a page of TOML; a larger one is something else
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (it is missing, a folder, a FIFO, a device), or None. Asked
+    before it is opened: opening a FIFO waits for a writer, and a device such as /dev/zero never ends."""
     try:
-        raw = path.read_bytes().decode("utf-8")
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    except ValueError:
+        return "is not a path: it holds a NUL character"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (a named pipe), not a file"
+    return "is a device or a socket, not a file"
+
+
+def read_format(path: Path, name: str | None = None) -> Format:
+    why = not_a_file(path)
+    if why is not None:
+        raise RegistryError(path, None, why, fix="a format is a TOML file (see docs/registries.md)")
+    try:
+        with path.open("rb") as handle:
+            held = handle.read(FORMAT_LIMIT + 1)
+        if len(held) > FORMAT_LIMIT:
+            raise RegistryError(
+                path, None, f"is over {FORMAT_LIMIT // 1024} KB: not a format file", fix="see docs/registries.md"
+            )
+        raw = held.decode("utf-8")
     except OSError as exc:
         raise RegistryError(path, None, f"cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:

@@ -2,8 +2,9 @@
 
 A registry read whole (:mod:`seed.registry.codec`) becomes one ``payment_registry`` row and, in the same
 transaction, a payment per line that names an open account, or a suspense line with its reason: an unknown
-or closed account, a line repeated in the file, an amount not above zero, a date that cannot be read. No
-line is dropped. Each payment lands in the open billing period and is applied to the account's balances,
+or closed account, a line repeated in the file, an amount not above zero, a date or period that cannot be
+read or cannot be true (before 2000, or past the registry's date and its margin). No line is dropped.
+Each payment lands in the open billing period and is applied to the account's balances,
 its debts first (the largest first), an overpayment to the largest; so every invariant of `provision
 check` holds after every load. A registry already loaded (the same agent and number, or the same file) is
 refused whole.
@@ -23,7 +24,15 @@ from psycopg import sql
 
 from seed import migrate
 from seed.errors import NoData, RegistryError
-from seed.registry.codec import BAD_DATE, Registry, RegistryReader
+from seed.registry.codec import (
+    BAD_DATE,
+    BAD_PERIOD,
+    DATE_MARGIN,
+    EARLIEST,
+    PERIOD_MARGIN,
+    Registry,
+    RegistryReader,
+)
 
 # The reasons a line goes to the suspense list, as the customer's staff read them.
 REASONS = {
@@ -32,6 +41,8 @@ REASONS = {
     "duplicate_line": "повтор строки реестра",
     "nonpositive_amount": "сумма не больше нуля",
     BAD_DATE: "дата платежа не читается",
+    "implausible_date": "дата платежа невозможна: раньше 01.01.2000 или позже даты реестра",
+    BAD_PERIOD: "период оплаты не читается или невозможен",
     "no_balance": "по лицевому счёту нет сальдо в открытом периоде",
 }
 LOCK = 7_301_004  # an advisory lock: registry loads and assignments of one database run one at a time
@@ -172,7 +183,7 @@ def _stream_lines(conn: psycopg.Connection, reader: RegistryReader) -> Registry:
     control values once the whole file has been read and checked."""
     conn.execute(
         "CREATE TEMP TABLE registry_raw (line_no integer, account text, payer text, kopecks bigint, paid_on date, "
-        'problem text, key text COLLATE "C") ON COMMIT DROP'
+        'period date, problem text, key text COLLATE "C") ON COMMIT DROP'
     )
     with conn.cursor().copy("COPY registry_raw FROM STDIN") as copy:
         for line in reader:
@@ -181,18 +192,22 @@ def _stream_lines(conn: psycopg.Connection, reader: RegistryReader) -> Registry:
 
 
 def _refuse_if_loaded(conn: psycopg.Connection, registry: Registry, agent: int) -> None:
+    """A registry loaded before (this agent's number, or the very same file under any agent) is refused,
+    naming the agent, format and number it was loaded under."""
     before = conn.execute(
-        "SELECT id, file_name, loaded_at FROM payment_registry WHERE (agent_id = %s AND number = %s) "
-        "OR checksum = %s ORDER BY id LIMIT 1",
+        "SELECT r.file_name, r.loaded_at, g.name, r.format, r.number FROM payment_registry r "
+        "JOIN payment_agent g ON g.id = r.agent_id WHERE (r.agent_id = %s AND r.number = %s) OR r.checksum = %s "
+        "ORDER BY r.id LIMIT 1",
         (agent, registry.number, registry.checksum),
     ).fetchone()
     if before is not None:
-        when = f" on {before[2]:%Y-%m-%d %H:%M}" if before[2] else ""
+        file_name, loaded_at, agent_name, fmt_name, number = before
+        when = f" on {loaded_at:%Y-%m-%d %H:%M}" if loaded_at else ""
         raise RegistryError(
             registry.path,
             None,
-            f"this registry (agent {registry.fmt.agent!r}, number {registry.number!r}) was loaded already, "
-            f"as {before[1]!r}{when}",
+            f"this registry was loaded already: agent {agent_name!r} (--agent {fmt_name}), number {number!r}, "
+            f"as {file_name!r}{when}",
             fix="nothing to do; a corrected registry comes with a new number",
         )
 
@@ -236,6 +251,8 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
                    CASE WHEN r.problem = 'bad_date' THEN NULL ELSE coalesce(r.paid_on, %(day)s) END AS paid_on,
                    a.id AS account_id,
                    CASE WHEN r.problem <> '' THEN r.problem
+                        WHEN r.paid_on NOT BETWEEN %(earliest)s AND %(latest)s THEN 'implausible_date'
+                        WHEN r.period NOT BETWEEN %(earliest)s AND %(last_period)s THEN 'bad_period'
                         WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
                         WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
                         WHEN a.id IS NULL THEN 'unknown_account'
@@ -243,7 +260,7 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
                         ELSE '' END AS problem
             FROM registry_raw r LEFT JOIN account a ON a.number = r.account
             """,
-            {"day": day},
+            {"day": day, "earliest": EARLIEST, "latest": day + DATE_MARGIN, "last_period": day + PERIOD_MARGIN},
         )
         conn.execute("DROP TABLE registry_raw")
         # A temporary table has no statistics; the plans below need some (a small sample does).
@@ -351,7 +368,7 @@ def assign(dsn: str, suspense_id: int, account_number: str) -> tuple[SuspenseLin
     with psycopg.connect(dsn) as conn, conn.transaction():
         period = prepare(conn)
         row = conn.execute(
-            "SELECT s.registry_id, s.amount, s.paid_on, s.payment_id, r.agent_id, r.registry_date "
+            "SELECT s.registry_id, s.amount, s.paid_on, s.payment_id, r.agent_id, r.registry_date, s.reason "
             "FROM payment_suspense s JOIN payment_registry r ON r.id = s.registry_id WHERE s.id = %s FOR UPDATE",
             (suspense_id,),
         ).fetchone()
@@ -362,7 +379,9 @@ def assign(dsn: str, suspense_id: int, account_number: str) -> tuple[SuspenseLin
                 "no such line",
                 fix="`provision registry suspense CLIENT` lists them",
             )
-        registry_id, amount, paid_on, payment_id, agent, registry_date = row
+        registry_id, amount, paid_on, payment_id, agent, registry_date, reason = row
+        if reason == "implausible_date":
+            paid_on = None  # the payment is dated as its registry
         if payment_id is not None:
             raise RegistryError(f"suspense line {suspense_id}", None, "was assigned already", fix="nothing to do")
         if amount <= 0:

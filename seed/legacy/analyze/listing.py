@@ -1,24 +1,24 @@
 """The complete problem list for the customer (`import check --problems`): every problem of an export,
 in file and line order, with what it means, the customer's own column name, the value, how to fix it
 and, for a row that only follows from an earlier duplicate, that duplicate. A CSV for Excel in Russia
-(UTF-8 with BOM, ';') or an XLSX, both written as they stream from the spill, owner-only and whole."""
+(UTF-8 with BOM, ';') or an XLSX, both written as they stream from the spill, owner-only and whole
+(:mod:`seed.outfile`)."""
 
 from __future__ import annotations
 
 import csv
-import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from seed.legacy import phrases
 from seed.legacy.analyze.spill import Spill
 from seed.legacy.mapping import Mapping, file_columns
-from seed.legacy.private import aside, open_private, open_private_bytes
 from seed.legacy.report import HEADERS
 from seed.legacy.words import KIND_WORDS, LIST_HEADERS, LIST_SHEET, WHOLE_EXPORT, cause_words, words
+from seed.outfile import output, output_text
 
 FORMATS = (".csv", ".xlsx")
 SHEET_ROWS = 1_048_576 - 1  # a worksheet's rows, less its header: the list goes on in the next sheet
@@ -29,21 +29,16 @@ ILLEGAL_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def write_problem_list(path: Path, spill: Spill, mapping: Mapping, lang: str = "ru") -> int:
     """Write every problem of ``spill`` to ``path`` (.csv or .xlsx); the number of problems written."""
     rows = _rows(spill, mapping, lang)
-    new = aside(path)
+    if path.suffix.lower() != ".xlsx":
+        with output_text(path, private=True) as text:
+            return _csv(text, rows, lang)
+    saved = tempfile.tempdir  # openpyxl stages a sheet's rows in a temporary file: the spill's own folder
+    tempfile.tempdir = str(spill.folder)
     try:
-        if path.suffix.lower() == ".xlsx":
-            saved = tempfile.tempdir  # openpyxl stages a sheet's rows in a temporary file: the spill's own folder
-            tempfile.tempdir = str(spill.folder)
-            try:
-                count = _xlsx(new, rows, lang)
-            finally:
-                tempfile.tempdir = saved
-        else:
-            count = _csv(new, rows, lang)
-        os.replace(new, path)
+        with output(path, private=True) as out:
+            return _xlsx(out, rows, lang)
     finally:
-        new.unlink(missing_ok=True)
-    return count
+        tempfile.tempdir = saved
 
 
 def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
@@ -71,15 +66,14 @@ def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
         ]
 
 
-def _csv(path: Path, rows: Iterator[list[Any]], lang: str) -> int:
+def _csv(out: TextIO, rows: Iterator[list[Any]], lang: str) -> int:
     count = 0
-    with open_private(path) as out:
-        out.write("\ufeff")  # Excel reads UTF-8 only with its mark
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(LIST_HEADERS["en" if lang == "en" else "ru"])
-        for row in rows:
-            writer.writerow([_inert(v) for v in row])
-            count += 1
+    out.write("\ufeff")  # Excel reads UTF-8 only with its mark
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(LIST_HEADERS["en" if lang == "en" else "ru"])
+    for row in rows:
+        writer.writerow([_inert(v) for v in row])
+        count += 1
     return count
 
 
@@ -90,7 +84,7 @@ def _inert(value: Any) -> Any:
     return value
 
 
-def _xlsx(path: Path, rows: Iterator[list[Any]], lang: str) -> int:
+def _xlsx(out: BinaryIO, rows: Iterator[list[Any]], lang: str) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -116,6 +110,5 @@ def _xlsx(path: Path, rows: Iterator[list[Any]], lang: str) -> int:
     if sheet is None:
         sheet = book.create_sheet(LIST_SHEET[key])
         sheet.append(list(LIST_HEADERS[key]))
-    with open_private_bytes(path) as out:
-        book.save(out)
+    book.save(out)
     return count
