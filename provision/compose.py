@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -15,6 +16,28 @@ from dataclasses import dataclass
 from provision import engine
 from provision.errors import EnvironmentProblem, OperationFailed
 from provision.render import ClientEnv
+
+# "Bind for 127.0.0.1:54324 failed: port is already allocated" (another container publishes it),
+# "listen tcp4 127.0.0.1:54324: bind: address already in use" (another program listens there)
+PORT_TAKEN = ("port is already allocated", "address already in use")
+PORT_IN_MESSAGE = re.compile(r"(?:Bind for |listen tcp[46]? |host port for )\[?[0-9A-Fa-f.:]*?\]?:(\d{1,5})(?=[:\s]|$)")
+
+
+class PortInUse(OperationFailed):
+    """Compose created the client's containers but the engine could not publish a host port on start."""
+
+    def __init__(self, message: str, *, port: int | None, details: str | None) -> None:
+        super().__init__(message, details=details)
+        self.port = port
+
+
+def port_in_use(stderr: str) -> int | None:
+    """The port the engine could not publish, as its error names it (0 when it names none); None when the
+    error is another."""
+    if not any(text in stderr for text in PORT_TAKEN):
+        return None
+    found = PORT_IN_MESSAGE.findall(stderr)
+    return int(found[-1]) if found else 0
 
 
 @dataclass(frozen=True)
@@ -81,8 +104,10 @@ def run_cli(env: ClientEnv, cmd: list[str], shown: str, *, capture: bool = True,
         raise OperationFailed(f"`{shown}` did not finish in {timeout:.0f} s") from None
     if done.returncode != 0:
         err = (done.stderr or "").strip().splitlines()
-        raise OperationFailed(
-            f"`{shown}` failed for client {env.client!r} (exit {done.returncode})",
-            details="\n".join(err[-15:]) or None,
-        )
+        message = f"`{shown}` failed for client {env.client!r} (exit {done.returncode})"
+        details = "\n".join(err[-15:]) or None
+        taken = port_in_use(done.stderr or "")
+        if taken is not None:
+            raise PortInUse(message, port=taken or None, details=details)
+        raise OperationFailed(message, details=details)
     return done.stdout or ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -15,6 +16,7 @@ from provision.errors import EnvironmentProblem
 from provision.hosts import DockerHost
 from provision.labels import LABEL_CLIENT as LABEL_CLIENT
 from provision.labels import LABEL_MANAGED as LABEL_MANAGED
+from provision.labels import LABEL_PORT as LABEL_PORT
 from provision.labels import LABEL_PREFIX as LABEL_PREFIX
 from provision.labels import LABEL_ROLE as LABEL_ROLE
 from provision.labels import LABEL_WORKSPACE as LABEL_WORKSPACE
@@ -116,3 +118,49 @@ def remove_labelled(labels: dict[str, str], host: DockerHost = LOCAL) -> int:
             except docker.errors.NotFound:
                 pass
     return removed
+
+
+@dataclass(frozen=True)
+class PortUse:
+    """A container that publishes a host port, or (a provision client's, by its label) will when started."""
+
+    port: int
+    container: str
+    running: bool
+    client: str = ""  # "" for a container not of provision
+    workspace: str = ""
+
+    def describe(self, workspace: str) -> str:
+        """Who holds the port, for a message: another client (and its workspace, if not ``workspace``), or
+        a container not of provision."""
+        state = "running" if self.running else "stopped"
+        if not self.client:
+            return f"the container {self.container} ({state}, not of provision)"
+        where = "this workspace" if self.workspace == workspace else f"the workspace {self.workspace}"
+        return f"the client {self.client!r} of {where} (its container {self.container}, {state})"
+
+
+def port_uses(host: DockerHost = LOCAL) -> list[PortUse]:
+    """Every port the engine's containers hold or claim, running or stopped, whoever made them: one list
+    call, so every workspace sees every other's claims."""
+    try:
+        listed = client(host).api.containers(all=True)
+    except docker.errors.APIError as exc:
+        raise EnvironmentProblem(
+            f"the Docker engine did not list its containers ({exc.explanation or exc})",
+            fix="check the engine (`docker ps -a`)",
+        ) from None
+    uses: list[PortUse] = []
+    for item in listed:
+        labels = item.get("Labels") or {}
+        name = str((item.get("Names") or ["/" + str(item.get("Id", "?"))[:12]])[0]).lstrip("/")
+        running = item.get("State") == "running"
+        ports = {int(p["PublicPort"]) for p in item.get("Ports") or [] if p.get("PublicPort")}
+        claimed = str(labels.get(LABEL_PORT, ""))
+        if claimed.isdigit():
+            ports.add(int(claimed))
+        mine = labels.get(LABEL_MANAGED) == "true"
+        client_name = str(labels.get(LABEL_CLIENT, "")) if mine else ""
+        workspace = str(labels.get(LABEL_WORKSPACE, "")) if mine else ""
+        uses += [PortUse(port, name, running, client_name, workspace) for port in sorted(ports)]
+    return uses

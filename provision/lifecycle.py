@@ -16,14 +16,14 @@ from typing import Any
 import docker.errors
 import psycopg
 
-from provision import compose, engine, secretvolume, storage, swarm
+from provision import claims, compose, engine, secretvolume, storage, swarm
 from provision.carry import image_on
 from provision.datavolume import check_data_major
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.hosts import DockerHost
-from provision.ports import pick_free_port
+from provision.ports import machine_lock
 from provision.profile import check_title, load_profile, parse_profile, registry_mirror_from_environment
-from provision.render import ClientEnv, check_port, client_env, env_for, ports_claimed_by_others, write_compose
+from provision.render import ClientEnv, client_env, env_for, write_compose
 from provision.secrets import read_password
 from provision.templating import render
 from provision.workspace import Workspace, validate_client_name
@@ -37,19 +37,18 @@ def _quiet(_line: str) -> None:
 
 # -- init and render ------------------------------------------------------------------------------
 def init_client(workspace: Workspace, client: str, *, title: str | None = None, force: bool = False) -> Path:
-    """Write a commented profile for a new client, with a free port chosen now and kept."""
+    """Write a commented profile for a new client, its port "auto": a port chosen now could be taken by
+    the time the client starts (by another workspace's client, or any program); `up` picks one then."""
     validate_client_name(client)
     if title is not None:
         check_title(title)
     path = workspace.profile_path(client)
     if path.exists() and not force:
         raise InputError(f"{path} already exists", fix="edit it, or pass --force to write it anew")
-    with workspace.lock("ports"):
-        port = pick_free_port("127.0.0.1", ports_claimed_by_others(workspace, client))
-        text = render("client.toml.j2", client=client, title=title or client, port=port)
-        parse_profile(client, tomllib.loads(text), path)  # what init writes must load: checked before it is
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    text = render("client.toml.j2", client=client, title=title or client)
+    parse_profile(client, tomllib.loads(text), path)  # what init writes must load: checked before it is
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -157,22 +156,22 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
         previous=previous if isinstance(previous, str) else "",
         progress=progress,
     )
-    env = env_for(workspace, profile, image=image, decide=True)
+    env = env_for(workspace, profile, image=image, decide=True, progress=progress)
     workspace.update_state(client, image=image)  # after env_for, which may have kept a port in the state
     container = db_container(env)
     running = container is not None and container.status == "running"
-    if host.is_local:
-        check_port(env, owned_by_us=running)
+    if not profile.docker.swarm:
+        with machine_lock():
+            env = claims.settle(env, progress)  # a taken port refused (fixed) or moved (auto) before any mount
     storage.ensure(env.storage, profile, progress)  # a clone storage's file system mounted (again, after a reboot)
     if profile.docker.swarm:
         swarm.deploy(env, progress)
     else:
         if not host.is_local:
             secretvolume.place_password(env)
-        write_compose(env)
         where = "" if host.is_local else f" on {host.name}"
         progress(f"starting {env.project}{where} with {compose.find_compose().name}")
-        compose.run(env, "up", "--detach", "--remove-orphans")
+        env = claims.start(env, progress)
     password = read_password(env.password_file)
     if profile.docker.swarm:  # the task may run on another node than the manager's
         after_id = swarm.wait_running(env, profile.start_timeout, progress).container
@@ -354,11 +353,7 @@ def destroy(workspace: Workspace, client: str) -> str:
         compose.run(env, "down", "--volumes", "--remove-orphans")
         engine.remove_labelled(_client_labels(env), env.host)
     storage.remove(env.storage)
-    state = workspace.read_state(client)
-    state.pop("image", None)
-    state.pop("storage", None)
-    if state:
-        workspace.write_state(client, state)
+    workspace.forget_state(client, "image", "storage", "port")  # the next `up` chooses them again
     return env.storage.holder()
 
 

@@ -1,12 +1,29 @@
-"""Host ports: pick a free one once per client, and say clearly when one is taken."""
+"""Host ports: pick a free one, hold the machine-wide lock while one is chosen, and tell who holds one."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
+import ipaddress
+import os
 import socket
+import stat
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from provision.errors import EnvironmentProblem
 
 FIRST_PORT = 54320
 LAST_PORT = 54999
+
+
+def valid_port(value: object) -> bool:
+    """A TCP port number (JSON's true is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -42,3 +59,109 @@ def ephemeral_port(avoid: range = range(FIRST_PORT, LAST_PORT + 1)) -> int:
         if port not in avoid:
             return port
     raise RuntimeError("no free local port outside the clients' range")
+
+
+# -- the machine-wide lock ------------------------------------------------------------------------
+_held = threading.local()
+
+
+def lock_folder() -> Path:
+    """Where every workspace of this user meets: one folder per user, so no other user can hold our lock."""
+    return Path(tempfile.gettempdir()) / f"provision-{os.getuid()}"
+
+
+def _own_folder() -> Path:
+    folder = lock_folder()
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise EnvironmentProblem(
+            f"{folder} is not a folder of yours: provision keeps its lock of the ports there",
+            fix="remove it if you made it, or point TMPDIR at a folder of yours (the same for every workspace)",
+        )
+    return folder
+
+
+@contextlib.contextmanager
+def machine_lock() -> Iterator[None]:
+    """Held while a port is chosen and until the container that publishes it exists, by every workspace of
+    this machine: two workspaces never pick the same port at once. Released by the kernel if the process
+    dies; taken again by the same thread without waiting (a pick inside a start)."""
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
+    path = _own_folder() / "ports.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+# -- who listens on a port ------------------------------------------------------------------------
+def _address(hexed: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address as /proc/net/tcp{,6} writes it: 32-bit words in the machine's byte order."""
+    raw = bytes.fromhex(hexed)
+    step = -1 if sys.byteorder == "little" else 1
+    words = b"".join(raw[i : i + 4][::step] for i in range(0, len(raw), 4))
+    return ipaddress.ip_address(words)
+
+
+def _overlaps(address: ipaddress.IPv4Address | ipaddress.IPv6Address, host: str) -> bool:
+    """A listener on ``address`` keeps ``host`` from binding the same port."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    try:
+        wanted = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return address.is_unspecified or wanted.is_unspecified or address == wanted
+
+
+def _listening_inodes(port: int, host: str, proc: Path) -> set[str]:
+    inodes: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (proc / "net" / table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) <= 9 or fields[3] != "0A":
+                continue
+            address, _, hex_port = fields[1].rpartition(":")
+            if int(hex_port, 16) == port and _overlaps(_address(address), host):
+                inodes.add(fields[9])
+    return inodes
+
+
+def listener(port: int, host: str = "0.0.0.0", proc: Path = Path("/proc")) -> str | None:
+    """The program listening on ``port`` of this machine where it keeps ``host`` from binding, as "name
+    (pid N)", when /proc tells (another user's processes, docker-proxy among them, it does not)."""
+    inodes = _listening_inodes(port, host, proc)
+    if not inodes:
+        return None
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            for fd in (entry / "fd").iterdir():
+                if os.readlink(fd) in wanted:
+                    name = (entry / "comm").read_text(encoding="utf-8", errors="replace").strip()
+                    return f"{name} (pid {entry.name})"
+        except OSError:
+            continue
+    return None

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from provision import remote
-from provision.errors import EnvironmentProblem
+from provision.errors import EnvironmentProblem, InputError
 from provision.hosts import DockerHost
-from provision.labels import labels_for
-from provision.ports import pick_free_port, port_is_free
+from provision.labels import LABEL_PORT, labels_for
+from provision.ports import machine_lock, pick_free_port
 from provision.profile import Profile, load_profile, memory_bytes
 from provision.secrets import ensure_password
 from provision.storage import Storage, plan
 from provision.templating import render
 from provision.workspace import Workspace
+
+Note = Callable[[str], None]
+
+
+def _silent(_line: str) -> None:
+    return None
 
 
 def _mb(value: int) -> str:
@@ -113,13 +120,18 @@ def project_name(workspace: Workspace, client: str) -> str:
 
 
 def ports_claimed_by_others(workspace: Workspace, client: str) -> set[int]:
+    """The ports this workspace's other clients hold or would take: kept picks and fixed ports (a client
+    whose profile or state is broken claims what can be read of it, and blocks nobody)."""
     taken: set[int] = set()
     for other in workspace.known_clients():
         if other == client:
             continue
-        port = workspace.read_state(other).get("port")
-        if isinstance(port, int):
-            taken.add(port)
+        try:
+            kept = workspace.kept_port(other)
+        except InputError:
+            kept = None
+        if kept is not None:
+            taken.add(kept)
         if workspace.has_profile(other):
             try:
                 other_profile = load_profile(workspace, other)
@@ -130,38 +142,52 @@ def ports_claimed_by_others(workspace: Workspace, client: str) -> set[int]:
     return taken
 
 
-def resolve_port(workspace: Workspace, profile: Profile, *, pick: bool = True) -> int:
-    """The profile's port, or the one picked for ``port = "auto"`` the first time and kept since.
+def pick_port(workspace: Workspace, profile: Profile, claimed: set[int]) -> int:
+    """Pick a port for ``port = "auto"`` beside ``claimed`` and this workspace's other clients, and keep it.
+    The caller holds :func:`machine_lock`."""
+    try:
+        claimed = claimed | ports_claimed_by_others(workspace, profile.client)
+        host = profile.docker.target()
+        if host.is_ssh:  # what listens there is known; a socket's engine is on this machine
+            claimed |= remote.listening_ports(host)
+        port = pick_free_port(profile.host, claimed, here=not (host.is_ssh or host.url.startswith("tcp://")))
+    except RuntimeError as exc:
+        raise EnvironmentProblem(str(exc), fix=f"set postgres.port in {profile.where} to a free port") from None
+    workspace.update_state(profile.client, port=port)
+    return port
+
+
+def resolve_port(workspace: Workspace, profile: Profile, *, pick: bool = True, progress: Note = _silent) -> int:
+    """The profile's port, or the one picked for ``port = "auto"`` and kept since (``up`` checks it against
+    every workspace's claims before it starts, :mod:`provision.claims`).
 
     With ``pick`` false (to show a client, not to start it) nothing is picked or written: 0 if none is kept."""
     if profile.port is not None:
         return profile.port
     if not pick:
-        kept = workspace.read_state(profile.client).get("port")
-        return kept if isinstance(kept, int) else 0
-    with workspace.lock("ports"):
-        state = workspace.read_state(profile.client)
-        port = state.get("port")
-        if isinstance(port, int):
-            return port
-        try:
-            claimed = ports_claimed_by_others(workspace, profile.client)
-            host = profile.docker.target()
-            if host.is_ssh:  # what listens there is known; a socket's engine is on this machine
-                claimed |= remote.listening_ports(host)
-            port = pick_free_port(profile.host, claimed, here=not (host.is_ssh or host.url.startswith("tcp://")))
-        except RuntimeError as exc:
-            raise EnvironmentProblem(str(exc), fix="set postgres.port in the profile") from None
-        workspace.write_state(profile.client, {**state, "port": port})
-        return port
+        return workspace.kept_port(profile.client) or 0
+    with machine_lock():
+        kept = workspace.kept_port(profile.client)
+        if kept is not None:
+            return kept
+        note = workspace.bad_kept_port(profile.client)
+        if note:
+            progress(note)
+        return pick_port(workspace, profile, set())
 
 
 def env_for(
-    workspace: Workspace, profile: Profile, image: str | None = None, *, pick: bool = True, decide: bool = False
+    workspace: Workspace,
+    profile: Profile,
+    image: str | None = None,
+    *,
+    pick: bool = True,
+    decide: bool = False,
+    progress: Note = _silent,
 ) -> ClientEnv:
     """A loaded profile's settings without touching Docker; the image is the one last used, if any. The
     storage is the one kept; ``decide`` (``up`` and ``render``) chooses and keeps it for a new client."""
-    port = resolve_port(workspace, profile, pick=pick)
+    port = resolve_port(workspace, profile, pick=pick, progress=progress)
     state = workspace.read_state(profile.client)
     recorded = state.get("image") if image is None else None
     chosen = image or (recorded if isinstance(recorded, str) else profile.image)
@@ -172,16 +198,6 @@ def env_for(
 def client_env(workspace: Workspace, client: str, *, pick: bool = True, decide: bool = False) -> ClientEnv:
     """The client's settings without touching Docker; the image is the one last used, if any."""
     return env_for(workspace, load_profile(workspace, client), pick=pick, decide=decide)
-
-
-def check_port(env: ClientEnv, owned_by_us: bool) -> None:
-    if owned_by_us or port_is_free(env.profile.host, env.port):
-        return
-    raise EnvironmentProblem(
-        f"port {env.port} on {env.profile.host} is taken by another program",
-        fix=f"stop it (`ss -ltnp 'sport = :{env.port}'` shows which) or set postgres.port in "
-        f"{env.profile.where} to a free port",
-    )
 
 
 def database_context(env: ClientEnv, settings: dict[str, str]) -> dict[str, Any]:
@@ -204,7 +220,7 @@ def database_context(env: ClientEnv, settings: dict[str, str]) -> dict[str, Any]
         "host": profile.host,
         "port": env.port,
         "memory_limit": profile.memory_limit.lower(),
-        "labels_db": env.labels("db"),
+        "labels_db": {**env.labels("db"), LABEL_PORT: str(env.port)},
         "labels_volume": env.labels("data"),
     }
 

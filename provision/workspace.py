@@ -6,10 +6,12 @@ Layout (all under ``<workspace>/compose/<client>/``)::
     compose.yaml       rendered by ``provision render`` / ``up`` (output)
     secrets/           0700: postgres_password, seats.json (the seats' passwords),
                        anonymization.key (imports); each 0600
-    state.json         choices made once and kept: the port picked for ``port = "auto"``, the image
+    state.json         choices made once and kept: the port picked for ``port = "auto"`` (until
+                       ``destroy``), the image, the storage, the swarm node
     import/            0700: last-load.json and rejected.csv of the last ``provision import load``
 
-Beside the clients, ``<workspace>/compose/.<name>.lock`` are the advisory lock files (ports, training).
+Beside the clients, ``<workspace>/compose/.<name>.lock`` are the advisory lock files (training); the ports'
+lock is machine-wide (:func:`provision.ports.machine_lock`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,21 @@ from pathlib import Path
 from typing import Any
 
 from provision.errors import InputError
+from provision.ports import valid_port
 
 CLIENT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
 BUILTIN_CLIENTS = ("demo",)
+STATE_FIX = (
+    "restore it, or delete it: provision writes it anew (the port and the image are chosen again; a client with "
+    "clone storage or on a swarm then loses track of where its data is, so restore it for those)"
+)
+STATE_TEXT_FIELDS: dict[str, type] = {"node": str, "storage": dict}  # where the data is: refused, not guessed
+
+
+def _holds_text(value: Any, wanted: type) -> bool:
+    if wanted is dict:
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    return isinstance(value, str)
 
 
 def validate_client_name(name: str) -> str:
@@ -103,16 +117,39 @@ class Workspace:
 
     # -- state kept between runs -------------------------------------------------------------
     def read_state(self, client: str) -> dict[str, Any]:
+        """The choices kept for ``client``; a file that is not what provision writes is refused with its
+        name (a bad kept port is not: it is only a cache of a pick, see :meth:`kept_port`)."""
         path = self.state_path(client)
-        if not path.exists():
-            return {}
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else f"not JSON: {str(exc)[:120]}"
+            raise InputError(f"{path}: unreadable state ({reason})", fix=STATE_FIX) from None
+        if not isinstance(data, dict):
             raise InputError(
-                f"{path}: unreadable state ({exc})", fix="delete the file; provision writes it anew"
-            ) from exc
-        return data if isinstance(data, dict) else {}
+                f"{path}: holds a JSON {type(data).__name__}, not an object of kept choices", fix=STATE_FIX
+            )
+        for key, wanted in STATE_TEXT_FIELDS.items():
+            if key in data and not _holds_text(data[key], wanted):
+                raise InputError(f"{path}: {key} = {data[key]!r} is not {wanted.__name__} of text", fix=STATE_FIX)
+        return data
+
+    def kept_port(self, client: str) -> int | None:
+        """The port picked for ``port = "auto"`` and kept; None when there is none, or when what is kept is
+        no port (a cache of a pick: :meth:`bad_kept_port` says so and a new one is picked)."""
+        port = self.read_state(client).get("port")
+        return port if valid_port(port) else None
+
+    def bad_kept_port(self, client: str) -> str | None:
+        """A note when the kept port is no port (1-65535), so that a new pick is not a surprise."""
+        state = self.read_state(client)
+        if "port" not in state or valid_port(state["port"]):
+            return None
+        shown = repr(state["port"])
+        shown = shown if len(shown) <= 40 else shown[:40] + "..."
+        return f"{self.state_path(client)}: the kept port {shown} is no port (1-65535); another is picked"
 
     def write_state(self, client: str, state: dict[str, Any]) -> None:
         path = self.state_path(client)
@@ -126,6 +163,12 @@ class Workspace:
         state = self.read_state(client)
         if any(state.get(key) != value for key, value in changes.items()):
             self.write_state(client, {**state, **changes})
+
+    def forget_state(self, client: str, *keys: str) -> None:
+        """Drop the given keys from the state as it is on disk now (``destroy``: the next ``up`` chooses again)."""
+        state = self.read_state(client)
+        if any(key in state for key in keys):
+            self.write_state(client, {key: value for key, value in state.items() if key not in keys})
 
     @contextlib.contextmanager
     def lock(self, name: str = "workspace") -> Iterator[None]:

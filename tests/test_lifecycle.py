@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -64,10 +65,14 @@ def test_up_down_up_keeps_data_and_destroy_removes_everything(
     lifecycle.up(workspace, "demo")
     assert _query(dsn, "SELECT body FROM trainee_note") == [("Лицевой счёт",)]
 
+    db = lifecycle.db_container(result.env)
+    assert db is not None and db.labels[engine.LABEL_PORT] == str(result.env.port)  # a claim every workspace sees
+
     lifecycle.destroy(workspace, "demo")
     for kind in ("containers", "volumes", "networks"):
         assert engine.find(kind, _labels(workspace, "demo")) == [], kind
     assert lifecycle.status(workspace, "demo").state == "absent"
+    assert workspace.kept_port("demo") is None  # the next `up` picks again
 
 
 def test_two_clients_are_isolated(workspace: Workspace, pg_image: str, write_profile) -> None:  # type: ignore[no-untyped-def]
@@ -106,8 +111,9 @@ def test_port_taken_by_another_program_is_reported(
         blocker.listen()
         port = blocker.getsockname()[1]
         write_profile("busy", f"[postgres]\nport = {port}\n")
-        with pytest.raises(EnvironmentProblem, match=f"port {port} on 127.0.0.1 is taken"):
+        with pytest.raises(EnvironmentProblem, match=f"port {port} on 127.0.0.1 is taken by ") as info:
             lifecycle.up(workspace, "busy")
+        assert f"(pid {os.getpid()})" in info.value.message  # this process listens there: /proc names it
     assert engine.find("containers", _labels(workspace, "busy")) == []
 
 

@@ -44,6 +44,7 @@ def test_demo_compose_is_safe_by_default(workspace: Workspace) -> None:
     assert db["stop_signal"] == "SIGINT"
     assert "--locale=ru_RU.UTF-8" in db["environment"]["POSTGRES_INITDB_ARGS"]
     assert doc["secrets"]["postgres_password"]["file"] == "./secrets/postgres_password"
+    assert db["labels"]["org.provision.port"] == str(port)  # every workspace sees the claim on the engine
     for labels in (db["labels"], doc["volumes"]["pgdata"]["labels"], doc["networks"]["default"]["labels"]):
         assert labels["org.provision.managed"] == "true"
         assert labels["org.provision.client"] == "demo"
