@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import stat
+import tarfile
+import zlib
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,7 @@ from provision.hosts import DockerHost
 from provision.imagebuild import BUILT_REPOSITORY, build_image, built_tag, cache_dir
 from provision.profile import Profile
 from provision.suites import SUITES
+from seed.outfile import output
 
 Progress = Callable[[str], None]
 
@@ -139,13 +144,13 @@ def status(refs: list[str]) -> ImageStatus:
 
 def save(refs: list[str], dest: Path, progress: Progress) -> int:
     """Write the images ``refs`` to one file (gzip-compressed when the name ends in .gz), to carry to
-    another site; `load` there restores every one with its tag. Written beside ``dest`` and renamed, so
-    an interrupted save leaves no half file under the name."""
+    another site; `load` there restores every one with its tag. Written as :mod:`seed.outfile` writes
+    (a file aside and renamed, so an interrupted save leaves no half file under the name; a device or a
+    FIFO in place); the bytes written."""
     docker_client = engine.client()
     missing = [ref for ref in refs if not image_present(ref)]
     if missing:
         raise InputError(f"no image {', '.join(map(repr, missing))} here", fix="see `provision image status`")
-    tmp = dest.with_name(dest.name + ".partial")
     compress = dest.suffix == ".gz"
     progress(f"saving {', '.join(refs)} to {dest}")
     # The engine's /images/get takes several names and writes their layers once; docker-py offers it
@@ -154,23 +159,20 @@ def save(refs: list[str], dest: Path, progress: Progress) -> int:
     try:
         response = api._get(api._url("/images/get"), params={"names": refs}, stream=True)
         api._raise_for_status(response)
-        with gzip.open(tmp, "wb", compresslevel=6) if compress else open(tmp, "wb") as out:
+        with (
+            output(dest) as out,
+            gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6) if compress else nullcontext(out) as sink,
+        ):
             for chunk in response.iter_content(chunk_size=4 * 1024**2):
-                out.write(chunk)
+                sink.write(chunk)
     except docker.errors.APIError as exc:
-        tmp.unlink(missing_ok=True)
         raise OperationFailed(f"docker could not save {', '.join(refs)}: {exc.explanation or exc}") from None
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OperationFailed(
+        raise EnvironmentProblem(
             f"{dest}: cannot write the archive ({exc.strerror or exc})",
             fix="free some space there or give another --output",
         ) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(dest)
-    return dest.stat().st_size
+    return out.size
 
 
 def built_present() -> list[str]:
@@ -178,17 +180,64 @@ def built_present() -> list[str]:
     return [tag for tag in (built_tag(major) for major in sorted(SUITES)) if image_present(tag)]
 
 
+ARCHIVE_FIX = "give a file made by `provision image save` (or `docker save`), copied whole"
+
+
+def check_archive(source: Path) -> None:
+    """Refuse what is not an image archive before the engine is sent it: a folder, a device or a pipe
+    (which would be read forever or block), an empty or truncated file, a tar that holds no image."""
+    if "\x00" in str(source):
+        raise InputError(f"{str(source)!r}: a path cannot hold a NUL character", fix=ARCHIVE_FIX)
+    try:
+        mode = source.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(
+            f"{source}: no such file", fix="give the path of a file made by `provision image save`"
+        ) from None
+    except OSError as exc:  # a name too long, a loop of links
+        shown = str(source) if len(str(source)) <= 200 else f"{str(source)[:80]}... ({len(str(source))} characters)"
+        raise InputError(f"{shown}: cannot be opened ({exc.strerror})", fix=ARCHIVE_FIX) from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{source}: a folder, not an image archive", fix=ARCHIVE_FIX)
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{source}: not a regular file (a device or a pipe)", fix=ARCHIVE_FIX)
+    try:
+        with open(source, "rb") as handle:
+            magic = handle.read(2)
+        if not magic:
+            raise InputError(f"{source}: an empty file, not an image archive", fix=ARCHIVE_FIX)
+        names = _archive_names(source, compressed=magic == b"\x1f\x8b")
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{source}: not an image archive, or a truncated one ({exc})", fix=ARCHIVE_FIX) from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot be read ({exc.strerror or exc})", fix=ARCHIVE_FIX) from None
+    if not names & {"manifest.json", "repositories"}:
+        raise InputError(f"{source}: a tar archive, but not of images (no manifest.json in it)", fix=ARCHIVE_FIX)
+
+
+def _archive_names(source: Path, compressed: bool) -> set[str]:
+    """The top-level names of a tar (gzip read as it streams), read to its end: a cut file fails here."""
+    names: set[str] = set()
+    with tarfile.open(source, "r|gz" if compressed else "r|") as archive:
+        for member in archive:
+            names.add(member.name.removeprefix("./"))
+    return names
+
+
 def load(source: Path, progress: Progress) -> list[str]:
     """Load images from a file made by ``save`` (or ``docker save``); gzip is read as is."""
-    if not source.is_file():
-        raise InputError(f"{source}: no such file", fix="give the path of a file made by `provision image save`")
+    check_archive(source)
     progress(f"loading images from {source}")
     with open(source, "rb") as handle:
         try:
             loaded = engine.client().images.load(handle)
+        except docker.errors.ImageLoadError as exc:  # what the engine said of the archive's content
+            raise InputError(f"{source}: not an image archive ({exc})", fix=ARCHIVE_FIX) from None
         except docker.errors.APIError as exc:
             raise OperationFailed(
-                f"{source}: not an image archive ({exc.explanation or exc})",
-                fix="make the file with `provision image save` or `docker save`",
+                f"{source}: docker could not load the images ({exc.explanation or exc})",
+                fix="see the message above; `docker system df` shows the engine's disk",
             ) from None
+    if not loaded:
+        raise InputError(f"{source}: the archive holds no image (its manifest lists none)", fix=ARCHIVE_FIX)
     return [tag for image in loaded for tag in image.tags]

@@ -96,6 +96,10 @@ def check_output_file(path: Path | None, option: str) -> Path | None:
 
 def check_new_folder(path: Path, what: str) -> Path:
     """A folder a command fills: absent (it is made), or an empty folder."""
+    try:
+        path.exists()
+    except OSError as exc:  # a name longer than the system allows
+        raise InputError(f"{str(path)[:80]}...: cannot be made ({exc.strerror})", fix="give a shorter path") from None
     if path.exists() and not path.is_dir():
         raise InputError(f"{path}: not a folder", fix=f"give a new or empty folder for {what}")
     if not path.exists() and not path.parent.is_dir():

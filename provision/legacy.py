@@ -18,6 +18,7 @@ from provision.render import ClientEnv, env_for
 from provision.seeding import check_data
 from provision.training import repaired, replacing_books
 from provision.workspace import Workspace
+from seed import outfile
 from seed.check import CheckResult
 from seed.legacy import layout
 from seed.legacy.analyze import Report, Spill, analyze
@@ -36,11 +37,24 @@ Phase = Callable[[str], None]
 
 
 def export_mapping(folder: Path, mapping_file: Path | None) -> Mapping:
-    if not folder.is_dir():
+    try:
+        is_folder, mapping_found = folder.is_dir(), mapping_file is None or mapping_file.is_file()
+    except OSError as exc:  # a name longer than the system allows, a loop of links: not a path to read
+        raise InputError(
+            f"{shown_path(Path(exc.filename or folder))}: cannot be opened ({exc.strerror})",
+            fix="give the export folder's path (and the mapping file's) as they are on disk",
+        ) from None
+    if not is_folder:
         raise InputError(f"{folder}: not a folder", fix="give the folder that holds the export files")
-    if mapping_file is not None and not mapping_file.is_file():
+    if not mapping_found:
         raise InputError(f"{mapping_file}: no such mapping file", fix="give the path of the mapping TOML")
     return load_mapping(mapping_file, folder) if mapping_file else standard_mapping(folder)
+
+
+def shown_path(path: Path) -> str:
+    """A path as a message names it: a hostile one of thousands of characters cut to its ends."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:80]}...{text[-80:]} ({len(text)} characters)"
 
 
 def key_path(env: ClientEnv) -> Path:
@@ -166,10 +180,17 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
 # -- what the commands call ---------------------------------------------------------------------------
 def write_template(directory: Path) -> list[Path]:
     """`provision import template`: the standard layout's empty files, to hand to a customer."""
+    if "\x00" in str(directory):
+        raise InputError(f"{str(directory)!r}: a path cannot hold a NUL character", fix="give the folder's path")
     try:
         return layout.write_template(directory)
     except FileExistsError as exc:
         raise InputError(f"{exc} already exists", fix="choose an empty folder") from None
+    except OSError as exc:  # /proc, /sys, a read-only or full disk, a name too long: nothing of ours is left
+        raise InputError(
+            f"{shown_path(directory)}: cannot write the export files there ({exc.strerror or exc})",
+            fix="give a new or empty folder on a disk you can write to",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -194,7 +215,7 @@ def problem_list(path: Path | None, lang: str = "ru", with_personal: bool = Fals
             )
         return None
     check_output_file(path, "--problems")
-    if path.suffix.lower() not in FORMATS:
+    if path.suffix.lower() not in FORMATS and not outfile.in_place(path):  # a device or FIFO takes the CSV
         raise InputError(
             f"--problems {path}: not a .csv or .xlsx file",
             fix="name the list problems.csv (for Excel, ';' and UTF-8) or problems.xlsx",

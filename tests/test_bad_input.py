@@ -133,7 +133,7 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     # payment registries: formats, files, dates, lines (refused before any server is asked)
     (["registry", "load", "x", "afile.txt", "--agent", "sber"], 2, "no registry format 'sber'"),
     (["registry", "load", "x", "nofile.txt", "--agent", "bank"], 2, "nofile.txt: cannot be read"),
-    (["registry", "load", "x", "full", "--agent", "bank"], 2, "full: cannot be read"),
+    (["registry", "load", "x", "full", "--agent", "bank"], 2, "full: is a folder"),
     (["registry", "load", "x", "afile.txt", "--agent", "bank"], 2, "afile.txt, line 1: the line has 1 fields"),
     (["registry", "load", "x", "afile.txt"], 2, "Missing option '--agent'"),
     (["registry", "sample", "x", "--agent", "bank", "--date", "2026-13-01", "-o", "r.txt"], 2, "is not a date"),
@@ -207,7 +207,7 @@ OPTIONS: list[tuple[list[str], int, str]] = [
     (["image", "save", "::", "-o", "pg.tar"], 2, "IMAGE '::' is not an image reference"),
     (["image", "save"], 2, "Missing option '--output'"),
     (["image", "load", "nothing-here.tar"], 2, "nothing-here.tar: no such file"),
-    (["image", "load", "full"], 2, "full: no such file"),
+    (["image", "load", "full"], 2, "full: a folder, not an image archive"),
     (["reset", "x", "--new-links"], 2, "--new-links goes with --all"),
     (["reset", "x", "--seat", "1", "--new-links"], 2, "--new-links goes with --all"),
     # switch-over: the final export, the client's key, the accepted differences
@@ -406,7 +406,7 @@ MAPPINGS: list[tuple[str, str]] = [
     ),
     (
         PERSONS + 'convert = {account = {format = "dd.mm"}}\n',
-        "is not a date pattern",
+        "account.format: account is not a date",
     ),
     (
         PERSONS + "convert = {account = {values = 5}}\n",

@@ -133,3 +133,64 @@ def looks_mangled_by_excel(value: Any) -> str | None:
     if isinstance(value, str) and SCIENTIFIC.match(value.strip()):
         return "scientific notation (Excel rewrote a long number; its last digits are lost)"
     return None
+
+
+# The strptime directives a mapping's `format` may use: the day, month and year, the weekday and month
+# names, the time of day (a timestamp's date is what is kept) and a literal '%'. Left out: directives
+# Python reads differently by locale (%c, %x, %X), time zones and week numbers, which no export's date needs.
+DATE_DIRECTIVES = {
+    "d": "day",
+    "j": "day",
+    "m": "month",
+    "b": "month",
+    "B": "month",
+    "y": "year",
+    "Y": "year",
+    "a": "",
+    "A": "",
+    "H": "",
+    "I": "",
+    "M": "",
+    "S": "",
+    "p": "",
+    "%": "",
+}
+ALLOWED_DIRECTIVES = "%d %m %Y %y %b %B %j %a %A %H %I %M %S %p %%"
+
+
+def date_pattern_problem(pattern: str, is_period: bool) -> str | None:
+    """What is wrong with a strptime pattern for a date (day, month and year) or a billing month (month
+    and year), or None. Checked when a mapping is read: a wrong pattern would otherwise fail every row."""
+    if "\x00" in pattern or not pattern.strip():
+        return "an empty pattern or one with a NUL character"
+    seen: list[str] = []
+    at = 0
+    while at < len(pattern):
+        if pattern[at] != "%":
+            at += 1
+            continue
+        directive = pattern[at + 1 : at + 2]
+        if not directive:
+            return "a '%' at the end (write '%%' for a percent sign)"
+        if directive not in DATE_DIRECTIVES:
+            return f"'%{directive}' is not a directive a date is read with"
+        if directive != "%" and directive in seen:
+            return f"'%{directive}' is given twice"
+        seen.append(directive)
+        at += 2
+    parts = {DATE_DIRECTIVES[d] for d in seen}
+    if "j" in seen:
+        parts.add("month")  # the day of the year tells the month too
+    needed = ("month", "year") if is_period else ("day", "month", "year")
+    lacking = [part for part in needed if part not in parts]
+    if lacking:
+        return f"no {' and no '.join(lacking)} in it"
+    sample = dt.datetime(2026, 1, 31, 13, 5, 9)
+    try:
+        back = dt.datetime.strptime(sample.strftime(pattern), pattern)
+    except (ValueError, re.error):
+        return "a date written with it cannot be read back"
+    same = (back.year, back.month) == (2026, 1) if is_period else back.date() == sample.date()
+    if not same:
+        return "a date written with it does not read back as the same date"
+    return None

@@ -3,6 +3,7 @@ to produce (docs/export-layout.md). A mapping file adapts any other layout to it
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 # entity -> (file name, [(field, Russian header, required)])
@@ -111,6 +112,11 @@ STANDARD: dict[str, tuple[str, list[tuple[str, str, bool]]]] = {
         ],
     ),
 }
+# The fields that hold a date (a mapping's `format` reads them); `period` holds a billing month.
+DATE_FIELDS = frozenset(
+    {"opened_on", "closed_on", "birth_date", "since", "installed_on", "verified_on", "next_verification"}
+    | {"removed_on", "taken_on", "paid_on"}
+)
 # Fields a mapping may use beyond the standard layout's (the standard files do not carry them).
 EXTRA_FIELDS: dict[str, list[tuple[str, str]]] = {
     "persons": [("full_name", "ФИО in one column: surname, given name, patronymic")],
@@ -145,13 +151,27 @@ SERVICE_NAMES = {
 
 
 def write_template(directory: Path, encoding: str = "cp1251") -> list[Path]:
-    """Write the standard layout's empty files (headers only, ';', CRLF, cp1251 as billing systems do)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for file_name, fields in STANDARD.values():
-        path = directory / file_name
-        if path.exists():
+    """Write the standard layout's empty files (headers only, ';', CRLF, cp1251 as billing systems do).
+
+    All or nothing: a file already there is refused before anything is written, and a write that fails
+    (a folder one cannot write to, a full disk) takes back the files and the folder it made."""
+    paths = [directory / file_name for file_name, _ in STANDARD.values()]
+    for path in paths:
+        if path.exists() or path.is_symlink():
             raise FileExistsError(path)
-        path.write_bytes((";".join(h for _, h, _ in fields) + "\r\n").encode(encoding))
-        written.append(path)
+    made = not directory.exists()
+    written: list[Path] = []
+    try:
+        directory.mkdir(parents=False, exist_ok=True)
+        for path, (_, fields) in zip(paths, STANDARD.values(), strict=True):
+            with path.open("xb") as out:
+                written.append(path)
+                out.write((";".join(h for _, h, _ in fields) + "\r\n").encode(encoding))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     return written

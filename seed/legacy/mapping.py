@@ -43,7 +43,7 @@ from typing import Any
 
 from seed.errors import MappingError
 from seed.legacy import convert
-from seed.legacy.layout import EXTRA_FIELDS, STANDARD
+from seed.legacy.layout import DATE_FIELDS, EXTRA_FIELDS, STANDARD
 from seed.legacy.read import read_records
 
 PERIOD_FIELDS = {"period"}
@@ -287,14 +287,31 @@ def _conversions(path: Path, entity: str, raw: Any, columns: dict[str, Any]) -> 
         if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0):
             raise MappingError(f"{where}: {fld}.scale = {scale!r} is not a positive number")
         fmt = spec.get("format")
-        if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt):
-            raise MappingError(f'{where}: {fld}.format = {fmt!r} is not a date pattern such as "%d/%m/%Y"')
+        if fmt is not None:
+            _date_format(where, fld, fmt)
         values = spec.get("values")
         if values is not None and not (isinstance(values, dict) and all(isinstance(v, str) for v in values.values())):
             raise MappingError(f'{where}: {fld}.values must be a table such as {{ "1" = "ХВС" }}')
         table = {str(k): v for k, v in values.items()} if values else None
         result[fld] = Conversion(Decimal(str(scale)) if scale is not None else None, fmt, table)
     return result
+
+
+def _date_format(where: str, fld: str, fmt: Any) -> None:
+    """A `format` reads a date field (day, month and year) or a period (month and year) with strptime;
+    refused here, not on every row, when it cannot."""
+    is_period = fld in PERIOD_FIELDS
+    if fld not in DATE_FIELDS and not is_period:
+        dates = ", ".join(sorted(DATE_FIELDS | PERIOD_FIELDS))
+        raise MappingError(f"{where}: {fld}.format: {fld} is not a date; a format reads only these fields: {dates}")
+    example = "%Y%m" if is_period else "%d/%m/%Y"
+    problem = "not a text" if not isinstance(fmt, str) else convert.date_pattern_problem(fmt, is_period)
+    if problem:
+        needs = "the month and year" if is_period else "the day, month and year"
+        raise MappingError(
+            f'{where}: {fld}.format = {fmt!r} is not a date pattern ({problem}); write one such as "{example}" '
+            f"with {needs}, from the directives {convert.ALLOWED_DIRECTIVES}"
+        )
 
 
 def converted(
