@@ -6,6 +6,11 @@ imports the first as the client's books (timed: the plain import, the floor a sw
 then runs `provision switchover rehearse` with the final export in a fresh process: its wall time, the
 time of each step (copy aside, load, keys, compare, reconcile, checks, drop), what it counted, and its
 peak memory (its own, and the forked loader's). The issue's target: 100,000 accounts within 2 minutes.
+
+The same-client guard (each account's address, residents and meters as keyed digests on both sides,
+compared in SQL) is a step of its own: its seconds, its share of the rehearsal, and the rows it digests
+per second (accounts, resident links and meters of both sides; the final export's counted as the first's,
+which it differs from by a month's moves).
 Run: `make bench-switchover` or `python benchmarks/bench_switchover.py --accounts 100000`.
 """
 
@@ -38,6 +43,13 @@ print(json.dumps({"seconds": time.perf_counter() - started, "steps": info["steps
                   "differences": len(info["differences"]), "own_mb": round(own), "forked_mb": round(forked)}))
 """
 
+GUARD_STEP = "recognize the books' accounts"
+# What the guard digests on one side: each account, each resident link, each meter.
+GUARDED = (
+    "SELECT (SELECT count(*) FROM okno.account) + (SELECT count(*) FROM okno.account_person) "
+    "+ (SELECT count(*) FROM okno.meter)"
+)
+
 
 def folder_mb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in folder.iterdir()) / 1024**2, 1)
@@ -60,7 +72,11 @@ def measure(accounts: int, memory: str) -> dict[str, Any]:
         started = time.perf_counter()
         legacy.import_load(workspace, CLIENT, legacy.Load(first))
         import_s = time.perf_counter() - started
+        with psycopg.connect(dsn) as conn:
+            guarded = conn.execute(GUARDED).fetchone()
         rehearsal = child(REHEARSE, str(workspace.root), CLIENT, str(final))
+        guard_s = rehearsal["steps"].get(GUARD_STEP, 0.0)
+        digested = 2 * int(guarded[0]) if guarded else 0
         return {
             "accounts": accounts,
             "final_export_mb": folder_mb(final),
@@ -68,6 +84,11 @@ def measure(accounts: int, memory: str) -> dict[str, Any]:
             "import_first_s": round(import_s, 1),
             "rehearsal_s": round(rehearsal["seconds"], 1),
             "rehearsal_to_import": round(rehearsal["seconds"] / import_s, 2),
+            "guard_s": guard_s,
+            "guard_share": round(guard_s / rehearsal["seconds"], 3),
+            "guard_rows": digested,
+            "guard_rows_per_s": round(digested / guard_s) if guard_s else None,
+            "guard_accounts_per_s": round(2 * accounts / guard_s) if guard_s else None,
             "steps": rehearsal["steps"],
             "changes": rehearsal["changes"],
             "differences": rehearsal["differences"],

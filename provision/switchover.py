@@ -60,6 +60,7 @@ class SwitchoverReport:
             "read, anonymize, load": load.get("load"),
             "keys and indexes": load.get("keys"),
             "vacuum and analyze": load.get("analyze"),
+            "recognize the books' accounts": load.get("guard"),
             "compare with the books": load.get("compare"),
             "reconcile": load.get("reconcile"),
             "switch in": load.get("switch"),

@@ -5,6 +5,7 @@ reason for leaving a row out and every invariant."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -14,14 +15,17 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
+from provision.switchover import SwitchoverReport
 from provision.workspace import Workspace
 from seed.check import CHECKS, NOT_FOR_IMPORTS
-from seed.legacy import phrases
+from seed.legacy import phrases, switchover
 from seed.legacy.analyze import KINDS, analyze
 from seed.legacy.interpret import REASONS
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN, RULES
 from seed.legacy.report import number, period, render_html, render_load_html
+from seed.legacy.switchover_guard import BASE_WORDS, LARGE, Recognition
+from seed.legacy.switchover_report import RECOGNITION_RU, STEPS_RU, render_switchover_html
 from seed.legacy.words import KIND_WORDS, LANGS, words
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
 
@@ -228,3 +232,77 @@ def test_the_cli_writes_the_check_report_in_either_language(workspace: Workspace
     assert "<title>demo: analysis of the export export</title>" in en.read_text(encoding="utf-8")
     wrong = runner.invoke(app, ["import", "check", "demo", str(folder), "--lang", "de"])
     assert wrong.exit_code == 2 and "de" in wrong.output
+
+
+def switchover_info(accepted: list[str]) -> dict[str, Any]:
+    """A rehearsal's report as SwitchoverReport.to_dict() makes it: its export recognized, two large changes."""
+    changes = dict.fromkeys(switchover.WORDS, 0) | {"persons_moved_out": 1250, "accounts_unrecognized": 7}
+    outcome = switchover.Outcome(
+        switchover.Books(dt.date(2026, 3, 1), 4321),
+        dt.date(2026, 3, 1),
+        changes=changes,
+        accepted=accepted,
+        recognition=Recognition(4321, 4300, 4293, 4296, 4101, 4280),
+        large={"persons_moved_out": {"count": 1250, "of": 9800}, "balances_corrected": {"count": 6000, "of": 51852}},
+        seconds={"load": 8.7, "guard": 0.5, "compare": 2.8},
+    )
+    return SwitchoverReport("rehearsal", outcome, Path("/home/deployer/final"), refused=False).to_dict()
+
+
+def test_every_word_of_the_switchover_report_has_its_russian() -> None:
+    cyrillic = re.compile("[а-яё]")
+    assert all(cyrillic.search(switchover.WORDS.get(kind, "")) for kind in LARGE), "WORDS lacks a large kind"
+    assert all(cyrillic.search(BASE_WORDS.get(base, "")) for base in LARGE.values()), "BASE_WORDS lacks a base"
+    assert set(Recognition(1, 1, 1, 1, 1, 1).to_dict()) == set(RECOGNITION_RU)
+    outcome = switchover.Outcome(switchover.Books(dt.date(2026, 3, 1), 1), dt.date(2026, 3, 1))
+    outcome.seconds = dict.fromkeys(("load", "keys", "analyze", "guard", "compare", "reconcile", "switch"), 1.0)
+    report = SwitchoverReport("run", outcome, Path("final"), refused=False)
+    report.steps = dict.fromkeys(("copy aside", "snapshot", "baseline", "checks", "drop"), 1.0)
+    steps = report.step_seconds()
+    assert len(steps) == 12 and "recognize the books' accounts" in steps
+    assert sorted(set(steps) - set(STEPS_RU)) == [], "switchover_report.STEPS_RU lacks these steps"
+    assert all(cyrillic.search(STEPS_RU[step]) for step in steps)
+
+
+def test_the_switchover_report_says_how_the_export_was_recognized_and_what_changed_much() -> None:
+    page = render_switchover_html(switchover_info(["balances_corrected"]), "демо")
+    assert "<h2>Лицевые счета текущей базы в выгрузке</h2>" in page
+    verdict = "Узнано 4\u00a0293 из 4\u00a0321 лицевых счетов текущей базы (99,4\u00a0%): выгрузка того же клиента."
+    assert verdict in page
+    for said, count in (
+        ("лицевых счетов в текущей базе", "4\u00a0321"),
+        ("из них есть в выгрузке (тот же номер)", "4\u00a0300"),
+        ("из них узнаны по адресу, проживающим и приборам учёта", "4\u00a0293"),
+        ("из них с тем же адресом", "4\u00a0296"),
+        ("из них с теми же проживающими", "4\u00a0101"),
+        ("из них с теми же приборами учёта", "4\u00a0280"),
+        ("с тем же номером, но не узнаны", "7"),
+    ):
+        assert f"<tr><td>{said}</td><td class=n>{count}</td></tr>" in page, said
+    assert "меньше половины лицевых счетов текущей базы" in page
+    assert "<h2 class=bad>Крупные изменения: 2</h2>" in page
+    row = (
+        "<tr><td>выбывшие</td><td>persons_moved_out</td><td class=n>1\u00a0250</td>"
+        "<td>9\u00a0800 связей лица и лицевого счёта</td><td>12,8\u00a0%</td>"
+        "<td>не принято: переход с ним не пройдёт</td>"
+    )
+    assert row in page
+    assert (
+        "<td class=n>6\u00a0000</td><td>51\u00a0852 сальдо закрытых месяцев</td><td>11,6\u00a0%</td><td>принято</td>"
+        in page
+    )
+    assert "больше десятой части своей базы" in page and "строку с его кодом, например «persons_moved_out»" in page
+    assert "узнавание лицевых счетов по адресу, проживающим и приборам учёта</td><td class=n>0,5</td>" in page
+    assert "Расхождений, не принятых к сведению: 1." in page
+
+
+def test_a_switchover_report_with_no_large_change_or_of_an_earlier_version() -> None:
+    info = switchover_info([])
+    info["large_changes"], info["differences"] = {}, []
+    info["recognized"] = {"books": 4321, "by_number": 4300, "by_fingerprint": 4293}  # before the parts were counted
+    page = render_switchover_html(info, "демо")
+    assert "<p class=ok>Крупных изменений (больше десятой части своей базы) нет.</p>" in page
+    assert "из них узнаны по адресу" in page and "из них с тем же адресом" not in page
+    del info["large_changes"], info["recognized"]
+    page = render_switchover_html(info, "демо")  # a report kept before the guard still renders
+    assert "Крупн" not in page and "Лицевые счета текущей базы" not in page and "Расхождений нет" in page

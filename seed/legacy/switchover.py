@@ -230,13 +230,7 @@ class Outcome:
             "opened_month": self.opened.strftime("%Y-%m"),
             "changes": self.changes,
             "changes_ru": {WORDS[k]: v for k, v in self.changes.items()},
-            "recognized": None
-            if self.recognition is None
-            else {
-                "books": self.recognition.books,
-                "by_number": self.recognition.by_number,
-                "by_fingerprint": self.recognition.by_fingerprint,
-            },
+            "recognized": None if self.recognition is None else self.recognition.to_dict(),
             "large_changes": {
                 kind: {**value, "words": WORDS[kind], "of_words": BASE_WORDS[LARGE[kind]]}
                 for kind, value in self.large.items()
@@ -371,13 +365,16 @@ def switch_over(
         mark = time.monotonic()
         say("recognizing the books' accounts in the export (address, residents, meters)")
         outcome.recognition = recognition = recognize(admin, "okno", work, key)
+        base = bases(admin, "okno", books.last_closed)
+        outcome.seconds["guard"] = time.monotonic() - mark
         if not recognition.same_client():
             raise OtherClientsExport(recognition.refusal())
+        mark = time.monotonic()
         say("counting what changed since the first import")
         counts = compare(admin, "okno", work, books.last_closed)
         counts["accounts_unrecognized"] = recognition.unrecognized
         outcome.changes = {kind: counts[kind] for kind in WORDS}
-        outcome.large = large_changes(outcome.changes, bases(admin, "okno", books.last_closed))
+        outcome.large = large_changes(outcome.changes, base)
         outcome.seconds["compare"] = time.monotonic() - mark
         mark = time.monotonic()
         say(f"reconciling {last:%Y-%m} with the old system's control totals")

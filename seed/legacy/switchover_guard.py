@@ -72,7 +72,8 @@ PARTS = (
 )
 RECOGNIZED = (
     "SELECT count(*), count(*) FILTER (WHERE (same_address AND (same_residents OR same_meters)) "
-    "OR (same_residents AND same_meters AND (has_residents OR has_meters))) FROM ("
+    "OR (same_residents AND same_meters AND (has_residents OR has_meters))), count(*) FILTER (WHERE same_address), "
+    "count(*) FILTER (WHERE same_residents), count(*) FILTER (WHERE same_meters) FROM ("
     "SELECT o.address = n.address AS same_address, o.residents IS NOT DISTINCT FROM n.residents AS same_residents, "
     "o.meters IS NOT DISTINCT FROM n.meters AS same_meters, o.residents IS NOT NULL AS has_residents, "
     "o.meters IS NOT NULL AS has_meters FROM (" + PARTS.replace("{s}", "{old}") + ") o "
@@ -91,6 +92,10 @@ class Recognition:
     books: int
     by_number: int
     by_fingerprint: int
+    # of those by number, how many have each part the same (None in a report made before they were counted)
+    same_address: int | None = None
+    same_residents: int | None = None
+    same_meters: int | None = None
 
     @property
     def unrecognized(self) -> int:
@@ -98,6 +103,16 @@ class Recognition:
 
     def same_client(self) -> bool:
         return not self.books or self.by_fingerprint >= self.books * SAME_CLIENT_SHARE
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {
+            "books": self.books,
+            "by_number": self.by_number,
+            "by_fingerprint": self.by_fingerprint,
+            "same_address": self.same_address,
+            "same_residents": self.same_residents,
+            "same_meters": self.same_meters,
+        }
 
     def refusal(self) -> str:
         return (
@@ -121,7 +136,8 @@ def recognize(conn: psycopg.Connection, old: str, new: str, key: bytes) -> Recog
     names = {"old": sql.Identifier(old), "new": sql.Identifier(new)}
     row = conn.execute(sql.SQL(RECOGNIZED).format(**names), {"inner": inner, "outer": outer}).fetchone()
     books = conn.execute(sql.SQL("SELECT count(*) FROM {old}.account").format(**names)).fetchone()
-    return Recognition(int(books[0]) if books else 0, int(row[0]) if row else 0, int(row[1]) if row else 0)
+    counts = [int(value) for value in row or (0, 0, 0, 0, 0)]
+    return Recognition(int(books[0]) if books else 0, *counts)
 
 
 def bases(conn: psycopg.Connection, old: str, closed: object) -> dict[str, int]:
