@@ -28,6 +28,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from seed.errors import UnreadableFile
+from seed.infile import read_small_text
+
 CRASH_AT = "PROVISION_CRASH_AT"
 
 
@@ -60,11 +63,11 @@ class Journal:
     @staticmethod
     def left(path: Path) -> dict[str, Any] | None:
         """What a killed command left, if anything."""
-        try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return None
-        except ValueError:  # cannot happen with _write_whole; treat as nothing to finish
+        try:
+            return dict(json.loads(read_small_text(path)))
+        except (UnreadableFile, ValueError, TypeError):  # not what _write_whole writes: nothing to finish
             return {"command": "?", "pid": 0, "step": "?", "copies": []}
 
     def step(self, name: str, **details: Any) -> None:

@@ -6,6 +6,7 @@ the ``progress`` callback so the CLI decides how it looks.
 
 from __future__ import annotations
 
+import os
 import time
 import tomllib
 from collections.abc import Callable
@@ -43,12 +44,17 @@ def init_client(workspace: Workspace, client: str, *, title: str | None = None, 
     if title is not None:
         check_title(title)
     path = workspace.profile_path(client)
-    if path.exists() and not force:
+    if os.path.lexists(path) and not force:  # a symlink, even a dangling or looping one, is something there
         raise InputError(f"{path} already exists", fix="edit it, or pass --force to write it anew")
     text = render("client.toml.j2", client=client, title=title or client)
     parse_profile(client, tomllib.loads(text), path)  # what init writes must load: checked before it is
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot be written ({exc.strerror})", fix="remove what is there, or fix the folder"
+        ) from None
     return path
 
 

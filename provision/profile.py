@@ -21,6 +21,8 @@ from typing import Any
 from provision.errors import ProfileError, unknown_field
 from provision.hosts import DockerHost, DockerSettings, parse_docker
 from provision.workspace import Workspace, validate_client_name
+from seed.errors import UnreadableFile
+from seed.infile import read_small
 
 DEFAULT_MAJOR = 15
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -468,12 +470,12 @@ def load_profile(workspace: Workspace, client: str) -> Profile:
     """The client's profile from its file, or the built-in one when there is no file."""
     workspace.require_client(client)
     path = workspace.profile_path(client)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return builtin_profile(client)
     try:
-        raw = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot be read ({exc.strerror})", fix="make it readable by this user") from None
+        raw = read_small(path).decode("utf-8")
+    except UnreadableFile as exc:
+        raise ProfileError(f"{path}: {exc.reason}", fix="make it the client's profile, a TOML file") from None
     except UnicodeDecodeError as exc:
         raise ProfileError(
             f"{path}: not UTF-8 (byte {exc.start})", fix="save the profile as UTF-8 (without a BOM)"

@@ -186,7 +186,11 @@ def env_for(
     progress: Note = _silent,
 ) -> ClientEnv:
     """A loaded profile's settings without touching Docker; the image is the one last used, if any. The
-    storage is the one kept; ``decide`` (``up`` and ``render``) chooses and keeps it for a new client."""
+    storage is the one kept; ``decide`` (``up`` and ``render``) chooses and keeps it for a new client, its
+    password first (a damaged one is said before any choice is kept)."""
+    if decide:
+        workspace.read_state(profile.client)  # a damaged state is said before anything is made
+        ensure_password(workspace.password_file(profile.client))
     port = resolve_port(workspace, profile, pick=pick, progress=progress)
     state = workspace.read_state(profile.client)
     recorded = state.get("image") if image is None else None

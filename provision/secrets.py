@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 from provision.errors import EnvironmentProblem
+from seed.errors import UnreadableFile
+from seed.infile import read_small_text
 
 
 def ensure_password(path: Path) -> str:
@@ -26,11 +28,16 @@ def ensure_password(path: Path) -> str:
 
 
 def read_password(path: Path) -> str:
-    try:
-        password = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
+    if not os.path.lexists(path):
         raise EnvironmentProblem(
-            f"cannot read the password file {path} ({exc.strerror})",
+            f"{path} is missing: the client was never brought up here",
+            fix="bring it up first (provision up CLIENT), or restore the file from a backup",
+        )
+    try:
+        password = read_small_text(path, 4096).strip()
+    except UnreadableFile as exc:
+        raise EnvironmentProblem(
+            f"cannot read the password file: {exc}",
             fix="run provision as the user who created the client, or restore the file",
         ) from None
     if not password:

@@ -397,6 +397,7 @@ def serialized(env: ClientEnv, command: str = "a command", say: Say | None = Non
     """Commands that change one client's databases run one at a time (a kernel lock: a kill frees it); the
     first thing each does is to finish or undo what a killed one left."""
     say = say or _to_stderr
+    read_password(env.password_file)  # a client never brought up: said before a lock or journal is made
     with journal.client_lock(_lock_path(env), command, say) as outermost:
         left = journal.Journal.left(journal_path(env)) if outermost else None
         if left is not None:
@@ -427,6 +428,9 @@ def operation(env: ClientEnv, command: str, say: Say | None = None) -> Iterator[
         try:
             yield kept
         except BaseException:
+            if kept.data["step"] == "begin":  # it failed before doing anything: nothing for later to finish
+                kept.close()
+                raise
             with contextlib.suppress(Exception):
                 Trainer.of(env).recover(kept.data)
                 kept.close()

@@ -29,6 +29,8 @@ from typing import Any
 
 from provision.errors import InputError
 from provision.ports import valid_port
+from seed.errors import UnreadableFile
+from seed.infile import read_small
 
 CLIENT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
 BUILTIN_CLIENTS = ("demo",)
@@ -120,13 +122,14 @@ class Workspace:
         """The choices kept for ``client``; a file that is not what provision writes is refused with its
         name (a bad kept port is not: it is only a cache of a pick, see :meth:`kept_port`)."""
         path = self.state_path(client)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return {}
-        except (OSError, ValueError, RecursionError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else f"not JSON: {str(exc)[:120]}"
-            raise InputError(f"{path}: unreadable state ({reason})", fix=STATE_FIX) from None
+        try:
+            data = json.loads(read_small(path))
+        except UnreadableFile as exc:
+            raise InputError(f"{path}: unreadable state (it {exc.reason})", fix=STATE_FIX) from None
+        except (ValueError, RecursionError) as exc:
+            raise InputError(f"{path}: unreadable state (not JSON: {str(exc)[:120]})", fix=STATE_FIX) from None
         if not isinstance(data, dict):
             raise InputError(
                 f"{path}: holds a JSON {type(data).__name__}, not an object of kept choices", fix=STATE_FIX

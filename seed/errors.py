@@ -108,3 +108,15 @@ class AcceptFileError(SeedError, ValueError):
 
 class OtherClientsExport(SwitchoverRefused):
     """A final export whose accounts are mostly not the books' by address, residents and meters."""
+
+
+class UnreadableFile(SeedError, ValueError):
+    """A small file a command reads (a profile, a mapping, a state, a password) that is not one: missing, a
+    folder, a FIFO, a device, too large, not text. Names the path and what it is."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = str(path), reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.reason)

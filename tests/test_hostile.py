@@ -212,38 +212,11 @@ def sweep() -> list[Case]:
     return cases
 
 
-# Found by this sweep in modules other helpers own: each flips to a pass when its owner's fix lands.
-UNSTARTED = "exit 3 (no password file yet) but .training-<client>.lock and journal.json are left (training.py)"
-KNOWN: dict[str, str] = {
-    "init-client-loopprofile": "client.toml a symlink loop: OSError ELOOP traceback (lifecycle.py:51)",
-    **{
-        f"{command}-client-pwbin": "postgres_password not UTF-8: UnicodeDecodeError traceback (secrets.py:25)"
-        for command in ("render", "reset", "seats", "snapshot-delete", "snapshot-list", "snapshot-restore")
-        + ("snapshot-save",)
-    },
-    **{
-        f"{command}-client-{client}": UNSTARTED
-        for command in ("reset", "snapshot-delete", "snapshot-restore", "snapshot-save")
-        for client in ("liststate", "agents1251", "agentsbin", "agentsdir", "keybin")
-    },
-    **{
-        f"{command}-client-fifostate": "state.json a FIFO: reading it blocks forever (workspace.read_state)"
-        for command in ("reset", "seats", "snapshot-list", "status", "switchover-status")
-    },
-    **{
-        f"{command}-client-zerostate": "state.json -> /dev/zero: read whole, MemoryError traceback (read_state)"
-        for command in ("reset", "seats", "snapshot-list", "status", "switchover-status")
-    },
-}
-
-
 def _params() -> list[Any]:
     """The sweep's cases; those run in a child process (a second or more each) are marked slow."""
     params = []
     for case_id, args, child in sweep():
         marks = [pytest.mark.slow] if child else []
-        if case_id in KNOWN:
-            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[case_id]))
         params.append(pytest.param(args, child, id=case_id, marks=marks))
     return params
 

@@ -41,7 +41,8 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from seed.errors import MappingError
+from seed.errors import MappingError, UnreadableFile
+from seed.infile import read_small_text
 from seed.legacy import convert
 from seed.legacy.layout import DATE_FIELDS, EXTRA_FIELDS, STANDARD
 from seed.legacy.read import read_records
@@ -143,8 +144,10 @@ def _file_options(where: str, spec: dict[str, Any]) -> tuple[str | None, str | N
 
 def load_mapping(path: Path, folder: Path) -> Mapping:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(read_small_text(path))
+    except UnreadableFile as exc:
+        raise MappingError(f"{path}: cannot read the mapping: it {exc.reason}") from None
+    except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{path}: cannot read the mapping ({exc})") from None
     files = data.get("files")
     if not isinstance(files, dict):

@@ -32,7 +32,8 @@ import psycopg
 from psycopg import sql
 
 from seed.catalog import SERVICES
-from seed.errors import AcceptFileError
+from seed.errors import AcceptFileError, UnreadableFile
+from seed.infile import read_small
 
 SAME_CLIENT_SHARE = 0.5  # below this share of the books' accounts recognized: another client's export
 LARGE_SHARE = 0.1  # above this share of its base, a kind of change must be accepted by name
@@ -166,6 +167,9 @@ def allowed_lines() -> str:
     )
 
 
+ACCEPT_LIMIT = 64 * 1024**2  # a line per account accepted, for a few million accounts
+
+
 def read_accepted(path: Path | None) -> list[str]:
     """An accept file: a difference per line, as the report names it (a service code, ACCOUNT;service,
     'suspense', or a large change's kind); '#' starts a comment. UTF-8 or, as Russian Windows saves a text
@@ -173,9 +177,9 @@ def read_accepted(path: Path | None) -> list[str]:
     if path is None:
         return []
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AcceptFileError(path, None, f"cannot be read ({exc.strerror})", "give a readable text file") from None
+        data = read_small(path, ACCEPT_LIMIT)
+    except UnreadableFile as exc:
+        raise AcceptFileError(path, None, exc.reason, "give a readable text file") from None
     if b"\0" in data:
         raise AcceptFileError(path, None, "is not a text file (it holds binary data)", _TEXT_FIX)
     try:

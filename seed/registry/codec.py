@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from seed.errors import RegistryError
+from seed.infile import not_a_file
 from seed.outfile import output
-from seed.registry.formats import Control, Format, not_a_file
+from seed.registry.formats import Control, Format
 
 BAD_DATE = "bad_date"
 BAD_PERIOD = "bad_period"

@@ -12,14 +12,13 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
-import os
-import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seed.errors import RegistryError
+from seed.errors import RegistryError, UnreadableFile
+from seed.infile import read_small
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "formats"
 
@@ -262,38 +261,11 @@ def parse_format(name: str, data: dict[str, Any], path: Path) -> Format:
 FORMAT_LIMIT = 256 * 1024  # a format file is a page of TOML; a larger one is something else
 
 
-def not_a_file(path: Path) -> str | None:
-    """Why ``path`` cannot be read as a file (it is missing, a folder, a FIFO, a device), or None. Asked
-    before it is opened: opening a FIFO waits for a writer, and a device such as /dev/zero never ends."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
-    except ValueError:
-        return "is not a path: it holds a NUL character"
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
-    if stat.S_ISFIFO(mode):
-        return "is a FIFO (a named pipe), not a file"
-    return "is a device or a socket, not a file"
-
-
 def read_format(path: Path, name: str | None = None) -> Format:
-    why = not_a_file(path)
-    if why is not None:
-        raise RegistryError(path, None, why, fix="a format is a TOML file (see docs/registries.md)")
     try:
-        with path.open("rb") as handle:
-            held = handle.read(FORMAT_LIMIT + 1)
-        if len(held) > FORMAT_LIMIT:
-            raise RegistryError(
-                path, None, f"is over {FORMAT_LIMIT // 1024} KB: not a format file", fix="see docs/registries.md"
-            )
-        raw = held.decode("utf-8")
-    except OSError as exc:
-        raise RegistryError(path, None, f"cannot be read ({exc.strerror})") from None
+        raw = read_small(path, FORMAT_LIMIT).decode("utf-8")
+    except UnreadableFile as exc:
+        raise RegistryError(path, None, exc.reason, fix="a format is a TOML file (see docs/registries.md)") from None
     except UnicodeDecodeError:
         raise RegistryError(path, None, "is not UTF-8 text", fix="save the format file as UTF-8") from None
     try:
