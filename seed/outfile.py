@@ -10,9 +10,11 @@ regular file. A write that fails is one :class:`~seed.errors.OutputError` naming
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import re
+import secrets
 import stat
 import sys
 from collections.abc import Iterator
@@ -150,13 +152,16 @@ def _open_aside(target: Path, private: bool) -> tuple[int, Path]:
             mode = stat.S_IMODE(os.stat(target).st_mode)
         except FileNotFoundError:
             mode = 0o666
-    aside = target.with_name(target.name + ".new")
-    with contextlib.suppress(OSError):  # what a write killed midway left: a new one is made in its place
-        aside.unlink()
-    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    if private or target.exists():
-        os.fchmod(fd, mode)
-    return fd, aside
+    for _ in range(100):  # a name of its own: two writes to one path at once never share, nor take the user's
+        aside = target.with_name(f".{target.name}.{secrets.token_hex(4)}.new")
+        try:
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+        except FileExistsError:
+            continue
+        if private or target.exists():
+            os.fchmod(fd, mode)
+        return fd, aside
+    raise FileExistsError(errno.EEXIST, "no free name for a file aside", str(target.parent))
 
 
 def _open_in_place(path: Path) -> int:

@@ -48,16 +48,14 @@ def _lock_free(lock: Path) -> bool:
 
 
 def _process_gone(pid_file: Path) -> bool:
-    """Whether the process pytest's ``.lock`` names has ended (a reused pid started after the file)."""
+    """Whether the process pytest's ``.lock`` names has ended. A process of that number that runs is taken
+    as the session's own (a reused pid only leaves an ended session's objects for a later cleanup; the
+    other mistake would remove a live session's)."""
     try:
-        pid, written = int(pid_file.read_text(encoding="utf-8").strip()), pid_file.stat().st_mtime
+        pid = int(pid_file.read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         return True
-    try:
-        started = Path(f"/proc/{pid}").stat().st_mtime
-    except FileNotFoundError:
-        return True
-    return started > written + 1
+    return not Path(f"/proc/{pid}").exists()
 
 
 def gone(path: Path, root: Path) -> bool:

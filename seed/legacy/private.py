@@ -35,7 +35,8 @@ def open_private_bytes(path: Path) -> BinaryIO:
 
 
 def aside(path: Path) -> Path:
-    """Where the next version of a file is written before it replaces the file."""
+    """Where the next version of a file waits until what makes it is committed (the rows a load leaves out,
+    beside the last load's list until the new load commits)."""
     return path.with_name(path.name + ".new")
 
 
