@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import secrets
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from provision.render import ClientEnv, client_env
 from provision.resets import last_resets
 from provision.training import Copied, Trainer, client_seats
 from provision.workspace import Workspace
+from seed.outfile import write_output
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,7 @@ _LINKS_LOCK = threading.Lock()  # the console's threads make and revoke links: o
 
 def _write_private(path: Path, data: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")  # 0600, a name of its own
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    write_output(path, json.dumps(data, indent=1, sort_keys=True).encode(), private=True)  # 0600, whole or not
 
 
 def _read_links(path: Path) -> dict[str, str]:

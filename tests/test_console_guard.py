@@ -4,18 +4,24 @@ certificate made once (or the trainer's own)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import ssl
 import stat
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
@@ -28,7 +34,7 @@ from provision.inputs import ascii_number
 from provision.workspace import Workspace
 from tests.test_console import csrf_of
 
-QUICK = Limits(trusted_cap=0.05)  # a trusted address's slow answer, shortened for the tests
+QUICK = Limits(trusted_cap=0.05, overall_base=0.001, overall_cap=0.02)  # slow answers, shortened for the tests
 
 
 # -- pure logic ---------------------------------------------------------------------------------------------
@@ -59,31 +65,55 @@ def test_the_delay_doubles_and_stops_at_its_cap() -> None:
 def test_one_address_is_refused_then_let_try_again_later() -> None:
     clock = Clock()
     lockout = Lockout(clock=clock)
-    for _ in range(Limits().free_per_address):
-        assert not lockout.verdict("192.0.2.7").refuse
-        lockout.failed("192.0.2.7")
-    lockout.failed("192.0.2.7")
-    refused = lockout.verdict("192.0.2.7")
+    for _ in range(Limits().free_per_address + 1):  # each counted as it is let through
+        assert not lockout.admit("192.0.2.7").refuse
+    refused = lockout.admit("192.0.2.7")
     assert refused.refuse and refused.seconds == 5
-    assert not lockout.verdict("192.0.2.8").refuse  # another address is not held by this one's failures
+    assert not lockout.admit("192.0.2.8").refuse  # another address is not held by this one's failures
     clock.now += 5.0
-    assert not lockout.verdict("192.0.2.7").refuse
+    assert not lockout.admit("192.0.2.7").refuse
+    assert lockout.admit("192.0.2.7").seconds == 10  # the one let through counted: the next waits longer
     clock.now += Limits().window + 1
-    lockout.failed("192.0.2.7")
-    assert not lockout.verdict("192.0.2.7").refuse  # the old failures are forgotten
+    assert not lockout.admit("192.0.2.7").refuse  # the old failures are forgotten
 
 
-def test_many_addresses_guess_no_faster_than_one() -> None:
+def test_attempts_at_once_see_each_other() -> None:
+    """Fifty attempts before any is answered: the free ones and no more are let through."""
     clock = Clock()
     lockout = Lockout(clock=clock)
-    for n in range(30):
-        address = f"198.51.100.{n}"
-        if lockout.verdict(address).refuse:
-            break
-        lockout.failed(address)
-    assert n == Limits().free_overall + 1  # refused once the password as a whole had its free failures
-    assert lockout.verdict("203.0.113.99").refuse  # a new address too
-    trainer = lockout.verdict("127.0.0.1")
+    free = Limits().free_per_address + 1
+    assert [lockout.admit("192.0.2.7").refuse for _ in range(50)] == [False] * free + [True] * (50 - free)
+    clock.now += Limits().address_cap + 1  # the longest delay has passed: one more, not fifty
+    assert [lockout.admit("192.0.2.7").refuse for _ in range(50)] == [False] + [True] * 49
+
+
+def test_a_right_password_is_forgiven() -> None:
+    lockout = Lockout(clock=Clock())
+    for _ in range(3):
+        lockout.admit("192.0.2.7")
+    verdict = lockout.admit("192.0.2.7")
+    lockout.succeeded("192.0.2.7", verdict)
+    assert len(lockout.overall.times) == 3 and "192.0.2.7" not in lockout.addresses
+    assert lockout.trusted("192.0.2.7")
+
+
+def test_many_addresses_are_slowed_together_never_refused() -> None:
+    clock = Clock()
+    lockout = Lockout(clock=clock)
+    lim = Limits()
+    waits = []
+    for n in range(100):  # a hundred addresses fail at once, one attempt each
+        verdict = lockout.admit(f"198.51.100.{n}")
+        assert not verdict.refuse
+        waits.append(verdict.wait)
+    assert waits[: lim.free_overall + 1] == [0.0] * (lim.free_overall + 1)
+    assert waits[lim.free_overall + 1 : lim.free_overall + 5] == [1.0, 3.0, 7.0, 15.0]  # slots a doubling apart
+    assert waits == sorted(waits) and waits[-1] == lim.overall_cap
+    newcomer = lockout.admit("203.0.113.99")  # the trainer's laptop, not seen this run: slowed, let in
+    assert not newcomer.refuse and newcomer.wait == lim.overall_cap
+    lockout.succeeded("203.0.113.99", newcomer)
+    assert lockout.admit("203.0.113.99").wait == 0.0  # from now on theirs: the network does not hold it
+    trainer = lockout.admit("127.0.0.1")
     assert not trainer.refuse and trainer.wait == 0.0  # the trainer's machine is not held by the network
 
 
@@ -93,14 +123,14 @@ def test_the_trainers_machine_is_slowed_never_refused() -> None:
     for address in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.2"):
         assert is_loopback(address)
         for _ in range(50):
-            lockout.failed(address)
-        verdict = lockout.verdict(address)
+            lockout.admit(address)
+        verdict = lockout.admit(address)
         assert not verdict.refuse and 0 < verdict.wait <= Limits().trusted_cap
     assert not is_loopback("192.0.2.2") and not is_loopback("testclient")
-    lockout.succeeded("192.0.2.9")  # the trainer logged in from there: it is theirs from now on
+    lockout.succeeded("192.0.2.9", lockout.admit("192.0.2.9"))  # the trainer logged in from there
     for _ in range(50):
-        lockout.failed("192.0.2.9")
-    assert not lockout.verdict("192.0.2.9").refuse
+        lockout.admit("192.0.2.9")
+    assert not lockout.admit("192.0.2.9").refuse
 
 
 # -- the application ----------------------------------------------------------------------------------------
@@ -154,8 +184,57 @@ def test_the_address_the_trainer_logged_in_from_stays_theirs(console_app: tuple[
     assert {attempt(intruder, "guess") for _ in range(30)} == {401}
     for n in range(30):  # the classroom's other machines
         attempt(TestClient(app, client=(f"192.0.2.{100 + n}", 40005)), "guess")
-    assert attempt(TestClient(app, client=("192.0.2.99", 40006)), password) == 429
+    assert attempt(TestClient(app, client=("192.0.2.99", 40006)), password) == 303  # slowed, let in
     assert attempt(TestClient(app, client=("192.0.2.60", 40007)), password) == 303
+
+
+def test_wrong_passwords_sent_at_once_reach_the_comparison_no_more_often(
+    console_app: tuple[Starlette, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fifty wrong passwords from one address, each in a thread of its own, released together; the
+    comparison is held open a moment so they all overlap. Only the allowed ones reach it, before the
+    delay and after it has passed."""
+    app, _password = console_app
+    clock = Clock()
+    app.state.console.lockout.clock = clock
+    compared: list[str] = []
+    real = auth.password_matches
+
+    def comparing(given: str, password: str) -> bool:
+        compared.append(given)
+        time.sleep(0.2)
+        return real(given, password)
+
+    monkeypatch.setattr(auth, "password_matches", comparing)
+
+    def volley() -> list[int]:
+        clients = [TestClient(app, client=("192.0.2.77", 41000 + n)) for n in range(50)]
+        tokens = [csrf_of(c.get("/login").text) for c in clients]
+        start = threading.Barrier(len(clients))
+
+        def send(n: int) -> int:
+            start.wait()
+            form = {"password": "nope", "csrf": tokens[n]}
+            return clients[n].post("/login", data=form, follow_redirects=False).status_code
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            return list(pool.map(send, range(len(clients))))
+
+    free = QUICK.free_per_address + 1
+    codes = volley()
+    assert len(compared) == free and sorted(codes) == [401] * free + [429] * (50 - free)
+    clock.now += QUICK.address_cap + 1  # the longest delay has passed
+    codes = volley()
+    assert len(compared) == free + 1 and sorted(codes) == [401] + [429] * 49
+
+
+def test_failures_from_a_hundred_addresses_do_not_shut_the_trainer_out(console_app: tuple[Starlette, str]) -> None:
+    app, password = console_app
+    codes = {attempt(TestClient(app, client=(f"198.51.100.{n}", 42000)), "guess") for n in range(100)}
+    assert codes == {401}  # each compared (slowed), none refused
+    assert len(app.state.console.lockout.overall.times) == 100
+    laptop = TestClient(app, client=("203.0.113.5", 42001))  # the trainer, from a machine not seen this run
+    assert attempt(laptop, password) == 303
 
 
 @pytest.mark.parametrize("seat", ["０", "１", "٣", "+1", " 1", "1.0", ""])
@@ -314,3 +393,48 @@ def test_a_wrong_certificate_or_key_is_refused_with_the_fix(tmp_path: Path) -> N
         assert result.exit_code == 2 and message in result.output, (extra, result.output)
         assert "Traceback" not in result.output
     assert not auth.console_dir(Workspace(tmp_path)).exists()  # nothing made on the way
+
+
+def test_a_kept_certificate_naming_no_address_is_made_anew_and_said(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    folder = tls.tls_folder(ws)
+    folder.mkdir(parents=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "old")])
+    now = dt.datetime.now(dt.UTC)
+    bare = (  # no subjectAltName: what an older tool, or a hand, may have left there
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=400))
+        .sign(key, hashes.SHA256())
+    )
+    pem_key = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    for host in ("127.0.0.1", "0.0.0.0"):
+        (folder / "console.crt").write_bytes(bare.public_bytes(serialization.Encoding.PEM))
+        (folder / "console.key").write_bytes(pem_key)
+        made = tls.own_certificate(ws, host)
+        assert made.made and "names no address (no subjectAltName)" in made.how and "console.crt" in made.how
+        cert = x509.load_pem_x509_certificate(made.cert.read_bytes())
+        assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        assert stat.S_IMODE(os.stat(made.key).st_mode) == 0o600 and stat.S_IMODE(os.stat(made.cert).st_mode) == 0o644
+        assert not list(folder.glob("*.new*"))  # nothing left aside
+        kept = tls.own_certificate(ws, host)
+        assert not kept.made and kept.fingerprint == made.fingerprint and kept.how == str(made.cert)
+
+
+def test_a_damaged_kept_certificate_is_made_anew_and_said(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    first = tls.own_certificate(ws, "127.0.0.1")
+    assert first.made and first.how == "made now"
+    first.cert.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", encoding="ascii")
+    again = tls.own_certificate(ws, "127.0.0.1")
+    assert again.made and "damaged or not PEM" in again.how and again.fingerprint != first.fingerprint
+    again.key.unlink()
+    third = tls.own_certificate(ws, "127.0.0.1")
+    assert third.made and "console.key cannot be read" in third.how

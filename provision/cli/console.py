@@ -41,8 +41,9 @@ def console(
         typer.echo(f"its password is in {path}")
     certificate = listening.certificate
     if certificate is not None:
-        how = "made now" if certificate.made else str(certificate.cert)
-        typer.echo(f"its certificate ({how}), SHA-256 fingerprint for trainees to check: {certificate.fingerprint}")
+        typer.echo(
+            f"its certificate ({certificate.how}), SHA-256 fingerprint for trainees to check: {certificate.fingerprint}"
+        )
     if not serve.loopback_host(host):
         typer.echo("note: listening beyond this machine: anyone in the classroom with the password can reset")
     serve.run(ws, password, listening)

@@ -144,17 +144,16 @@ def make_app(workspace: Workspace, password: str, https: bool = False) -> Starle
         form = await _form(request)
         address = request.client.host if request.client else "?"  # the socket's: see lockout's docstring
         w = words(_lang(request))
-        verdict = console.lockout.verdict(address)
-        if verdict.refuse:
-            return console.page(request, "login.html", status=429, error=w["locked_out"].format(s=verdict.seconds))
         if not _csrf_ok(request, form):
             return await refused(request)
+        verdict = console.lockout.admit(address)  # counted from here on: parallel attempts see each other
+        if verdict.refuse:
+            return console.page(request, "login.html", status=429, error=w["locked_out"].format(s=verdict.seconds))
         if verdict.wait:
             await anyio.sleep(verdict.wait)
         if not auth.password_matches(form.get("password", ""), console.password):
-            console.lockout.failed(address)
             return console.page(request, "login.html", status=401, error=w["wrong_password"])
-        console.lockout.succeeded(address)
+        console.lockout.succeeded(address, verdict)
         request.session.clear()
         sid = auth.new_csrf()
         console.sessions.add(sid)

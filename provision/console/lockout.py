@@ -1,36 +1,38 @@
-"""The console's answer to wrong passwords: slower and slower, never a lock on the trainer's own machine.
+"""The console's answer to wrong passwords: slower and slower, never a lock on the trainer.
 
 Who is asking is the socket's address and nothing else: uvicorn runs with ``proxy_headers=False`` and the
 application drops ``X-Forwarded-For``, ``Forwarded`` and ``X-Real-IP`` before any route sees them, so a
 header cannot make one machine look like thirty.
 
-Two ledgers of recent wrong passwords (within :attr:`Limits.window`) slow the guessing down:
+Every attempt is counted when it is let through, before its password is compared, and forgiven only when
+the password was right (:meth:`Lockout.succeeded`): attempts sent at once see each other, so fifty in
+parallel earn no more comparisons than fifty in a row. Two ledgers of recent attempts (within
+:attr:`Limits.window`):
 
-- one per address: after :attr:`Limits.free_per_address` failures, the next attempt from it waits a delay
-  that doubles with each further failure, up to :attr:`Limits.address_cap`;
-- one for the password as a whole, whatever the address: after :attr:`Limits.free_overall` failures, every
-  address waits a doubling delay too, up to :attr:`Limits.overall_cap`. Many addresses (a classroom, or an
-  attacker with many) guess no faster than one.
-
-An address that is not trusted is refused (HTTP 429, the password not even compared) until its delay has
-passed; the refused attempts are not counted, so hammering does not lengthen the wait but earns nothing.
+- one per address: after :attr:`Limits.free_per_address` failures, the next attempt from it must wait a
+  delay that doubles with each further failure, up to :attr:`Limits.address_cap`. An address that is not
+  trusted is refused (HTTP 429, the password not even compared) until its delay has passed; the refused
+  attempts are not counted, so hammering does not lengthen the wait but earns nothing.
+- one for the password as a whole, whatever the address: after :attr:`Limits.free_overall` failures, each
+  attempt from an untrusted address is compared in a slot of its own, a doubling delay after the previous
+  one, and waits for it, never more than :attr:`Limits.overall_cap`. It only slows, never refuses: an
+  attacker failing from many addresses cannot keep the trainer out of a machine the console has not seen
+  yet, only make the answer take up to :attr:`Limits.overall_cap` seconds.
 
 The trainer's own machine is trusted: a loopback address, or an address the trainer has logged in from in
 this run of the console. Its answers are slowed by its own ledger only, by at most
 :attr:`Limits.trusted_cap` seconds, and never refused: the right password always gets in, whatever another
 local user or the classroom typed. The slow answer comes before the password is compared, for right and
-wrong alike, so the delay says nothing about the guess. Parallel requests from a trusted address each wait
-their own delay; that trades a faster guesser on this machine (against a password of 144 random bits) for
-a trainer nobody can lock out.
+wrong alike, so the delay says nothing about the guess.
 """
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,9 +42,9 @@ class Limits:
     free_per_address: int = 4  # wrong passwords an address makes before it is slowed
     address_base: float = 5.0  # its first delay, in seconds; each further failure doubles it ...
     address_cap: float = 300.0  # ... up to this
-    free_overall: int = 20  # wrong passwords from everywhere before every address is slowed
+    free_overall: int = 20  # wrong passwords from everywhere before untrusted addresses are slowed ...
     overall_base: float = 1.0
-    overall_cap: float = 60.0
+    overall_cap: float = 60.0  # ... by at most this: the password as a whole slows, never refuses
     trusted_cap: float = 5.0  # the longest a trusted address's answer is held back
     window: float = 600.0  # failures older than this are forgotten
 
@@ -50,10 +52,12 @@ class Limits:
 @dataclass(frozen=True)
 class Verdict:
     """What to do with a login attempt: wait ``wait`` seconds, then compare the password; or, when
-    ``refuse``, answer at once that it must wait."""
+    ``refuse``, answer at once that it must wait. ``at``: when the attempt is counted (its comparison's
+    time), for :meth:`Lockout.succeeded` to forgive."""
 
     wait: float
     refuse: bool
+    at: float = 0.0
 
     @property
     def seconds(self) -> int:
@@ -79,19 +83,25 @@ def is_loopback(address: str) -> bool:
 
 @dataclass
 class Ledger:
-    """The times of recent wrong passwords."""
+    """The times of recent attempts not (yet) forgiven, in order; some lie ahead (a slot not yet reached)."""
 
-    times: deque[float] = field(default_factory=deque)
+    times: list[float] = field(default_factory=list)
 
     def forget(self, before: float) -> None:
-        while self.times and self.times[0] < before:
-            self.times.popleft()
+        del self.times[: bisect.bisect_left(self.times, before)]
+
+    def add(self, at: float) -> None:
+        bisect.insort(self.times, at)
+
+    def drop(self, at: float) -> None:
+        index = bisect.bisect_left(self.times, at)
+        if index < len(self.times) and self.times[index] == at:
+            del self.times[index]
 
     def not_before(self, free: int, base: float, cap: float) -> float:
-        """When the next attempt may be compared (0.0: at once)."""
-        if not self.times:
-            return 0.0
-        return self.times[-1] + pause(len(self.times), free, base, cap)
+        """When the next attempt may be compared (0.0: at once; a free attempt never waits)."""
+        delay = pause(len(self.times), free, base, cap)
+        return self.times[-1] + delay if delay else 0.0
 
 
 @dataclass
@@ -108,29 +118,33 @@ class Lockout:
     def trusted(self, address: str) -> bool:
         return is_loopback(address) or address in self.known
 
-    def verdict(self, address: str) -> Verdict:
+    def admit(self, address: str) -> Verdict:
+        """The verdict on an attempt from ``address``; one not refused is counted as a failure at once,
+        before its password is compared, until :meth:`succeeded` forgives it."""
         now, lim = self.clock(), self.limits
         with self._lock:
             self._forget(now)
-            mine = self.addresses.get(address, Ledger())
-            own = mine.not_before(lim.free_per_address, lim.address_base, lim.address_cap) - now
+            mine = self.addresses.get(address) or Ledger()
+            own = max(0.0, mine.not_before(lim.free_per_address, lim.address_base, lim.address_cap) - now)
             if self.trusted(address):
-                return Verdict(min(lim.trusted_cap, max(0.0, own)), refuse=False)
-            everyone = self.overall.not_before(lim.free_overall, lim.overall_base, lim.overall_cap) - now
-            wait = max(0.0, own, everyone)
-            return Verdict(wait, refuse=wait > 0)
+                wait = min(lim.trusted_cap, own)
+            elif own > 0:
+                return Verdict(own, refuse=True)
+            else:
+                slot = self.overall.not_before(lim.free_overall, lim.overall_base, lim.overall_cap)
+                wait = min(lim.overall_cap, max(0.0, slot - now))
+            at = now + wait
+            mine.add(at)
+            self.addresses[address] = mine
+            self.overall.add(at)
+            return Verdict(wait, refuse=False, at=at)
 
-    def failed(self, address: str) -> None:
-        now = self.clock()
-        with self._lock:
-            self.addresses.setdefault(address, Ledger()).times.append(now)
-            self.overall.times.append(now)
-            self._forget(now)
-
-    def succeeded(self, address: str) -> None:
-        """The trainer is in from ``address``: it is theirs from now on, and its own failures are forgiven."""
+    def succeeded(self, address: str, verdict: Verdict) -> None:
+        """The trainer is in from ``address``: it is theirs from now on, its own failures are forgiven and
+        this attempt no longer counts against the password as a whole."""
         with self._lock:
             self.addresses.pop(address, None)
+            self.overall.drop(verdict.at)
             self.known.add(address)
 
     def _forget(self, now: float) -> None:

@@ -14,18 +14,19 @@ import ipaddress
 import os
 import socket
 import ssl
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provision.console.auth import console_dir
-from provision.errors import InputError
+from provision.errors import EnvironmentProblem, InputError
 from provision.workspace import Workspace
+from seed.outfile import write_output
 
 DAYS = 825  # how long a made certificate lasts ...
 RENEW_DAYS = 30  # ... and how close to its end it is made anew
@@ -41,6 +42,14 @@ class Certificate:
     key: Path
     fingerprint: str  # SHA-256 of the certificate, AA:BB:... as browsers show it
     made: bool  # made at this start
+    replaced: str = ""  # why the one kept before was not kept ("" if there was none)
+
+    @property
+    def how(self) -> str:
+        """Where it comes from, as the command prints it."""
+        if not self.made:
+            return str(self.cert)
+        return f"made now; the one kept before was not: {self.replaced}" if self.replaced else "made now"
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -116,56 +125,58 @@ def _make(host: str) -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), pem_key
 
 
-def _write(path: Path, data: bytes) -> None:
-    """``data`` into ``path`` whole or not at all, owner-only (mkstemp makes the file 0600)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _kept(cert_path: Path, key_path: Path, host: str) -> x509.Certificate | None:
+def _kept(cert_path: Path, key_path: Path, host: str) -> x509.Certificate | str:
     """The certificate made before, if it is whole, its key matches, it is not near its end and it names
-    ``host``; otherwise None (it is made anew)."""
+    ``host``; otherwise why it is made anew ("" when there was none)."""
+    if not cert_path.exists() and not key_path.exists():
+        return ""
     try:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError):
-        return None
-    ours = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    if cert.public_key().public_bytes(*ours) != key.public_key().public_bytes(*ours):
-        return None
-    if cert.not_valid_after_utc - dt.datetime.now(dt.UTC) < dt.timedelta(days=RENEW_DAYS):
-        return None
-    if host not in WILDCARDS:
+        ours = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        if cert.public_key().public_bytes(*ours) != key.public_key().public_bytes(*ours):
+            return f"{key_path} is not the key of {cert_path}"
         alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except OSError as exc:
+        return f"{exc.filename or cert_path} cannot be read ({exc.strerror or exc})"
+    except x509.ExtensionNotFound:
+        return f"{cert_path} names no address (no subjectAltName): browsers refuse such a certificate"
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        return f"{cert_path} or its key is damaged or not PEM ({exc})"
+    ends = cert.not_valid_after_utc
+    if ends - dt.datetime.now(dt.UTC) < dt.timedelta(days=RENEW_DAYS):
+        return f"{cert_path} ends on {ends:%Y-%m-%d}"
+    if host not in WILDCARDS:
         given = _as_address(host)
         named = alt.get_values_for_type(x509.IPAddress) if given else alt.get_values_for_type(x509.DNSName)
         if (given or host) not in named:
-            return None
+            return f"{cert_path} does not name {host}"
     return cert
 
 
 def own_certificate(workspace: Workspace, host: str) -> Certificate:
-    """The console's own certificate for ``host``: the one kept in the console's folder, or one made now."""
+    """The console's own certificate for ``host``: the one kept in the console's folder, or one made now
+    (saying why the kept one was not kept: its fingerprint, which trainees may know, changes)."""
     folder = tls_folder(workspace)
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     cert_path, key_path = folder / "console.crt", folder / "console.key"
     kept = _kept(cert_path, key_path, host)
-    if kept is not None:
+    if isinstance(kept, x509.Certificate):
         if key_path.stat().st_mode & 0o077:
             os.chmod(key_path, 0o600)
         return Certificate(cert_path, key_path, fingerprint(kept), made=False)
     pem_cert, pem_key = _make(host)
-    _write(key_path, pem_key)
-    _write(cert_path, pem_cert)
-    os.chmod(cert_path, 0o644)
-    return Certificate(cert_path, key_path, fingerprint(x509.load_pem_x509_certificate(pem_cert)), made=True)
+    try:
+        write_output(key_path, pem_key, private=True)
+        write_output(cert_path, pem_cert, private=True)
+        os.chmod(cert_path, 0o644)
+    except OSError as exc:  # an OutputError naming the file, or the chmod's own
+        raise EnvironmentProblem(
+            f"the console's certificate cannot be made in {folder}: {exc}", fix="free some space there"
+        ) from None
+    made = x509.load_pem_x509_certificate(pem_cert)
+    return Certificate(cert_path, key_path, fingerprint(made), made=True, replaced=kept)
 
 
 def named_certificate(cert: Path, key: Path) -> Certificate:
