@@ -255,19 +255,38 @@ def _holding(conn: psycopg.Connection, role: str) -> list[tuple[str, bool]]:
 
 def _disown(conn: psycopg.Connection, database: str, role: str, dsn_of: Callable[[str], str]) -> None:
     """Hand what ``role`` owns inside a database that stays (a snapshot of its seat) to the administrator,
-    and take its privileges there; a database closed to connections is opened for that moment only."""
-    closed = conn.execute("SELECT NOT datallowconn FROM pg_database WHERE datname = %s", (database,)).fetchone()
-    if closed is None:
+    and take its privileges there; a database closed to connections is opened for that moment only. It is
+    closed again when it is a template (a snapshot, a baseline: always kept closed) whatever it was found
+    as, so that a run after a kill that left it open closes it."""
+    asked = "SELECT datallowconn, datistemplate FROM pg_database WHERE datname = %s"
+    found = conn.execute(asked, (database,)).fetchone()
+    if found is None:
         return
-    if closed[0]:
+    allowed, template = found
+    if not allowed:
         _allow(conn, database, True)
     try:
         with psycopg.connect(dsn_of(database), autocommit=True, connect_timeout=10) as inside:
             inside.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(sql.Identifier(role)))
             inside.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
     finally:
-        if closed[0]:
+        if template or not allowed:
             _allow(conn, database, False)
+
+
+def close_templates(conn: psycopg.Connection, stem: str) -> list[str]:
+    """Close the templates of a client (its baseline and snapshots) that accept connections: only a kill
+    between a :func:`_disown` opening one and closing it leaves one so. Returns their names."""
+    opened = [
+        str(name)
+        for (name,) in conn.execute(
+            "SELECT datname FROM pg_database WHERE datistemplate AND datallowconn AND starts_with(datname, %s)",
+            (stem,),
+        )
+    ]
+    for name in opened:
+        _allow(conn, name, False)
+    return opened
 
 
 def drop_role(conn: psycopg.Connection, role: str, stem: str, dsn_of: Callable[[str], str]) -> None:
@@ -277,6 +296,7 @@ def drop_role(conn: psycopg.Connection, role: str, stem: str, dsn_of: Callable[[
     database at a time, and on the shared objects, i.e. every database's CONNECT). Repeating it after a
     kill at any point finishes it. ``dsn_of`` is the administrator's DSN of a database."""
     problem = ""
+    close_templates(conn, stem)
     for attempt in range(10):
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
             return

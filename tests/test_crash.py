@@ -14,10 +14,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from provision import bringup, lifecycle, training
 from provision.journal import CRASH_AT
 from provision.render import client_env
+from provision.snapshots import Snapshots
 from provision.workspace import Workspace
 from tests.test_training import digest, seat_dsn
 
@@ -79,7 +81,7 @@ def repair(trainer: training.Trainer) -> None:
             (stem, trainer.names.db),
         ).fetchall()
     assert not [r for r in rows if "__new" in r[0]], rows  # no work copy left
-    assert all(template or allowed for _, template, allowed, _ in rows), rows  # nothing left closed
+    assert all(template != allowed for _, template, allowed, _ in rows), rows  # templates closed, the rest open
     assert not [r for r in rows if r[3]], rows  # nothing open to PUBLIC
     for k in (1, 2):
         with psycopg.connect(seat_dsn(trainer, k)) as conn:
@@ -208,3 +210,39 @@ def test_a_command_that_only_reads_repairs_first_too(trainer: training.Trainer, 
     assert not training.journal_path(trainer.env).exists()
     assert digest(seat_dsn(trainer, 1)) in (old, new)
     trainer.reset(all_=True)
+
+
+@pytest.mark.parametrize("handed_over", [False, True], ids=["still-the-logins", "handed-over"])
+def test_a_seat_removal_killed_with_its_snapshot_open_closes_the_snapshot(
+    trainer: training.Trainer, handed_over: bool
+) -> None:
+    """Removing seat 2 opens its snapshot for a moment to take back a table its login owns there. A kill in
+    that moment (the command killed just before, and the snapshot then left as the removal leaves it: open,
+    the table the login's or already handed over) is finished by the next command, which closes it again."""
+    seat, snapshot = trainer.names.seat(2), trainer.names.snapshot("notes")
+    with psycopg.connect(trainer.dsn(seat), autocommit=True) as conn:
+        conn.execute("CREATE TABLE okno.my_notes (x int)")
+        conn.execute(sql.SQL("ALTER TABLE okno.my_notes OWNER TO {}").format(sql.Identifier(seat)))
+    Snapshots(trainer).save("notes", seat=2)
+    path = trainer.env.workspace.profile_path(CLIENT)
+    path.write_text(PROFILE.replace("seats = 2", "seats = 1"), encoding="utf-8")
+    try:
+        killed_at(trainer, "seat:login", "up", CLIENT)
+        with trainer.admin() as conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(snapshot)))
+        if handed_over:
+            with psycopg.connect(trainer.dsn(snapshot), autocommit=True) as conn:
+                conn.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(sql.Identifier(seat)))
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(seat)))
+        done = cli(trainer, "seats", CLIENT)
+        assert done.returncode == 0 and "seats removed" in done.stderr + done.stdout, done.stderr
+        with trainer.admin() as conn:
+            state = conn.execute(
+                "SELECT datistemplate, datallowconn FROM pg_database WHERE datname = %s", (snapshot,)
+            ).fetchone()
+            assert state == (True, False)
+            assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (seat,)).fetchone() is None
+    finally:
+        path.write_text(PROFILE, encoding="utf-8")
+        assert cli(trainer, "snapshot", "delete", CLIENT, "notes").returncode == 0
+        assert cli(trainer, "up", CLIENT).returncode == 0

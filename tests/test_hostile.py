@@ -3,9 +3,11 @@ here), and each parameter is given what a hostile user types: wrong types, empty
 and fullwidth numbers, NUL bytes, very long strings, devices, FIFOs, symlink loops, folders where files go,
 files in cp1251, UTF-16 or binary garbage, unknown clients and clients whose files are garbage.
 
-Each case: exit 2 or 3 (or 0 where the input is in fact valid), no traceback, one clear first line, and,
-when refused, nothing left behind in the workspace. Docker is never reached: DOCKER_HOST points at no
-socket, so a case that gets that far ends with exit 3; a fuse fails any case that would build an image,
+Each case: exit 2 or 3 (or 0 where the input is in fact valid), no traceback, one clear first line, and
+nothing left behind in the workspace. Docker is never reached: DOCKER_HOST points at no socket, so a case
+that gets that far ends with exit 3, which passes only when the hostile value is a client that is valid
+for all provision can tell (its profile reads); any other value must be refused by provision's own checks
+before Docker is asked. A fuse fails any case that would build an image,
 serve the console or hand the process to ssh. Cases that read a device or a FIFO run in a child process
 with a time-out and a memory limit, since reading /dev/zero never ends and opening a FIFO blocks."""
 
@@ -124,6 +126,45 @@ CLIENTS = [
 ]  # fmt: skip
 # Clients whose state or agent formats may block or never end when read, and the commands that read them.
 CHILD_CLIENTS = {"state": ["fifostate", "zerostate"], "agents": ["fifoagent", "zeroagent"]}
+# Clients whose profile cannot be read: refused before Docker, like any value that is not a client.
+BROKEN_CLIENTS = {"nobody", "cp", "utf16", "binary", "dirprofile", "fifoprofile", "zeroprofile", "loopprofile"}
+UNREACHABLE = "cannot reach the Docker"  # what engine.client says when DOCKER_HOST leads nowhere
+# Values that are in fact valid (by case id, or its start): the command goes on to Docker with them.
+VALID = (
+    "logs-tail-zero",
+    "seed-seed-zero",
+    "registry-sample-seed-zero",
+    "registry-sample-faults-zero",  # 0 is allowed
+    "psql-args-",  # handed to psql as typed
+    "registry-assign-account-",
+    "registry-assign-line-",  # looked up in the books and the registry loaded
+    "registry-sample-number-",  # the registry's number, written into it as typed
+    "import-load-path-",
+    "import-scan-path-",  # a folder: what it holds is read once the client's server is up
+)
+EXISTING = {"cp1251", "utf16", "garbage"}  # an output naming a file that exists replaces it: valid
+# Hostile values that reach Docker before provision refuses them: known gaps, each to be fixed where it is
+# checked (a strict xfail: the fix makes the case pass, and then it must leave this list).
+GAPS = {
+    "image-save-output-proc": "an output under /proc or /sys passes seed.outfile.refusal when run as root",
+    "image-save-output-sys": "as above",
+    "import-load-html-proc": "as above",
+    "import-load-html-sys": "as above",
+    "registry-debts-output-proc": "as above",
+    "registry-debts-output-sys": "as above",
+    "registry-sample-output-proc": "as above",
+    "registry-sample-output-sys": "as above",
+    "import-sample-directory-proc": "the sample's folder is checked only when written",
+    "import-sample-directory-sys": "as above",
+    "import-sample-directory-loop": "as above",
+    "registry-debts-period-empty": "an empty --period is taken for none",
+    "psql-args-nul": "a NUL byte cannot be handed to psql",
+    "registry-assign-account-nul": "a NUL byte cannot be in PostgreSQL text",
+    "registry-sample-number-nul": "as above",
+}
+# Commands whose work is to write into the workspace (a client's files, templates, the console's
+# certificate): a valid value may add files there, never change or remove one.
+WRITERS = (("init",), ("render",), ("import", "template"), ("console",))
 CHILD_CLIENT_COMMANDS = {
     **dict.fromkeys(["status", "up", "reset", "seats", "snapshot-list", "switchover-status"], "state"),
     **dict.fromkeys(["registry-formats", "registry-sample", "registry-load", "registry-debts"], "agents"),
@@ -191,7 +232,18 @@ def _values(param: Any) -> dict[str, str]:
     return {"number": NUMBER, "text": TEXT, "path": PATH}[_kind(param)]
 
 
-Case = tuple[str, list[str], bool]  # id, arguments, run in a child process
+Case = tuple[str, list[str], bool, bool]  # id, arguments, run in a child process, refused before Docker
+
+
+def _checked(case_id: str, param: Any, label: str, value: str) -> bool:
+    """Whether provision itself must refuse ``value`` of ``param`` before it asks Docker anything: every
+    value but one that is valid (:data:`VALID`, an existing file to write) and a client whose profile
+    reads (its state, agents, key or password are read only by the commands that need them, some of them
+    after Docker is asked)."""
+    if case_id not in GAPS and (case_id.startswith(VALID) or (param.name in WRITES and label in EXISTING)):
+        return False
+    known = [*CLIENTS, *(c for names in CHILD_CLIENTS.values() for c in names)]
+    return param.name != "client" or value in BROKEN_CLIENTS or value not in known
 
 
 def sweep() -> list[Case]:
@@ -201,23 +253,29 @@ def sweep() -> list[Case]:
         params = [p for p in command.params if _kind(p) != "flag"]
         for param in params:
             for label, value in _values(param).items():
-                cases.append((f"{name}-{param.name}-{label}", [*words, *_args(params, param, value)], False))
+                case_args = [*words, *_args(params, param, value)]
+                case_id = f"{name}-{param.name}-{label}"
+                cases.append((case_id, case_args, False, _checked(case_id, param, label, value)))
             child: dict[str, str] = {}
             if param.name == "client" and name in CHILD_CLIENT_COMMANDS:
                 child = {c: c for c in CHILD_CLIENTS[CHILD_CLIENT_COMMANDS[name]]}
             elif _kind(param) == "path" and param.name in READS:
                 child = DEVICES
             for label, value in child.items():
-                cases.append((f"{name}-{param.name}-{label}", [*words, *_args(params, param, value)], True))
+                case_args = [*words, *_args(params, param, value)]
+                case_id = f"{name}-{param.name}-{label}"
+                cases.append((case_id, case_args, True, _checked(case_id, param, label, value)))
     return cases
 
 
 def _params() -> list[Any]:
     """The sweep's cases; those run in a child process (a second or more each) are marked slow."""
     params = []
-    for case_id, args, child in sweep():
-        marks = [pytest.mark.slow] if child else []
-        params.append(pytest.param(args, child, id=case_id, marks=marks))
+    for case_id, args, child, checked in sweep():
+        marks: list[Any] = [pytest.mark.slow] if child else []
+        if case_id in GAPS:
+            marks.append(pytest.mark.xfail(strict=True, reason=f"reaches Docker unchecked: {GAPS[case_id]}"))
+        params.append(pytest.param(args, child, checked, id=case_id, marks=marks))
     return params
 
 
@@ -324,28 +382,36 @@ def first_line(output: str) -> str:
     return lines[0] if lines else ""
 
 
-@pytest.mark.parametrize(("args", "child"), _params())
-def test_a_hostile_input_is_refused_cleanly(hostile_workspace: Workspace, args: list[str], child: bool) -> None:
+@pytest.mark.parametrize(("args", "child", "checked"), _params())
+def test_a_hostile_input_is_refused_cleanly(
+    hostile_workspace: Workspace, args: list[str], child: bool, checked: bool
+) -> None:
     root = hostile_workspace.root
     before = _tree(root)
     code, output, problem = _run(root, args, child)
     assert not problem, problem
     assert "Traceback" not in output, output
     assert code in (0, 2, 3), f"exit {code}: {output}"
+    after = _tree(root)
+    if code == 0 and any(tuple(args[: len(words)]) == words for words in WRITERS):
+        assert {k: after.get(k) for k in before} == before, "a file that was there was changed or removed"
+    else:
+        assert after == before, "something was left behind"
     if code == 0:
         return
     said = first_line(output)
     assert said.startswith("error: ") or said.startswith(CLICK_ERRORS), output
-    assert _tree(root) == before, "something was left behind"
+    assert not (checked and UNREACHABLE in said), f"the value reached Docker unchecked: {output}"
 
 
 def test_the_sweep_covers_every_command_with_hundreds_of_cases() -> None:
     cases = sweep()
     for words, command in leaves(typer.main.get_command(app)):
         if any(_kind(p) != "flag" for p in command.params):
-            assert any(args[: len(words)] == list(words) for _, args, _ in cases), words
+            assert any(args[: len(words)] == list(words) for _, args, _, _ in cases), words
     assert len(cases) >= 500
-    assert len({case_id for case_id, _, _ in cases}) == len(cases)
+    assert len({case_id for case_id, _, _, _ in cases}) == len(cases)
+    assert sum(checked for _, _, _, checked in cases) > len(cases) // 2
 
 
 def test_the_first_line_is_found_in_both_shapes() -> None:

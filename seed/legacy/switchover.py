@@ -364,8 +364,8 @@ def switch_over(
             )
         mark = time.monotonic()
         say("recognizing the books' accounts in the export (address, residents, meters)")
-        outcome.recognition = recognition = recognize(admin, "okno", work, key)
-        base = bases(admin, "okno", books.last_closed)
+        outcome.recognition = recognition = recognize(admin, "okno", work, key, books.accounts)
+        base = bases(admin, "okno", books.last_closed, books.accounts)
         outcome.seconds["guard"] = time.monotonic() - mark
         if not recognition.same_client():
             raise OtherClientsExport(recognition.refusal())

@@ -81,8 +81,11 @@ RECOGNIZED = (
     "JOIN (" + PARTS.replace("{s}", "{new}") + ") n USING (number)) j"
 )
 BASES = (
-    "SELECT (SELECT count(*) FROM {old}.account), (SELECT count(*) FROM {old}.account_person), "
-    "(SELECT count(*) FROM {old}.balance WHERE period <= {closed})"
+    "SELECT (SELECT count(*) FROM {old}.account_person), (SELECT count(*) FROM {old}.balance WHERE period <= {closed})"
+)
+RULE = (  # what RECOGNIZED counts, said for a message
+    "the same address and the same residents or meters, or, where the address changed, the same residents and "
+    "meters (not both empty)"
 )
 
 
@@ -118,8 +121,8 @@ class Recognition:
     def refusal(self) -> str:
         return (
             f"of the books' {self.books:,} accounts, {self.by_number:,} have their number in this export and only "
-            f"{self.by_fingerprint:,} of those the same address, residents and meters (at least "
-            f"{SAME_CLIENT_SHARE:.0%} of the books' accounts must be recognized): it is another client's export, "
+            f"{self.by_fingerprint:,} of those recognized by {RULE} (at least {SAME_CLIENT_SHARE:.0%} of the "
+            "books' accounts must be): it is another client's export, "
             "or one loaded with another anonymization key or other [anonymize] rules"
         )
 
@@ -131,21 +134,21 @@ def fingerprint_key(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
-def recognize(conn: psycopg.Connection, old: str, new: str, key: bytes) -> Recognition:
-    """The books' accounts (schema ``old``) found in ``new`` by number, and by fingerprint too."""
+def recognize(conn: psycopg.Connection, old: str, new: str, key: bytes, books: int) -> Recognition:
+    """The books' accounts (schema ``old``, ``books`` of them: counted once, before the load) found in
+    ``new`` by number, and by fingerprint too."""
     inner, outer = fingerprint_key(key)
     names = {"old": sql.Identifier(old), "new": sql.Identifier(new)}
     row = conn.execute(sql.SQL(RECOGNIZED).format(**names), {"inner": inner, "outer": outer}).fetchone()
-    books = conn.execute(sql.SQL("SELECT count(*) FROM {old}.account").format(**names)).fetchone()
     counts = [int(value) for value in row or (0, 0, 0, 0, 0)]
-    return Recognition(int(books[0]) if books else 0, *counts)
+    return Recognition(books, *counts)
 
 
-def bases(conn: psycopg.Connection, old: str, closed: object) -> dict[str, int]:
-    """What each large kind of change is a share of, in the books before."""
+def bases(conn: psycopg.Connection, old: str, closed: object, accounts: int) -> dict[str, int]:
+    """What each large kind of change is a share of, in the books before (``accounts``: counted already)."""
     query = sql.SQL(BASES).format(old=sql.Identifier(old), closed=sql.Literal(closed))
-    row = conn.execute(query).fetchone()
-    return dict(zip(("accounts", "residents", "balances"), (int(v) for v in row or (0, 0, 0)), strict=True))
+    residents, balances = (int(v) for v in conn.execute(query).fetchone() or (0, 0))
+    return {"accounts": accounts, "residents": residents, "balances": balances}
 
 
 def large_changes(changes: dict[str, int], base: dict[str, int]) -> dict[str, dict[str, int]]:
