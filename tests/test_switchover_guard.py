@@ -96,7 +96,7 @@ def test_the_clients_own_final_export_passes(books: dict[str, Any]) -> None:
     code, out = cli(books["workspace"], "switchover", "rehearse", CLIENT, str(books["final"]))
     assert code == 0, out
     assert "differences: none" in out and "LARGE CHANGE" not in out
-    found = re.search(r"([\d,]+) of 1,000 by number, ([\d,]+) of those by address, residents and meters", out)
+    found = re.search(r"([\d,]+) of 1,000 by number, ([\d,]+) of those recognised", out)
     assert found is not None, out
     by_number, by_fingerprint = (int(g.replace(",", "")) for g in found.groups())
     assert by_number == 1000 and by_fingerprint >= 990, out

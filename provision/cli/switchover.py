@@ -103,7 +103,7 @@ def _print_changes(info: dict[str, Any]) -> None:
     if found:
         typer.echo(
             f"the books' accounts in this export: {found['by_number']:,} of {found['books']:,} by number, "
-            f"{found['by_fingerprint']:,} of those by address, residents and meters"
+            f"{found['by_fingerprint']:,} of those recognised (the same address with the same residents or meters)"
         )
     for kind, large in info.get("large_changes", {}).items():
         verdict = (
