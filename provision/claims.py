@@ -1,10 +1,12 @@
 """A client's port settled against every workspace of the machine, and its containers started on it.
 
 Every workspace sees the others' claims on the engine: each database container carries its port as a
-label (running or stopped), and every container's published ports are listed. While a port is chosen and
-until the container that claims it exists, the machine-wide lock (:func:`provision.ports.machine_lock`)
-is held, so two workspaces never pick the same one. Another program can still take a port between the
-check and the start: an ``auto`` port then moves on (and says so), a fixed one is refused naming who holds it.
+label (running or stopped), and every container's published ports are listed; the auto port of a client
+that is down is noted in the user's ledger of claims (:func:`provision.ports.note_claim`) until `destroy`.
+While a port is chosen and until the container that claims it exists, the user's lock
+(:func:`provision.ports.machine_lock`) is held, so two workspaces never pick the same one. Another program
+can still take a port between the check and the start: an ``auto`` port then moves on (and says so), a
+fixed one is refused naming who holds it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 
 from provision import compose, engine
 from provision.errors import EnvironmentProblem
-from provision.ports import listener, machine_lock, port_is_free
+from provision.ports import listener, machine_lock, note_claim, port_is_free
 from provision.render import ClientEnv, pick_port, ports_claimed_by_others, write_compose
 
 Progress = Callable[[str], None]
@@ -71,6 +73,7 @@ def settle(env: ClientEnv, progress: Progress, refused: frozenset[int] = frozens
         return env
     workspace_claims = ports_claimed_by_others(env.workspace, env.client)
     if who is None and env.port not in refused and env.port not in workspace_claims:
+        note_claim(env.port, (str(env.workspace.root), env.client))  # kept for it while it is down, too
         return env
     claimed = {use.port for use in uses if not _ours(env, use)} | set(refused) | {env.port}
     port = pick_port(env.workspace, env.profile, claimed)

@@ -22,7 +22,7 @@ from provision.carry import image_on
 from provision.datavolume import check_data_major
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from provision.hosts import DockerHost
-from provision.ports import machine_lock
+from provision.ports import forget_claim, machine_lock
 from provision.profile import check_title, load_profile, parse_profile, registry_mirror_from_environment
 from provision.render import ClientEnv, client_env, env_for, write_compose
 from provision.secrets import read_password
@@ -145,6 +145,7 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
     """Bring the client's database up (idempotent) and return how to connect to it."""
     started = time.monotonic()
     profile = load_profile(workspace, client)
+    previous = workspace.read_state(client).get("image")  # a state that cannot be read: refused before Docker
     mirror_env = registry_mirror_from_environment()
     host = profile.docker.target()
     if profile.docker.swarm:
@@ -153,7 +154,6 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
         engine.client(host)
         compose.find_compose()
     check_data_major(workspace, profile)  # before an image of the profile's major is looked for or built
-    previous = workspace.read_state(client).get("image")
     image = image_on(
         host,
         profile,
@@ -360,6 +360,7 @@ def destroy(workspace: Workspace, client: str) -> str:
         engine.remove_labelled(_client_labels(env), env.host)
     storage.remove(env.storage)
     workspace.forget_state(client, "image", "storage", "port")  # the next `up` chooses them again
+    forget_claim((str(workspace.root), client))
     return env.storage.holder()
 
 

@@ -6,13 +6,14 @@ import contextlib
 import errno
 import fcntl
 import ipaddress
+import json
 import os
 import socket
 import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from provision.errors import EnvironmentProblem
@@ -108,6 +109,59 @@ def machine_lock() -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# -- the claims of clients that are down ---------------------------------------------------------
+# A client that is down has no container to claim its port, yet `up` will want it again. Every auto port a
+# workspace keeps is also noted here, per user, so another workspace's pick leaves it alone until `destroy`.
+Claim = tuple[str, str]  # (workspace, client)
+
+
+def _ledger_path() -> Path:
+    return _own_folder() / "claims.json"
+
+
+def _read_ledger() -> dict[int, Claim]:
+    try:
+        data = json.loads(_ledger_path().read_text(encoding="utf-8"))
+        return {int(port): (str(who[0]), str(who[1])) for port, who in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError, IndexError):  # none yet, or damaged: claims anew
+        return {}
+
+
+def _write_ledger(claims: dict[int, Claim]) -> None:
+    path = _ledger_path()
+    new = path.with_name(f".claims.{os.getpid()}.new")
+    new.write_text(json.dumps({str(port): list(who) for port, who in sorted(claims.items())}), encoding="utf-8")
+    os.replace(new, path)
+
+
+def others_claims(who: Claim, alive: Callable[[int, Claim], bool]) -> set[int]:
+    """The ports other clients of this user's workspaces keep, those ``alive`` still confirms (the rest are
+    forgotten). The caller holds :func:`machine_lock`."""
+    claims = _read_ledger()
+    live = {port: owner for port, owner in claims.items() if owner == who or alive(port, owner)}
+    if live != claims:
+        _write_ledger(live)
+    return {port for port, owner in live.items() if owner != who}
+
+
+def note_claim(port: int, who: Claim) -> None:
+    """``who`` keeps ``port`` (and no other). The caller holds :func:`machine_lock`."""
+    claims = {p: owner for p, owner in _read_ledger().items() if owner != who}
+    if claims.get(port, who) != who:
+        return  # another client's note stands: the engine's own claims decide between them
+    claims[port] = who
+    _write_ledger(claims)
+
+
+def forget_claim(who: Claim) -> None:
+    """``who`` keeps no port any more (destroyed)."""
+    with machine_lock():
+        claims = _read_ledger()
+        kept = {p: owner for p, owner in claims.items() if owner != who}
+        if kept != claims:
+            _write_ledger(kept)
 
 
 # -- who listens on a port ------------------------------------------------------------------------

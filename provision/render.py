@@ -14,7 +14,7 @@ from provision import remote
 from provision.errors import EnvironmentProblem, InputError
 from provision.hosts import DockerHost
 from provision.labels import LABEL_PORT, labels_for
-from provision.ports import machine_lock, pick_free_port
+from provision.ports import Claim, machine_lock, note_claim, others_claims, pick_free_port
 from provision.profile import Profile, load_profile, memory_bytes
 from provision.secrets import ensure_password
 from provision.storage import Storage, plan
@@ -119,10 +119,19 @@ def project_name(workspace: Workspace, client: str) -> str:
     return f"provision-{client}-{digest}"
 
 
+def _still_kept(port: int, owner: Claim) -> bool:
+    """Whether a noted claim stands: its workspace still keeps that port for that client."""
+    try:
+        return Workspace(Path(owner[0])).kept_port(owner[1]) == port
+    except Exception:  # a workspace gone or damaged keeps nothing
+        return False
+
+
 def ports_claimed_by_others(workspace: Workspace, client: str) -> set[int]:
-    """The ports this workspace's other clients hold or would take: kept picks and fixed ports (a client
-    whose profile or state is broken claims what can be read of it, and blocks nobody)."""
-    taken: set[int] = set()
+    """The ports other clients hold or would take: this workspace's kept picks and fixed ports (a client
+    whose profile or state is broken claims what can be read of it, and blocks nobody), and the picks every
+    other workspace of this user keeps for a client that is down. The caller holds :func:`machine_lock`."""
+    taken = others_claims((str(workspace.root), client), _still_kept)
     for other in workspace.known_clients():
         if other == client:
             continue
@@ -154,6 +163,7 @@ def pick_port(workspace: Workspace, profile: Profile, claimed: set[int]) -> int:
     except RuntimeError as exc:
         raise EnvironmentProblem(str(exc), fix=f"set postgres.port in {profile.where} to a free port") from None
     workspace.update_state(profile.client, port=port)
+    note_claim(port, (str(workspace.root), profile.client))
     return port
 
 

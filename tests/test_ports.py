@@ -153,3 +153,20 @@ def test_destroy_forgets_only_what_it_names(workspace: Workspace) -> None:
     workspace.write_state("demo", {"port": 54333, "image": "postgres:15", "node": "abc"})
     workspace.forget_state("demo", "port", "image", "storage")
     assert json.loads(workspace.state_path("demo").read_text(encoding="utf-8")) == {"node": "abc"}
+
+
+def test_the_port_of_a_client_that_is_down_is_kept_from_other_workspaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No container claims a client's port while it is down: the user's ledger does, until it is gone."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    first, second = Workspace(tmp_path / "a"), Workspace(tmp_path / "b")
+    taken = client_env(first, "demo").port  # picked, kept, noted; no container made
+    assert client_env(second, "demo").port != taken
+    # the first workspace's client is destroyed (its kept port forgotten): the note goes at the next pick
+    first.forget_state("demo", "port")
+    third = Workspace(tmp_path / "c")
+    assert client_env(third, "demo").port == taken
+    ports.forget_claim((str(third.root), "demo"))
+    assert ports.others_claims(("", ""), lambda _port, _owner: True) == {client_env(second, "demo").port}
