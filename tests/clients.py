@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from typer.testing import CliRunner
 
 from provision import bringup
+from provision.cli import app
 from provision.workspace import Workspace
 
 
@@ -27,3 +29,10 @@ def one_row(dsn: str, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ..
         row = conn.execute(query, params).fetchone()
     assert row is not None, query
     return tuple(row)
+
+
+def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
+    """`provision --workspace W ARGS...` as a user runs it: (exit code, what it printed); never a traceback."""
+    result = CliRunner().invoke(app, ["--workspace", str(workspace.root), *args])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output

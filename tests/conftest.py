@@ -158,3 +158,14 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[
     result = lifecycle.up(workspace, "seedtest")
     yield result.dsn_with_password()
     lifecycle.destroy(workspace, "seedtest")
+
+
+@pytest.fixture(params=[cmd for _, cmd in compose_clis()], ids=[i for i, _ in compose_clis()])
+def compose_cli(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each Compose generation found, in turn (their errors are worded apart)."""
+    from provision import compose
+
+    monkeypatch.setenv("PROVISION_COMPOSE", request.param)
+    compose.find_compose.cache_clear()
+    yield request.param
+    compose.find_compose.cache_clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -12,20 +11,8 @@ import pytest
 from provision import engine, lifecycle
 from provision.errors import EnvironmentProblem
 from provision.workspace import Workspace
-from tests.conftest import compose_clis
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-CLIS = compose_clis()
-
-
-@pytest.fixture(params=[cmd for _, cmd in CLIS], ids=[i for i, _ in CLIS])
-def compose_cli(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from provision import compose
-
-    monkeypatch.setenv("PROVISION_COMPOSE", request.param)
-    compose.find_compose.cache_clear()
-    yield request.param
-    compose.find_compose.cache_clear()
 
 
 def _labels(workspace: Workspace, client: str) -> dict[str, str]:

@@ -14,17 +14,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from provision import claims, compose, engine, lifecycle
+from provision import claims, engine, lifecycle
 from provision.cli import app
 from provision.errors import EXIT_ENVIRONMENT, EnvironmentProblem
 from provision.render import client_env
 from provision.workspace import Workspace
-from tests.conftest import compose_clis
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 runner = CliRunner()
 NO_BOOKS = '[postgres]\nmemory_limit = "256m"\n[seed]\nmode = "none"\n'
-CLIS = compose_clis()
 PROVISION = [sys.executable, "-c", "from provision.cli import main; main()"]
 
 
@@ -48,15 +46,6 @@ def destroyed() -> Iterator[list[tuple[Workspace, str]]]:
     for workspace, client in made:
         if engine.find("containers", {engine.LABEL_CLIENT: client, engine.LABEL_WORKSPACE: str(workspace.root)}):
             lifecycle.destroy(workspace, client)
-
-
-@pytest.fixture(params=[cmd for _, cmd in CLIS], ids=[i for i, _ in CLIS])
-def compose_cli(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Each Compose generation: their errors on a taken port are worded apart."""
-    monkeypatch.setenv("PROVISION_COMPOSE", request.param)
-    compose.find_compose.cache_clear()
-    yield request.param
-    compose.find_compose.cache_clear()
 
 
 @pytest.fixture

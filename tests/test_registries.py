@@ -15,14 +15,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
 from provision import lifecycle, registries
-from provision.cli import app
 from provision.workspace import Workspace
 from seed.registry import formats
 from seed.registry.codec import read_registry
-from tests.clients import one_row, seeded_client
+from tests.clients import cli, one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT = "agents"
@@ -50,12 +48,6 @@ def client(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[
         conn.execute("UPDATE okno.account SET closed_on = current_date WHERE number = %s", (row[0],))
     yield workspace, dsn
     lifecycle.destroy(workspace, CLIENT)
-
-
-def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--workspace", str(workspace.root), *args])
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 def sample(workspace: Workspace, path: Path, agent: str, day: str, lines: int) -> None:

@@ -15,23 +15,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
 from provision import lifecycle
-from provision.cli import app
-from provision.workspace import Workspace
 from seed.catalog import month_add
-from tests.clients import one_row, seeded_client
+from tests.clients import cli, one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT = "swo"
 ENC = "cp1251"
-
-
-def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--workspace", str(workspace.root), *args])
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 def move_on(dsn: str, month: dt.date) -> None:

@@ -25,18 +25,12 @@ from provision.cli import app
 from provision.journal import CRASH_AT
 from provision.workspace import Workspace
 from seed.catalog import month_add
-from tests.clients import one_row, seeded_client
+from tests.clients import cli, one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT, OTHER = "swg", "swg-other"
 ENC = "cp1251"
 SEED = "[seed]\naccounts = {}\nmonths = 3\nrandom_seed = 4242\n"
-
-
-def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--workspace", str(workspace.root), *args])
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")

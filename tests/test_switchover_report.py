@@ -11,24 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from provision import lifecycle
-from provision.cli import app
-from provision.workspace import Workspace
 from seed.catalog import month_add
-from tests.clients import one_row, seeded_client
+from tests.clients import cli, one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CLIENT = "swr"
 ENC = "cp1251"
 NBSP = "\u00a0"
-
-
-def cli(workspace: Workspace, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["--workspace", str(workspace.root), *args])
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")
