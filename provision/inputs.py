@@ -6,6 +6,8 @@ nothing is created on the way (no file, lock, container or database)."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import re
 from pathlib import Path
 
@@ -95,16 +97,38 @@ def check_output_file(path: Path | None, option: str) -> Path | None:
 
 
 def check_new_folder(path: Path, what: str) -> Path:
-    """A folder a command fills: absent (it is made), or an empty folder."""
+    """A folder a command fills: absent (it is made), or an empty folder; never in /proc, /sys or another of
+    the kernel's file systems (root may write there, and a write fails half-way or changes a setting)."""
     try:
-        path.exists()
-    except OSError as exc:  # a name longer than the system allows
-        raise InputError(f"{str(path)[:80]}...: cannot be made ({exc.strerror})", fix="give a shorter path") from None
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # nothing there yet; a NUL is named below
+        pass
+    except OSError as exc:  # a name longer than the system allows, a loop of links
+        shown = f"{str(path)[:80]}..." if len(str(path)) > 80 else str(path)
+        fix = "give a shorter path" if exc.errno == errno.ENAMETOOLONG else f"give a new or empty folder for {what}"
+        raise InputError(f"{shown}: cannot be made ({exc.strerror})", fix=fix) from None
+    pseudo = outfile.pseudo_place(path)
+    if pseudo is not None:
+        raise InputError(
+            f"{path}: cannot write {what} there (it {pseudo})", fix=f"give a new or empty folder for {what}"
+        )
     if path.exists() and not path.is_dir():
         raise InputError(f"{path}: not a folder", fix=f"give a new or empty folder for {what}")
     if not path.exists() and not path.parent.is_dir():
         raise InputError(f"{path}: no folder {path.parent}", fix="create the folder above it first")
     return path
+
+
+def check_text(value: str, name: str, *, lines: bool = False) -> str:
+    """A text value typed on the command line with no NUL or other control character (a NUL cannot be
+    handed to a program nor kept in PostgreSQL text; the others garble a file or a terminal). ``lines``:
+    tabs and line ends are allowed (a psql command may span lines). ``name`` is the option or argument."""
+    allowed = "\t\n\r" if lines else ""
+    bad = next((c for c in value if (c < " " or c == "\x7f") and c not in allowed), None)
+    if bad is not None:
+        what = "a NUL character" if bad == "\x00" else f"a control character ({bad!r})"
+        raise InputError(f"{name} {value[:80]!r}: holds {what}", fix=f"remove it from {name}")
+    return value
 
 
 def check_workspace(path: Path) -> Path:

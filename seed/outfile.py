@@ -29,6 +29,17 @@ if TYPE_CHECKING:
 PRIVATE_MODE = 0o600  # a file that carries what an export holds: its owner alone reads it
 DESCRIPTORS = ("/proc/", "/dev/fd/")  # a path through these is an open file of a process (/dev/stdout)
 OWN_DESCRIPTOR = re.compile(r"(?:/proc/(self|thread-self|\d+)(?:/task/\d+)?|/dev)/fd/(\d+)")
+ANY_DESCRIPTOR = re.compile(r"(?:/proc/[^/]+(?:/task/\d+)?|/dev)/fd/\d+")
+KERNEL_TREES = ("/proc", "/sys")  # the kernel's views of processes and devices: no place for a file
+# File systems that hold no files of ours: the kernel's views, its control files, terminals.
+PSEUDO_FILE_SYSTEMS = frozenset(
+    {
+        "proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "configfs", "pstore", "bpf",
+        "efivarfs", "fusectl", "binfmt_misc", "mqueue", "devpts", "nsfs", "selinuxfs", "autofs", "rpc_pipefs",
+        "hugetlbfs",
+    }
+)  # fmt: skip
+MOUNTS = Path("/proc/self/mountinfo")
 
 
 def _descriptor(path: Path) -> int | None:
@@ -59,6 +70,62 @@ def in_place(path: Path) -> bool:
     return not stat.S_ISREG(found.st_mode) or _descriptor(path) is not None
 
 
+def _file_system(path: Path) -> str | None:
+    """The type of the file system ``path`` (resolved) is on, from the mount table; None when unknown."""
+    try:
+        table = MOUNTS.read_text(encoding="utf-8", errors="replace")
+    except OSError:  # no /proc (not Linux): the kernel's trees are still known by name
+        return None
+    found, longest = None, -1
+    for row in table.splitlines():
+        fields, _, rest = row.partition(" - ")
+        parts = fields.split()
+        if len(parts) < 5 or not rest:
+            continue
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), parts[4])  # \040 is a space
+        inside = path == Path(point) or Path(point) in path.parents
+        if inside and len(point) >= longest:  # the last mount over a point is the one seen
+            found, longest = rest.split()[0], len(point)
+    return found
+
+
+def _open_file(path: Path) -> bool:
+    """Whether ``path``, link by link, is a process's descriptor (/proc/PID/fd/N, /dev/fd/N), not any other
+    name under /proc."""
+    at = Path(os.path.abspath(path))
+    for _ in range(40):
+        if ANY_DESCRIPTOR.fullmatch(str(at)):
+            return True
+        if not at.is_symlink():
+            return False
+        at = Path(os.path.abspath(at.parent / os.readlink(at)))
+    return False
+
+
+def pseudo_place(path: Path) -> str | None:
+    """Why ``path``, a file or folder to be made or written (followed to where it leads), is no place for
+    what we write: inside /proc or /sys, or on another of the kernel's file systems (os.access says yes
+    there to root, and a write fails half-way or changes the kernel's settings); None when it is not."""
+    try:
+        if _descriptor(path) is not None and _open_file(path):
+            return None  # a process's open file (/dev/stdout is /proc/self/fd/1): written where it is
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError):  # a loop, a NUL: the caller's own checks name it
+        return None
+    for tree in KERNEL_TREES:
+        if real == Path(tree) or Path(tree) in real.parents:
+            return f"is inside {tree}, the kernel's view of the system: not a place for files"
+    if real.exists() and not (real.is_file() or real.is_dir()):
+        return None  # a device or a FIFO (a terminal in /dev/pts): written where it is, wherever it is
+    existing = real
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    kind = _file_system(existing)
+    if kind in PSEUDO_FILE_SYSTEMS:
+        return f"is on a {kind} file system, the kernel's: not a place for files"
+    return None
+
+
 def refusal(path: Path) -> str | None:
     """Why ``path`` cannot be written, in a few words; None when it can. Checked before any work starts."""
     try:
@@ -69,6 +136,9 @@ def refusal(path: Path) -> str | None:
         return f"cannot be reached ({exc.strerror})"
     except ValueError:
         return "is not a path: it holds a NUL character"
+    pseudo = pseudo_place(path)
+    if pseudo is not None:
+        return pseudo
     if found is not None and stat.S_ISDIR(found.st_mode):
         return "is a folder"
     if found is not None and stat.S_ISBLK(found.st_mode):

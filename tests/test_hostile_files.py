@@ -18,7 +18,7 @@ from provision.workspace import Workspace
 from seed.errors import MappingError
 from seed.legacy.convert import date_pattern_problem
 from seed.legacy.mapping import load_mapping
-from tests.test_hostile import first_line
+from tests.test_hostile import GOOD_PROFILE, NO_DOCKER, first_line
 
 runner = CliRunner()
 
@@ -104,14 +104,54 @@ def test_a_tar_with_a_false_manifest_is_refused_by_the_engine_as_input(
         ("afile.txt", "afile.txt: not a folder"),
         ("p" * 5000, "cannot be made (File name too long)"),
         ("a\x00b", "embedded null byte"),
+        ("loop", "loop: cannot be made (Too many levels of symbolic links)"),
     ],
 )
 def test_a_template_where_it_cannot_be_written_is_refused(workspace: Workspace, target: str, fragment: str) -> None:
     (workspace.root / "afile.txt").write_text("x\n", encoding="utf-8")
+    (workspace.root / "loop").symlink_to("loop")
     result = runner.invoke(app, ["import", "template", target])
     assert result.exit_code == 2, result.output
     assert fragment in first_line(result.output), result.output
-    assert sorted(p.name for p in workspace.root.iterdir()) == ["afile.txt"]
+    assert sorted(p.name for p in workspace.root.iterdir()) == ["afile.txt", "loop"]
+
+
+@pytest.mark.parametrize("target", ["/proc/x", "/sys/x", "loop"])
+def test_a_sample_export_where_it_cannot_be_written_is_refused_before_the_client_is_asked(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NO_DOCKER)
+    (workspace.root / "loop").symlink_to("loop")
+    result = runner.invoke(app, ["import", "sample", "demo", target])
+    assert result.exit_code == 2, result.output
+    assert first_line(result.output).startswith(f"error: {target}: cannot "), result.output
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+def test_up_refuses_a_state_that_is_no_file_before_docker_is_asked(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NO_DOCKER)
+    folder = workspace.root / "compose" / "demo"
+    folder.mkdir(parents=True)
+    (folder / "client.toml").write_text(GOOD_PROFILE, encoding="utf-8")
+    state = folder / "state.json"
+    if kind == "fifo":
+        os.mkfifo(state)
+    else:
+        state.symlink_to(kind)
+    result = runner.invoke(app, ["up", "demo"])
+    assert result.exit_code == 2, result.output
+    assert first_line(result.output).startswith(f"error: {state}: unreadable state"), result.output
+
+
+@pytest.mark.parametrize("host", ["", " "])
+def test_the_console_refuses_an_empty_host_rather_than_every_address(workspace: Workspace, host: str) -> None:
+    (workspace.root / "compose").mkdir()
+    result = runner.invoke(app, ["console", "--host", host])
+    assert result.exit_code == 2, result.output
+    assert first_line(result.output).startswith("error: --host"), result.output
+    assert [p.name for p in workspace.root.rglob("*")] == ["compose"]  # no certificate made for ""
 
 
 def test_a_template_over_one_file_of_the_layout_writes_none(workspace: Workspace) -> None:

@@ -128,6 +128,32 @@ def test_what_cannot_be_written_is_refused_before_any_work(tmp_path: Path, works
         check_output_file(loop, "-o")
 
 
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("/proc/x", "is inside /proc"),
+        ("/proc/self/status", "is inside /proc"),
+        ("/proc/sys/vm/drop_caches", "is inside /proc"),
+        ("/sys/x", "is inside /sys"),
+        ("/sys/kernel/x", "is inside /sys"),
+        ("/dev/pts/x", "is on a devpts file system"),
+    ],
+)
+def test_the_kernel_s_file_systems_are_refused_even_to_root(path: str, said: str) -> None:
+    """Root's os.access says yes in /proc and /sys: the place itself is refused, named, before any work."""
+    with pytest.raises(InputError, match=f"^-o {path}: {said}"):
+        check_output_file(Path(path), "-o")
+
+
+def test_a_link_into_the_kernel_s_file_systems_is_refused_but_an_open_file_of_a_process_is_not(tmp_path: Path) -> None:
+    (tmp_path / "to-proc").symlink_to("/proc/x")
+    with pytest.raises(InputError, match="is inside /proc"):
+        check_output_file(tmp_path / "to-proc", "-o")
+    (tmp_path / "out").symlink_to("/dev/stdout")
+    for path in ("/dev/stdout", "/dev/stderr", "/proc/self/fd/2", "/dev/fd/2", str(tmp_path / "out")):
+        assert outfile.pseudo_place(Path(path)) is None, path
+
+
 def test_a_write_that_fails_leaves_the_old_file(tmp_path: Path) -> None:
     target = tmp_path / "registry.txt"
     target.write_bytes(b"yesterday")

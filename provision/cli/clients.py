@@ -12,6 +12,7 @@ from provision.cli import output
 from provision.cli.options import Client, JsonFlag, lazy, workspace
 from provision.cli.output import SeedBar, err, print_json, size, table
 from provision.errors import EXIT_INPUT
+from provision.inputs import check_text
 
 if TYPE_CHECKING:
     from provision import bringup, lifecycle
@@ -144,6 +145,8 @@ def psql(
     args: Annotated[list[str] | None, typer.Argument(help="Extra psql arguments, e.g. -c 'SELECT 1'.")] = None,
 ) -> None:
     """An interactive psql inside the client's container."""
+    for arg in args or []:
+        check_text(arg, "ARGS", lines=True)
     command = lifecycle.psql_command(workspace(), client, list(args or []), tty=sys.stdin.isatty())
     raise typer.Exit(subprocess.call(command.argv, env=command.environ))
 

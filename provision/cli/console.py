@@ -29,6 +29,10 @@ def console(
     this machine it serves HTTPS with a certificate of its own (made at the first start) or --cert/--key."""
     from provision.console import auth, serve
 
+    if not host.strip():  # the socket layer takes "" for every address of the machine
+        raise InputError(
+            f"--host {host!r}: no address", fix="give one, e.g. 127.0.0.1 (this machine) or 0.0.0.0 (a classroom)"
+        )
     ws = workspace()
     if not ws.compose_root.is_dir():
         raise InputError(f"{ws.root}: no clients here", fix="run it in the workspace, or pass --workspace")

@@ -9,7 +9,7 @@ import typer
 
 from provision.cli.options import Client, JsonFlag, lazy, workspace
 from provision.cli.output import err, print_json, table
-from provision.inputs import check_output_file
+from provision.inputs import check_output_file, check_text, parse_period
 
 if TYPE_CHECKING:
     from provision import registries
@@ -64,6 +64,7 @@ def registry_sample(
     as_json: JsonFlag = False,
 ) -> None:
     """A day's registry of an agent from the client's books: residents who owe, paying as people pay."""
+    check_text(number, "--number")
     check_output_file(output, "--output")
     written = registries.sample_registry(
         workspace(), client, agent, date, output, lines=lines, faults=faults, seed=seed, number=number
@@ -136,6 +137,7 @@ def registry_assign(
     account: Annotated[str, typer.Argument(help="The account number (лицевой счёт) it belongs to.")],
 ) -> None:
     """Move a suspense line to an account: it becomes a payment of its registry in the open period."""
+    check_text(account, "ACCOUNT")
     moved, payment = registries.assign(workspace(), client, line, account)
     typer.echo(f"suspense line {moved.id} ({moved.amount}) is payment {payment} of account {account}")
 
@@ -149,6 +151,8 @@ def registry_debts(
     as_json: JsonFlag = False,
 ) -> None:
     """The registry of debts for an agent: every open account that owes, and how much, in its format."""
+    if period is not None:  # an empty one too: it is no month, not "the open one"
+        parse_period(period, "--period")
     check_output_file(output, "--output")
     written = registries.debts_registry(workspace(), client, agent, period, output)
     if as_json:
