@@ -8,6 +8,8 @@ import csv
 import os
 import random
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -304,16 +306,31 @@ def test_findings_beyond_the_limit_wait_on_disk_and_come_back_in_order() -> None
     assert list(found) == list(range(30)) and found.file is None
 
 
+@pytest.fixture
+def full_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a file system of its own that is full: a tmpfs of four pages, three of them taken."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    folder = tmp_path / "full"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)], check=True)
+    try:
+        (folder / "filler").write_bytes(b"x" * 3 * 4096)
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
 def test_a_list_that_cannot_be_written_is_one_message_and_the_old_list_stays(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: Workspace, full_folder: Path
 ) -> None:
     folder = str(planted(tmp_path / "export"))
-    out = tmp_path / "list.csv"
-    out.write_text("the list of last week", encoding="utf-8")
-    (tmp_path / "list.csv.new").mkdir()  # where the new list is written first: taken
+    out = full_folder / "list.csv"
+    out.write_text("the list of last week", encoding="utf-8")  # its page is the last one free
     result = CliRunner().invoke(app, ["import", "check", "demo", folder, "--problems", str(out)])
     assert result.exit_code == 3 and "cannot write the list" in result.output, result.output
     assert out.read_text(encoding="utf-8") == "the list of last week"
+    assert sorted(p.name for p in full_folder.iterdir()) == ["filler", "list.csv"]  # nothing aside is left
 
 
 def test_a_duplicate_accounts_rows_apart_from_the_firsts_follow_from_it_too(tmp_path: Path) -> None:
