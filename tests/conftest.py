@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provision import engine, imagebuild, images, storage
+from provision import engine, imagebuild, images, ports, storage
 from provision.workspace import Workspace
 from tests import sessions
 
@@ -49,6 +49,9 @@ def session_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     base = tmp_path_factory.getbasetemp().resolve()
     with sessions.hold(base):
         yield base
+    # the ports this session's workspaces kept are no one's claims any more (the user's ledger forgets them)
+    with ports.machine_lock():
+        ports.others_claims(("", ""), lambda _port, owner: not Path(owner[0]).is_relative_to(base))
 
 
 @pytest.fixture(scope="session")
