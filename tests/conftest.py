@@ -172,3 +172,17 @@ def compose_cli(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     compose.find_compose.cache_clear()
     yield request.param
     compose.find_compose.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def one_command_tree() -> Iterator[None]:
+    """Typer's runner rebuilds the whole command tree on every call; a module of many calls shares one."""
+    import typer.main
+    import typer.testing
+
+    from provision.cli import app
+
+    command = typer.main.get_command(app)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", lambda _app: command)
+        yield

@@ -7,13 +7,10 @@ No case here starts anything: every one is refused before Docker or PostgreSQL i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
-import typer.testing
 from typer.testing import CliRunner, Result
 
 from provision import engine
@@ -476,12 +473,8 @@ def _cases() -> list[Any]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_click_command() -> Iterator[None]:
-    """Typer's runner rebuilds the whole command tree on every call; 750 calls share one here."""
-    command = typer.main.get_command(app)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.testing, "_get_command", lambda _app: command)
-        yield
+def _one_click_command(one_command_tree: None) -> None:
+    """Some 900 calls share one command tree."""
 
 
 def _tree(root: Path) -> set[str]:

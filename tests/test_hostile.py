@@ -279,13 +279,11 @@ def _fuse(what: str) -> Any:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_command_tree_and_fuses() -> Iterator[None]:
-    """One command tree for every call (Typer rebuilds it each time), and the fuses."""
+def _one_command_tree_and_fuses(one_command_tree: None) -> Iterator[None]:
+    """One command tree for every call, and the fuses."""
     from provision import imagebuild, images
 
-    command = typer.main.get_command(app)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.testing, "_get_command", lambda _app: command)
         patch.setattr(imagebuild, "build_image", _fuse("an image build"))
         patch.setattr(images, "build_image", _fuse("an image build"))
         patch.setattr(os, "execvp", _fuse("ssh (a tunnel)"))
