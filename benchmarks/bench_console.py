@@ -23,7 +23,6 @@ import httpx2
 import uvicorn
 from common import seeded_client, show
 
-from provision import training
 from provision.console import auth
 from provision.console.app import make_app
 
@@ -63,7 +62,7 @@ def measure(seats: int, accounts: int, repeat: int) -> dict[str, Any]:
                     assert state["state"] == "done", state
                     buttons.append(time.perf_counter() - started)
                     started = time.perf_counter()
-                    training.reset_client(workspace, CLIENT, 1)
+                    seats.reset_client(workspace, CLIENT, 1)
                     library.append(time.perf_counter() - started)
         finally:
             server.should_exit = True

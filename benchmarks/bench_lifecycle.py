@@ -21,8 +21,9 @@ from typing import Any
 
 import psycopg
 
-from provision import engine, imagebuild, images, lifecycle
-from provision.workspace import Workspace
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace
+from provision.docker import engine, imagebuild, images
 
 BENCH_LABELS = {"org.provision.test": "true", "org.provision.bench": "true"}
 

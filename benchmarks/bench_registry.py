@@ -25,7 +25,8 @@ from typing import Any
 import psycopg
 from common import child, seeded_client
 
-from provision import registries, training
+from provision.books import registries
+from provision.training import seats
 from seed.registry import codec, formats
 
 CLIENT = "bench-registry"
@@ -35,8 +36,8 @@ CLIENT = "bench-registry"
 LOAD = """
 import json, sys
 from pathlib import Path
-from provision import registries
-from provision.workspace import Workspace
+from provision.books import registries
+from provision.clients.workspace import Workspace
 registries.load_registry(Workspace(Path(sys.argv[1])), sys.argv[2], Path(sys.argv[3]), "bank")
 print(json.dumps({"own_mb": round(peak_rss_mb()[0])}))
 """
@@ -60,7 +61,7 @@ def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
         fmt = formats.find_format("bank")
         reads, loads, floors = [], [], []
         for _ in range(repeat):
-            training.reset_client(workspace, CLIENT)  # the books as they were: each load is the first
+            seats.reset_client(workspace, CLIENT)  # the books as they were: each load is the first
             started = time.perf_counter()
             registry = codec.read_registry(path, fmt)
             reads.append(time.perf_counter() - started)
@@ -75,7 +76,7 @@ def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
                     for line in registry.lines:
                         copy.write_row((line.account, line.amount / 100))
                 floors.append(time.perf_counter() - started)
-        training.reset_client(workspace, CLIENT)
+        seats.reset_client(workspace, CLIENT)
         cli_s, cli_rss_mb = _cli_load(root, path)
         load_s = statistics.median(loads)
         return {

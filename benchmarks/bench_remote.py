@@ -28,9 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import show  # noqa: E402
 
-from provision import bringup, carry, engine, imagebuild, lifecycle, remote, seeding, training  # noqa: E402
-from provision.hosts import DockerHost  # noqa: E402
-from provision.workspace import Workspace  # noqa: E402
+from provision.books import bringup, seeding
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace  # noqa: E402
+from provision.docker import carry, engine, imagebuild, remote
+from provision.docker.hosts import DockerHost  # noqa: E402
+from provision.training import seats
 from tests.remote_hosts import second_engine, ssh_server  # noqa: E402
 
 
@@ -45,7 +48,7 @@ def client_figures(root: Path, profile: str, label: str, accounts: int) -> dict[
         bringup.up_client(workspace, "site", build=False, progress=lambda _l: None)
         up = time.perf_counter() - started
         started = time.perf_counter()
-        training.reset_client(workspace, "site")
+        seats.reset_client(workspace, "site")
         reset = time.perf_counter() - started
         started = time.perf_counter()
         seeding.stats_target(workspace, "site", None)

@@ -3,7 +3,7 @@ an XFS file with reflink), and pg_restore -j2 of the same data.
 
 For each size and storage, on PostgreSQL 18, seed a client, then time (median of --repeat runs):
   reset:        `provision reset CLIENT --seat 1` as a user runs it (a new process: CLI, lock, copy, swap, a query)
-  library:      the same reset as one call in this process (`training.reset_client`)
+  library:      the same reset as one call in this process (`seats.reset_client`)
   raw:          `CREATE DATABASE ... TEMPLATE <baseline> STRATEGY FILE_COPY` alone
   reset --all:  the working database and a class of --class-seats seats
   startup:      `provision --version`, the command's own start-up
@@ -24,8 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from provision import bringup, engine, lifecycle, storage, training
-from provision.workspace import Workspace
+from provision.books import bringup
+from provision.clients import lifecycle, storage
+from provision.clients.workspace import Workspace
+from provision.docker import engine
+from provision.training import seats
 
 CLIENT = "bench-reset"
 
@@ -55,7 +58,7 @@ def real_bytes(env: Any) -> int | None:
     return used.real_bytes if used else None
 
 
-def pg_restore_seconds(trainer: training.Trainer, repeat: int) -> float:
+def pg_restore_seconds(trainer: seats.Trainer, repeat: int) -> float:
     env = trainer.env
     container = lifecycle.db_container(env)
     assert container is not None
@@ -93,7 +96,7 @@ def measure(accounts: int, method: str, seats: int, repeat: int, memory: str, re
         path.write_text(profile, encoding="utf-8")
         try:
             report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
-            trainer = training.Trainer.of(report.up.env)
+            trainer = seats.Trainer.of(report.up.env)
             with trainer.admin() as conn:
                 row = conn.execute("SELECT pg_database_size(%s)", (trainer.names.baseline,)).fetchone()
             size = int(row[0]) if row else 0
@@ -108,7 +111,7 @@ def measure(accounts: int, method: str, seats: int, repeat: int, memory: str, re
                 "storage": method,
                 "database_mb": round(size / 1024**2),
                 "reset_seat_cli_s": median_of(repeat, lambda: timed_cli(root, "reset", CLIENT, "--seat", "1")),
-                "reset_seat_library_s": median_of(repeat, lambda: training.reset_client(workspace, CLIENT, seat=1)),
+                "reset_seat_library_s": median_of(repeat, lambda: seats.reset_client(workspace, CLIENT, seat=1)),
                 "cli_startup_s": median_of(repeat, lambda: timed_cli(root, "--version")),
             }
             raw = []

@@ -26,15 +26,15 @@ from typing import Any
 import psycopg
 from common import child, seeded_client, show
 
-from provision import legacy
+from provision.books import legacy
 
 CLIENT = "bench-switchover"
 REHEARSE = """
 import json, sys, time
 from pathlib import Path
-from provision import switchover
-from provision.legacy import Load
-from provision.workspace import Workspace
+from provision.books import switchover
+from provision.books.legacy import Load
+from provision.clients.workspace import Workspace
 started = time.perf_counter()
 report = switchover.rehearse(Workspace(Path(sys.argv[1])), sys.argv[2], Load(Path(sys.argv[3])))
 info = report.to_dict()

@@ -14,8 +14,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from provision import bringup, engine, lifecycle
-from provision.workspace import Workspace
+from provision.books import bringup
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace
+from provision.docker import engine
 from seed import migrate
 from seed.load import set_autovacuum
 

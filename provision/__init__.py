@@ -1,9 +1,9 @@
 """provision: per-client demo and training environments for «Одно Окно».
 
 ``__all__`` lists the errors every layer raises (with the exit code each means) and the version. The
-functions the CLI calls live in their layers, lowest first: :mod:`provision.lifecycle` (a client's
-containers), :mod:`provision.database`, :mod:`provision.training` and :mod:`provision.snapshots`,
-:mod:`provision.seeding`, :mod:`provision.legacy` (the customer's own data), :mod:`provision.bringup`
+functions the CLI calls live in their layers, lowest first: :mod:`provision.clients.lifecycle` (a client's
+containers), :mod:`provision.clients.database`, :mod:`provision.training.seats` and :mod:`provision.training.snapshots`,
+:mod:`provision.books.seeding`, :mod:`provision.books.legacy` (the customer's own data), :mod:`provision.books.bringup`
 (``up``); :mod:`provision.cli` is a thin shell over them.
 """
 

@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 from typer.testing import CliRunner
 
-from provision import bringup
+from provision.books import bringup
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 
 
 def seeded_client(root: Path, client: str, profile: str) -> tuple[Workspace, str]:

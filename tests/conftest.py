@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from provision import engine, imagebuild, images, ports, storage
-from provision.workspace import Workspace
+from provision.clients import storage
+from provision.clients.workspace import Workspace
+from provision.docker import engine, imagebuild, images, ports
 from tests import sessions
 
 
@@ -102,7 +103,7 @@ def write_profile(workspace: Workspace):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _fresh_engine_client() -> Iterator[None]:
     """Tests change DOCKER_HOST and PROVISION_COMPOSE; forget cached connections between tests."""
-    from provision import compose
+    from provision.docker import compose
 
     yield
     engine.forget_clients()
@@ -151,7 +152,7 @@ def compose_clis() -> list[tuple[str, str]]:
 @pytest.fixture(scope="session")
 def pg_dsn(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[str]:
     """A real PostgreSQL in Docker (a provision client with no seed) for the data tests."""
-    from provision import lifecycle
+    from provision.clients import lifecycle
 
     root = tmp_path_factory.mktemp("pg-workspace")
     workspace = Workspace(root.resolve())
@@ -166,7 +167,7 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[
 @pytest.fixture(params=[cmd for _, cmd in compose_clis()], ids=[i for i, _ in compose_clis()])
 def compose_cli(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Each Compose generation found, in turn (their errors are worded apart)."""
-    from provision import compose
+    from provision.docker import compose
 
     monkeypatch.setenv("PROVISION_COMPOSE", request.param)
     compose.find_compose.cache_clear()

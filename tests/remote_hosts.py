@@ -31,8 +31,8 @@ from pathlib import Path
 
 import docker
 
-from provision import engine
-from provision.ports import pick_free_port
+from provision.docker import engine
+from provision.docker.ports import pick_free_port
 from tests import sessions
 
 

@@ -19,10 +19,10 @@ import psycopg
 import pytest
 from typer.testing import CliRunner, Result
 
-from provision import lifecycle
 from provision.cli import app
-from provision.database import resolve_dsn
-from provision.workspace import Workspace
+from provision.clients import lifecycle
+from provision.clients.database import resolve_dsn
+from provision.clients.workspace import Workspace
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
 
 CLIENT = "corpus"

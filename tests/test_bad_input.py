@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from provision import engine
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
+from provision.docker import engine
 
 runner = CliRunner()
 BOX = re.compile(r"[│╭╮╰╯─]")
@@ -541,7 +541,7 @@ def test_status_of_a_client_never_started_writes_nothing(workspace: Workspace) -
     ],
 )
 def test_what_the_rules_allow_still_loads(postgres: dict[str, str]) -> None:
-    from provision.profile import parse_profile
+    from provision.clients.profile import parse_profile
 
     profile = parse_profile("x", {"postgres": postgres}, None)
     assert all(getattr(profile, key) == value for key, value in postgres.items())
@@ -550,7 +550,7 @@ def test_what_the_rules_allow_still_loads(postgres: dict[str, str]) -> None:
 def test_an_address_of_this_machine_is_allowed() -> None:
     import socket
 
-    from provision.profile import parse_profile
+    from provision.clients.profile import parse_profile
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:

@@ -12,8 +12,8 @@ import typer.main
 from typer.testing import CliRunner
 
 from provision.cli import app, output
+from provision.clients.workspace import Workspace
 from provision.errors import EXIT_ENVIRONMENT, EXIT_INPUT
-from provision.workspace import Workspace
 
 runner = CliRunner()
 README = Path(__file__).resolve().parent.parent / "README.md"

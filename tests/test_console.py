@@ -24,15 +24,16 @@ import uvicorn
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from provision import classroom, journal, lifecycle, training
 from provision.cli import app as cli_app
+from provision.clients import lifecycle
+from provision.clients.render import client_env
+from provision.clients.workspace import Workspace
 from provision.console import auth
 from provision.console.app import make_app
 from provision.console.jobs import Jobs
 from provision.console.lockout import Limits
 from provision.errors import InputError
-from provision.render import client_env
-from provision.workspace import Workspace
+from provision.training import classroom, journal, seats
 from tests.clients import one_row, seeded_client
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -205,7 +206,7 @@ def classroom_up(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Ite
 
 
 def seat_dsn(up: dict[str, Any], seat: int) -> str:
-    return next(s.dsn_with_password for s in training.client_seats(up["ws"], CLIENT) if s.seat == seat)
+    return next(s.dsn_with_password for s in seats.client_seats(up["ws"], CLIENT) if s.seat == seat)
 
 
 def accounts_in(dsn: str) -> int:
@@ -308,7 +309,7 @@ def test_a_console_reset_waits_for_a_cli_command_and_says_so(classroom_up: dict[
     holding, release = threading.Event(), threading.Event()
 
     def cli_command() -> None:  # another thread holds the client's lock, as a `provision reset` would
-        with journal.client_lock(training._lock_path(env), "reset", lambda _m: None):
+        with journal.client_lock(seats._lock_path(env), "reset", lambda _m: None):
             holding.set()
             release.wait(30)
 

@@ -27,11 +27,11 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from provision.cli import app as cli_app
+from provision.clients.workspace import Workspace
 from provision.console import auth, tls
 from provision.console.app import make_app
 from provision.console.lockout import Limits, Lockout, is_loopback, pause
 from provision.inputs import ascii_number
-from provision.workspace import Workspace
 from tests.test_console import csrf_of
 
 QUICK = Limits(trusted_cap=0.05, overall_base=0.001, overall_cap=0.02)  # slow answers, shortened for the tests

@@ -16,11 +16,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from provision import bringup, lifecycle, training
-from provision.journal import CRASH_AT
-from provision.render import client_env
-from provision.snapshots import Snapshots
-from provision.workspace import Workspace
+from provision.books import bringup
+from provision.clients import lifecycle
+from provision.clients.render import client_env
+from provision.clients.workspace import Workspace
+from provision.training import seats
+from provision.training.journal import CRASH_AT
+from provision.training.snapshots import Snapshots
 from tests.test_training import digest, seat_dsn
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -30,17 +32,17 @@ CLIENT = "crash"
 
 
 @pytest.fixture(scope="module")
-def trainer(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[training.Trainer]:
+def trainer(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[seats.Trainer]:
     workspace = Workspace(tmp_path_factory.mktemp("crash").resolve())
     path = workspace.profile_path(CLIENT)
     path.parent.mkdir(parents=True)
     path.write_text(PROFILE, encoding="utf-8")
     report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
-    yield training.Trainer.of(report.up.env)
+    yield seats.Trainer.of(report.up.env)
     lifecycle.destroy(workspace, CLIENT)
 
 
-def cli(trainer: training.Trainer, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+def cli(trainer: seats.Trainer, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != CRASH_AT}
     if crash_at:
         env[CRASH_AT] = crash_at
@@ -49,13 +51,13 @@ def cli(trainer: training.Trainer, *args: str, crash_at: str | None = None) -> s
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
-def killed_at(trainer: training.Trainer, step: str, *args: str) -> None:
+def killed_at(trainer: seats.Trainer, step: str, *args: str) -> None:
     done = cli(trainer, *args, crash_at=step)
     assert done.returncode == -signal.SIGKILL, done.stderr
-    assert training.journal_path(trainer.env).exists()
+    assert seats.journal_path(trainer.env).exists()
 
 
-def baseline_digest(trainer: training.Trainer) -> str:
+def baseline_digest(trainer: seats.Trainer) -> str:
     trainer.reset(seat=2)
     return digest(seat_dsn(trainer, 2))
 
@@ -66,13 +68,13 @@ def change(dsn: str) -> str:
     return digest(dsn)
 
 
-def repair(trainer: training.Trainer) -> None:
+def repair(trainer: seats.Trainer) -> None:
     """What the next command of the client does first, and the one line it says."""
     said: list[str] = []
-    with training.serialized(trainer.env, "the next command", said.append):
+    with seats.serialized(trainer.env, "the next command", said.append):
         pass
     assert len(said) == 1 and said[0].startswith("repaired what `"), said
-    assert not training.journal_path(trainer.env).exists()
+    assert not seats.journal_path(trainer.env).exists()
     stem = trainer.names.stem
     with trainer.admin() as conn:
         rows = conn.execute(
@@ -97,7 +99,7 @@ RESETS = [
 
 @pytest.mark.parametrize(("args", "step", "seat"), RESETS, ids=[f"{a[0]}-{a[-1]}-{s}" for a, s, _ in RESETS])
 def test_a_killed_reset_or_restore_leaves_the_old_or_the_new_database(
-    trainer: training.Trainer, args: tuple[str, ...], step: str, seat: int
+    trainer: seats.Trainer, args: tuple[str, ...], step: str, seat: int
 ) -> None:
     new = baseline_digest(trainer)
     if args[0] == "snapshot":
@@ -113,7 +115,7 @@ def test_a_killed_reset_or_restore_leaves_the_old_or_the_new_database(
 
 
 @pytest.mark.parametrize("step", ["snapshot:closed", "snapshot:swap"])
-def test_a_killed_snapshot_save_leaves_no_snapshot_or_a_whole_one(trainer: training.Trainer, step: str) -> None:
+def test_a_killed_snapshot_save_leaves_no_snapshot_or_a_whole_one(trainer: seats.Trainer, step: str) -> None:
     working = trainer.dsn(trainer.names.db)
     saved = change(working)
     killed_at(trainer, step, "snapshot", "save", CLIENT, "kept")
@@ -127,7 +129,7 @@ def test_a_killed_snapshot_save_leaves_no_snapshot_or_a_whole_one(trainer: train
     trainer.reset(all_=True)
 
 
-def test_a_seat_login_cannot_connect_to_a_work_copy(trainer: training.Trainer) -> None:
+def test_a_seat_login_cannot_connect_to_a_work_copy(trainer: seats.Trainer) -> None:
     killed_at(trainer, "seat:swap", "reset", CLIENT, "--seat", "1")  # the seat retired, its copy aside
     work = trainer.names.work(trainer.names.seat(1))
     with trainer.admin() as conn:
@@ -143,7 +145,7 @@ BOOKS = ["load", "switched", "baseline:closed", "baseline:swap", "seats"]
 
 
 @pytest.mark.parametrize("step", BOOKS)
-def test_a_killed_seed_leaves_old_or_new_books_with_their_own_baseline(trainer: training.Trainer, step: str) -> None:
+def test_a_killed_seed_leaves_old_or_new_books_with_their_own_baseline(trainer: seats.Trainer, step: str) -> None:
     working = trainer.dsn(trainer.names.db)
     old = digest(working)
     killed_at(trainer, step, "seed", CLIENT, "--seed", str(100 + BOOKS.index(step)))
@@ -155,7 +157,7 @@ def test_a_killed_seed_leaves_old_or_new_books_with_their_own_baseline(trainer: 
 
 @pytest.mark.parametrize("step", ["switched", "baseline:swap"])
 def test_a_killed_import_leaves_the_new_books_with_their_own_baseline(
-    trainer: training.Trainer, step: str, tmp_path: Path
+    trainer: seats.Trainer, step: str, tmp_path: Path
 ) -> None:
     assert cli(trainer, "import", "sample", CLIENT, str(tmp_path / "export")).returncode == 0
     working = trainer.dsn(trainer.names.db)
@@ -166,7 +168,7 @@ def test_a_killed_import_leaves_the_new_books_with_their_own_baseline(
     assert baseline_digest(trainer) == digest(working)
 
 
-def test_a_trainees_own_password_does_not_break_the_next_reset(trainer: training.Trainer) -> None:
+def test_a_trainees_own_password_does_not_break_the_next_reset(trainer: seats.Trainer) -> None:
     dsn = seat_dsn(trainer, 1)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("ALTER ROLE CURRENT_USER PASSWORD 'mine-now'")
@@ -177,9 +179,9 @@ def test_a_trainees_own_password_does_not_break_the_next_reset(trainer: training
         assert conn.execute("SHOW work_mem").fetchone() != ("1MB",)
 
 
-def test_two_commands_of_one_client_wait_for_each_other_and_say_so(trainer: training.Trainer) -> None:
+def test_two_commands_of_one_client_wait_for_each_other_and_say_so(trainer: seats.Trainer) -> None:
     env = client_env(trainer.env.workspace, CLIENT)
-    with training.serialized(env, "seed"):
+    with seats.serialized(env, "seed"):
         root = str(trainer.env.workspace.root)
         argv = [sys.executable, "-m", "provision.cli", "--workspace", root, "reset", CLIENT, "--seat", "1"]
         waiting = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -191,7 +193,7 @@ def test_two_commands_of_one_client_wait_for_each_other_and_say_so(trainer: trai
     assert f"reset {trainer.names.seat(1)}" in out
 
 
-def test_up_reopens_a_working_database_a_killed_copy_left_closed(trainer: training.Trainer) -> None:
+def test_up_reopens_a_working_database_a_killed_copy_left_closed(trainer: seats.Trainer) -> None:
     killed_at(trainer, "snapshot:closed", "snapshot", "save", CLIENT, "closed")
     done = cli(trainer, "up", CLIENT)
     assert done.returncode == 0, done.stderr
@@ -201,20 +203,20 @@ def test_up_reopens_a_working_database_a_killed_copy_left_closed(trainer: traini
 
 
 @pytest.mark.parametrize("reader", [("seats", CLIENT), ("check", CLIENT), ("stats", CLIENT)])
-def test_a_command_that_only_reads_repairs_first_too(trainer: training.Trainer, reader: tuple[str, ...]) -> None:
+def test_a_command_that_only_reads_repairs_first_too(trainer: seats.Trainer, reader: tuple[str, ...]) -> None:
     new = baseline_digest(trainer)
     old = change(seat_dsn(trainer, 1))
     killed_at(trainer, "seat:retire", "reset", CLIENT, "--seat", "1")
     done = cli(trainer, *reader)
     assert "repaired what `" in done.stderr, done.stderr
-    assert not training.journal_path(trainer.env).exists()
+    assert not seats.journal_path(trainer.env).exists()
     assert digest(seat_dsn(trainer, 1)) in (old, new)
     trainer.reset(all_=True)
 
 
 @pytest.mark.parametrize("handed_over", [False, True], ids=["still-the-logins", "handed-over"])
 def test_a_seat_removal_killed_with_its_snapshot_open_closes_the_snapshot(
-    trainer: training.Trainer, handed_over: bool
+    trainer: seats.Trainer, handed_over: bool
 ) -> None:
     """Removing seat 2 opens its snapshot for a moment to take back a table its login owns there. A kill in
     that moment (the command killed just before, and the snapshot then left as the removal leaves it: open,

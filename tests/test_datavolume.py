@@ -6,10 +6,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import engine, lifecycle
 from provision.cli import app
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace
+from provision.docker import engine
 from provision.errors import EXIT_INPUT
-from provision.workspace import Workspace
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

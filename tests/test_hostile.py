@@ -29,7 +29,7 @@ import typer.testing
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 from tests.test_bad_input import BASE, BOX, DEMO_PORT
 
 runner = CliRunner()
@@ -281,7 +281,7 @@ def _fuse(what: str) -> Any:
 @pytest.fixture(scope="module", autouse=True)
 def _one_command_tree_and_fuses(one_command_tree: None) -> Iterator[None]:
     """One command tree for every call, and the fuses."""
-    from provision import imagebuild, images
+    from provision.docker import imagebuild, images
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(imagebuild, "build_image", _fuse("an image build"))

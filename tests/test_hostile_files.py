@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 from seed.errors import MappingError
 from seed.legacy.convert import date_pattern_problem
 from seed.legacy.mapping import load_mapping

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from provision import remote
+from provision.clients.profile import parse_profile
+from provision.clients.swarm import NodeFacts, most_free
+from provision.docker import remote
+from provision.docker.hosts import DockerHost, context_host
 from provision.errors import EXIT_ENVIRONMENT, EnvironmentProblem, ProfileError
-from provision.hosts import DockerHost, context_host
-from provision.profile import parse_profile
-from provision.swarm import NodeFacts, most_free
 
 
 def docker(table: dict[str, object], source: Path | None = None) -> object:

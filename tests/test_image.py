@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import engine, images
 from provision.cli import app
+from provision.docker import engine, images
+from provision.docker.imagebuild import SUITES, debian_sources, packages_for, prune_rootfs, rootfs_key, suite_for
 from provision.errors import InputError
-from provision.imagebuild import SUITES, debian_sources, packages_for, prune_rootfs, rootfs_key, suite_for
 from tests.sessions import run_once
 
 pytestmark = pytest.mark.docker

@@ -16,11 +16,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import lifecycle
+from provision.books.seeding import check_data
 from provision.cli import app
-from provision.database import resolve_dsn
-from provision.seeding import check_data
-from provision.workspace import Workspace
+from provision.clients import lifecycle
+from provision.clients.database import resolve_dsn
+from provision.clients.workspace import Workspace
 from seed import seed_database
 from seed.errors import ImportRefused, LegacyFormatError, MappingError
 from seed.legacy.export import export_standard

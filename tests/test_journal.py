@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from provision import copies, journal
-from provision.training import Names
+from provision.training import copies, journal
+from provision.training.seats import Names
 
 
 @pytest.mark.parametrize("db", ["odno_okno", "a" * 21, "b" * 22, "z" * 56, ("obuchenie_" * 7)[:63]])
@@ -40,7 +40,7 @@ def test_short_names_keep_the_names_existing_clients_have() -> None:
 SCRIPT = """
 import sys
 from pathlib import Path
-from provision import journal
+from provision.training import journal
 with journal.keeping(Path(sys.argv[1]), "reset") as kept:
     kept.copy({"target": "x"})
     kept.step("seat:copy")

@@ -8,9 +8,10 @@ import socket
 import psycopg
 import pytest
 
-from provision import engine, lifecycle
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace
+from provision.docker import engine
 from provision.errors import EnvironmentProblem
-from provision.workspace import Workspace
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -112,8 +113,8 @@ def test_a_database_that_cannot_start_shows_its_log(
 ) -> None:
     import dataclasses
 
+    from provision.clients.profile import load_profile
     from provision.errors import OperationFailed
-    from provision.profile import load_profile
 
     # A locale the image lacks is refused when the profile is read; this stands for an image that lacks one
     # the profile allows, so the server itself fails to start.

@@ -9,12 +9,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import lifecycle
 from provision.cli import app
-from provision.profile import CLONE_MAJOR
-from provision.storage import loop_problem
-from provision.suites import SUITES
-from provision.workspace import Workspace
+from provision.clients import lifecycle
+from provision.clients.profile import CLONE_MAJOR
+from provision.clients.storage import loop_problem
+from provision.clients.workspace import Workspace
+from provision.docker.suites import SUITES
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
+from provision.clients.workspace import Workspace
 from provision.errors import InputError
 from provision.inputs import check_output_file
-from provision.workspace import Workspace
 from seed import outfile
 from seed.errors import OutputError
 from tests.small_export import account, write_export

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from provision import claims, engine, lifecycle
 from provision.cli import app
+from provision.clients import claims, lifecycle
+from provision.clients.render import client_env
+from provision.clients.workspace import Workspace
+from provision.docker import engine
 from provision.errors import EXIT_ENVIRONMENT, EnvironmentProblem
-from provision.render import client_env
-from provision.workspace import Workspace
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 runner = CliRunner()

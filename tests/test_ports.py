@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from provision import ports
 from provision.cli import app
-from provision.compose import port_in_use
+from provision.clients.lifecycle import init_client
+from provision.clients.profile import load_profile
+from provision.clients.render import client_env, env_for
+from provision.clients.workspace import Workspace
+from provision.docker import ports
+from provision.docker.compose import port_in_use
 from provision.errors import EXIT_INPUT, EnvironmentProblem, InputError
-from provision.lifecycle import init_client
-from provision.profile import load_profile
-from provision.render import client_env, env_for
-from provision.workspace import Workspace
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 from seed.legacy.analyze import Cause, Report, Spill, analyze, spill
 from seed.legacy.analyze.listing import write_problem_list
 from seed.legacy.analyze.spill import Record

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from provision.clients.lifecycle import init_client
+from provision.clients.profile import builtin_profile, load_profile
+from provision.clients.render import client_env
+from provision.clients.workspace import Workspace, validate_client_name
 from provision.errors import InputError, ProfileError
-from provision.lifecycle import init_client
-from provision.profile import builtin_profile, load_profile
-from provision.render import client_env
-from provision.workspace import Workspace, validate_client_name
 
 
 def test_demo_works_with_no_file(workspace: Workspace) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from provision import lifecycle, registries
-from provision.workspace import Workspace
+from provision.books import registries
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace
 from seed.registry import formats
 from seed.registry.codec import read_registry
 from tests.clients import cli, one_row, seeded_client

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 from seed.errors import RegistryError
 from seed.registry import codec, formats
 from seed.registry.codec import format_amount, parse_amount, read_registry, write_registry

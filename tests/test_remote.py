@@ -17,13 +17,13 @@ import psycopg
 import pytest
 from typer.testing import CliRunner, Result
 
-from provision import carry, engine, remote
 from provision.cli import app
+from provision.clients.render import client_env
+from provision.clients.workspace import Workspace
+from provision.docker import carry, engine, remote
+from provision.docker.hosts import DockerHost
+from provision.docker.imagebuild import built_tag
 from provision.errors import EXIT_ENVIRONMENT
-from provision.hosts import DockerHost
-from provision.imagebuild import built_tag
-from provision.render import client_env
-from provision.workspace import Workspace
 from tests.remote_hosts import SecondEngine, SiteRegistry, SshServer, second_engine, site_registry, ssh_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

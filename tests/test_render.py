@@ -9,10 +9,10 @@ import jinja2
 import pytest
 import yaml
 
-from provision.lifecycle import client_env, render_client
-from provision.render import memory_bytes, server_settings
-from provision.templating import render
-from provision.workspace import Workspace
+from provision.clients.lifecycle import client_env, render_client
+from provision.clients.render import memory_bytes, server_settings
+from provision.clients.workspace import Workspace
+from provision.docker.templating import render
 from tests.conftest import compose_clis
 
 APP_PROFILE = """

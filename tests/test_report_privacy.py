@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 from seed.errors import ImportRefused
 from seed.legacy.analyze import analyze
 from seed.legacy.importer import ImportState, finish

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from provision.books.switchover import SwitchoverReport
 from provision.cli import app
-from provision.switchover import SwitchoverReport
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 from seed.check import CHECKS, NOT_FOR_IMPORTS
 from seed.legacy import phrases, switchover
 from seed.legacy.analyze import KINDS, analyze

@@ -14,9 +14,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from provision import bringup, engine, lifecycle, storage
+from provision.books import bringup
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients import lifecycle, storage
+from provision.clients.workspace import Workspace
+from provision.docker import engine
 
 NO_LOOP = storage.loop_problem()
 needs_loop = pytest.mark.skipif(NO_LOOP is not None, reason=f"cannot make an XFS file system here: {NO_LOOP}")
@@ -51,7 +53,7 @@ def test_a_real_clone_tells_a_reflink_file_system_from_others(xfs_folder: Path, 
 
 @needs_loop
 def test_making_and_removing_the_xfs_file_may_be_repeated_after_a_kill(workspace: Workspace, write_profile) -> None:  # type: ignore[no-untyped-def]
-    from provision.profile import load_profile
+    from provision.clients.profile import load_profile
 
     write_profile("k", CLONE + 'data_size = "2g"\n')
     profile = load_profile(workspace, "k")

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from provision import lifecycle
+from provision.clients import lifecycle
 from seed.catalog import month_add
 from tests.clients import cli, one_row, seeded_client
 

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from provision import lifecycle
 from provision.cli import app
-from provision.journal import CRASH_AT
-from provision.workspace import Workspace
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace
+from provision.training.journal import CRASH_AT
 from seed.catalog import month_add
 from tests.clients import cli, one_row, seeded_client
 

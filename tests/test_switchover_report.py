@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from provision import lifecycle
+from provision.clients import lifecycle
 from seed.catalog import month_add
 from tests.clients import cli, one_row, seeded_client
 

@@ -15,14 +15,16 @@ import pytest
 from psycopg import sql
 from typer.testing import CliRunner
 
-from provision import bringup, copies, lifecycle, training
+from provision.books import bringup
 from provision.cli import app
+from provision.clients import lifecycle
+from provision.clients.render import client_env
+from provision.clients.storage import loop_problem
+from provision.clients.workspace import Workspace
 from provision.errors import InputError
-from provision.journal import CRASH_AT
-from provision.render import client_env
-from provision.snapshots import Snapshots
-from provision.storage import loop_problem
-from provision.workspace import Workspace
+from provision.training import copies, seats
+from provision.training.journal import CRASH_AT
+from provision.training.snapshots import Snapshots
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 PROFILE = 'title = "training tests"\n[seed]\naccounts = 300\nmonths = 3\n[training]\nseats = 2\n'
@@ -37,7 +39,7 @@ STORAGES = {
 @pytest.fixture(scope="module", params=list(STORAGES))
 def trainer(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_image_of: Callable[[int], str]
-) -> Iterator[training.Trainer]:
+) -> Iterator[seats.Trainer]:
     major, postgres = STORAGES[request.param]
     if request.param == "clone" and loop_problem():
         pytest.skip(f"no clone storage on this machine: {loop_problem()}")
@@ -49,11 +51,11 @@ def trainer(
     path.write_text(PROFILE + postgres, encoding="utf-8")
     report = bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
     assert report.up.env.storage.method == request.param
-    yield training.Trainer.of(report.up.env)
+    yield seats.Trainer.of(report.up.env)
     lifecycle.destroy(workspace, "klass")
 
 
-def seat_dsn(trainer: training.Trainer, k: int) -> str:
+def seat_dsn(trainer: seats.Trainer, k: int) -> str:
     return next(s.dsn_with_password for s in trainer.seats() if s.seat == k)
 
 
@@ -66,7 +68,7 @@ def digest(dsn: str) -> str:
     return str(row[0]) if row else ""
 
 
-def test_a_trainees_changes_are_gone_after_reset_and_other_seats_keep_theirs(trainer: training.Trainer) -> None:
+def test_a_trainees_changes_are_gone_after_reset_and_other_seats_keep_theirs(trainer: seats.Trainer) -> None:
     clean = digest(seat_dsn(trainer, 1))
     with psycopg.connect(seat_dsn(trainer, 1)) as conn:
         conn.execute("DELETE FROM payment WHERE id = (SELECT min(id) FROM payment)")
@@ -85,7 +87,7 @@ def test_a_trainees_changes_are_gone_after_reset_and_other_seats_keep_theirs(tra
     assert digest(seat_dsn(trainer, 2)) == clean
 
 
-def test_reset_ends_open_sessions_and_the_same_dsn_works_after(trainer: training.Trainer) -> None:
+def test_reset_ends_open_sessions_and_the_same_dsn_works_after(trainer: seats.Trainer) -> None:
     dsn = seat_dsn(trainer, 1)
     conn = psycopg.connect(dsn, autocommit=True)
     conn.execute("SELECT 1")
@@ -97,7 +99,7 @@ def test_reset_ends_open_sessions_and_the_same_dsn_works_after(trainer: training
         assert again.execute("SELECT count(*) FROM account").fetchone() == (300,)
 
 
-def test_a_seat_login_opens_only_its_own_database(trainer: training.Trainer) -> None:
+def test_a_seat_login_opens_only_its_own_database(trainer: seats.Trainer) -> None:
     dsn = seat_dsn(trainer, 1)
     base = dsn.rsplit("/", 1)[0]
     for other in ("odno_okno__seat02", "odno_okno", "odno_okno__baseline", "postgres"):
@@ -107,7 +109,7 @@ def test_a_seat_login_opens_only_its_own_database(trainer: training.Trainer) -> 
         assert conn.execute("SELECT current_user").fetchone() == ("odno_okno__seat01",)
 
 
-def test_snapshot_save_change_restore(trainer: training.Trainer) -> None:
+def test_snapshot_save_change_restore(trainer: seats.Trainer) -> None:
     dsn = seat_dsn(trainer, 2)
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE account SET residents = residents + 1 WHERE id = 1")
@@ -145,7 +147,7 @@ def _cli(workspace_root: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def test_a_killed_reset_leaves_the_baseline_and_the_next_reset_works(trainer: training.Trainer) -> None:
+def test_a_killed_reset_leaves_the_baseline_and_the_next_reset_works(trainer: seats.Trainer) -> None:
     root = trainer.env.workspace.root
     proc = _cli(root, "reset", "klass", "--all")
     time.sleep(0.8)
@@ -174,7 +176,7 @@ def test_a_killed_reset_leaves_the_baseline_and_the_next_reset_works(trainer: tr
     assert left == (0,)
 
 
-def test_two_resets_of_one_client_wait_for_each_other(trainer: training.Trainer) -> None:
+def test_two_resets_of_one_client_wait_for_each_other(trainer: seats.Trainer) -> None:
     root = trainer.env.workspace.root
     procs = [_cli(root, "reset", "klass", "--all") for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -183,7 +185,7 @@ def test_two_resets_of_one_client_wait_for_each_other(trainer: training.Trainer)
         assert b"reset odno_okno" in out
 
 
-def _retire_with_a_trainees_table(trainer: training.Trainer, k: int) -> str:
+def _retire_with_a_trainees_table(trainer: seats.Trainer, k: int) -> str:
     """Seat ``k`` as a reset leaves it before its old copy is dropped: the old copy renamed aside, holding its
     login's CONNECT and a table the login owns (a trainer gave it one) (the background drop has not run
     yet); its name."""
@@ -198,7 +200,7 @@ def _retire_with_a_trainees_table(trainer: training.Trainer, k: int) -> str:
 
 
 def test_seats_follow_the_profile(
-    trainer: training.Trainer,
+    trainer: seats.Trainer,
 ) -> None:
     workspace = trainer.env.workspace
     retired = _retire_with_a_trainees_table(trainer, 2)
@@ -216,20 +218,20 @@ def test_seats_follow_the_profile(
         done = CliRunner().invoke(app, ["--workspace", str(workspace.root), "seats", "klass"])
         assert done.exit_code == 0, done.output
         assert "left at step seat:login" in done.output and "seats removed" in done.output, done.output
-        smaller = training.Trainer.of(client_env(workspace, "klass"))
+        smaller = seats.Trainer.of(client_env(workspace, "klass"))
         assert [s.seat for s in smaller.seats()] == [0, 1]
         with smaller.admin() as conn:
             assert not smaller.exists(conn, "odno_okno__seat02") and not smaller.exists(conn, retired)
             assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'odno_okno__seat02'").fetchone() is None
         with pytest.raises(InputError, match="no seat 2"):
             smaller.reset(seat=2)
-        assert not training.journal_path(trainer.env).exists()
+        assert not seats.journal_path(trainer.env).exists()
     finally:
         workspace.profile_path("klass").write_text(profile, encoding="utf-8")
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
 
 
-def test_a_seat_with_a_retired_copy_is_removed_in_one_go(trainer: training.Trainer) -> None:
+def test_a_seat_with_a_retired_copy_is_removed_in_one_go(trainer: seats.Trainer) -> None:
     retired = _retire_with_a_trainees_table(trainer, 2)
     workspace = trainer.env.workspace
     profile = workspace.profile_path("klass").read_text(encoding="utf-8")
@@ -242,4 +244,4 @@ def test_a_seat_with_a_retired_copy_is_removed_in_one_go(trainer: training.Train
     finally:
         workspace.profile_path("klass").write_text(profile, encoding="utf-8")
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
-    assert [s.seat for s in training.Trainer.of(client_env(workspace, "klass")).seats()] == [0, 1, 2]
+    assert [s.seat for s in seats.Trainer.of(client_env(workspace, "klass")).seats()] == [0, 1, 2]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 from seed.errors import LegacyFormatError
 from seed.legacy.read import read_table
 from tests.small_export import tiny_export

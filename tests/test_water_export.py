@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from provision import lifecycle
 from provision.cli import app
-from provision.workspace import Workspace
+from provision.clients import lifecycle
+from provision.clients.workspace import Workspace
 from seed.errors import MappingError
 from seed.legacy import interpret
 from seed.legacy.analyze import analyze

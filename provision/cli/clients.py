@@ -15,10 +15,11 @@ from provision.errors import EXIT_INPUT
 from provision.inputs import check_text
 
 if TYPE_CHECKING:
-    from provision import bringup, lifecycle
-    from provision.lifecycle import ClientStatus
+    from provision.books import bringup
+    from provision.clients import lifecycle
+    from provision.clients.lifecycle import ClientStatus
 else:
-    bringup, lifecycle = lazy("provision.bringup"), lazy("provision.lifecycle")
+    bringup, lifecycle = lazy("provision.books.bringup"), lazy("provision.clients.lifecycle")
 
 app = typer.Typer()
 

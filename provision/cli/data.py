@@ -8,13 +8,13 @@ import typer
 
 from provision.cli.options import Dsn, JsonFlag, OptionalClient, lazy, workspace
 from provision.cli.output import SeedBar, print_json, table
+from provision.clients.profile import SEED_RANGES
 from provision.errors import EXIT_FAILED
-from provision.profile import SEED_RANGES
 
 if TYPE_CHECKING:
-    from provision import seeding
+    from provision.books import seeding
 else:
-    seeding = lazy("provision.seeding")
+    seeding = lazy("provision.books.seeding")
 
 ACCOUNTS, MONTHS, SEEDS = SEED_RANGES["accounts"], SEED_RANGES["months"], SEED_RANGES["random_seed"]
 

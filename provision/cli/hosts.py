@@ -12,9 +12,9 @@ from provision.cli.options import Client, JsonFlag, lazy, workspace
 from provision.cli.output import err, print_json, size, table
 
 if TYPE_CHECKING:
-    from provision import pool
+    from provision.clients import pool
 else:
-    pool = lazy("provision.pool")
+    pool = lazy("provision.clients.pool")
 
 app = typer.Typer()
 

@@ -9,14 +9,14 @@ import typer
 
 from provision.cli.options import JsonFlag, lazy
 from provision.cli.output import err, print_json, size, table
+from provision.docker.suites import DEFAULT_MAJOR, SUITES, supported_text
 from provision.errors import InputError
 from provision.inputs import check_image_ref, check_mirror, check_output_file
-from provision.suites import DEFAULT_MAJOR, SUITES, supported_text
 
 if TYPE_CHECKING:
-    from provision import imagebuild, images
+    from provision.docker import imagebuild, images
 else:
-    imagebuild, images = lazy("provision.imagebuild"), lazy("provision.images")
+    imagebuild, images = lazy("provision.docker.imagebuild"), lazy("provision.docker.images")
 
 app = typer.Typer(help="PostgreSQL images: build from Debian's packages, status, save and load.", no_args_is_help=True)
 

@@ -13,11 +13,11 @@ from provision.errors import EXIT_FAILED
 from provision.inputs import check_new_folder, check_output_file
 
 if TYPE_CHECKING:
-    from provision import legacy
+    from provision.books import legacy
     from seed.legacy import analyze
     from seed.legacy import report as report_pages
 else:
-    legacy, analyze = lazy("provision.legacy"), lazy("seed.legacy.analyze")
+    legacy, analyze = lazy("provision.books.legacy"), lazy("seed.legacy.analyze")
     report_pages = lazy("seed.legacy.report")
 
 app = typer.Typer(help="The customer's own data: the standard export layout, analysis, loading.", no_args_is_help=True)

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
+from provision.clients.workspace import Workspace, resolve_workspace
 from provision.errors import InputError
 from provision.inputs import check_workspace
-from provision.workspace import Workspace, resolve_workspace
 
 _state: dict[str, Workspace] = {}
 

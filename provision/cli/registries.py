@@ -12,9 +12,9 @@ from provision.cli.output import err, print_json, table
 from provision.inputs import check_output_file, check_text, parse_period
 
 if TYPE_CHECKING:
-    from provision import registries
+    from provision.books import registries
 else:
-    registries = lazy("provision.registries")
+    registries = lazy("provision.books.registries")
 
 app = typer.Typer(
     help="Payment agents' registries: formats, samples for exercises, loading, suspense, debts.",

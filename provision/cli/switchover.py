@@ -13,10 +13,10 @@ from provision.errors import EXIT_FAILED
 from provision.inputs import check_output_file
 
 if TYPE_CHECKING:
-    from provision import legacy, switchover
+    from provision.books import legacy, switchover
     from seed.legacy import switchover_report
 else:
-    legacy, switchover = lazy("provision.legacy"), lazy("provision.switchover")
+    legacy, switchover = lazy("provision.books.legacy"), lazy("provision.books.switchover")
     switchover_report = lazy("seed.legacy.switchover_report")
 
 app = typer.Typer(

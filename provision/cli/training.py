@@ -10,10 +10,11 @@ from provision.cli.options import AllSeats, Client, JsonFlag, Seat, lazy, one_ta
 from provision.cli.output import print_json, size, table
 
 if TYPE_CHECKING:
-    from provision import classroom, snapshots, training
+    from provision.training import classroom, snapshots
+    from provision.training import seats as training
 else:
-    snapshots, training = lazy("provision.snapshots"), lazy("provision.training")
-    classroom = lazy("provision.classroom")
+    snapshots, training = lazy("provision.training.snapshots"), lazy("provision.training.seats")
+    classroom = lazy("provision.training.classroom")
 
 app = typer.Typer()
 snapshot_app = typer.Typer(

@@ -1,6 +1,6 @@
 """The console's routes: pages for the trainer (behind the console password) and a page per trainee seat
 (behind its link's token). Every action is a POST with the session's CSRF token, run as a job (`jobs`)
-through the same library calls as the CLI; pages read through `provision.classroom`."""
+through the same library calls as the CLI; pages read through `provision.training.classroom`."""
 
 from __future__ import annotations
 
@@ -21,15 +21,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from provision import classroom, seeding, snapshots, training
+from provision.books import seeding
+from provision.clients.render import client_env
+from provision.clients.workspace import Workspace
 from provision.console import auth, charts
 from provision.console.jobs import Job, Jobs, Say
 from provision.console.lockout import Lockout
 from provision.console.words import LANGS, words
 from provision.errors import ProvisionError
 from provision.inputs import ascii_number
-from provision.render import client_env
-from provision.workspace import Workspace
+from provision.training import classroom, seats, snapshots
 
 HERE = Path(__file__).parent
 SESSION_HOURS = 12
@@ -85,7 +86,7 @@ class Console:
             return self.job_page(running)
 
         def run(say: Say) -> str:
-            if training.busy(env):
+            if seats.busy(env):
                 say(w["busy"])
             return str(work(say))
 

@@ -10,7 +10,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from provision.workspace import Workspace
+from provision.clients.workspace import Workspace
 
 
 def console_dir(workspace: Workspace) -> Path:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import uvicorn
 
+from provision.clients.workspace import Workspace
 from provision.console import tls
 from provision.console.app import make_app
 from provision.console.lockout import is_loopback
 from provision.errors import EnvironmentProblem, InputError
-from provision.workspace import Workspace
 
 HOST_FIX = "give an address of this machine: 127.0.0.1 (this machine only), 0.0.0.0 (all), or one of `hostname -I`"
 

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from provision.clients.workspace import Workspace
 from provision.console.auth import console_dir
 from provision.errors import EnvironmentProblem, InputError
-from provision.workspace import Workspace
 from seed.outfile import write_output
 
 DAYS = 825  # how long a made certificate lasts ...

@@ -55,7 +55,7 @@ def switchover_title(client: str, info: dict[str, Any]) -> str:
 
 
 def render_switchover_html(info: dict[str, Any], client: str) -> str:
-    """The report of `switchover rehearse` or `run` (:meth:`provision.switchover.SwitchoverReport.to_dict`)."""
+    """The report of `switchover rehearse` or `run` (:meth:`provision.books.switchover.SwitchoverReport.to_dict`)."""
     closed, opened = period(info["closed_month"], "ru"), period(info["opened_month"], "ru")
     unaccepted = [d for d in info["differences"] if d not in info["accepted"]]
     out = [*_head(switchover_title(client, info), "ru")]
