@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seed.people import inn_company
+from seed.period import month_add
 
 # (city, region code for ИНН/ЕЛС, ОКТМО of the city)
 CITIES = [
@@ -129,11 +130,6 @@ READING_SOURCES = [
 ZONE_PRICE_FACTOR = {0: 1.0, 1: 1.15, 2: 0.45, 3: 1.0}
 HEATING_MONTHS = {1, 2, 3, 4, 10, 11, 12}
 COLD_WATER_FACTOR_FROM = dt.date(2025, 12, 1)
-
-
-def month_add(day: dt.date, months: int) -> dt.date:
-    total = day.year * 12 + day.month - 1 + months
-    return dt.date(total // 12, total % 12 + 1, 1)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from seed.errors import NoData
+from seed.months import require_books
 
 SAMPLE = 5
 
@@ -206,9 +206,7 @@ def run_checks(dsn: str, only: list[str] | None = None) -> list[CheckResult]:
     results = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET search_path TO okno, public")
-        exists = conn.execute("SELECT to_regclass('okno.balance')").fetchone()
-        if not exists or exists[0] is None:
-            raise NoData("no «Одно Окно» data here (schema okno is missing); seed it first")
+        require_books(conn)
         conn.execute(FUNCTIONS)
         imported = data_origin(conn) == "import"
         has_suspense = conn.execute("SELECT to_regclass('okno.payment_suspense')").fetchone() not in (None, (None,))

@@ -24,6 +24,7 @@ from psycopg import sql
 from seed import migrate
 from seed.errors import SeedBusy
 from seed.generate import Chunk, Generator
+from seed.months import has_books
 from seed.pgbinary import HEADER, TRAILER
 
 SEED_LOCK = 0x0DD0_0C40  # advisory lock: one seed at a time per database
@@ -48,8 +49,7 @@ class SeedResult:
 
 def has_data(dsn: str) -> bool:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        row = conn.execute("SELECT to_regclass('okno.account') IS NOT NULL").fetchone()
-    return bool(row and row[0])
+        return has_books(conn)
 
 
 class _Writer(threading.Thread):

@@ -304,3 +304,44 @@ def write_output(path: Path, data: bytes, *, private: bool = False) -> int:
     with output(path, private=private) as out:
         out.write(data)
     return len(data)
+
+
+def write_whole(path: Path, data: bytes | str, *, mode: int | None = None, sync_folder: bool = False) -> None:
+    """Put ``data`` at ``path`` whole: the one atomic write of the project's own files (a state, a ledger,
+    a journal), as :func:`output` does for a file a person named, but always by a rename (a link at
+    ``path`` is replaced, not followed) and with the system's error as it is (an :class:`OSError`).
+
+    The new content goes to a file aside with a name of its own (two writers never share one), is
+    fsync'd, given ``mode`` (e.g. 0o600) when one is asked (else what the umask leaves of 0o666), and
+    renamed over ``path``; a failure at any step leaves what was at ``path`` and no file aside.
+    ``sync_folder``: the rename itself is made durable too (a journal that must survive a power cut)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    for _ in range(100):
+        aside = path.with_name(f".{path.name}.{secrets.token_hex(4)}.new")
+        try:
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise FileExistsError(errno.EEXIST, "no free name for a file aside", str(path.parent))
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            view = memoryview(raw)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(aside, path)
+    except BaseException:
+        aside.unlink(missing_ok=True)
+        raise
+    if sync_folder:
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)

@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from seed.errors import NoData
+from seed.months import require_books
 
 
 def _rows(conn: psycopg.Connection, query: str) -> list[dict[str, Any]]:
@@ -18,9 +18,7 @@ def _rows(conn: psycopg.Connection, query: str) -> list[dict[str, Any]]:
 def collect(dsn: str) -> dict[str, Any]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET search_path TO okno, public")
-        found = conn.execute("SELECT to_regclass('okno.account')").fetchone()
-        if not found or found[0] is None:
-            raise NoData("no «Одно Окно» data here (schema okno is missing); seed it first")
+        require_books(conn)
         totals = _rows(
             conn,
             """

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from seed import period
 from seed.legacy import interpret
 from seed.legacy.analyze import Spill, analyze
 from seed.legacy.importer import ImportState, import_export, meters, money, persons, places, readings
@@ -29,7 +30,7 @@ def test_roles_shares_periods_and_services_are_read_one_way() -> None:
     assert interpret.number("1/3") == "0.3333" and interpret.number("1 234,50") == "1234.50"
     assert interpret.number("сто") is None and interpret.number("") is None
     assert interpret.month_number("Январь 2026") == interpret.month_number("01.2026") == 2026 * 12
-    assert interpret.month_iso(2026 * 12 + 1) == "2026-02-01" and interpret.month_label(2026 * 12) == "2026-01"
+    assert period.month_iso(2026 * 12 + 1) == "2026-02-01" and period.month_label(2026 * 12) == "2026-01"
     assert interpret.service_code("ХВС") == interpret.service_code("cold_water") == "cold_water"
     assert interpret.service_code("Вывоз мусора") is None
     assert interpret.default_digits("electricity") == 6 and interpret.default_digits("cold_water") == 5

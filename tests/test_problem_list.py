@@ -22,10 +22,11 @@ from seed.legacy.analyze import Cause, Report, Spill, analyze, spill
 from seed.legacy.analyze.listing import write_problem_list
 from seed.legacy.analyze.spill import Record
 from seed.legacy.mapping import standard_mapping
-from seed.legacy.phrases import HIDDEN_RU
 from seed.legacy.report import render_html
 from seed.legacy.words import LIST_HEADERS
 from seed.legacy.words import words as kind_words
+from seed.words.messages import NONE
+from seed.words.word import HIDDEN_RU
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
 
 PLANTED = {
@@ -173,7 +174,7 @@ def test_a_spill_merges_its_chunks_in_order_in_an_owner_only_folder(
     with Spill.private() as sink:
         worker = sink.fork()
         for i, (file, line) in enumerate(places):
-            (sink if i % 2 else worker).add("bad_value", file, line, "period", "13.2026", "", False, None)
+            (sink if i % 2 else worker).add("bad_value", file, line, "period", "13.2026", NONE, False, None)
         sink.adopt(worker)
         assert stat.S_IMODE(os.stat(sink.folder).st_mode) == 0o700
         assert all(stat.S_IMODE(os.stat(c).st_mode) == 0o600 for c in sink.chunks)
@@ -181,7 +182,7 @@ def test_a_spill_merges_its_chunks_in_order_in_an_owner_only_folder(
         folder = sink.folder
     assert [(r.file, r.line) for r in merged] == sorted(places) and sink.count == len(places)
     assert not folder.exists()
-    assert merged[0] == Record("/x/a.csv", 1, "bad_value", "period", "13.2026", "", "", "", 0)
+    assert merged[0] == Record("/x/a.csv", 1, "bad_value", "period", "13.2026", NONE, "", "", 0)
 
 
 # -- causes and consequences ------------------------------------------------------------------------------

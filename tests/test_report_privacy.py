@@ -19,11 +19,12 @@ from provision.clients.workspace import Workspace
 from seed.errors import ImportRefused
 from seed.legacy.analyze import analyze
 from seed.legacy.importer import ImportState, finish
-from seed.legacy.interpret import shown_value
+from seed.legacy.interpret import complaint, shown_value
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN
 from seed.legacy.private import open_private, private_folder, write_private
 from seed.legacy.report import render_html, render_load_html
+from seed.words.messages import NONE, Message
 from tests.small_export import account, balance, load_stages, meter, payment, person, reading, write_export
 
 KEY = bytes(range(32))
@@ -60,17 +61,27 @@ def assert_clean(text: str) -> None:
     assert found == [], found
 
 
+def said(fld: str, value: Any, message: Message = NONE) -> tuple[str, str]:
+    shown, message = shown_value(fld, value, message)
+    return shown, message.text("en")
+
+
 def test_a_value_is_shown_only_from_a_non_personal_field_and_when_it_does_not_look_personal() -> None:
-    assert shown_value("share", "0,5") == ("0,5", "")
-    assert shown_value("share", PHONE, f"not a number: {PHONE!r}") == (HIDDEN, f"not a number: {HIDDEN}")
-    assert shown_value("account", "1001") == (HIDDEN, "")  # account numbers are personal data
-    assert shown_value("birth_date", "31.02.1971", "not a date: '31.02.1971'") == (HIDDEN, f"not a date: {HIDDEN}")
-    assert shown_value("period", "13.2026", "not a month: '13.2026'") == ("13.2026", "not a month: '13.2026'")
-    assert shown_value("amounts", "1;2", f"previous {PHONE}")[1] == f"previous {HIDDEN}"
-    assert shown_value("no_such_field", "1") == (HIDDEN, "")  # only fields known to be non-personal
-    assert shown_value("number", "12", "first at line 12") == (HIDDEN, "first at line 12")  # not a line's number
-    assert shown_value("paid_on", 31.5, "not a date: 31.5") == ("31.5", "not a date: 31.5")
-    assert shown_value("account", 1234567.0, "not a date: 1234567.0") == (HIDDEN, f"not a date: {HIDDEN}")
+    assert said("share", "0,5") == ("0,5", "")
+    assert said("share", PHONE, complaint(f"not a number: {PHONE!r}")) == (HIDDEN, f"not a number: {HIDDEN}")
+    assert said("account", "1001") == (HIDDEN, "")  # account numbers are personal data
+    not_a_date = complaint("not a date: '31.02.1971'")
+    assert said("birth_date", "31.02.1971", not_a_date) == (HIDDEN, f"not a date: {HIDDEN}")
+    not_a_month = complaint("not a month: '13.2026'")
+    assert said("period", "13.2026", not_a_month) == ("13.2026", "not a month: '13.2026'")
+    assert said("amounts", "1;2", Message.of("previous", value=PHONE))[1] == f"previous {HIDDEN}"
+    assert said("no_such_field", "1") == (HIDDEN, "")  # only fields known to be non-personal
+    first = Message.of("first_at_line", line=12)
+    assert said("number", "12", first) == (HIDDEN, "first at line 12")  # not a line's number
+    assert said("paid_on", 31.5, complaint("not a date: 31.5")) == ("31.5", "not a date: 31.5")
+    assert said("account", 1234567.0, complaint("not a date: 1234567.0")) == (HIDDEN, f"not a date: {HIDDEN}")
+    hidden = shown_value("share", PHONE, complaint(f"not a number: {PHONE!r}"))[1]
+    assert hidden.text("ru") == "не число: (персональные данные скрыты)"  # said in Russian without it too
 
 
 def test_the_analysis_shows_no_planted_personal_value(tmp_path: Path) -> None:

@@ -18,15 +18,19 @@ from provision.books.switchover import SwitchoverReport
 from provision.cli import app
 from provision.clients.workspace import Workspace
 from seed.check import CHECKS, NOT_FOR_IMPORTS
-from seed.legacy import phrases, switchover
+from seed.legacy import switchover
 from seed.legacy.analyze import KINDS, analyze
-from seed.legacy.interpret import REASONS
+from seed.legacy.interpret import REASONS, complaint
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN, RULES
-from seed.legacy.report import number, period, render_html, render_load_html
+from seed.legacy.report import check_rule, number, period, reason, render_html, render_load_html
 from seed.legacy.switchover_guard import BASE_WORDS, LARGE, Recognition
-from seed.legacy.switchover_report import RECOGNITION_RU, STEPS_RU, render_switchover_html
-from seed.legacy.words import KIND_WORDS, LANGS, words
+from seed.legacy.switchover_report import render_switchover_html
+from seed.legacy.words import said_value, words
+from seed.words import checks, personal
+from seed.words.messages import Message
+from seed.words.problems import HINT, WHAT
+from seed.words.switchover import CHANGES, RECOGNITION, STEPS
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
 
 ENGLISH_HEADINGS = ("Files", "Problems", "Control totals", "Leak scan", "Rows not loaded", "Personal data")
@@ -123,40 +127,48 @@ def test_numbers_and_periods_the_customers_way() -> None:
     assert number("1234567.891", "ru", 2) == "1\u00a0234\u00a0567,89" and number(-5, "ru") == "-5"
     assert number("1234567.891", "en", 2) == "1,234,567.89" and number("n/a", "ru") == "n/a"
     assert period("2026-03", "ru") == "03.2026" and period("2026-03", "en") == "2026-03"
-    assert phrases.value("2026-09-01") == "01.09.2026" and phrases.value("2026-09-01", "en") == "2026-09-01"
-    assert phrases.value("01.2026") == "01.2026"  # a value as the export wrote it stays
+    assert said_value("2026-09-01") == "01.09.2026" and said_value("2026-09-01", "en") == "2026-09-01"
+    assert said_value("01.2026") == "01.2026"  # a value as the export wrote it stays
+    assert said_value(HIDDEN) == "(персональные данные скрыты)" and said_value(HIDDEN, "en") == HIDDEN
 
 
 @pytest.mark.parametrize("kind", list(KINDS) + ["ambiguous_service", "paid_not_payments"])
 def test_every_kind_of_problem_has_words_in_both_languages(kind: str) -> None:
-    assert set(KIND_WORDS.get(kind, {})) == set(LANGS), f"words.py has no words for {kind!r}"
+    assert kind in WHAT and kind in HINT, f"seed.words.problems has no words for {kind!r}"
     ru, en = words(kind, "ru"), words(kind, "en")
     assert ru.what and ru.hint and en.what and en.hint and ru != en
     assert re.search("[а-яё]", ru.what + ru.hint)
 
 
 def test_every_reason_check_and_treatment_has_russian_words() -> None:
-    assert sorted(set(REASONS) - set(phrases.REASON_RU)) == [], "phrases.REASON_RU lacks these reasons"
-    assert sorted(set(CHECKS) - set(phrases.CHECK_RU)) == [], "phrases.CHECK_RU lacks these checks"
-    assert sorted(set(NOT_FOR_IMPORTS) - set(phrases.SKIPPED_RU)) == []
-    assert sorted(set(RULES) - set(phrases.RULE_RU)) == []
-    assert sorted({t for ts in RULES.values() for t in ts} - set(phrases.TREATMENT_RU)) == []
+    assert sorted(set(CHECKS) - set(checks.RULES)) == [], "seed.words.checks lacks these checks"
+    assert sorted(set(NOT_FOR_IMPORTS) - set(checks.SKIPPED)) == []
+    assert all(checks.SKIPPED[name].en == why for name, why in NOT_FOR_IMPORTS.items())
+    assert sorted(set(RULES) - set(personal.RULES)) == []
+    assert sorted({t for ts in RULES.values() for t in ts} - set(personal.TREATMENTS)) == []
     for label in REASONS:
-        assert phrases.reason(label, "en") == label and re.search("[а-яё]", phrases.reason(label, "ru"))
+        assert reason(label, "en") == label and re.search("[а-яё]", reason(label, "ru"))
     for name, (rule, _) in CHECKS.items():
-        assert phrases.check_rule(name, rule, "en") == rule and phrases.check_rule(name, rule, "ru") != rule
+        assert check_rule(name, rule, "en") == rule and check_rule(name, rule, "ru") != rule
 
 
 def test_messages_about_a_value_in_russian() -> None:
-    assert phrases.message("first at line 12") == "впервые в строке 12"
-    said = phrases.message("not a date: '31.02.1971' (expected dd.mm.yyyy)")
-    assert said == "не дата: '31.02.1971' (ожидается ДД.ММ.ГГГГ)"
-    assert phrases.message("previous closing 1.5") == "исходящее сальдо предыдущего месяца 1,5"
-    assert phrases.message("removed 2026-05-01") == "снят 01.05.2026"  # the analysis's own numbers and dates
-    assert phrases.message("not a number: '1.5'") == "не число: '1.5'"  # a value quoted as written stays so
-    assert phrases.message("share not in (0, 1]") == "доля не в пределах (0; 1]"
-    assert phrases.message(f"not a number: {HIDDEN}") == "не число: (персональные данные скрыты)"
-    assert phrases.message("first at line 12", "en") == "first at line 12"
+    assert Message.of("first_at_line", line=12).text("ru") == "впервые в строке 12"
+    said = complaint("not a date: '31.02.1971' (expected dd.mm.yyyy)")
+    assert said.text("ru") == "не дата: '31.02.1971' (ожидается ДД.ММ.ГГГГ)"
+    assert said.text("en") == "not a date: '31.02.1971' (expected dd.mm.yyyy)"
+    assert Message.of("previous_closing", amount="1.5").text("ru") == "исходящее сальдо предыдущего месяца 1,5"
+    assert Message.of("removed", day="2026-05-01").text("ru") == "снят 01.05.2026"  # our own numbers and dates
+    assert complaint("not a number: '1.5'").text("ru") == "не число: '1.5'"  # a value quoted as written stays so
+    assert Message.of("reason.share").text("ru") == "доля не в пределах (0; 1]"
+    assert complaint(f"not a number: {HIDDEN}").text("ru") == "не число: (персональные данные скрыты)"
+    assert Message.of("first_at_line", line=12).text("en") == "first at line 12"
+    differing = Message.of("first_at_line_differing", line=3, fields="els, city")
+    assert differing.text("ru") == "впервые в строке 3, отличаются: ЕЛС, город"
+    assert differing.text("en") == "first at line 3, with another els, city"
+    lagging = Message.of("payments_for_lagging", month="2026-01", amount="1.5", lag="2-3")
+    assert lagging.text("ru") == "платежи за 01.2026: 1,5; платежи поступают через 2-3 мес. после периода"
+    assert lagging.text("en") == "payments for 2026-01: 1.5; payments arrive 2-3 months after the period they pay for"
 
 
 def load_info() -> dict[str, Any]:
@@ -236,7 +248,7 @@ def test_the_cli_writes_the_check_report_in_either_language(workspace: Workspace
 
 def switchover_info(accepted: list[str]) -> dict[str, Any]:
     """A rehearsal's report as SwitchoverReport.to_dict() makes it: its export recognized, two large changes."""
-    changes = dict.fromkeys(switchover.WORDS, 0) | {"persons_moved_out": 1250, "accounts_unrecognized": 7}
+    changes = dict.fromkeys(CHANGES, 0) | {"persons_moved_out": 1250, "accounts_unrecognized": 7}
     outcome = switchover.Outcome(
         switchover.Books(dt.date(2026, 3, 1), 4321),
         dt.date(2026, 3, 1),
@@ -251,17 +263,17 @@ def switchover_info(accepted: list[str]) -> dict[str, Any]:
 
 def test_every_word_of_the_switchover_report_has_its_russian() -> None:
     cyrillic = re.compile("[а-яё]")
-    assert all(cyrillic.search(switchover.WORDS.get(kind, "")) for kind in LARGE), "WORDS lacks a large kind"
+    assert all(kind in CHANGES for kind in LARGE), "seed.words.switchover.CHANGES lacks a large kind"
     assert all(cyrillic.search(BASE_WORDS.get(base, "")) for base in LARGE.values()), "BASE_WORDS lacks a base"
-    assert set(Recognition(1, 1, 1, 1, 1, 1).to_dict()) == set(RECOGNITION_RU)
+    assert set(Recognition(1, 1, 1, 1, 1, 1).to_dict()) == set(RECOGNITION)
     outcome = switchover.Outcome(switchover.Books(dt.date(2026, 3, 1), 1), dt.date(2026, 3, 1))
     outcome.seconds = dict.fromkeys(("load", "keys", "analyze", "guard", "compare", "reconcile", "switch"), 1.0)
     report = SwitchoverReport("run", outcome, Path("final"), refused=False)
     report.steps = dict.fromkeys(("copy aside", "snapshot", "baseline", "checks", "drop"), 1.0)
     steps = report.step_seconds()
     assert len(steps) == 12 and "recognize the books' accounts" in steps
-    assert sorted(set(steps) - set(STEPS_RU)) == [], "switchover_report.STEPS_RU lacks these steps"
-    assert all(cyrillic.search(STEPS_RU[step]) for step in steps)
+    assert sorted(set(steps) - set(STEPS)) == [], "seed.words.switchover.STEPS lacks these steps"
+    assert all(cyrillic.search(STEPS[step].ru) for step in steps)
 
 
 def test_the_switchover_report_says_how_the_export_was_recognized_and_what_changed_much() -> None:

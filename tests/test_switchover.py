@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from provision.clients import lifecycle
-from seed.catalog import month_add
+from seed.period import month_add
 from tests.clients import cli, one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -24,7 +24,7 @@ from provision.cli import app
 from provision.clients import lifecycle
 from provision.clients.workspace import Workspace
 from provision.training.journal import CRASH_AT
-from seed.catalog import month_add
+from seed.period import month_add
 from tests.clients import cli, one_row, seeded_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

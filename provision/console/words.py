@@ -1,93 +1,14 @@
-"""The console's words: Russian (trainers and trainees are the customer's staff), English on request."""
+"""The console's words, said from their home :mod:`seed.words.console`: Russian (trainers and trainees are the
+customer's staff), English on request."""
 
 from __future__ import annotations
 
-LANGS = ("ru", "en")
+from seed.words.console import CONSOLE
+from seed.words.word import LANGS
 
-WORDS: dict[str, tuple[str, str]] = {
-    "console": ("Пульт преподавателя", "Trainer's console"),
-    "login": ("Вход", "Log in"),
-    "password": ("Пароль", "Password"),
-    "enter": ("Войти", "Log in"),
-    "logout": ("Выйти", "Log out"),
-    "wrong_password": ("Неверный пароль", "Wrong password"),
-    "locked_out": ("Слишком много неверных попыток; подождите {s} с", "Too many wrong passwords; wait {s} s"),
-    "clients": ("Заказчики", "Clients"),
-    "client": ("Заказчик", "Client"),
-    "state": ("Состояние", "State"),
-    "port": ("Порт", "Port"),
-    "running": ("работает", "running"),
-    "unreachable": ("хост недоступен: provision hosts", "host unreachable: provision hosts"),
-    "not_running": ("база не запущена: provision up {c}", "the database is not running: provision up {c}"),
-    "seats": ("Места", "Seats"),
-    "seat": ("Место", "Seat"),
-    "working_db": ("рабочая база", "working database"),
-    "database": ("База", "Database"),
-    "login_name": ("Логин", "Login"),
-    "connect": ("Строка подключения", "Connection string"),
-    "copy_button": ("Копировать", "Copy"),
-    "size": ("Размер", "Size"),
-    "last_reset": ("Последний сброс", "Last reset"),
-    "never": ("—", "—"),
-    "reset": ("Сбросить", "Reset"),
-    "reset_all": ("Сбросить всё", "Reset all"),
-    "revoke": ("и выдать новые ссылки слушателям", "and give trainees new links"),
-    "trainee_link": ("Ссылка слушателя", "Trainee's link"),
-    "snapshots": ("Снимки", "Snapshots"),
-    "snapshot_name": ("Имя снимка (латиница, цифры, -)", "Snapshot name (a-z, 0-9, -)"),
-    "save": ("Сохранить", "Save"),
-    "restore": ("Восстановить", "Restore"),
-    "restore_to": ("куда", "into"),
-    "all_seats": ("рабочая база и все места", "the working database and every seat"),
-    "saved_at": ("Сохранён", "Saved"),
-    "no_snapshots": ("Снимков нет", "No snapshots"),
-    "books": ("Данные", "The books"),
-    "chart_months": ("Начислено и оплачено по месяцам", "Charged and paid per month"),
-    "chart_debt": ("Задолженность по давности", "Debt by age"),
-    "charged": ("начислено", "charged"),
-    "paid": ("оплачено", "paid"),
-    "accounts": ("ЛС", "accounts"),
-    "thousand_rub": ("тыс. руб.", "thousand roubles"),
-    "age_none": ("нет долга", "no debt"),
-    "age_up to 1 month": ("до 1 месяца", "up to 1 month"),
-    "age_1-3 months": ("1–3 месяца", "1-3 months"),
-    "age_3-6 months": ("3–6 месяцев", "3-6 months"),
-    "age_6-12 months": ("6–12 месяцев", "6-12 months"),
-    "age_over a year": ("больше года", "over a year"),
-    "last_import": ("Последний импорт", "The last import"),
-    "rows_loaded": ("загружено строк", "rows loaded"),
-    "rows_left_out": ("не загружено", "left out"),
-    "import_report": ("отчёт о загрузке", "the load report"),
-    "no_import": ("Данные созданы генератором, не импортом", "The books are generated, not imported"),
-    "job_running": ("Выполняется…", "Running…"),
-    "job_done": ("Готово", "Done"),
-    "job_failed": ("Ошибка", "Failed"),
-    "back": ("Назад", "Back"),
-    "busy": (
-        "Занято: ждём окончания другой команды для этого заказчика",
-        "Busy: waiting for another command on this client",
-    ),
-    "my_seat": ("Моё место", "My seat"),
-    "reset_mine": ("Сбросить моё место", "Reset my seat"),
-    "reset_done": ("Место сброшено за {s} с", "Seat reset in {s} s"),
-    "seat_reset_title": ("Сброс места {n}", "Reset of seat {n}"),
-    "reset_all_title": ("Сброс всех мест", "Reset of every seat"),
-    "reset_db_title": ("Сброс рабочей базы", "Reset of the working database"),
-    "save_title": ("Снимок {name}", "Snapshot {name}"),
-    "restore_title": ("Восстановление снимка {name}", "Restore of snapshot {name}"),
-    "forbidden": (
-        "Действие отклонено: устаревшая форма. Обновите страницу.",
-        "Refused: the form is stale. Reload the page.",
-    ),
-    "which_seat": (
-        "Какое место? Номер места пишется цифрами 0–9 (0 — рабочая база) или all; ничего не сброшено.",
-        "Which seat? A seat's number in the digits 0-9 (0: the working database) or all; nothing was reset.",
-    ),
-    "unknown_link": ("Ссылка недействительна: спросите преподавателя", "This link is not valid: ask the trainer"),
-    "language": ("English", "Русский"),
-}
+__all__ = ["LANGS", "words"]
 
 
 def words(lang: str) -> dict[str, str]:
-    k = 1 if lang == "en" else 0
-    return {key: pair[k] for key, pair in WORDS.items()}
+    """Every word of the console in ``lang`` (Russian unless "en"), by key, as the templates read them."""
+    return {key: word.of(lang) for key, word in CONSOLE.items()}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 
-from seed.catalog import month_add
 from seed.legacy.layout import STANDARD
+from seed.period import month_add
 
 SERVICE_LABEL = (
     "CASE s.code WHEN 'cold_water' THEN 'ХВС' WHEN 'hot_water' THEN 'ГВС' WHEN 'sewage' THEN "

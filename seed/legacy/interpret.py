@@ -9,7 +9,6 @@ analysis counts a refused row as a problem of its kind, the load leaves it out u
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import operator
 import re
@@ -26,6 +25,9 @@ from seed.legacy.layout import EXTRA_FIELDS, SERVICE_NAMES, STANDARD, split_full
 from seed.legacy.mapping import FileMapping, Mapping, read_mapped
 from seed.legacy.personal import shown, shown_message
 from seed.legacy.read import CSV_SUFFIXES
+from seed.period import month_number as period_number
+from seed.words.messages import NONE, Message
+from seed.words.reasons import REASONS as REASON_WORDS
 
 EXAMPLES = 5  # first examples kept per reason
 MAX_MONTHS = 50 * 12  # the longest span of billing periods an import loads (the tariffs would outgrow their columns)
@@ -49,39 +51,48 @@ PLAIN_IDENT = re.compile(r"\s*[^\s.,eE]*\s*").fullmatch  # no dot, comma or expo
 # -- why a row cannot be loaded -------------------------------------------------------------------------
 class Reason(NamedTuple):
     kind: str  # the analysis's kind of problem
-    label: str  # what the load report calls the rows it leaves out for it
+    code: str  # its words in seed.words.reasons
+
+    @property
+    def label(self) -> str:
+        """What the load report calls the rows it leaves out for it (the English of its words)."""
+        return REASON_WORDS[self.code].en
+
+    @property
+    def said(self) -> Message:
+        return Message(f"reason.{self.code}")  # its words exist: tests/test_words.py
 
 
-EMPTY_ACCOUNT = Reason("missing_value", "empty account number")
-LONG_ACCOUNT = Reason("bad_value", "account number longer than 30 characters")
-NO_NAME = Reason("missing_value", "no surname or given name")
-EMPTY_SERIAL = Reason("missing_value", "empty meter serial")
-DUPLICATE_ACCOUNT = Reason("duplicate_account", "duplicate account number")
-RESIDENT_OF_DUPLICATE = Reason("duplicate_account", "resident on the row of a duplicate account number")
-DUPLICATE_ELS = Reason("duplicate_els", "duplicate ЕЛС")
-DUPLICATE_PERSON = Reason("duplicate_person", "the same person twice on one account")
-DUPLICATE_SERVICE = Reason("duplicate_service", "service listed twice for the account")
-DUPLICATE_METER = Reason("duplicate_meter", "duplicate meter serial")
-AMBIGUOUS_SERVICE = Reason("ambiguous_service", "service cannot be told (no service column)")
-DUPLICATE_READING = Reason("duplicate_period", "duplicate reading for the same period")
-DUPLICATE_BALANCE = Reason("duplicate_period", "duplicate balance for the same period")
-UNKNOWN_ACCOUNT = Reason("unknown_account", "unknown account")
-UNKNOWN_PAYER = Reason("unknown_account", "payment for an unknown account")
-UNKNOWN_SERVICE = Reason("unknown_service", "unknown service")
-UNKNOWN_METER = Reason("unknown_meter", "reading of an unknown meter")
-REMOVED_BEFORE_INSTALLED = Reason("meter_dates", "removed before installed")
-NOT_A_DATE = Reason("bad_value", "not a date")
-NOT_A_PERIOD = Reason("bad_value", "not a period")
-NOT_AN_AMOUNT = Reason("bad_value", "not an amount")
-NOT_A_READING = Reason("bad_value", "not a reading value")
-PAYMENT_NOT_POSITIVE = Reason("bad_value", "payment amount not positive")
-TOTAL_AREA = Reason("bad_value", "total area not a positive number")
-LIVING_AREA = Reason("bad_value", "living area not a number")
-RESIDENTS = Reason("bad_value", "residents not a number from 0 to 32767")
-ROOMS = Reason("bad_value", "rooms not a whole number from 0 to 20")
-SHARE = Reason("bad_value", "share not in (0, 1]")
-ZONES = Reason("bad_value", "zones not 1, 2 or 3")
-DIGITS = Reason("bad_value", "digits not 4 to 9")
+EMPTY_ACCOUNT = Reason("missing_value", "empty_account")
+LONG_ACCOUNT = Reason("bad_value", "long_account")
+NO_NAME = Reason("missing_value", "no_name")
+EMPTY_SERIAL = Reason("missing_value", "empty_serial")
+DUPLICATE_ACCOUNT = Reason("duplicate_account", "duplicate_account")
+RESIDENT_OF_DUPLICATE = Reason("duplicate_account", "resident_of_duplicate")
+DUPLICATE_ELS = Reason("duplicate_els", "duplicate_els")
+DUPLICATE_PERSON = Reason("duplicate_person", "duplicate_person")
+DUPLICATE_SERVICE = Reason("duplicate_service", "duplicate_service")
+DUPLICATE_METER = Reason("duplicate_meter", "duplicate_meter")
+AMBIGUOUS_SERVICE = Reason("ambiguous_service", "ambiguous_service")
+DUPLICATE_READING = Reason("duplicate_period", "duplicate_reading")
+DUPLICATE_BALANCE = Reason("duplicate_period", "duplicate_balance")
+UNKNOWN_ACCOUNT = Reason("unknown_account", "unknown_account")
+UNKNOWN_PAYER = Reason("unknown_account", "unknown_payer")
+UNKNOWN_SERVICE = Reason("unknown_service", "unknown_service")
+UNKNOWN_METER = Reason("unknown_meter", "unknown_meter")
+REMOVED_BEFORE_INSTALLED = Reason("meter_dates", "removed_before_installed")
+NOT_A_DATE = Reason("bad_value", "not_a_date")
+NOT_A_PERIOD = Reason("bad_value", "not_a_period")
+NOT_AN_AMOUNT = Reason("bad_value", "not_an_amount")
+NOT_A_READING = Reason("bad_value", "not_a_reading")
+PAYMENT_NOT_POSITIVE = Reason("bad_value", "payment_not_positive")
+TOTAL_AREA = Reason("bad_value", "total_area")
+LIVING_AREA = Reason("bad_value", "living_area")
+RESIDENTS = Reason("bad_value", "residents")
+ROOMS = Reason("bad_value", "rooms")
+SHARE = Reason("bad_value", "share")
+ZONES = Reason("bad_value", "zones")
+DIGITS = Reason("bad_value", "digits")
 
 
 REASONS: dict[str, Reason] = {v.label: v for v in list(globals().values()) if isinstance(v, Reason)}
@@ -89,24 +100,55 @@ REASONS: dict[str, Reason] = {v.label: v for v in list(globals().values()) if is
 
 class Refused(Exception):
     """A row that cannot be loaded: the reason, the field and the value that made it so (``personal``: a
-    value of a personal field, never shown)."""
+    value of a personal field, never shown), and what is wrong with it (its reason when nothing more)."""
 
-    def __init__(self, reason: Reason, fld: str, value: Any = "", personal: bool = False, message: str = "") -> None:
+    def __init__(
+        self, reason: Reason, fld: str, value: Any = "", personal: bool = False, message: Message | None = None
+    ) -> None:
         super().__init__(reason.label)
-        self.reason, self.field, self.value, self.personal, self.message = reason, fld, value, personal, message
+        self.reason, self.field, self.value, self.personal = reason, fld, value, personal
+        self.message = message or reason.said
 
     def shown(self) -> str:
         """The value as a list of rows left out may show it (:func:`shown_value`)."""
         return shown_value(self.field, self.value, personal=self.personal)[0]
 
 
-def shown_value(fld: str, value: Any, message: str = "", personal: bool = False) -> tuple[str, str]:
+def shown_value(fld: str, value: Any, message: Message = NONE, personal: bool = False) -> tuple[str, Message]:
     """A value of the export and a message about it, as the analysis's report, the load's rejected list
     and every JSON or HTML made of them may show them: the value only where its field is known to be
     non-personal and it does not look like personal data; the message without it otherwise."""
     written = text(value)
     visible = shown(fld, written, personal)
-    return visible, shown_message(message, (value, written), visible != written) if message else ""
+    hidden = visible != written
+    return visible, message.mapped(lambda arg: shown_message(arg, (value, written), hidden))
+
+
+# what seed.legacy.convert says of a value it cannot read, as a message's code and arguments
+COMPLAINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), code)
+    for pattern, code in (
+        (r"not a number: (?P<value>.*)", "not_a_number"),
+        (r"not a date: (?P<value>.*) \(expected dd\.mm\.yyyy\)", "not_a_date_expected"),
+        (r"not a date: (?P<value>.*) \(a year from (?P<first>\d+) to (?P<last>\d+) expected\)", "not_a_date_year"),
+        (r"not a date: (?P<value>.*)", "not_a_date"),
+        (r"not a month: (?P<value>.*) \(a year from (?P<first>\d+) to (?P<last>\d+) expected\)", "not_a_month_year"),
+        (r"not a month: (?P<value>.*)", "not_a_month"),
+        (r"empty period", "empty_period"),
+        (r"a number where an identifier was expected.*", "excel_number"),
+        (r"scientific notation.*", "excel_scientific"),
+    )
+)
+
+
+def complaint(said: str) -> Message:
+    """What :mod:`seed.legacy.convert` said of a value (a ``ValueProblem``, Excel's damage) as a message.
+    convert words its complaints in a closed set of forms, each with its code here."""
+    for pattern, code in COMPLAINTS:
+        found = pattern.fullmatch(said)
+        if found:
+            return Message.of(code, **found.groupdict())
+    raise ValueError(f"no message for {said!r}: give it a code in interpret.COMPLAINTS and seed.words.messages")
 
 
 T = TypeVar("T")
@@ -322,7 +364,7 @@ def iso_date(raw: Any, reason: Reason = NOT_A_DATE, fld: str = "", personal: boo
     try:
         parsed = convert.date(raw)
     except convert.ValueProblem as exc:
-        raise Refused(reason, fld, raw, personal, str(exc)) from None
+        raise Refused(reason, fld, raw, personal, complaint(str(exc))) from None
     iso = parsed.isoformat() if parsed else NULL
     if type(raw) is str:
         if len(_DATES) > 200_000:
@@ -345,22 +387,9 @@ def month_number(raw: Any) -> int | None:
     if raw is not None and raw != "":
         try:
             p = convert.period(raw)
-            month = p.year * 12 + p.month - 1
+            month = period_number(p)
         except convert.ValueProblem:
             month = None
     if type(raw) is str and len(_MONTHS) < 100_000:
         _MONTHS[raw] = month
     return month
-
-
-def month_start(month: int) -> dt.date:
-    return dt.date(month // 12, month % 12 + 1, 1)
-
-
-def month_iso(month: int) -> str:
-    """The first day of a month as ISO text ('2026-01-01'), as PostgreSQL reads a date."""
-    return f"{month // 12:04d}-{month % 12 + 1:02d}-01"
-
-
-def month_label(month: int) -> str:
-    return f"{month // 12:04d}-{month % 12 + 1:02d}"

@@ -16,22 +16,7 @@ from typing import Any
 
 from seed.legacy.layout import EXTRA_FIELDS, STANDARD
 from seed.legacy.mapping import FileMapping, Mapping, check_columns, read_mapped
-
-# rule -> the allowed treatments, the first being the default
-RULES: dict[str, tuple[str, ...]] = {
-    "names": ("pseudonym",),
-    "birth_date": ("shift", "drop"),
-    "phone": ("pseudonym", "drop"),
-    "email": ("pseudonym", "drop"),
-    "snils": ("pseudonym", "drop"),
-    "inn": ("pseudonym", "drop"),
-    "passport": ("pseudonym", "drop"),
-    "account_number": ("pseudonym", "keep"),
-    "els": ("pseudonym", "keep"),
-    "meter_serial": ("pseudonym", "keep"),
-    "address": ("replace", "keep"),
-}
-DEFAULT_RULES = {name: options[0] for name, options in RULES.items()}
+from seed.legacy.rules import DEFAULT_RULES, RULES
 
 # (entity, field) of the standard layout -> the rule that covers it
 FIELD_RULES: dict[tuple[str, str], str] = {

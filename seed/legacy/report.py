@@ -2,130 +2,41 @@
 no network needed to open them (inline CSS, charts as inline SVG), in Russian unless asked otherwise.
 
 They name things as the customer does: services as the export wrote them, files by their own names,
-fields by the customer's columns; the words for kinds of problems, reasons, checks and treatments come
-from :mod:`seed.legacy.words` and :mod:`seed.legacy.phrases`, the report's own words from :data:`TEXT`.
+fields by the customer's columns; every word comes from :mod:`seed.words` (kinds of problems, reasons,
+messages, checks, treatments, and the report's own).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import Any
 
-from seed.legacy import phrases
 from seed.legacy.layout import STANDARD
-from seed.legacy.words import cause_words, place, words
+from seed.legacy.words import cause_words, place, said_value, words
+from seed.words import checks, personal
+from seed.words.messages import Message
+from seed.words.reasons import REASONS
+from seed.words.report import ENTITIES, FIELDS, TABLES, TEXT
+from seed.words.word import NBSP
 
 STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.5em}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#176c2e}.bad{color:#a4161a}
 small,.hint{color:#666}"""
-NBSP = "\u00a0"  # the thousands' separator of a Russian number: 1 234 567,89
-
-# the reports' own words: key -> (Russian, English)
-TEXT: dict[str, tuple[str, str]] = {
-    "check_title": ("{client}: анализ выгрузки «{export}»", "{client}: analysis of the export {export}"),
-    "load_title": ("{client}: загрузка выгрузки «{export}»", "{client}: import of {export}"),
-    "made_check": ("Сформировано {when} командой provision import check.", "Made {when} by provision import check."),
-    "made_load": (
-        "Сформировано {when} командой provision import load из выгрузки «{export}» ({mapping}).",
-        "Made {when} by provision import load from {export} ({mapping}).",
-    ),
-    "standard layout": ("стандартный формат", "standard layout"),
-    "files": ("Файлы", "Files"),
-    "entity": ("данные", "entity"),
-    "file": ("файл", "file"),
-    "format": ("формат", "format"),
-    "encoding": ("кодировка", "encoding"),
-    "rows": ("строк", "rows"),
-    "rows heading": ("Строки", "Rows"),
-    "problems": ("Проблемы", "Problems"),
-    "no problems": ("Проблем не найдено.", "No problems found."),
-    "problem": ("проблема", "problem"),
-    "count": ("сколько", "count"),
-    "fix": ("как исправить", "how to fix"),
-    "examples": ("первые примеры (место, столбец = значение)", "first examples (place, column = value)"),
-    "consequences": ("Строки, следующие из повторов", "Rows that follow from duplicates"),
-    "consequences note": (
-        "Эти строки не ошибочны сами по себе: их данные приписаны первому счёту или счётчику с тем же номером. "
-        "Они не входят в числа выше и исчезнут, когда повтор будет исправлен.",
-        "These rows are not wrong in themselves: their data is read as the first account's or meter's of the "
-        "same number. They are not counted above, and go away once the duplicate is fixed.",
-    ),
-    "cause": ("причина", "cause"),
-    "what follows": ("что из неё следует", "what follows"),
-    "totals": ("Контрольные суммы по услугам и периодам", "Control totals per service and period"),
-    "service": ("услуга", "service"),
-    "period": ("период", "period"),
-    "opening": ("входящее сальдо", "opening"),
-    "charged": ("начислено", "charged"),
-    "paid": ("оплачено", "paid"),
-    "closing": ("исходящее сальдо", "closing"),
-    "differences": ("Расхождения с итогами старой системы", "Differences from the old system's totals"),
-    "measure": ("показатель", "measure"),
-    "export": ("в выгрузке", "export"),
-    "reported": ("в итогах системы", "reported"),
-    "difference": ("разница", "difference"),
-    "totals match": (
-        "Контрольные суммы совпадают с итогами старой системы.",
-        "The control totals match the old system's.",
-    ),
-    "leak scan": ("Проверка на утечку персональных данных", "Leak scan"),
-    "clean": (
-        "Чисто: ни одно из {n} исходных персональных значений не попало в базу.",
-        "Clean: none of {n} original personal values is in the database.",
-    ),
-    "leaked": (
-        "Найдено исходных персональных значений: {n}; загрузка отменена.",
-        "{n} original personal values found; the load was refused.",
-    ),
-    "rows read": ("прочитано строк", "rows read"),
-    "table": ("таблица", "table"),
-    "rows loaded": ("загружено строк", "rows loaded"),
-    "not loaded": ("Не загружено строк: {n}", "Rows not loaded: {n}"),
-    "reason": ("причина", "reason"),
-    "first": ("первые (место, столбец)", "first (place, column)"),
-    "all loaded": ("Загружены все строки.", "Every row was loaded."),
-    "personal data": ("Персональные данные", "Personal data"),
-    "data": ("данные", "data"),
-    "treatment": ("что сделано", "treatment"),
-    "flag": ("Внимание: {flag}", "Flag: {flag}"),
-    "left out": ("Не загружено: {what}", "Left out: {what}"),
-    "left out column": (
-        "{file}: столбец «{column}» похож на персональные данные ({why}), правила для него нет",
-        "{file}: column {column!r} looks like personal data ({why}) and has no rule",
-    ),
-    "invariants": ("Проверки целостности", "Invariants"),
-    "check": ("проверка", "check"),
-    "result": ("результат", "result"),
-    "violations": ("нарушений", "violations"),
-    "holds": ("выполняется", "holds"),
-    "violated": ("нарушена", "violated"),
-    "skipped": ("не применяется: {why}", "skipped: {why}"),
-}
-ENTITIES: dict[str, str] = {
-    "accounts": "лицевые счета", "persons": "граждане", "services": "услуги", "meters": "счётчики",
-    "readings": "показания", "balances": "сальдо", "payments": "платежи", "totals": "итоги старой системы",
-}  # fmt: skip
-TABLES: dict[str, str] = {
-    "building": "дома", "premise": "помещения", "account": "лицевые счета", "person": "граждане",
-    "account_person": "граждане на счетах", "account_service": "услуги счетов", "meter": "счётчики",
-    "meter_reading": "показания", "balance": "сальдо", "payment": "платежи",
-}  # fmt: skip
 
 # a field with no column of the customer's in its file, by the standard layout's header
 HEADERS: dict[str, str] = {
     **{fld: header for _, fields in reversed(STANDARD.values()) for fld, header, _ in reversed(fields)},
-    "encoding": "кодировка",
-    "amounts": "суммы",
+    **{fld: said.ru for fld, said in FIELDS.items()},
 }
 
 
 def say(key: str, lang: str, **values: Any) -> str:
     """One of the report's own phrases in ``lang``, with ``values`` put in."""
-    ru, en = TEXT[key]
-    return (en if lang == "en" else ru).format(**values)
+    return TEXT[key].say(lang, **values)
 
 
 def number(value: Any, lang: str, places: int = 0) -> str:
@@ -215,8 +126,8 @@ def _field(e: dict[str, Any], lang: str, columns: dict[str, dict[str, str]] | No
 
 def _example(e: dict[str, Any], lang: str) -> str:
     column = _field(e, lang)
-    value = f" {column} = {phrases.value(e['value'], lang)}" if e["value"] != "" else f" {column}"
-    said = phrases.message(e["message"], lang)
+    value = f" {column} = {said_value(e['value'], lang)}" if e["value"] != "" else f" {column}"
+    said = Message.from_dict(e["said"]).text(lang) if "said" in e else str(e.get("message", ""))
     return f"{place(e['file'], e['line'], lang)}{value}" + (f" ({said})" if said else "")
 
 
@@ -230,7 +141,7 @@ def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
             [say(k, lang) for k in ("entity", "file", "format", "encoding", "rows")],
             [
                 [
-                    entity if lang == "en" else ENTITIES.get(entity, entity),
+                    ENTITIES[entity].of(lang) if entity in ENTITIES else entity,
                     f.get("name") or _base(f["path"]),
                     f["format"],
                     f.get("encoding", ""),
@@ -310,7 +221,7 @@ def _left_out(info: dict[str, Any], lang: str) -> list[str]:
     if found is None:
         return [str(x) for x in info["personal_columns_not_loaded"]]
     return [
-        say("left out column", lang, file=c["file"], column=c["column"], why=phrases.personal_why(c["why"], lang))
+        say("left out column", lang, file=c["file"], column=c["column"], why=personal_why(c["why"], lang))
         for c in found
     ]
 
@@ -337,32 +248,32 @@ def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
         _table([say("file", lang), say("rows read", lang)], [[n, c] for n, c in info["rows_read"].items()], lang,
                numeric={1: 0}),
         _table([say("table", lang), say("rows loaded", lang)],
-               [[n if lang == "en" else TABLES.get(n, n), c] for n, c in info["rows_loaded"].items()], lang,
+               [[TABLES[n].of(lang) if n in TABLES else n, c] for n, c in info["rows_loaded"].items()], lang,
                numeric={1: 0}),
     ]  # fmt: skip
     if rejected["total"]:
         out.append(f"<h2 class=bad>{escape(say('not loaded', lang, n=number(rejected['total'], lang)))}</h2>")
         by_reason = rejected["by_reason"]
-        out.append(_bars([(phrases.reason(r, lang), float(c)) for r, c in by_reason.items()], lang))
+        out.append(_bars([(reason(r, lang), float(c)) for r, c in by_reason.items()], lang))
         columns = info.get("columns")
         first = {r: [f"{place(e['file'], e['line'], lang)} {_field(e, lang, columns)}" for e in es]
                  for r, es in rejected["examples"].items()}  # fmt: skip
-        rows = [[phrases.reason(r, lang), c, "; ".join(first.get(r, []))] for r, c in by_reason.items()]
+        rows = [[reason(r, lang), c, "; ".join(first.get(r, []))] for r, c in by_reason.items()]
         out.append(_table([say(k, lang) for k in ("reason", "rows", "first")], rows, lang, numeric={1: 0}))
     else:
         out.append(f"<p class=ok>{say('all loaded', lang)}</p>")
     out.append(f"<h2>{say('personal data', lang)}</h2>")
-    treated = [[phrases.rule_name(k, lang), phrases.treatment(v, lang)] for k, v in info["anonymization"].items()]
+    treated = [[rule_name(k, lang), treatment(v, lang)] for k, v in info["anonymization"].items()]
     out.append(_table([say("data", lang), say("treatment", lang)], treated, lang))
     for flag in info["flags"]:
-        out.append(f"<p class=bad>{escape(say('flag', lang, flag=phrases.flag(flag, lang)))}</p>")
+        out.append(f"<p class=bad>{escape(say('flag', lang, flag=flag_words(flag, lang)))}</p>")
     for what in _left_out(info, lang):
         out.append(f"<p>{escape(say('left out', lang, what=what))}</p>")
     out.append(f"<h2>{say('invariants', lang)}</h2>")
     checks = [
         [
-            phrases.check_rule(c["check"], c.get("rule") or c["check"], lang),
-            say("skipped", lang, why=phrases.skipped_why(c["check"], c["skipped"], lang))
+            check_rule(c["check"], c.get("rule") or c["check"], lang),
+            say("skipped", lang, why=skipped_why(c["check"], c["skipped"], lang))
             if c["skipped"]
             else say("violated" if c["violations"] else "holds", lang),
             c["violations"],
@@ -372,3 +283,64 @@ def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
     out.append(_table([say(k, lang) for k in ("check", "result", "violations")], checks, lang, numeric={2: 0}))
     out.append("</html>")
     return "\n".join(out)
+
+
+# -- the load report's words: the reasons, checks and personal data of a report kept as JSON -------------
+REASON_CODES = {word.en: code for code, word in REASONS.items()}  # the JSON keys its reasons by their label
+
+
+def reason(label: str, lang: str = "ru") -> str:
+    """Why the load left rows out, by the label the load report's JSON keys it by."""
+    code = REASON_CODES.get(label)
+    return REASONS[code].of(lang) if code else label
+
+
+def check_rule(name: str, rule: str, lang: str = "ru") -> str:
+    """What an invariant demands (``rule``: seed.check's, for a check with no words)."""
+    return checks.RULES[name].of(lang) if name in checks.RULES else rule
+
+
+def skipped_why(name: str, why: str, lang: str = "ru") -> str:
+    return checks.SKIPPED[name].of(lang) if name in checks.SKIPPED else why
+
+
+def rule_name(rule: str, lang: str = "ru") -> str:
+    return personal.RULES[rule].of(lang) if rule in personal.RULES else rule
+
+
+# The importer and the personal-data detector keep a treatment, a flag and a column's why as English text in
+# the load's JSON: each is one of a closed set of forms, read back here as its code and arguments.
+NOISE = re.compile(r"amounts per account and readings per meter scaled by up to ±(?P<share>\S+)").fullmatch
+KEPT = re.compile(r".*\(anonymize\.(?P<rule>\w+) = 'keep'\)").fullmatch
+SAMPLED = re.compile(r"(?P<hits>\d+) of (?P<sampled>\d+) sampled values look like a (?P<looks>.+)").fullmatch
+
+
+def treatment(value: str, lang: str = "ru") -> str:
+    if lang == "en":
+        return value
+    noise = NOISE(value)
+    if noise:
+        return personal.TREATMENTS["noise"].say(lang, **noise.groupdict())
+    return personal.TREATMENTS[value].of(lang) if value in personal.TREATMENTS else value
+
+
+def flag_words(text: str, lang: str = "ru") -> str:
+    """A flag of the load (a rule that keeps real values: 'anonymize.address = \'keep\''), in ``lang``."""
+    kept = KEPT(text)
+    if lang == "en" or kept is None:
+        return text
+    return personal.SAID["kept"].say(lang, data=rule_name(kept["rule"], lang), rule=kept["rule"])
+
+
+def personal_why(why: str, lang: str = "ru") -> str:
+    """Why a column looks personal (personal.Finding.why), in ``lang``."""
+    if lang == "en":
+        return why
+    if why == personal.SAID["by_header"].en:
+        return personal.SAID["by_header"].of(lang)
+    sampled = SAMPLED(why)
+    if sampled is None:
+        return why
+    found = personal.LOOKS.get(sampled["looks"])
+    looks = found.of(lang) if found else sampled["looks"]
+    return personal.SAID["by_sample"].say(lang, **{**sampled.groupdict(), "looks": looks})

@@ -47,7 +47,10 @@ from seed.legacy.interpret import (
     text,
 )
 from seed.legacy.mapping import INFERRED_SERVICE, Mapping, sharing
+from seed.period import iso_month_number
+from seed.words.messages import Message
 
+NO_SERVICES = Message.of("account_no_services")
 SMALLEST_SHARE = 0.00005  # shares are stored to four places: anything smaller would be stored as zero
 
 
@@ -116,11 +119,15 @@ class AccountsRead:
             self.first[row.number] = row if self.shared else row.line
             return False
         if isinstance(first, int):
-            raise Refused(DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=f"first at line {first}")
+            raise Refused(
+                DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=Message.of("first_at_line", line=first)
+            )
         differ = [k for k in AccountRow._fields[1:] if getattr(first, k) != getattr(row, k)]
         if not differ:
             return True
-        said = f"first at line {first.line}, with another {', '.join(differ)}"  # its resident is left out too
+        said = Message.of(
+            "first_at_line_differing", line=first.line, fields=", ".join(differ)
+        )  # its resident is left out too
         self.duplicates.add(row.line)
         raise Refused(DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=said)
 
@@ -146,7 +153,7 @@ class Residents:
         if not any(f.get(rec, fld) for fld in self.own):
             return False
         if line in self.duplicates:
-            said = "the account number on this row is already used by an account with other values"
+            said = Message.of("number_used_by_other")
             raise Refused(RESIDENT_OF_DUPLICATE, "account", f.raw(rec, "account"), personal=True, message=said)
         return True
 
@@ -328,7 +335,7 @@ def payment_fields(f: EntityFile, rec: list[Any]) -> tuple[str, str, int]:
     period = f.raw(rec, "period")
     month = month_number(period) if period != "" else None
     if month is None:
-        month = int(day[:4]) * 12 + int(day[5:7]) - 1
+        month = iso_month_number(day)
     return day, amount, month
 
 
@@ -368,7 +375,7 @@ class ServiceOf:
         if codes is None:
             return None
         if len(codes) > 1:
-            said = f"meters of {', '.join(sorted(codes))} have this serial"
+            said = Message.of("meters_of_services", services=", ".join(sorted(codes)))
             raise Refused(AMBIGUOUS_SERVICE, "serial", serial, personal=True, message=said)
         return next(iter(codes))
 
@@ -380,6 +387,7 @@ class ServiceOf:
                 self._accounts.setdefault(acc, codes)
         codes = self._accounts.get(account, set())
         if len(codes) != 1:
-            said = f"the account has {len(codes) or 'no'} services" + (f": {', '.join(sorted(codes))}" if codes else "")
+            services = ", ".join(sorted(codes))
+            said = Message.of("account_services", count=len(codes), services=services) if codes else NO_SERVICES
             raise Refused(AMBIGUOUS_SERVICE, "service", "", message=said)
         return next(iter(codes))

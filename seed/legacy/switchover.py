@@ -27,36 +27,18 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from seed.catalog import month_add
 from seed.errors import NoData, OtherClientsExport, ReconciliationFailed, SwitchoverRefused
 from seed.legacy.importer.pipeline import run_import
 from seed.legacy.importer.state import ImportResult, ImportState, Progress
-from seed.legacy.interpret import month_number, month_start, number, open_entity, service_code
+from seed.legacy.interpret import month_number, number, open_entity, service_code
 from seed.legacy.mapping import Mapping
 from seed.legacy.switchover_guard import BASE_WORDS, LARGE, Recognition, bases, large_changes, recognize
+from seed.months import open_month, require_books
+from seed.period import month_add, month_start
+from seed.period import month_number as period_number
 from seed.registry.load import LOCK as REGISTRY_LOCK
+from seed.words.switchover import CHANGES  # what changed, by kind, in the words the customer's staff read
 
-# What changed between the books and the final export, by kind, in the words the customer's staff read.
-WORDS = {
-    "accounts_added": "новые лицевые счета",
-    "accounts_missing": "лицевые счета, которых нет в выгрузке",
-    "accounts_closed": "закрытые лицевые счета",
-    "accounts_changed": "лицевые счета с изменёнными данными (проживающие, площадь, ЕЛС)",
-    "accounts_unrecognized": "лицевые счета с тем же номером, но другими адресом, проживающими или приборами учёта",
-    "persons_moved_in": "вселившиеся (новые связи лица и лицевого счёта)",
-    "persons_moved_out": "выбывшие",
-    "meters_installed": "установленные приборы учёта",
-    "meters_removed": "снятые приборы учёта (в том числе при замене)",
-    "meters_replaced": "заменённые приборы учёта (снят один, установлен другой на той же услуге)",
-    "readings_added": "новые показания",
-    "readings_corrected": "исправленные показания",
-    "payments_added": "платежи после первой выгрузки",
-    "payments_withdrawn": "платежи, которых в выгрузке больше нет",
-    "balances_added": "сальдо месяцев после первой выгрузки",
-    "balances_corrected": "исправленные старой системой сальдо закрытых месяцев",
-    "registries_replaced": "реестры, загруженные в «Одно Окно» после первой выгрузки (их платежи берутся из выгрузки)",
-    "suspense_unassigned": "невыясненные платежи, не разнесённые до перехода (после перехода их не будет)",
-}
 # The counts, a query per entity over schemas {old} and {new} ({closed}: the old books' last closed month),
 # each one pass over both sides. Accounts, persons and meters are matched by their demo numbers and
 # serials, which the key keeps; rows of other tables by the ids those give in each schema.
@@ -229,10 +211,10 @@ class Outcome:
             "closed_month": self.month.strftime("%Y-%m"),
             "opened_month": self.opened.strftime("%Y-%m"),
             "changes": self.changes,
-            "changes_ru": {WORDS[k]: v for k, v in self.changes.items()},
+            "changes_ru": {CHANGES[k].ru: v for k, v in self.changes.items()},
             "recognized": None if self.recognition is None else self.recognition.to_dict(),
             "large_changes": {
-                kind: {**value, "words": WORDS[kind], "of_words": BASE_WORDS[LARGE[kind]]}
+                kind: {**value, "words": CHANGES[kind].ru, "of_words": BASE_WORDS[LARGE[kind]]}
                 for kind, value in self.large.items()
             },
             "services": [line.to_dict() for line in self.services],
@@ -245,15 +227,12 @@ class Outcome:
 
 def books_before(dsn: str) -> Books:
     with psycopg.connect(dsn) as conn:
-        if conn.execute("SELECT to_regclass('okno.billing_period')").fetchone() in (None, (None,)):
-            raise NoData("no «Одно Окно» data here (schema okno is missing); import the first export first")
-        row = conn.execute(
-            "SELECT (SELECT max(period) FROM okno.billing_period WHERE status = 'open'), "
-            "(SELECT count(*) FROM okno.account)"
-        ).fetchone()
-    if row is None or row[0] is None:
+        require_books(conn, "import the first export first")
+        month = open_month(conn)
+        row = conn.execute("SELECT count(*) FROM okno.account").fetchone()
+    if month is None or row is None:
         raise NoData("the books have no open month to switch over from")
-    return Books(row[0], int(row[1]))
+    return Books(month, int(row[0]))
 
 
 def compare(conn: psycopg.Connection, old: str, new: str, closed: dt.date) -> dict[str, int]:
@@ -277,7 +256,7 @@ def reported_totals(mapping: Mapping, month: dt.date) -> dict[str, Decimal]:
     f = open_entity(mapping, "totals")
     if f is None:
         return {}
-    wanted = month.year * 12 + month.month - 1
+    wanted = period_number(month)
     found: dict[str, Decimal] = {}
     for _line, rec in f.rows:
         code = service_code(f.raw(rec, "service"))
@@ -373,7 +352,7 @@ def switch_over(
         say("counting what changed since the first import")
         counts = compare(admin, "okno", work, books.last_closed)
         counts["accounts_unrecognized"] = recognition.unrecognized
-        outcome.changes = {kind: counts[kind] for kind in WORDS}
+        outcome.changes = {kind: counts[kind] for kind in CHANGES}
         outcome.large = large_changes(outcome.changes, base)
         outcome.seconds["compare"] = time.monotonic() - mark
         mark = time.monotonic()

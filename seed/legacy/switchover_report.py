@@ -12,46 +12,17 @@ from typing import Any
 
 from seed.legacy.report import _head, _table, number, period
 from seed.legacy.switchover_guard import LARGE_SHARE, SAME_CLIENT_SHARE
+from seed.words.switchover import RECOGNITION, REPORT, STEPS
 
-STEPS_RU = {
-    "copy aside": "копия рабочей базы",
-    "snapshot": "снимок базы до перехода",
-    "read, anonymize, load": "чтение, обезличивание, загрузка",
-    "keys and indexes": "ключи и индексы",
-    "vacuum and analyze": "статистика",
-    "recognize the books' accounts": "узнавание лицевых счетов по адресу, проживающим и приборам учёта",
-    "compare with the books": "сравнение с текущей базой",
-    "reconcile": "сверка",
-    "switch in": "замена данных",
-    "baseline and seats": "эталон и места слушателей",
-    "checks": "проверка инвариантов",
-    "drop the copy": "удаление копии",
-}
 
-# The rows of the recognition table: a field of the report's "recognized" and what the accountant reads.
-RECOGNITION_RU = {
-    "books": "лицевых счетов в текущей базе",
-    "by_number": "из них есть в выгрузке (тот же номер)",
-    "by_fingerprint": "из них узнаны по адресу, проживающим и приборам учёта",
-    "same_address": "из них с тем же адресом",
-    "same_residents": "из них с теми же проживающими",
-    "same_meters": "из них с теми же приборами учёта",
-}
-RECOGNITION_RULE = (
-    "Лицевой счёт узнан, если у него тот же адрес и те же проживающие или приборы учёта, а при другом адресе "
-    "те же и проживающие, и приборы учёта. Если узнано меньше {share} лицевых счетов текущей базы, выгрузка "
-    "считается выгрузкой другого клиента и не загружается."
-)
-LARGE_NOTE = (
-    "Крупное изменение: больше {share} своей базы. Переход с ним выполняется, только если оно принято по "
-    "имени: если изменение верно, добавьте в файл принятых расхождений (параметр --accept) строку с его "
-    "кодом, например «{kind}», и повторите команду."
-)
+def t(key: str, **args: Any) -> str:
+    """One of the report's words, in Russian."""
+    return REPORT[key].say("ru", **args)
 
 
 def switchover_title(client: str, info: dict[str, Any]) -> str:
-    what = "Репетиция перехода" if info["mode"] == "rehearsal" else "Переход"
-    return f"{what} на «Одно Окно»: {client}, закрытие {period(info['closed_month'], 'ru')}"
+    title = "rehearsal_title" if info["mode"] == "rehearsal" else "run_title"
+    return t(title, client=client, closed=period(info["closed_month"], "ru"))
 
 
 def render_switchover_html(info: dict[str, Any], client: str) -> str:
@@ -61,22 +32,22 @@ def render_switchover_html(info: dict[str, Any], client: str) -> str:
     out = [*_head(switchover_title(client, info), "ru")]
     if unaccepted:
         out.append(
-            f"<p class=bad>Расхождений, не принятых к сведению: {len(unaccepted)}. "
-            + ("Переход не выполнен, данные прежние." if info["mode"] == "run" else "Переход так не пройдёт.")
+            f"<p class=bad>{t('unaccepted', n=len(unaccepted))} "
+            + t("not_run" if info["mode"] == "run" else "would_not_pass")
             + "</p>"
         )
     else:
-        accepted = f" (принято к сведению: {len(info['accepted'])})" if info["accepted"] else ""
-        out.append(f"<p class=ok>Расхождений нет{escape(accepted)}: {closed} закрыт, {opened} открыт.</p>")
-    out.append("<h2>Шаги и их время</h2>")
-    steps = [[STEPS_RU.get(step, step), seconds] for step, seconds in info["steps"].items()]
-    steps.append(["всего", info["total_seconds"]])
-    out.append(_table(["Шаг", "Секунды"], steps, "ru", numeric={1: 1}))
+        accepted = t("accepted_count", n=len(info["accepted"])) if info["accepted"] else ""
+        out.append(f"<p class=ok>{escape(t('no_differences', accepted=accepted, closed=closed, opened=opened))}</p>")
+    out.append(f"<h2>{t('steps')}</h2>")
+    steps = [[STEPS[step].ru if step in STEPS else step, seconds] for step, seconds in info["steps"].items()]
+    steps.append([t("total"), info["total_seconds"]])
+    out.append(_table([t("step"), t("seconds")], steps, "ru", numeric={1: 1}))
     out.extend(_recognition(info.get("recognized")))
-    out.append("<h2>Что изменилось со времени первой выгрузки</h2>")
-    out.append(_table(["Изменение", "Количество"], [[k, v] for k, v in info["changes_ru"].items()], "ru", {1: 0}))
+    out.append(f"<h2>{t('changes')}</h2>")
+    out.append(_table([t("change"), t("count")], [[k, v] for k, v in info["changes_ru"].items()], "ru", {1: 0}))
     out.extend(_large(info))
-    out.append(f"<h2>Сверка по услугам: сальдо исходящее {closed} и входящее {opened}</h2>")
+    out.append(f"<h2>{t('reconciliation', closed=closed, opened=opened)}</h2>")
     rows = [
         [
             f"{line['name']} ({line['service']})",
@@ -87,20 +58,21 @@ def render_switchover_html(info: dict[str, Any], client: str) -> str:
         ]
         for line in info["services"]
     ]
-    headers = ["Услуга", "Старая система", f"«Одно Окно», {closed}", f"«Одно Окно», {opened}", "Расхождение"]
+    headers = [t("service"), t("old_system"), t("ours_at", month=closed), t("ours_at", month=opened), t("difference")]
     out.append(_table(headers, rows, "ru", numeric={1: 2, 2: 2, 3: 2, 4: 2}))
     if info["accounts"]:
-        out.append(f"<h2 class=bad>Лицевые счета с расхождением: {number(len(info['accounts']), 'ru')}</h2>")
+        out.append(f"<h2 class=bad>{t('accounts_differing', n=number(len(info['accounts']), 'ru'))}</h2>")
         listed = [[a["account"], a["service"], a["closing"], a["opening_next"]] for a in info["accounts"]]
-        out.append(_table(["ЛС", "Услуга", f"Исходящее {closed}", f"Входящее {opened}"], listed, "ru", {2: 2, 3: 2}))
+        headers = [t("account"), t("service"), t("closing_at", month=closed), t("opening_at", month=opened)]
+        out.append(_table(headers, listed, "ru", {2: 2, 3: 2}))
     if info.get("rows_left_out"):
-        out.append(f"<p class=bad>Строк выгрузки не загружено: {number(info['rows_left_out'], 'ru')}.</p>")
+        out.append(f"<p class=bad>{t('rows_left_out', n=number(info['rows_left_out'], 'ru'))}</p>")
     if info["checks"]:
         failing = [c for c in info["checks"] if c["violations"]]
-        verdict = "все выполняются" if not failing else ", ".join(f"{c['check']} ({c['violations']})" for c in failing)
-        out.append(f"<h2>Инварианты</h2><p class={'bad' if failing else 'ok'}>{escape(verdict)}</p>")
+        verdict = t("all_hold") if not failing else ", ".join(f"{c['check']} ({c['violations']})" for c in failing)
+        out.append(f"<h2>{t('invariants')}</h2><p class={'bad' if failing else 'ok'}>{escape(verdict)}</p>")
     if info.get("snapshot"):
-        out.append(f"<p>Снимок базы до перехода: {escape(info['snapshot'])}</p>")
+        out.append(f"<p>{escape(t('snapshot', name=info['snapshot']))}</p>")
     out.append("</html>")
     return "\n".join(out)
 
@@ -116,17 +88,17 @@ def _recognition(found: dict[str, Any] | None) -> list[str]:
         return []
     books, recognized = found["books"], found["by_fingerprint"]
     same = recognized >= books * SAME_CLIENT_SHARE
-    rows = [[words, found[key]] for key, words in RECOGNITION_RU.items() if found.get(key) is not None]
-    rows.append(["с тем же номером, но не узнаны", found["by_number"] - recognized])
-    verdict = (
-        f"Узнано {number(recognized, 'ru')} из {number(books, 'ru')} лицевых счетов текущей базы "
-        f"({_share(recognized, books)}): " + ("выгрузка того же клиента." if same else "это выгрузка другого клиента.")
+    rows = [[words.ru, found[key]] for key, words in RECOGNITION.items() if found.get(key) is not None]
+    rows.append([t("by_number_only"), found["by_number"] - recognized])
+    counted = t(
+        "recognized", recognized=number(recognized, "ru"), books=number(books, "ru"), share=_share(recognized, books)
     )
+    verdict = counted + t("same_client" if same else "other_client")
     return [
-        "<h2>Лицевые счета текущей базы в выгрузке</h2>",
+        f"<h2>{t('recognition')}</h2>",
         f"<p class={'ok' if same else 'bad'}>{escape(verdict)}</p>",
-        _table(["Лицевые счета", "Количество"], rows, "ru", {1: 0}),
-        f"<p class=hint>{escape(RECOGNITION_RULE.format(share=_fraction(SAME_CLIENT_SHARE)))}</p>",
+        _table([t("accounts"), t("count")], rows, "ru", {1: 0}),
+        f"<p class=hint>{escape(t('recognition_rule', share=_fraction(SAME_CLIENT_SHARE)))}</p>",
     ]
 
 
@@ -137,7 +109,7 @@ def _large(info: dict[str, Any]) -> list[str]:
     large: dict[str, dict[str, Any]] = info["large_changes"]
     share = _fraction(LARGE_SHARE)
     if not large:
-        return [f"<p class=ok>Крупных изменений (больше {share} своей базы) нет.</p>"]
+        return [f"<p class=ok>{t('no_large', share=share)}</p>"]
     rows = [
         [
             change["words"],
@@ -145,18 +117,19 @@ def _large(info: dict[str, Any]) -> list[str]:
             change["count"],
             f"{number(change['of'], 'ru')} {change['of_words']}",
             _share(change["count"], change["of"]),
-            "принято" if kind in info["accepted"] else "не принято: переход с ним не пройдёт",
+            t("accepted" if kind in info["accepted"] else "not_accepted"),
         ]
         for kind, change in large.items()
     ]
     waiting = [kind for kind in large if kind not in info["accepted"]]
     return [
-        f"<h2{' class=bad' if waiting else ''}>Крупные изменения: {number(len(large), 'ru')}</h2>",
-        _table(["Изменение", "Код для --accept", "Количество", "База", "Доля", "Решение"], rows, "ru", {2: 0}),
-        f"<p class=hint>{escape(LARGE_NOTE.format(share=share, kind=(waiting or list(large))[0]))}</p>",
+        f"<h2{' class=bad' if waiting else ''}>{t('large', n=number(len(large), 'ru'))}</h2>",
+        _table([t(k) for k in ("change", "code_for_accept", "count", "base", "share", "decision")], rows, "ru", {2: 0}),
+        f"<p class=hint>{escape(t('large_note', share=share, kind=(waiting or list(large))[0]))}</p>",
     ]
 
 
 def _fraction(share: float) -> str:
     """A threshold in words: a half, a tenth."""
-    return {0.5: "половины", 0.1: "десятой части"}.get(share, f"{number(100 * share, 'ru')}\u00a0%")
+    named = {0.5: "half", 0.1: "tenth"}.get(share)
+    return t(named) if named else f"{number(100 * share, 'ru')}\u00a0%"

@@ -24,27 +24,22 @@ from psycopg import sql
 
 from seed import migrate
 from seed.errors import NoData, RegistryError
+from seed.months import open_month, require_books
 from seed.registry.codec import (
-    BAD_DATE,
-    BAD_PERIOD,
     DATE_MARGIN,
     EARLIEST,
     PERIOD_MARGIN,
     Registry,
     RegistryReader,
 )
+from seed.words.suspense import SUSPENSE  # the reasons a line goes to the suspense list
 
-# The reasons a line goes to the suspense list, as the customer's staff read them.
-REASONS = {
-    "unknown_account": "лицевой счёт не найден",
-    "closed_account": "лицевой счёт закрыт",
-    "duplicate_line": "повтор строки реестра",
-    "nonpositive_amount": "сумма не больше нуля",
-    BAD_DATE: "дата платежа не читается",
-    "implausible_date": "дата платежа невозможна: раньше 01.01.2000 или позже даты реестра",
-    BAD_PERIOD: "период оплаты не читается или невозможен",
-    "no_balance": "по лицевому счёту нет сальдо в открытом периоде",
-}
+
+def suspense_words(reason: str, lang: str = "ru") -> str:
+    """Why a line went to the suspense list, as the customer's staff read it (Russian unless "en")."""
+    return SUSPENSE[reason].of(lang) if reason in SUSPENSE else reason
+
+
 LOCK = 7_301_004  # an advisory lock: registry loads and assignments of one database run one at a time
 
 
@@ -63,7 +58,7 @@ class LoadResult:
 
     def reason_words(self) -> dict[str, int]:
         """The suspense lines by reason, in the words the customer's staff read."""
-        return {REASONS.get(reason, reason): count for reason, count in self.reasons.items()}
+        return {suspense_words(reason): count for reason, count in self.reasons.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,16 +78,13 @@ class LoadResult:
 def prepare(conn: psycopg.Connection) -> dt.date:
     """The books' open period, with the registry tables in place (a database seeded before them gets
     them now); under the lock that keeps registry loads of this database apart."""
-    found = conn.execute("SELECT to_regclass('okno.account')").fetchone()
-    if not found or found[0] is None:
-        raise NoData("no «Одно Окно» data here (schema okno is missing); seed it first")
+    require_books(conn)
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
     migrate.apply(conn, migrate.SCHEMA)
     conn.execute("SET LOCAL search_path TO okno, public")
-    row = conn.execute("SELECT max(period) FROM billing_period WHERE status = 'open'").fetchone()
-    if not row or row[0] is None:
+    period = open_month(conn)
+    if period is None:
         raise NoData("the books have no open billing period to take payments")
-    period: dt.date = row[0]
     return period
 
 
@@ -343,7 +335,7 @@ class SuspenseLine:
             "amount": str(self.amount),
             "paid_on": self.paid_on.isoformat() if self.paid_on else None,
             "reason": self.reason,
-            "reason_ru": REASONS.get(self.reason, self.reason),
+            "reason_ru": suspense_words(self.reason),
             "assigned_to": self.assigned_to,
         }
 
@@ -403,7 +395,9 @@ def assign(dsn: str, suspense_id: int, account_number: str) -> tuple[SuspenseLin
             ).fetchone()
             is None
         ):
-            raise RegistryError(f"account {account_number!r}", None, REASONS["no_balance"], fix="name another account")
+            raise RegistryError(
+                f"account {account_number!r}", None, suspense_words("no_balance"), fix="name another account"
+            )
         made = conn.execute(
             "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
             "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",

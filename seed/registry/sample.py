@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from seed.errors import NoData, RegistryError
+from seed.months import open_month, require_books
 from seed.registry.codec import format_amount, write_registry
 from seed.registry.formats import Format
 
@@ -85,13 +86,10 @@ def _debtors(conn: psycopg.Connection, period: dt.date) -> list[Debtor]:
 
 
 def _open_period(conn: psycopg.Connection) -> dt.date:
-    found = conn.execute("SELECT to_regclass('okno.account')").fetchone()
-    if not found or found[0] is None:
-        raise NoData("no «Одно Окно» data here (schema okno is missing); seed it first")
-    row = conn.execute("SELECT max(period) FROM okno.billing_period WHERE status = 'open'").fetchone()
-    if not row or row[0] is None:
+    require_books(conn)
+    period = open_month(conn)
+    if period is None:
         raise NoData("the books have no open billing period")
-    period: dt.date = row[0]
     return period
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seed import catalog as C
+from seed.period import month_add
 from seed.synth.base import I64, Calendar, Chunk
 from seed.synth.buildings import Buildings, building_lines
 
@@ -56,7 +57,7 @@ def draw_accounts(rng: np.random.Generator, bld: Buildings, b0: int, b1: int, ca
     profile = rng.choice(3, size=a, p=[0.85, 0.10, 0.05])
     built = bld.year[bidx]
     earliest = np.maximum(np.datetime64("2000-01-01"), (built + 1 - 1970).astype("datetime64[Y]"))
-    latest = np.datetime64(C.month_add(calendar.start, -2))
+    latest = np.datetime64(month_add(calendar.start, -2))
     opened = earliest + (rng.random(a) * (latest - earliest).astype(np.int64)).astype("timedelta64[D]")
     opened = np.minimum(opened.astype("datetime64[D]"), latest)
     return Accounts(ids, bidx, flat, floor, entrance, rooms, area_c, living_c, residents, profile, opened)

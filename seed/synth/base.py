@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from seed import catalog as C
+from seed.period import month_add
 from seed.pgbinary import pg_days
 
 I64 = npt.NDArray[np.int64]
@@ -47,7 +47,7 @@ class Calendar:
         return cls(
             periods,
             periods[0],
-            C.month_add(periods[-1], 1) - dt.timedelta(days=1),
+            month_add(periods[-1], 1) - dt.timedelta(days=1),
             pg_days(np.array(periods, dtype="datetime64[D]")),
             np.array([p.month for p in periods]),
         )

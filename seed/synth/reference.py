@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from seed import catalog as C
+from seed.period import month_add
 
 
 def reference_rows(cat: C.Catalog) -> dict[str, list[tuple[Any, ...]]]:
@@ -17,7 +18,7 @@ def reference_rows(cat: C.Catalog) -> dict[str, list[tuple[Any, ...]]]:
             "open" if i == len(cat.periods) - 1 else "closed",
             None
             if i == len(cat.periods) - 1
-            else dt.datetime.combine(C.month_add(p, 1) + dt.timedelta(days=2), dt.time(18, 0), dt.UTC),
+            else dt.datetime.combine(month_add(p, 1) + dt.timedelta(days=2), dt.time(18, 0), dt.UTC),
         )
         for i, p in enumerate(cat.periods)
     ]

@@ -21,8 +21,10 @@ from seed.legacy.analyze.money import PerMonth, paid_against_payments
 from seed.legacy.analyze.short import check_accounts, check_meters, check_persons, check_services
 from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.forked import Forked
-from seed.legacy.interpret import MAX_MONTHS, collector_paused, month_label
+from seed.legacy.interpret import MAX_MONTHS, collector_paused
 from seed.legacy.mapping import Mapping
+from seed.period import month_label
+from seed.words.messages import Message
 
 __all__ = ["KINDS", "Cause", "Problem", "Report", "Spill", "Where", "analyze"]
 
@@ -56,10 +58,16 @@ def _analyze(ex: Examiner) -> Report:
     paid_against_payments(report, ex.path("balances"), ex.path("payments"), paid, payments, causes)
     if report.span is not None and report.span[1] + 1 - report.span[0] > MAX_MONTHS:  # the load refuses it whole
         first, last = (month_label(m) for m in report.span)
-        report.add("period_span", None, "period", "", f"periods from {first} to {last}")
+        report.add("period_span", None, "period", "", Message.of("periods_from", first=first, last=last))
     encodings = {i.get("encoding") for i in report.files.values() if i.get("encoding")}
     if len({e.replace("-sig", "") for e in encodings if e}) > 1:
-        report.add("mixed_encodings", None, "encoding", "", ", ".join(sorted(e for e in encodings if e)))
+        report.add(
+            "mixed_encodings",
+            None,
+            "encoding",
+            "",
+            Message.of("as_written", text=", ".join(sorted(e for e in encodings if e))),
+        )
     return report
 
 

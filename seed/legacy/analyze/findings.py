@@ -10,41 +10,11 @@ from typing import Any, NamedTuple
 
 from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.interpret import EXAMPLES, Refused, Tally, shown_value, text
+from seed.words.messages import NONE, Message
+from seed.words.problems import SUMMARY, WHAT
 
-KINDS: dict[str, str] = {
-    "mixed_encodings": "the files are in different encodings",
-    "period_span": "the export's periods span over 50 years: the load refuses it whole",
-    "excel_damage": "identifiers turned into numbers or scientific notation by Excel",
-    "bad_value": "values that cannot be read as numbers, dates or periods, or lie outside their range",
-    "missing_value": "required values left empty (account numbers, names, meter serials)",
-    "unknown_service": "service names that are not recognised",
-    "ambiguous_service": "rows without a service whose meter or account has several (or none) to take it from",
-    "duplicate_account": "account numbers that appear more than once",
-    "duplicate_els": "ЕЛС that appear on more than one account",
-    "duplicate_person": "the same person twice on one account",
-    "duplicate_service": "a service listed twice for one account",
-    "duplicate_meter": "meter serials that appear more than once for a service",
-    "duplicate_period": "two rows for the same meter, or account and service, in one period",
-    "els_format": "ЕЛС that is not 10 characters",
-    "unknown_account": "rows that refer to an account missing from the accounts file",
-    "unknown_meter": "readings of a meter missing from the meters file",
-    "meter_dates": "meters removed before they were installed",
-    "reading_decrease": "readings lower than the previous one (not a rollover)",
-    "reading_jump": "readings 5x or more above the meter's usual monthly use",
-    "reading_after_removal": "readings dated after the meter's removal",
-    "reading_before_install": "readings dated before the meter's installation",
-    "meter_past_verification": "meters in use past their verification date",
-    "unit_mixup": "monthly use that looks like litres instead of m³ (over 100 m³ a month on one flat)",
-    "balance_not_reconciling": "opening + charged + recalculated - paid differs from closing",
-    "balance_carry_over": "a month's opening differs from the previous month's closing",
-    "closed_account_balance": "closed accounts with a balance left",
-    "living_over_total": "living area above total area",
-    "shares_not_one": "owners' shares of an account not adding up to 1",
-    "payment_duplicate": "the same payment twice (overlapping registries)",
-    "paid_not_payments": "a month's paid in the balances differs from the payments of that month",
-    "invalid_snils": "СНИЛС with wrong check digits",
-    "invalid_inn": "ИНН with wrong check digits",
-}
+# every kind of problem, with its one-line English summary (the command line's and the JSON's)
+KINDS: dict[str, str] = {kind: SUMMARY.get(kind, what).en for kind, what in WHAT.items()}
 
 
 class Note(NamedTuple):
@@ -69,10 +39,19 @@ class Problem:
     line: int
     field: str
     value: str
-    message: str = ""
+    said: Message = NONE  # what is wrong with the value, as a code and its arguments
+
+    @property
+    def message(self) -> str:
+        """The message in English, as the JSON and the command line show it."""
+        return self.said.text("en")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in vars(self).items() if k != "said"}, "message": self.message,
+                "said": self.said.to_dict()}  # fmt: skip
 
 
-Finding = tuple[str, Where, str, Any, str]  # kind, where, field, value, message: found over many rows at once
+Finding = tuple[str, Where, str, Any, Message]  # kind, where, field, value, message: found over many rows at once
 
 
 @dataclass
@@ -109,7 +88,7 @@ class Report:
         row: Where | None,
         fld: str,
         value: Any,
-        message: str = "",
+        message: Message = NONE,
         personal: bool = False,
         cause: Cause | None = None,
     ) -> None:
@@ -132,7 +111,7 @@ class Report:
 
     def refused(self, row: Where, why: Refused, cause: Cause | None = None) -> None:
         """A row the load would leave out: counted under the kind of its reason (or under ``cause``)."""
-        self.add(why.reason.kind, row, why.field, why.value, why.message or why.reason.label, why.personal, cause)
+        self.add(why.reason.kind, row, why.field, why.value, why.message, why.personal, cause)
 
     def merge(self, other: Report) -> None:
         self.files.update(other.files)
@@ -210,7 +189,7 @@ class Report:
                 k: {
                     "what": KINDS[k],
                     "count": self.counts[k],
-                    "examples": [{**vars(p), "column": column(p)} for p in self.examples[k]],
+                    "examples": [{**p.to_dict(), "column": column(p)} for p in self.examples[k]],
                 }
                 for k in KINDS
                 if self.counts[k]

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from seed.legacy import phrases
 from seed.legacy.analyze.spill import Spill
 from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.report import HEADERS
-from seed.legacy.words import KIND_WORDS, LIST_HEADERS, LIST_SHEET, WHOLE_EXPORT, cause_words, words
+from seed.legacy.words import LIST_HEADERS, LIST_SHEET, cause_words, place, said_value, words
 from seed.outfile import output, output_text
+from seed.words.problems import WHAT
 
 FORMATS = (".csv", ".xlsx")
 SHEET_ROWS = 1_048_576 - 1  # a worksheet's rows, less its header: the list goes on in the next sheet
@@ -44,12 +44,12 @@ def write_problem_list(path: Path, spill: Spill, mapping: Mapping, lang: str = "
 def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
     columns = {str(path): found for path, found in file_columns(mapping).items()}  # of every entity reading it
     key = "en" if lang == "en" else "ru"
-    whole = WHOLE_EXPORT[key]
+    whole = place("", 0, lang)
 
     def standard(fld: str) -> str:  # a field no file maps (the balance's amounts read as one): as the layout says
         return fld if key == "en" else HEADERS.get(fld, fld)
 
-    said = {kind: words(kind, lang) for kind in KIND_WORDS}
+    said = {kind: words(kind, lang) for kind in WHAT}
     for r in spill.sorted():
         meaning = said.get(r.kind) or words(r.kind, lang)
         column = columns.get(r.file, {}).get(r.field) or standard(r.field)  # a field this file does not have
@@ -59,8 +59,8 @@ def _rows(spill: Spill, mapping: Mapping, lang: str) -> Iterator[list[Any]]:
             r.file.rsplit("/", 1)[-1] if r.file else whole,
             r.line if r.line > 0 else "",
             column,
-            phrases.value(r.value, lang),
-            phrases.message(r.message, lang),
+            said_value(r.value, lang),
+            r.said.text(lang),
             meaning.hint,
             cause_words(r.cause_kind, r.cause_file, r.cause_line, lang),
         ]

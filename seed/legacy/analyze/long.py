@@ -24,12 +24,12 @@ from seed.legacy.interpret import (
     SERVICE_IDS,
     Refused,
     kopecks,
-    month_label,
     month_number,
-    month_start,
 )
 from seed.legacy.mapping import service_given
 from seed.legacy.rows import BALANCE_MEASURES, ServiceOf, balance_amounts, payment_fields, reading_reader
+from seed.period import month_label, month_start
+from seed.words.messages import Message
 
 NAN = float("nan")  # a zone the reading does not have
 
@@ -91,10 +91,10 @@ def check_readings(ex: Examiner) -> None:
             if repeated and mid in repeated:  # its readings and the repeat's are read as one meter's
                 cause = caused[row.line] = repeated[mid]
             if taken != NULL and meter.removed != NULL and taken > meter.removed:
-                said = f"removed {meter.removed}"
+                said = Message.of("removed", day=meter.removed)
                 report.add("reading_after_removal", row, "taken_on", taken, said, cause=cause)
             if taken != NULL and meter.installed != NULL and taken < meter.installed:
-                said = f"installed {meter.installed}"
+                said = Message.of("installed", day=meter.installed)
                 report.add("reading_before_install", row, "taken_on", taken, said, cause=cause)
             if month > latest:
                 latest = month
@@ -118,7 +118,7 @@ def check_readings(ex: Examiner) -> None:
     for meter in ex.meters.values():
         if meter.next != NULL and meter.removed == NULL and meter.next <= end:
             where = Where(ex.meters_file, meter.line)
-            ex.report.add("meter_past_verification", where, "next_verification", meter.next, "still in use")
+            ex.report.add("meter_past_verification", where, "next_verification", meter.next, Message.of("still_in_use"))
 
 
 def _inferred(ex: Examiner, entity: str) -> ServiceOf | None:
@@ -220,7 +220,9 @@ def check_balances(ex: Examiner) -> PerMonth:
                 continue
             if o + c + r - p != z:
                 expected = Decimal(o + c + r - p) / 100
-                report.add("balance_not_reconciling", row, "closing", Decimal(z) / 100, f"expected {expected}")
+                report.add(
+                    "balance_not_reconciling", row, "closing", Decimal(z) / 100, Message.of("expected", amount=expected)
+                )
             total = sums.get((service, month))
             if total is None:
                 total = sums[(service, month)] = [0, 0, 0, 0]

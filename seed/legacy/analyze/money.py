@@ -18,8 +18,10 @@ import numpy as np
 
 from seed.legacy.analyze.findings import Note, Report, Where
 from seed.legacy.analyze.spill import Cause
-from seed.legacy.interpret import NULL, SERVICE_IDS, month_label
+from seed.legacy.interpret import NULL, SERVICE_IDS
 from seed.legacy.words import payments_lag
+from seed.period import month_label
+from seed.words.messages import Message
 
 MONTH_BITS = 20  # a key: the account's position << MONTH_BITS | the month number (year * 12 + month - 1)
 SHIFTS = (1, 2, 3)  # months the payments are moved back to see whether they then match
@@ -121,7 +123,7 @@ def closed_with_balance(
     for position, kopecks in zip(positions[owing].tolist(), closing[owing].tolist(), strict=True):
         line, closed = rows[position]
         if closed != NULL:
-            where, said = Where(accounts_file, line), f"closed {closed}"
+            where, said = Where(accounts_file, line), Message.of("closed", day=closed)
             cause = repeated.get(numbers[position]) if repeated else None
             report.add("closed_account_balance", where, "closing", Decimal(kopecks) / 100, said, cause=cause)
 
@@ -198,11 +200,12 @@ def paid_against_payments(
     if not len(differing):
         return
     lag = usual_lag(balances, payments, differing)
-    hint = ""
+    lagging = ""
     if lag is not None:
         en, ru = (payments_lag(*lag, lang=lang) for lang in ("en", "ru"))
         report.notes.append(Note(KIND, en, ru))
-        hint = "; " + en.split(":")[0]
+        lags = lag[0]
+        lagging = f"{lags[0]}" if len(lags) == 1 else f"{lags[0]}-{lags[-1]}"
     n = len(differing)
     limit = n if report.tally.limit is None else min(n, max(report.tally.limit - len(report.examples[KIND]), 0))
     if report.spill is not None or causes:  # every one goes to the complete list, or may follow from a duplicate
@@ -219,7 +222,12 @@ def paid_against_payments(
         paying = int(payments.kopecks[p]) if has_p else 0
         where = Where(balances_file, int(balances.lines[b])) if has_b else Where(payments_file, int(payments.lines[p]))
         month = month_label(key & ((1 << MONTH_BITS) - 1))
-        said = f"payments for {month}: {Decimal(paying) / 100}{hint}"
+        amount = Decimal(paying) / 100
+        said = (
+            Message.of("payments_for_lagging", month=month, amount=amount, lag=lagging)
+            if lagging
+            else Message.of("payments_for", month=month, amount=amount)
+        )
         cause = causes.get(key >> MONTH_BITS) if causes else None
         report.add(KIND, where, "paid", Decimal(paid) / 100, said, cause=cause)
 

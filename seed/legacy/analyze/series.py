@@ -12,7 +12,8 @@ import numpy as np
 
 from seed.legacy.analyze.findings import Finding, Where
 from seed.legacy.analyze.spill import Overflow
-from seed.legacy.interpret import month_label
+from seed.period import month_label
+from seed.words.messages import Message
 
 BATCH_ROWS = 200_000  # rows of complete groups checked at once
 
@@ -76,7 +77,7 @@ def reading_series(
     again = (m[1:] == m[:-1]) & (p[1:] == p[:-1])
     for i in np.flatnonzero(again).tolist():  # the load keeps the first, as here
         found.append(("duplicate_period", Where(path, int(ln[i + 1])), "period", month_label(int(p[i + 1])),
-                      f"same meter and period as line {int(ln[i])}"))  # fmt: skip
+                      Message.of("same_meter_period", line=int(ln[i]))))  # fmt: skip
     if again.any():
         kept = np.r_[True, ~again]
         m, p, v, ln, v2, v3 = m[kept], p[kept], v[kept], ln[kept], v2[kept], v3[kept]
@@ -84,7 +85,9 @@ def reading_series(
     prev, cur = v[:-1], v[1:]
     decrease = same & (cur < prev) & (prev - cur < capacity[m[1:]])
     for i in np.flatnonzero(decrease).tolist():
-        found.append(("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], f"previous {prev[i]}"))
+        found.append(
+            ("reading_decrease", Where(path, int(ln[i + 1])), "value1", cur[i], Message.of("previous", value=prev[i]))
+        )
     for fld, zone in (("value2", v2), ("value3", v3)):
         found += zone_decreases(path, capacity, fld, m, zone, ln)
     usable = same & (cur >= prev)
@@ -104,12 +107,12 @@ def reading_series(
     for i in jumps.tolist():
         found.append(
             ("reading_jump", Where(path, int(dl[i])), "value1", round(float(dv[i]), 3),
-             f"usual {round(float(per_meter[dm[i]]), 3)} a month")
+             Message.of("usual_a_month", use=round(float(per_meter[dm[i]]), 3)))
         )  # fmt: skip
     last_line = dict(zip(m.tolist(), ln.tolist(), strict=True))  # sorted by month: the latest reading wins
     for k, u in zip(meters.tolist(), usual.tolist(), strict=True):
         if water[k] and u > 100:
-            found.append(("unit_mixup", Where(path, last_line[k]), "value1", round(u, 3), "median monthly use"))
+            found.append(("unit_mixup", Where(path, last_line[k]), "value1", round(u, 3), Message.of("median_use")))
     return found
 
 
@@ -123,7 +126,7 @@ def zone_decreases(path: str, capacity: Any, fld: str, m: Any, z: Any, ln: Any) 
     prev, cur = z[:-1], z[1:]
     decrease = (m[1:] == m[:-1]) & (cur < prev) & (prev - cur < capacity[m[1:]])
     return [
-        ("reading_decrease", Where(path, int(ln[i + 1])), fld, cur[i], f"previous {prev[i]}")
+        ("reading_decrease", Where(path, int(ln[i + 1])), fld, cur[i], Message.of("previous", value=prev[i]))
         for i in np.flatnonzero(decrease).tolist()
     ]
 
@@ -136,7 +139,7 @@ def carry_over(path: str, ac: Any, sv: Any, mo: Any, op: Any, cl: Any, ln: Any) 
     again = (ac[1:] == ac[:-1]) & (sv[1:] == sv[:-1]) & (mo[1:] == mo[:-1])
     found: list[Finding] = [
         ("duplicate_period", Where(path, int(ln[i + 1])), "period", month_label(int(mo[i + 1])),
-         f"same account, service and period as line {int(ln[i])}")
+         Message.of("same_account_period", line=int(ln[i])))
         for i in np.flatnonzero(again).tolist()
     ]  # fmt: skip
     if again.any():  # the load keeps the first row of a month: the next month carries over from it
@@ -146,7 +149,7 @@ def carry_over(path: str, ac: Any, sv: Any, mo: Any, op: Any, cl: Any, ln: Any) 
     broken = same & (mo[1:] == mo[:-1] + 1) & (op[1:] != cl[:-1])
     return found + [
         ("balance_carry_over", Where(path, int(ln[i + 1])), "opening", Decimal(int(op[i + 1])) / 100,
-         f"previous closing {Decimal(int(cl[i])) / 100}")
+         Message.of("previous_closing", amount=Decimal(int(cl[i])) / 100))
         for i in np.flatnonzero(broken).tolist()
     ]  # fmt: skip
 
@@ -160,6 +163,6 @@ def repeated_payments(path: str, keys: Any, lines: Any, kopecks: Any) -> Iterato
     first = np.maximum.accumulate(np.where(np.r_[True, sk[1:] != sk[:-1]], np.arange(len(sk)), 0))
     return (
         ("payment_duplicate", Where(path, int(sl[i])), "amount", Decimal(int(sa[i])) / 100,
-         f"same as line {int(sl[first[i]])}")
+         Message.of("same_as_line", line=int(sl[first[i]])))
         for i in again[np.argsort(sl[again], kind="stable")].tolist()
     )  # fmt: skip

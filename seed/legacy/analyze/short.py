@@ -23,6 +23,7 @@ from seed.legacy.interpret import (
 )
 from seed.legacy.rows import AccountsRead, Residents, read_account, read_meter, read_person, read_service
 from seed.people import valid_inn, valid_snils
+from seed.words.messages import Message
 
 
 def check_accounts(ex: Examiner) -> None:
@@ -50,9 +51,9 @@ def check_accounts(ex: Examiner) -> None:
         if els and len(els) != 10:
             report.add("els_format", row, "els", els)
         if account.living != NULL and Decimal(account.living) > Decimal(account.total):
-            report.add("living_over_total", row, "living_area", account.living, f"total {account.total}")
+            report.add("living_over_total", row, "living_area", account.living, Message.of("total", area=account.total))
         if els and els in els_first:
-            report.add("duplicate_els", row, "els", els, f"first at line {els_first[els]}")
+            report.add("duplicate_els", row, "els", els, Message.of("first_at_line", line=els_first[els]))
         elif els:
             els_first[els] = row.line
         accounts[account.number] = (row.line, account.closed)
@@ -105,7 +106,7 @@ def check_persons(ex: Examiner) -> None:
         if abs(total - 1) > SHARE_TOLERANCE:
             where = Where(accounts_file, ex.accounts[account][0])
             cause = repeated.get(account) if total > 1 else None  # two accounts' owners under one number
-            said = "the owners' shares of this account add up to this"
+            said = Message.of("shares_add_up")
             report.add("shares_not_one", where, "share", total, said, cause=cause)
 
 
@@ -139,7 +140,7 @@ def check_meters(ex: Examiner) -> None:
         try:
             m = read_meter(f, row.line, rec)
             if (m.service, m.serial) in meters:
-                first = f"first at line {meters[(m.service, m.serial)].line}"
+                first = Message.of("first_at_line", line=meters[(m.service, m.serial)].line)
                 ex.repeated_meters.setdefault((m.service, m.serial), Cause(DUPLICATE_METER.kind, row.file, row.line))
                 raise Refused(DUPLICATE_METER, "serial", serial, message=first)
         except Refused as why:

@@ -19,6 +19,7 @@ from typing import IO, Any, Generic, NamedTuple, TypeVar
 
 from seed.legacy.interpret import shown_value, text
 from seed.legacy.private import private_folder
+from seed.words.messages import Message
 
 CHUNK = 50_000  # problems sorted in memory at once
 BATCH = 512  # problems pickled together: the merge holds one batch per chunk
@@ -44,7 +45,7 @@ class Record(NamedTuple):
     kind: str
     field: str
     value: str
-    message: str
+    said: Message
     cause_kind: str
     cause_file: str
     cause_line: int
@@ -68,7 +69,15 @@ class Spill:
             yield cls(private_folder(Path(folder)), with_personal)
 
     def add(
-        self, kind: str, file: str, line: int, fld: str, value: Any, message: str, personal: bool, cause: Cause | None
+        self,
+        kind: str,
+        file: str,
+        line: int,
+        fld: str,
+        value: Any,
+        message: Message,
+        personal: bool,
+        cause: Cause | None,
     ) -> None:
         if self.with_personal:
             shown, said = text(value), message

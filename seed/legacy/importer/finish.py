@@ -14,8 +14,9 @@ from seed import catalog
 from seed.errors import ImportRefused
 from seed.legacy.importer.money import Registry
 from seed.legacy.importer.state import ImportState, Lines
-from seed.legacy.interpret import MAX_MONTHS, Reason, Refused, month_iso, month_label, month_start
+from seed.legacy.interpret import MAX_MONTHS, Reason, Refused
 from seed.load import copy_rows
+from seed.period import month_iso, month_label, month_start
 
 
 def repeats(written: Lines) -> tuple[list[int], list[tuple[int, ...]]]:

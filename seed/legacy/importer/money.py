@@ -16,12 +16,12 @@ from seed.legacy.interpret import (
     UNKNOWN_SERVICE,
     Refused,
     kopecks,
-    month_iso,
     month_number,
     service_code,
     text,
 )
 from seed.legacy.rows import ServiceOf, balance_amounts, payment_fields
+from seed.period import month_iso
 
 BALANCE_COLUMNS = ("account", "service", "period", "opening", "charged", "paid", "closing")
 

@@ -21,11 +21,12 @@ from seed.errors import ImportRefused
 from seed.legacy.forked import Forked
 from seed.legacy.importer import finish, meters, money, noise, persons, places, readings
 from seed.legacy.importer.state import ImportResult, ImportState, Rejects
-from seed.legacy.interpret import DUPLICATE_BALANCE, DUPLICATE_READING, collector_paused, month_start
+from seed.legacy.interpret import DUPLICATE_BALANCE, DUPLICATE_READING, collector_paused
 from seed.legacy.leaks import Leak, scan_leaks
 from seed.legacy.personal import find_personal_columns
 from seed.load import abandon_load, begin_load, finish_load, streaming
 from seed.months import open_balances
+from seed.period import month_start
 
 FIRST_TABLES = ("building", "premise", "account", "person", "account_person", "account_service", "meter",
                 "meter_reading")  # fmt: skip

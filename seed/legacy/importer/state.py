@@ -13,11 +13,12 @@ from typing import Any, TextIO
 
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
-from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, month_iso, open_entity
+from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, open_entity
 from seed.legacy.leaks import Leak, Originals
 from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.personal import Finding, rules_from
 from seed.legacy.private import open_private
+from seed.period import month_iso
 
 BATCH = 20_000  # rows per COPY write
 Progress = Callable[[str, int], None]  # file being read, rows read so far
