@@ -57,7 +57,7 @@ def test_making_and_removing_the_xfs_file_may_be_repeated_after_a_kill(workspace
 
     write_profile("k", CLONE + 'data_size = "2g"\n')
     profile = load_profile(workspace, "k")
-    made = storage.plan(workspace, profile, "provision-k-test", workspace.read_state("k"), decide=True)
+    made = storage.plan(workspace, profile, "provision-k-test", workspace.files("k").read_state(), decide=True)
     assert (made.method, made.kind) == ("clone", "image")
     assert made.root is not None and made.image_file is not None and made.mount_point is not None
     made.root.mkdir(parents=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import seed
-from provision.books.legacy import ImportReport, Load, anonymization_key, key_file, load_export
+from provision.books.legacy import ImportReport, Load, anonymization_key, load_export
 from provision.books.seeding import SeedSize, needs_seed, seed_data
 from provision.clients import lifecycle
 from provision.clients.lifecycle import UpResult
@@ -59,9 +59,11 @@ def up_client(
 ) -> UpReport:
     """Bring the database up, seed it from the profile (or import the profile's export) if it holds no
     data yet, freeze the baseline and make the trainees' seats match the profile."""
-    if _import_source(load_profile(workspace, client)) and key_file(workspace, client).exists():
-        anonymization_key(key_file(workspace, client))  # a wrong [seed] export or key: refused before anything starts
-    result = lifecycle.up(workspace, client, build=build, progress=progress)
+    profile = load_profile(workspace, client)  # once: passed down
+    key = workspace.files(client).anonymization_key
+    if _import_source(profile) and key.exists():
+        anonymization_key(key)  # a wrong [seed] export or key: refused before anything starts
+    result = lifecycle.up(workspace, client, build=build, progress=progress, profile=profile)
     env = result.env
     profile = env.profile
     dsn = result.dsn_with_password()

@@ -58,11 +58,11 @@ def shown_path(path: Path) -> str:
 
 
 def key_path(env: ClientEnv) -> Path:
-    return key_file(env.workspace, env.client)
+    return env.files.anonymization_key
 
 
 def key_file(workspace: Workspace, client: str) -> Path:
-    return workspace.secrets_dir(client) / "anonymization.key"
+    return workspace.files(client).anonymization_key
 
 
 def anonymization_key(path: Path) -> bytes:
@@ -77,7 +77,7 @@ def anonymization_key(path: Path) -> bytes:
 
 
 def report_dir(env: ClientEnv) -> Path:
-    return env.directory / "import"
+    return env.files.imports
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,8 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
     with user_errors(dsn, loading=True):
         mapping = export_mapping(folder, mapping_file)
     key = anonymization_key(key_path(env))
-    reports = private_folder(report_dir(env))
-    rejected, report_file = reports / "rejected.csv", reports / "last-load.json"
+    private_folder(report_dir(env))
+    rejected, report_file = env.files.rejected_rows, env.files.last_load
     try:
         with replacing_books(env, "import load", phase) as switched:
             with user_errors(dsn, loading=True):

@@ -19,7 +19,7 @@ from seed.registry import codec, formats, load, sample
 def agents_dir(workspace: Workspace, client: str) -> Path:
     """The client's own formats (an unknown client is refused here, before any format is read)."""
     workspace.require_client(client)
-    return workspace.client_dir(client) / "agents"
+    return workspace.files(client).agents
 
 
 def _client(workspace: Workspace, client: str, command: str) -> tuple[ClientEnv, str]:

@@ -92,7 +92,7 @@ class SwitchoverReport:
 
 
 def report_dir(env: ClientEnv) -> Path:
-    return env.directory / "switchover"
+    return env.files.switchovers
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None
     if profile.noise:
         raise InputError(
             f"client {client!r} adds noise to amounts (noise = {profile.noise}): a switch-over loads them as they are",
-            fix=f"set noise = 0 in {workspace.profile_path(client)}",
+            fix=f"set noise = 0 in {workspace.files(client).profile}",
         )
     with user_errors(loading=True):
         mapping = export_mapping(load.folder, load.mapping)

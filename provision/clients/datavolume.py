@@ -43,8 +43,8 @@ def _read_file(container: Any, path: str) -> str | None:
 
 def _probe_images(workspace: Workspace, client: str, profile: Profile, host: DockerHost) -> list[str]:
     """Images present on this machine to create (never start) a container from: the client's own first."""
-    previous = workspace.read_state(client).get("image")
-    wanted = [ref for ref in (previous, profile.image) if isinstance(ref, str) and ref]
+    previous = workspace.files(client).read_state().image
+    wanted = [ref for ref in (previous, profile.image) if ref]
     try:
         present = [tag for image in engine.client(host).images.list() for tag in image.tags]
     except docker.errors.APIError:

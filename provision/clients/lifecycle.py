@@ -19,7 +19,13 @@ import psycopg
 
 from provision.clients import claims, secretvolume, storage, swarm
 from provision.clients.datavolume import check_data_major
-from provision.clients.profile import check_title, load_profile, parse_profile, registry_mirror_from_environment
+from provision.clients.profile import (
+    Profile,
+    check_title,
+    load_profile,
+    parse_profile,
+    registry_mirror_from_environment,
+)
 from provision.clients.render import ClientEnv, client_env, env_for, write_compose
 from provision.clients.secrets import read_password
 from provision.clients.workspace import Workspace, validate_client_name
@@ -29,6 +35,7 @@ from provision.docker.hosts import DockerHost
 from provision.docker.ports import forget_claim, machine_lock
 from provision.docker.templating import render
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
+from seed.dsn import replace_dsn
 
 Progress = Callable[[str], None]
 
@@ -44,7 +51,7 @@ def init_client(workspace: Workspace, client: str, *, title: str | None = None, 
     validate_client_name(client)
     if title is not None:
         check_title(title)
-    path = workspace.profile_path(client)
+    path = workspace.files(client).profile
     if os.path.lexists(path) and not force:  # a symlink, even a dangling or looping one, is something there
         raise InputError(f"{path} already exists", fix="edit it, or pass --force to write it anew")
     text = render("client.toml.j2", client=client, title=title or client)
@@ -107,7 +114,7 @@ def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress
     while True:
         try:
             # the server's own database: the client's may refuse connections until a repair (journal)
-            server = env.dsn(password).rsplit("/", 1)[0] + "/postgres"
+            server = replace_dsn(env.dsn(password), dbname="postgres")
             with psycopg.connect(server, connect_timeout=3, autocommit=True) as conn:
                 conn.execute("SELECT current_database(), version()").fetchone()
                 return
@@ -142,11 +149,20 @@ def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress
         time.sleep(0.3)
 
 
-def up(workspace: Workspace, client: str, *, build: bool = False, progress: Progress = _quiet) -> UpResult:
-    """Bring the client's database up (idempotent) and return how to connect to it."""
+def up(
+    workspace: Workspace,
+    client: str,
+    *,
+    build: bool = False,
+    progress: Progress = _quiet,
+    profile: Profile | None = None,
+) -> UpResult:
+    """Bring the client's database up (idempotent) and return how to connect to it. ``profile``: the
+    client's, when the caller has loaded it already (a command parses it once)."""
     started = time.monotonic()
-    profile = load_profile(workspace, client)
-    previous = workspace.read_state(client).get("image")  # a state that cannot be read: refused before Docker
+    profile = profile if profile is not None else load_profile(workspace, client)
+    files = workspace.files(client)
+    previous = files.read_state().image  # a state that cannot be read: refused before Docker
     mirror_env = registry_mirror_from_environment()
     host = profile.docker.target()
     if profile.docker.swarm:
@@ -160,11 +176,11 @@ def up(workspace: Workspace, client: str, *, build: bool = False, progress: Prog
         profile,
         build=build,
         mirror_env=mirror_env,
-        previous=previous if isinstance(previous, str) else "",
+        previous=previous or "",
         progress=progress,
     )
     env = env_for(workspace, profile, image=image, decide=True, progress=progress)
-    workspace.update_state(client, image=image)  # after env_for, which may have kept a port in the state
+    files.change_state(image=image)  # after env_for, which may have kept a port in the state
     container = db_container(env)
     running = container is not None and container.status == "running"
     if not profile.docker.swarm:
@@ -360,7 +376,7 @@ def destroy(workspace: Workspace, client: str) -> str:
         compose.run(env, "down", "--volumes", "--remove-orphans")
         engine.remove_labelled(_client_labels(env), env.host)
     storage.remove(env.storage)
-    workspace.forget_state(client, "image", "storage", "port")  # the next `up` chooses them again
+    env.files.change_state(forget=("image", "storage", "port"))  # the next `up` chooses them again
     forget_claim((str(workspace.root), client))
     return env.storage.holder()
 

@@ -16,6 +16,7 @@ from provision.docker import compose, engine, remote
 from provision.docker.hosts import DockerHost
 from provision.docker.ports import pick_free_port
 from provision.errors import EnvironmentProblem, InputError, ProvisionError
+from seed.dsn import make_dsn
 
 
 @dataclass
@@ -141,9 +142,10 @@ class Tunnel:
     argv: list[str]
 
     def dsn(self, password: str | None = None) -> str:
-        secret = f":{password}" if password is not None else ""
         profile = self.env.profile
-        return f"postgresql://{profile.user}{secret}@127.0.0.1:{self.local_port}/{profile.database}"
+        return make_dsn(
+            host="127.0.0.1", port=self.local_port, user=profile.user, password=password, dbname=profile.database
+        )
 
 
 def tunnel(workspace: Workspace, client: str, local_port: int | None = None) -> Tunnel:

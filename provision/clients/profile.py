@@ -20,11 +20,11 @@ from typing import Any
 
 from provision.clients.workspace import Workspace, validate_client_name
 from provision.docker.hosts import DockerHost, DockerSettings, parse_docker
+from provision.docker.suites import DEFAULT_MAJOR, MAJORS
 from provision.errors import ProfileError, unknown_field
 from seed.errors import UnreadableFile
 from seed.infile import read_small
 
-DEFAULT_MAJOR = 15
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 MEMORY_RE = re.compile(r"^([0-9]+(\.[0-9]+)?)([kmg])$", re.IGNORECASE)
 MEMORY_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
@@ -248,7 +248,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
     "": {"title": ("title", _string(TITLE_RE, "a title of 1-200 characters on one line, no control characters"))},
     "postgres": {
         "image": ("image", _string(IMAGE_RE, "an image reference such as postgres:15")),
-        "major": ("major", _integer(12, 18)),
+        "major": ("major", _integer(MAJORS.start, MAJORS.stop - 1)),
         "registry_mirror": ("registry_mirror", _string(MIRROR_RE, MIRROR_ALLOWED)),
         "user": ("user", _user),
         "database": ("database", _database),
@@ -337,7 +337,7 @@ def _parse_services(where: str, raw: Any) -> tuple[ExtraService, ...]:
 def _parse_anonymize(where: str, raw: Any) -> tuple[tuple[tuple[str, str], ...], float]:
     if not isinstance(raw, dict):
         raise _fail(where, "anonymize", raw, 'a table such as [anonymize] birth_date = "drop"')
-    from seed.legacy.personal import RULES  # the export's reader: loaded only for a profile that has [anonymize]
+    from seed.legacy.rules import RULES
 
     raw = dict(raw)
     noise = raw.pop("noise", 0.0)
@@ -471,7 +471,7 @@ def builtin_profile(client: str) -> Profile:
 def load_profile(workspace: Workspace, client: str) -> Profile:
     """The client's profile from its file, or the built-in one when there is no file."""
     workspace.require_client(client)
-    path = workspace.profile_path(client)
+    path = workspace.files(client).profile
     if not os.path.lexists(path):
         return builtin_profile(client)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provision.clients.profile import Profile, load_profile, memory_bytes
+from provision.clients.record import ClientFiles
 from provision.clients.secrets import ensure_password
 from provision.clients.storage import Storage, plan
 from provision.clients.workspace import Workspace
@@ -20,6 +20,8 @@ from provision.docker.labels import LABEL_PORT, labels_for
 from provision.docker.ports import Claim, machine_lock, note_claim, others_claims, pick_free_port
 from provision.docker.templating import render
 from provision.errors import EnvironmentProblem, InputError
+from seed.dsn import make_dsn
+from seed.outfile import write_whole
 
 Note = Callable[[str], None]
 
@@ -71,16 +73,21 @@ class ClientEnv:
         return project_name(self.workspace, self.client)
 
     @property
+    def files(self) -> ClientFiles:
+        """The client's record on disk: its folder's paths and its state."""
+        return self.workspace.files(self.client)
+
+    @property
     def directory(self) -> Path:
-        return self.workspace.client_dir(self.client)
+        return self.files.directory
 
     @property
     def compose_file(self) -> Path:
-        return self.workspace.compose_file(self.client)
+        return self.files.compose
 
     @property
     def password_file(self) -> Path:
-        return self.workspace.password_file(self.client)
+        return self.files.password
 
     @property
     def host(self) -> DockerHost:
@@ -106,11 +113,10 @@ class ClientEnv:
         return labels_for(self.client, str(self.workspace.root), role)
 
     def dsn(self, password: str | None = None) -> str:
-        secret = f":{password}" if password is not None else ""
         address, port = self.reach()
-        if ":" in address:
-            address = f"[{address}]"
-        return f"postgresql://{self.profile.user}{secret}@{address}:{port}/{self.profile.database}"
+        return make_dsn(
+            host=address, port=port, user=self.profile.user, password=password, dbname=self.profile.database
+        )
 
 
 def project_name(workspace: Workspace, client: str) -> str:
@@ -122,7 +128,7 @@ def project_name(workspace: Workspace, client: str) -> str:
 def _still_kept(port: int, owner: Claim) -> bool:
     """Whether a noted claim stands: its workspace still keeps that port for that client."""
     try:
-        return Workspace(Path(owner[0])).kept_port(owner[1]) == port
+        return Workspace(Path(owner[0])).files(owner[1]).read_state().port == port
     except Exception:  # a workspace gone or damaged keeps nothing
         return False
 
@@ -136,7 +142,7 @@ def ports_claimed_by_others(workspace: Workspace, client: str) -> set[int]:
         if other == client:
             continue
         try:
-            kept = workspace.kept_port(other)
+            kept = workspace.files(other).read_state().port
         except InputError:
             kept = None
         if kept is not None:
@@ -162,7 +168,7 @@ def pick_port(workspace: Workspace, profile: Profile, claimed: set[int]) -> int:
         port = pick_free_port(profile.host, claimed, here=not (host.is_ssh or host.url.startswith("tcp://")))
     except RuntimeError as exc:
         raise EnvironmentProblem(str(exc), fix=f"set postgres.port in {profile.where} to a free port") from None
-    workspace.update_state(profile.client, port=port)
+    workspace.files(profile.client).change_state(port=port)
     note_claim(port, (str(workspace.root), profile.client))
     return port
 
@@ -174,15 +180,15 @@ def resolve_port(workspace: Workspace, profile: Profile, *, pick: bool = True, p
     With ``pick`` false (to show a client, not to start it) nothing is picked or written: 0 if none is kept."""
     if profile.port is not None:
         return profile.port
+    files = workspace.files(profile.client)
     if not pick:
-        return workspace.kept_port(profile.client) or 0
+        return files.read_state().port or 0
     with machine_lock():
-        kept = workspace.kept_port(profile.client)
-        if kept is not None:
-            return kept
-        note = workspace.bad_kept_port(profile.client)
-        if note:
-            progress(note)
+        state = files.read_state()
+        if state.port is not None:
+            return state.port
+        if state.bad_port is not None:
+            progress(f"{files.state}: the kept port {state.bad_port} is no port (1-65535); another is picked")
         return pick_port(workspace, profile, set())
 
 
@@ -198,13 +204,14 @@ def env_for(
     """A loaded profile's settings without touching Docker; the image is the one last used, if any. The
     storage is the one kept; ``decide`` (``up`` and ``render``) chooses and keeps it for a new client, its
     password first (a damaged one is said before any choice is kept)."""
+    files = workspace.files(profile.client)
     if decide:
-        workspace.read_state(profile.client)  # a damaged state is said before anything is made
-        ensure_password(workspace.password_file(profile.client))
+        files.read_state()  # a damaged state is said before anything is made
+        ensure_password(files.password)
     port = resolve_port(workspace, profile, pick=pick, progress=progress)
-    state = workspace.read_state(profile.client)
-    recorded = state.get("image") if image is None else None
-    chosen = image or (recorded if isinstance(recorded, str) else profile.image)
+    state = files.read_state()
+    recorded = state.image if image is None else None
+    chosen = image or (recorded if recorded is not None else profile.image)
     project = project_name(workspace, profile.client)
     return ClientEnv(workspace, profile, port, chosen, plan(workspace, profile, project, state, decide=decide))
 
@@ -270,7 +277,5 @@ def write_compose(env: ClientEnv) -> Path:
     ensure_password(env.password_file)
     path = env.compose_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(render_compose(env), encoding="utf-8")
-    os.replace(tmp, path)
+    write_whole(path, render_compose(env))
     return path

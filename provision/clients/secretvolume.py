@@ -38,7 +38,7 @@ def place_password(env: ClientEnv) -> str:
     data = read_password(env.password_file).encode()
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w") as tar:
-        member = tarfile.TarInfo("postgres_password")
+        member = tarfile.TarInfo(env.password_file.name)
         member.size, member.mode, member.uid, member.gid = len(data), 0o400, POSTGRES_UID, POSTGRES_UID
         tar.addfile(member, io.BytesIO(data))
     try:

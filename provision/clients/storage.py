@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from provision.clients.profile import CLONE_MAJOR, Profile, data_size_bytes
+from provision.clients.record import ClientState
 from provision.clients.workspace import Workspace
 from provision.errors import EnvironmentProblem, OperationFailed, ProfileError
 
@@ -163,7 +164,7 @@ def _build(method: str, profile: Profile, workspace: Workspace, project: str) ->
     if data_dir is not None:
         return Storage(method, "folder", data_dir, data_dir / project)
     if method == "clone":
-        root = workspace.client_dir(profile.client) / "storage"
+        root = workspace.files(profile.client).storage
         return Storage(method, "image", root, root / MOUNT_NAME / DATA_NAME)
     return Storage(method, "volume")
 
@@ -181,9 +182,9 @@ def _clone_possible(profile: Profile) -> str | None:
     return reflink_problem(probe)
 
 
-def _recorded(state: dict[str, Any]) -> Storage | None:
-    record = state.get("storage")
-    if isinstance(record, dict) and record.get("method") in ("copy", "clone"):
+def _recorded(state: ClientState) -> Storage | None:
+    record = state.storage
+    if record is not None and record.get("method") in ("copy", "clone"):
         root = Path(record["root"]) if record.get("root") else None
         kind = str(record.get("kind", "volume"))
         data = None
@@ -192,12 +193,12 @@ def _recorded(state: dict[str, Any]) -> Storage | None:
         elif kind == "folder" and root is not None:
             data = Path(str(record.get("data") or ""))
         return Storage(str(record["method"]), kind, root, data)
-    if state.get("image"):  # brought up before storages were chosen: its data is in a Docker volume
+    if state.brought_up:  # brought up before storages were chosen: its data is in a Docker volume
         return Storage("copy", "volume")
     return None
 
 
-def plan(workspace: Workspace, profile: Profile, project: str, state: dict[str, Any], *, decide: bool) -> Storage:
+def plan(workspace: Workspace, profile: Profile, project: str, state: ClientState, *, decide: bool) -> Storage:
     """The client's storage: the one kept in its ``state``, else (``decide``) chosen now and kept.
 
     Without ``decide`` (showing a client) nothing is probed or written: a client not yet brought up
@@ -220,7 +221,7 @@ def plan(workspace: Workspace, profile: Profile, project: str, state: dict[str, 
     else:
         method = "copy"
     chosen = _build(method, profile, workspace, project)
-    workspace.update_state(profile.client, storage=chosen.record())
+    workspace.files(profile.client).change_state(storage=chosen.record())
     return chosen
 
 

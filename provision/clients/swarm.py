@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,13 +26,14 @@ from provision.docker import compose, engine
 from provision.docker.hosts import DockerHost
 from provision.docker.templating import render
 from provision.errors import EnvironmentProblem, OperationFailed, ProfileError
+from seed.outfile import write_whole
 
 Progress = Callable[[str], None]
 PIN_PREFIX = "org.provision.pin."
 
 
 def stack_file(env: ClientEnv) -> Path:
-    return env.directory / "stack.yaml"
+    return env.files.stack
 
 
 def pin_label(env: ClientEnv) -> str:
@@ -107,9 +107,9 @@ def _name(node: Any) -> str:
 def place(env: ClientEnv, client: Any, progress: Progress) -> Any:
     """The node the client's database runs on: kept, named by the profile, or chosen now; labelled."""
     nodes = client.nodes.list()
-    kept = env.workspace.read_state(env.client).get("node")
+    kept = env.files.read_state().node
     wanted = env.profile.docker.node
-    if isinstance(kept, str) and kept:
+    if kept:
         node = next((n for n in nodes if n.id == kept), None)
         if node is None:
             raise EnvironmentProblem(
@@ -146,7 +146,7 @@ def place(env: ClientEnv, client: Any, progress: Progress) -> Any:
         labels[pin_label(env)] = "true"
         spec["Labels"] = labels
         node.update(spec)
-    env.workspace.update_state(env.client, node=node.id)
+    env.files.change_state(node=node.id)
     return node
 
 
@@ -175,9 +175,7 @@ def write_stack(env: ClientEnv) -> Path:
     ensure_password(env.password_file)
     path = stack_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(render_stack(env), encoding="utf-8")
-    os.replace(tmp, path)
+    write_whole(path, render_stack(env))
     return path
 
 
@@ -293,6 +291,4 @@ def unpin(env: ClientEnv) -> None:
             del labels[pin_label(env)]
             spec["Labels"] = labels
             node.update(spec)
-    state = env.workspace.read_state(env.client)
-    if state.pop("node", None) is not None:
-        env.workspace.write_state(env.client, state)
+    env.files.change_state(forget=("node",))

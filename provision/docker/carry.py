@@ -21,11 +21,10 @@ from pathlib import Path
 import docker.errors
 import requests.exceptions
 
-from provision.clients.profile import Profile
 from provision.docker import engine, remote
 from provision.docker.hosts import DockerHost
 from provision.docker.imagebuild import built_tag, cache_dir
-from provision.docker.images import image_present, pull, resolve_image, save
+from provision.docker.images import ImageWanted, image_present, pull, resolve_image, save
 from provision.errors import EnvironmentProblem, OperationFailed
 
 Progress = Callable[[str], None]
@@ -35,7 +34,7 @@ REMOTE_DIR = "~/.cache/provision-images"
 
 
 def image_on(
-    host: DockerHost, profile: Profile, *, build: bool, mirror_env: str, previous: str, progress: Progress
+    host: DockerHost, profile: ImageWanted, *, build: bool, mirror_env: str, previous: str, progress: Progress
 ) -> str:
     """The image the client runs on ``host``, made present there."""
     if host.is_local:

@@ -12,15 +12,32 @@ import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
-from provision.clients.render import ClientEnv
 from provision.docker import engine
+from provision.docker.hosts import DockerHost
 from provision.errors import EnvironmentProblem, OperationFailed
 
 # "Bind for 127.0.0.1:54324 failed: port is already allocated" (another container publishes it),
 # "listen tcp4 127.0.0.1:54324: bind: address already in use" (another program listens there)
 PORT_TAKEN = ("port is already allocated", "address already in use")
 PORT_IN_MESSAGE = re.compile(r"(?:Bind for |listen tcp[46]? |host port for )\[?[0-9A-Fa-f.:]*?\]?:(\d{1,5})(?=[:\s]|$)")
+
+
+class ComposeProject(Protocol):
+    """A client's compose project: where its file is and which engine runs it (a ``ClientEnv`` is one)."""
+
+    @property
+    def client(self) -> str: ...
+    @property
+    def project(self) -> str: ...
+    @property
+    def directory(self) -> Path: ...
+    @property
+    def compose_file(self) -> Path: ...
+    @property
+    def host(self) -> DockerHost: ...
 
 
 class PortInUse(OperationFailed):
@@ -76,14 +93,16 @@ def find_compose() -> ComposeCli:
     )
 
 
-def run(env: ClientEnv, *args: str, capture: bool = True, timeout: float | None = 600) -> str:
+def run(env: ComposeProject, *args: str, capture: bool = True, timeout: float | None = 600) -> str:
     """Run a compose command for the client's project; raise with its stderr when it fails."""
     cli = find_compose()
     cmd = [*cli.argv, "--project-name", env.project, "--file", str(env.compose_file), *args]
     return run_cli(env, cmd, f"{cli.name} {' '.join(args)}", capture=capture, timeout=timeout)
 
 
-def run_cli(env: ClientEnv, cmd: list[str], shown: str, *, capture: bool = True, timeout: float | None = 600) -> str:
+def run_cli(
+    env: ComposeProject, cmd: list[str], shown: str, *, capture: bool = True, timeout: float | None = 600
+) -> str:
     """Run a Docker command line (compose, the docker CLI) against the client's engine, in its folder."""
     try:
         done = subprocess.run(

@@ -10,19 +10,33 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import docker.errors
 
-from provision.clients.profile import Profile
 from provision.docker import engine
-from provision.docker.hosts import DockerHost
+from provision.docker.hosts import DockerHost, DockerSettings
 from provision.docker.imagebuild import BUILT_REPOSITORY, build_image, built_tag, cache_dir
 from provision.docker.suites import SUITES
 from provision.errors import EnvironmentProblem, InputError, OperationFailed
 from seed.outfile import output
 
 Progress = Callable[[str], None]
+
+
+class ImageWanted(Protocol):
+    """What a client's profile says of its image (a ``provision.clients.profile.Profile`` is one)."""
+
+    @property
+    def client(self) -> str: ...
+    @property
+    def image(self) -> str: ...
+    @property
+    def major(self) -> int: ...
+    @property
+    def registry_mirror(self) -> str: ...
+    @property
+    def docker(self) -> DockerSettings: ...
 
 
 def image_present(ref: str, host: DockerHost = engine.LOCAL) -> bool:
@@ -55,7 +69,7 @@ def pull(ref: str, mirror: str = "", host: DockerHost = engine.LOCAL) -> str | N
 
 
 def resolve_image(
-    profile: Profile, *, build: bool, mirror_env: str = "", previous: str = "", progress: Progress
+    profile: ImageWanted, *, build: bool, mirror_env: str = "", previous: str = "", progress: Progress
 ) -> str:
     """The image a client's database runs.
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from provision.errors import EnvironmentProblem
+from seed.outfile import write_whole
 
 FIRST_PORT = 54320
 LAST_PORT = 54999
@@ -131,9 +132,7 @@ def _read_ledger() -> dict[int, Claim]:
 
 def _write_ledger(claims: dict[int, Claim]) -> None:
     path = _ledger_path()
-    new = path.with_name(f".claims.{os.getpid()}.new")
-    new.write_text(json.dumps({str(port): list(who) for port, who in sorted(claims.items())}), encoding="utf-8")
-    os.replace(new, path)
+    write_whole(path, json.dumps({str(port): list(who) for port, who in sorted(claims.items())}))
 
 
 def others_claims(who: Claim, alive: Callable[[int, Claim], bool]) -> set[int]:

@@ -26,6 +26,7 @@ from typing import Any
 from provision.docker.hosts import DockerHost
 from provision.docker.ports import ephemeral_port
 from provision.errors import EnvironmentProblem
+from seed.outfile import write_whole
 
 PERSIST_SECONDS = 900
 CONNECT_TIMEOUT = 10
@@ -315,9 +316,7 @@ def _forward(host: DockerHost, key: str, remote_port: int, remote_address: str) 
                     stdin=subprocess.DEVNULL)  # fmt: skip
         if done.returncode == 0:
             ports[key] = local
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"master": master, "ports": ports}))
-            os.replace(tmp, path)
+            write_whole(path, json.dumps({"master": master, "ports": ports}))
             return local
         time.sleep(0.1)  # another program has the port (or took it between the pick and the forward)
     raise EnvironmentProblem(

@@ -49,7 +49,7 @@ class ClassView:
 
 
 def _links_path(env: ClientEnv) -> Path:
-    return env.workspace.secrets_dir(env.client) / "seat-links.json"
+    return env.files.seat_links
 
 
 _LINKS_LOCK = threading.Lock()  # the console's threads make and revoke links: one at a time
@@ -106,7 +106,7 @@ def import_report_html(workspace: Workspace, client: str, lang: str = "ru") -> s
     from seed.legacy import report as pages
 
     env = client_env(workspace, client, pick=False)
-    path = env.directory / "import" / "last-load.json"
+    path = env.files.last_load
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -117,7 +117,7 @@ def import_report_html(workspace: Workspace, client: str, lang: str = "ru") -> s
 
 
 def _last_import(env: ClientEnv) -> dict[str, Any] | None:
-    path = env.directory / "import" / "last-load.json"
+    path = env.files.last_load
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -178,39 +178,37 @@ def overview(workspace: Workspace) -> list[ClientLine]:
     return lines
 
 
-def class_view(workspace: Workspace, client: str) -> ClassView:
-    """Everything the client's page shows, gathered with a query or two."""
-    env = client_env(workspace, client, pick=False)
+def class_view(env: ClientEnv) -> ClassView:
+    """Everything the client's page shows, gathered with a query or two (the profile read by the caller, once)."""
     state = _state(env)
     resets = last_resets(env)
-    running = state == "running"
-    seats = client_seats(workspace, client) if running else []
-    sizes: dict[str, int] = {}
+    rows: list[SeatRow] = []
     saved: list[snapshots.Snapshot] = []
-    if running:
-        trainer = Trainer.of(env)
+    if state == "running":
+        trainer = Trainer.of(seats.repaired(env, "seats"))
+        found = trainer.seats()
         with trainer.admin() as conn:
-            names = [s.database for s in seats]
-            sizes = dict(
+            sizes: dict[str, int] = dict(
                 conn.execute(
-                    "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname = ANY(%s)", (names,)
+                    "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname = ANY(%s)",
+                    ([s.database for s in found],),
                 ).fetchall()
             )
-        saved = snapshots.list_snapshots(workspace, client)
-    links = seat_links(env) if running else {}
-    rows = [
-        SeatRow(
-            s.seat,
-            s.database,
-            s.role,
-            s.dsn_with_password,
-            sizes.get(s.database),
-            resets.get(s.database, ""),
-            links.get(s.seat, ""),
-        )
-        for s in seats
-    ]
-    return ClassView(client, env.profile.title or client, state, env.port, rows, saved, _last_import(env))
+        saved = snapshots.Snapshots(trainer).saved()
+        links = seat_links(env)
+        rows = [
+            SeatRow(
+                s.seat,
+                s.database,
+                s.role,
+                s.dsn_with_password,
+                sizes.get(s.database),
+                resets.get(s.database, ""),
+                links.get(s.seat, ""),
+            )
+            for s in found
+        ]
+    return ClassView(env.client, env.profile.title or env.client, state, env.port, rows, saved, _last_import(env))
 
 
 def trainee_seat(workspace: Workspace, client: str, seat: int) -> SeatRow:

@@ -30,19 +30,13 @@ from typing import Any
 
 from seed.errors import UnreadableFile
 from seed.infile import read_small_text
+from seed.outfile import write_whole
 
 CRASH_AT = "PROVISION_CRASH_AT"
 
 
 def _write_whole(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _sync_dir(path.parent)
+    write_whole(path, json.dumps(data, indent=1), mode=0o600, sync_folder=True)
 
 
 def _sync_dir(folder: Path) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 from provision.clients.render import ClientEnv
+from seed.outfile import write_whole
 
 
 def _path(env: ClientEnv) -> Path:
-    return env.directory / "resets.json"
+    return env.files.resets
 
 
 def last_resets(env: ClientEnv) -> dict[str, str]:
@@ -30,6 +30,4 @@ def note_resets(env: ClientEnv, databases: list[str]) -> None:
     seen = last_resets(env)
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     seen.update(dict.fromkeys(databases, now))
-    tmp = _path(env).with_suffix(".tmp")
-    tmp.write_text(json.dumps(seen, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, _path(env))
+    write_whole(_path(env), json.dumps(seen, indent=1, sort_keys=True))

@@ -35,6 +35,8 @@ from provision.clients.workspace import Workspace
 from provision.errors import InputError
 from provision.training import copies, journal
 from provision.training.resets import note_resets
+from seed.dsn import replace_dsn
+from seed.outfile import write_whole
 
 # Connections copying a class's databases at once. A clone waits on the disk's flushes, which overlap well
 # (13 clones on this 2-core machine: 1.5 s one at a time, 1.25 s on two connections, 1.04 s on four); a
@@ -132,14 +134,12 @@ class Trainer:
     @classmethod
     def of(cls, env: ClientEnv) -> Trainer:
         """The Trainer of a client, without touching Docker: an unreachable server is reported on first use."""
-        return cls(env, read_password(env.password_file), env.workspace.secrets_dir(env.client) / "seats.json")
+        return cls(env, read_password(env.password_file), env.files.seat_passwords)
 
     # -- connections ---------------------------------------------------------------------------
     def dsn(self, database: str, user: str | None = None, password: str | None = None) -> str:
         base = self.env.dsn(password if password is not None else self.password)
-        if user is not None:
-            base = base.replace(f"//{self.env.profile.user}:", f"//{user}:", 1)
-        return base.rsplit("/", 1)[0] + "/" + database
+        return replace_dsn(base, dbname=database, **({"user": user} if user is not None else {}))
 
     def admin(self) -> psycopg.Connection:
         """An autocommit connection to the server's ``postgres`` database; use it in a ``with``. Its
@@ -170,11 +170,7 @@ class Trainer:
 
     def _save_seat_passwords(self, passwords: dict[str, str]) -> None:
         self.seat_secrets.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.seat_secrets.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(passwords, handle, indent=2, sort_keys=True)
-        os.replace(tmp, self.seat_secrets)
+        write_whole(self.seat_secrets, json.dumps(passwords, indent=2, sort_keys=True), mode=0o600)
 
     # -- the baseline ----------------------------------------------------------------------------
     def freeze_baseline(self) -> float:
@@ -381,7 +377,7 @@ def _seat_number(name: str) -> int:
 
 
 def journal_path(env: ClientEnv) -> Path:
-    return env.directory / "journal.json"
+    return env.files.journal
 
 
 def _to_stderr(line: str) -> None:
@@ -389,7 +385,7 @@ def _to_stderr(line: str) -> None:
 
 
 def _lock_path(env: ClientEnv) -> Path:
-    return env.workspace.compose_root / f".training-{env.client}.lock"
+    return env.files.training_lock
 
 
 @contextlib.contextmanager
