@@ -1,0 +1,42 @@
+"""A trainee's page, opened by the seat's link (its token is the only key): the seat's connection and a
+button that resets it."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from provision.console.context import Call
+from provision.console.guard import posted
+from provision.console.jobs import Say
+from provision.training import classroom
+
+
+async def seat_page(request: Request) -> Response:
+    call, token = Call.of(request), request.path_params["token"]
+    found = await run_in_threadpool(classroom.find_seat, call.workspace, token)
+    if found is None:
+        return call.message(call.words["unknown_link"], 404)
+    seat = await run_in_threadpool(classroom.trainee_seat, call.workspace, *found)
+    return call.page("seat.html", seat=seat, client=found[0], token=token)
+
+
+async def seat_reset(request: Request) -> Response:
+    token = request.path_params["token"]
+    form = await posted(request)
+    call = Call.of(request, form)
+    if form is None:
+        return call.refused()
+    workspace = call.workspace
+    found = await run_in_threadpool(classroom.find_seat, workspace, token)
+    if found is None:
+        return call.message(call.words["unknown_link"], 404)
+    client, seat = found
+    title = call.words["seat_reset_title"].format(n=seat)
+
+    def work(say: Say) -> str:
+        done = classroom.reset_seats(workspace, client, seat)
+        return f"{done.seconds:.2f} s"
+
+    return call.start(title, f"/seat/{token}", work, client, f"seat{seat}")
