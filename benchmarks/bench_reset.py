@@ -3,7 +3,8 @@ an XFS file with reflink), and pg_restore -j2 of the same data.
 
 For each size and storage, on PostgreSQL 18, seed a client, then time (median of --repeat runs):
   reset:        `provision reset CLIENT --seat 1` as a user runs it (a new process: CLI, lock, copy, swap, a query)
-  library:      the same reset as one call in this process (`seats.reset_client`)
+  library:      the same reset as one call in this process (`seats.reset_client`), and the ratio of the two:
+                what the command line costs on top of its work (its start-up and imports; the goal is <= 2x)
   raw:          `CREATE DATABASE ... TEMPLATE <baseline> STRATEGY FILE_COPY` alone
   reset --all:  the working database and a class of --class-seats seats
   startup:      `provision --version`, the command's own start-up
@@ -83,7 +84,7 @@ def pg_restore_seconds(trainer: seats.Trainer, repeat: int) -> float:
     return round(statistics.median(times), 2)
 
 
-def measure(accounts: int, method: str, seats: int, repeat: int, memory: str, restore: bool) -> dict[str, Any]:
+def measure(accounts: int, method: str, class_seats: int, repeat: int, memory: str, restore: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="provision-bench-reset-") as tmp:
         root = Path(tmp).resolve()
         workspace = Workspace(root)
@@ -101,7 +102,7 @@ def measure(accounts: int, method: str, seats: int, repeat: int, memory: str, re
                 row = conn.execute("SELECT pg_database_size(%s)", (trainer.names.baseline,)).fetchone()
             size = int(row[0]) if row else 0
             before = real_bytes(trainer.env)
-            path.write_text(profile.replace("seats = 1", f"seats = {seats}"), encoding="utf-8")
+            path.write_text(profile.replace("seats = 1", f"seats = {class_seats}"), encoding="utf-8")
             started = time.perf_counter()
             bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)  # makes the class's seats
             seats_s = time.perf_counter() - started
@@ -114,6 +115,8 @@ def measure(accounts: int, method: str, seats: int, repeat: int, memory: str, re
                 "reset_seat_library_s": median_of(repeat, lambda: seats.reset_client(workspace, CLIENT, seat=1)),
                 "cli_startup_s": median_of(repeat, lambda: timed_cli(root, "--version")),
             }
+            # what the command line adds to the reset it runs (its start-up, imports, arguments): at most 2x
+            result["reset_seat_cli_to_library"] = round(result["reset_seat_cli_s"] / result["reset_seat_library_s"], 2)
             raw = []
             with trainer.admin() as conn:
                 for _ in range(repeat):
@@ -123,10 +126,10 @@ def measure(accounts: int, method: str, seats: int, repeat: int, memory: str, re
                     conn.execute("DROP DATABASE bench_raw")
             result["raw_create_database_s"] = round(statistics.median(raw), 3)
             every = median_of(repeat, lambda: timed_cli(root, "reset", CLIENT, "--all"))
-            result[f"reset_all_{seats}_seats_cli_s"] = every
-            result[f"make_{seats - 1}_seats_s"] = round(seats_s, 2)
+            result[f"reset_all_{class_seats}_seats_cli_s"] = every
+            result[f"make_{class_seats - 1}_seats_s"] = round(seats_s, 2)
             if before is not None and after is not None:
-                result[f"disk_{seats - 1}_new_seats_mb"] = round((after - before) / 1024**2, 1)
+                result[f"disk_{class_seats - 1}_new_seats_mb"] = round((after - before) / 1024**2, 1)
                 result["disk_new_seats_to_one_copy"] = round((after - before) / size, 3)
             if restore:
                 result["pg_restore_j2_s"] = pg_restore_seconds(trainer, repeat)

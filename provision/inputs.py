@@ -11,8 +11,6 @@ import os
 import re
 from pathlib import Path
 
-from psycopg import conninfo
-
 from provision.errors import InputError
 from seed import outfile
 
@@ -49,6 +47,8 @@ def check_dsn(dsn: str) -> str:
         )
     if not looks_like_url and "=" not in text:
         raise InputError("--dsn: not a PostgreSQL DSN", fix=f"give one of: {DSN_EXAMPLE}")
+    from psycopg import conninfo  # PostgreSQL's driver: loaded by a command that takes a DSN, not by every one
+
     try:
         params = conninfo.conninfo_to_dict(text)
     except Exception as exc:  # psycopg raises ProgrammingError, libpq's own words in it

@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 
 from provision.cli import app
 from provision.clients.workspace import Workspace
-from tests.test_bad_input import BASE, BOX, DEMO_PORT
+from tests.bad_input import BASE, BOX, DEMO_PORT
 
 runner = CliRunner()
 NO_DOCKER = "unix:///nonexistent/provision-hostile/docker.sock"
@@ -40,7 +40,7 @@ CHILD_MEMORY = 2 * 1024**3
 
 GOOD_PROFILE = f'title = "x"\n[postgres]\nport = {DEMO_PORT}\n[training]\nseats = 2\n'
 AGENT = '[files.persons]\npath = "p.csv"\n'
-# The workspace every case starts from (besides test_bad_input's BASE): garbage in every shape.
+# The workspace every case starts from (besides tests/bad_input.py's BASE): garbage in every shape.
 GARBAGE: dict[str, str | bytes] = {
     "cp1251.txt": "ЛС;Сумма\r\n1;Я\r\n".encode("cp1251"),
     "utf16.txt": "ЛС;Сумма\n1;2\n".encode("utf-16"),
@@ -187,13 +187,16 @@ def leaves(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str
 
 
 def _kind(param: Any) -> str:
-    annotation = param.type_descriptor.annotation
-    text = str(annotation)
-    if annotation is bool or getattr(param, "is_flag", False):
+    """What a parameter takes, from typer's annotation (0.29+) or click's type (before)."""
+    descriptor = getattr(param, "type_descriptor", None)
+    annotation = descriptor.annotation if descriptor is not None else None
+    click_type = type(getattr(param, "type", None)).__name__  # IntParamType, Path, BoolParamType, ...
+    text = f"{annotation} {click_type}"
+    if annotation is bool or getattr(param, "is_flag", False) or "Bool" in click_type:
         return "flag"
     if annotation is Path or "Path" in text:
         return "path"
-    if annotation is int or "int" in text:
+    if annotation is int or "int" in str(annotation) or click_type == "IntParamType":
         return "number"
     return "text"
 

@@ -1,84 +1,67 @@
 """The `provision` command line: parse, call one library function, print.
 
-This module wires the command groups (one module each) into the root app, holds the global options and
-the one place where a :class:`~provision.errors.ProvisionError` becomes a message and an exit code."""
+A command's name is its module (Django's `management/commands/<name>.py`): `provision reset` is
+`provision/cli/reset.py`, the `snapshot` group with its subcommands is `provision/cli/snapshot.py`; `import`,
+a Python keyword, is `import_.py`. Each module holds a typer `app` with its command (or the group's commands),
+imported only when that command runs, so a command pays for what it uses and nothing else.
+
+| command | module | what it does |
+|---|---|---|
+| `init` | `init` | a commented profile for a new client |
+| `render` | `render` | the compose file from the profile |
+| `up` | `up` | start, seed or import, baseline, seats |
+| `status` | `status` | one client's state (or every client's) |
+| `list` | `list` | every client of the workspace and of Docker |
+| `logs` | `logs` | the container's logs |
+| `psql` | `psql` | psql inside the container |
+| `down` | `down` | stop, the data kept |
+| `destroy` | `destroy` | containers, network and data removed |
+| `seed` | `seed` | synthetic books |
+| `check` | `check` | the books' invariants |
+| `stats` | `stats` | a trainer's summary of the books |
+| `reset` | `reset` | the working database, a seat or all back to the baseline |
+| `seats` | `seats` | the trainees' seats |
+| `console` | `console` | the trainer's console in the browser |
+| `hosts` | `hosts` | the workspace's Docker hosts |
+| `tunnel` | `tunnel` | a local port to a database on an SSH host |
+| `snapshot save/list/restore/delete` | `snapshot` | named states of the databases |
+| `import template/sample/check/load/scan` | `import_` | the customer's own data |
+| `image build/status/save/load` | `image` | PostgreSQL images from Debian's packages |
+| `registry formats/sample/load/suspense/assign/debts` | `registry` | payment agents' registries |
+| `switchover rehearse/run/status` | `switchover` | the month-end switch-over |
+
+Besides them: `root` (the root command: global options, the commands found by name, a
+:class:`~provision.errors.ProvisionError` made a message and an exit code), `options` (what the commands
+share: the workspace, argument types, `lazy`) and `output` (how they print).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-import typer
-from typer.core import TyperGroup
-
-from provision import __version__
-from provision.cli import clients, console, data, hosts, images, imports, registries, switchover, training
-from provision.cli.options import use_workspace
-from provision.cli.output import err
-from provision.errors import ProvisionError
-
-
-class ReportingGroup(TyperGroup):
-    """Runs every command: a ProvisionError becomes one message with its fix and its exit code, no traceback."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ProvisionError as exc:
-            err(f"error: {exc.message}")
-            if exc.details:
-                err("\n".join("  | " + line for line in exc.details.splitlines()))
-            if exc.fix:
-                err(f"  fix: {exc.fix}")
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err("interrupted")
-            raise typer.Exit(130) from None
-
-
-app = typer.Typer(
-    cls=ReportingGroup,
-    help="Per-client demo and training environments for «Одно Окно» on Docker.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-)
-for group in (clients.app, data.app, training.app, console.app, hosts.app):
-    app.add_typer(group)  # no name: the group's commands stand at the root
-app.add_typer(training.snapshot_app, name="snapshot")
-app.add_typer(imports.app, name="import")
-app.add_typer(images.app, name="image")
-app.add_typer(registries.app, name="registry")
-app.add_typer(switchover.app, name="switchover")
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"provision {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    workspace_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            envvar="PROVISION_HOME",
-            help="Folder holding compose/<client>/ (default: the current folder).",
-        ),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    """Per-client demo and training environments for «Одно Окно» on Docker."""
-    use_workspace(workspace_dir)
+if TYPE_CHECKING:
+    from provision.cli.root import app as app
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # the version alone needs neither typer nor any command
+        from provision import __version__
+
+        sys.stdout.write(f"provision {__version__}\n")
+        return
+    from provision.cli.root import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    """`provision.cli.app`, the root command, built when first asked for (not by `provision --version`)."""
+    if name == "app":
+        from provision.cli.root import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["app", "main"]

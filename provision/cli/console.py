@@ -10,7 +10,7 @@ import typer
 from provision.cli.options import workspace
 from provision.errors import InputError
 
-app = typer.Typer()
+app = typer.Typer(add_completion=False)
 
 
 @app.command("console")

@@ -6,13 +6,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from provision.errors import EnvironmentProblem
 from seed.errors import OutputError
-from seed.legacy.private import write_private
+
+if TYPE_CHECKING:
+    from provision.clients.lifecycle import ClientStatus
 
 
 def err(line: str) -> None:
@@ -51,6 +53,8 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
 def reported(info: Any, html: Path | None, page: Callable[[], str], as_json: bool) -> bool:
     """Write the HTML page if asked; print the JSON if asked (and say so: nothing more to print)."""
     if html is not None:
+        from seed.legacy.private import write_private  # only a report's command pays for seed.legacy
+
         try:
             write_private(html, page())  # it quotes the export: owner only
         except OutputError as exc:  # a full disk, a device that refuses
@@ -59,6 +63,37 @@ def reported(info: Any, html: Path | None, page: Callable[[], str], as_json: boo
     if as_json:
         print_json(info)
     return as_json
+
+
+def print_clients(clients: list[ClientStatus], as_json: bool) -> None:
+    """The table of `status` and `list`: state, address, image, storage, data size, title."""
+    rows = [c.to_dict() for c in clients]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        row["size"] = size(row["data_bytes"])
+        if row["data_apparent_bytes"] and row["data_apparent_bytes"] != row["data_bytes"]:
+            row["size"] += f" ({size(row['data_apparent_bytes'])} apparent)"  # clones share what they did not change
+        row["method"] = row["storage"].split(":", 1)[0]
+        row["where"] = f"{row['host']}:{row['port']}" if row["port"] else ""
+        row["state_health"] = row["state"] + (f" ({row['health']})" if row["health"] else "")
+    table(
+        rows,
+        [
+            ("client", "CLIENT"),
+            ("state_health", "STATE"),
+            ("where", "ADDRESS"),
+            ("image", "IMAGE"),
+            ("method", "STORAGE"),
+            ("size", "DATA"),
+            ("title", "TITLE"),
+        ],
+    )
+    if len(rows) == 1 and rows[0]["storage"]:
+        typer.echo(f"storage: {rows[0]['storage']}")
+    if any(row["state"] == "unreachable" for row in rows):
+        err("note: some clients' Docker hosts cannot be reached now; `provision hosts` says why and how to fix it")
 
 
 class SeedBar:

@@ -23,6 +23,7 @@ app = typer.Typer(
     help="The month-end switch-over from the old system: the final export loaded, the next month opened on its "
     "closing balances, reconciled to the kopeck.",
     no_args_is_help=True,
+    add_completion=False,
 )
 FinalExport = Annotated[Path, typer.Argument(help="The old system's final export folder (through the open month).")]
 MappingOption = Annotated[Path | None, typer.Option(help="A mapping file (TOML) for a non-standard export.")]

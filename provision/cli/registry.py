@@ -19,6 +19,7 @@ else:
 app = typer.Typer(
     help="Payment agents' registries: formats, samples for exercises, loading, suspense, debts.",
     no_args_is_help=True,
+    add_completion=False,
 )
 Agent = Annotated[
     str, typer.Option("--agent", help="The agent's registry format: bank, post, csv or the client's own.")

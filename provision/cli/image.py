@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 else:
     imagebuild, images = lazy("provision.docker.imagebuild"), lazy("provision.docker.images")
 
-app = typer.Typer(help="PostgreSQL images: build from Debian's packages, status, save and load.", no_args_is_help=True)
+app = typer.Typer(
+    help="PostgreSQL images: build from Debian's packages, status, save and load.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 @app.command("build")

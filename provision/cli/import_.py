@@ -20,7 +20,11 @@ else:
     legacy, analyze = lazy("provision.books.legacy"), lazy("seed.legacy.analyze")
     report_pages = lazy("seed.legacy.report")
 
-app = typer.Typer(help="The customer's own data: the standard export layout, analysis, loading.", no_args_is_help=True)
+app = typer.Typer(
+    help="The customer's own data: the standard export layout, analysis, loading.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 ExportPath = Annotated[Path, typer.Argument(help="The export folder.")]
 MappingOption = Annotated[Path | None, typer.Option(help="A mapping file (TOML) for a non-standard export.")]
 
