@@ -28,8 +28,8 @@ test-fast: install
 	$(BIN)/pytest -m "not docker"
 
 lint: install
-	$(BIN)/ruff check provision seed tests benchmarks
-	$(BIN)/ruff format --check provision seed tests benchmarks
+	$(BIN)/ruff check provision seed harness tests benchmarks
+	$(BIN)/ruff format --check provision seed harness tests benchmarks
 	$(BIN)/mypy
 
 bench: install

@@ -25,6 +25,7 @@ from common import seeded_client, show
 
 from provision.console import auth
 from provision.console.app import make_app
+from provision.training import seats as seat_book
 
 CLIENT = "bench-console"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -62,7 +63,7 @@ def measure(seats: int, accounts: int, repeat: int) -> dict[str, Any]:
                     assert state["state"] == "done", state
                     buttons.append(time.perf_counter() - started)
                     started = time.perf_counter()
-                    seats.reset_client(workspace, CLIENT, 1)
+                    seat_book.reset_client(workspace, CLIENT, 1)
                     library.append(time.perf_counter() - started)
         finally:
             server.should_exit = True

@@ -24,6 +24,7 @@ import psycopg
 from provision.clients import lifecycle
 from provision.clients.workspace import Workspace
 from provision.docker import engine, imagebuild, images
+from seed.dsn import make_dsn
 
 BENCH_LABELS = {"org.provision.test": "true", "org.provision.bench": "true"}
 
@@ -50,7 +51,8 @@ def raw_docker_run(image: str) -> float:
             container.reload()
             port = container.attrs["NetworkSettings"]["Ports"]["5432/tcp"][0]["HostPort"]
             try:
-                with psycopg.connect(f"postgresql://postgres:bench@127.0.0.1:{port}/postgres", connect_timeout=2) as c:
+                dsn = make_dsn(host="127.0.0.1", port=port, user="postgres", password="bench", dbname="postgres")
+                with psycopg.connect(dsn, connect_timeout=2) as c:
                     c.execute("SELECT 1").fetchone()
                     break
             except psycopg.OperationalError:

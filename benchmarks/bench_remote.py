@@ -2,7 +2,7 @@
 the raw floor, measured in the same run.
 
 The "remote" host is this machine seen through a real sshd on a loopback port (throwaway keys) whose Docker
-socket is a second Docker daemon (tests/remote_hosts.py): the figures are what provision's SSH transport
+socket is a second Docker daemon (harness/remote_hosts.py): the figures are what provision's SSH transport
 costs, with no network in between. Floors and ratios:
 - carrying the image: `docker save IMAGE | ssh HOST docker load` with nothing of provision in between;
   provision's carry from cold (the archive written to the cache, sent, checked by SHA-256, loaded) and warm
@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import show  # noqa: E402
 
+from harness.remote_hosts import second_engine, ssh_server  # noqa: E402
 from provision.books import bringup, seeding
 from provision.clients import lifecycle
 from provision.clients.workspace import Workspace  # noqa: E402
 from provision.docker import carry, engine, imagebuild, remote
 from provision.docker.hosts import DockerHost  # noqa: E402
 from provision.training import seats
-from tests.remote_hosts import second_engine, ssh_server  # noqa: E402
 
 
 def client_figures(root: Path, profile: str, label: str, accounts: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 LOCK_NAME = ".provision-session.lock"
 ROOT_MARK = "pytest-of-"
@@ -81,15 +81,3 @@ def removable(label: str, base: Path, root: Path | None) -> bool:
     if root is None or path == root or not path.is_relative_to(root):
         return False
     return gone(path, root)
-
-
-def run_once(docker_client: Any, image: str, command: list[str], **options: Any) -> bytes:
-    """Run a container to its end and remove it with its anonymous volumes (an image's VOLUME makes one,
-    and docker-py's ``remove=True`` keeps it); what it printed."""
-    container = docker_client.containers.create(image, command, **options)
-    try:
-        container.start()
-        container.wait(timeout=120)
-        return bytes(container.logs(stdout=True, stderr=False))
-    finally:
-        container.remove(force=True, v=True)

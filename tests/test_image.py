@@ -18,11 +18,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from harness.containers import run_once
 from provision.cli import app
 from provision.docker import engine, images
 from provision.docker.imagebuild import SUITES, debian_sources, packages_for, prune_rootfs, rootfs_key, suite_for
 from provision.errors import InputError
-from tests.sessions import run_once
 
 pytestmark = pytest.mark.docker
 TEST_LABELS = {"org.provision.test": "true"}

@@ -4,9 +4,7 @@ broken exports and refusals leave the previous books untouched."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import shutil
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -21,68 +19,31 @@ from provision.cli import app
 from provision.clients import lifecycle
 from provision.clients.database import resolve_dsn
 from provision.clients.workspace import Workspace
-from seed import seed_database
 from seed.errors import ImportRefused, LegacyFormatError, MappingError
-from seed.legacy.export import export_standard
 from seed.legacy.importer import collect_originals, import_export, scan_database
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.report import render_load_html
+from tests.import_load import (
+    BALANCES,
+    ENC,
+    EXPORTED,
+    KEY,
+    OPENED,
+    OTHER_KEY,
+    TOTALS,
+    copy_export,
+    lines,
+    query,
+    save,
+    seeded_export,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-ENC = "cp1251"
-KEY = bytes(range(32))
-OTHER_KEY = bytes(range(1, 33))
-
-
-def query(dsn: str, sql: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql).fetchall()
-
-
-# The months of the export (through 2026-11); the import opens 2026-12 on their closing balances.
-EXPORTED = "b.period <= '2026-11-01'"
-BALANCES = (
-    "SELECT s.code, b.period, b.opening, b.charged, b.recalculated, b.paid, b.closing FROM okno.balance b "
-    f"JOIN okno.service s ON s.id = b.service_id WHERE {EXPORTED}"
-)
-TOTALS = (
-    "SELECT s.code, b.period, sum(b.opening), sum(b.charged + b.recalculated), sum(b.paid), sum(b.closing) "
-    f"FROM okno.balance b JOIN okno.service s ON s.id = b.service_id WHERE {EXPORTED} GROUP BY 1, 2 ORDER BY 1, 2"
-)
-OPENED = (  # the open month's balances against the last exported month's: (rows, rows carried over as they were)
-    "SELECT count(*), count(*) FILTER (WHERE b.opening = p.closing AND b.closing = p.closing AND b.charged = 0 "
-    "AND b.paid = 0) FROM okno.balance b JOIN okno.balance p ON p.account_id = b.account_id "
-    "AND p.service_id = b.service_id AND p.period = '2026-11-01' WHERE b.period = '2026-12-01'"
-)
 
 
 @pytest.fixture(scope="module")
 def export(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    seed_database(pg_dsn, accounts=400, months=6, seed=41, end_period=dt.date(2026, 11, 1))
-    folder = tmp_path_factory.mktemp("export")
-    export_standard(pg_dsn, folder)
-    return {
-        "folder": folder,
-        "balances": Counter(query(pg_dsn, BALANCES)),
-        "totals": query(pg_dsn, TOTALS),
-        "payments": query(pg_dsn, "SELECT count(*), sum(amount) FROM okno.payment")[0],
-        "readings": query(pg_dsn, "SELECT count(*), sum(value1) FROM okno.meter_reading")[0],
-        "persons": query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0],
-        "meters": query(pg_dsn, "SELECT count(*) FROM okno.meter")[0][0],
-    }
-
-
-def copy_export(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target
-
-
-def lines(path: Path) -> list[list[str]]:
-    return [line.split(";") for line in path.read_bytes().decode(ENC).split("\r\n") if line]
-
-
-def save(path: Path, rows: list[list[str]]) -> None:
-    path.write_bytes(("\r\n".join(";".join(r) for r in rows) + "\r\n").encode(ENC))
+    return seeded_export(pg_dsn, tmp_path_factory)
 
 
 def test_a_round_trip_keeps_every_balance_and_control_total(pg_dsn: str, export: dict[str, Any]) -> None:
@@ -295,94 +256,6 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         lifecycle.destroy(workspace, "rso")
 
 
-def test_an_export_in_codes_and_litres_loads_through_a_mapping(
-    pg_dsn: str, export: dict[str, Any], tmp_path: Path
-) -> None:
-    from seed.legacy.analyze import analyze
-    from seed.legacy.layout import STANDARD
-    from seed.legacy.mapping import FileMapping, load_mapping
-
-    folder = copy_export(export["folder"], tmp_path / "codes")
-    codes = {"ХВС": "1", "ГВС": "2", "Водоотведение": "3", "Электроэнергия": "4", "Отопление": "5", "Газ": "6"}
-    readings = lines(folder / "readings.csv")
-    for row in readings[1:]:
-        row[1] = codes[row[1]]
-        month, year = row[2].split(".")
-        row[2] = f"{year}{month}"  # 202601
-        row[4] = str(round(float(row[4].replace(",", ".")) * 1000))  # litres and watt-hours
-    save(folder / "readings.csv", readings)
-    columns = "\n".join(f'{f} = "{h}"' for f, h, _ in STANDARD["readings"][1])
-    mapping_file = tmp_path / "mapping.toml"
-    mapping_file.write_text(
-        f'[files.readings]\npath = "readings.csv"\n[files.readings.columns]\n{columns}\n[files.readings.convert]\n'
-        'value1 = { scale = 0.001 }\nperiod = { format = "%Y%m" }\nservice = { values = { '
-        + ", ".join(f'"{v}" = "{k}"' for k, v in codes.items())
-        + " } }\n",
-        encoding="utf-8",
-    )
-    mapping = load_mapping(mapping_file, folder)
-    for entity, (file_name, fields) in STANDARD.items():  # the other files as they are
-        if entity != "readings":
-            mapping.files[entity] = FileMapping(entity, folder / file_name, {f: h for f, h, _ in fields})
-    report = analyze(mapping)
-    assert not report.counts["unknown_service"] and not report.counts["unit_mixup"]
-    result = import_export(pg_dsn, mapping, KEY)
-    assert result.rejects.total == 0
-    assert query(pg_dsn, "SELECT count(*), sum(value1) FROM okno.meter_reading")[0] == export["readings"]
-
-
-def test_dbf_and_xlsx_files_load_like_csv(pg_dsn: str, export: dict[str, Any], tmp_path: Path) -> None:
-    """The accounts as a FoxPro DBF in cp866 and the balances as an XLSX from 1С, through a mapping."""
-    import openpyxl
-
-    from seed.legacy.layout import STANDARD
-    from seed.legacy.mapping import FileMapping, load_mapping
-    from tests.test_legacy_read import write_dbf
-
-    folder = copy_export(export["folder"], tmp_path / "mixed")
-    accounts = lines(folder / "accounts.csv")
-    names = [
-        "LS",
-        "ELS",
-        "GOROD",
-        "ULICA",
-        "DOM",
-        "KV",
-        "PL_OBSH",
-        "PL_JIL",
-        "KOMN",
-        "KOL_PROP",
-        "DATA_OTKR",
-        "DATA_ZAKR",
-    ]
-    widths = [12, 10, 30, 40, 8, 6, 10, 10, 3, 3, 10, 10]
-    records = [[v.replace(",", ".") for v in row] for row in accounts[1:]]
-    write_dbf(folder / "ABON.DBF", [(n, "C", w) for n, w in zip(names, widths, strict=True)], records)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    balances = lines(folder / "balances.csv")
-    sheet.append(balances[0])
-    for row in balances[1:]:
-        sheet.append([row[0], row[1], row[2], *(float(v.replace(",", ".")) for v in row[3:])])
-    book.save(folder / "SALDO.xlsx")
-    accounts_columns = "\n".join(f'{f} = "{n}"' for (f, _, _), n in zip(STANDARD["accounts"][1], names, strict=True))
-    balance_columns = "\n".join(f'{f} = "{h}"' for f, h, _ in STANDARD["balances"][1])
-    mapping_file = tmp_path / "mixed.toml"
-    mapping_file.write_text(
-        f'[files.accounts]\npath = "ABON.DBF"\n[files.accounts.columns]\n{accounts_columns}\n'
-        f'[files.balances]\npath = "SALDO.xlsx"\n[files.balances.columns]\n{balance_columns}\n',
-        encoding="utf-8",
-    )
-    mapping = load_mapping(mapping_file, folder)
-    for entity, (file_name, fields) in STANDARD.items():
-        if entity not in mapping.files:
-            mapping.files[entity] = FileMapping(entity, folder / file_name, {f: h for f, h, _ in fields})
-    result = import_export(pg_dsn, mapping, KEY)
-    assert result.rejects.total == 0
-    assert Counter(query(pg_dsn, BALANCES)) == export["balances"]
-    assert query(pg_dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
-
-
 def test_noise_moves_amounts_and_readings_but_keeps_every_invariant(pg_dsn: str, export: dict[str, Any]) -> None:
     import_export(pg_dsn, standard_mapping(export["folder"]), KEY, noise=0.05)
     assert [c.name for c in check_data(pg_dsn) if not c.ok] == []
@@ -396,56 +269,6 @@ def test_noise_moves_amounts_and_readings_but_keeps_every_invariant(pg_dsn: str,
     first = query(pg_dsn, "SELECT sum(closing), sum(paid) FROM okno.balance")
     import_export(pg_dsn, standard_mapping(export["folder"]), KEY, noise=0.05)
     assert query(pg_dsn, "SELECT sum(closing), sum(paid) FROM okno.balance") == first  # keyed: the same again
-
-
-def test_fio_in_one_column_is_split_masked_and_scanned(pg_dsn: str, export: dict[str, Any], tmp_path: Path) -> None:
-    from seed.legacy.analyze import analyze
-    from seed.legacy.layout import STANDARD
-    from seed.legacy.mapping import load_mapping
-
-    folder = copy_export(export["folder"], tmp_path / "fio")
-    persons = lines(folder / "persons.csv")
-    merged = [["ЛС", "ФИО", *persons[0][4:]]] + [[r[0], " ".join(r[1:4]).strip(), *r[4:]] for r in persons[1:]]
-    save(folder / "persons.csv", merged)
-    mapping_file = tmp_path / "fio.toml"
-    columns = {f: h for f, h, _ in STANDARD["persons"][1] if f not in ("surname", "given_name", "patronymic")}
-    mapping_file.write_text(
-        '[files.persons]\npath = "persons.csv"\n[files.persons.columns]\nfull_name = "ФИО"\n'
-        + "\n".join(f'{f} = "{h}"' for f, h in columns.items())
-        + "\n",
-        encoding="utf-8",
-    )
-    mapping = standard_mapping(folder)
-    mapping.files["persons"] = load_mapping(mapping_file, folder).files["persons"]
-    assert analyze(mapping).counts["duplicate_person"] == 0
-    result = import_export(pg_dsn, mapping, KEY)
-    assert result.rejects.total == 0 and result.leaks == []
-    assert query(pg_dsn, "SELECT count(*) FROM okno.account_person")[0][0] == export["persons"]
-    originals = collect_originals(mapping)
-    assert len(originals.names) > 100 and scan_database(pg_dsn, originals) == []
-
-
-def test_shares_written_as_fractions_and_roles_in_capitals(pg_dsn: str, export: dict[str, Any], tmp_path: Path) -> None:
-    from seed.legacy.analyze import analyze
-
-    folder = copy_export(export["folder"], tmp_path / "fractions")
-    persons = lines(folder / "persons.csv")
-    owners: dict[str, list[int]] = {}
-    for i, row in enumerate(persons[1:], start=1):
-        if row[5] == "собственник":
-            owners.setdefault(row[0], []).append(i)
-    for rows in owners.values():
-        for i in rows:
-            persons[i][5] = "Собственник"
-            persons[i][6] = f"1/{len(rows)}"
-    save(folder / "persons.csv", persons)
-    assert analyze(standard_mapping(folder)).counts["shares_not_one"] == 0
-    result = import_export(pg_dsn, standard_mapping(folder), KEY)
-    assert result.rejects.total == 0
-    assert query(pg_dsn, "SELECT count(*) FROM okno.account_person WHERE role = 'owner'")[0][0] == sum(
-        len(r) for r in owners.values()
-    )
-    assert [c.name for c in check_data(pg_dsn) if not c.ok] == []
 
 
 def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner, Result
 
+from harness.remote_hosts import SecondEngine, SiteRegistry, SshServer, second_engine, site_registry, ssh_server
 from provision.cli import app
 from provision.clients.render import client_env
 from provision.clients.workspace import Workspace
@@ -24,7 +25,6 @@ from provision.docker import carry, engine, remote
 from provision.docker.hosts import DockerHost
 from provision.docker.imagebuild import built_tag
 from provision.errors import EXIT_ENVIRONMENT
-from tests.remote_hosts import SecondEngine, SiteRegistry, SshServer, second_engine, site_registry, ssh_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

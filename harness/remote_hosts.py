@@ -1,6 +1,6 @@
-"""Real remote hosts for the tests: a second Docker daemon (its own config, data root, exec root, socket,
-bridge and containerd namespace, initialised as a one-node swarm) and an OpenSSH server on a loopback port
-with throwaway keys, whose Docker socket is the second daemon's.
+"""Real remote hosts for the tests and the benchmarks: a second Docker daemon (its own config, data root,
+exec root, socket, bridge and containerd namespace, initialised as a one-node swarm) and an OpenSSH server on
+a loopback port with throwaway keys, whose Docker socket is the second daemon's.
 
 The shared engine is never put in swarm mode. Other suites (another checkout's, with a second daemon of
 their own) run on this machine at the same time, so each second daemon has names and addresses of its own:
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import docker
 
+from harness.containers import run_once
 from provision.docker import engine
 from provision.docker.ports import pick_free_port
-from tests import sessions
 
 
 def _links() -> set[str]:
@@ -128,7 +128,7 @@ def _check_first_engine_untouched(before: _Before, left: set[str], image: str) -
     missing = before.networks - _first_engine_networks()
     assert not missing, f"the first engine's networks changed: {sorted(missing)} gone"
     # and a container still starts on the default bridge network
-    sessions.run_once(engine.client(), image, ["true"], entrypoint=[], labels={"org.provision.test": "true"})
+    run_once(engine.client(), image, ["true"], entrypoint=[], labels={"org.provision.test": "true"})
 
 
 def _gateway_bridge(client: docker.DockerClient, plan: Plan) -> None:
