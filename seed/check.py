@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from seed.months import require_books
+from seed.words.checks import RULES, SKIPPED
 
 SAMPLE = 5
 
@@ -34,144 +35,119 @@ CREATE OR REPLACE FUNCTION pg_temp.inn_ok(s text) RETURNS boolean LANGUAGE sql I
               ELSE false END $$;
 """
 
-# name: (what must hold, SQL selecting the offending rows)
-CHECKS: dict[str, tuple[str, str]] = {
+# name: the SQL selecting the offending rows (what must hold: seed.words.checks.RULES)
+QUERIES: dict[str, str] = {
     "balance_reconciles": (
-        "closing = opening + charged + recalculated - paid for every account x service x period",
         "SELECT account_id, service_id, period, opening, charged, recalculated, paid, closing FROM balance "
-        "WHERE closing <> opening + charged + recalculated - paid",
+        "WHERE closing <> opening + charged + recalculated - paid"
     ),
     "balance_carries_over": (
-        "the next period's opening equals this period's closing",
         "SELECT account_id, service_id, period, prev_closing, opening FROM (SELECT account_id, service_id, "
         "period, opening, lag(closing) OVER w AS prev_closing, lag(period) OVER w AS prev_period FROM balance "
         "WINDOW w AS (PARTITION BY account_id, service_id ORDER BY period)) s "
-        "WHERE prev_period = (period - interval '1 month')::date AND opening <> prev_closing",
+        "WHERE prev_period = (period - interval '1 month')::date AND opening <> prev_closing"
     ),
     "balance_matches_charges": (
-        "balance.charged equals the sum of the charges of that account, service and period",
         "SELECT b.account_id, b.service_id, b.period, b.charged, coalesce(c.total, 0) AS charges FROM balance b "
         "LEFT JOIN (SELECT account_id, service_id, period, sum(amount) AS total FROM charge "
-        "GROUP BY 1, 2, 3) c USING (account_id, service_id, period) WHERE b.charged <> coalesce(c.total, 0)",
+        "GROUP BY 1, 2, 3) c USING (account_id, service_id, period) WHERE b.charged <> coalesce(c.total, 0)"
     ),
     "balance_matches_recalculations": (
-        "balance.recalculated equals the sum of the recalculations",
         "SELECT b.account_id, b.service_id, b.period, b.recalculated, coalesce(r.total, 0) AS recalculations "
         "FROM balance b LEFT JOIN (SELECT account_id, service_id, period, sum(amount) AS total "
         "FROM recalculation GROUP BY 1, 2, 3) r USING (account_id, service_id, period) "
-        "WHERE b.recalculated <> coalesce(r.total, 0)",
+        "WHERE b.recalculated <> coalesce(r.total, 0)"
     ),
     "balance_matches_payments": (
-        "an account's paid amounts over its services equal its payments in the period",
         "SELECT coalesce(b.account_id, p.account_id) AS account_id, coalesce(b.period, p.period) AS period, "
         "b.paid, p.paid AS payments FROM (SELECT account_id, period, sum(paid) AS paid FROM balance "
         "GROUP BY 1, 2) b FULL JOIN (SELECT account_id, period, sum(amount) AS paid FROM payment "
         "GROUP BY 1, 2) p ON p.account_id = b.account_id AND p.period = b.period "
-        "WHERE coalesce(b.paid, 0) <> coalesce(p.paid, 0)",
+        "WHERE coalesce(b.paid, 0) <> coalesce(p.paid, 0)"
     ),
     "readings_never_decrease": (
-        "a meter's readings never go down, except a rollover past its digits capacity",
         "SELECT meter_id, period, prev_value, value, zone FROM (SELECT r.meter_id, r.period, z.zone, z.value, "
         "lag(z.value) OVER (PARTITION BY r.meter_id, z.zone ORDER BY r.period) AS prev_value, m.capacity_digits "
         "FROM meter_reading r JOIN meter m ON m.id = r.meter_id "
         "CROSS JOIN LATERAL (VALUES (1, r.value1), (2, r.value2), (3, r.value3)) AS z(zone, value) "
         "WHERE z.value IS NOT NULL) s "
-        "WHERE value < prev_value AND prev_value - value < 10::numeric ^ capacity_digits / 2",
+        "WHERE value < prev_value AND prev_value - value < 10::numeric ^ capacity_digits / 2"
     ),
     "readings_within_meter_life": (
-        "no reading is dated before its meter's installation or after its removal",
         "SELECT r.meter_id, r.period, r.taken_on, m.installed_on, m.removed_on FROM meter_reading r "
-        "JOIN meter m ON m.id = r.meter_id WHERE r.taken_on < m.installed_on OR r.taken_on > m.removed_on",
+        "JOIN meter m ON m.id = r.meter_id WHERE r.taken_on < m.installed_on OR r.taken_on > m.removed_on"
     ),
     "readings_of_known_meters": (
-        "every reading belongs to an existing meter",
-        "SELECT r.meter_id, r.period FROM meter_reading r LEFT JOIN meter m ON m.id = r.meter_id WHERE m.id IS NULL",
+        "SELECT r.meter_id, r.period FROM meter_reading r LEFT JOIN meter m ON m.id = r.meter_id WHERE m.id IS NULL"
     ),
     "charge_is_volume_times_tariff": (
-        "charge amount = volume x tariff, rounded to the kopeck",
         "SELECT account_id, service_id, period, zone, volume, tariff, amount FROM charge "
-        "WHERE amount <> round(volume * tariff, 2)",
+        "WHERE amount <> round(volume * tariff, 2)"
     ),
     "charge_tariff_in_force": (
-        "a charge uses the tariff in force for its service, zone and period",
         "SELECT c.account_id, c.service_id, c.period, c.zone, c.tariff, t.price FROM charge c "
         "LEFT JOIN tariff t ON t.service_id = c.service_id AND t.zone = c.zone "
-        "AND c.period BETWEEN t.valid_from AND t.valid_to WHERE t.price IS DISTINCT FROM c.tariff",
+        "AND c.period BETWEEN t.valid_from AND t.valid_to WHERE t.price IS DISTINCT FROM c.tariff"
     ),
     "payment_account_known": (
-        "every payment belongs to an existing account",
         "SELECT p.id, p.account_id, p.amount FROM payment p LEFT JOIN account a ON a.id = p.account_id "
-        "WHERE a.id IS NULL",
+        "WHERE a.id IS NULL"
     ),
     "payment_agent_known": (
-        "every payment comes through a known agent and registry",
         "SELECT p.id, p.agent_id, p.registry_id FROM payment p LEFT JOIN payment_agent g ON g.id = p.agent_id "
         "LEFT JOIN payment_registry r ON r.id = p.registry_id WHERE g.id IS NULL OR r.id IS NULL "
-        "OR r.agent_id <> p.agent_id",
+        "OR r.agent_id <> p.agent_id"
     ),
     "registry_totals_match": (
-        "each payment registry's line count and total match its payments",
         "SELECT r.id, r.file_name, r.line_count, r.total, coalesce(p.n, 0) AS lines, coalesce(p.s, 0) AS sum "
         "FROM payment_registry r LEFT JOIN (SELECT registry_id, count(*) AS n, sum(amount) AS s FROM payment "
         "GROUP BY 1) p ON p.registry_id = r.id WHERE r.line_count <> coalesce(p.n, 0) "
-        "OR r.total <> coalesce(p.s, 0)",
+        "OR r.total <> coalesce(p.s, 0)"
     ),
     "registry_lines_accounted": (
-        "a loaded registry file's line count and total equal its payments and its unassigned suspense lines",
         "SELECT r.id, r.file_name, r.file_lines, r.file_total, coalesce(p.n, 0) + coalesce(s.n, 0) AS lines, "
         "coalesce(p.s, 0) + coalesce(s.s, 0) AS sum FROM payment_registry r "
         "LEFT JOIN (SELECT registry_id, count(*) AS n, sum(amount) AS s FROM payment GROUP BY 1) p "
         "ON p.registry_id = r.id LEFT JOIN (SELECT registry_id, count(*) AS n, sum(amount) AS s "
         "FROM payment_suspense WHERE payment_id IS NULL GROUP BY 1) s ON s.registry_id = r.id "
         "WHERE r.file_lines IS NOT NULL AND (r.file_lines <> coalesce(p.n, 0) + coalesce(s.n, 0) "
-        "OR r.file_total <> coalesce(p.s, 0) + coalesce(s.s, 0))",
+        "OR r.file_total <> coalesce(p.s, 0) + coalesce(s.s, 0))"
     ),
-    "account_number_unique": (
-        "account numbers are unique",
-        "SELECT number, count(*) FROM account GROUP BY number HAVING count(*) > 1",
-    ),
+    "account_number_unique": "SELECT number, count(*) FROM account GROUP BY number HAVING count(*) > 1",
     "els_format": (
-        "ЕЛС is 10 characters and unique",
         "SELECT id, number, els FROM account WHERE length(els) <> 10 OR els IN "
-        "(SELECT els FROM account GROUP BY els HAVING count(*) > 1)",
+        "(SELECT els FROM account GROUP BY els HAVING count(*) > 1)"
     ),
-    "meter_serial_unique": (
-        "meter serials are unique per service",
-        "SELECT service_id, serial, count(*) FROM meter GROUP BY 1, 2 HAVING count(*) > 1",
-    ),
+    "meter_serial_unique": "SELECT service_id, serial, count(*) FROM meter GROUP BY 1, 2 HAVING count(*) > 1",
     "snils_check_digits": (
-        "every СНИЛС carries valid check digits",
-        "SELECT id, surname, snils FROM person WHERE snils IS NOT NULL AND NOT pg_temp.snils_ok(snils)",
+        "SELECT id, surname, snils FROM person WHERE snils IS NOT NULL AND NOT pg_temp.snils_ok(snils)"
     ),
     "inn_check_digits": (
-        "every ИНН (persons and suppliers) carries valid check digits",
         "SELECT 'person' AS kind, id, inn FROM person WHERE inn IS NOT NULL AND NOT pg_temp.inn_ok(inn) "
-        "UNION ALL SELECT 'supplier', id, inn FROM supplier WHERE NOT pg_temp.inn_ok(inn)",
+        "UNION ALL SELECT 'supplier', id, inn FROM supplier WHERE NOT pg_temp.inn_ok(inn)"
     ),
     "ownership_shares_sum_to_one": (
-        "the owners' shares of an account add up to 1 (to a thousandth: thirds are stored as 0.3333)",
         "SELECT account_id, sum(share) FROM account_person WHERE role = 'owner' GROUP BY account_id "
-        "HAVING abs(sum(share) - 1) > 0.001",  # thirds stored as 0.3333 add up to 0.9999
+        "HAVING abs(sum(share) - 1) > 0.001"  # thirds stored as 0.3333 add up to 0.9999
     ),
     "living_area_within_total": (
-        "a premise's living area does not exceed its total area",
-        "SELECT id, number, total_area, living_area FROM premise WHERE living_area > total_area",
+        "SELECT id, number, total_area, living_area FROM premise WHERE living_area > total_area"
     ),
     "closed_account_settled": (
-        "a closed account has no balance left in its last period",
         "SELECT a.id, a.number, a.closed_on, sum(b.closing) FROM account a JOIN balance b ON b.account_id = a.id "
         "WHERE a.closed_on IS NOT NULL AND b.period = (SELECT max(period) FROM balance l WHERE l.account_id = a.id) "
-        "GROUP BY a.id HAVING sum(b.closing) <> 0",
+        "GROUP BY a.id HAVING sum(b.closing) <> 0"
     ),
 }
 
 
+# name: (what must hold, in English, SQL selecting the offending rows)
+CHECKS: dict[str, tuple[str, str]] = {name: (RULES[name].en, query) for name, query in QUERIES.items()}
+
 # Checks that do not apply to books imported from an old system: exports carry balances (with the month's
-# charged and recalculated totals) but not the individual charges and recalculations behind them.
-NOT_FOR_IMPORTS = {
-    "balance_matches_charges": "imported books carry the charged totals in their balances, not the charges",
-    "balance_matches_recalculations": "imported books carry recalculated totals, not the recalculations",
-}
+# charged and recalculated totals) but not the individual charges and recalculations behind them (why, in
+# English: seed.words.checks.SKIPPED).
+NOT_FOR_IMPORTS: dict[str, str] = {name: why.en for name, why in SKIPPED.items()}
 
 
 @dataclass

@@ -141,4 +141,5 @@ def test_columns_that_look_personal_are_found_by_header_or_values(tmp_path: Path
     accounts.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1251"))
     found = find_personal_columns(standard_mapping(tmp_path))
     assert [(f.column, f.mapped_to) for f in found] == [("Контакт", None)]
-    assert "e-mail" in found[0].why
+    assert found[0].why.text("en") == "20 of 20 sampled values look like a e-mail"
+    assert found[0].why.text("ru") == "20 из 20 проверенных значений похожи на e-mail"

@@ -103,7 +103,7 @@ def test_a_tar_with_a_false_manifest_is_refused_by_the_engine_as_input(
         ("/dev/null", "/dev/null: not a folder"),
         ("afile.txt", "afile.txt: not a folder"),
         ("p" * 5000, "cannot be made (File name too long)"),
-        ("a\x00b", "embedded null byte"),
+        ("a\x00b", "holds a NUL byte"),
         ("loop", "loop: cannot be made (Too many levels of symbolic links)"),
     ],
 )
@@ -240,8 +240,8 @@ def test_a_mapping_with_a_wrong_date_format_is_refused_when_read(tmp_path: Path,
 def test_a_wrong_date_format_stops_import_check_with_exit_2(workspace: Workspace) -> None:
     (workspace.root / "export").mkdir()
     (workspace.root / "m.toml").write_text(READINGS + 'period = { format = "%Q%" }\n', encoding="utf-8")
-    workspace.profile_path("x").parent.mkdir(parents=True)
-    workspace.profile_path("x").write_text("[postgres]\nport = 55998\n", encoding="utf-8")
+    workspace.files("x").profile.parent.mkdir(parents=True)
+    workspace.files("x").profile.write_text("[postgres]\nport = 55998\n", encoding="utf-8")
     result = runner.invoke(app, ["import", "check", "x", "export", "--mapping", "m.toml"])
     assert result.exit_code == 2, result.output
     assert first_line(result.output).startswith("error: m.toml: [files.readings.convert]: period.format = '%Q%'")

@@ -19,7 +19,7 @@ from provision.clients.workspace import Workspace
 from seed.errors import ImportRefused
 from seed.legacy.analyze import analyze
 from seed.legacy.importer import ImportState, finish
-from seed.legacy.interpret import complaint, shown_value
+from seed.legacy.interpret import shown_value
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN
 from seed.legacy.private import open_private, private_folder, write_private
@@ -68,19 +68,19 @@ def said(fld: str, value: Any, message: Message = NONE) -> tuple[str, str]:
 
 def test_a_value_is_shown_only_from_a_non_personal_field_and_when_it_does_not_look_personal() -> None:
     assert said("share", "0,5") == ("0,5", "")
-    assert said("share", PHONE, complaint(f"not a number: {PHONE!r}")) == (HIDDEN, f"not a number: {HIDDEN}")
+    assert said("share", PHONE, Message.of("not_a_number", value=repr(PHONE))) == (HIDDEN, f"not a number: {HIDDEN}")
     assert said("account", "1001") == (HIDDEN, "")  # account numbers are personal data
-    not_a_date = complaint("not a date: '31.02.1971'")
+    not_a_date = Message.of("not_a_date", value=repr("31.02.1971"))
     assert said("birth_date", "31.02.1971", not_a_date) == (HIDDEN, f"not a date: {HIDDEN}")
-    not_a_month = complaint("not a month: '13.2026'")
+    not_a_month = Message.of("not_a_month", value=repr("13.2026"))
     assert said("period", "13.2026", not_a_month) == ("13.2026", "not a month: '13.2026'")
     assert said("amounts", "1;2", Message.of("previous", value=PHONE))[1] == f"previous {HIDDEN}"
     assert said("no_such_field", "1") == (HIDDEN, "")  # only fields known to be non-personal
     first = Message.of("first_at_line", line=12)
     assert said("number", "12", first) == (HIDDEN, "first at line 12")  # not a line's number
-    assert said("paid_on", 31.5, complaint("not a date: 31.5")) == ("31.5", "not a date: 31.5")
-    assert said("account", 1234567.0, complaint("not a date: 1234567.0")) == (HIDDEN, f"not a date: {HIDDEN}")
-    hidden = shown_value("share", PHONE, complaint(f"not a number: {PHONE!r}"))[1]
+    assert said("paid_on", 31.5, Message.of("not_a_date", value=31.5)) == ("31.5", "not a date: 31.5")
+    assert said("account", 1234567.0, Message.of("not_a_date", value=1234567.0)) == (HIDDEN, f"not a date: {HIDDEN}")
+    hidden = shown_value("share", PHONE, Message.of("not_a_number", value=repr(PHONE)))[1]
     assert hidden.text("ru") == "не число: (персональные данные скрыты)"  # said in Russian without it too
 
 

@@ -18,19 +18,19 @@ from provision.books.switchover import SwitchoverReport
 from provision.cli import app
 from provision.clients.workspace import Workspace
 from seed.check import CHECKS, NOT_FOR_IMPORTS
-from seed.legacy import switchover
+from seed.legacy import convert, switchover
 from seed.legacy.analyze import KINDS, analyze
-from seed.legacy.interpret import REASONS, complaint
+from seed.legacy.interpret import REASONS
 from seed.legacy.mapping import standard_mapping
 from seed.legacy.personal import HIDDEN, RULES
 from seed.legacy.report import check_rule, number, period, reason, render_html, render_load_html
-from seed.legacy.switchover_guard import BASE_WORDS, LARGE, Recognition
+from seed.legacy.switchover_guard import LARGE, Recognition
 from seed.legacy.switchover_report import render_switchover_html
 from seed.legacy.words import said_value, words
 from seed.words import checks, personal
 from seed.words.messages import Message
 from seed.words.problems import HINT, WHAT
-from seed.words.switchover import CHANGES, RECOGNITION, STEPS
+from seed.words.switchover import BASES, CHANGES, RECOGNITION, STEPS
 from tests.small_export import account, balance, meter, payment, person, reading, write_export
 
 ENGLISH_HEADINGS = ("Files", "Problems", "Control totals", "Leak scan", "Rows not loaded", "Personal data")
@@ -154,14 +154,17 @@ def test_every_reason_check_and_treatment_has_russian_words() -> None:
 
 def test_messages_about_a_value_in_russian() -> None:
     assert Message.of("first_at_line", line=12).text("ru") == "впервые в строке 12"
-    said = complaint("not a date: '31.02.1971' (expected dd.mm.yyyy)")
-    assert said.text("ru") == "не дата: '31.02.1971' (ожидается ДД.ММ.ГГГГ)"
-    assert said.text("en") == "not a date: '31.02.1971' (expected dd.mm.yyyy)"
+    with pytest.raises(convert.ValueProblem) as raised:
+        convert.date("31.02.1971 г.")
+    said = raised.value.said  # a complaint of the reader: a message, its code and its arguments
+    assert said.text("ru") == "не дата: '31.02.1971 г.' (ожидается ДД.ММ.ГГГГ)"
+    assert said.text("en") == str(raised.value) == "not a date: '31.02.1971 г.' (expected dd.mm.yyyy)"
     assert Message.of("previous_closing", amount="1.5").text("ru") == "исходящее сальдо предыдущего месяца 1,5"
     assert Message.of("removed", day="2026-05-01").text("ru") == "снят 01.05.2026"  # our own numbers and dates
-    assert complaint("not a number: '1.5'").text("ru") == "не число: '1.5'"  # a value quoted as written stays so
+    quoted = Message.of("not_a_number", value=repr("1.5"))
+    assert quoted.text("ru") == "не число: '1.5'"  # a value quoted as written stays so
     assert Message.of("reason.share").text("ru") == "доля не в пределах (0; 1]"
-    assert complaint(f"not a number: {HIDDEN}").text("ru") == "не число: (персональные данные скрыты)"
+    assert Message.of("not_a_number", value=HIDDEN).text("ru") == "не число: (персональные данные скрыты)"
     assert Message.of("first_at_line", line=12).text("en") == "first at line 12"
     differing = Message.of("first_at_line_differing", line=3, fields="els, city")
     assert differing.text("ru") == "впервые в строке 3, отличаются: ЕЛС, город"
@@ -187,10 +190,17 @@ def load_info() -> dict[str, Any]:
         },
         "anonymization": {"names": "pseudonym", "birth_date": "shift", "address": "keep",
                           "noise": "amounts per account and readings per meter scaled by up to ±5%"},
+        "anonymization_said": {
+            "names": {"code": "treatment.pseudonym", "args": {}}, "birth_date": {"code": "treatment.shift", "args": {}},
+            "address": {"code": "treatment.keep", "args": {}},
+            "noise": {"code": "treatment.noise", "args": {"share": "5%"}},
+        },
         "flags": ["real streets and house numbers are kept (anonymize.address = 'keep')"],
+        "flags_said": [{"code": "personal.kept", "args": {"rule": "address"}}],
         "personal_columns_not_loaded": ["persons.csv: column 'Примечание' looks like personal data (its header) and "
                                         "has no rule"],
-        "personal_columns_left_out": [{"file": "persons.csv", "column": "Примечание", "why": "its header"}],
+        "personal_columns_left_out": [{"file": "persons.csv", "column": "Примечание", "why": "its header",
+                                       "why_said": {"code": "personal.by_header", "args": {}}}],
         "columns": {"balances.csv": {"service": "Услуга"}},
         "leak_scan": {"original_values_checked": 4321, "leaks": [], "clean": True},
         "checks": [
@@ -264,7 +274,7 @@ def switchover_info(accepted: list[str]) -> dict[str, Any]:
 def test_every_word_of_the_switchover_report_has_its_russian() -> None:
     cyrillic = re.compile("[а-яё]")
     assert all(kind in CHANGES for kind in LARGE), "seed.words.switchover.CHANGES lacks a large kind"
-    assert all(cyrillic.search(BASE_WORDS.get(base, "")) for base in LARGE.values()), "BASE_WORDS lacks a base"
+    assert set(LARGE.values()) <= set(BASES), "seed.words.switchover.BASES lacks a base"
     assert set(Recognition(1, 1, 1, 1, 1, 1).to_dict()) == set(RECOGNITION)
     outcome = switchover.Outcome(switchover.Books(dt.date(2026, 3, 1), 1), dt.date(2026, 3, 1))
     outcome.seconds = dict.fromkeys(("load", "keys", "analyze", "guard", "compare", "reconcile", "switch"), 1.0)

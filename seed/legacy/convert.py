@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from seed.legacy.read import NumberCell
+from seed.words.messages import Message
 
 # Russian month names by their beginning (март before май: both start "ма")
 MONTH_NAMES = (
@@ -22,7 +23,15 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of the serials from 1900-03-01 on (
 
 
 class ValueProblem(ValueError):
-    """A value that cannot be read; the caller adds the file, line and column."""
+    """A value that cannot be read, as a message (:attr:`said`: its code in seed.words.messages and its
+    arguments); the caller adds the file, line and column. Its text is the message's English."""
+
+    def __init__(self, code: str, **args: Any) -> None:
+        super().__init__(code)
+        self.said = Message.of(code, **args)
+
+    def __str__(self) -> str:
+        return self.said.text("en")
 
 
 def decimal(value: Any) -> Decimal | None:
@@ -40,9 +49,9 @@ def decimal(value: Any) -> Decimal | None:
             return (Decimal(fraction.group(1)) / Decimal(fraction.group(2))).quantize(Decimal("0.0001"))
         number = Decimal(text)
     except InvalidOperation:  # not a number, or a share too long to hold
-        raise ValueProblem(f"not a number: {value!r}") from None
+        raise ValueProblem("not_a_number", value=repr(value)) from None
     if not number.is_finite():  # 'NaN', 'Infinity': Decimal reads them, no amount is one
-        raise ValueProblem(f"not a number: {value!r}")
+        raise ValueProblem("not_a_number", value=repr(value))
     return number
 
 
@@ -51,7 +60,7 @@ def date(value: Any) -> dt.date | None:
     a year from 1900 to 2099 (the books' periods follow from the dates: a year 1000 is a typo)."""
     found = _date(value)
     if found is not None and not FIRST_YEAR <= found.year <= LAST_YEAR:
-        raise ValueProblem(f"not a date: {value!r} (a year from {FIRST_YEAR} to {LAST_YEAR} expected)")
+        raise ValueProblem("not_a_date_year", value=repr(value), first=FIRST_YEAR, last=LAST_YEAR)
     return found
 
 
@@ -67,7 +76,7 @@ def _date(value: Any) -> dt.date | None:
         try:  # dd.mm.yyyy, by far the most common: no strptime
             return dt.date(int(text[6:]), int(text[3:5]), int(text[:2]))
         except ValueError:
-            raise ValueProblem(f"not a date: {value!r}") from None
+            raise ValueProblem("not_a_date", value=repr(value)) from None
     if EXCEL_SERIAL(text):  # a date cell read as a number (its format lost): five digits, from 1927
         return EXCEL_EPOCH + dt.timedelta(days=int(text[:5]))
     for pattern in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d"):
@@ -75,7 +84,7 @@ def _date(value: Any) -> dt.date | None:
             return dt.datetime.strptime(text.split(" ")[0], pattern).date()
         except ValueError:
             continue
-    raise ValueProblem(f"not a date: {value!r} (expected dd.mm.yyyy)")
+    raise ValueProblem("not_a_date_expected", value=repr(value))
 
 
 def period(value: Any) -> dt.date:
@@ -86,9 +95,9 @@ def period(value: Any) -> dt.date:
     except ValueProblem:
         raise
     except ValueError:  # a year Python's dates do not hold ('01.0000')
-        raise ValueProblem(f"not a month: {value!r}") from None
+        raise ValueProblem("not_a_month", value=repr(value)) from None
     if not FIRST_YEAR <= found.year <= LAST_YEAR:
-        raise ValueProblem(f"not a month: {value!r} (a year from {FIRST_YEAR} to {LAST_YEAR} expected)")
+        raise ValueProblem("not_a_month_year", value=repr(value), first=FIRST_YEAR, last=LAST_YEAR)
     return found
 
 
@@ -101,7 +110,7 @@ def _period(value: Any) -> dt.date:
         stem = named.group(1).lower()
         month = next((n for n, prefix in MONTH_NAMES if stem.startswith(prefix)), None)
         if month is None:
-            raise ValueProblem(f"not a month: {value!r}")
+            raise ValueProblem("not_a_month", value=repr(value))
         return dt.date(int(named.group(2)), month, 1)
     for pattern, order in (
         (r"^(\d{2})(\d{2})$", "my"),
@@ -114,24 +123,25 @@ def _period(value: Any) -> dt.date:
             month, year = (second, first) if order == "Ym" else (first, second + (2000 if order == "my" else 0))
             if 1 <= month <= 12:
                 return dt.date(year, month, 1)
-            raise ValueProblem(f"not a month: {value!r}")
+            raise ValueProblem("not_a_month", value=repr(value))
     glued = re.match(r"^(\d{1,2})((?:19|20)\d\d)$", text)  # ММГГГГ, its leading zero lost in a number cell
     if glued:
         if 1 <= int(glued.group(1)) <= 12:
             return dt.date(int(glued.group(2)), int(glued.group(1)), 1)
-        raise ValueProblem(f"not a month: {value!r}")
+        raise ValueProblem("not_a_month", value=repr(value))
     parsed = date(text)
     if parsed is None:
-        raise ValueProblem("empty period")
+        raise ValueProblem("empty_period")
     return dt.date(parsed.year, parsed.month, 1)
 
 
-def looks_mangled_by_excel(value: Any) -> str | None:
-    """An identifier Excel has turned into a number: a spreadsheet's number cell, or scientific notation."""
+def looks_mangled_by_excel(value: Any) -> Message | None:
+    """An identifier Excel has turned into a number (a spreadsheet's number cell, or scientific notation), as
+    the message that says so; None when it looks untouched."""
     if isinstance(value, int | float | NumberCell) and not isinstance(value, bool):
-        return "a number where an identifier was expected (leading zeros or digits may be lost)"
+        return Message.of("excel_number")
     if isinstance(value, str) and SCIENTIFIC.match(value.strip()):
-        return "scientific notation (Excel rewrote a long number; its last digits are lost)"
+        return Message.of("excel_scientific")
     return None
 
 

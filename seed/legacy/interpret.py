@@ -124,33 +124,6 @@ def shown_value(fld: str, value: Any, message: Message = NONE, personal: bool = 
     return visible, message.mapped(lambda arg: shown_message(arg, (value, written), hidden))
 
 
-# what seed.legacy.convert says of a value it cannot read, as a message's code and arguments
-COMPLAINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), code)
-    for pattern, code in (
-        (r"not a number: (?P<value>.*)", "not_a_number"),
-        (r"not a date: (?P<value>.*) \(expected dd\.mm\.yyyy\)", "not_a_date_expected"),
-        (r"not a date: (?P<value>.*) \(a year from (?P<first>\d+) to (?P<last>\d+) expected\)", "not_a_date_year"),
-        (r"not a date: (?P<value>.*)", "not_a_date"),
-        (r"not a month: (?P<value>.*) \(a year from (?P<first>\d+) to (?P<last>\d+) expected\)", "not_a_month_year"),
-        (r"not a month: (?P<value>.*)", "not_a_month"),
-        (r"empty period", "empty_period"),
-        (r"a number where an identifier was expected.*", "excel_number"),
-        (r"scientific notation.*", "excel_scientific"),
-    )
-)
-
-
-def complaint(said: str) -> Message:
-    """What :mod:`seed.legacy.convert` said of a value (a ``ValueProblem``, Excel's damage) as a message.
-    convert words its complaints in a closed set of forms, each with its code here."""
-    for pattern, code in COMPLAINTS:
-        found = pattern.fullmatch(said)
-        if found:
-            return Message.of(code, **found.groupdict())
-    raise ValueError(f"no message for {said!r}: give it a code in interpret.COMPLAINTS and seed.words.messages")
-
-
 T = TypeVar("T")
 
 
@@ -364,7 +337,7 @@ def iso_date(raw: Any, reason: Reason = NOT_A_DATE, fld: str = "", personal: boo
     try:
         parsed = convert.date(raw)
     except convert.ValueProblem as exc:
-        raise Refused(reason, fld, raw, personal, complaint(str(exc))) from None
+        raise Refused(reason, fld, raw, personal, exc.said) from None
     iso = parsed.isoformat() if parsed else NULL
     if type(raw) is str:
         if len(_DATES) > 200_000:

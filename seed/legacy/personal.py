@@ -17,6 +17,7 @@ from typing import Any
 from seed.legacy.layout import EXTRA_FIELDS, STANDARD
 from seed.legacy.mapping import FileMapping, Mapping, check_columns, read_mapped
 from seed.legacy.rules import DEFAULT_RULES, RULES
+from seed.words.messages import Message
 
 # (entity, field) of the standard layout -> the rule that covers it
 FIELD_RULES: dict[tuple[str, str], str] = {
@@ -83,16 +84,17 @@ class Finding:
     entity: str
     file: str
     column: str
-    why: str
+    why: Message  # why it looks personal: by its header, or by a sample of its values (said in either language)
     mapped_to: str | None  # the layout field it feeds, if any
     covered: bool  # an anonymization rule covers that field
 
     def describe(self) -> str:
+        why = self.why.text("en")
         if self.mapped_to is None:
-            return f"{self.file}: column {self.column!r} looks like personal data ({self.why}) and has no rule"
+            return f"{self.file}: column {self.column!r} looks like personal data ({why}) and has no rule"
         return (
             f"{self.file}: column {self.column!r} feeds {self.entity}.{self.mapped_to}, which is not masked, "
-            f"but looks like personal data ({self.why})"
+            f"but looks like personal data ({why})"
         )
 
 
@@ -124,15 +126,15 @@ def shown_message(message: str, forms: tuple[object, ...], hidden: bool) -> str:
     return IN_TEXT.sub(HIDDEN, message)
 
 
-def _why(header: str, values: list[str]) -> str | None:
+def _why(header: str, values: list[str]) -> Message | None:
     if HEADER_WORDS.search(header.strip()):
-        return "its header"
+        return Message.of("personal.by_header")
     if not values:
         return None
     for name, pattern in PATTERNS.items():
         hits = sum(1 for v in values if pattern.match(v))
         if hits >= max(1, SHARE * len(values)):
-            return f"{hits} of {len(values)} sampled values look like a {name}"
+            return Message.of("personal.by_sample", hits=hits, sampled=len(values), looks=name)
     return None
 
 

@@ -9,7 +9,6 @@ messages, checks, treatments, and the report's own).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import Any
@@ -220,10 +219,12 @@ def _left_out(info: dict[str, Any], lang: str) -> list[str]:
     found = info.get("personal_columns_left_out")
     if found is None:
         return [str(x) for x in info["personal_columns_not_loaded"]]
-    return [
-        say("left out column", lang, file=c["file"], column=c["column"], why=personal_why(c["why"], lang))
-        for c in found
-    ]
+    return [say("left out column", lang, file=c["file"], column=c["column"], why=_why(c, lang)) for c in found]
+
+
+def _why(column: dict[str, Any], lang: str) -> str:
+    """Why a column looks personal (personal.Finding.why), in ``lang``."""
+    return message_text(column.get("why_said"), column["why"], lang)
 
 
 def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
@@ -263,10 +264,12 @@ def render_load_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
     else:
         out.append(f"<p class=ok>{say('all loaded', lang)}</p>")
     out.append(f"<h2>{say('personal data', lang)}</h2>")
-    treated = [[rule_name(k, lang), treatment(v, lang)] for k, v in info["anonymization"].items()]
+    messages = info.get("anonymization_said", {})
+    treated = [[rule_name(k, lang), treatment(v, lang, messages.get(k))] for k, v in info["anonymization"].items()]
     out.append(_table([say("data", lang), say("treatment", lang)], treated, lang))
-    for flag in info["flags"]:
-        out.append(f"<p class=bad>{escape(say('flag', lang, flag=flag_words(flag, lang)))}</p>")
+    flags = info.get("flags_said") or [None] * len(info["flags"])
+    for flag, message in zip(info["flags"], flags, strict=True):
+        out.append(f"<p class=bad>{escape(say('flag', lang, flag=message_text(message, flag, lang)))}</p>")
     for what in _left_out(info, lang):
         out.append(f"<p>{escape(say('left out', lang, what=what))}</p>")
     out.append(f"<h2>{say('invariants', lang)}</h2>")
@@ -308,39 +311,16 @@ def rule_name(rule: str, lang: str = "ru") -> str:
     return personal.RULES[rule].of(lang) if rule in personal.RULES else rule
 
 
-# The importer and the personal-data detector keep a treatment, a flag and a column's why as English text in
-# the load's JSON: each is one of a closed set of forms, read back here as its code and arguments.
-NOISE = re.compile(r"amounts per account and readings per meter scaled by up to ±(?P<share>\S+)").fullmatch
-KEPT = re.compile(r".*\(anonymize\.(?P<rule>\w+) = 'keep'\)").fullmatch
-SAMPLED = re.compile(r"(?P<hits>\d+) of (?P<sampled>\d+) sampled values look like a (?P<looks>.+)").fullmatch
+# The load's JSON keeps a treatment, a flag and a column's why in English, each beside its message (code and
+# arguments, "*_said"), which says it in the report's language. A report made before the messages were kept
+# shows the English as it was written.
+def message_text(message: dict[str, Any] | None, written: Any, lang: str = "ru") -> str:
+    """A message of the load's JSON in ``lang``; without one, the text as ``written``."""
+    return Message.from_dict(message).text(lang) if message else str(written)
 
 
-def treatment(value: str, lang: str = "ru") -> str:
-    if lang == "en":
-        return value
-    noise = NOISE(value)
-    if noise:
-        return personal.TREATMENTS["noise"].say(lang, **noise.groupdict())
+def treatment(value: str, lang: str = "ru", message: dict[str, Any] | None = None) -> str:
+    """What was done to a rule's data: its message, else the treatment's code (an earlier report's)."""
+    if message:
+        return message_text(message, value, lang)
     return personal.TREATMENTS[value].of(lang) if value in personal.TREATMENTS else value
-
-
-def flag_words(text: str, lang: str = "ru") -> str:
-    """A flag of the load (a rule that keeps real values: 'anonymize.address = \'keep\''), in ``lang``."""
-    kept = KEPT(text)
-    if lang == "en" or kept is None:
-        return text
-    return personal.SAID["kept"].say(lang, data=rule_name(kept["rule"], lang), rule=kept["rule"])
-
-
-def personal_why(why: str, lang: str = "ru") -> str:
-    """Why a column looks personal (personal.Finding.why), in ``lang``."""
-    if lang == "en":
-        return why
-    if why == personal.SAID["by_header"].en:
-        return personal.SAID["by_header"].of(lang)
-    sampled = SAMPLED(why)
-    if sampled is None:
-        return why
-    found = personal.LOOKS.get(sampled["looks"])
-    looks = found.of(lang) if found else sampled["looks"]
-    return personal.SAID["by_sample"].say(lang, **{**sampled.groupdict(), "looks": looks})

@@ -32,12 +32,12 @@ from seed.legacy.importer.pipeline import run_import
 from seed.legacy.importer.state import ImportResult, ImportState, Progress
 from seed.legacy.interpret import month_number, number, open_entity, service_code
 from seed.legacy.mapping import Mapping
-from seed.legacy.switchover_guard import BASE_WORDS, LARGE, Recognition, bases, large_changes, recognize
+from seed.legacy.switchover_guard import LARGE, Recognition, bases, large_changes, recognize
 from seed.months import open_month, require_books
 from seed.period import month_add, month_start
 from seed.period import month_number as period_number
 from seed.registry.load import LOCK as REGISTRY_LOCK
-from seed.words.switchover import CHANGES  # what changed, by kind, in the words the customer's staff read
+from seed.words.switchover import BASES, CHANGES  # what changed, by kind, in the words the customer's staff read
 
 # The counts, a query per entity over schemas {old} and {new} ({closed}: the old books' last closed month),
 # each one pass over both sides. Accounts, persons and meters are matched by their demo numbers and
@@ -214,7 +214,7 @@ class Outcome:
             "changes_ru": {CHANGES[k].ru: v for k, v in self.changes.items()},
             "recognized": None if self.recognition is None else self.recognition.to_dict(),
             "large_changes": {
-                kind: {**value, "words": CHANGES[kind].ru, "of_words": BASE_WORDS[LARGE[kind]]}
+                kind: {**value, "words": CHANGES[kind].ru, "of_words": BASES[LARGE[kind]].ru}
                 for kind, value in self.large.items()
             },
             "services": [line.to_dict() for line in self.services],

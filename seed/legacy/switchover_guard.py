@@ -37,7 +37,8 @@ from seed.infile import read_small
 
 SAME_CLIENT_SHARE = 0.5  # below this share of the books' accounts recognized: another client's export
 LARGE_SHARE = 0.1  # above this share of its base, a kind of change must be accepted by name
-# The kinds of change that are a difference when large, and what each is a share of.
+# The kinds of change that are a difference when large, and what each is a share of (its words:
+# seed.words.switchover.BASES).
 LARGE = {
     "accounts_added": "accounts",
     "accounts_missing": "accounts",
@@ -45,11 +46,6 @@ LARGE = {
     "persons_moved_in": "residents",
     "persons_moved_out": "residents",
     "balances_corrected": "balances",
-}
-BASE_WORDS = {
-    "accounts": "лицевых счетов",
-    "residents": "связей лица и лицевого счёта",
-    "balances": "сальдо закрытых месяцев",
 }
 SERVICE_CODES = tuple(spec[0] for spec in SERVICES.values())
 SUSPENSE = "suspense"

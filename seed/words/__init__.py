@@ -30,6 +30,7 @@ SUBJECTS: dict[str, dict[str, Word]] = {
     "console": console.CONSOLE,
     "suspense": suspense.SUSPENSE,
     "change": switchover.CHANGES,
+    "base": switchover.BASES,
     "step": switchover.STEPS,
     "recognition": switchover.RECOGNITION,
 }

@@ -1,5 +1,5 @@
 """The invariants of the books (seed.check.CHECKS, by name): what each demands; why a check does not apply to
-imported books (seed.check.NOT_FOR_IMPORTS)."""
+imported books (seed.check.NOT_FOR_IMPORTS). Their English is the one seed.check reports: it has no other."""
 
 from __future__ import annotations
 

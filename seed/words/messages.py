@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from seed.words import names  # noqa: F401  (the lists a message names)
+from seed.words import (
+    names,  # noqa: F401  (the lists a message names)
+    personal,
+)
 from seed.words.reasons import REASONS
 from seed.words.word import Word
 
@@ -74,6 +77,9 @@ MESSAGES: dict[str, Word] = {
     ),
     # a row the load leaves out, said by its reason
     **{f"reason.{code}": word for code, word in REASONS.items()},
+    # personal data in the load's report: what is done to each rule's data, a flag, why a column looks personal
+    **{f"treatment.{code}": word for code, word in personal.TREATMENTS.items()},
+    **{f"personal.{code}": personal.SAID[code] for code in ("kept", "by_header", "by_sample")},
 }
 
 
@@ -91,6 +97,10 @@ class Message(NamedTuple):
 
     def text(self, lang: str = "en") -> str:
         return MESSAGES[self.code].say(lang, **dict(self.args))
+
+    def __str__(self) -> str:
+        """The English, as the command line and the JSON show it."""
+        return self.text("en")
 
     def mapped(self, change: Callable[[str], str]) -> Message:
         """The message with each argument changed (a hidden value taken out)."""

@@ -3,7 +3,7 @@ is done to it, the load's flags and why a column looks personal."""
 
 from __future__ import annotations
 
-from seed.words.word import HIDDEN_EN, HIDDEN_RU, Word
+from seed.words.word import HIDDEN_EN, HIDDEN_RU, LISTS, Word
 
 # rule -> the data it covers (the English is the rule's own name)
 RULES: dict[str, Word] = {
@@ -43,15 +43,25 @@ LOOKS: dict[str, Word] = {
     "ФИО": Word("ФИО", "ФИО"),
 }
 
-# the load's flags and why a column looks personal
+# a rule that may keep the real values -> what is kept (a flag of the load names it)
+KEPT: dict[str, Word] = {
+    "address": Word(RULES["address"].ru, "streets and house numbers"),
+    "account_number": Word(RULES["account_number"].ru, "account numbers"),
+    "els": Word(RULES["els"].ru, "elss"),
+    "meter_serial": Word(RULES["meter_serial"].ru, "meter serials"),
+}
+
+# the load's flags and why a column looks personal (seed.words.messages says them: "personal.kept", ...)
 SAID: dict[str, Word] = {
     "kept": Word(
-        "{data} оставлены настоящими (anonymize.{rule} = 'keep')", "{data} are kept (anonymize.{rule} = 'keep')"
+        "{rule:kept} оставлены настоящими (anonymize.{rule} = 'keep')",
+        "real {rule:kept} are kept (anonymize.{rule} = 'keep')",
     ),
     "by_header": Word("по заголовку", "its header"),
     "by_sample": Word(
-        "{hits} из {sampled} проверенных значений похожи на {looks}",
-        "{hits} of {sampled} sampled values look like a {looks}",
+        "{hits} из {sampled} проверенных значений похожи на {looks:looks}",
+        "{hits} of {sampled} sampled values look like a {looks:looks}",
     ),
     "hidden": Word(HIDDEN_RU, HIDDEN_EN),
 }
+LISTS.update(kept=KEPT, looks=LOOKS)

@@ -1,5 +1,5 @@
-"""The switch-over: what changed between the books and the final export (by kind), the steps and their names,
-the rows of the recognition table."""
+"""The switch-over: what changed between the books and the final export (by kind) and what a large change is a
+share of, the steps and their names, the rows of the recognition table."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ CHANGES: dict[str, Word] = {
         "невыясненные платежи, не разнесённые до перехода (после перехода их не будет)",
         "suspense payments not assigned before the switch-over (they go with it)",
     ),
+}
+
+# what a large change is a share of (seed.legacy.switchover_guard.LARGE) -> its words, after a count
+BASES: dict[str, Word] = {
+    "accounts": Word("лицевых счетов", "accounts"),
+    "residents": Word("связей лица и лицевого счёта", "links of a person and an account"),
+    "balances": Word("сальдо закрытых месяцев", "balances of closed months"),
 }
 
 # step -> its words (the English is the step's name in the report's JSON)

@@ -12,7 +12,7 @@ from seed.legacy import convert
 from seed.legacy.analyze.findings import Finding, Report, Where
 from seed.legacy.analyze.series import GroupedColumns
 from seed.legacy.analyze.spill import Cause, Spill
-from seed.legacy.interpret import PLAIN_IDENT, PLAIN_NUMBER, EntityFile, complaint, open_entity, service_code
+from seed.legacy.interpret import PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
 from seed.legacy.mapping import Mapping
 from seed.legacy.read import detect_encoding
 
@@ -88,7 +88,7 @@ class Examiner:
         except TypeError:  # an unhashable value from a spreadsheet
             found = _convert(kind, raw)
         if isinstance(found, convert.ValueProblem):
-            self.report.add("bad_value", row, fld, raw, complaint(str(found)))
+            self.report.add("bad_value", row, fld, raw, found.said)
             return None
         return found
 
@@ -98,7 +98,7 @@ class Examiner:
             return raw.strip()
         damage = convert.looks_mangled_by_excel(raw)
         if damage:
-            self.report.add("excel_damage", row, fld, raw, complaint(damage))
+            self.report.add("excel_damage", row, fld, raw, damage)
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))
         return str(raw).strip()

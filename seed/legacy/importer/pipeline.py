@@ -27,6 +27,7 @@ from seed.legacy.personal import find_personal_columns
 from seed.load import abandon_load, begin_load, finish_load, streaming
 from seed.months import open_balances
 from seed.period import month_start
+from seed.words.messages import Message
 
 FIRST_TABLES = ("building", "premise", "account", "person", "account_person", "account_service", "meter",
                 "meter_reading")  # fmt: skip
@@ -123,12 +124,10 @@ def refuse_unruled_personal_data(state: ImportState, strict: bool) -> None:
     result = state.result
     result.personal_columns = findings
     if state.noise:
-        result.rules["noise"] = f"amounts per account and readings per meter scaled by up to ±{state.noise:.0%}"
-    if state.rules["address"] == "keep":
-        result.flags.append("real streets and house numbers are kept (anonymize.address = 'keep')")
-    for name in ("account_number", "els", "meter_serial"):
+        result.rules["noise"] = Message.of("treatment.noise", share=f"{state.noise:.0%}")
+    for name in ("address", "account_number", "els", "meter_serial"):
         if state.rules[name] == "keep":
-            result.flags.append(f"real {name.replace('_', ' ')}s are kept (anonymize.{name} = 'keep')")
+            result.flags.append(Message.of("personal.kept", rule=name))
 
 
 def _load(

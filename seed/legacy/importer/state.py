@@ -19,6 +19,7 @@ from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.personal import Finding, rules_from
 from seed.legacy.private import open_private
 from seed.period import month_iso
+from seed.words.messages import Message
 
 BATCH = 20_000  # rows per COPY write
 Progress = Callable[[str, int], None]  # file being read, rows read so far
@@ -70,8 +71,8 @@ class ImportResult:
     personal_columns: list[Finding] = field(default_factory=list)
     leaks: list[Leak] = field(default_factory=list)
     leak_values_checked: int = 0
-    rules: dict[str, str] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
+    rules: dict[str, Message] = field(default_factory=dict)  # rule -> what is done to its data ("treatment.*")
+    flags: list[Message] = field(default_factory=list)  # real values a rule keeps ("personal.kept")
     periods: list[dt.date] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # file name -> field -> customer's column
@@ -93,11 +94,14 @@ class ImportResult:
                     for reason, examples in self.rejects.examples.items()
                 },
             },
-            "anonymization": self.rules,
-            "flags": self.flags,
+            "anonymization": {rule: said.text() for rule, said in self.rules.items()},
+            "anonymization_said": {rule: said.to_dict() for rule, said in self.rules.items()},
+            "flags": [flag.text() for flag in self.flags],
+            "flags_said": [flag.to_dict() for flag in self.flags],
             "personal_columns_not_loaded": [f.describe() for f in self.personal_columns],
             "personal_columns_left_out": [
-                {"file": f.file, "column": f.column, "why": f.why} for f in self.personal_columns
+                {"file": f.file, "column": f.column, "why": f.why.text(), "why_said": f.why.to_dict()}
+                for f in self.personal_columns
             ],
             "columns": self.columns,
             "leak_scan": {
@@ -155,7 +159,8 @@ class ImportState:
         self.rules = rules_from(rules)
         self.anon = Anonymizer(key)
         columns = {path.name: found for path, found in file_columns(mapping).items()}
-        self.result = ImportResult(rules=dict(self.rules), columns=columns)
+        treated = {rule: Message.of(f"treatment.{treatment}") for rule, treatment in self.rules.items()}
+        self.result = ImportResult(rules=treated, columns=columns)
         self.rejects = self.result.rejects
         self.originals = Originals()
         self.names = Pseudonyms(self.anon, self.originals)
