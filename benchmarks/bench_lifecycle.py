@@ -87,7 +87,7 @@ def client_figures(major: int, repeat: int) -> dict[str, Any]:
     figures["floor_docker_run_to_query_s"] = statistics.median(raw_docker_run(tag) for _ in range(repeat))
     with tempfile.TemporaryDirectory(prefix="provision-bench-") as tmp:
         workspace = Workspace(Path(tmp).resolve())
-        profile = workspace.profile_path("demo")
+        profile = workspace.files("demo").profile
         profile.parent.mkdir(parents=True)
         profile.write_text(f'[postgres]\nmajor = {major}\nport = "auto"\n[seed]\naccounts = 3000\n', encoding="utf-8")
         try:

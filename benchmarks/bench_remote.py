@@ -40,7 +40,7 @@ from provision.training import seats
 def client_figures(root: Path, profile: str, label: str, accounts: int) -> dict[str, Any]:
     """`up` (seeded), a reset of the working database, and `stats` of the books, for one client."""
     workspace = Workspace(root)
-    path = workspace.profile_path("site")
+    path = workspace.files("site").profile
     path.parent.mkdir(parents=True)
     path.write_text(profile, encoding="utf-8")
     try:

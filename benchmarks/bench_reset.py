@@ -89,7 +89,7 @@ def measure(accounts: int, method: str, class_seats: int, repeat: int, memory: s
     with tempfile.TemporaryDirectory(prefix="provision-bench-reset-") as tmp:
         root = Path(tmp).resolve()
         workspace = Workspace(root)
-        path = workspace.profile_path(CLIENT)
+        path = workspace.files(CLIENT).profile
         path.parent.mkdir(parents=True)
         profile = (
             f'[postgres]\nmajor = 18\nstorage = "{method}"\nmemory_limit = "{memory}"\nport = "auto"\n'

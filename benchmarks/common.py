@@ -35,7 +35,7 @@ def bench_server(name: str, memory: str) -> Iterator[tuple[str, Path]]:
     after, even when the benchmark fails."""
     with tempfile.TemporaryDirectory(prefix=f"provision-{name}-") as tmp:
         workspace = Workspace(Path(tmp).resolve())
-        profile = workspace.profile_path(name)
+        profile = workspace.files(name).profile
         profile.parent.mkdir(parents=True)
         profile.write_text(f'[postgres]\nmemory_limit = "{memory}"\n[seed]\nmode = "none"\n', encoding="utf-8")
         try:
@@ -51,7 +51,7 @@ def seeded_client(client: str, profile: str) -> Iterator[tuple[Workspace, str]]:
     the DSN); destroyed after, even when the benchmark fails."""
     with tempfile.TemporaryDirectory(prefix=f"provision-{client}-") as tmp:
         workspace = Workspace(Path(tmp).resolve())
-        path = workspace.profile_path(client)
+        path = workspace.files(client).profile
         path.parent.mkdir(parents=True)
         path.write_text(profile, encoding="utf-8")
         try:

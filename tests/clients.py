@@ -16,7 +16,7 @@ from provision.clients.workspace import Workspace
 def seeded_client(root: Path, client: str, profile: str) -> tuple[Workspace, str]:
     """Bring ``client`` up in a workspace at ``root`` with the ``profile`` text; (workspace, its DSN)."""
     workspace = Workspace(root)
-    path = workspace.profile_path(client)
+    path = workspace.files(client).profile
     path.parent.mkdir(parents=True)
     path.write_text(profile, encoding="utf-8")
     report = bringup.up_client(workspace, client, build=False, progress=lambda _l: None)

@@ -92,7 +92,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
 @pytest.fixture
 def write_profile(workspace: Workspace):  # type: ignore[no-untyped-def]
     def write(client: str, text: str) -> Path:
-        path = workspace.profile_path(client)
+        path = workspace.files(client).profile
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
@@ -156,7 +156,7 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[
 
     root = tmp_path_factory.mktemp("pg-workspace")
     workspace = Workspace(root.resolve())
-    path = workspace.profile_path("seedtest")
+    path = workspace.files("seedtest").profile
     path.parent.mkdir(parents=True)
     path.write_text('title = "data tests"\n[postgres]\nmemory_limit = "2g"\n[seed]\nmode = "none"\n', encoding="utf-8")
     result = lifecycle.up(workspace, "seedtest")

@@ -232,7 +232,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[
     root = tmp_path_factory.mktemp("corpus").resolve()
     workspace = Workspace(root)
     export = good_export(root / "good")
-    path = workspace.profile_path(CLIENT)
+    path = workspace.files(CLIENT).profile
     path.parent.mkdir(parents=True)
     path.write_text(f'[seed]\nmode = "import"\nexport = "{export}"\n', encoding="utf-8")
     try:

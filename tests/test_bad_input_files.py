@@ -286,8 +286,8 @@ def test_an_address_of_this_machine_is_allowed() -> None:
 
 
 def test_a_wrong_registry_mirror_in_the_environment_is_refused_before_docker(workspace: Workspace) -> None:
-    workspace.profile_path("x").parent.mkdir(parents=True)
-    workspace.profile_path("x").write_text(BASE["compose/x/client.toml"], encoding="utf-8")  # type: ignore[arg-type]
+    workspace.files("x").profile.parent.mkdir(parents=True)
+    workspace.files("x").profile.write_text(BASE["compose/x/client.toml"], encoding="utf-8")  # type: ignore[arg-type]
     before = tree_of(workspace.root)
     result = runner.invoke(app, ["up", "x"], env={"PROVISION_REGISTRY_MIRROR": "http://mirror with space"})
     assert result.exit_code == 2, result.output

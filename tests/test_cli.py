@@ -158,7 +158,7 @@ def test_image_load_of_a_missing_file_is_an_input_error(workspace: Workspace) ->
 def test_up_prints_connection_hiding_the_password(workspace: Workspace, pg_image: str) -> None:
     result = runner.invoke(app, ["up", "demo"])
     assert result.exit_code == 0, result.output
-    password = workspace.password_file("demo").read_text(encoding="utf-8")
+    password = workspace.files("demo").password.read_text(encoding="utf-8")
     assert "demo is up" in result.output
     assert re.search(r"connect:  postgresql://odno_okno:\*\*\*@127\.0\.0\.1:\d+/odno_okno", result.output)
     assert password not in result.output

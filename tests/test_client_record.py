@@ -21,7 +21,7 @@ from seed.outfile import write_whole
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER = ROOT / "provision" / "clients" / "record.py"
-EXEMPT = (ROOT / "provision" / "console",)  # the console is restructured apart; it asks the library
+EXEMPT: tuple[Path, ...] = ()  # nothing: the console and the CLI ask the owner too
 
 
 def _owner_names() -> tuple[set[str], set[str]]:
@@ -84,6 +84,8 @@ def _offences(path: Path, spelt: set[str], parts: set[str]) -> list[str]:
 def test_the_owner_names_the_files_it_knows() -> None:
     spelt, parts = _owner_names()
     assert {"state.json", "client.toml", "postgres_password", "seats.json", "resets.json", "journal.json"} <= spelt
+    assert {"last.json", "pending-run.json"} <= spelt  # the switch-overs' folder's own files too
+    assert ClientFiles(Path("/w"), "c").switchover_rejected("run") == Path("/w/c/switchover/run-rejected.csv")
     assert {"secrets", "import", "switchover", "agents", "storage"} <= parts
 
 
@@ -268,3 +270,65 @@ def test_up_parses_the_profile_once(workspace: Workspace, pg_image: str, parses:
         assert parses == ["once"]
     finally:
         lifecycle.destroy(workspace, "once")
+
+
+def _console_class(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str, dict[int, str]]:
+    """A console over three clients, no database: "klass" (two seats, its links made) and two others. A
+    reset's copying is left out (the parse count is what is looked at): (the test client, password, links)."""
+    from starlette.testclient import TestClient
+
+    from provision.clients.secrets import ensure_password
+    from provision.console import auth
+    from provision.console.app import make_app
+    from provision.training import classroom, seats
+
+    for client, port in (("klass", 55991), ("other", 55992), ("third", 55993)):
+        path = workspace.files(client).profile
+        path.parent.mkdir(parents=True)
+        path.write_text(f"[postgres]\nport = {port}\n\n[training]\nseats = 2\n", encoding="utf-8")
+    ensure_password(workspace.files("klass").password)
+    links = classroom.seat_links(render.client_env(workspace, "klass", pick=False))
+    monkeypatch.setattr(seats, "copy_locked", lambda env, command, action: seats.Copied(["seat"], 0.0))
+    password = auth.console_password(workspace)[0]
+    return TestClient(make_app(workspace, password)), password, links
+
+
+def _job_done(client: Any, response: Any) -> None:
+    import time
+
+    assert response.status_code == 303, response.text
+    for _ in range(400):
+        state = client.get(response.headers["location"] + ".json").json()
+        if state["state"] != "running":
+            assert state["state"] == "done", state
+            return
+        time.sleep(0.025)
+    raise AssertionError("the job is still running")
+
+
+def test_the_console_parses_a_profile_once_per_page_and_action(
+    workspace: Workspace, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    console, password, links = _console_class(workspace, monkeypatch)
+    csrf = re.compile(r'name="csrf" value="([^"]+)"')
+    parses.clear()
+    page = console.get(f"/seat/{links[2]}")
+    assert page.status_code == 200 and "__seat02" in page.text and "__seat01" not in page.text
+    assert parses == ["klass"]  # neither the other clients' profiles nor this one's again
+    parses.clear()
+    found = csrf.search(page.text)
+    assert found
+    _job_done(console, console.post(f"/seat/{links[2]}/reset", data={"csrf": found[1]}, follow_redirects=False))
+    assert parses == ["klass"]
+    assert console.get("/seat/not-a-link").status_code == 404
+    login = csrf.search(console.get("/login").text)
+    assert login
+    console.post("/login", data={"password": password, "csrf": login[1]}, follow_redirects=False)
+    token = csrf.search(console.get("/").text)
+    assert token
+    parses.clear()
+    reset = console.post("/client/klass/reset", data={"seat": "1", "csrf": token[1]}, follow_redirects=False)
+    _job_done(console, reset)
+    assert parses == ["klass"]  # the busy check and the reset read it once between them

@@ -34,7 +34,7 @@ CLIENT = "crash"
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory: pytest.TempPathFactory, pg_image: str) -> Iterator[seats.Trainer]:
     workspace = Workspace(tmp_path_factory.mktemp("crash").resolve())
-    path = workspace.profile_path(CLIENT)
+    path = workspace.files(CLIENT).profile
     path.parent.mkdir(parents=True)
     path.write_text(PROFILE, encoding="utf-8")
     report = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
@@ -226,7 +226,7 @@ def test_a_seat_removal_killed_with_its_snapshot_open_closes_the_snapshot(
         conn.execute("CREATE TABLE okno.my_notes (x int)")
         conn.execute(sql.SQL("ALTER TABLE okno.my_notes OWNER TO {}").format(sql.Identifier(seat)))
     Snapshots(trainer).save("notes", seat=2)
-    path = trainer.env.workspace.profile_path(CLIENT)
+    path = trainer.env.workspace.files(CLIENT).profile
     path.write_text(PROFILE.replace("seats = 2", "seats = 1"), encoding="utf-8")
     try:
         killed_at(trainer, "seat:login", "up", CLIENT)

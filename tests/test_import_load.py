@@ -128,7 +128,7 @@ def test_rules_from_the_profile_drop_or_keep_what_they_say(pg_dsn: str, export: 
     assert query(pg_dsn, "SELECT count(birth_date), count(phone) FROM okno.person")[0] == (0, 0)
     streets = {r[0] for r in query(pg_dsn, "SELECT street FROM okno.building")}
     assert streets == {r[3] for r in lines(export["folder"] / "accounts.csv")[1:]}
-    assert any("real streets" in flag for flag in result.flags)
+    assert any("real streets" in flag.text() for flag in result.flags)
 
 
 def test_rows_that_cannot_load_are_reported_and_strict_mode_refuses(
@@ -207,7 +207,7 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
 ) -> None:
     root = tmp_path_factory.mktemp("import-cli").resolve()
     workspace = Workspace(root)
-    path = workspace.profile_path("rso")
+    path = workspace.files("rso").profile
     path.parent.mkdir(parents=True)
     path.write_text(f'[seed]\nmode = "import"\nexport = "{export["folder"]}"\n[training]\nseats = 1\n', "utf-8")
     runner = CliRunner()
@@ -215,7 +215,7 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         up = runner.invoke(app, ["--workspace", str(root), "up", "rso"])
         assert up.exit_code == 0, up.output
         assert "imported: " in up.output and "0 rows not loaded, leak scan clean" in up.output
-        key = workspace.secrets_dir("rso") / "anonymization.key"
+        key = workspace.files("rso").anonymization_key
         assert key.stat().st_mode & 0o777 == 0o600
         dsn = resolve_dsn(workspace, "rso", None)
         assert query(dsn, "SELECT count(*) FROM okno.account")[0][0] == 400
@@ -238,7 +238,7 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         assert again.exit_code == 0, again.output
         page = html.read_text(encoding="utf-8")
         assert "Чисто: ни одно из" in page and "Загружены все строки." in page  # in Russian by default
-        report_file = workspace.client_dir("rso") / "import" / "last-load.json"
+        report_file = workspace.files("rso").last_load
         english = render_load_html(json.loads(report_file.read_text(encoding="utf-8")), "rso", "en")
         assert "Clean: none of" in english and "Every row was loaded" in english
         people = lines(export["folder"] / "persons.csv")[1:]
@@ -250,7 +250,7 @@ def test_the_cli_loads_an_export_and_a_broken_one_leaves_the_baseline(
         assert runner.invoke(app, ["--workspace", str(root), "import", "sample", "rso", str(sample)]).exit_code == 2
         scan = runner.invoke(app, ["--workspace", str(root), "import", "scan", "rso", str(export["folder"])])
         assert scan.exit_code == 0 and "clean" in scan.output
-        report = workspace.client_dir("rso") / "import" / "last-load.json"
+        report = workspace.files("rso").last_load
         assert '"clean": true' in report.read_text(encoding="utf-8")
     finally:
         lifecycle.destroy(workspace, "rso")
@@ -282,10 +282,10 @@ def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(
     save(planted / "persons.csv", persons)
     root = tmp_path_factory.mktemp("import-private").resolve()
     workspace = Workspace(root)
-    path = workspace.profile_path("rsp")
+    path = workspace.files("rsp").profile
     path.parent.mkdir(parents=True)
     path.write_text(f'[seed]\nmode = "import"\nexport = "{planted}"\n[training]\nseats = 1\n', "utf-8")
-    reports = workspace.client_dir("rsp") / "import"
+    reports = workspace.files("rsp").imports
     pair = [reports / "rejected.csv", reports / "last-load.json"]
     runner = CliRunner()
     try:

@@ -60,7 +60,7 @@ def test_up_down_up_keeps_data_and_destroy_removes_everything(
     for kind in ("containers", "volumes", "networks"):
         assert engine.find(kind, _labels(workspace, "demo")) == [], kind
     assert lifecycle.status(workspace, "demo").state == "absent"
-    assert workspace.kept_port("demo") is None  # the next `up` picks again
+    assert workspace.files("demo").read_state().port is None  # the next `up` picks again
 
 
 def test_two_clients_are_isolated(workspace: Workspace, pg_image: str, write_profile) -> None:  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ def _fixed(port: int) -> str:
 
 def _workspace(root: Path, client: str, profile: str = NO_BOOKS) -> Workspace:
     workspace = Workspace(root.resolve())
-    path = workspace.profile_path(client)
+    path = workspace.files(client).profile
     path.parent.mkdir(parents=True)
     path.write_text(profile, encoding="utf-8")
     return workspace
@@ -86,7 +86,7 @@ def test_two_workspaces_coming_up_at_once_get_two_ports(
     for run, (out, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, out + err
         assert "vodokanal is up" in out
-    ports = [ws.kept_port("vodokanal") for ws in (one, two)]
+    ports = [ws.files("vodokanal").read_state().port for ws in (one, two)]
     assert ports[0] is not None and ports[1] is not None and ports[0] != ports[1]
     assert [lifecycle.status(ws, "vodokanal").state for ws in (one, two)] == ["running", "running"]
 
@@ -111,14 +111,14 @@ def test_an_auto_port_taken_before_up_moves_on_and_destroy_forgets_it(
     notes: list[str] = []
     result = lifecycle.up(workspace, "gaz", progress=notes.append)
     assert result.env.port != first
-    assert workspace.kept_port("gaz") == result.env.port
+    assert workspace.files("gaz").read_state().port == result.env.port
     moved = [note for note in notes if note.startswith(f"port {first} is taken by ")]
     assert len(moved) == 1 and moved[0].endswith(f'; gaz moves to port {result.env.port} (port = "auto")')
     assert f"(pid {os.getpid()})" in moved[0]  # this process listens there: /proc names it
 
     lifecycle.destroy(workspace, "gaz")
-    assert workspace.kept_port("gaz") is None
-    assert "port" not in workspace.read_state("gaz")
+    assert workspace.files("gaz").read_state().port is None
+    assert "port" not in workspace.files("gaz").read_state().raw
 
 
 def test_an_auto_port_taken_as_the_client_starts_is_tried_again(
@@ -184,15 +184,15 @@ def test_a_kept_port_that_is_no_port_is_picked_again_on_up(
 ) -> None:
     workspace = _workspace(tmp_path, "lift")
     destroyed.append((workspace, "lift"))
-    workspace.write_state("lift", {"port": 99999999})
+    workspace.files("lift").change_state(port=99999999)
     result = runner.invoke(app, ["--workspace", str(workspace.root), "up", "lift"])
     assert result.exit_code == 0, result.output
-    assert f"{workspace.state_path('lift')}: the kept port 99999999 is no port (1-65535); another is picked" in (
+    assert f"{workspace.files('lift').state}: the kept port 99999999 is no port (1-65535); another is picked" in (
         result.output
     )
-    kept = workspace.kept_port("lift")
+    kept = workspace.files("lift").read_state().port
     assert kept is not None and f"127.0.0.1:{kept}/" in result.output
 
     gone = runner.invoke(app, ["--workspace", str(workspace.root), "destroy", "lift", "--yes"])
     assert gone.exit_code == 0, gone.output
-    assert workspace.kept_port("lift") is None
+    assert workspace.files("lift").read_state().port is None

@@ -98,10 +98,10 @@ def test_a_lock_folder_that_is_not_ours_is_refused(tmp_path: Path, monkeypatch: 
 
 def test_init_writes_an_auto_port(workspace: Workspace) -> None:
     init_client(workspace, "voda")
-    text = workspace.profile_path("voda").read_text(encoding="utf-8")
+    text = workspace.files("voda").profile.read_text(encoding="utf-8")
     assert 'port = "auto"' in text
     assert load_profile(workspace, "voda").port is None
-    assert not workspace.state_path("voda").exists()  # nothing picked until the client is brought up
+    assert not workspace.files("voda").state.exists()  # nothing picked until the client is brought up
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_init_writes_an_auto_port(workspace: Workspace) -> None:
     ],
 )
 def test_a_malformed_state_is_refused_naming_the_file(workspace: Workspace, content: str | bytes, message: str) -> None:
-    path = workspace.state_path("demo")
+    path = workspace.files("demo").state
     path.parent.mkdir(parents=True)
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(InputError, match="unreadable|holds|is not") as info:
@@ -134,25 +134,25 @@ def test_a_malformed_state_is_refused_naming_the_file(workspace: Workspace, cont
 
 @pytest.mark.parametrize("kept", [99999999, 0, -5, "54321", True, 54321.5, None, {"port": 1}])
 def test_a_kept_port_that_is_no_port_is_picked_again_with_a_note(workspace: Workspace, kept: object) -> None:
-    workspace.write_state("demo", {"port": kept, "image": "postgres:15"})
-    assert workspace.kept_port("demo") is None
+    workspace.files("demo").change_state(port=kept, image="postgres:15")
+    assert workspace.files("demo").read_state().port is None
     notes: list[str] = []
     env = env_for(workspace, load_profile(workspace, "demo"), progress=notes.append)
     assert ports.FIRST_PORT <= env.port <= ports.LAST_PORT
-    assert notes == [f"{workspace.state_path('demo')}: the kept port {kept!r} is no port (1-65535); another is picked"]
-    assert workspace.read_state("demo") == {"port": env.port, "image": "postgres:15"}
+    assert notes == [f"{workspace.files('demo').state}: the kept port {kept!r} is no port (1-65535); another is picked"]
+    assert workspace.files("demo").read_state().raw == {"port": env.port, "image": "postgres:15"}
 
 
 def test_another_clients_broken_state_blocks_nobody(workspace: Workspace, write_profile) -> None:  # type: ignore[no-untyped-def]
     write_profile("broken", "[postgres]\nport = 54999\n")
-    workspace.state_path("broken").write_text("{oops", encoding="utf-8")
+    workspace.files("broken").state.write_text("{oops", encoding="utf-8")
     assert client_env(workspace, "demo").port != 54999
 
 
 def test_destroy_forgets_only_what_it_names(workspace: Workspace) -> None:
-    workspace.write_state("demo", {"port": 54333, "image": "postgres:15", "node": "abc"})
-    workspace.forget_state("demo", "port", "image", "storage")
-    assert json.loads(workspace.state_path("demo").read_text(encoding="utf-8")) == {"node": "abc"}
+    workspace.files("demo").change_state(port=54333, image="postgres:15", node="abc")
+    workspace.files("demo").change_state(forget=("port", "image", "storage"))
+    assert json.loads(workspace.files("demo").state.read_text(encoding="utf-8")) == {"node": "abc"}
 
 
 def test_the_port_of_a_client_that_is_down_is_kept_from_other_workspaces(
@@ -165,7 +165,7 @@ def test_the_port_of_a_client_that_is_down_is_kept_from_other_workspaces(
     taken = client_env(first, "demo").port  # picked, kept, noted; no container made
     assert client_env(second, "demo").port != taken
     # the first workspace's client is destroyed (its kept port forgotten): the note goes at the next pick
-    first.forget_state("demo", "port")
+    first.files("demo").change_state(forget=("port",))
     third = Workspace(tmp_path / "c")
     assert client_env(third, "demo").port == taken
     ports.forget_claim((str(third.root), "demo"))

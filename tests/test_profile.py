@@ -81,7 +81,7 @@ def test_broken_toml_names_the_line(workspace: Workspace, write_profile) -> None
 
 
 def test_non_utf8_profile_is_refused(workspace: Workspace) -> None:
-    path = workspace.profile_path("x")
+    path = workspace.files("x").profile
     path.parent.mkdir(parents=True)
     path.write_bytes('title = "Водоканал"\n'.encode("cp1251"))
     with pytest.raises(ProfileError, match="not UTF-8"):

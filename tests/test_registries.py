@@ -213,7 +213,7 @@ KASSA = (
 
 
 def own_format(workspace: Workspace, name: str, text: str) -> None:
-    agents = workspace.client_dir(CLIENT) / "agents"
+    agents = workspace.files(CLIENT).agents
     agents.mkdir(exist_ok=True)
     (agents / f"{name}.toml").write_text(text, encoding="utf-8")
 

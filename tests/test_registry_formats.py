@@ -290,7 +290,7 @@ def test_a_codec_that_is_not_a_text_encoding_for_the_format_is_refused(tmp_path:
 def test_formats_and_load_refuse_a_bad_encoding_and_a_nul_byte_at_its_line(workspace: Workspace) -> None:
     """As a person meets them: exit 2, the file, the line or field, and the fix; nothing asked of a database
     (the refusals come before the client's database is needed)."""
-    agents = workspace.client_dir("demo") / "agents"
+    agents = workspace.files("demo").agents
     agents.mkdir(parents=True)
     (agents / "b64.toml").write_text(U16.replace('"UTF-16"', '"base64"'), encoding="utf-8")
     result = CliRunner().invoke(app, ["registry", "formats", "demo"])

@@ -76,7 +76,7 @@ def cli(root: Path, *args: str) -> Result:
 
 def write(root: Path, client: str, text: str) -> Workspace:
     workspace = Workspace(root)
-    path = workspace.profile_path(client)
+    path = workspace.files(client).profile
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return workspace
@@ -124,7 +124,7 @@ def test_a_client_on_an_ssh_host_comes_up_with_the_image_carried_is_reset_and_de
     assert not engine.find("containers", {engine.LABEL_WORKSPACE: str(tmp_path)})  # nothing on this engine
 
     env = client_env(workspace, "site")
-    password = env.password_file.read_text().strip()
+    password = env.files.password.read_text().strip()
     rendered = env.compose_file.read_text()  # the password reaches the host in a volume, not as a path of here
     assert "file: ./secrets/postgres_password" not in rendered and password not in rendered
     assert f"{env.project}_secrets" in [v.name for v in engine2.client().volumes.list()]
@@ -259,7 +259,7 @@ def test_an_unreachable_host_a_refused_key_and_no_docker_there_are_one_error_eac
     assert done.exit_code == EXIT_ENVIRONMENT, done.output
     assert expected in done.output and "fix:" in done.output and "Traceback" not in done.output
     assert ours(engine2, tmp_path) == []
-    assert "image" not in Workspace(tmp_path).read_state("site")
+    assert "image" not in Workspace(tmp_path).files("site").read_state().raw
     if change == "port":  # the other commands still answer, and say which host is out of reach
         listed = cli(tmp_path, "list", "--json")
         assert listed.exit_code == 0 and {r["client"]: r["state"] for r in json.loads(listed.stdout)}["site"] == (
@@ -318,10 +318,10 @@ def test_a_client_deployed_as_a_swarm_stack_is_reachable_reset_kept_over_down_an
     assert [s.name for s in swarm.services.list()] == [f"{env.project}_db"]
     node = swarm.nodes.list()[0]
     assert node.attrs["Spec"]["Labels"].get(f"org.provision.pin.{env.project}") == "true"
-    assert Workspace(tmp_path).read_state("pool")["node"] == node.id
+    assert Workspace(tmp_path).files("pool").read_state().raw["node"] == node.id
     stack = (tmp_path / "compose" / "pool" / "stack.yaml").read_text()
-    assert 'version: "3.8"' in stack and env.password_file.read_text().strip() not in stack
-    dsn = env.dsn(env.password_file.read_text().strip())
+    assert 'version: "3.8"' in stack and env.files.password.read_text().strip() not in stack
+    dsn = env.dsn(env.files.password.read_text().strip())
     with socket.socket() as probe:  # the node's loopback only: here that is this machine's
         probe.connect(("127.0.0.1", env.port))
     if reached == "ssh":
@@ -358,7 +358,7 @@ def test_a_swarm_client_on_an_engine_outside_a_swarm_or_on_a_node_that_left_is_r
     assert engine.client().info()["Swarm"]["LocalNodeState"] == "inactive"  # the shared engine left as it was
 
     workspace = write(tmp_path, "pool", swarm_profile(engine2))
-    workspace.update_state("pool", node="zq3" * 8 + "x")
+    workspace.files("pool").change_state(node="zq3" * 8 + "x")
     done = cli(tmp_path, "up", "pool")
     assert done.exit_code == EXIT_ENVIRONMENT and "has left the swarm" in done.output, done.output
     assert ours(engine2, tmp_path) == []

@@ -34,7 +34,7 @@ def _load(workspace: Workspace, client: str) -> dict:  # type: ignore[type-arg]
 def test_demo_compose_is_safe_by_default(workspace: Workspace) -> None:
     doc = _load(workspace, "demo")
     db = doc["services"]["db"]
-    port = workspace.read_state("demo")["port"]
+    port = workspace.files("demo").read_state().raw["port"]
     assert db["ports"] == [f"127.0.0.1:{port}:5432"]
     assert db["restart"] == "unless-stopped"
     assert db["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
@@ -53,7 +53,7 @@ def test_demo_compose_is_safe_by_default(workspace: Workspace) -> None:
 
 def test_password_is_in_a_0600_file_and_nowhere_in_compose(workspace: Workspace) -> None:
     path = render_client(workspace, "demo")
-    secret = workspace.password_file("demo")
+    secret = workspace.files("demo").password
     password = secret.read_text(encoding="utf-8")
     assert len(password) >= 24
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
@@ -66,7 +66,7 @@ def test_password_is_in_a_0600_file_and_nowhere_in_compose(workspace: Workspace)
 def test_port_is_chosen_once_and_kept(workspace: Workspace) -> None:
     first = client_env(workspace, "demo").port
     assert client_env(workspace, "demo").port == first
-    assert workspace.read_state("demo")["port"] == first
+    assert workspace.files("demo").read_state().raw["port"] == first
 
 
 def test_extra_service_waits_for_a_healthy_database(workspace: Workspace, write_profile) -> None:  # type: ignore[no-untyped-def]

@@ -131,7 +131,7 @@ def test_a_clone_client_survives_a_reboot_shares_its_copies_and_destroy_removes_
         lifecycle.destroy(workspace, "cow")
     assert not storage.is_mounted(mount_point)
     assert not image.exists() and not mount_point.exists()
-    assert "storage" not in workspace.read_state("cow")
+    assert "storage" not in workspace.files("cow").read_state().raw
     assert engine.find("volumes", {engine.LABEL_CLIENT: "cow", engine.LABEL_WORKSPACE: str(workspace.root)}) == []
 
 
@@ -148,7 +148,7 @@ def test_a_data_dir_is_used_where_it_can_clone_refused_where_it_cannot_and_stora
     assert refused.exit_code == 3, refused.output
     assert "cannot clone files there" in refused.output and "postgres.data_dir" in refused.output
     assert engine.find("containers", {engine.LABEL_WORKSPACE: str(workspace.root)}) == []
-    assert "storage" not in workspace.read_state("own")
+    assert "storage" not in workspace.files("own").read_state().raw
 
     write_profile("own", CLONE + f'data_dir = "{xfs_folder / "clients"}"\n[seed]\nmode = "none"\n')
     try:

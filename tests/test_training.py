@@ -46,7 +46,7 @@ def trainer(
     pg_image_of(major)
     root = tmp_path_factory.mktemp(f"training-{request.param}").resolve()
     workspace = Workspace(root)
-    path = workspace.profile_path("klass")
+    path = workspace.files("klass").profile
     path.parent.mkdir(parents=True)
     path.write_text(PROFILE + postgres, encoding="utf-8")
     report = bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
@@ -204,8 +204,8 @@ def test_seats_follow_the_profile(
 ) -> None:
     workspace = trainer.env.workspace
     retired = _retire_with_a_trainees_table(trainer, 2)
-    profile = workspace.profile_path("klass").read_text(encoding="utf-8")
-    workspace.profile_path("klass").write_text(profile.replace("seats = 2", "seats = 1"), encoding="utf-8")
+    profile = workspace.files("klass").profile.read_text(encoding="utf-8")
+    workspace.files("klass").profile.write_text(profile.replace("seats = 2", "seats = 1"), encoding="utf-8")
     try:
         # killed after seat 2's database is dropped and before its login is: the next command finishes it
         env = {k: v for k, v in os.environ.items() if k != CRASH_AT} | {CRASH_AT: "seat:login"}
@@ -227,21 +227,21 @@ def test_seats_follow_the_profile(
             smaller.reset(seat=2)
         assert not seats.journal_path(trainer.env).exists()
     finally:
-        workspace.profile_path("klass").write_text(profile, encoding="utf-8")
+        workspace.files("klass").profile.write_text(profile, encoding="utf-8")
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
 
 
 def test_a_seat_with_a_retired_copy_is_removed_in_one_go(trainer: seats.Trainer) -> None:
     retired = _retire_with_a_trainees_table(trainer, 2)
     workspace = trainer.env.workspace
-    profile = workspace.profile_path("klass").read_text(encoding="utf-8")
-    workspace.profile_path("klass").write_text(profile.replace("seats = 2", "seats = 1"), encoding="utf-8")
+    profile = workspace.files("klass").profile.read_text(encoding="utf-8")
+    workspace.files("klass").profile.write_text(profile.replace("seats = 2", "seats = 1"), encoding="utf-8")
     try:
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
         with trainer.admin() as conn:
             assert not trainer.exists(conn, "odno_okno__seat02") and not trainer.exists(conn, retired)
             assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'odno_okno__seat02'").fetchone() is None
     finally:
-        workspace.profile_path("klass").write_text(profile, encoding="utf-8")
+        workspace.files("klass").profile.write_text(profile, encoding="utf-8")
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
     assert [s.seat for s in seats.Trainer.of(client_env(workspace, "klass")).seats()] == [0, 1, 2]

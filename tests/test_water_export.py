@@ -158,7 +158,7 @@ def test_the_cli_loads_the_water_utilitys_export(tmp_path_factory: pytest.TempPa
     folder, mapping_file, faults = write_water_export(tmp_path_factory.mktemp("water") / "export")
     root = tmp_path_factory.mktemp("water-cli").resolve()
     workspace = Workspace(root)
-    path = workspace.profile_path("vodokanal")
+    path = workspace.files("vodokanal").profile
     path.parent.mkdir(parents=True)
     path.write_text('[postgres]\nmemory_limit = "1g"\n[seed]\nmode = "none"\n', encoding="utf-8")
     runner = CliRunner()

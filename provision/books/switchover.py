@@ -22,6 +22,7 @@ from provision.books.legacy import Load, anonymization_key, export_mapping, key_
 from provision.books.seeding import check_data
 from provision.clients.database import UNCHANGED, running_dsn, user_errors
 from provision.clients.profile import load_profile
+from provision.clients.record import ClientFiles
 from provision.clients.render import ClientEnv, env_for
 from provision.clients.workspace import Workspace
 from provision.errors import InputError
@@ -91,10 +92,6 @@ class SwitchoverReport:
         return report
 
 
-def report_dir(env: ClientEnv) -> Path:
-    return env.files.switchovers
-
-
 @dataclass(frozen=True)
 class _Night:
     """What a switch-over works with, each read and checked once before anything is done."""
@@ -132,20 +129,17 @@ def _prepared(workspace: Workspace, client: str, load: Load, accept: Path | None
 
 
 def _save(env: ClientEnv, report: SwitchoverReport) -> None:
-    folder = private_folder(report_dir(env))
-    report.report_file = folder / f"{report.mode}-{report.outcome.month:%Y-%m}.json"
-    _keep(folder, report.report_file, report.to_dict())
+    report.report_file = env.files.switchover_report(report.mode, f"{report.outcome.month:%Y-%m}")
+    _keep(env.files, report.report_file, report.to_dict())
 
 
-def _keep(folder: Path, path: Path, report: dict[str, Any]) -> None:
+def _keep(files: ClientFiles, path: Path, report: dict[str, Any]) -> None:
     """A report as the last one (a run's pending note, if any, is then spent)."""
     text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    private_folder(files.switchovers)
     write_private(path, text)
-    write_private(folder / "last.json", text)
-    (folder / PENDING).unlink(missing_ok=True)
-
-
-PENDING = "pending-run.json"
+    write_private(files.last_switchover, text)
+    files.pending_switchover.unlink(missing_ok=True)
 
 
 def _note_pending(night: _Night, snapshot: str, books: str | None) -> Callable[[Outcome], None]:
@@ -155,7 +149,8 @@ def _note_pending(night: _Night, snapshot: str, books: str | None) -> Callable[[
     def note(outcome: Outcome) -> None:
         report = SwitchoverReport("run", outcome, export, refused=False, snapshot=snapshot).to_dict()
         report.update({"books_before": books, "interrupted": True})
-        write_private(private_folder(report_dir(env)) / PENDING, json.dumps(report, ensure_ascii=False, default=str))
+        private_folder(env.files.switchovers)
+        write_private(env.files.pending_switchover, json.dumps(report, ensure_ascii=False, default=str))
 
     return note
 
@@ -164,15 +159,15 @@ def _settle(env: ClientEnv, books: Books, holding: bool = False) -> None:
     """A run killed after its switch-in becomes the last report once its new books are found in (and a
     run killed before it, none). Unless ``holding`` the client's lock, a command that holds it may be
     that run still going: left alone."""
-    folder = report_dir(env)
-    path = folder / PENDING
+    files = env.files
+    path = files.pending_switchover
     if not path.exists() or (busy(env) and not holding):
         return
     noted = _last_report(path)
     month = f"{books.open_month:%Y-%m}"
     if noted and noted.get("opened_month") == month and Trainer.of(env).books() != noted.get("books_before"):
-        noted["report"] = str(folder / f"run-{noted['closed_month']}.json")
-        _keep(private_folder(folder), Path(noted["report"]), noted)
+        noted["report"] = str(files.switchover_report("run", str(noted["closed_month"])))
+        _keep(files, Path(noted["report"]), noted)
         return
     path.unlink(missing_ok=True)
 
@@ -180,7 +175,8 @@ def _settle(env: ClientEnv, books: Books, holding: bool = False) -> None:
 def _switch(night: _Night, dsn: str, mode: str, noted: Callable[[Outcome], None] | None = None) -> SwitchoverReport:
     """Load the final export into the books at ``dsn``; the refusal of a reconciliation is a report."""
     env, load = night.env, night.load
-    rejected = private_folder(report_dir(env)) / f"{mode}-rejected.csv"
+    private_folder(env.files.switchovers)
+    rejected = env.files.switchover_rejected(mode)
     with user_errors(dsn, loading=True):
         try:
             outcome = switch_over(
@@ -290,7 +286,7 @@ def status(workspace: Workspace, client: str) -> dict[str, Any]:
     with user_errors(dsn):
         books = books_before(dsn)
     _settle(env, books)
-    last = report_dir(env) / "last.json"
+    last = env.files.last_switchover
     return {
         "client": client,
         "open_month": books.open_month.strftime("%Y-%m"),

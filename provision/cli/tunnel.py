@@ -31,7 +31,7 @@ def tunnel(
         f"{client}: {opened.env.host.name} 127.0.0.1:{opened.env.port} is now 127.0.0.1:{opened.local_port} here"
     )
     typer.echo(f"  connect:  {opened.dsn('***')}")
-    typer.echo(f"  password: {opened.env.password_file}")
+    typer.echo(f"  password: {opened.env.files.password}")
     typer.echo("  Ctrl-C closes the tunnel")
     sys.stdout.flush()
     sys.stderr.flush()

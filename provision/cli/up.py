@@ -50,7 +50,7 @@ def up(
             f"in {seeded.seconds['total']:.1f} s"
         )
     typer.echo(f"  connect:  {result.dsn_with_password() if show_password else env.dsn('***')}")
-    typer.echo(f"  password: {env.password_file} (or rerun with --show-password)")
+    typer.echo(f"  password: {env.files.password} (or rerun with --show-password)")
     typer.echo(f"  psql:     provision psql {client}")
     if env.host.is_ssh:
         typer.echo(

@@ -46,7 +46,7 @@ def running_dsn(env: ClientEnv) -> str:
     container = db_container(env)
     if container is None or container.status != "running":
         raise EnvironmentProblem(f"the database of {env.client!r} is not running", fix=f"`provision up {env.client}`")
-    return env.dsn(read_password(env.password_file))
+    return env.dsn(read_password(env.files.password))
 
 
 def target(workspace: Workspace, client: str | None, dsn: str | None) -> tuple[ClientEnv | None, str]:

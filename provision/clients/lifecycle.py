@@ -122,7 +122,7 @@ def wait_ready(env: ClientEnv, password: str, timeout: float, progress: Progress
             last_error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             if any(text in last_error for text in ("password authentication failed", "проверку подлинности")):
                 raise OperationFailed(
-                    f"the database of {env.client!r} refuses the password in {env.password_file}",
+                    f"the database of {env.client!r} refuses the password in {env.files.password}",
                     fix="the data volume was made with another password: restore that file, or "
                     f"`provision destroy {env.client}` to start over (deletes the data)",
                 ) from None
@@ -195,7 +195,7 @@ def up(
         where = "" if host.is_local else f" on {host.name}"
         progress(f"starting {env.project}{where} with {compose.find_compose().name}")
         env = claims.start(env, progress)
-    password = read_password(env.password_file)
+    password = read_password(env.files.password)
     if profile.docker.swarm:  # the task may run on another node than the manager's
         after_id = swarm.wait_running(env, profile.start_timeout, progress).container
     else:

@@ -11,7 +11,9 @@ Layout (all under ``<workspace>/compose/<client>/``)::
     state.json         choices made once and kept: the port picked for ``port = "auto"`` (until
                        ``destroy``), the image, the storage, the swarm node
     import/            0700: last-load.json and rejected.csv of the last ``provision import load``
-    switchover/        the reports of the switch-overs rehearsed or run
+    switchover/        0700: the reports of the switch-overs rehearsed or run (<mode>-<YYYY-MM>.json),
+                       last.json (a copy of the last), pending-run.json (a run's note before its
+                       switch-in), <mode>-rejected.csv (the rows left out)
     agents/            the client's own formats of payment agents' registries
     storage/           a clone storage's XFS file and its mount point (when it is kept here)
     resets.json        when each database was last reset
@@ -126,6 +128,24 @@ class ClientFiles:
     def switchovers(self) -> Path:
         """The folder of the switch-overs' reports."""
         return self.directory / "switchover"
+
+    @property
+    def last_switchover(self) -> Path:
+        """A copy of the last switch-over's report (rehearsed or run), what ``switchover status`` shows."""
+        return self.switchovers / "last.json"
+
+    @property
+    def pending_switchover(self) -> Path:
+        """The report a run notes just before its switch-in; settled into the last one when found in."""
+        return self.switchovers / "pending-run.json"
+
+    def switchover_report(self, mode: str, month: str) -> Path:
+        """A switch-over's report: ``mode`` is ``rehearsal`` or ``run``, ``month`` the closed one (YYYY-MM)."""
+        return self.switchovers / f"{mode}-{month}.json"
+
+    def switchover_rejected(self, mode: str) -> Path:
+        """The rows a switch-over of ``mode`` left out."""
+        return self.switchovers / f"{mode}-rejected.csv"
 
     @property
     def agents(self) -> Path:

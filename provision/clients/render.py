@@ -86,10 +86,6 @@ class ClientEnv:
         return self.files.compose
 
     @property
-    def password_file(self) -> Path:
-        return self.files.password
-
-    @property
     def host(self) -> DockerHost:
         """The Docker engine the client runs on (its profile's [docker], a context resolved)."""
         return self.profile.docker.target()
@@ -274,7 +270,7 @@ def secret_volume_name(env: ClientEnv) -> str:
 
 def write_compose(env: ClientEnv) -> Path:
     """Write compose.yaml (atomically) and make sure the password file it names exists."""
-    ensure_password(env.password_file)
+    ensure_password(env.files.password)
     path = env.compose_file
     path.parent.mkdir(parents=True, exist_ok=True)
     write_whole(path, render_compose(env))

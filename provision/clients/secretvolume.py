@@ -34,11 +34,11 @@ def place_password(env: ClientEnv) -> str:
             raise OperationFailed(
                 f"cannot make the volume {name} on {env.host.name}: {exc.explanation or exc}"
             ) from None
-    ensure_password(env.password_file)
-    data = read_password(env.password_file).encode()
+    ensure_password(env.files.password)
+    data = read_password(env.files.password).encode()
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w") as tar:
-        member = tarfile.TarInfo(env.password_file.name)
+        member = tarfile.TarInfo(env.files.password.name)
         member.size, member.mode, member.uid, member.gid = len(data), 0o400, POSTGRES_UID, POSTGRES_UID
         tar.addfile(member, io.BytesIO(data))
     try:

@@ -167,12 +167,12 @@ def render_stack(env: ClientEnv) -> str:
 
 def secret_name(env: ClientEnv) -> str:
     """The swarm secret of the password: a secret cannot change, so its name follows the content."""
-    digest = hashlib.sha256(env.password_file.read_bytes()).hexdigest()[:10]
+    digest = hashlib.sha256(env.files.password.read_bytes()).hexdigest()[:10]
     return f"{env.project}_password_{digest}"
 
 
 def write_stack(env: ClientEnv) -> Path:
-    ensure_password(env.password_file)
+    ensure_password(env.files.password)
     path = stack_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_whole(path, render_stack(env))

@@ -12,9 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from provision.clients.record import STATE_KEYS, ClientFiles, StateKey
+from provision.clients.record import ClientFiles
 from provision.errors import InputError
 
 CLIENT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
@@ -44,28 +43,9 @@ class Workspace:
     def compose_root(self) -> Path:
         return self.root / "compose"
 
-    def client_dir(self, client: str) -> Path:
-        return self.files(client).directory
-
     def files(self, client: str) -> ClientFiles:
         """The paths of ``client``'s record, and its state (a wrong name refused here)."""
         return ClientFiles(self.compose_root, validate_client_name(client))
-
-    # The paths and the state as the CLI and the tests ask for them (the library asks :meth:`files`).
-    def profile_path(self, client: str) -> Path:
-        return self.files(client).profile
-
-    def compose_file(self, client: str) -> Path:
-        return self.files(client).compose
-
-    def secrets_dir(self, client: str) -> Path:
-        return self.files(client).secrets
-
-    def password_file(self, client: str) -> Path:
-        return self.files(client).password
-
-    def state_path(self, client: str) -> Path:
-        return self.files(client).state
 
     def known_clients(self) -> list[str]:
         """Clients with a profile or state in this workspace, plus the built-in ones."""
@@ -91,21 +71,6 @@ class Workspace:
             f"unknown client {client!r}: no {self.files(client).profile}",
             fix=f"{hint}create it with `provision init {client}` (known: {', '.join(known)})",
         )
-
-    def read_state(self, client: str) -> dict[str, Any]:
-        return self.files(client).read_state().raw
-
-    def kept_port(self, client: str) -> int | None:
-        return self.files(client).read_state().port
-
-    def write_state(self, client: str, state: dict[str, Any]) -> None:
-        self.files(client).change_state(tuple(key for key in STATE_KEYS if key not in state), **state)
-
-    def update_state(self, client: str, **changes: Any) -> None:
-        self.files(client).change_state(**changes)
-
-    def forget_state(self, client: str, *keys: StateKey) -> None:
-        self.files(client).change_state(keys)
 
     @contextlib.contextmanager
     def lock(self, name: str = "workspace") -> Iterator[None]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
+from provision.clients.render import ClientEnv
 from provision.console.context import Call
 from provision.console.guard import trainer
 from provision.console.jobs import Say
@@ -33,16 +34,16 @@ async def reset(call: Call) -> Response:
     if target == "all":
         revoke = call.form.get("revoke") == "1"
 
-        def everything(say: Say) -> str:
-            done = classroom.reset_seats(workspace, name, None, True, new_links=revoke)
+        def everything(say: Say, env: ClientEnv) -> str:
+            done = classroom.reset_seats(workspace, name, None, True, new_links=revoke, profile=env.profile)
             return f"{len(done.databases)}: {done.seconds:.2f} s"
 
         return call.start(w["reset_all_title"], back, everything, name, "all")
     seat = int(target)
     title = w["seat_reset_title"].format(n=seat) if seat else w["reset_db_title"]
 
-    def one(say: Say) -> str:
-        done = classroom.reset_seats(workspace, name, seat or None)
+    def one(say: Say, env: ClientEnv) -> str:
+        done = classroom.reset_seats(workspace, name, seat or None, profile=env.profile)
         return f"{', '.join(done.databases)}: {done.seconds:.2f} s"
 
     return call.start(title, back, one, name, f"seat{seat}")
@@ -53,8 +54,8 @@ async def snapshot_save(call: Call) -> Response:
     workspace, name, snap = call.workspace, call.param("name"), call.form.get("snapshot", "").strip()
     title = call.words["save_title"].format(name=snap)
 
-    def work(say: Say) -> str:
-        return snapshots.save_snapshot(workspace, name, snap)
+    def work(say: Say, env: ClientEnv) -> str:
+        return snapshots.save_snapshot(workspace, name, snap, profile=env.profile)
 
     return call.start(title, f"/client/{name}", work, name, "snapshots")
 
@@ -68,8 +69,8 @@ async def snapshot_restore(call: Call) -> Response:
     seat = target if isinstance(target, int) and target else None
     title = call.words["restore_title"].format(name=snap)
 
-    def work(say: Say) -> str:
-        done = snapshots.restore_snapshot(workspace, name, snap, seat, target == "all")
+    def work(say: Say, env: ClientEnv) -> str:
+        done = snapshots.restore_snapshot(workspace, name, snap, seat, target == "all", profile=env.profile)
         return f"{', '.join(done.databases)}: {done.seconds:.2f} s"
 
     return call.start(title, f"/client/{name}", work, name, "snapshots")

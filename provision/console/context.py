@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from provision.books import seeding
-from provision.clients.render import client_env
+from provision.clients.render import ClientEnv, client_env
 from provision.clients.workspace import Workspace
 from provision.console import auth
 from provision.console.jobs import Job, Jobs, Say
@@ -98,23 +98,34 @@ class Call:
     def refused(self) -> Response:
         return self.message(self.words["forbidden"], 403)
 
-    def start(self, title: str, back: str, work: Callable[[Say], Any], client: str, target: str) -> Response:
+    def start(
+        self,
+        title: str,
+        back: str,
+        work: Callable[[Say, ClientEnv], Any],
+        client: str,
+        target: str,
+        env: ClientEnv | None = None,
+    ) -> Response:
         """Run ``work`` as a job of this session; while one for the same ``target`` (a seat, a client's
-        snapshots) runs, a second click follows that one instead of queueing another."""
+        snapshots) runs, a second click follows that one instead of queueing another. The client's profile
+        is read here once (unless ``env`` is the client's, read already) and ``work`` is given it."""
         w = self.words
-        try:
-            env = client_env(self.workspace, client, pick=False)
-        except ProvisionError as exc:
-            return self.message(exc.message, 404)
+        if env is None:
+            try:
+                env = client_env(self.workspace, client, pick=False)
+            except ProvisionError as exc:
+                return self.message(exc.message, 404)
+        loaded = env  # what the job is given (a closure sees no narrowing of env)
         jobs = self.console.jobs
         running = jobs.running(f"{client}/{target}")
         if running is not None:
             return job_page(running)
 
         def run(say: Say) -> str:
-            if seats.busy(env):
+            if seats.busy(loaded):
                 say(w["busy"])
-            return str(work(say))
+            return str(work(say, loaded))
 
         owner = str(self.request.session.get("sid", ""))
         return job_page(jobs.start(title, back, run, owner=owner, target=f"{client}/{target}"))

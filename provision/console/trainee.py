@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from provision.clients.render import ClientEnv
 from provision.console.context import Call
 from provision.console.guard import posted
 from provision.console.jobs import Say
@@ -18,8 +19,9 @@ async def seat_page(request: Request) -> Response:
     found = await run_in_threadpool(classroom.find_seat, call.workspace, token)
     if found is None:
         return call.message(call.words["unknown_link"], 404)
-    seat = await run_in_threadpool(classroom.trainee_seat, call.workspace, *found)
-    return call.page("seat.html", seat=seat, client=found[0], token=token)
+    env, number = found
+    seat = await run_in_threadpool(classroom.trainee_seat, env, number)
+    return call.page("seat.html", seat=seat, client=env.client, token=token)
 
 
 async def seat_reset(request: Request) -> Response:
@@ -32,11 +34,11 @@ async def seat_reset(request: Request) -> Response:
     found = await run_in_threadpool(classroom.find_seat, workspace, token)
     if found is None:
         return call.message(call.words["unknown_link"], 404)
-    client, seat = found
+    found_env, seat = found
     title = call.words["seat_reset_title"].format(n=seat)
 
-    def work(say: Say) -> str:
-        done = classroom.reset_seats(workspace, client, seat)
+    def work(say: Say, env: ClientEnv) -> str:
+        done = classroom.reset_seats(workspace, env.client, seat, profile=env.profile)
         return f"{done.seconds:.2f} s"
 
-    return call.start(title, f"/seat/{token}", work, client, f"seat{seat}")
+    return call.start(title, f"/seat/{token}", work, found_env.client, f"seat{seat}", env=found_env)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provision.clients.render import ClientEnv, client_env
+from provision.clients.profile import Profile, load_profile
+from provision.clients.render import ClientEnv, client_env, env_for
 from provision.clients.workspace import Workspace
 from provision.errors import EnvironmentProblem, InputError
 from provision.inputs import ascii_number
@@ -79,25 +80,32 @@ def seat_links(env: ClientEnv) -> dict[int, str]:
     return {int(k): v for k, v in kept.items() if k in wanted}
 
 
-def revoke_links(workspace: Workspace, client: str) -> None:
+def revoke_links(workspace: Workspace, client: str, *, profile: Profile | None = None) -> None:
     """New tokens for every seat of ``client``: the links handed out so far stop working."""
-    env = client_env(workspace, client, pick=False)
+    env = env_for(workspace, profile, pick=False) if profile else client_env(workspace, client, pick=False)
     with _LINKS_LOCK:
         _write_private(_links_path(env), {str(k): secrets.token_urlsafe(24) for k in range(1, env.profile.seats + 1)})
 
 
-def find_seat(workspace: Workspace, token: str) -> tuple[str, int] | None:
-    """The client and seat a trainee link's token opens, or None (it only reads: a guess writes nothing)."""
+def find_seat(workspace: Workspace, token: str) -> tuple[ClientEnv, int] | None:
+    """The client (its profile read, for the page to use) and seat a trainee link's token opens, or None
+    (it only reads: a guess writes nothing). Only a client whose links hold the token has its profile read."""
     for client in workspace.known_clients():
+        keys = [
+            key
+            for key, known in _read_links(workspace.files(client).seat_links).items()
+            if hmac.compare_digest(known.encode(), token.encode())
+        ]
+        if not keys:
+            continue
         try:
             env = client_env(workspace, client, pick=False)
         except InputError:
             continue
-        seats = range(1, env.profile.seats + 1)
-        for key, known in _read_links(_links_path(env)).items():
+        for key in keys:
             seat = ascii_number(key)
-            if seat is not None and seat in seats and hmac.compare_digest(known.encode(), token.encode()):
-                return client, seat
+            if seat is not None and 1 <= seat <= env.profile.seats:
+                return env, seat
     return None
 
 
@@ -142,15 +150,23 @@ class ClientLine:
 
 
 def reset_seats(
-    workspace: Workspace, client: str, seat: int | None = None, all_: bool = False, new_links: bool = False
+    workspace: Workspace,
+    client: str,
+    seat: int | None = None,
+    all_: bool = False,
+    new_links: bool = False,
+    *,
+    profile: Profile | None = None,
 ) -> Copied:
     """`provision reset` and the console's reset buttons: a seat, the working database, or all of them;
-    with ``new_links`` (all only), the trainees' links are made anew and the old ones stop working."""
+    with ``new_links`` (all only), the trainees' links are made anew and the old ones stop working. The
+    profile is read once (``profile``: the client's, when the caller has read it already)."""
     if new_links and not all_:
         raise InputError("--new-links goes with --all", fix="`provision reset CLIENT --all --new-links`")
-    done = seats.reset_client(workspace, client, seat, all_)
+    profile = profile or load_profile(workspace, client)
+    done = seats.reset_client(workspace, client, seat, all_, profile=profile)
     if new_links:
-        revoke_links(workspace, client)
+        revoke_links(workspace, client, profile=profile)
     return done
 
 
@@ -211,11 +227,10 @@ def class_view(env: ClientEnv) -> ClassView:
     return ClassView(env.client, env.profile.title or env.client, state, env.port, rows, saved, _last_import(env))
 
 
-def trainee_seat(workspace: Workspace, client: str, seat: int) -> SeatRow:
-    """One seat, for its trainee's page."""
-    env = client_env(workspace, client, pick=False)
-    found = [s for s in client_seats(workspace, client) if s.seat == seat]
+def trainee_seat(env: ClientEnv, seat: int) -> SeatRow:
+    """One seat, for its trainee's page (``env``: as :func:`find_seat` found it, its profile read once)."""
+    found = [s for s in client_seats(env.workspace, env.client, profile=env.profile) if s.seat == seat]
     if not found:
-        raise InputError(f"client {client!r} has no seat {seat}")
+        raise InputError(f"client {env.client!r} has no seat {seat}")
     s = found[0]
     return SeatRow(s.seat, s.database, s.role, s.dsn_with_password, None, last_resets(env).get(s.database, ""), "")

@@ -28,8 +28,8 @@ import psycopg
 from psycopg import sql
 
 from provision.clients.database import connect_server
-from provision.clients.profile import check_seat, load_profile
-from provision.clients.render import ClientEnv, client_env, env_for
+from provision.clients.profile import Profile, check_seat, load_profile
+from provision.clients.render import ClientEnv, env_for
 from provision.clients.secrets import read_password
 from provision.clients.workspace import Workspace
 from provision.errors import InputError
@@ -134,7 +134,7 @@ class Trainer:
     @classmethod
     def of(cls, env: ClientEnv) -> Trainer:
         """The Trainer of a client, without touching Docker: an unreachable server is reported on first use."""
-        return cls(env, read_password(env.password_file), env.files.seat_passwords)
+        return cls(env, read_password(env.files.password), env.files.seat_passwords)
 
     # -- connections ---------------------------------------------------------------------------
     def dsn(self, database: str, user: str | None = None, password: str | None = None) -> str:
@@ -393,7 +393,7 @@ def serialized(env: ClientEnv, command: str = "a command", say: Say | None = Non
     """Commands that change one client's databases run one at a time (a kernel lock: a kill frees it); the
     first thing each does is to finish or undo what a killed one left."""
     say = say or _to_stderr
-    read_password(env.password_file)  # a client never brought up: said before a lock or journal is made
+    read_password(env.files.password)  # a client never brought up: said before a lock or journal is made
     with journal.client_lock(_lock_path(env), command, say) as outermost:
         left = journal.Journal.left(journal_path(env)) if outermost else None
         if left is not None:
@@ -476,12 +476,16 @@ def freeze_and_sync(
         trainer.sync_seats()
 
 
-def reset_client(workspace: Workspace, client: str, seat: int | None = None, all_: bool = False) -> Copied:
-    """`provision reset`: the working database (or a seat, or all) back to the baseline."""
-    env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
+def reset_client(
+    workspace: Workspace, client: str, seat: int | None = None, all_: bool = False, *, profile: Profile | None = None
+) -> Copied:
+    """`provision reset`: the working database (or a seat, or all) back to the baseline (``profile``: the
+    client's, when the caller has read it already)."""
+    env = env_for(workspace, check_seat(profile or load_profile(workspace, client), seat))
     return copy_locked(env, "reset", lambda trainer: trainer.reset(seat, all_))
 
 
-def client_seats(workspace: Workspace, client: str) -> list[Seat]:
-    """`provision seats`: the working database and each trainee's seat, with how to connect."""
-    return Trainer.of(repaired(client_env(workspace, client), "seats")).seats()
+def client_seats(workspace: Workspace, client: str, *, profile: Profile | None = None) -> list[Seat]:
+    """`provision seats`: the working database and each trainee's seat, with how to connect (``profile``:
+    the client's, when the caller has read it already)."""
+    return Trainer.of(repaired(env_for(workspace, profile or load_profile(workspace, client)), "seats")).seats()

@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg import sql
 
-from provision.clients.profile import check_seat, load_profile
+from provision.clients.profile import Profile, check_seat, load_profile
 from provision.clients.render import client_env, env_for
 from provision.clients.workspace import Workspace
 from provision.errors import InputError
@@ -108,10 +108,13 @@ class Snapshots:
 
 
 # -- what the commands call ---------------------------------------------------------------------------
-def save_snapshot(workspace: Workspace, client: str, name: str, seat: int | None = None) -> str:
-    """`provision snapshot save`: returns the database the snapshot is kept in."""
+def save_snapshot(
+    workspace: Workspace, client: str, name: str, seat: int | None = None, *, profile: Profile | None = None
+) -> str:
+    """`provision snapshot save`: returns the database the snapshot is kept in (``profile``: the client's,
+    when the caller has read it already)."""
     check_snapshot_name(name)
-    env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
+    env = env_for(workspace, check_seat(profile or load_profile(workspace, client), seat))
     with operation(env, "snapshot save"):
         return Snapshots(Trainer.of(env)).save(name, seat)
 
@@ -121,11 +124,17 @@ def list_snapshots(workspace: Workspace, client: str) -> list[Snapshot]:
 
 
 def restore_snapshot(
-    workspace: Workspace, client: str, name: str, seat: int | None = None, all_: bool = False
+    workspace: Workspace,
+    client: str,
+    name: str,
+    seat: int | None = None,
+    all_: bool = False,
+    *,
+    profile: Profile | None = None,
 ) -> Copied:
     if name != "baseline":
         check_snapshot_name(name)
-    env = env_for(workspace, check_seat(load_profile(workspace, client), seat))
+    env = env_for(workspace, check_seat(profile or load_profile(workspace, client), seat))
     return copy_locked(env, "snapshot restore", lambda trainer: Snapshots(trainer).restore(name, seat, all_))
 
 
