@@ -19,20 +19,18 @@ MAX_CLASS_LINES = 300
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "seed: the pieces",
+        ("seed.errors", "seed.infile", "seed.outfile", "seed.dsn", "seed.period", "seed.words.*"),
+    ),
+    (
+        "seed: the books' schema, reference data and figures",
         (
-            "seed.errors",
-            "seed.infile",
-            "seed.outfile",
-            "seed.dsn",
             "seed.pgbinary",
             "seed.catalog",
             "seed.people",
             "seed.migrate",
-            "seed.period",
             "seed.months",
             "seed.check",
             "seed.stats",
-            "seed.words.*",
         ),
     ),
     ("seed: the synthetic books", ("seed.synth.*", "seed.generate", "seed.load")),
@@ -41,7 +39,20 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("seed", ("seed",)),
     ("provision: errors and inputs", ("provision", "provision.errors", "provision.inputs")),
     ("provision.docker", ("provision.docker.*",)),
-    ("provision.clients", ("provision.clients.*",)),
+    (
+        "provision.clients: its record, profile and files",
+        tuple(
+            f"provision.clients.{m}"
+            for m in ("workspace", "record", "profile", "secrets", "storage", "render", "claims")
+            + ("secretvolume", "datavolume")
+        )
+        + ("provision.clients",),
+    ),
+    (
+        "provision.clients: its containers",
+        ("provision.clients.lifecycle", "provision.clients.swarm", "provision.clients.pool"),
+    ),
+    ("provision.clients: its database", ("provision.clients.database",)),
     ("provision.training", ("provision.training.*",)),
     ("provision.books", ("provision.books.*",)),
     ("provision.console", ("provision.console.*",)),
