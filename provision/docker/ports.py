@@ -211,10 +211,15 @@ def listener(port: int, host: str = "0.0.0.0", proc: Path = Path("/proc")) -> st
         if not entry.name.isdigit():
             continue
         try:
-            for fd in (entry / "fd").iterdir():
-                if os.readlink(fd) in wanted:
-                    name = (entry / "comm").read_text(encoding="utf-8", errors="replace").strip()
-                    return f"{name} (pid {entry.name})"
-        except OSError:
+            fds = list((entry / "fd").iterdir())
+        except OSError:  # gone, or another user's
             continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) not in wanted:
+                    continue
+                name = (entry / "comm").read_text(encoding="utf-8", errors="replace").strip()
+            except OSError:  # this descriptor closed while we looked: the others still count
+                continue
+            return f"{name} (pid {entry.name})"
     return None
