@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry bench-switchover bench-console bench-remote clean
+.PHONY: install demo test test-fast lint bench bench-seed bench-reset bench-import bench-registry bench-switchover bench-console bench-remote bench-scale clean
 
 install: $(STAMP)
 
@@ -55,6 +55,11 @@ bench-console: install
 
 bench-remote: install
 	$(BIN)/python benchmarks/bench_remote.py --accounts 10000
+
+# Every command at 10,000, 100,000 and 1,000,000 accounts: SIZES="10000 100000" to pick.
+SIZES ?= 10000 100000 1000000
+bench-scale: install
+	$(BIN)/python benchmarks/bench_scale.py --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -5,13 +5,17 @@ The export: synthetic books (12 months) written in the standard legacy layout (c
 commas), as an old system would.
 ours:   `import load` end to end in a child process: read and convert every file, anonymize every
         personal value, COPY into a working schema, keys and indexes, VACUUM ANALYZE, the leak scan,
-        the switch; with its peak RSS.
-floor:  the very rows the import loaded (already converted and anonymized), held in memory and COPYed
-        into bare tables over the same parallel connections, plus the same keys and indexes.
+        the switch.
+floor:  the very rows the import loaded (already converted and anonymized: every column of the tables
+        as the loader's working schema has them before its keys), held in memory and COPYed into bare
+        tables over the same parallel connections, then the same migrations as the loader's (keys,
+        indexes, identities, the registries' columns).
 raw:    the export files themselves COPYed as they are into all-text tables (no conversion, no keys):
         what merely moving the bytes into PostgreSQL costs.
-check:  `import check` of the same export in a child process: seconds and peak RSS.
-Peak RSS is given for both processes of each (the second is the forked reader of the balances).
+check:  `import check` of the same export in a child process.
+Memory, for the load and the check: the peak PSS of the whole process tree (each process polled every
+50 ms, pages a fork shares counted once), and each process's peak RSS (the load's second process is the
+forked reader of the balances).
 
 Run: `make bench-import` or `python benchmarks/bench_import.py --accounts 10000 100000`.
 """
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import bare_tables, bench_server, child, show
+from common import Measured, bare_tables, bench_server, measured_child, show
 from psycopg import sql
 
 from seed import migrate, seed_database
@@ -41,8 +45,7 @@ from seed.legacy.mapping import standard_mapping
 started = time.monotonic()
 r = import_export(sys.argv[1], standard_mapping(Path(sys.argv[2])), bytes(range(32)))
 print(json.dumps({"seconds": time.monotonic() - started, "rows": r.total_rows, "read": sum(r.read.values()),
-                  "rejected": r.rejects.total, "leaks": len(r.leaks), "phases": r.seconds,
-                  "peak_rss_mb": peak_rss_mb()}))
+                  "rejected": r.rejects.total, "leaks": len(r.leaks), "phases": r.seconds}))
 """
 CHECK_CHILD = """
 import json, sys, time
@@ -52,13 +55,8 @@ from seed.legacy.mapping import standard_mapping
 started = time.monotonic()
 report = analyze(standard_mapping(Path(sys.argv[1])))
 print(json.dumps({"seconds": time.monotonic() - started, "rows": sum(report.rows.values()),
-                  "problems": report.problems, "peak_rss_mb": peak_rss_mb()}))
+                  "problems": report.problems}))
 """
-LOADED = [
-    "supplier", "service", "tariff", "norm", "payment_agent", "charge_method", "reading_source", "billing_period",
-    "payment_registry", "building", "premise", "account", "person", "account_person", "account_service", "meter",
-    "meter_reading", "balance", "payment",
-]  # fmt: skip
 
 
 def checkpoint(dsn: str) -> None:
@@ -85,26 +83,46 @@ def _parallel_copy(dsn: str, schema: str, data: dict[str, list[bytes]]) -> None:
         raise errors[0]
 
 
+def bare_columns(conn: psycopg.Connection, schema: str) -> dict[str, list[str]]:
+    """Each table of a bare schema with its columns in order: what the loader COPYs into (the columns later
+    migrations add are not loaded, so the floor does not copy them either)."""
+    found: dict[str, list[str]] = {}
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+        "AND table_name <> 'schema_migration' ORDER BY table_name, ordinal_position",
+        (schema,),
+    ):
+        found.setdefault(table, []).append(column)
+    return found
+
+
+def fetched(conn: psycopg.Connection, table: str, columns: list[str]) -> list[bytes]:
+    """The rows of ``okno.table`` (those ``columns``) as COPY text, in blocks of about a megabyte."""
+    query = sql.SQL("COPY {} ({}) TO STDOUT").format(
+        sql.Identifier("okno", table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    blocks, pending = [], bytearray()
+    with conn.cursor().copy(query) as copy:
+        for block in copy:
+            pending += block
+            if len(pending) >= 1 << 20:
+                blocks.append(bytes(pending))
+                pending.clear()
+    return [*blocks, bytes(pending)] if pending else blocks
+
+
 def floor(dsn: str) -> dict[str, Any]:
-    """The loaded rows, fetched into memory, COPYed again into bare tables; then the same keys."""
-    data: dict[str, list[bytes]] = {}
+    """The loaded rows, fetched into memory, COPYed again into bare tables; then the loader's migrations."""
+    schema = "okno_floor"
     with psycopg.connect(dsn, autocommit=True) as conn:
-        for table in LOADED:
-            blocks, pending = [], bytearray()
-            with conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(sql.Identifier("okno", table))) as copy:
-                for block in copy:
-                    pending += block
-                    if len(pending) >= 1 << 20:
-                        blocks.append(bytes(pending))
-                        pending.clear()
-            data[table] = [*blocks, bytes(pending)] if pending else blocks
-        rows = sum(conn.execute(f"SELECT count(*) FROM okno.{t}").fetchone()[0] for t in LOADED)  # type: ignore[index]
-        schema = "okno_floor"
         bare_tables(conn, schema)
+        data = {table: fetched(conn, table, columns) for table, columns in bare_columns(conn, schema).items()}
+        data = {table: blocks for table, blocks in data.items() if blocks}
+        rows = sum(block.count(b"\n") for blocks in data.values() for block in blocks)  # a line a row in COPY text
         started = time.monotonic()
         _parallel_copy(dsn, schema, data)
         copy_s = time.monotonic() - started
-        migrate.apply(conn, schema, upto=2, parallel_dsn=dsn)  # the same key builder as the loader
+        migrate.apply(conn, schema, parallel_dsn=dsn)  # the same key builder, and the rest, as the loader
         seconds = time.monotonic() - started
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
     return {"seconds": seconds, "copy_seconds": copy_s, "rows": rows}
@@ -143,6 +161,20 @@ def raw_copy(dsn: str, folder: Path) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows}
 
 
+def check_figures(check: tuple[dict[str, Any], Measured] | None) -> dict[str, Any]:
+    """The figures of `import check` (None when --no-check left it out)."""
+    if check is None:
+        return {"check_seconds": None, "check_rows_per_s": None, "check_peak_pss_mb": None, "check_peak_rss_mb": None}
+    mine, measured = check
+    return {
+        "check_seconds": round(mine["seconds"], 2),
+        "check_rows_per_s": round(mine["rows"] / mine["seconds"]),
+        "check_problems": mine["problems"],
+        "check_peak_pss_mb": round(measured.peak_pss_mb),
+        "check_peak_rss_mb": [round(x) for x in measured.peak_rss_mb],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, nargs="+", default=[10_000, 100_000])
@@ -159,11 +191,9 @@ def main() -> int:
                 seed_database(dsn, accounts=accounts, months=12, seed=1)
                 export_standard(dsn, folder)
             size = sum(p.stat().st_size for p in folder.iterdir())
-            check = {"seconds": 0.0, "rows": 0, "peak_rss_mb": [0, 0]}
-            if not args.no_check:
-                check = child(CHECK_CHILD, str(folder))
+            check = None if args.no_check else measured_child(CHECK_CHILD, str(folder))
             checkpoint(dsn)
-            mine = child(LOAD_CHILD, dsn, str(folder))
+            mine, load = measured_child(LOAD_CHILD, dsn, str(folder))
             base = floor(dsn)
             raw = raw_copy(dsn, folder)
             results.append(
@@ -177,15 +207,14 @@ def main() -> int:
                     "import_seconds": round(mine["seconds"], 2),
                     "import_rows_per_s": round(mine["rows"] / mine["seconds"]),
                     "import_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
-                    "import_peak_rss_mb": [round(x) for x in mine["peak_rss_mb"]],
+                    "import_peak_pss_mb": round(load.peak_pss_mb),
+                    "import_peak_rss_mb": [round(x) for x in load.peak_rss_mb],
                     "floor_seconds": round(base["seconds"], 2),
                     "floor_copy_seconds": round(base["copy_seconds"], 2),
                     "ratio_to_floor": round(mine["seconds"] / base["seconds"], 2),
                     "raw_copy_seconds": round(raw["seconds"], 2),
                     "ratio_to_raw_copy": round(mine["seconds"] / raw["seconds"], 2),
-                    "check_seconds": round(check["seconds"], 2),
-                    "check_rows_per_s": round(check["rows"] / check["seconds"]) if check["seconds"] else None,
-                    "check_peak_rss_mb": [round(x) for x in check["peak_rss_mb"]],
+                    **check_figures(check),
                 }
             )
             show(results, args.json)

@@ -4,7 +4,8 @@ down/up, destroy.
 
 The floor is the same image started with a bare `docker run` until a query answers, measured in
 the same run; `up` is reported as a ratio to it. Run: `make bench` (add `--cold-build` to rebuild
-each root filesystem from Debian's packages, which downloads about 100 MB a major; `--major N` for one).
+each root filesystem from Debian's packages, which downloads about 100 MB a major; `--major N` for one;
+`--no-build` to measure the clients only, on images already built, as the test suite does).
 """
 
 from __future__ import annotations
@@ -79,6 +80,14 @@ def image_figures(major: int, cold: bool, say: Callable[[str], None]) -> dict[st
     return figures
 
 
+def built(major: int) -> dict[str, Any]:
+    """No figures of the build with --no-build: the image must be there already (none is built)."""
+    tag = imagebuild.built_tag(major)
+    if not images.image_present(tag):
+        raise SystemExit(f"no image {tag} here: build it first (`provision image build --major {major}`)")
+    return {"suite": imagebuild.SUITES[major]}
+
+
 def client_figures(major: int, repeat: int) -> dict[str, Any]:
     """`up` cold, idempotent, after `down`, and `destroy` of a client on ``major`` (the library's `up`: the
     container to a query, no seeding), with the floor: the same image's bare `docker run` to a query."""
@@ -117,7 +126,9 @@ def main() -> int:
         choices=sorted(imagebuild.SUITES),
         help="a PostgreSQL major (repeatable; default: every one provision builds)",
     )
-    parser.add_argument("--cold-build", action="store_true", help="rebuild the root filesystem from Debian")
+    build = parser.add_mutually_exclusive_group()
+    build.add_argument("--cold-build", action="store_true", help="rebuild the root filesystem from Debian")
+    build.add_argument("--no-build", action="store_true", help="measure the clients only, on images already built")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the quick steps")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -125,7 +136,8 @@ def main() -> int:
     say = (lambda _line: None) if args.json else (lambda line: print(line, file=sys.stderr))
     figures: dict[str, Any] = {"compose": lifecycle.compose.find_compose().name}
     for major in args.major or sorted(imagebuild.SUITES):
-        figures[str(major)] = {**image_figures(major, args.cold_build, say), **client_figures(major, args.repeat)}
+        image = built(major) if args.no_build else image_figures(major, args.cold_build, say)
+        figures[str(major)] = {**image, **client_figures(major, args.repeat)}
 
     if args.json:
         print(json.dumps(figures, indent=2))

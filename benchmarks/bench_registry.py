@@ -6,8 +6,8 @@ format, cp1251), then times, median of --repeat runs, each load on a fresh copy 
   load:   `registry load` as the library runs it: one transaction, the lines streamed into it as they are
           read (COPY), then matched, the payments, the suspense list, the balances
   floor:  a bare COPY of the same lines' account numbers and amounts into a temporary table
-  cli:    `registry load` in a fresh process, once: its wall time and its peak memory (RSS),
-          which stays flat from 10,000 lines to 100,000
+  cli:    `registry load` in a fresh process, once: its wall time and its peak memory (RSS, and the PSS
+          of its whole process tree), which stays flat from 10,000 lines to 100,000
 with rows/s and the load's ratio to the floor.
 Run: `make bench-registry` or `python benchmarks/bench_registry.py --lines 100000`.
 """
@@ -15,7 +15,6 @@ Run: `make bench-registry` or `python benchmarks/bench_registry.py --lines 10000
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import child, seeded_client
+from common import measured_child, seeded_client, show
 
 from provision.books import registries
 from provision.training import seats
@@ -43,11 +42,11 @@ print(json.dumps({"own_mb": round(peak_rss_mb()[0])}))
 """
 
 
-def _cli_load(root: Path, path: Path) -> tuple[float, int]:
-    """A load as a user's command runs it: wall time (the interpreter's start included) and peak RSS in MB."""
-    started = time.perf_counter()
-    done = child(LOAD, str(root), CLIENT, str(path))
-    return time.perf_counter() - started, int(done["own_mb"])
+def _cli_load(root: Path, path: Path) -> tuple[float, int, int]:
+    """A load as a user's command runs it: wall time (the interpreter's start included), peak RSS and the
+    process tree's peak PSS, in MB."""
+    done, measured = measured_child(LOAD, str(root), CLIENT, str(path))
+    return measured.seconds, int(done["own_mb"]), round(measured.peak_pss_mb)
 
 
 def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
@@ -77,7 +76,7 @@ def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
                         copy.write_row((line.account, line.amount / 100))
                 floors.append(time.perf_counter() - started)
         seats.reset_client(workspace, CLIENT)
-        cli_s, cli_rss_mb = _cli_load(root, path)
+        cli_s, cli_rss_mb, cli_pss_mb = _cli_load(root, path)
         load_s = statistics.median(loads)
         return {
             "accounts": accounts,
@@ -91,6 +90,7 @@ def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
             "load_to_floor": round(load_s / statistics.median(floors), 1),
             "cli_s": round(cli_s, 2),
             "cli_peak_rss_mb": cli_rss_mb,
+            "cli_peak_pss_mb": cli_pss_mb,
         }
 
 
@@ -99,9 +99,13 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="all results as one JSON document at the end")
     args = parser.parse_args()
+    results: list[dict[str, Any]] = []
     for lines in args.lines:
-        print(json.dumps(measure(args.accounts, lines, args.repeat)), flush=True)
+        results.append(measure(args.accounts, lines, args.repeat))
+        show(results, args.json)
+    show(results, args.json, final=True)
     return 0
 
 

@@ -16,7 +16,6 @@ Run: `make bench-reset` or `python benchmarks/bench_reset.py --accounts 10000 10
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from common import show
 
 from provision.books import bringup
 from provision.clients import lifecycle, storage
@@ -148,29 +149,32 @@ def main() -> int:
     parser.add_argument("--class-seats", type=int, default=12, help="seats of the class reset with --all")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory", default="2g")
+    parser.add_argument("--json", action="store_true", help="all results as one JSON document at the end")
     args = parser.parse_args()
     if "clone" in args.storage and storage.loop_problem():
         print(f"no clone path here: {storage.loop_problem()}", file=sys.stderr)
         args.storage = [s for s in args.storage if s != "clone"]
-    results = []
+    results: list[dict[str, Any]] = []
     for accounts in args.accounts:
         for i, method in enumerate(args.storage):
-            result = measure(accounts, method, args.class_seats, args.repeat, args.memory, restore=i == 0)
-            results.append(result)
-            print(json.dumps(result), flush=True)
+            results.append(measure(accounts, method, args.class_seats, args.repeat, args.memory, restore=i == 0))
+            show(results, args.json)
     clone = {r["accounts"]: r for r in results if r["storage"] == "clone"}
     copy = {r["accounts"]: r for r in results if r["storage"] == "copy"}
     if len(clone) >= 2:
         small, large = min(clone), max(clone)
         ratio = clone[large]["reset_seat_library_s"] / clone[small]["reset_seat_library_s"]
-        print(json.dumps({"clone_reset_size_ratio": round(ratio, 2), "sizes": [small, large]}), flush=True)
-    for accounts in clone.keys() & copy.keys():
+        results.append({"clone_reset_size_ratio": round(ratio, 2), "sizes": [small, large]})
+        show(results, args.json)
+    for accounts in sorted(clone.keys() & copy.keys()):
         speedup = copy[accounts]["reset_seat_cli_s"] / clone[accounts]["reset_seat_cli_s"]
         restore = copy[accounts].get("pg_restore_j2_s")
         summary = {"accounts": accounts, "clone_faster_than_copy": round(speedup, 1)}
         if restore:
             summary["clone_faster_than_pg_restore"] = round(restore / clone[accounts]["reset_seat_cli_s"], 1)
-        print(json.dumps(summary), flush=True)
+        results.append(summary)
+        show(results, args.json)
+    show(results, args.json, final=True)
     return 0
 
 

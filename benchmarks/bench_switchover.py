@@ -5,7 +5,8 @@ month before last) and its final one (through the last closed month) with `impor
 imports the first as the client's books (timed: the plain import, the floor a switch-over builds on),
 then runs `provision switchover rehearse` with the final export in a fresh process: its wall time, the
 time of each step (copy aside, load, keys, compare, reconcile, checks, drop), what it counted, and its
-peak memory (its own, and the forked loader's). The issue's target: 100,000 accounts within 2 minutes.
+peak memory (its own RSS and the forked loader's, and the PSS of its whole process tree). The issue's
+target: 100,000 accounts within 2 minutes.
 
 The same-client guard (each account's address, residents and meters as keyed digests on both sides,
 compared in SQL) is a step of its own: its seconds, its share of the rehearsal, and the rows it digests
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import child, seeded_client, show
+from common import measured_child, seeded_client, show
 
 from provision.books import legacy
 
@@ -74,7 +75,7 @@ def measure(accounts: int, memory: str) -> dict[str, Any]:
         import_s = time.perf_counter() - started
         with psycopg.connect(dsn) as conn:
             guarded = conn.execute(GUARDED).fetchone()
-        rehearsal = child(REHEARSE, str(workspace.root), CLIENT, str(final))
+        rehearsal, measured = measured_child(REHEARSE, str(workspace.root), CLIENT, str(final))
         guard_s = rehearsal["steps"].get(GUARD_STEP, 0.0)
         digested = 2 * int(guarded[0]) if guarded else 0
         return {
@@ -93,6 +94,7 @@ def measure(accounts: int, memory: str) -> dict[str, Any]:
             "changes": rehearsal["changes"],
             "differences": rehearsal["differences"],
             "peak_rss_mb": [rehearsal["own_mb"], rehearsal["forked_mb"]],
+            "peak_pss_mb": round(measured.peak_pss_mb),
         }
 
 
