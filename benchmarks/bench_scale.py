@@ -70,9 +70,11 @@ GOALS: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
 class Run:
     """One size's client, and the rows measured on it."""
 
-    def __init__(self, root: Path, accounts: int, seats: int, scratch: Path, dsn: str) -> None:
+    def __init__(
+        self, root: Path, accounts: int, seats: int, scratch: Path, dsn: str, rows: list[dict[str, Any]]
+    ) -> None:
         self.root, self.accounts, self.seats, self.scratch, self.dsn = root, accounts, seats, scratch, dsn
-        self.rows: list[dict[str, Any]] = []
+        self.rows = rows
 
     def cli(self, *args: str) -> tuple[dict[str, Any], str]:
         """A `provision` command in a new process: its figures, and what it printed."""
@@ -174,7 +176,8 @@ def _json_of(out: str) -> dict[str, Any]:
     return {}
 
 
-def measure(accounts: int, method: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+def measure(accounts: int, method: str, args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """One size, its rows added to ``rows`` as they are measured (so a failure keeps what came before)."""
     seats = args.seats
     with tempfile.TemporaryDirectory(prefix="provision-bench-scale-", dir=args.scratch) as tmp:
         root = Path(tmp).resolve()
@@ -184,16 +187,18 @@ def measure(accounts: int, method: str, args: argparse.Namespace) -> list[dict[s
         path.write_text(profile_text(accounts, method, args.memory, seats), encoding="utf-8")
         try:
             up = bringup.up_client(workspace, CLIENT, build=False, progress=lambda _line: None).up
-            run = Run(root, accounts, seats, root / "scratch", up.dsn_with_password())
+            run = Run(root, accounts, seats, root / "scratch", up.dsn_with_password(), rows)
             started = time.monotonic()
             seed_and_read(run)
-            exports(run)
-            if method == "clone":
+            if "import" not in args.skip:
+                exports(run)
+            if method == "clone" and "reset" not in args.skip:
                 resets(run)
-            registries(run, args.registry_lines)
-            imports(run)
+            if "registry" not in args.skip:
+                registries(run, args.registry_lines)
+            if "import" not in args.skip:
+                imports(run)
             print(f"# {accounts:,} accounts measured in {time.monotonic() - started:.0f} s", file=sys.stderr)
-            return run.rows
         finally:
             lifecycle.destroy(workspace, CLIENT)
             engine.remove_labelled({engine.LABEL_WORKSPACE: str(workspace.root)})
@@ -216,6 +221,7 @@ def main() -> int:
     parser.add_argument("--storage", choices=["clone", "copy"], default="clone")
     parser.add_argument("--seats", type=int, default=SEATS, help="the class whose seats `reset --all` resets")
     parser.add_argument("--registry-lines", type=int, default=100_000, help="the registry loaded at every size")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["reset", "registry", "import"], help="steps left out")
     args = parser.parse_args()
     method = args.storage
     if method == "clone" and storage.loop_problem():
@@ -223,9 +229,13 @@ def main() -> int:
         method = "copy"
     need_disk(args.scratch, max(args.sizes) * BYTES_PER_ACCOUNT)
     rows: list[dict[str, Any]] = []
-    for accounts in sorted(args.sizes):
-        rows += measure(accounts, method, args)
-        write_results(rows, args.out)  # after each size, so a long run shows what it has
+    try:
+        for accounts in sorted(args.sizes):
+            measure(accounts, method, args, rows)
+            write_results(rows, args.out)  # after each size, so a long run shows what it has
+    finally:
+        if rows:
+            write_results(rows, args.out)
     return 0
 
 
