@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 from psycopg import sql
@@ -31,6 +32,10 @@ SEED_LOCK = 0x0DD0_0C40  # advisory lock: one seed at a time per database
 BINARY_TABLES = ["account_service", "charge", "recalculation", "meter_reading", "balance", "payment"]
 TEXT_TABLES = ["building", "premise", "account", "person", "account_person", "meter"]
 Progress = Callable[[int, int, int], None]  # accounts done, accounts total, rows written
+APART_BLOCK = 1 << 20  # bytes read back at a time from the rows a writer put apart
+# The free space left on each page of the open month's balances: room for one new version of every row,
+# so that a day's payments update them in place (a HOT update: no new index entries, a fraction of the WAL).
+OPEN_FILLFACTOR = 45
 
 
 @dataclass
@@ -53,40 +58,63 @@ def has_data(dsn: str) -> bool:
 
 
 class _Writer(threading.Thread):
-    """One COPY of one table on its own connection, fed by a bounded queue."""
+    """One COPY of one table on its own connection, fed by a bounded queue.
 
-    def __init__(self, dsn: str, schema: str, table: str, binary: bool) -> None:
+    Rows put ``apart`` wait in an unlinked file (nothing left behind by a kill) and are COPYed last, in the
+    same transaction, after the table's fillfactor is set to :data:`OPEN_FILLFACTOR`: they fill pages of
+    their own with room for one new version of each row."""
+
+    def __init__(self, dsn: str, schema: str, table: str, binary: bool, depth: int = 3) -> None:
         super().__init__(name=f"copy-{table}", daemon=True)
         self.dsn, self.schema, self.table, self.binary = dsn, schema, table, binary
-        self.queue: queue.Queue[bytes | str | None] = queue.Queue(maxsize=3)
+        self.queue: queue.Queue[tuple[bytes | str, bool] | None] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
+        self.ended = False  # the producer's end of stream was taken from the queue
 
     def run(self) -> None:
-        finished = False
         try:
-            with psycopg.connect(self.dsn) as conn:
+            with psycopg.connect(self.dsn) as conn, tempfile.TemporaryFile(prefix="okno-apart-") as apart:
                 target = sql.Identifier(self.schema, self.table)
                 # TRUNCATE in the same transaction lets COPY FREEZE skip WAL (wal_level=minimal) and
                 # later vacuum work.
                 conn.execute(sql.SQL("TRUNCATE {}").format(target))
-                fmt = sql.SQL("binary") if self.binary else sql.SQL("text")
-                with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN (FORMAT {}, FREEZE)").format(target, fmt)) as copy:
-                    if self.binary:
-                        copy.write(HEADER)
-                    while (item := self.queue.get()) is not None:
-                        copy.write(item)
-                    finished = True
-                    if self.binary:
-                        copy.write(TRAILER)
+                self.copy(conn, self.taken(apart))
+                if apart.tell():
+                    conn.execute(
+                        sql.SQL("ALTER TABLE {} SET (fillfactor = {})").format(target, sql.Literal(OPEN_FILLFACTOR))
+                    )
+                    apart.seek(0)
+                    self.copy(conn, iter(lambda: apart.read(APART_BLOCK), b""))
         except BaseException as exc:  # reported by the main thread
             self.error = exc
-            while not finished and self.queue.get() is not None:  # drain so the producer never blocks
+            while not self.ended and self.queue.get() is not None:  # drain so the producer never blocks
                 pass
 
-    def put(self, item: bytes | str) -> None:
+    def taken(self, apart: IO[bytes]) -> Iterator[bytes | str]:
+        """The queue's items until its end; those put apart go to ``apart`` instead."""
+        while (item := self.queue.get()) is not None:
+            data, aside = item
+            if aside:
+                apart.write(data if isinstance(data, bytes) else data.encode())
+            else:
+                yield data
+        self.ended = True
+
+    def copy(self, conn: psycopg.Connection, items: Iterable[bytes | str]) -> None:
+        target = sql.Identifier(self.schema, self.table)
+        fmt = sql.SQL("binary") if self.binary else sql.SQL("text")
+        with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN (FORMAT {}, FREEZE)").format(target, fmt)) as copy:
+            if self.binary:
+                copy.write(HEADER)
+            for item in items:
+                copy.write(item)
+            if self.binary:
+                copy.write(TRAILER)
+
+    def put(self, item: bytes | str, apart: bool = False) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put(item)
+        self.queue.put((item, apart))
 
 
 def copy_rows(conn: psycopg.Connection, schema: str, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
@@ -122,10 +150,11 @@ def drop_stale_schemas(conn: psycopg.Connection) -> list[str]:
 
 
 @contextmanager
-def streaming(dsn: str, schema: str, tables: dict[str, bool]) -> Iterator[dict[str, _Writer]]:
-    """One COPY writer per table (binary or text, as ``tables`` says), each on its own connection; the
-    streams end when the block does, and the first writer's error is raised then."""
-    writers = {t: _Writer(dsn, schema, t, binary) for t, binary in tables.items()}
+def streaming(dsn: str, schema: str, tables: dict[str, bool], depth: int = 3) -> Iterator[dict[str, _Writer]]:
+    """One COPY writer per table (binary or text, as ``tables`` says), each on its own connection, up to
+    ``depth`` items waiting for each; the streams end when the block does, and the first writer's error is
+    raised then."""
+    writers = {t: _Writer(dsn, schema, t, binary, depth) for t, binary in tables.items()}
     for writer in writers.values():
         writer.start()
     try:
@@ -143,12 +172,17 @@ def streaming(dsn: str, schema: str, tables: dict[str, bool]) -> Iterator[dict[s
 def copy_chunks(dsn: str, schema: str, chunks: Iterable[Chunk], after: Callable[[Chunk], None] | None = None) -> None:
     """Stream every chunk's tables into ``schema``: one COPY per table, each on its own connection."""
     tables = {**{t: True for t in BINARY_TABLES}, **{t: False for t in TEXT_TABLES}}
-    with streaming(dsn, schema, tables) as writers:
+    # A chunk's payloads are large (some 30 MB for 2,000 accounts): one waiting per table besides the one
+    # being written keeps the writers busy, and the memory at three chunks whatever the size of the books.
+    with streaming(dsn, schema, tables, depth=1) as writers:
         for chunk in chunks:
             parts: list[tuple[str, bytes | str]] = [*chunk.binary.items(), *chunk.text.items()]
             for table, data in parts:
                 if data:
                     writers[table].put(data)
+            for table, rows in chunk.apart.items():
+                if rows:
+                    writers[table].put(rows, apart=True)
             if after:
                 after(chunk)
 
@@ -186,11 +220,6 @@ ID_TABLES = (
 )
 
 
-# The free space left on each page of the open month's balances: room for one new version of every row,
-# so that a day's payments update them in place (a HOT update: no new index entries, a fraction of the WAL).
-OPEN_FILLFACTOR = 45
-
-
 def make_room_for_payments(admin: psycopg.Connection, work: str) -> None:
     """Move the open month's balance rows to pages of their own, filled to :data:`OPEN_FILLFACTOR` percent.
 
@@ -220,11 +249,14 @@ def finish_load(
     seconds: dict[str, float],
     phase: Callable[[str], None] | None = None,
     before_switch: Callable[[], None] | None = None,
+    room_made: bool = False,
 ) -> None:
     """Keys and indexes, statistics, identity sequences, a ``seed_info`` row; then ``before_switch`` (which
-    may still refuse by raising) and the switch-in."""
+    may still refuse by raising) and the switch-in. ``room_made``: the open month's balances were loaded
+    apart already (see :class:`_Writer`), so they need not be moved."""
     mark = time.monotonic()
-    make_room_for_payments(admin, work)
+    if not room_made:
+        make_room_for_payments(admin, work)
     if phase:
         phase("building keys and indexes")
     migrate.apply(admin, work, parallel_dsn=dsn)
@@ -251,8 +283,10 @@ def finish_load(
         ),
     )
     tables = [r[0] for r in admin.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (work,))]
-    for table in tables:
-        admin.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(work, table)))
+    # Over the key builder's connections, biggest tables first: on two cores, two tables are sampled at once.
+    migrate.apply_parallel(
+        dsn, work, [sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(t)).as_string(admin) for t in tables]
+    )
     set_autovacuum(admin, work, True)
     for table in ID_TABLES:
         admin.execute(
@@ -305,7 +339,7 @@ def seed_database(
         result.rows["payment_registry"] = copy_rows(admin, work, "payment_registry", gen.registry_rows())
         result.seconds["load"] = time.monotonic() - started
         info = {"origin": "synthetic", "accounts": accounts, "months": months, "seed": seed, "end_period": end_period}
-        finish_load(dsn, admin, work, info, result.seconds, phase)
+        finish_load(dsn, admin, work, info, result.seconds, phase, room_made=True)
     result.seconds["total"] = time.monotonic() - started
     return result
 

@@ -53,7 +53,7 @@ def _stages(statements: list[str]) -> list[list[str]]:
 
 
 def _table_of(statement: str) -> str:
-    match = re.search(r"\b(?:ALTER TABLE|ON)\s+(\w+)", statement, re.IGNORECASE)
+    match = re.search(r"\b(?:ALTER TABLE|ON|VACUUM \(ANALYZE\))\s+\"?(\w+)", statement, re.IGNORECASE)
     return match.group(1) if match else ""
 
 

@@ -48,6 +48,8 @@ def _digest(seed: int) -> str:
             digest.update(chunk.binary[name])
         for name in sorted(chunk.text):
             digest.update(chunk.text[name].encode())
+        for name in sorted(chunk.apart):  # the open month's balances, written apart
+            digest.update(chunk.apart[name])
     return digest.hexdigest()
 
 

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from seed import catalog as C
 from seed.period import month_add
-from seed.synth.base import I64, Calendar, Chunk
+from seed.synth.base import I64, NULL, Calendar, Chunk, lines
 from seed.synth.buildings import Buildings, building_lines
 
 PROFILES = np.array(["full", "late", "chronic"])
@@ -68,21 +68,37 @@ def premise_and_account_lines(acc: Accounts, region: int) -> tuple[str, str]:
     ids, bidx, flat, floor, entrance = acc.ids, acc.bidx, acc.flat, acc.floor, acc.entrance
     rooms, area_c, living_c, residents, profile = acc.rooms, acc.area_c, acc.living_c, acc.residents, acc.profile
     els_idx = ids // 1_000_000
-    prem, accs = [], []
-    opened_s = acc.opened.astype(str)
-    for i in range(acc.n):
-        pid = int(ids[i])
-        prem.append(
-            f"{pid}\t{bidx[i] + 1}\t{flat[i]}\tflat\t{floor[i]}\t{entrance[i]}\t{rooms[i]}\t"
-            f"{area_c[i] / 100:.2f}\t{living_c[i] / 100:.2f}\n"
-        )
-        idx = int(els_idx[i])
-        els = f"{region:02d}{ELS_LETTERS[idx // 20 % 20]}{ELS_LETTERS[idx % 20]}{pid % 1_000_000:06d}"
-        accs.append(
-            f"{pid}\t{bidx[i] + 1:05d}{flat[i]:03d}\t{els}\t{pid}\t{opened_s[i]}\t\\N\t"
-            f"{residents[i]}\t{area_c[i] / 100:.2f}\t{PROFILES[profile[i]]}\n"
-        )
-    return "".join(prem), "".join(accs)
+    ids_s, building_s, flat_s = ids.astype(str), (bidx + 1).astype(str), flat.astype(str)
+    area_s = [f"{a:.2f}" for a in (area_c / 100).tolist()]
+    living_s = [f"{a:.2f}" for a in (living_c / 100).tolist()]
+    premises = [
+        ids_s,
+        building_s,
+        flat_s,
+        np.full(acc.n, "flat"),
+        floor.astype(str),
+        entrance.astype(str),
+        rooms.astype(str),
+        np.array(area_s),
+        np.array(living_s),
+    ]
+    letters = np.array(list(ELS_LETTERS))
+    els = np.char.add(
+        np.char.add(f"{region:02d}", np.char.add(letters[els_idx // 20 % 20], letters[els_idx % 20])),
+        np.char.zfill((ids % 1_000_000).astype(str), 6),
+    )
+    accounts = [
+        ids_s,
+        np.char.add(np.char.zfill(building_s, 5), np.char.zfill(flat_s, 3)),
+        els,
+        ids_s,
+        acc.opened.astype(str),
+        np.full(acc.n, NULL),
+        residents.astype(str),
+        np.array(area_s),
+        PROFILES[profile],
+    ]
+    return lines(premises), lines(accounts)
 
 
 def premises_and_accounts(

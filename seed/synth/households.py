@@ -8,7 +8,7 @@ import numpy as np
 
 from seed import people
 from seed.synth.accounts import Accounts
-from seed.synth.base import Chunk
+from seed.synth.base import NULL, Chunk, lines
 
 
 def households(rng: np.random.Generator, acc: Accounts, end: dt.date, region: int, out: Chunk) -> None:
@@ -50,19 +50,24 @@ def households(rng: np.random.Generator, acc: Accounts, end: dt.date, region: in
     inn = people.inn_person(rng, n, region)
     has_inn = ~child & (rng.random(n) < 0.6)
     ids = acc.ids
-    pid = ids[hh] * 10 + k
-    birth_s = birth.astype(str)
-    lines = []
-    for i in range(n):
-        lines.append(
-            f"{pid[i]}\t{surname[i]}\t{given[i]}\t{patronymic[i]}\t{'M' if male[i] else 'F'}\t{birth_s[i]}\t"
-            f"{phone[i] if has_phone[i] else chr(92) + 'N'}\t{snils[i] if has_snils[i] else chr(92) + 'N'}\t"
-            f"{inn[i] if has_inn[i] else chr(92) + 'N'}\t\\N\t\\N\n"
-        )
-    out.add_text("person", "".join(lines), n)
+    pid = (ids[hh] * 10 + k).astype(str)
+    person = [
+        pid,
+        surname,
+        given,
+        patronymic,
+        np.where(male, "M", "F"),
+        birth.astype(str),
+        np.where(has_phone, phone, NULL),
+        np.where(has_snils, snils, NULL),
+        np.where(has_inn, inn, NULL),
+        np.full(n, NULL),
+        np.full(n, NULL),
+    ]
+    out.add_text("person", lines(person), n)
     co_owner = (k == 1) & ~child & (rng.random(n) < 0.2)
     co_household = np.zeros(acc.n, dtype=bool)
     co_household[hh[co_owner]] = True
     role = np.where(k == 0, "owner", np.where(co_owner, "owner", "resident"))
-    share = np.where(k == 0, np.where(co_household[hh], "0.5000", "1.0000"), np.where(co_owner, "0.5000", "\\N"))
-    out.add_text("account_person", "".join(f"{ids[hh[i]]}\t{pid[i]}\t{role[i]}\t{share[i]}\n" for i in range(n)), n)
+    share = np.where(k == 0, np.where(co_household[hh], "0.5000", "1.0000"), np.where(co_owner, "0.5000", NULL))
+    out.add_text("account_person", lines([ids[hh].astype(str), pid, role, share]), n)

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from seed import catalog as C
 from seed.pgbinary import Column, encode
-from seed.synth.base import I64, Bools, Calendar
+from seed.synth.base import I64, NULL, Bools, Calendar, lines
 from seed.synth.usage import ZONE_SHARES, Usage
 
 
@@ -125,24 +125,38 @@ def meter_lines(
     replaced = rep < P
     rday = periods[np.minimum(rep, P)] + rng.integers(0, 14, n).astype("timedelta64[D]")
     ids = old_id[m_slot]
-    owner = owners[m_slot]
-    serial_old = serials(ids, installed)
-    serial_new = serials(ids + 1, rday)
-    inst_s, ver_s, nxt_s = installed.astype(str), verified.astype(str), nxt.astype(str)
-    rday_s, new_next_s = rday.astype(str), (rday + span).astype(str)
-    lines = []
-    for i in range(n):
-        removed = rday_s[i] if replaced[i] else "\\N"
-        lines.append(
-            f"{ids[i]}\t{owner[i]}\t{svc}\t{serial_old[i]}\t{zones[m_slot[i]]}\t{digits}\t"
-            f"{inst_s[i]}\t{ver_s[i]}\t{nxt_s[i]}\t{removed}\t\\N\n"
-        )
-        if replaced[i]:
-            lines.append(
-                f"{ids[i] + 1}\t{owner[i]}\t{svc}\t{serial_new[i]}\t{zones[m_slot[i]]}\t{digits}\t"
-                f"{rday_s[i]}\t{rday_s[i]}\t{new_next_s[i]}\t\\N\t{ids[i]}\n"
-            )
-    return "".join(lines)
+    owner, svc_s, zone_s, digits_s = owners[m_slot].astype(str), str(svc), zones[m_slot].astype(str), str(digits)
+    first = [
+        ids.astype(str),
+        owner,
+        np.full(n, svc_s),
+        np.array(serials(ids, installed)),
+        zone_s,
+        np.full(n, digits_s),
+        installed.astype(str),
+        verified.astype(str),
+        nxt.astype(str),
+        np.where(replaced, rday.astype(str), NULL),
+        np.full(n, NULL),
+    ]
+    # A replaced meter's line is followed by its replacement's, which names it.
+    new = np.flatnonzero(replaced)
+    rday_s = rday[new].astype(str)
+    second = [
+        (ids[new] + 1).astype(str),
+        owner[new],
+        np.full(len(new), svc_s),
+        np.array(serials(ids[new] + 1, rday[new]), dtype=first[3].dtype),
+        zone_s[new],
+        np.full(len(new), digits_s),
+        rday_s,
+        rday_s,
+        (rday[new] + span).astype(str),
+        np.full(len(new), NULL),
+        ids[new].astype(str),
+    ]
+    order = np.argsort(np.concatenate([np.arange(n) * 2, new * 2 + 1]), kind="stable")
+    return lines([np.concatenate([a, b])[order] for a, b in zip(first, second, strict=True)])
 
 
 def serials(meter_ids: I64, made: npt.NDArray[Any]) -> list[str]:

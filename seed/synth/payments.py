@@ -52,6 +52,13 @@ def registry_rows(totals: Totals, start: dt.date) -> list[tuple[Any, ...]]:
     return rows
 
 
+def balance_rows(values: list[Any], start: int, stop: int) -> bytes:
+    """The ``balance`` rows ``start`` to ``stop`` of the columns ``values`` (account, service, period, then
+    the five amounts)."""
+    kinds = [("int4", 0), ("int2", 0), ("date", 0)] + [("num", 2)] * 5
+    return encode([Column(k, v[start:stop], scale) for (k, scale), v in zip(kinds, values, strict=True)], stop - start)
+
+
 def balances_and_payments(
     rng: np.random.Generator,
     acc: Accounts,
@@ -102,14 +109,14 @@ def balances_and_payments(
         closing[:, :, p] = opening[:, :, p] + charged[:, :, p] + recalc[:, :, p] - paid[:, :, p]
 
     # Period by period: a month's balances lie together on disk, so a registry's payments, which all
-    # update the open month's, touch a twelfth of the table's pages and not all of them.
+    # update the open month's, touch a twelfth of the table's pages and not all of them. The open month's
+    # rows are put apart: the loader writes them last, to pages with room for their updates.
     rows, svc = np.nonzero(has)
-    cols = [
-        Column("int4", np.tile(acc.ids[rows], P)),
-        Column("int2", np.tile(svc, P)),
-        Column("date", np.repeat(period_days, len(rows))),
-    ] + [Column("num", arr[rows, svc].T.ravel(), 2) for arr in (opening, charged, recalc, paid, closing)]
-    out.add_binary("balance", encode(cols, len(rows) * P), len(rows) * P)
+    values = [np.tile(acc.ids[rows], P), np.tile(svc, P), np.repeat(period_days, len(rows))]
+    values += [arr[rows, svc].T.ravel() for arr in (opening, charged, recalc, paid, closing)]
+    closed = len(rows) * (P - 1)
+    out.add_binary("balance", balance_rows(values, 0, closed), closed)
+    out.add_apart("balance", balance_rows(values, closed, closed + len(rows)), len(rows))
 
     pa, pp = np.nonzero(pay_total > 0)
     agent = np.where(
