@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -106,40 +106,59 @@ def compute_shares(conn: psycopg.Connection, table: str, period: dt.date) -> Non
     """How the payments in ``table`` (account_id, kopecks) split over the balances of ``period``, into the
     temporary table ``payment_share`` (account_id, service_id, amount): each account's debts first, the
     largest first; what is left over (an advance) to its largest service. An account with no balance in
-    the period gets no share (the load names its lines ``no_balance``)."""
-    conn.execute(
-        sql.SQL(
-            """
+    the period gets no share (the load names its lines ``no_balance``). Only the paying accounts' balances
+    are read, each by its key: the work follows the payments, not the size of the books."""
+    with by_keys(conn):
+        conn.execute(
+            sql.SQL(
+                """
             CREATE TEMP TABLE payment_share ON COMMIT DROP AS
             WITH p AS (SELECT account_id, sum(kopecks) AS paid FROM {table} GROUP BY 1),
-            b AS (SELECT b.account_id, b.service_id, (b.closing * 100)::bigint AS closing,
+            b AS (SELECT p.account_id, p.paid, b.service_id, (b.closing * 100)::bigint AS closing,
                          greatest((b.closing * 100)::bigint, 0) AS debt
-                  FROM balance b WHERE b.period = %(period)s)
+                  FROM p JOIN balance b ON b.account_id = p.account_id AND b.period = %(period)s)
             SELECT account_id, service_id, (amount / 100.0)::numeric(14,2) AS amount FROM (
-                SELECT b.account_id, b.service_id,
-                       least(greatest(p.paid - sum(b.debt) OVER w + b.debt, 0), b.debt)
+                SELECT account_id, service_id,
+                       least(greatest(paid - sum(debt) OVER w + debt, 0), debt)
                        + CASE WHEN row_number() OVER w = 1
-                              THEN greatest(p.paid - sum(b.debt) OVER (PARTITION BY b.account_id), 0)
+                              THEN greatest(paid - sum(debt) OVER (PARTITION BY account_id), 0)
                               ELSE 0 END AS amount
-                FROM b JOIN p USING (account_id)
-                WINDOW w AS (PARTITION BY b.account_id ORDER BY b.closing DESC, b.service_id ROWS UNBOUNDED PRECEDING)
+                FROM b
+                WINDOW w AS (PARTITION BY account_id ORDER BY closing DESC, service_id ROWS UNBOUNDED PRECEDING)
             ) a WHERE amount <> 0
             """
-        ).format(table=sql.Identifier(table)),
-        {"period": period},
-    )
+            ).format(table=sql.Identifier(table)),
+            {"period": period},
+        )
     conn.execute("ANALYZE payment_share")
 
 
-def apply_shares(conn: psycopg.Connection, period: dt.date) -> None:
+@contextmanager
+def by_keys(conn: psycopg.Connection) -> Iterator[None]:
+    """Within: a statement joins the registry's rows to the books by their keys (an index lookup each), never
+    by a scan of a whole month or table. The planner would often scan: a month of the books is in its view
+    cheaper than many lookups, and it is, at books no bigger than the registry; but the scan grows with the
+    books, the lookups only with the registry."""
+    switches = ("enable_bitmapscan", "enable_hashjoin", "enable_mergejoin")
+    for name in switches:
+        conn.execute(sql.SQL("SET LOCAL {} = off").format(sql.Identifier(name)))
+    yield
+    for name in switches:
+        conn.execute(sql.SQL("SET LOCAL {} = on").format(sql.Identifier(name)))
+
+
+def apply_shares(conn: psycopg.Connection, period: dt.date, *, quiet: bool = False) -> None:
     """Add the shares (:func:`compute_shares`) to the balances of ``period``: paid up, closing down. The
     open month's balances have pages with room (:func:`seed.load.make_room_for_payments`), so each row is
-    updated in place."""
-    conn.execute(
-        "UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount FROM payment_share a "
-        "WHERE t.account_id = a.account_id AND t.service_id = a.service_id AND t.period = %s",
-        (period,),
-    )
+    updated in place. With ``quiet`` (where the role may), the balances' summary triggers
+    (``sql/005_stats_summary.sql``) do not fire: the open month's paid and closing are none of their figures
+    (debt by age is of the last closed month), and a large registry's update is a third faster without."""
+    with by_keys(conn), _as_replica(conn, quiet):
+        conn.execute(
+            "UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount FROM payment_share a "
+            "WHERE t.account_id = a.account_id AND t.service_id = a.service_id AND t.period = %s",
+            (period,),
+        )
     conn.execute("DROP TABLE payment_share")
 
 
@@ -158,16 +177,22 @@ def hold_keys(conn: psycopg.Connection) -> bool:
 
 
 @contextmanager
-def unchecked_keys(conn: psycopg.Connection, held: bool) -> Iterator[None]:
-    """Within: rows inserted whose keys came from the tables :func:`hold_keys` locked (or from rows this
-    transaction made). When it locked them, the per-row foreign-key checks (a query each, a third of a
-    large registry's load) are skipped: the locks keep every key true until the transaction ends."""
-    if not held:
+def _as_replica(conn: psycopg.Connection, on: bool) -> Iterator[None]:
+    """Within, when ``on``: statements run as a replica's would, so the foreign-key checks and the triggers
+    that are not ENABLE ALWAYS do not fire."""
+    if not on:
         yield
         return
     conn.execute("SET LOCAL session_replication_role = replica")
     yield
     conn.execute("SET LOCAL session_replication_role = origin")
+
+
+def unchecked_keys(conn: psycopg.Connection, held: bool) -> AbstractContextManager[None]:
+    """Within: rows inserted whose keys came from the tables :func:`hold_keys` locked (or from rows this
+    transaction made). When it locked them, the per-row foreign-key checks (a query each, a third of a
+    large registry's load) are skipped: the locks keep every key true until the transaction ends."""
+    return _as_replica(conn, held)
 
 
 def _stream_lines(conn: psycopg.Connection, reader: RegistryReader) -> Registry:
@@ -236,24 +261,25 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
         registry_id = int(row[0])
         # Each line's account and its problem, if any: its own (a date that cannot be read), a repeat of an
         # earlier line, an amount not above zero, an unknown or a closed account.
-        conn.execute(
-            """
-            CREATE TEMP TABLE registry_line ON COMMIT DROP AS
-            SELECT r.line_no, r.account, r.payer, r.kopecks, (r.kopecks / 100.0)::numeric(14,2) AS amount,
-                   CASE WHEN r.problem = 'bad_date' THEN NULL ELSE coalesce(r.paid_on, %(day)s) END AS paid_on,
-                   a.id AS account_id,
-                   CASE WHEN r.problem <> '' THEN r.problem
-                        WHEN r.paid_on NOT BETWEEN %(earliest)s AND %(latest)s THEN 'implausible_date'
-                        WHEN r.period NOT BETWEEN %(earliest)s AND %(last_period)s THEN 'bad_period'
-                        WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
-                        WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
-                        WHEN a.id IS NULL THEN 'unknown_account'
-                        WHEN a.closed_on IS NOT NULL THEN 'closed_account'
-                        ELSE '' END AS problem
-            FROM registry_raw r LEFT JOIN account a ON a.number = r.account
-            """,
-            {"day": day, "earliest": EARLIEST, "latest": day + DATE_MARGIN, "last_period": day + PERIOD_MARGIN},
-        )
+        with by_keys(conn):  # each line's account by its number
+            conn.execute(
+                """
+                CREATE TEMP TABLE registry_line ON COMMIT DROP AS
+                SELECT r.line_no, r.account, r.payer, r.kopecks, (r.kopecks / 100.0)::numeric(14,2) AS amount,
+                       CASE WHEN r.problem = 'bad_date' THEN NULL ELSE coalesce(r.paid_on, %(day)s) END AS paid_on,
+                       a.id AS account_id,
+                       CASE WHEN r.problem <> '' THEN r.problem
+                            WHEN r.paid_on NOT BETWEEN %(earliest)s AND %(latest)s THEN 'implausible_date'
+                            WHEN r.period NOT BETWEEN %(earliest)s AND %(last_period)s THEN 'bad_period'
+                            WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
+                            WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
+                            WHEN a.id IS NULL THEN 'unknown_account'
+                            WHEN a.closed_on IS NOT NULL THEN 'closed_account'
+                            ELSE '' END AS problem
+                FROM registry_raw r LEFT JOIN account a ON a.number = r.account
+                """,
+                {"day": day, "earliest": EARLIEST, "latest": day + DATE_MARGIN, "last_period": day + PERIOD_MARGIN},
+            )
         conn.execute("DROP TABLE registry_raw")
         # A temporary table has no statistics; the plans below need some (a small sample does).
         conn.execute("SET LOCAL default_statistics_target = 10")
@@ -280,7 +306,7 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
             "ORDER BY line_no",
             (registry_id,),
         )
-        apply_shares(conn, period)
+        apply_shares(conn, period, quiet=held)
         totals = conn.execute(
             "SELECT count(*) FILTER (WHERE problem = ''), coalesce(sum(amount) FILTER (WHERE problem = ''), 0), "
             "count(*) FILTER (WHERE problem <> ''), coalesce(sum(amount) FILTER (WHERE problem <> ''), 0) "
