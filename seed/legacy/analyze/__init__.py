@@ -14,10 +14,13 @@ for the complete list sorted by file and line (``listing``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import EXAMPLES, KINDS, Problem, Report, Where
 from seed.legacy.analyze.long import check_balances, check_payments, check_readings
-from seed.legacy.analyze.money import PerMonth, paid_against_payments
+from seed.legacy.analyze.money import compare_money, spilled_pairs
+from seed.legacy.analyze.scratch import Parts, scratch_folder
 from seed.legacy.analyze.short import check_accounts, check_meters, check_persons, check_services
 from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.forked import Forked
@@ -32,30 +35,30 @@ __all__ = ["KINDS", "Cause", "Problem", "Report", "Spill", "Where", "analyze"]
 def analyze(mapping: Mapping, examples: int | None = EXAMPLES, spill: Spill | None = None) -> Report:
     """Every problem of the export, with ``examples`` of each kind (every one when None); every one of
     them also into ``spill`` when given (for the complete list)."""
-    with collector_paused():
-        return _analyze(Examiner(mapping, examples, spill))
+    with collector_paused(), scratch_folder() as folder:
+        return _analyze(Examiner(mapping, examples, spill), folder)
 
 
-def _analyze(ex: Examiner) -> Report:
+def _analyze(ex: Examiner, folder: Path) -> Report:
     check_accounts(ex)
     check_persons(ex)
     check_services(ex)
     check_meters(ex)
     # The balances (half the rows) are read by a second process while this one reads the readings and
     # payments: the analysis needs no database, so it has both cores to itself.
-    balances = Forked(lambda: _balances_alone(ex))
+    balances = Forked(lambda: _balances_alone(ex, folder))
     try:
         check_readings(ex)
-        payments = check_payments(ex)
+        payments = check_payments(ex, folder)
     except BaseException:
         balances.abandon()
         raise
     balance_report, paid = balances.result()
     ex.report.merge(balance_report)
     report = ex.report
-    repeated = ex.repeated_accounts
-    causes = {i: repeated[n] for i, n in enumerate(ex.accounts) if n in repeated} if repeated else None
-    paid_against_payments(report, ex.path("balances"), ex.path("payments"), paid, payments, causes)
+    causes = ex.caused_by()
+    pairs = spilled_pairs(paid, payments)
+    compare_money(report, ex.path("balances"), ex.path("payments"), pairs, causes)
     if report.span is not None and report.span[1] + 1 - report.span[0] > MAX_MONTHS:  # the load refuses it whole
         first, last = (month_label(m) for m in report.span)
         report.add("period_span", None, "period", "", Message.of("periods_from", first=first, last=last))
@@ -71,12 +74,12 @@ def _analyze(ex: Examiner) -> Report:
     return report
 
 
-def _balances_alone(ex: Examiner) -> tuple[Report, PerMonth]:
+def _balances_alone(ex: Examiner, folder: Path) -> tuple[Report, Parts]:
     """In the forked child: the balances and totals files, into a report of their own, and what the
-    balances pay per account and month."""
+    balances pay per account and month (spilled into ``folder``)."""
     spill = ex.report.spill
     ex.report = Report.keeping(ex.examples, spill.fork() if spill is not None else None)
-    paid = check_balances(ex)
+    paid = check_balances(ex, folder)
     if ex.report.spill is not None:
         ex.report.spill.flush()  # its files come back with the report
     return ex.report, paid

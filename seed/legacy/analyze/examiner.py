@@ -4,15 +4,20 @@ services and accounts) counted as it goes."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from array import array
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from seed.legacy import convert
 from seed.legacy.analyze.findings import Finding, Report, Where
 from seed.legacy.analyze.series import GroupedColumns
 from seed.legacy.analyze.spill import Cause, Spill
-from seed.legacy.interpret import PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
+from seed.legacy.interpret import NULL, PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
 from seed.legacy.mapping import Mapping
 from seed.legacy.read import detect_encoding
 
@@ -26,14 +31,82 @@ class Meter(NamedTuple):
     capacity: int
 
 
+class MeterBook:
+    """The meters known, a few bytes each rather than objects: each meter's key (a 64-bit hash of its
+    service and serial), line, dates (day numbers, 0 for none) and digits in arrays, in the order read;
+    found by key once the meters file is read (:meth:`seal`). Indexes are positions in that order."""
+
+    def __init__(self) -> None:
+        self.hashes, self.lines, self.digits = array("q"), array("i"), array("b")
+        self.installed, self.removed, self.next = array("i"), array("i"), array("i")
+        self.water = array("b")
+        self._lines: dict[int, int] | None = {}  # key hash -> line, while the meters file is read
+        self._sorted: Any = None
+        self._order: Any = None
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def line_of(self, service: str, serial: str) -> int | None:
+        """While the meters file is read: the line of the meter with this key read before, if any."""
+        assert self._lines is not None
+        return self._lines.get(hash((service, serial)))
+
+    def add(self, meter: Meter, serial: str) -> None:
+        key = hash((meter.service, serial))
+        assert self._lines is not None
+        self._lines[key] = meter.line
+        self.hashes.append(key)
+        self.lines.append(meter.line)
+        self.digits.append(meter.capacity)
+        self.water.append(meter.service in ("cold_water", "hot_water"))
+        for days, iso in ((self.installed, meter.installed), (self.removed, meter.removed), (self.next, meter.next)):
+            days.append(day_number(iso))
+
+    def seal(self) -> None:
+        """The meters file is read: from now on meters are found by their sorted keys."""
+        keys = np.frombuffer(self.hashes, dtype=np.int64)
+        self._order = np.argsort(keys, kind="stable").astype(np.int32)
+        self._sorted = keys[self._order]
+        self._lines = None
+
+    def find(self, service: str, serial: str) -> int | None:
+        """The index of the meter with this key; None when there is none."""
+        if self._sorted is None:
+            self.seal()
+        key = hash((service, serial))
+        at = int(np.searchsorted(self._sorted, key))
+        if at < len(self._sorted) and self._sorted[at] == key:
+            return int(self._order[at])
+        return None
+
+    def dates(self, index: int) -> tuple[str, str]:
+        """A meter's installation and removal days as ISO text (NULL for none)."""
+        return iso_day(self.installed[index]), iso_day(self.removed[index])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def day_number(iso: str) -> int:
+    """An ISO date as its day number (0 for NULL), to hold in an array."""
+    return 0 if iso == NULL else dt.date.fromisoformat(iso).toordinal()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def iso_day(day: int) -> str:
+    return dt.date.fromordinal(day).isoformat() if day else NULL
+
+
 class Examiner:
     """What the analysis knows so far (accounts, meters) and how it reads a file's values."""
 
     def __init__(self, mapping: Mapping, examples: int | None, spill: Spill | None = None) -> None:
         self.mapping, self.examples = mapping, examples
         self.report = Report.keeping(examples, spill)
-        self.accounts: dict[str, tuple[int, str]] = {}  # number -> (line, closed on as ISO date or NULL)
-        self.meters: dict[tuple[str, str], Meter] = {}  # (service, serial) -> the meter
+        # number -> its position among the accounts known (the key of its months in the money's columns),
+        # and by position its line and the day it was closed (0: open)
+        self.accounts: dict[str, int] = {}
+        self.account_lines, self.account_closed = array("i"), array("i")
+        self.meters = MeterBook()
         # numbers and meters given twice, and the first repeat: later rows of both attach to the first, so
         # what looks wrong in them (a broken carry-over, a decreasing reading) follows from the repeat
         self.repeated_accounts: dict[str, Cause] = {}
@@ -43,6 +116,16 @@ class Examiner:
         # dates, periods and service names repeat across millions of rows: each is read once
         self._cache: dict[tuple[str, Any], Any] = {}
         self._services: dict[Any, str | None] = {}
+
+    def caused_by(self) -> dict[int, Cause] | None:
+        """The repeat each known account (by position) follows from, if any; None when no number repeats."""
+        found = {self.accounts[n]: c for n, c in self.repeated_accounts.items() if n in self.accounts}
+        return found or None
+
+    def add_account(self, number: str, line: int, closed: str) -> None:
+        self.accounts[number] = len(self.accounts)
+        self.account_lines.append(line)
+        self.account_closed.append(day_number(closed))
 
     def path(self, entity: str) -> str:
         fm = self.mapping.files.get(entity)

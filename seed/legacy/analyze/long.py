@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seed.legacy.analyze.examiner import Examiner
+from seed.legacy.analyze.examiner import Examiner, iso_day
 from seed.legacy.analyze.findings import Finding, Where
-from seed.legacy.analyze.money import BalanceMoney, PerMonth, closed_with_balance, month_keys
+from seed.legacy.analyze.money import BalanceMoney, closed_with_balance, month_keys, part_count, part_of
+from seed.legacy.analyze.scratch import Parts
 from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
 from seed.legacy.analyze.spill import Cause
 from seed.legacy.interpret import (
@@ -36,12 +38,12 @@ NAN = float("nan")  # a zone the reading does not have
 
 def check_readings(ex: Examiner) -> None:
     """Readings are checked per meter as compact columns, a batch of complete meters at a time."""
-    meter_ids = {key: i for i, key in enumerate(ex.meters)}
-    meters = list(ex.meters.values())
-    capacity = np.array([10.0**m.capacity / 2 for m in meters] or [0.0])
-    water = np.array([m.service in ("cold_water", "hot_water") for m in meters] or [False])
+    meters = ex.meters
+    capacity = 10.0 ** np.frombuffer(meters.digits, dtype=np.int8) / 2 if len(meters) else np.zeros(1)
+    water = np.frombuffer(meters.water, dtype=np.int8).astype(bool) if len(meters) else np.zeros(1, dtype=bool)
     path = ex.path("readings")
-    repeated = {meter_ids[key]: cause for key, cause in ex.repeated_meters.items() if key in meter_ids}
+    found = ((meters.find(*key), cause) for key, cause in ex.repeated_meters.items())
+    repeated = {mid: cause for mid, cause in found if mid is not None}
     caused: dict[int, Cause] = {}  # lines of readings of a repeated meter -> the repeat
 
     def check(columns: list[Any]) -> list[Finding]:
@@ -62,6 +64,7 @@ def check_readings(ex: Examiner) -> None:
         report, service, ident, reading = ex.report, ex.service, ex.ident, reading_reader(f)
         current: int | None = None
         store: list[Any] = columns.columns  # the arrays of the current batch (columns.add may start another)
+        last_key, mid, installed, removed = ("", ""), None, NULL, NULL  # the meter of the row before
         for row, rec in rows:
             raw_serial = rec[i_serial]
             serial = (
@@ -77,7 +80,10 @@ def check_readings(ex: Examiner) -> None:
                 except Refused as why:
                     report.refused(row, why)
                     continue
-            mid = meter_ids.get((code, serial))
+            if (code, serial) != last_key:  # rows of a meter come together: found once
+                last_key, mid = (code, serial), meters.find(code, serial)
+                if mid is not None:
+                    installed, removed = meters.dates(mid)
             if mid is None:
                 report.add("unknown_meter", row, "serial", serial)
                 continue
@@ -86,15 +92,14 @@ def check_readings(ex: Examiner) -> None:
             except Refused as why:
                 report.refused(row, why)
                 continue
-            meter = meters[mid]
             cause = None
             if repeated and mid in repeated:  # its readings and the repeat's are read as one meter's
                 cause = caused[row.line] = repeated[mid]
-            if taken != NULL and meter.removed != NULL and taken > meter.removed:
-                said = Message.of("removed", day=meter.removed)
+            if taken != NULL and removed != NULL and taken > removed:
+                said = Message.of("removed", day=removed)
                 report.add("reading_after_removal", row, "taken_on", taken, said, cause=cause)
-            if taken != NULL and meter.installed != NULL and taken < meter.installed:
-                said = Message.of("installed", day=meter.installed)
+            if taken != NULL and installed != NULL and taken < installed:
+                said = Message.of("installed", day=installed)
                 report.add("reading_before_install", row, "taken_on", taken, said, cause=cause)
             if month > latest:
                 latest = month
@@ -114,11 +119,12 @@ def check_readings(ex: Examiner) -> None:
     ex.grouped("iididd", check, read, caused)
     if latest < 0:
         return
-    end = month_start(latest).isoformat()
-    for meter in ex.meters.values():
-        if meter.next != NULL and meter.removed == NULL and meter.next <= end:
-            where = Where(ex.meters_file, meter.line)
-            ex.report.add("meter_past_verification", where, "next_verification", meter.next, Message.of("still_in_use"))
+    end = month_start(latest).toordinal()
+    due = np.frombuffer(meters.next, dtype=np.int32)
+    past = (due != 0) & (np.frombuffer(meters.removed, dtype=np.int32) == 0) & (due <= end)
+    for i in np.flatnonzero(past).tolist():
+        where, said = Where(ex.meters_file, meters.lines[i]), Message.of("still_in_use")
+        ex.report.add("meter_past_verification", where, "next_verification", iso_day(meters.next[i]), said)
 
 
 def _inferred(ex: Examiner, entity: str) -> ServiceOf | None:
@@ -127,14 +133,17 @@ def _inferred(ex: Examiner, entity: str) -> ServiceOf | None:
     return ServiceOf(ex.mapping, entity) if fm is not None and not service_given(fm) else None
 
 
-def check_balances(ex: Examiner) -> PerMonth:
+def check_balances(ex: Examiner, folder: Path) -> Parts:
     """Balances are checked per account as compact columns, a batch of complete accounts at a time;
     the control totals are summed on the way, and what the balances the load keeps pay per account and
-    month (returned) and close at in each account's last month."""
+    month (returned: spilled into ``folder`` in parts of accounts) and close at in each account's last month."""
     path = ex.path("balances")
-    account_index = {number: i for i, number in enumerate(ex.accounts)}  # known accounts first, in order
+    account_index = ex.accounts  # known accounts first, in order
+    unknown: dict[str, int] = {}  # the positions of accounts the accounts file has not, after the known ones
     service_index: dict[str, int] = {}
-    money = BalanceMoney(len(account_index), service_index)
+    paying = Parts(folder, "balances", part_count(len(account_index)))
+    closed = np.frombuffer(ex.account_closed, dtype=np.int32) != 0
+    money = BalanceMoney(len(account_index), service_index, paying, closed)
     sums: dict[tuple[str, int], list[int]] = {}  # (service, month) -> opening, charged, paid, closing
     repeated = ex.repeated_accounts
     caused: dict[int, Cause] = {}  # lines of balances of a repeated account number -> the repeat
@@ -204,7 +213,7 @@ def check_balances(ex: Examiner) -> PerMonth:
                 continue
             a = account_index.get(account)
             if a is None:
-                a = account_index[account] = len(account_index)
+                a = unknown.setdefault(account, len(account_index) + len(unknown))
             if a == current:  # the same account as the row before: straight into the columns
                 store[0].append(a)
                 store[1].append(sv)
@@ -237,10 +246,10 @@ def check_balances(ex: Examiner) -> PerMonth:
             "opening": Decimal(o) / 100, "charged": Decimal(c) / 100, "paid": Decimal(p) / 100,
             "closing": Decimal(z) / 100,
         }  # fmt: skip
-    paid, last = money.result()
-    closed_with_balance(ex.report, ex.path("accounts"), ex.accounts, last, repeated)
+    _paid, last = money.result()
+    closed_with_balance(ex.report, ex.path("accounts"), ex.account_lines, ex.account_closed, last, ex.caused_by())
     check_totals(ex)
-    return paid
+    return paying
 
 
 REPORTED_MEASURES = ("opening", "charged", "paid", "closing")
@@ -261,13 +270,15 @@ def check_totals(ex: Examiner) -> None:
         }
 
 
-def check_payments(ex: Examiner) -> PerMonth:
+def check_payments(ex: Examiner, folder: Path) -> Parts:
     """Repeated payments; returns what the payments the load keeps add up to per account and the month
-    the load gives them."""
-    # 28 bytes a payment: a hash of (account, day, amount), its line, its amount in kopecks, and the
-    # position of its account (-1: not loaded) and its month
+    the load gives them, spilled into ``folder`` in parts of accounts (:func:`~.money.part_of`)."""
+    count = part_count(len(ex.accounts))
+    paying, hashed = Parts(folder, "payments", count), Parts(folder, "payment-keys", count)
+    # 28 bytes a payment, PAYMENTS_AT_ONCE at a time: a hash of (account, day, amount), its line, its amount
+    # in kopecks, and the position of its account (-1: not loaded) and its month
     keys, lines, amounts, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
-    account_index = {number: i for i, number in enumerate(ex.accounts)}  # as the balances' (check_balances)
+    account_index = ex.accounts
     repeated = ex.repeated_accounts
     caused: dict[int, Cause] = {}  # lines of payments to a repeated account number -> the repeat
     f, rows = ex.open("payments")
@@ -288,19 +299,25 @@ def check_payments(ex: Examiner) -> PerMonth:
         amounts.append(cents)
         positions.append(account_index.get(account, -1))
         months.append(month)
-    if len(keys):
-        found = repeated_payments(
-            ex.path("payments"),
-            np.frombuffer(keys, dtype=np.int64),
-            np.frombuffer(lines, dtype=np.int32),
-            np.frombuffer(amounts, dtype=np.int64),
-        )
-        for kind, where, fld, value, message in found:
-            ex.report.add(kind, where, fld, value, message, cause=caused.get(where.line))
-    at, paid = np.frombuffer(positions, dtype=np.int32), np.frombuffer(amounts, dtype=np.int64)
-    loaded = at >= 0
-    return PerMonth.summed(
-        month_keys(at[loaded], np.frombuffer(months, dtype=np.int32)[loaded]),
-        paid[loaded],
-        np.frombuffer(lines, dtype=np.int32)[loaded],
-    )
+        if len(keys) >= PAYMENTS_AT_ONCE:
+            _spill_payments(paying, hashed, keys, lines, amounts, positions, months)
+            keys, lines, amounts, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
+    _spill_payments(paying, hashed, keys, lines, amounts, positions, months)
+    found = repeated_payments(ex.path("payments"), hashed)
+    for kind, where, fld, value, message in found:
+        ex.report.add(kind, where, fld, value, message, cause=caused.get(where.line))
+    return paying
+
+
+PAYMENTS_AT_ONCE = 500_000  # payments read before they go to their parts on disk
+
+
+def _spill_payments(paying: Parts, hashed: Parts, *columns: array[int]) -> None:
+    """Payments read so far into their parts: by account for the money, by hash for the repeats."""
+    keys, lines, amounts, positions, months = (np.frombuffer(c, dtype=c.typecode) for c in columns)
+    if not len(keys):
+        return
+    hashed.add(keys % hashed.count, keys, amounts, lines)
+    loaded = positions >= 0
+    at = month_keys(positions[loaded], months[loaded])
+    paying.add(part_of(at), at, amounts[loaded], lines[loaded])

@@ -11,14 +11,17 @@ report says by how much.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from seed.legacy.analyze.examiner import iso_day
 from seed.legacy.analyze.findings import Note, Report, Where
+from seed.legacy.analyze.scratch import Parts
 from seed.legacy.analyze.spill import Cause
-from seed.legacy.interpret import NULL, SERVICE_IDS
+from seed.legacy.interpret import SERVICE_IDS
 from seed.legacy.words import payments_lag
 from seed.period import month_label
 from seed.words.messages import Message
@@ -26,10 +29,21 @@ from seed.words.messages import Message
 MONTH_BITS = 20  # a key: the account's position << MONTH_BITS | the month number (year * 12 + month - 1)
 SHIFTS = (1, 2, 3)  # months the payments are moved back to see whether they then match
 EMPTY = np.zeros(0, dtype=np.int64)
+ACCOUNTS_PER_PART = 50_000  # accounts whose months are compared at once: a part of the spilled books
 
 
 def month_keys(accounts: Any, months: Any) -> Any:
     return (accounts.astype(np.int64) << MONTH_BITS) | months.astype(np.int64)
+
+
+def part_of(keys: Any) -> Any:
+    """The part of the spilled books each account-month key is in: a range of account positions."""
+    return (keys >> MONTH_BITS) // ACCOUNTS_PER_PART
+
+
+def part_count(accounts: int) -> int:
+    """How many parts the books of so many known accounts are spilled in."""
+    return max(-(-accounts // ACCOUNTS_PER_PART), 1)
 
 
 class PerMonth(NamedTuple):
@@ -66,16 +80,24 @@ class PerMonth(NamedTuple):
 
 class BalanceMoney:
     """In the forked child: what the balances the load keeps add up to per account and month, collected
-    batch by batch from complete accounts (see :class:`~seed.legacy.analyze.series.GroupedColumns`)."""
+    batch by batch from complete accounts (see :class:`~seed.legacy.analyze.series.GroupedColumns`): into
+    ``parts`` on disk when given, else in memory. Each account's last month and its closing are kept only
+    for the accounts ``closed`` says are closed (a flag per position), when it is given."""
 
-    def __init__(self, known_accounts: int, services: dict[str, int]) -> None:
+    def __init__(
+        self, known_accounts: int, services: dict[str, int], parts: Parts | None = None, closed: Any = None
+    ) -> None:
         self.known_accounts, self.services = known_accounts, services  # code -> index, as the columns give it
+        self.parts, self.closed = parts, closed
         self.reset()
 
     def reset(self) -> None:
         """Forget what was collected (the file is read again, whole)."""
         self.paid: list[PerMonth] = []
         self.last: list[tuple[Any, Any, Any]] = []  # account positions, their last month, closing then
+        if self.parts is not None:
+            for part in range(self.parts.count):
+                self.parts.path(part).unlink(missing_ok=True)
 
     def add(self, ac: Any, sv: Any, mo: Any, line: Any, paid: Any, closing: Any) -> None:
         """A batch of balance rows of complete accounts: only those the load keeps (a known account and
@@ -92,15 +114,22 @@ class BalanceMoney:
         first = np.r_[True, (ac[1:] != ac[:-1]) | (sv[1:] != sv[:-1]) | (mo[1:] != mo[:-1])]
         ac, mo, line, paid, closing = ac[first], mo[first], line[first], paid[first], closing[first]
         keys = month_keys(ac, mo)
-        self.paid.append(PerMonth.summed(keys, paid, line))
+        summed = PerMonth.summed(keys, paid, line)
+        if self.parts is None:
+            self.paid.append(summed)
+        else:
+            self.parts.add(part_of(summed.keys), *summed)
         closings = PerMonth.summed(keys, closing, line)
         accounts = (closings.keys >> MONTH_BITS).astype(np.int64)
         ends = np.flatnonzero(np.r_[accounts[1:] != accounts[:-1], True])  # sorted by month: the last wins
+        if self.closed is not None:
+            ends = ends[self.closed[accounts[ends]]]
         months = closings.keys[ends] & ((1 << MONTH_BITS) - 1)
         self.last.append((accounts[ends], months, closings.kopecks[ends]))
 
     def result(self) -> tuple[PerMonth, tuple[Any, Any, Any]]:
-        """The paid amounts per account and month, and each account's last month and its closing."""
+        """The paid amounts per account and month (none when they went to parts), and each account's last
+        month and its closing."""
         paid = PerMonth.joined(self.paid)
         if not self.last:
             return paid, (EMPTY, EMPTY, EMPTY)
@@ -111,20 +140,20 @@ class BalanceMoney:
 def closed_with_balance(
     report: Report,
     accounts_file: str,
-    accounts: dict[str, tuple[int, str]],
+    lines: Sequence[int],
+    closed: Sequence[int],
     last: tuple[Any, Any, Any],
-    repeated: dict[str, Cause] | None = None,
+    causes: dict[int, Cause] | None = None,
 ) -> None:
     """Closed accounts whose balances over all services do not close at zero in the account's last month
-    (named by their line in the accounts file: an account's number is personal)."""
+    (named by their line in the accounts file: an account's number is personal). By position: each
+    account's line, the day it was closed (0: open), the repeat it follows from."""
     positions, _months, closing = last
     owing = closing != 0
-    numbers, rows = list(accounts), list(accounts.values())
     for position, kopecks in zip(positions[owing].tolist(), closing[owing].tolist(), strict=True):
-        line, closed = rows[position]
-        if closed != NULL:
-            where, said = Where(accounts_file, line), Message.of("closed", day=closed)
-            cause = repeated.get(numbers[position]) if repeated else None
+        if closed[position]:
+            where, said = Where(accounts_file, lines[position]), Message.of("closed", day=iso_day(closed[position]))
+            cause = causes.get(position) if causes else None
             report.add("closed_account_balance", where, "closing", Decimal(kopecks) / 100, said, cause=cause)
 
 
@@ -162,27 +191,63 @@ class Lag(NamedTuple):
     after: dict[int, int]  # how many still differ with the payments moved k months back
 
 
-def usual_lag(balances: PerMonth, payments: PerMonth, differing: Any) -> Lag | None:
+class LagCounts(NamedTuple):
+    """What the lag is judged on, summed over the parts of the books (each part's accounts are its own)."""
+
+    differing: int
+    after: dict[int, int]  # how many still differ with the payments moved k months back
+    fixed: dict[tuple[int, ...], int]  # how many come right with one of these shifts or another
+
+    def plus(self, other: LagCounts) -> LagCounts:
+        return LagCounts(
+            self.differing + other.differing,
+            {k: self.after[k] + other.after[k] for k in SHIFTS},
+            {ks: self.fixed[ks] + other.fixed[ks] for ks in SHIFT_SETS},
+        )
+
+
+SHIFT_SETS = [tuple(k for i, k in enumerate(SHIFTS) if bits >> i & 1) for bits in range(1, 1 << len(SHIFTS))]
+NO_LAG = LagCounts(0, dict.fromkeys(SHIFTS, 0), dict.fromkeys(SHIFT_SETS, 0))
+
+
+def lag_counts(balances: PerMonth, payments: PerMonth, differing: Any) -> LagCounts:
+    """How many of the ``differing`` account-months each shift of the payments, and each set of shifts
+    together, makes match."""
+    if not len(differing):
+        return NO_LAG
+    after = {k: _differing(balances, payments, k) for k in SHIFTS}
+    fixed_by = {k: np.setdiff1d(differing, after[k], assume_unique=True) for k in SHIFTS}
+    fixed = {ks: len(np.unique(np.concatenate([fixed_by[k] for k in ks]))) for ks in SHIFT_SETS}
+    return LagCounts(len(differing), {k: len(a) for k, a in after.items()}, fixed)
+
+
+def judged_lag(counts: LagCounts) -> Lag | None:
     """How many months the payments come after the period they pay for, when moving them back that many
     months makes most of the differing account-months match (net of the months it breaks); or, when
     accounts differ in their lag, when the shifts together make most of them match and each of those
     shifts alone still makes a quarter fewer differ. None when no shift does."""
-    n = len(differing)
+    n = counts.differing
     if n < 2:
         return None
-    after = {k: _differing(balances, payments, k) for k in SHIFTS}
-    fewer = {k: n - len(after[k]) for k in SHIFTS}
+    fewer = {k: n - counts.after[k] for k in SHIFTS}
     lags = [k for k in SHIFTS if 4 * fewer[k] >= n and fewer[k] > 0]
     if not lags:
         return None
     if 2 * max(fewer.values()) < n:  # no one shift: do the lags found make most match together?
-        fixed = np.unique(np.concatenate([np.setdiff1d(differing, after[k], assume_unique=True) for k in lags]))
-        if 2 * len(fixed) <= n:
+        if 2 * counts.fixed[tuple(lags)] <= n:
             return None
     else:
         best = max(SHIFTS, key=lambda k: fewer[k])
         lags = [k for k in lags if 2 * fewer[k] >= fewer[best]]
-    return Lag(lags, n, {k: len(after[k]) for k in SHIFTS})
+    return Lag(lags, n, dict(counts.after))
+
+
+def usual_lag(balances: PerMonth, payments: PerMonth, differing: Any) -> Lag | None:
+    """:func:`judged_lag` of books held whole in memory."""
+    return judged_lag(lag_counts(balances, payments, differing)) if len(differing) >= 2 else None
+
+
+Pair = Callable[[], tuple[PerMonth, PerMonth]]  # a part of the books: its balances' and payments' amounts
 
 
 def paid_against_payments(
@@ -193,26 +258,64 @@ def paid_against_payments(
     payments: PerMonth,
     causes: dict[int, Cause] | None = None,
 ) -> None:
+    """:func:`compare_money` of books held whole in memory."""
+    compare_money(report, balances_file, payments_file, [lambda: (balances, payments)], causes)
+
+
+def spilled_pairs(balances: Parts, payments: Parts) -> list[Pair]:
+    """The parts of the books as the two processes spilled them (by :func:`part_of`), read when asked."""
+
+    def pair(part: int) -> Pair:
+        return lambda: (PerMonth.summed(*balances.read(part)), PerMonth.summed(*payments.read(part)))
+
+    return [pair(part) for part in range(balances.count)]
+
+
+def compare_money(
+    report: Report, balances_file: str, payments_file: str, pairs: list[Pair], causes: dict[int, Cause] | None = None
+) -> None:
     """Every account-month whose paid amounts over its services differ from its payments, at the first
     balance row of that account and month (or its first payment when it has no balance); ``causes``: the
-    duplicate each account (by position) follows from, if any."""
-    differing = _differing(balances, payments)
-    if not len(differing):
+    duplicate each account (by position) follows from, if any. The books come in parts of whole accounts,
+    in the order of their positions, each read twice: once for the lag, once for the problems."""
+    counts = NO_LAG
+    for pair in pairs:
+        balances, payments = pair()
+        counts = counts.plus(lag_counts(balances, payments, _differing(balances, payments)))
+    n = counts.differing
+    if not n:
         return
-    lag = usual_lag(balances, payments, differing)
+    lag = judged_lag(counts)
     lagging = ""
     if lag is not None:
         en, ru = (payments_lag(*lag, lang=lang) for lang in ("en", "ru"))
         report.notes.append(Note(KIND, en, ru))
         lags = lag[0]
         lagging = f"{lags[0]}" if len(lags) == 1 else f"{lags[0]}-{lags[-1]}"
-    n = len(differing)
     limit = n if report.tally.limit is None else min(n, max(report.tally.limit - len(report.examples[KIND]), 0))
     if report.spill is not None or causes:  # every one goes to the complete list, or may follow from a duplicate
         limit = n
     if n > limit:
         report.tally.counts[KIND] += n - limit
-    shown = differing[:limit]
+    for pair in pairs:
+        if limit <= 0:
+            break
+        balances, payments = pair()
+        shown = _differing(balances, payments)[:limit]
+        limit -= len(shown)
+        _report_differing(report, balances_file, payments_file, balances, payments, shown, lagging, causes)
+
+
+def _report_differing(
+    report: Report,
+    balances_file: str,
+    payments_file: str,
+    balances: PerMonth,
+    payments: PerMonth,
+    shown: Any,
+    lagging: str,
+    causes: dict[int, Cause] | None,
+) -> None:
     b_at = np.searchsorted(balances.keys, shown)
     p_at = np.searchsorted(payments.keys, shown)
     for key, b, p in zip(shown.tolist(), b_at.tolist(), p_at.tolist(), strict=True):

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from seed.legacy.analyze.findings import Finding, Where
+from seed.legacy.analyze.scratch import Parts
 from seed.legacy.analyze.spill import Overflow
 from seed.period import month_label
 from seed.words.messages import Message
@@ -154,15 +155,23 @@ def carry_over(path: str, ac: Any, sv: Any, mo: Any, op: Any, cl: Any, ln: Any) 
     ]  # fmt: skip
 
 
-def repeated_payments(path: str, keys: Any, lines: Any, kopecks: Any) -> Iterator[Finding]:
+def repeated_payments(path: str, hashed: Parts) -> Iterator[Finding]:
     """Payments with the same hash of (account, day, amount) as an earlier line: overlapping registries
-    (made one at a time as they are asked for)."""
-    order = np.argsort(keys, kind="stable")  # equal keys stay in file order: the first is the original
-    sk, sl, sa = keys[order], lines[order], kopecks[order]
-    again = np.flatnonzero(sk[1:] == sk[:-1]) + 1
-    first = np.maximum.accumulate(np.where(np.r_[True, sk[1:] != sk[:-1]], np.arange(len(sk)), 0))
+    (made one at a time as they are asked for, in file order). Equal hashes are in one part, in file order."""
+    found: list[tuple[Any, Any, Any]] = []  # the repeats' lines, their originals' lines, their amounts
+    for part in range(hashed.count):
+        keys, kopecks, lines = hashed.read(part)
+        order = np.argsort(keys, kind="stable")  # equal keys stay in file order: the first is the original
+        sk, sl, sa = keys[order], lines[order], kopecks[order]
+        again = np.flatnonzero(sk[1:] == sk[:-1]) + 1
+        first = np.maximum.accumulate(np.where(np.r_[True, sk[1:] != sk[:-1]], np.arange(len(sk)), 0))
+        found.append((sl[again], sl[first[again]], sa[again]))
+    lines, firsts, amounts = (np.concatenate(c) for c in zip(*found, strict=True))
+    by_line = np.argsort(lines, kind="stable")
     return (
-        ("payment_duplicate", Where(path, int(sl[i])), "amount", Decimal(int(sa[i])) / 100,
-         Message.of("same_as_line", line=int(sl[first[i]])))
-        for i in again[np.argsort(sl[again], kind="stable")].tolist()
+        ("payment_duplicate", Where(path, line), "amount", Decimal(amount) / 100,
+         Message.of("same_as_line", line=first))
+        for line, first, amount in zip(
+            lines[by_line].tolist(), firsts[by_line].tolist(), amounts[by_line].tolist(), strict=True
+        )
     )  # fmt: skip

@@ -28,7 +28,7 @@ from seed.words.messages import Message
 
 def check_accounts(ex: Examiner) -> None:
     f, rows = ex.open("accounts")
-    report, accounts = ex.report, ex.accounts
+    report = ex.report
     els_first: dict[str, int] = {}
     read = AccountsRead(ex.mapping)
     n = 0
@@ -56,7 +56,7 @@ def check_accounts(ex: Examiner) -> None:
             report.add("duplicate_els", row, "els", els, Message.of("first_at_line", line=els_first[els]))
         elif els:
             els_first[els] = row.line
-        accounts[account.number] = (row.line, account.closed)
+        ex.add_account(account.number, row.line, account.closed)
     ex.duplicate_rows = read.duplicates
     if f is not None and not n:
         raise no_accounts(f)
@@ -104,7 +104,7 @@ def check_persons(ex: Examiner) -> None:
     accounts_file = ex.path("accounts")
     for account, total in shares.items():  # named by its line in the accounts file: its number is personal
         if abs(total - 1) > SHARE_TOLERANCE:
-            where = Where(accounts_file, ex.accounts[account][0])
+            where = Where(accounts_file, ex.account_lines[ex.accounts[account]])
             cause = repeated.get(account) if total > 1 else None  # two accounts' owners under one number
             said = Message.of("shares_add_up")
             report.add("shares_not_one", where, "share", total, said, cause=cause)
@@ -139,8 +139,9 @@ def check_meters(ex: Examiner) -> None:
         serial = ex.ident(row, "serial", f.raw(rec, "serial"))
         try:
             m = read_meter(f, row.line, rec)
-            if (m.service, m.serial) in meters:
-                first = Message.of("first_at_line", line=meters[(m.service, m.serial)].line)
+            first_line = meters.line_of(m.service, m.serial)
+            if first_line is not None:
+                first = Message.of("first_at_line", line=first_line)
                 ex.repeated_meters.setdefault((m.service, m.serial), Cause(DUPLICATE_METER.kind, row.file, row.line))
                 raise Refused(DUPLICATE_METER, "serial", serial, message=first)
         except Refused as why:
@@ -150,6 +151,5 @@ def check_meters(ex: Examiner) -> None:
         if not known:
             continue
         ex.meters_file = row.file
-        meters[(m.service, m.serial)] = Meter(
-            m.service, row.line, m.installed, m.removed, m.next_verification, m.digits
-        )
+        meters.add(Meter(m.service, row.line, m.installed, m.removed, m.next_verification, m.digits), m.serial)
+    meters.seal()
