@@ -85,7 +85,7 @@ def load_stages(state: ImportState, sink: Callable[[str, str], None] = lambda ta
     accounts = places.read_accounts(state)
     persons.write_persons(state, persons.read_persons(state))
     meters.write_meters(state, meters.read_meters(state))
-    places.write_places(state, accounts, places.account_pseudonyms(state, accounts), meters.write_services(state))
+    places.write_places(state, accounts, meters.write_services(state))
     readings.write_readings(state)
     money.write_balances(state)
     money.write_payments(state)

@@ -15,7 +15,6 @@ from seed import period
 from seed.legacy import interpret
 from seed.legacy.analyze import Spill, analyze
 from seed.legacy.importer import ImportState, import_export, meters, money, persons, places, readings
-from seed.legacy.importer.finish import repeats
 from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
 from tests.small_export import account, balance, load_stages, meter, payment, person, reading, write_export
 from tests.water_export import write_water_export
@@ -127,27 +126,28 @@ def test_the_stages_run_on_a_small_export_without_a_database(tmp_path: Path) -> 
     state = ImportState(standard_mapping(small_export(tmp_path / "export")), KEY)
     written: dict[str, list[str]] = defaultdict(list)
     state.sink = lambda table, data: written[table].extend(data.splitlines())
-    accounts = places.read_accounts(state)
-    person_rows = persons.read_persons(state)
-    meter_rows = meters.read_meters(state)
-    shown = places.account_pseudonyms(state, accounts)
-    persons.write_persons(state, person_rows)
-    meters.write_meters(state, meter_rows)
-    places.write_places(state, accounts, shown, meters.write_services(state))
-    reading_keys = readings.write_readings(state)
-    balance_keys = money.write_balances(state)
+    account_lines = places.read_accounts(state)
+    person_lines = persons.read_persons(state)
+    meter_lines = meters.read_meters(state)
+    persons.write_persons(state, person_lines)
+    meters.write_meters(state, meter_lines)
+    places.write_places(state, account_lines, meters.write_services(state))
+    readings.write_readings(state)
+    money.write_balances(state)
     registries, _agents = money.write_payments(state)
 
-    assert [a.number for a in accounts] == ["1001", "1002"]
-    assert [n for n, _ in shown] != ["1001", "1002"] and all(len(n) == 4 for n, _ in shown)
+    assert state.account_ids == {hash("1001"): 1, hash("1002"): 2}
+    shown = [line.split("\t")[1] for line in written["account"]]
+    assert shown != ["1001", "1002"] and all(len(n) == 4 for n in shown)
     owners = [line.split("\t") for line in written["account_person"] if line.split("\t")[2] == "owner"]
     assert [o[3] for o in owners] == ["0.3333"] * 3  # "owner", "Собственник" and "собственник" alike
     assert len(written["person"]) == 3 and len(written["meter"]) == 2
     assert all("Иванов" not in line for line in written["person"])
-    assert len(written["meter_reading"]) == 4 and written["meter_reading"][-1].endswith("\t120\t60\t\\N")
-    assert len(written["balance"]) == 4 and written["balance"][-1].endswith("\t0\t10\t0\t0\t10")
+    assert len(written["meter_reading"]) == 3 and written["meter_reading"][-1].endswith("\t120\t60\t\\N")
+    assert len(written["balance"]) == 3 and written["balance"][-1].endswith("\t0\t10\t0\t0\t10")
     assert len(written["payment"]) == 2 and [(r.lines, r.kopecks) for r in registries] == [(1, 5_000), (1, 15_000)]
-    assert repeats(reading_keys)[0] == [4] and repeats(balance_keys)[0] == [4]
+    repeated = ("duplicate reading for the same period", "duplicate balance for the same period")
+    assert [[e["line"] for e in state.rejects.examples[r]] for r in repeated] == [[4], [4]]
     assert state.months == {2026 * 12, 2026 * 12 + 1}
     lines = sorted((e["file"], e["line"], r) for r, ex in state.rejects.examples.items() for e in ex)
     assert ("accounts.csv", 4, "duplicate account number") in lines and (

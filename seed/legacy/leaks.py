@@ -1,9 +1,9 @@
 """The leak scan: after an import, no original personal value of the export may appear anywhere in the
 demo database.
 
-The original values stay on this machine: they are collected while the export is read, and the scan
-pulls the distinct values of every text column out of the database to compare them here, so the
-database never sees an original even for the comparison. Identifiers shorter than five characters are
+The original values stay on this machine, and only as keyed digests: they are collected while the export
+is read, and the scan pulls the distinct values of every text column out of the database to compare them
+here, so the database never sees an original even for the comparison. Identifiers shorter than five characters are
 not looked for (a flat number "12" is not a leaked account "12").
 """
 
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from dataclasses import dataclass
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
@@ -35,13 +37,65 @@ class Leak:
     count: int
 
 
-@dataclass
+DIGEST = (1 << 64) - 1
+
+
+class Digests:
+    """A set of values kept as their 64-bit digests (Python's hash, keyed afresh in every process, of a value
+    with its kind): eight bytes a value in a sorted numpy array, the latest in a small set until they join
+    it, and a bitmap of the digests' low bits that answers most misses without a search. Values are never
+    kept, so the set holds a million accounts' personal values in tens of megabytes, on this machine only,
+    and for this process only."""
+
+    PENDING = 100_000  # digests added before they join the sorted array
+
+    def __init__(self, filter_bits: int = 24) -> None:
+        self._filter = bytearray(1 << (filter_bits - 3))
+        self._mask = (1 << filter_bits) - 1
+        self._sorted = np.empty(0, dtype=np.uint64)
+        self._pending: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._sorted) + len(self._pending)
+
+    def add(self, value: Hashable) -> None:
+        digest = hash(value) & DIGEST
+        low = digest & self._mask
+        at, bit = low >> 3, 1 << (low & 7)
+        if self._filter[at] & bit and self._known(digest):
+            return
+        self._filter[at] |= bit
+        self._pending.add(digest)
+        if len(self._pending) >= self.PENDING:
+            self._merge()
+
+    def __contains__(self, value: object) -> bool:
+        digest = hash(value) & DIGEST
+        low = digest & self._mask
+        return bool(self._filter[low >> 3] & (1 << (low & 7))) and self._known(digest)
+
+    def _known(self, digest: int) -> bool:
+        if digest in self._pending:
+            return True
+        kept = self._sorted
+        at = int(kept.searchsorted(np.uint64(digest)))
+        return at < len(kept) and int(kept[at]) == digest
+
+    def _merge(self) -> None:
+        new = np.fromiter(self._pending, dtype=np.uint64, count=len(self._pending))
+        new.sort()
+        self._sorted = np.insert(self._sorted, self._sorted.searchsorted(new), new)
+        self._pending.clear()
+
+
 class Originals:
     """Normalised original values by kind: digits only for phones, СНИЛС, ИНН and passports (a phone
-    stays the same phone whatever its punctuation), lower case for e-mails and names."""
+    stays the same phone whatever its punctuation), lower case for e-mails and names; as digests
+    (:class:`Digests`), so the memory they take is a few bytes a value."""
 
-    values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    names: set[tuple[str, str, str]] = field(default_factory=set)
+    def __init__(self) -> None:
+        self.values = Digests(27)  # (kind, value)
+        self.names = Digests(25)  # (surname, given name, patronymic)
 
     def add(self, kind: str, value: str) -> None:
         value = value.strip()
@@ -52,36 +106,37 @@ class Originals:
             if kind == "phone":
                 digits = digits[-10:]
             if len(digits) >= 6:
-                self.values[kind].add(digits)
+                self.values.add((kind, digits))
             return
         if kind == "e-mail":
-            self.values[kind].add(value.lower())
+            self.values.add((kind, value.lower()))
             return
-        self.values[kind].add(value)
+        self.values.add((kind, value))
 
     def add_name(self, surname: str, given: str, patronymic: str) -> None:
         self.names.add((surname.strip().lower(), given.strip().lower(), patronymic.strip().lower()))
 
     @property
     def size(self) -> int:
-        return sum(len(v) for v in self.values.values()) + len(self.names)
+        return len(self.values) + len(self.names)
 
     def match(self, value: str) -> str | None:
         """The kind of original this database value is, if any."""
         text = value.strip()
+        values = self.values
         if len(text) >= MIN_IDENTIFIER:
             for kind in ("account number", "ЕЛС", "meter serial"):
-                if text in self.values[kind]:
+                if (kind, text) in values:
                     return kind
-        if "@" in text and text.lower() in self.values["e-mail"]:
+        if "@" in text and ("e-mail", text.lower()) in values:
             return "e-mail"
         if len(text) >= 10:
             digits = _digits(text)
             if len(digits) >= 10 and len(digits) * 2 >= len(text):
-                if digits[-10:] in self.values["phone"]:
+                if ("phone", digits[-10:]) in values:
                     return "phone"
                 for kind in ("СНИЛС", "ИНН", "passport"):
-                    if digits in self.values[kind]:
+                    if (kind, digits) in values:
                         return kind
         if text.count(" ") >= 2:
             words = tuple(text.lower().split())
@@ -114,7 +169,7 @@ def scan_leaks(conn: psycopg.Connection, schema: str, originals: Originals) -> l
     exists = conn.execute(
         "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'person'", (schema,)
     ).fetchone()
-    if exists and originals.names:
+    if exists and len(originals.names):
         cur = conn.execute(
             sql.SQL(
                 "SELECT DISTINCT lower(surname), lower(given_name), lower(coalesce(patronymic, '')) FROM {}"

@@ -3,9 +3,12 @@
 The import is a pipeline of small stages over one :class:`~seed.legacy.importer.state.ImportState`
 (``pipeline``): accounts and their places (``places``), persons (``persons``), services and meters
 (``meters``), readings (``readings``), balances and payments in a second process (``money``), optional
-noise (``noise``), and the finish: repeated keys out, reference tables in (``finish``). Each stage reads
-its file through the one interpretation of an export that the analysis uses too
-(:mod:`seed.legacy.interpret`), and refuses a row under the same reason the analysis reports it.
+noise (``noise``), and the finish: the reference tables (``finish``). Each stage reads its file through the
+one interpretation of an export that the analysis uses too (:mod:`seed.legacy.interpret`), and refuses a row
+under the same reason the analysis reports it; a row that repeats the key of one read before, as it is read.
+
+Nothing is kept per row, and per account or meter only ids under 64-bit digests: accounts, persons and meters
+are read twice (their originals first, then written), so every original is known before a pseudonym is drawn.
 
 Rows that cannot be loaded are counted by reason with their file and line, and listed in full in a CSV
 beside the report; a strict import refuses the whole load if there is even one.

@@ -1,79 +1,20 @@
-"""The last stage: rows that repeat a key leave the loaded tables, and the reference tables (services,
-tariffs, agents, billing periods, registries) follow from what was loaded."""
+"""The last stage: the reference tables (services, tariffs, agents, billing periods, registries) follow from
+what was loaded."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-import numpy as np
 import psycopg
-from psycopg import sql
 
 from seed import catalog
 from seed.errors import ImportRefused
 from seed.legacy.importer.money import Registry
-from seed.legacy.importer.state import ImportState, Lines
-from seed.legacy.interpret import MAX_MONTHS, Reason, Refused
+from seed.legacy.importer.state import ImportState
+from seed.legacy.interpret import MAX_MONTHS
 from seed.load import copy_rows
-from seed.period import month_iso, month_label, month_start
-
-
-def repeats(written: Lines) -> tuple[list[int], list[tuple[int, ...]]]:
-    """The file lines of the rows whose key an earlier row already had (in file order), and those keys."""
-    if not len(written.lines):
-        return [], []
-    keys = np.frombuffer(written.keys, dtype=np.int32).reshape(-1, written.width)
-    flat = _one_number_per_key(keys)
-    order = np.argsort(flat, kind="stable")  # stable: the first row of a key in the file stays first
-    ordered = flat[order]
-    again = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
-    lines = np.frombuffer(written.lines, dtype=np.int32)[order[again]].tolist()
-    repeated = sorted({tuple(key) for key in keys[order[again]].tolist()})
-    return lines, repeated
-
-
-def _one_number_per_key(keys: Any) -> Any:
-    """Each row's key (a few columns of whole numbers) as one int64 in the same order, built a column at a
-    time in place (the index the key would have in an array of the columns' ranges), so that one stable
-    sort of integers finds the repeats; for keys too wide for that, their rank among the distinct keys."""
-    low = keys.min(axis=0).astype(np.int64)
-    dims = keys.max(axis=0).astype(np.int64) - low + 1
-    if float(np.prod(dims.astype(float))) >= 2**62:
-        return np.unique(keys, axis=0, return_inverse=True)[1].ravel()
-    flat = np.zeros(len(keys), dtype=np.int64)
-    for k in range(keys.shape[1]):
-        flat *= dims[k]
-        flat += keys[:, k]
-        flat -= low[k]
-    return flat
-
-
-def drop_repeats(
-    state: ImportState, admin: psycopg.Connection, work: str, table: str, keys: Lines, reason: Reason, entity: str
-) -> None:
-    """Keep the first row of each key; count the others as left out under ``reason``."""
-    lines, repeated = repeats(keys)
-    if not lines:
-        return
-    name = state.mapping.files[entity].path.name
-    for line in lines:
-        state.rejects.refuse(name, line, Refused(reason, "period"))
-    state.result.rows[table] -= len(lines)
-    *ids, months = (list(c) for c in zip(*repeated, strict=True))
-    columns = ["meter_id", "period"] if len(ids) == 1 else ["account_id", "service_id", "period"]
-    types = ["int[]", "date[]"] if len(ids) == 1 else ["int[]", "int2[]", "date[]"]
-    target = sql.Identifier(work, table)
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    unnest = sql.SQL(", ").join(sql.SQL("%s::" + t) for t in types)
-    admin.execute(
-        sql.SQL(
-            "DELETE FROM {t} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER "
-            "(PARTITION BY {c} ORDER BY ctid) AS n FROM {t} WHERE ({c}) IN (SELECT * FROM unnest({u}))) s "
-            "WHERE n > 1)"
-        ).format(t=target, c=cols, u=unnest),
-        [*ids, [month_iso(m) for m in months]],
-    )
+from seed.period import month_label, month_start
 
 
 def _why_no_period(state: ImportState) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from seed.legacy.importer.state import ImportState, escape
+from seed.legacy.importer.state import Accepted, ImportState, escape
 from seed.legacy.interpret import DUPLICATE_METER, DUPLICATE_SERVICE, SERVICE_IDS, Refused
-from seed.legacy.rows import MeterRow, read_meter, read_service
+from seed.legacy.leaks import Digests
+from seed.legacy.rows import read_meter, read_service
 
 
-def write_services(state: ImportState) -> dict[int, set[int]]:
-    """account_service by COPY; the service ids of each account id (a building's hot water and gas
-    follow from its accounts')."""
-    services: dict[int, set[int]] = defaultdict(set)
+def write_services(state: ImportState) -> bytearray:
+    """account_service by COPY; the services of each account as bits (1 << service id) at its id (a
+    building's hot water and gas follow from its accounts')."""
+    services = bytearray(len(state.account_ids) + 1)
     f = state.open("services")
     if f is None:
         return services
@@ -21,27 +22,28 @@ def write_services(state: ImportState) -> dict[int, set[int]]:
             try:
                 account = state.account_of(f, rec)
                 code, since = read_service(f, rec)
-                sid = SERVICE_IDS[code]
-                if sid in services[account]:
+                bit = 1 << SERVICE_IDS[code]
+                if services[account] & bit:
                     raise Refused(DUPLICATE_SERVICE, "service", f.raw(rec, "service"))
             except Refused as why:
                 state.rejects.refuse(f.name, line, why)
                 continue
-            services[account].add(sid)
-            lines.add(f"{account}\t{sid}\t{since}\n")
+            services[account] |= bit
+            lines.add(f"{account}\t{SERVICE_IDS[code]}\t{since}\n")
     return services
 
 
-def read_meters(state: ImportState) -> list[tuple[int, MeterRow]]:
-    """(account id, meter) of every meter that can be loaded; serials noted for the scan."""
+def read_meters(state: ImportState) -> Accepted:
+    """The lines of the meters that can be loaded; serials noted for the scan (the rows themselves are read
+    again to be written, once every original is known)."""
+    accepted = Accepted()
     f = state.open("meters")
     if f is None:
-        return []
-    rows = []
-    seen: set[tuple[str, str]] = set()
+        return accepted
+    seen = Digests()  # (service, serial)
     for line, rec in state.rows(f):
         try:
-            account = state.account_of(f, rec)
+            state.account_of(f, rec)
             row = read_meter(f, line, rec)
             if (row.service, row.serial) in seen:
                 raise Refused(DUPLICATE_METER, "serial", row.serial, personal=True)
@@ -50,18 +52,22 @@ def read_meters(state: ImportState) -> list[tuple[int, MeterRow]]:
             continue
         seen.add((row.service, row.serial))
         state.originals.add("meter serial", row.serial)
-        rows.append((account, row))
-    return rows
+        accepted.add(line)
+    return accepted
 
 
-def write_meters(state: ImportState, rows: list[tuple[int, MeterRow]]) -> None:
-    used: dict[int, set[str]] = defaultdict(set)
+def write_meters(state: ImportState, accepted: Accepted) -> None:
+    """meter by COPY, numbered in file order; each meter's id under the digest of its (service, serial)."""
+    used: dict[int, Digests] = defaultdict(Digests)
     keep = state.rules["meter_serial"] == "keep"
     with state.lines("meter") as lines:
-        for mid, (account, m) in enumerate(rows, start=1):
+        for mid, (f, line, rec) in enumerate(state.again("meters", accepted), start=1):
+            account, m = state.account_of(f, rec), read_meter(f, line, rec)
             sid = SERVICE_IDS[m.service]
             pseudo = m.serial if keep else state.names.ident(f"serial:{sid}", m.serial, used[sid])
-            state.meter_ids[(sid, m.serial)] = mid
+            state.meter_ids[hash((sid, m.serial))] = mid
+            if state.noise:
+                state.meter_factors.append(state.factor(f"{sid}|{m.serial}"))
             lines.add(
                 f"{mid}\t{account}\t{sid}\t{escape(pseudo)}\t{m.zones}\t{m.digits}\t{m.installed}\t"
                 f"{m.verified}\t{m.next_verification}\t{m.removed}\t\\N\n"

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from seed import catalog
-from seed.legacy.importer.state import ImportState, Lines, Rejects
+from seed.legacy.importer.state import ImportState, Rejects, Seen
 from seed.legacy.interpret import (
+    DUPLICATE_BALANCE,
     FIVE_AMOUNTS,
     NOT_A_PERIOD,
     SERVICE_IDS,
@@ -24,6 +25,7 @@ from seed.legacy.rows import ServiceOf, balance_amounts, payment_fields
 from seed.period import month_iso
 
 BALANCE_COLUMNS = ("account", "service", "period", "opening", "charged", "paid", "closing")
+SERVICE_BITS = max(SERVICE_IDS.values()).bit_length()  # a month and a service as one number
 
 
 @dataclass
@@ -51,23 +53,25 @@ class MoneyPart:
     seconds: float = 0.0
 
 
-def write_balances(state: ImportState) -> Lines:
-    """balance by COPY; returns its lines with the (account, service, month) of each, for the duplicates."""
-    written = state.lines("balance", 3)
+def write_balances(state: ImportState) -> None:
+    """balance by COPY; a balance of an account, service and month read before is left out (the first
+    stays)."""
     if (f := state.open("balances")) is None:
-        return written
+        return
     i_acc, i_svc, i_per, i_o, i_c, i_p, i_z = (f.index.get(k, -1) for k in BALANCE_COLUMNS)
     i_r = f.index.get("recalculated")
     service_of = ServiceOf(state.mapping, "balances").of_account if i_svc < 0 else None
     accounts, month_text = state.account_ids.get, state.month
     services: dict[Any, int | None] = {}
     months: dict[Any, int | None] = {}  # a period as written -> its month
-    add, refuse = written.add_keyed, state.rejects.refuse
+    seen = Seen(len(state.account_ids)).again
+    written = state.lines("balance")
+    add, refuse = written.add, state.rejects.refuse
     for line, rec in state.rows(f):
         try:
             raw_acc = rec[i_acc]
             number = raw_acc if type(raw_acc) is str and raw_acc == raw_acc.strip() else text(raw_acc)
-            account = accounts(number)
+            account = accounts(hash(number))
             if account is None:
                 raise Refused(UNKNOWN_ACCOUNT, "account", raw_acc, personal=True)
             sid: int | None
@@ -89,12 +93,13 @@ def write_balances(state: ImportState) -> Lines:
             amounts = f"{rec[i_o]}\t{rec[i_c]}\t{recalculated}\t{rec[i_p]}\t{rec[i_z]}".replace(",", ".")
             if not FIVE_AMOUNTS(amounts):  # spaces, XLSX floats, or not numbers at all
                 amounts = "\t".join(balance_amounts(f, rec))
+            if seen(month << SERVICE_BITS | sid, account):
+                raise Refused(DUPLICATE_BALANCE, "period")
         except Refused as why:
             refuse(f.name, line, why)
             continue
-        add(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n", line, account, sid, month)
+        add(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n")
     written.flush()
-    return written
 
 
 def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
@@ -110,7 +115,7 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
     pid = 0
     for line, rec in state.rows(f):
         raw_acc = rec[i_acc]
-        account = accounts(raw_acc.strip() if type(raw_acc) is str else text(raw_acc))
+        account = accounts(hash(raw_acc.strip() if type(raw_acc) is str else text(raw_acc)))
         try:
             if account is None:
                 raise Refused(UNKNOWN_PAYER, "account", raw_acc, personal=True)

@@ -69,17 +69,11 @@ def add_noise(state: ImportState, admin: psycopg.Connection, work: str) -> None:
     a break in the export stays a break, scaled), the paid amounts of a month still equal its payments,
     registries their totals, readings their order."""
 
-    def factor(value: str) -> str:
-        u = state.anon.fraction("noise", value)
-        return f"{1 + state.noise * (2 * u - 1):.6f}"
-
     schema = sql.Identifier(work)
     for table in ("noise_account (account_id", "noise_meter (meter_id"):
         admin.execute(sql.SQL("CREATE TABLE {}." + table + " int PRIMARY KEY, f numeric)").format(schema))
-    accounts = ((i, factor(n)) for n, i in state.account_ids.items())
-    meters = ((i, factor(f"{k[0]}|{k[1]}")) for k, i in state.meter_ids.items())
-    copy_rows(admin, work, "noise_account", accounts)
-    copy_rows(admin, work, "noise_meter", meters)
+    copy_rows(admin, work, "noise_account", enumerate(state.account_factors, start=1))
+    copy_rows(admin, work, "noise_meter", enumerate(state.meter_factors, start=1))
     with admin.transaction():
         admin.execute(sql.SQL("SET LOCAL search_path TO {}").format(schema))
         rewritten = ("balance", "payment", "meter_reading")

@@ -5,24 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from seed.legacy.importer.state import ImportState, escape
+from seed.legacy.importer.state import Accepted, ImportState, escape
 from seed.legacy.interpret import DUPLICATE_PERSON, NULL, Refused
+from seed.legacy.leaks import Digests
 from seed.legacy.rows import PersonRow, Residents, read_person
 
 
-def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
-    """(account id, person) of every person row that can be loaded; the originals noted for the scan."""
+def read_persons(state: ImportState) -> Accepted:
+    """The lines of the person rows that can be loaded; their originals noted for the leak scan (the rows
+    themselves are read again to be written, once every original is known)."""
+    accepted = Accepted()
     f = state.open("persons")
     if f is None:
-        return []
-    rows = []
+        return accepted
     originals = state.originals
     residents = Residents(state.mapping, state.duplicate_rows)
     for line, rec in state.rows(f):
         try:
             if not residents.person(f, line, rec):
                 continue  # an account's row with no one registered, in a file of accounts and persons
-            account = state.account_of(f, rec)
+            state.account_of(f, rec)
             row = read_person(f, line, rec)
         except Refused as why:
             state.rejects.refuse(f.name, line, why)
@@ -33,24 +35,24 @@ def read_persons(state: ImportState) -> list[tuple[int, PersonRow]]:
         originals.add("СНИЛС", row.snils)
         originals.add("ИНН", row.inn)
         originals.add("passport", row.passport)
-        rows.append((account, row))
-    return rows
+        accepted.add(line)
+    return accepted
 
 
-def write_persons(state: ImportState, rows: list[tuple[int, PersonRow]]) -> None:
+def write_persons(state: ImportState, accepted: Accepted) -> None:
     """One person per identity (СНИЛС, else ФИО and birth date) across accounts, and their links."""
-    name = state.mapping.files["persons"].path.name if rows else ""
-    persons: dict[str, int] = {}
-    links: set[tuple[int, int]] = set()
+    persons: dict[int, int] = {}  # the identity's digest (Python's hash, as Digests keep) -> its id
+    links = Digests()
     with state.lines("person") as people, state.lines("account_person") as person_links:
-        for account, row in rows:
+        for f, line, rec in state.again("persons", accepted):
+            account, row = state.account_of(f, rec), read_person(f, line, rec)
             who = row.identity
-            pid = persons.get(who)
+            pid = persons.get(digest := hash(who))
             if pid is None:
-                pid = persons[who] = len(persons) + 1
+                pid = persons[digest] = len(persons) + 1
                 people.add(_person_line(state, pid, who, row))
             if (account, pid) in links:
-                state.rejects.refuse(name, row.line, Refused(DUPLICATE_PERSON, "surname", personal=True))
+                state.rejects.refuse(f.name, line, Refused(DUPLICATE_PERSON, "surname", personal=True))
                 continue
             links.add((account, pid))
             person_links.add(f"{account}\t{pid}\t{row.role}\t{row.share}\n")

@@ -21,7 +21,7 @@ from seed.errors import ImportRefused
 from seed.legacy.forked import Forked
 from seed.legacy.importer import finish, meters, money, noise, persons, places, readings
 from seed.legacy.importer.state import ImportResult, ImportState, Rejects
-from seed.legacy.interpret import DUPLICATE_BALANCE, DUPLICATE_READING, collector_paused
+from seed.legacy.interpret import collector_paused
 from seed.legacy.leaks import Leak, scan_leaks
 from seed.legacy.personal import find_personal_columns
 from seed.load import abandon_load, begin_load, finish_load, streaming
@@ -135,9 +135,9 @@ def _load(
     rejected_csv: Path | None,
 ) -> None:  # fmt: skip
     say("reading accounts, persons and meters")
-    accounts = places.read_accounts(state)
-    person_rows = persons.read_persons(state)
-    meter_rows = meters.read_meters(state)
+    account_lines = places.read_accounts(state)
+    person_lines = persons.read_persons(state)
+    meter_lines = meters.read_meters(state)
     # The balances and payments (60% of the rows) go through a forked second process with its own
     # COPY, while this one anonymizes and streams the rest: fork now, before any writer thread exists.
     if state.rejects.out is not None:
@@ -149,20 +149,18 @@ def _load(
         with streaming(dsn, work, dict.fromkeys(FIRST_TABLES, False)) as writers:
             state.sink = lambda table, data: writers[table].put(data)
             say("anonymizing")  # every original is known now, so no pseudonym can look like one
-            shown = places.account_pseudonyms(state, accounts)
-            persons.write_persons(state, person_rows)
-            meters.write_meters(state, meter_rows)
+            persons.write_persons(state, person_lines)
+            meters.write_meters(state, meter_lines)
             say("reading services")
-            places.write_places(state, accounts, shown, meters.write_services(state))
+            places.write_places(state, account_lines, meters.write_services(state))
             say("reading readings, balances and payments")
-            reading_keys = readings.write_readings(state)
+            readings.write_readings(state)
         state.result.seconds["stream_first_process"] = time.monotonic() - forked_at
         part = second.result()
     except BaseException:
         second.abandon()
         raise
     _merge(state, part, part_csv)
-    finish.drop_repeats(state, admin, work, "meter_reading", reading_keys, DUPLICATE_READING, "readings")
     finish.write_reference(state, admin, work, part.registries, part.agents)
     # The month after the export is open: its balances start where the export's last month closed, so
     # payments (a registry) can be taken at once.
@@ -175,8 +173,7 @@ def _part_of(rejected_csv: Path) -> Path:
 
 
 def _money_part(state: ImportState, dsn: str, work: str, part_csv: Path | None) -> money.MoneyPart:
-    """In the forked child: the balances and payments files into their tables, repeated balances out;
-    what it did, as data."""
+    """In the forked child: the balances and payments files into their tables; what it did, as data."""
     started = time.monotonic()
     state.rejects = Rejects()
     if part_csv is not None:
@@ -185,10 +182,8 @@ def _money_part(state: ImportState, dsn: str, work: str, part_csv: Path | None) 
     try:
         with streaming(dsn, work, dict.fromkeys(MONEY_TABLES, False)) as writers:
             state.sink = lambda table, data: writers[table].put(data)
-            balance_keys = money.write_balances(state)
+            money.write_balances(state)
             registries, agents = money.write_payments(state)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            finish.drop_repeats(state, conn, work, "balance", balance_keys, DUPLICATE_BALANCE, "balances")
     finally:
         state.rejects.close()
     return money.MoneyPart(

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from seed.legacy.importer.state import ImportState, Lines
+from seed.legacy.importer.state import ImportState, Seen
+from seed.legacy.interpret import DUPLICATE_READING, UNKNOWN_METER, Refused, service_code, text
 from seed.legacy.interpret import SERVICE_IDS as IDS
-from seed.legacy.interpret import UNKNOWN_METER, Refused, service_code, text
 from seed.legacy.rows import ServiceOf, reading_reader
 
 IMPORT_SOURCE = 4  # reading_source 'import'
 
 
-def write_readings(state: ImportState) -> Lines:
-    """meter_reading by COPY; returns its lines with the (meter, month) of each, for the duplicates."""
+def write_readings(state: ImportState) -> None:
+    """meter_reading by COPY; a reading of a meter and month read before is left out (the first stays)."""
     f = state.open("readings")
-    written = state.lines("meter_reading", 2)
     if f is None:
-        return written
+        return
     ix = f.index
     i_serial, i_service = ix["serial"], ix.get("service", -1)
     service_of = ServiceOf(state.mapping, "readings").of_serial if i_service < 0 else None
     meters, month_text, reading = state.meter_ids.get, state.month, reading_reader(f)
     services: dict[object, int | None] = {}
-    add = written.add_keyed
+    seen = Seen(len(state.meter_ids)).again
+    written = state.lines("meter_reading")
+    add = written.add
     refuse = state.rejects.refuse
     for line, rec in state.rows(f):
         try:
@@ -36,14 +37,15 @@ def write_readings(state: ImportState) -> Lines:
                 if sid == -1:
                     code = service_code(raw_service)
                     sid = services[raw_service] = IDS[code] if code else None
-            mid = meters((sid, serial)) if sid is not None else None
+            mid = meters(hash((sid, serial))) if sid is not None else None
             if mid is None:
                 raise Refused(UNKNOWN_METER, "serial", raw_serial, personal=True)
             month, values, taken = reading(rec)
+            if seen(month, mid):
+                raise Refused(DUPLICATE_READING, "period")
         except Refused as why:
             refuse(f.name, line, why)
             continue
         v1, v2, v3 = values
-        add(f"{mid}\t{month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{v1}\t{v2}\t{v3}\n", line, mid, month)
+        add(f"{mid}\t{month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{v1}\t{v2}\t{v3}\n")
     written.flush()
-    return written

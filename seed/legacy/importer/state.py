@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
@@ -114,6 +113,14 @@ class ImportResult:
         }
 
 
+class Taken(Protocol):
+    """The pseudonyms drawn so far where they must be unique (a set, or :class:`Digests` of them)."""
+
+    def __contains__(self, value: object) -> bool: ...
+
+    def add(self, value: str) -> None: ...
+
+
 class Pseudonyms:
     """Keyed pseudonyms that never look like any original personal value of the export (so the leak
     scan cannot mistake one for a leak), and are unique where the schema wants them unique (account
@@ -122,7 +129,7 @@ class Pseudonyms:
     def __init__(self, anonymizer: Anonymizer, originals: Originals) -> None:
         self.anon, self.originals = anonymizer, originals
 
-    def draw(self, make: Callable[[int], str], used: set[str] | None = None) -> str:
+    def draw(self, make: Callable[[int], str], used: Taken | None = None) -> str:
         attempt, candidate = 0, make(0)
         while (used is not None and candidate in used) or self.originals.match(candidate) is not None:
             attempt += 1
@@ -133,7 +140,7 @@ class Pseudonyms:
             used.add(candidate)
         return candidate
 
-    def ident(self, kind: str, value: str, used: set[str]) -> str:
+    def ident(self, kind: str, value: str, used: Taken) -> str:
         return self.draw(lambda k: self.anon.keep_format(kind if k == 0 else f"{kind}#{k}", value), used)
 
 
@@ -164,19 +171,27 @@ class ImportState:
         self.rejects = self.result.rejects
         self.originals = Originals()
         self.names = Pseudonyms(self.anon, self.originals)
-        self.account_ids: dict[str, int] = {}  # the account number as written -> its id
+        # ids by digest (Python's hash, as Digests keep): a few bytes an account or meter, no text kept
+        self.account_ids: dict[int, int] = {}  # hash(the account number as written) -> its id
+        self.account_factors: list[str] = []  # with noise: each account's factor, in the order of their ids
         self.duplicate_rows: set[int] = set()  # accounts' lines refused as another account under a number in use
-        self.meter_ids: dict[tuple[int, str], int] = {}  # (service id, serial as written) -> its id
+        self.meter_ids: dict[int, int] = {}  # hash((service id, the serial as written)) -> its id
+        self.meter_factors: list[str] = []  # with noise: each meter's factor, in the order of their ids
         self.months: set[int] = set()  # the billing months the export speaks of
         self.month_texts: dict[int, str] = {}
         self.sink: Sink = _nowhere
 
     def account_of(self, f: EntityFile, rec: list[Any]) -> int:
         """The id of the account a row refers to; an account not loaded refuses the row."""
-        account = self.account_ids.get(f.get(rec, "account"))
+        account = self.account_ids.get(hash(f.get(rec, "account")))
         if account is None:
             raise Refused(UNKNOWN_ACCOUNT, "account", f.raw(rec, "account"), personal=True)
         return account
+
+    def factor(self, value: str) -> str:
+        """The noise's keyed factor near 1 for an account or a meter (as COPY text)."""
+        u = self.anon.fraction("noise", value)
+        return f"{1 + self.noise * (2 * u - 1):.6f}"
 
     def open(self, entity: str) -> EntityFile | None:
         return open_entity(self.mapping, entity)
@@ -201,30 +216,28 @@ class ImportState:
             found = self.month_texts[month] = month_iso(month)
         return found
 
-    def lines(self, table: str, key_width: int = 0) -> Lines:
-        return Lines(self, table, key_width)
+    def again(self, entity: str, accepted: Accepted) -> Iterator[tuple[EntityFile, int, list[Any]]]:
+        """A file's rows read a second time, only the lines the first reading accepted."""
+        f = self.open(entity) if accepted else None
+        if f is None:
+            return
+        for line, rec in f.rows:
+            if line in accepted:
+                yield f, line, rec
+
+    def lines(self, table: str) -> Lines:
+        return Lines(self, table)
 
 
 class Lines:
-    """A table's COPY lines on their way to the sink, BATCH at a time; with ``key_width``, the key of each
-    line (a few whole numbers) and its line in the file, to find the lines that repeat a key once the table
-    is loaded. Used as ``with state.lines(table) as lines:``; the last batch goes when the block ends."""
+    """A table's COPY lines on their way to the sink, BATCH at a time. Used as ``with state.lines(table) as
+    lines:``; the last batch goes when the block ends."""
 
-    def __init__(self, state: ImportState, table: str, key_width: int = 0) -> None:
-        self.state, self.table, self.width = state, table, key_width
+    def __init__(self, state: ImportState, table: str) -> None:
+        self.state, self.table = state, table
         self.out: list[str] = []
-        self.keys = array("i")  # key_width numbers a line, one line after another
-        self.lines = array("i")
 
     def add(self, text: str) -> None:
-        out = self.out
-        out.append(text)
-        if len(out) >= BATCH:
-            self.flush()
-
-    def add_keyed(self, text: str, line: int, *key: int) -> None:
-        self.keys.extend(key)
-        self.lines.append(line)
         out = self.out
         out.append(text)
         if len(out) >= BATCH:
@@ -243,3 +256,48 @@ class Lines:
     def __exit__(self, kind: object, *_: object) -> None:
         if kind is None:
             self.flush()
+
+
+class Accepted:
+    """The lines of a file that a first reading accepted, as a bitmap (an eighth of a byte a line): the
+    second reading, which writes the rows once every original is known, takes these lines again rather
+    than holding every row in memory between the two."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.count = 0
+
+    def add(self, line: int) -> None:
+        at = line >> 3
+        if at >= len(self.bits):
+            self.bits.extend(bytes(max(at + 1 - len(self.bits), len(self.bits))))
+        self.bits[at] |= 1 << (line & 7)
+        self.count += 1
+
+    def __contains__(self, line: int) -> bool:
+        at = line >> 3
+        return at < len(self.bits) and bool(self.bits[at] & (1 << (line & 7)))
+
+    def __len__(self) -> int:
+        return self.count
+
+
+class Seen:
+    """The keys written so far, a key being a group (a month, or a month and a service) and an id (a meter's,
+    an account's): a bitmap of the ids per group, an eighth of a byte an id. A row whose key an earlier row
+    had is told as it is read, so it is left out before it is written, and nothing is kept per row."""
+
+    def __init__(self, ids: int) -> None:
+        self.size = (ids >> 3) + 1
+        self.groups: dict[int, bytearray] = {}
+
+    def again(self, group: int, ident: int) -> bool:
+        """Whether (group, ident) was seen before; it is seen from now on."""
+        bits = self.groups.get(group)
+        if bits is None:
+            bits = self.groups[group] = bytearray(self.size)
+        at, bit = ident >> 3, 1 << (ident & 7)
+        if bits[at] & bit:
+            return True
+        bits[at] |= bit
+        return False
