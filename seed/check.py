@@ -6,8 +6,11 @@ is wrong and where. The same checks run on synthetic and on imported data.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -15,25 +18,47 @@ from seed.months import require_books
 from seed.words.checks import RULES, SKIPPED
 
 SAMPLE = 5
+CONNECTIONS = 2  # queries run at once, each a pass over its tables: one per core of a small server
+# A session that runs such passes: no JIT (compiling the expressions of a pass costs more than it saves) and
+# no parallel workers (the connections keep the cores busy already).
+SESSION = "SET jit = off; SET max_parallel_workers_per_gather = 0;"
+Job = TypeVar("Job", bound=Hashable)
+Done = TypeVar("Done")
 
-FUNCTIONS = r"""
+
+def _weighted(weights: tuple[int, ...]) -> str:
+    """The weighted sum of the first digits of ``s``, as one SQL expression."""
+    return " + ".join(f"substr(s, {i}, 1)::int * {w}" for i, w in enumerate(weights, 1))
+
+
+INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN12 = ((7, 2, 4, 10, 3, 5, 9, 4, 6, 8), (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8))
+# The check digits as plain expressions, no subquery: PostgreSQL inlines such a function into the query, so a
+# million persons cost a million expressions, not a million function calls. The СНИЛС control number is the
+# weighted sum mod 101, with 100 as 00: (t % 101) % 100.
+FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION pg_temp.snils_ok(s text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN s !~ '^[0-9]{11}$' THEN false
+  SELECT CASE WHEN s !~ '^[0-9]{{11}}$' THEN false
               WHEN substr(s, 1, 9)::int <= 1001998 THEN true
-              ELSE (SELECT CASE WHEN t < 100 THEN t WHEN t IN (100, 101) THEN 0
-                                ELSE CASE WHEN t % 101 = 100 THEN 0 ELSE t % 101 END END
-                      FROM (SELECT sum(substr(s, i, 1)::int * (10 - i)) AS t
-                              FROM generate_series(1, 9) AS i) AS w) = substr(s, 10, 2)::int END $$;
-CREATE OR REPLACE FUNCTION pg_temp.inn_digit(s text, w int[]) RETURNS int LANGUAGE sql IMMUTABLE AS $$
-  SELECT (sum(substr(s, i, 1)::int * w[i]) % 11) % 10 FROM generate_series(1, array_length(w, 1)) AS i $$;
+              ELSE (({_weighted((9, 8, 7, 6, 5, 4, 3, 2, 1))}) % 101) % 100 = substr(s, 10, 2)::int END $$;
 CREATE OR REPLACE FUNCTION pg_temp.inn_ok(s text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN s ~ '^[0-9]{10}$' THEN
-                pg_temp.inn_digit(s, '{2,4,10,3,5,9,4,6,8}') = substr(s, 10, 1)::int
-              WHEN s ~ '^[0-9]{12}$' THEN
-                pg_temp.inn_digit(s, '{7,2,4,10,3,5,9,4,6,8}') = substr(s, 11, 1)::int
-                AND pg_temp.inn_digit(s, '{3,7,2,4,10,3,5,9,4,6,8}') = substr(s, 12, 1)::int
+  SELECT CASE WHEN s ~ '^[0-9]{{10}}$' THEN (({_weighted(INN10)}) % 11) % 10 = substr(s, 10, 1)::int
+              WHEN s ~ '^[0-9]{{12}}$' THEN (({_weighted(INN12[0])}) % 11) % 10 = substr(s, 11, 1)::int
+                AND (({_weighted(INN12[1])}) % 11) % 10 = substr(s, 12, 1)::int
               ELSE false END $$;
 """
+
+# A balance column against the sum of a table's amounts for the same account, service and month, in one
+# aggregate over both tables (no join of two tables of that size): {column}, its total, and whether a
+# balance row is there at all.
+BALANCE_AGAINST = (
+    "SELECT account_id, service_id, period, sum({column}) AS {column}, sum(amount) AS total, "
+    "count({column}) AS balances FROM (SELECT account_id, service_id, period, {column}, NULL::numeric AS amount "
+    "FROM balance UNION ALL SELECT account_id, service_id, period, NULL, amount FROM {table}) u GROUP BY 1, 2, 3"
+)
+# A meter's last reading of a zone before this one (its zone may be missing in some months): the latest of
+# the (month, value) pairs before it, in the same pass over the readings as the first zone's lag.
+LAST_BEFORE = "(max(ARRAY[period - DATE '2000-01-01', {value}]) FILTER (WHERE {value} IS NOT NULL) OVER before)[2]"
 
 # name: the SQL selecting the offending rows (what must hold: seed.words.checks.RULES)
 QUERIES: dict[str, str] = {
@@ -48,30 +73,35 @@ QUERIES: dict[str, str] = {
         "WHERE prev_period = (period - interval '1 month')::date AND opening <> prev_closing"
     ),
     "balance_matches_charges": (
-        "SELECT b.account_id, b.service_id, b.period, b.charged, coalesce(c.total, 0) AS charges FROM balance b "
-        "LEFT JOIN (SELECT account_id, service_id, period, sum(amount) AS total FROM charge "
-        "GROUP BY 1, 2, 3) c USING (account_id, service_id, period) WHERE b.charged <> coalesce(c.total, 0)"
+        "SELECT account_id, service_id, period, charged, coalesce(total, 0) AS charges FROM ("
+        + BALANCE_AGAINST.format(column="charged", table="charge")
+        + ") g WHERE balances > 0 AND charged <> coalesce(total, 0)"
     ),
-    "balance_matches_recalculations": (
+    "balance_matches_recalculations": (  # few recalculations: their sums hashed, the balances passed once
         "SELECT b.account_id, b.service_id, b.period, b.recalculated, coalesce(r.total, 0) AS recalculations "
         "FROM balance b LEFT JOIN (SELECT account_id, service_id, period, sum(amount) AS total "
         "FROM recalculation GROUP BY 1, 2, 3) r USING (account_id, service_id, period) "
         "WHERE b.recalculated <> coalesce(r.total, 0)"
     ),
     "balance_matches_payments": (
-        "SELECT coalesce(b.account_id, p.account_id) AS account_id, coalesce(b.period, p.period) AS period, "
-        "b.paid, p.paid AS payments FROM (SELECT account_id, period, sum(paid) AS paid FROM balance "
-        "GROUP BY 1, 2) b FULL JOIN (SELECT account_id, period, sum(amount) AS paid FROM payment "
-        "GROUP BY 1, 2) p ON p.account_id = b.account_id AND p.period = b.period "
-        "WHERE coalesce(b.paid, 0) <> coalesce(p.paid, 0)"
+        "SELECT account_id, period, sum(amount) FILTER (WHERE balance) AS paid, "
+        "sum(amount) FILTER (WHERE NOT balance) AS payments FROM (SELECT account_id, period, paid AS amount, "
+        "true AS balance FROM balance UNION ALL SELECT account_id, period, amount, false FROM payment) u "
+        "GROUP BY account_id, period HAVING coalesce(sum(amount) FILTER (WHERE balance), 0) "
+        "<> coalesce(sum(amount) FILTER (WHERE NOT balance), 0)"
     ),
     "readings_never_decrease": (
-        "SELECT meter_id, period, prev_value, value, zone FROM (SELECT r.meter_id, r.period, z.zone, z.value, "
-        "lag(z.value) OVER (PARTITION BY r.meter_id, z.zone ORDER BY r.period) AS prev_value, m.capacity_digits "
-        "FROM meter_reading r JOIN meter m ON m.id = r.meter_id "
-        "CROSS JOIN LATERAL (VALUES (1, r.value1), (2, r.value2), (3, r.value3)) AS z(zone, value) "
-        "WHERE z.value IS NOT NULL) s "
-        "WHERE value < prev_value AND prev_value - value < 10::numeric ^ capacity_digits / 2"
+        "SELECT s.meter_id, s.period, z.prev_value, z.value, z.zone FROM (SELECT meter_id, period, value1, value2, "
+        "value3, lag(value1) OVER w AS prev1, "
+        + LAST_BEFORE.format(value="value2")
+        + " AS prev2, "
+        + LAST_BEFORE.format(value="value3")
+        + " AS prev3 FROM meter_reading WINDOW w AS (PARTITION BY meter_id ORDER BY period), "
+        "before AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) s "
+        "JOIN (SELECT id, 10::numeric ^ capacity_digits / 2 AS half FROM meter) m ON m.id = s.meter_id "
+        "CROSS JOIN LATERAL (VALUES (1, s.prev1, s.value1), (2, s.prev2, s.value2), (3, s.prev3, s.value3)) "
+        "AS z(zone, prev_value, value) WHERE (s.value1 < s.prev1 OR s.value2 < s.prev2 OR s.value3 < s.prev3) "
+        "AND z.value < z.prev_value AND z.prev_value - z.value < m.half"
     ),
     "readings_within_meter_life": (
         "SELECT r.meter_id, r.period, r.taken_on, m.installed_on, m.removed_on FROM meter_reading r "
@@ -84,7 +114,7 @@ QUERIES: dict[str, str] = {
         "SELECT account_id, service_id, period, zone, volume, tariff, amount FROM charge "
         "WHERE amount <> round(volume * tariff, 2)"
     ),
-    "charge_tariff_in_force": (
+    "charge_tariff_in_force": (  # a hash of the few tariffs, probed once per charge
         "SELECT c.account_id, c.service_id, c.period, c.zone, c.tariff, t.price FROM charge c "
         "LEFT JOIN tariff t ON t.service_id = c.service_id AND t.zone = c.zone "
         "AND c.period BETWEEN t.valid_from AND t.valid_to WHERE t.price IS DISTINCT FROM c.tariff"
@@ -134,12 +164,28 @@ QUERIES: dict[str, str] = {
         "SELECT id, number, total_area, living_area FROM premise WHERE living_area > total_area"
     ),
     "closed_account_settled": (
-        "SELECT a.id, a.number, a.closed_on, sum(b.closing) FROM account a JOIN balance b ON b.account_id = a.id "
-        "WHERE a.closed_on IS NOT NULL AND b.period = (SELECT max(period) FROM balance l WHERE l.account_id = a.id) "
-        "GROUP BY a.id HAVING sum(b.closing) <> 0"
+        "SELECT id, number, closed_on, sum FROM (SELECT a.id, a.number, a.closed_on, b.period, sum(b.closing), "
+        "max(b.period) OVER (PARTITION BY a.id) AS last FROM account a JOIN balance b ON b.account_id = a.id "
+        "WHERE a.closed_on IS NOT NULL GROUP BY a.id, b.period) s WHERE period = last AND sum <> 0"
     ),
 }
 
+
+# What the checks over the large tables cost (the server's CPU seconds at 20,000 accounts), so the longest
+# start first; a check not named costs little.
+COST = {
+    "balance_matches_charges": 7.2,
+    "balance_matches_payments": 3.9,
+    "balance_carries_over": 3.7,
+    "readings_never_decrease": 3.2,
+    "balance_matches_recalculations": 2.3,
+    "charge_tariff_in_force": 1.2,
+    "charge_is_volume_times_tariff": 1.0,
+    "registry_totals_match": 1.0,
+    "balance_reconciles": 1.0,
+    "inn_check_digits": 0.6,
+    "readings_within_meter_life": 0.5,
+}
 
 # name: (what must hold, in English, SQL selecting the offending rows)
 CHECKS: dict[str, tuple[str, str]] = {name: (RULES[name].en, query) for name, query in QUERIES.items()}
@@ -178,26 +224,59 @@ def data_origin(conn: psycopg.Connection, schema: str = "okno") -> str:
 
 
 def run_checks(dsn: str, only: list[str] | None = None) -> list[CheckResult]:
-    """Run every check (or those named) against the ``okno`` schema of ``dsn``."""
-    results = []
+    """Run every check (or those named) against the ``okno`` schema of ``dsn``, in :data:`CHECKS`' order."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET search_path TO okno, public")
         require_books(conn)
-        conn.execute(FUNCTIONS)
         imported = data_origin(conn) == "import"
         has_suspense = conn.execute("SELECT to_regclass('okno.payment_suspense')").fetchone() not in (None, (None,))
-        for name, (rule, query) in CHECKS.items():
-            if only and name not in only:
-                continue
-            if name == "registry_lines_accounted" and not has_suspense:
-                results.append(CheckResult(name, rule, 0, skipped="these books predate loaded registries"))
-                continue
-            if imported and name in NOT_FOR_IMPORTS:
-                results.append(CheckResult(name, rule, 0, skipped=NOT_FOR_IMPORTS[name]))
-                continue
-            cur = conn.execute(f"SELECT v.*, count(*) OVER () AS violations__ FROM ({query}) AS v LIMIT {SAMPLE}")
-            rows = cur.fetchall()
-            columns = [d.name for d in cur.description or []][:-1]
-            count = int(rows[0][-1]) if rows else 0
-            results.append(CheckResult(name, rule, count, columns, [tuple(r[:-1]) for r in rows]))
-    return results
+    results: dict[str, CheckResult] = {}
+    wanted = []
+    for name, (rule, _query) in CHECKS.items():
+        if only and name not in only:
+            continue
+        if name == "registry_lines_accounted" and not has_suspense:
+            results[name] = CheckResult(name, rule, 0, skipped="these books predate loaded registries")
+        elif imported and name in NOT_FOR_IMPORTS:
+            results[name] = CheckResult(name, rule, 0, skipped=NOT_FOR_IMPORTS[name])
+        else:
+            wanted.append(name)
+    wanted.sort(key=lambda name: -COST.get(name, 0))
+    setup = "SET search_path TO okno, public;" + FUNCTIONS
+    results.update(over_connections(dsn, wanted, _run_one, setup))
+    return [results[name] for name in CHECKS if name in results]
+
+
+def over_connections(
+    dsn: str, jobs: list[Job], run: Callable[[psycopg.Connection, Job], Done], setup: str = ""
+) -> dict[Job, Done]:
+    """``run`` each of ``jobs`` (independent queries, the longest first) over :data:`CONNECTIONS`
+    connections at once, each ``setup`` first: the server's cores busy with no query run twice, as a
+    parallel plan's workers each building the same hash of a small table would. The first error is raised."""
+    pending = list(jobs)
+    lock = threading.Lock()
+
+    def work() -> dict[Job, Done]:
+        done: dict[Job, Done] = {}
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(SESSION + setup)
+            while True:
+                with lock:
+                    if not pending:
+                        return done
+                    job = pending.pop(0)
+                done[job] = run(conn, job)
+
+    with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+        futures = [pool.submit(work) for _ in range(min(CONNECTIONS, len(jobs)))]
+        return {job: result for future in futures for job, result in future.result().items()}
+
+
+def _run_one(conn: psycopg.Connection, name: str) -> CheckResult:
+    """One check: its violations counted, the first :data:`SAMPLE` of them kept."""
+    rule, query = CHECKS[name]
+    cur = conn.execute(f"SELECT v.*, count(*) OVER () AS violations__ FROM ({query}) AS v LIMIT {SAMPLE}")
+    rows = cur.fetchall()
+    columns = [d.name for d in cur.description or []][:-1]
+    count = int(rows[0][-1]) if rows else 0
+    return CheckResult(name, rule, count, columns, [tuple(r[:-1]) for r in rows])

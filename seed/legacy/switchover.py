@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from seed.check import over_connections
 from seed.errors import NoData, OtherClientsExport, ReconciliationFailed, SwitchoverRefused
 from seed.legacy.importer.pipeline import run_import
 from seed.legacy.importer.state import ImportResult, ImportState, Progress
@@ -55,13 +56,48 @@ LINKS = (
     "SELECT %s AS side, a.number, {person} FROM {s}.account_person ap JOIN {s}.account a ON a.id = ap.account_id "
     "JOIN {s}.person x ON x.id = ap.person_id"
 )
-PAYMENTS = (
-    "SELECT %s AS side, a.number, p.paid_on, p.amount FROM {s}.payment p JOIN {s}.account a ON a.id = p.account_id"
-)
 # A balance row as one number, so that an account's closed months compare as a sum (an account whose sums
-# differ is then compared row by row).
-ROW_HASH = "hashtext(concat_ws('|', service_id, period, opening, charged, recalculated, paid, closing))::bigint"
+# differ is then compared row by row): the record's own hash, with no text made of its numbers.
+ROW_HASH = "hash_record((service_id, period, opening, charged, recalculated, paid, closing))::bigint"
+# The accounts whose closed months' balances differ as sums (a row's hash, a count), made first on the
+# connection that counts the rows that differ: then the planner knows how few they are.
+SUSPECTS = (
+    "CREATE TEMP TABLE switchover_suspect ON COMMIT DROP AS WITH ids AS (" + ACCOUNT_IDS + "), "
+    "o AS (SELECT account_id, sum(" + ROW_HASH + ") AS h, count(*) AS c FROM {old}.balance "
+    "WHERE period <= {closed} GROUP BY 1), "
+    "n AS (SELECT account_id, sum(" + ROW_HASH + ") AS h, count(*) AS c FROM {new}.balance "
+    "WHERE period <= {closed} GROUP BY 1) "
+    "SELECT ids.* FROM ids JOIN o ON o.account_id = ids.old_id JOIN n ON n.account_id = ids.new_id "
+    "WHERE (o.h, o.c) IS DISTINCT FROM (n.h, n.c)"
+)
+# the longest first, so that the last to finish on the two connections is a short one (and what runs
+# before a count, in the same transaction)
+BEFORE = {"balances_corrected": (SUSPECTS, "ANALYZE switchover_suspect")}
 COUNTS: list[tuple[tuple[str, ...], str]] = [
+    (
+        ("balances_corrected",),
+        "SELECT count(*) FROM switchover_suspect s JOIN {old}.balance ob ON ob.account_id = s.old_id "
+        "AND ob.period <= {closed} JOIN {new}.balance nb ON nb.account_id = s.new_id "
+        "AND nb.service_id = ob.service_id AND nb.period = ob.period "
+        "WHERE (ob.opening, ob.charged, ob.recalculated, ob.paid, ob.closing) "
+        "IS DISTINCT FROM (nb.opening, nb.charged, nb.recalculated, nb.paid, nb.closing)",
+    ),
+    (
+        ("readings_added", "readings_corrected"),
+        "SELECT count(*) FILTER (WHERE o.meter_id IS NULL), count(*) FILTER (WHERE o.meter_id IS NOT NULL AND "
+        "(o.value1, o.value2, o.value3) IS DISTINCT FROM (n.value1, n.value2, n.value3)) "
+        "FROM {new}.meter_reading n LEFT JOIN (" + METER_IDS + ") m ON m.new_id = n.meter_id "
+        "LEFT JOIN {old}.meter_reading o ON o.meter_id = m.old_id AND o.period = n.period",
+    ),
+    (
+        ("payments_added", "payments_withdrawn"),
+        # the old payments under the new ids of their accounts, so both sides group by numbers, not text
+        "SELECT coalesce(sum(greatest(n - o, 0)), 0), coalesce(sum(greatest(o - n, 0)), 0) FROM ("
+        "SELECT count(*) FILTER (WHERE old) AS o, count(*) FILTER (WHERE NOT old) AS n FROM ("
+        "SELECT coalesce(ids.new_id, -p.account_id) AS account_id, p.paid_on, p.amount, true AS old "
+        "FROM {old}.payment p LEFT JOIN (" + ACCOUNT_IDS + ") ids ON ids.old_id = p.account_id UNION ALL "
+        "SELECT account_id, paid_on, amount, false FROM {new}.payment) p GROUP BY account_id, paid_on, amount) g",
+    ),
     (
         ("accounts_added", "accounts_missing", "accounts_closed", "accounts_changed"),
         "SELECT count(*) FILTER (WHERE o.id IS NULL), count(*) FILTER (WHERE n.id IS NULL), "
@@ -82,29 +118,15 @@ COUNTS: list[tuple[tuple[str, ...], str]] = [
     ),
     (
         ("meters_installed", "meters_removed", "meters_replaced"),
-        "WITH o AS (" + METERS.format(s="{old}") + "), n AS (" + METERS.format(s="{new}") + "), "
-        "installed AS (SELECT n.number, n.service_id FROM n LEFT JOIN o USING (number, serial) "
-        "WHERE o.serial IS NULL), "
-        "removed AS (SELECT number, n.service_id FROM o JOIN n USING (number, serial) "
-        "WHERE o.removed_on IS NULL AND n.removed_on IS NOT NULL) "
-        "SELECT (SELECT count(*) FROM installed), (SELECT count(*) FROM removed), "
-        "(SELECT count(*) FROM (SELECT * FROM installed INTERSECT SELECT * FROM removed) r)",
-    ),
-    (
-        ("readings_added", "readings_corrected"),
-        "SELECT count(*) FILTER (WHERE o.meter_id IS NULL), count(*) FILTER (WHERE o.meter_id IS NOT NULL AND "
-        "(o.value1, o.value2, o.value3) IS DISTINCT FROM (n.value1, n.value2, n.value3)) "
-        "FROM {new}.meter_reading n LEFT JOIN (" + METER_IDS + ") m ON m.new_id = n.meter_id "
-        "LEFT JOIN {old}.meter_reading o ON o.meter_id = m.old_id AND o.period = n.period",
-    ),
-    (
-        ("payments_added", "payments_withdrawn"),
-        "SELECT coalesce(sum(greatest(n - o, 0)), 0), coalesce(sum(greatest(o - n, 0)), 0) FROM ("
-        "SELECT count(*) FILTER (WHERE side = 'o') AS o, count(*) FILTER (WHERE side = 'n') AS n FROM ("
-        + PAYMENTS.replace("%s", "'o'").format(s="{old}")
-        + " UNION ALL "
-        + PAYMENTS.replace("%s", "'n'").format(s="{new}")
-        + ") p GROUP BY number, paid_on, amount) g",
+        # one join: per account and service, the meters installed and those removed (both: replaced)
+        "SELECT coalesce(sum(installed), 0), coalesce(sum(removed), 0), "
+        "count(*) FILTER (WHERE installed > 0 AND removed > 0) FROM (SELECT n.number, n.service_id, "
+        "count(*) FILTER (WHERE o.serial IS NULL) AS installed, count(*) FILTER (WHERE o.removed_on IS NULL "
+        "AND o.serial IS NOT NULL AND n.removed_on IS NOT NULL) AS removed FROM ("
+        + METERS.format(s="{new}")
+        + ") n LEFT JOIN ("
+        + METERS.format(s="{old}")
+        + ") o USING (number, serial) GROUP BY 1, 2) g",
     ),
     (
         ("registries_replaced", "suspense_unassigned"),
@@ -116,21 +138,8 @@ COUNTS: list[tuple[tuple[str, ...], str]] = [
         "SELECT count(*) FROM {new}.balance WHERE period > {closed} "
         "AND period IN (SELECT period FROM {new}.billing_period WHERE status = 'closed')",
     ),
-    (
-        ("balances_corrected",),
-        "WITH ids AS (" + ACCOUNT_IDS + "), "
-        "o AS (SELECT account_id, sum(" + ROW_HASH + ") AS h, count(*) AS c FROM {old}.balance "
-        "WHERE period <= {closed} GROUP BY 1), "
-        "n AS (SELECT account_id, sum(" + ROW_HASH + ") AS h, count(*) AS c FROM {new}.balance "
-        "WHERE period <= {closed} GROUP BY 1), "
-        "suspect AS (SELECT ids.* FROM ids JOIN o ON o.account_id = ids.old_id JOIN n ON n.account_id = ids.new_id "
-        "WHERE (o.h, o.c) IS DISTINCT FROM (n.h, n.c)) "
-        "SELECT count(*) FROM suspect s JOIN {old}.balance ob ON ob.account_id = s.old_id AND ob.period <= {closed} "
-        "JOIN {new}.balance nb ON nb.account_id = s.new_id AND nb.service_id = ob.service_id AND nb.period = ob.period "
-        "WHERE (ob.opening, ob.charged, ob.recalculated, ob.paid, ob.closing) "
-        "IS DISTINCT FROM (nb.opening, nb.charged, nb.recalculated, nb.paid, nb.closing)",
-    ),
 ]
+QUERY = dict(COUNTS)
 
 
 @dataclass(frozen=True)
@@ -235,19 +244,31 @@ def books_before(dsn: str) -> Books:
     return Books(month, int(row[0]))
 
 
-def compare(conn: psycopg.Connection, old: str, new: str, closed: dt.date) -> dict[str, int]:
+def compare(dsn: str, old: str, new: str, closed: dt.date) -> dict[str, int]:
     """The changes from the books in schema ``old`` to those in ``new``, counted by kind (those
-    :data:`COUNTS` counts); ``closed`` is the last month the old books had closed."""
+    :data:`COUNTS` counts), its queries over two connections at once; ``closed`` is the last month the
+    old books had closed."""
     names = {"old": sql.Identifier(old), "new": sql.Identifier(new), "closed": sql.Literal(closed)}
-    registries = conn.execute(sql.SQL("SELECT to_regclass({})").format(sql.Literal(f"{old}.payment_suspense")))
-    has_registries = registries.fetchone() not in (None, (None,))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        registries = conn.execute(sql.SQL("SELECT to_regclass({})").format(sql.Literal(f"{old}.payment_suspense")))
+        has_registries = registries.fetchone() not in (None, (None,))
     counts: dict[str, int] = {}
-    for kinds, query in COUNTS:
+    jobs = []
+    for kinds, _query in COUNTS:
         if "registries_replaced" in kinds and not has_registries:  # books older than migration 004
             counts.update(dict.fromkeys(kinds, 0))
-            continue
-        row = conn.execute(sql.SQL(query).format(**names)).fetchone()
-        counts.update({kind: int(row[k]) if row else 0 for k, kind in enumerate(kinds)})
+        else:
+            jobs.append(kinds)
+
+    def count(conn: psycopg.Connection, kinds: tuple[str, ...]) -> tuple[int, ...]:
+        with conn.transaction():
+            for statement in BEFORE.get(kinds[0], ()):
+                conn.execute(sql.SQL(statement).format(**names))
+            row = conn.execute(sql.SQL(QUERY[kinds]).format(**names)).fetchone()
+        return tuple(int(value) for value in row or (0,) * len(kinds))
+
+    for kinds, row in over_connections(dsn, jobs, count).items():
+        counts.update(zip(kinds, row, strict=True))
     return counts
 
 
@@ -350,7 +371,7 @@ def switch_over(
             raise OtherClientsExport(recognition.refusal())
         mark = time.monotonic()
         say("counting what changed since the first import")
-        counts = compare(admin, "okno", work, books.last_closed)
+        counts = compare(dsn, "okno", work, books.last_closed)
         counts["accounts_unrecognized"] = recognition.unrecognized
         outcome.changes = {kind: counts[kind] for kind in CHANGES}
         outcome.large = large_changes(outcome.changes, base)
