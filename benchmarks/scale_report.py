@@ -56,7 +56,7 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
                     _figure(row.get("seconds")),
                     _figure(row.get("floor_seconds")),
                     _figure(row.get("ratio")),
-                    _figure(row.get("rows_per_s")),
+                    _figure(row.get("rows_per_s") or row.get("compare_rows_per_s")),  # a rehearsal: its comparison's
                     _figure(row.get("peak_pss_mb"), 0),
                     row.get("goal") or "",
                     "" if met is None else ("yes" if met else "**no**"),
