@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
+COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+    "#000000",
+)
 WIDTH, HEIGHT = 520, 400
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 40, 50
 
