@@ -1,6 +1,6 @@
 """Registry figures: reading and loading a payment registry of --lines lines, against the raw floor.
 
-Seeds a client (--accounts), writes a registry of --lines payments with `registry sample` (the bank's
+Seeds a client per --accounts size, writes a registry of --lines payments with `registry sample` (the bank's
 format, cp1251), then times, median of --repeat runs, each load on a fresh copy of the books (a reset):
   read:   the file read and checked whole, its lines kept (seed.registry.codec.read_registry), no database
   load:   `registry load` as the library runs it: one transaction, the lines streamed into it as they are
@@ -8,7 +8,8 @@ format, cp1251), then times, median of --repeat runs, each load on a fresh copy 
   floor:  a bare COPY of the same lines' account numbers and amounts into a temporary table
   cli:    `registry load` in a fresh process, once: its wall time and its peak memory (RSS, and the PSS
           of its whole process tree), which stays flat from 10,000 lines to 100,000
-with rows/s and the load's ratio to the floor.
+with rows/s and the load's ratio to the floor. Its time should follow the lines, not the books: compare
+`--accounts 20000 80000` at the same --lines.
 Run: `make bench-registry` or `python benchmarks/bench_registry.py --lines 100000`.
 """
 
@@ -96,15 +97,16 @@ def measure(accounts: int, lines: int, repeat: int) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--accounts", type=int, nargs="+", default=[100_000])
     parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="all results as one JSON document at the end")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
-    for lines in args.lines:
-        results.append(measure(args.accounts, lines, args.repeat))
-        show(results, args.json)
+    for accounts in args.accounts:
+        for lines in args.lines:
+            results.append(measure(accounts, lines, args.repeat))
+            show(results, args.json)
     show(results, args.json, final=True)
     return 0
 

@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -98,6 +99,32 @@ def test_a_sample_registry_loads_whole_and_the_books_still_check(
     again_code, again = cli(workspace, "registry", "load", CLIENT, str(path), "--agent", name)
     assert again_code == 2 and "was loaded already" in again
     assert books(dsn) == after
+
+
+def balance_updates(dsn: str) -> tuple[int, int]:
+    """The balance table's updates so far, and of them those made in place (HOT: no index entry written)."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = 'okno' AND relname = 'balance'"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_a_registry_updates_the_open_months_balances_in_place(client: tuple[Workspace, str], tmp_path: Path) -> None:
+    """The open month's pages have room, and a load changes no indexed column: its updates are in place."""
+    workspace, dsn = client
+    path = tmp_path / "in-place.txt"
+    sample(workspace, path, "bank", "2026-11-25", 200)
+    updated, hot = balance_updates(dsn)
+    registries.load_registry(workspace, CLIENT, path, "bank")
+    for _ in range(50):  # a closed connection's figures reach the statistics a moment later
+        now_updated, now_hot = balance_updates(dsn)
+        if now_updated > updated:
+            break
+        time.sleep(0.1)
+    assert now_updated > updated
+    assert now_hot - hot >= 0.9 * (now_updated - updated), (now_updated - updated, now_hot - hot)
 
 
 def test_each_planted_fault_gives_its_suspense_line_or_its_refusal(

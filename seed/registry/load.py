@@ -104,10 +104,11 @@ def agent_id(conn: psycopg.Connection, name: str, commission_pct: float, fmt_nam
 
 def compute_shares(conn: psycopg.Connection, table: str, period: dt.date) -> None:
     """How the payments in ``table`` (account_id, kopecks) split over the balances of ``period``, into the
-    temporary table ``payment_share`` (account_id, service_id, amount): each account's debts first, the
-    largest first; what is left over (an advance) to its largest service. An account with no balance in
-    the period gets no share (the load names its lines ``no_balance``). Only the paying accounts' balances
-    are read, each by its key: the work follows the payments, not the size of the books."""
+    temporary table ``payment_share`` (account_id, service_id, amount), in the order of the balances' keys:
+    each account's debts first, the largest first; what is left over (an advance) to its largest service.
+    An account with no balance in the period gets no share (the load names its lines ``no_balance``). Only
+    the paying accounts' balances are read, each by its key: the work follows the payments, not the size of
+    the books."""
     with by_keys(conn):
         conn.execute(
             sql.SQL(
@@ -125,7 +126,7 @@ def compute_shares(conn: psycopg.Connection, table: str, period: dt.date) -> Non
                               ELSE 0 END AS amount
                 FROM b
                 WINDOW w AS (PARTITION BY account_id ORDER BY closing DESC, service_id ROWS UNBOUNDED PRECEDING)
-            ) a WHERE amount <> 0
+            ) a WHERE amount <> 0 ORDER BY account_id, service_id
             """
             ).format(table=sql.Identifier(table)),
             {"period": period},
@@ -133,26 +134,14 @@ def compute_shares(conn: psycopg.Connection, table: str, period: dt.date) -> Non
     conn.execute("ANALYZE payment_share")
 
 
-@contextmanager
-def by_keys(conn: psycopg.Connection) -> Iterator[None]:
-    """Within: a statement joins the registry's rows to the books by their keys (an index lookup each), never
-    by a scan of a whole month or table. The planner would often scan: a month of the books is in its view
-    cheaper than many lookups, and it is, at books no bigger than the registry; but the scan grows with the
-    books, the lookups only with the registry."""
-    switches = ("enable_bitmapscan", "enable_hashjoin", "enable_mergejoin")
-    for name in switches:
-        conn.execute(sql.SQL("SET LOCAL {} = off").format(sql.Identifier(name)))
-    yield
-    for name in switches:
-        conn.execute(sql.SQL("SET LOCAL {} = on").format(sql.Identifier(name)))
-
-
 def apply_shares(conn: psycopg.Connection, period: dt.date, *, quiet: bool = False) -> None:
-    """Add the shares (:func:`compute_shares`) to the balances of ``period``: paid up, closing down. The
-    open month's balances have pages with room (:func:`seed.load.make_room_for_payments`), so each row is
-    updated in place. With ``quiet`` (where the role may), the balances' summary triggers
-    (``sql/005_stats_summary.sql``) do not fire: the open month's paid and closing are none of their figures
-    (debt by age is of the last closed month), and a large registry's update is a third faster without."""
+    """Add the shares (:func:`compute_shares`) to the balances of ``period``: paid up, closing down, in the
+    order of their keys (the open month's rows lie in that order on their pages, so each page and index leaf
+    is visited once). The open month's balances have pages with room
+    (:func:`seed.load.make_room_for_payments`), so each row is updated in place. With ``quiet`` (where the
+    role may), the balances' summary triggers (``sql/005_stats_summary.sql``) do not fire: the open month's
+    paid and closing are none of their figures (debt by age is of the last closed month), and a large
+    registry's update is a third faster without."""
     with by_keys(conn), _as_replica(conn, quiet):
         conn.execute(
             "UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount FROM payment_share a "
@@ -160,6 +149,20 @@ def apply_shares(conn: psycopg.Connection, period: dt.date, *, quiet: bool = Fal
             (period,),
         )
     conn.execute("DROP TABLE payment_share")
+
+
+@contextmanager
+def by_keys(conn: psycopg.Connection) -> Iterator[None]:
+    """Within: a statement joins the payments to the books by their keys (an index lookup each), never by a
+    scan of a whole month or table. The planner would often scan: a month of the books is in its view
+    cheaper than many lookups, and it is, at books no bigger than the registry; but the scan grows with the
+    books, the lookups only with the payments. Nor does it keep the rows it looked up (memoize): each key is
+    looked up once (a server before 14 has no memoize: the settings it has are switched)."""
+    switch = "SELECT set_config(name, %s, true) FROM pg_settings WHERE name = ANY(%s)"
+    names = ["enable_bitmapscan", "enable_hashjoin", "enable_mergejoin", "enable_memoize"]
+    conn.execute(switch, ("off", names))
+    yield
+    conn.execute(switch, ("on", names))
 
 
 KEYED = ("account", "payment_agent")  # the tables a registry's payments take their keys from
@@ -206,6 +209,32 @@ def _stream_lines(conn: psycopg.Connection, reader: RegistryReader) -> Registry:
         for line in reader:
             copy.write_row(line)  # a Line's fields are the table's columns, in order
     return reader.registry
+
+
+def _match_lines(conn: psycopg.Connection, day: dt.date) -> None:
+    """Each line of ``registry_raw`` with its account and its problem, if any, into the temporary table
+    ``registry_line``: its own (a date that cannot be read), a repeat of an earlier line, an amount not above
+    zero, an unknown or a closed account. The join to the accounts is the planner's: a lookup per line for a
+    registry small beside the books, one pass over the accounts for a large one (a hash of the smaller
+    side), whichever costs less; either costs no more than the lookups, which follow the registry."""
+    conn.execute(
+        """
+        CREATE TEMP TABLE registry_line ON COMMIT DROP AS
+        SELECT r.line_no, r.account, r.payer, r.kopecks, (r.kopecks / 100.0)::numeric(14,2) AS amount,
+               CASE WHEN r.problem = 'bad_date' THEN NULL ELSE coalesce(r.paid_on, %(day)s) END AS paid_on,
+               a.id AS account_id,
+               CASE WHEN r.problem <> '' THEN r.problem
+                    WHEN r.paid_on NOT BETWEEN %(earliest)s AND %(latest)s THEN 'implausible_date'
+                    WHEN r.period NOT BETWEEN %(earliest)s AND %(last_period)s THEN 'bad_period'
+                    WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
+                    WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
+                    WHEN a.id IS NULL THEN 'unknown_account'
+                    WHEN a.closed_on IS NOT NULL THEN 'closed_account'
+                    ELSE '' END AS problem
+        FROM registry_raw r LEFT JOIN account a ON a.number = r.account
+        """,
+        {"day": day, "earliest": EARLIEST, "latest": day + DATE_MARGIN, "last_period": day + PERIOD_MARGIN},
+    )
 
 
 def _refuse_if_loaded(conn: psycopg.Connection, registry: Registry, agent: int) -> None:
@@ -259,27 +288,7 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
         ).fetchone()
         assert row is not None
         registry_id = int(row[0])
-        # Each line's account and its problem, if any: its own (a date that cannot be read), a repeat of an
-        # earlier line, an amount not above zero, an unknown or a closed account.
-        with by_keys(conn):  # each line's account by its number
-            conn.execute(
-                """
-                CREATE TEMP TABLE registry_line ON COMMIT DROP AS
-                SELECT r.line_no, r.account, r.payer, r.kopecks, (r.kopecks / 100.0)::numeric(14,2) AS amount,
-                       CASE WHEN r.problem = 'bad_date' THEN NULL ELSE coalesce(r.paid_on, %(day)s) END AS paid_on,
-                       a.id AS account_id,
-                       CASE WHEN r.problem <> '' THEN r.problem
-                            WHEN r.paid_on NOT BETWEEN %(earliest)s AND %(latest)s THEN 'implausible_date'
-                            WHEN r.period NOT BETWEEN %(earliest)s AND %(last_period)s THEN 'bad_period'
-                            WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
-                            WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
-                            WHEN a.id IS NULL THEN 'unknown_account'
-                            WHEN a.closed_on IS NOT NULL THEN 'closed_account'
-                            ELSE '' END AS problem
-                FROM registry_raw r LEFT JOIN account a ON a.number = r.account
-                """,
-                {"day": day, "earliest": EARLIEST, "latest": day + DATE_MARGIN, "last_period": day + PERIOD_MARGIN},
-            )
+        _match_lines(conn, day)
         conn.execute("DROP TABLE registry_raw")
         # A temporary table has no statistics; the plans below need some (a small sample does).
         conn.execute("SET LOCAL default_statistics_target = 10")
