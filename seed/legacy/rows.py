@@ -107,13 +107,24 @@ class AccountsRead:
     another entity (one row per resident, the account's columns repeated), a repeat with the account's
     values is the same account again; any other repeat is refused as a duplicate account."""
 
-    def __init__(self, mapping: Mapping) -> None:
+    def __init__(self, mapping: Mapping, known: Callable[[str], int | None] | None = None) -> None:
         self.shared = bool(sharing(mapping, "accounts"))
+        # ``known``: the line of a number read before, when the caller keeps the numbers itself (in less
+        # memory than a dict); a shared file's first rows are kept here all the same, to compare
+        self.known = None if self.shared else known
         self.first: dict[str, AccountRow | int] = {}  # number -> its first row (shared file) or line
         self.duplicates: set[int] = set()  # lines refused as another account under a number in use
 
     def again(self, row: AccountRow) -> bool:
-        """True for the same account again; a new account is noted; a duplicate refuses the row."""
+        """True for the same account again; a new account is noted (unless the caller keeps them); a
+        duplicate refuses the row."""
+        if self.known is not None:
+            line = self.known(row.number)
+            if line is None:
+                return False
+            raise Refused(
+                DUPLICATE_ACCOUNT, "number", row.number, personal=True, message=Message.of("first_at_line", line=line)
+            )
         first = self.first.get(row.number)
         if first is None:
             self.first[row.number] = row if self.shared else row.line

@@ -11,10 +11,9 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from seed.legacy import convert
 from seed.legacy.analyze.findings import Finding, Report, Where
+from seed.legacy.analyze.keyed import HashPositions, TextKeys
 from seed.legacy.analyze.series import GroupedColumns
 from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.interpret import NULL, PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
@@ -34,29 +33,25 @@ class Meter(NamedTuple):
 class MeterBook:
     """The meters known, a few bytes each rather than objects: each meter's key (a 64-bit hash of its
     service and serial), line, dates (day numbers, 0 for none) and digits in arrays, in the order read;
-    found by key once the meters file is read (:meth:`seal`). Indexes are positions in that order."""
+    found by key as the meters file is read and after (:class:`~.keyed.HashPositions`). Indexes are
+    positions in that order."""
 
     def __init__(self) -> None:
-        self.hashes, self.lines, self.digits = array("q"), array("i"), array("b")
+        self.keys = HashPositions()
+        self.lines, self.digits = array("i"), array("b")
         self.installed, self.removed, self.next = array("i"), array("i"), array("i")
         self.water = array("b")
-        self._lines: dict[int, int] | None = {}  # key hash -> line, while the meters file is read
-        self._sorted: Any = None
-        self._order: Any = None
 
     def __len__(self) -> int:
-        return len(self.hashes)
+        return len(self.keys)
 
     def line_of(self, service: str, serial: str) -> int | None:
-        """While the meters file is read: the line of the meter with this key read before, if any."""
-        assert self._lines is not None
-        return self._lines.get(hash((service, serial)))
+        """The line of the meter with this key read before, if any."""
+        at = self.find(service, serial)
+        return None if at is None else self.lines[at]
 
     def add(self, meter: Meter, serial: str) -> None:
-        key = hash((meter.service, serial))
-        assert self._lines is not None
-        self._lines[key] = meter.line
-        self.hashes.append(key)
+        self.keys.add(hash((meter.service, serial)))
         self.lines.append(meter.line)
         self.digits.append(meter.capacity)
         self.water.append(meter.service in ("cold_water", "hot_water"))
@@ -64,21 +59,12 @@ class MeterBook:
             days.append(day_number(iso))
 
     def seal(self) -> None:
-        """The meters file is read: from now on meters are found by their sorted keys."""
-        keys = np.frombuffer(self.hashes, dtype=np.int64)
-        self._order = np.argsort(keys, kind="stable").astype(np.int32)
-        self._sorted = keys[self._order]
-        self._lines = None
+        """The meters file is read: from now on meters are found by their sorted keys alone."""
+        self.keys.seal()
 
     def find(self, service: str, serial: str) -> int | None:
         """The index of the meter with this key; None when there is none."""
-        if self._sorted is None:
-            self.seal()
-        key = hash((service, serial))
-        at = int(np.searchsorted(self._sorted, key))
-        if at < len(self._sorted) and self._sorted[at] == key:
-            return int(self._order[at])
-        return None
+        return self.keys.find(hash((service, serial)))
 
     def dates(self, index: int) -> tuple[str, str]:
         """A meter's installation and removal days as ISO text (NULL for none)."""
@@ -104,7 +90,7 @@ class Examiner:
         self.report = Report.keeping(examples, spill)
         # number -> its position among the accounts known (the key of its months in the money's columns),
         # and by position its line and the day it was closed (0: open)
-        self.accounts: dict[str, int] = {}
+        self.accounts = TextKeys()
         self.account_lines, self.account_closed = array("i"), array("i")
         self.meters = MeterBook()
         # numbers and meters given twice, and the first repeat: later rows of both attach to the first, so
@@ -119,11 +105,17 @@ class Examiner:
 
     def caused_by(self) -> dict[int, Cause] | None:
         """The repeat each known account (by position) follows from, if any; None when no number repeats."""
-        found = {self.accounts[n]: c for n, c in self.repeated_accounts.items() if n in self.accounts}
+        positions = ((self.accounts.get(n), c) for n, c in self.repeated_accounts.items())
+        found = {p: c for p, c in positions if p is not None}
         return found or None
 
+    def account_line(self, number: str) -> int | None:
+        """The line of the known account with this number; None when none has it."""
+        position = self.accounts.get(number)
+        return None if position is None else self.account_lines[position]
+
     def add_account(self, number: str, line: int, closed: str) -> None:
-        self.accounts[number] = len(self.accounts)
+        self.accounts.add(number, len(self.accounts))
         self.account_lines.append(line)
         self.account_closed.append(day_number(closed))
 
@@ -147,10 +139,10 @@ class Examiner:
         path = str(fm.path)
 
         def counted() -> Iterator[tuple[Where, list[Any]]]:
-            n = 0
+            n, made = 0, tuple.__new__  # a Where made without its Python-level constructor: one per row
             for line, rec in f.rows:
                 n += 1
-                yield Where(path, line), rec
+                yield made(Where, (path, line)), rec
             self.report.rows[entity] = n
 
         return f, counted()

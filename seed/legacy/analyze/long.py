@@ -65,28 +65,30 @@ def check_readings(ex: Examiner) -> None:
         current: int | None = None
         store: list[Any] = columns.columns  # the arrays of the current batch (columns.add may start another)
         last_key, mid, installed, removed = ("", ""), None, NULL, NULL  # the meter of the row before
+        same: Any = None  # the serial and service as written on the row before, when plain and known
         for row, rec in rows:
-            raw_serial = rec[i_serial]
-            serial = (
-                raw_serial.strip()
-                if type(raw_serial) is str and PLAIN_IDENT(raw_serial)
-                else ident(row, "serial", raw_serial)
-            )
-            if service_of is None:
-                code = service(row, rec[i_service])
-            else:  # no service column: the meter's, by its serial
-                try:
-                    code = service_of(serial) or ""
-                except Refused as why:
-                    report.refused(row, why)
+            raw_serial, raw_service = rec[i_serial], rec[i_service]
+            if same is None or raw_serial != same[0] or raw_service != same[1]:  # a meter's rows come together
+                same = None
+                plain = type(raw_serial) is str and PLAIN_IDENT(raw_serial)
+                serial = raw_serial.strip() if plain else ident(row, "serial", raw_serial)
+                if service_of is None:
+                    code = service(row, raw_service)
+                else:  # no service column: the meter's, by its serial
+                    try:
+                        code = service_of(serial) or ""
+                    except Refused as why:
+                        report.refused(row, why)
+                        continue
+                if (code, serial) != last_key:  # found once
+                    last_key, mid = (code, serial), meters.find(code, serial)
+                    if mid is not None:
+                        installed, removed = meters.dates(mid)
+                if mid is None:
+                    report.add("unknown_meter", row, "serial", serial)
                     continue
-            if (code, serial) != last_key:  # rows of a meter come together: found once
-                last_key, mid = (code, serial), meters.find(code, serial)
-                if mid is not None:
-                    installed, removed = meters.dates(mid)
-            if mid is None:
-                report.add("unknown_meter", row, "serial", serial)
-                continue
+                if plain and code in SERVICE_IDS:  # nothing of it is reported on every row: read once
+                    same = (raw_serial, raw_service)
             try:
                 month, values, taken = reading(rec)
             except Refused as why:
@@ -113,6 +115,7 @@ def check_readings(ex: Examiner) -> None:
                 store[4].append(z2)
                 store[5].append(z3)
             else:
+                assert mid is not None  # an unknown meter's rows are left above
                 columns.add(mid, mid, month, float(v1), row.line, z2, z3)
                 current, store = mid, columns.columns
 
@@ -168,11 +171,19 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
         services: dict[Any, tuple[str, int, bool]] = {}  # the service as written -> (code, index, known)
         months: dict[Any, int | None] = {}  # a period as written -> its month
         current, store = None, columns.columns
-        report, accounts = ex.report, ex.accounts
+        report = ex.report
+        last_raw: Any = None  # the account as written on the row before, when plain and known
+        account, a = "", None
         for row, rec in rows:
             raw = rec[i_acc]
-            account = raw.strip() if type(raw) is str and PLAIN_IDENT(raw) else ex.ident(row, "account", raw)
-            known = account in accounts or ex.known_account(row, account)
+            if raw != last_raw:  # rows of an account come together: it is read and found once
+                plain = type(raw) is str and PLAIN_IDENT(raw)
+                account = raw.strip() if plain else ex.ident(row, "account", raw)
+                a = account_index.get(account)
+                if a is None:
+                    ex.known_account(row, account)  # reported on every row
+                last_raw = raw if plain and a is not None else None
+            known = a is not None
             if repeated and account in repeated:  # its rows and the repeat's are read as one account's
                 caused[row.line] = repeated[account]
             if service_of is None:
@@ -211,7 +222,6 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
                     continue
             if month is None:
                 continue
-            a = account_index.get(account)
             if a is None:
                 a = unknown.setdefault(account, len(account_index) + len(unknown))
             if a == current:  # the same account as the row before: straight into the columns
@@ -282,10 +292,19 @@ def check_payments(ex: Examiner, folder: Path) -> Parts:
     repeated = ex.repeated_accounts
     caused: dict[int, Cause] = {}  # lines of payments to a repeated account number -> the repeat
     f, rows = ex.open("payments")
+    last_raw: Any = None  # the account as written on the row before, when plain and known
+    account, position = "", -1
     for row, rec in rows:
         assert f is not None
-        account = ex.ident(row, "account", f.raw(rec, "account"))
-        ex.known_account(row, account)
+        raw = f.raw(rec, "account")
+        if raw != last_raw:  # an account's payments come together: it is read and found once
+            plain = type(raw) is str and PLAIN_IDENT(raw)
+            account = ex.ident(row, "account", raw)
+            known = account_index.get(account)
+            if known is None:
+                ex.known_account(row, account)  # reported on every row
+            position = -1 if known is None else known
+            last_raw = raw if plain and known is not None else None
         if repeated and account in repeated:
             caused[row.line] = repeated[account]
         try:
@@ -297,7 +316,7 @@ def check_payments(ex: Examiner, folder: Path) -> Parts:
         keys.append(hash((account, day, cents)))
         lines.append(row.line)
         amounts.append(cents)
-        positions.append(account_index.get(account, -1))
+        positions.append(position)
         months.append(month)
         if len(keys) >= PAYMENTS_AT_ONCE:
             _spill_payments(paying, hashed, keys, lines, amounts, positions, months)

@@ -30,7 +30,7 @@ class GroupedColumns:
     def __init__(self, typecodes: str, check: Callable[[list[Any]], list[Finding]], whole: bool = False) -> None:
         self.typecodes, self.check, self.whole = typecodes, check, whole
         self.columns = [array(t) for t in typecodes]
-        self.done: set[int] = set()
+        self.done = bytearray()  # by key (a position): 1 for a group complete, a byte a key rather than a set's entry
         self.current: int | None = None
         self.scattered = False
         self.findings: Overflow[Finding] = Overflow()  # millions of findings do not stay in memory
@@ -39,8 +39,8 @@ class GroupedColumns:
         if key != self.current:
             if not self.whole:
                 if self.current is not None:
-                    self.done.add(self.current)
-                if key in self.done:
+                    _mark(self.done, self.current)
+                if key < len(self.done) and self.done[key]:
                     self.scattered = True
                 if self.scattered:
                     return
@@ -63,6 +63,12 @@ class GroupedColumns:
             return None
         self.flush()
         return self.findings
+
+
+def _mark(done: bytearray, key: int) -> None:
+    if key >= len(done):
+        done.extend(bytes(max(key + 1 - len(done), len(done))))  # doubled: a few extensions in all
+    done[key] = 1
 
 
 def reading_series(
