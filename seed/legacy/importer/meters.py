@@ -18,9 +18,9 @@ def write_services(state: ImportState) -> bytearray:
     if f is None:
         return services
     with state.lines("account_service") as lines:
-        for line, rec in state.rows(f):
+        for line, rec, found in state.with_accounts(f, state.rows(f)):
             try:
-                account = state.account_of(f, rec)
+                account = state.loaded(f, rec, found)
                 code, since = read_service(f, rec)
                 bit = 1 << SERVICE_IDS[code]
                 if services[account] & bit:
@@ -41,9 +41,9 @@ def read_meters(state: ImportState) -> Accepted:
     if f is None:
         return accepted
     seen = Digests()  # (service, serial)
-    for line, rec in state.rows(f):
+    for line, rec, account in state.with_accounts(f, state.rows(f)):
         try:
-            state.account_of(f, rec)
+            state.loaded(f, rec, account)
             row = read_meter(f, line, rec)
             if (row.service, row.serial) in seen:
                 raise Refused(DUPLICATE_METER, "serial", row.serial, personal=True)
@@ -61,8 +61,8 @@ def write_meters(state: ImportState, accepted: Accepted) -> None:
     used: dict[int, Digests] = defaultdict(Digests)
     keep = state.rules["meter_serial"] == "keep"
     with state.lines("meter") as lines:
-        for mid, (f, line, rec) in enumerate(state.again("meters", accepted), start=1):
-            account, m = state.account_of(f, rec), read_meter(f, line, rec)
+        for mid, (f, line, rec, account) in enumerate(state.again_with_accounts("meters", accepted), start=1):
+            m = read_meter(f, line, rec)
             sid = SERVICE_IDS[m.service]
             pseudo = m.serial if keep else state.names.ident(f"serial:{sid}", m.serial, used[sid])
             state.meter_ids[hash((sid, m.serial))] = mid

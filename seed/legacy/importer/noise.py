@@ -72,8 +72,8 @@ def add_noise(state: ImportState, admin: psycopg.Connection, work: str) -> None:
     schema = sql.Identifier(work)
     for table in ("noise_account (account_id", "noise_meter (meter_id"):
         admin.execute(sql.SQL("CREATE TABLE {}." + table + " int PRIMARY KEY, f numeric)").format(schema))
-    copy_rows(admin, work, "noise_account", enumerate(state.account_factors, start=1))
-    copy_rows(admin, work, "noise_meter", enumerate(state.meter_factors, start=1))
+    for table, factors in (("noise_account", state.account_factors), ("noise_meter", state.meter_factors)):
+        copy_rows(admin, work, table, ((n, f"{f:.6f}") for n, f in enumerate(factors, start=1)))
     with admin.transaction():
         admin.execute(sql.SQL("SET LOCAL search_path TO {}").format(schema))
         rewritten = ("balance", "payment", "meter_reading")

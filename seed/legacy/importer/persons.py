@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from seed.legacy.importer.state import Accepted, ImportState, escape
+from seed.legacy.importer.state import Accepted, Ids, ImportState, escape
 from seed.legacy.interpret import DUPLICATE_PERSON, NULL, Refused
 from seed.legacy.leaks import Digests
 from seed.legacy.rows import PersonRow, Residents, read_person
@@ -20,11 +20,11 @@ def read_persons(state: ImportState) -> Accepted:
         return accepted
     originals = state.originals
     residents = Residents(state.mapping, state.duplicate_rows)
-    for line, rec in state.rows(f):
+    for line, rec, account in state.with_accounts(f, state.rows(f)):
         try:
             if not residents.person(f, line, rec):
                 continue  # an account's row with no one registered, in a file of accounts and persons
-            state.account_of(f, rec)
+            state.loaded(f, rec, account)
             row = read_person(f, line, rec)
         except Refused as why:
             state.rejects.refuse(f.name, line, why)
@@ -41,15 +41,16 @@ def read_persons(state: ImportState) -> Accepted:
 
 def write_persons(state: ImportState, accepted: Accepted) -> None:
     """One person per identity (СНИЛС, else ФИО and birth date) across accounts, and their links."""
-    persons: dict[int, int] = {}  # the identity's digest (Python's hash, as Digests keep) -> its id
-    links = Digests()
+    persons = Ids()  # the identity's digest -> its id
+    links, count = Digests(), 0
     with state.lines("person") as people, state.lines("account_person") as person_links:
-        for f, line, rec in state.again("persons", accepted):
-            account, row = state.account_of(f, rec), read_person(f, line, rec)
+        for f, line, rec, account in state.again_with_accounts("persons", accepted):
+            row = read_person(f, line, rec)
             who = row.identity
             pid = persons.get(digest := hash(who))
             if pid is None:
-                pid = persons[digest] = len(persons) + 1
+                count += 1
+                pid = persons[digest] = count
                 people.add(_person_line(state, pid, who, row))
             if (account, pid) in links:
                 state.rejects.refuse(f.name, line, Refused(DUPLICATE_PERSON, "surname", personal=True))

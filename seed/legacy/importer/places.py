@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
 from typing import Any
 
 from seed.errors import LegacyFormatError
-from seed.legacy.importer.state import Accepted, ImportState, escape
+from seed.legacy.importer.state import Accepted, Ids, ImportState, escape
 from seed.legacy.interpret import DUPLICATE_ELS, NULL, SERVICE_IDS, Refused, no_accounts
 from seed.legacy.leaks import Digests
 from seed.legacy.rows import AccountRow, AccountsRead, read_account
@@ -18,13 +20,16 @@ def read_accounts(state: ImportState) -> Accepted:
     if f is None:
         raise LegacyFormatError("accounts", None, "the mapping has no accounts file; nothing to load")
     accepted = Accepted()
-    read = AccountsRead(state.mapping)
+    first_lines = Ids()  # hash(number) -> the line it was first read at
+    read = AccountsRead(state.mapping, lambda number: first_lines.get(hash(number)))
     keep_els, kept_els = state.rules["els"] == "keep", Digests()
     for line, rec in state.rows(f):
         try:
             row = read_account(f, line, rec)
             if read.again(row):
                 continue  # the account again, on the row of its next resident
+            if read.known is not None:  # not a shared file: the numbers are ours to keep
+                first_lines[hash(row.number)] = row.line
             if row.els and keep_els:
                 if row.els in kept_els:
                     raise Refused(DUPLICATE_ELS, "els", row.els, personal=True)
@@ -45,37 +50,54 @@ def read_accounts(state: ImportState) -> Accepted:
     return accepted
 
 
-class _Premise:
-    """A premise as its accounts are read: a flat with several accounts is a shared flat of rooms."""
+class Premises:
+    """The premises as their accounts are read, one per flat of a building (a flat with several accounts
+    is a shared flat of rooms): their ids under digests, and what their lines need in arrays by id, the
+    flat's number and rooms as they came first (COPY text), about fifty bytes a premise."""
 
-    __slots__ = ("accounts", "building", "id", "living", "livings", "number", "rooms", "total")
+    def __init__(self) -> None:
+        self.ids = Ids()  # hash((building id, flat in lower case)) -> the premise's id
+        self.building, self.accounts, self.livings = array("i"), array("i"), array("i")
+        self.total, self.living = array("d"), array("d")
+        self.texts, self.ends = bytearray(), array("Q")  # "number\trooms" of each, one after another
 
-    def __init__(self, pid: int, building: int, row: AccountRow) -> None:
-        self.id, self.building, self.number, self.rooms = pid, building, row.flat, row.rooms
-        self.accounts, self.total, self.living, self.livings = 0, 0.0, 0.0, 0
-
-    def add(self, row: AccountRow) -> None:
-        self.accounts += 1
-        self.total += float(row.total)
+    def add(self, building: int, row: AccountRow) -> int:
+        """The id of the account's premise, with the account counted in."""
+        key = hash((building, row.flat.lower()))
+        pid = self.ids.get(key)
+        if pid is None:
+            pid = self.ids[key] = len(self.building) + 1
+            self.building.append(building)
+            for counts in (self.accounts, self.livings, self.total, self.living):
+                counts.append(0)
+            self.texts += f"{escape(row.flat)}\t{row.rooms}".encode()
+            self.ends.append(len(self.texts))
+        at = pid - 1
+        self.accounts[at] += 1
+        self.total[at] += float(row.total)
         if row.living != NULL:
-            self.living += float(row.living)
-            self.livings += 1
+            self.living[at] += float(row.living)
+            self.livings[at] += 1
+        return pid
 
-    def line(self) -> str:
-        kind = "room" if self.accounts > 1 else "flat"
-        living = f"{self.living:.2f}" if self.livings == self.accounts else NULL
-        rooms = self.rooms if self.accounts == 1 else NULL
-        return (
-            f"{self.id}\t{self.building}\t{escape(self.number)}\t{kind}\t\\N\t\\N\t{rooms}\t{self.total:.2f}\t"
-            f"{living}\n"
-        )
+    def lines(self) -> Iterator[str]:
+        start = 0
+        for at, end in enumerate(self.ends):
+            number, rooms = self.texts[start:end].decode().rsplit("\t", 1)
+            start, accounts = end, self.accounts[at]
+            kind = "room" if accounts > 1 else "flat"
+            living = f"{self.living[at]:.2f}" if self.livings[at] == accounts else NULL
+            yield (
+                f"{at + 1}\t{self.building[at]}\t{number}\t{kind}\t\\N\t\\N\t{rooms if accounts == 1 else NULL}\t"
+                f"{self.total[at]:.2f}\t{living}\n"
+            )
 
 
 def write_places(state: ImportState, accepted: Accepted, services: bytearray) -> None:
     """The accounts (read again, with their pseudonyms), buildings (one per city, street and house) and
     premises (one per flat of a building), by COPY."""
     buildings: dict[tuple[str, str, str], list[Any]] = {}  # -> [id, city, street, house, services' bits]
-    premises: dict[int, _Premise] = {}  # hash((building id, flat)) -> the premise
+    premises = Premises()
     used_addresses: set[str] = set()
     pseudonyms = _AccountPseudonyms(state)
     with state.lines("account") as lines:
@@ -89,13 +111,10 @@ def write_places(state: ImportState, accepted: Accepted, services: bytearray) ->
                     street, house = _address(state, row.city, street, house, used_addresses)
                 building = buildings[key] = [len(buildings) + 1, row.city, street, house, 0]
             building[4] |= services[account_id]
-            premise = premises.get(pkey := hash((building[0], row.flat.lower())))
-            if premise is None:
-                premise = premises[pkey] = _Premise(len(premises) + 1, building[0], row)
-            premise.add(row)
+            premise = premises.add(building[0], row)
             number, els = pseudonyms.of(row)
             lines.add(
-                f"{account_id}\t{escape(number)}\t{escape(els)}\t{premise.id}\t{row.opened}\t{row.closed}\t"
+                f"{account_id}\t{escape(number)}\t{escape(els)}\t{premise}\t{row.opened}\t{row.closed}\t"
                 f"{row.residents}\t{row.total}\t\\N\n"
             )
     with state.lines("building") as lines:
@@ -106,8 +125,8 @@ def write_places(state: ImportState, accepted: Accepted, services: bytearray) ->
                 f"{bid}\t{escape(city)}\t{escape(street)}\t{escape(house)}\t\\N\t\\N\t\\N\t\\N\t\\N\t{hot}\t{gas}\n"
             )
     with state.lines("premise") as lines:
-        for p in premises.values():
-            lines.add(p.line())
+        for text in premises.lines():
+            lines.add(text)
 
 
 class _AccountPseudonyms:

@@ -3,17 +3,22 @@ the months seen, the rows left out, and where the COPY lines go."""
 
 from __future__ import annotations
 
+import collections.abc as abc
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol, TextIO
+
+import numpy as np
 
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
 from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, open_entity
-from seed.legacy.leaks import Leak, Originals
+from seed.legacy.leaks import DIGEST, Leak, Originals
 from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.personal import Finding, rules_from
 from seed.legacy.private import open_private
@@ -21,6 +26,7 @@ from seed.period import month_iso
 from seed.words.messages import Message
 
 BATCH = 20_000  # rows per COPY write
+LOOKUP = 4_096  # rows whose ids are looked up together
 Progress = Callable[[str, int], None]  # file being read, rows read so far
 Sink = Callable[[str, str], None]  # table, a batch of COPY text lines
 
@@ -171,27 +177,38 @@ class ImportState:
         self.rejects = self.result.rejects
         self.originals = Originals()
         self.names = Pseudonyms(self.anon, self.originals)
-        # ids by digest (Python's hash, as Digests keep): a few bytes an account or meter, no text kept
-        self.account_ids: dict[int, int] = {}  # hash(the account number as written) -> its id
-        self.account_factors: list[str] = []  # with noise: each account's factor, in the order of their ids
+        # ids by digest (Python's hash, as Digests keep): twelve bytes an account or meter, no text kept
+        self.account_ids = Ids()  # hash(the account number as written) -> its id
+        self.account_factors = array("d")  # with noise: each account's factor, in the order of their ids
         self.duplicate_rows: set[int] = set()  # accounts' lines refused as another account under a number in use
-        self.meter_ids: dict[int, int] = {}  # hash((service id, the serial as written)) -> its id
-        self.meter_factors: list[str] = []  # with noise: each meter's factor, in the order of their ids
+        self.meter_ids = Ids()  # hash((service id, the serial as written)) -> its id
+        self.meter_factors = array("d")  # with noise: each meter's factor, in the order of their ids
         self.months: set[int] = set()  # the billing months the export speaks of
         self.month_texts: dict[int, str] = {}
         self.sink: Sink = _nowhere
 
-    def account_of(self, f: EntityFile, rec: list[Any]) -> int:
-        """The id of the account a row refers to; an account not loaded refuses the row."""
-        account = self.account_ids.get(hash(f.get(rec, "account")))
-        if account is None:
+    def with_accounts(
+        self, f: EntityFile, items: Iterable[tuple[int, list[Any]]]
+    ) -> Iterator[tuple[int, list[Any], int]]:
+        """A file's rows with the id of the account each refers to (0: none loaded), looked up
+        :data:`LOOKUP` rows at a time."""
+        found, rows = self.account_ids.get_many, iter(items)
+        while batch := list(islice(rows, LOOKUP)):
+            accounts = found([hash(f.get(rec, "account")) for _, rec in batch])
+            for (line, rec), account in zip(batch, accounts, strict=True):
+                yield line, rec, account
+
+    @staticmethod
+    def loaded(f: EntityFile, rec: list[Any], account: int) -> int:
+        """The account's id, if it is loaded; one that is not refuses the row."""
+        if not account:
             raise Refused(UNKNOWN_ACCOUNT, "account", f.raw(rec, "account"), personal=True)
         return account
 
-    def factor(self, value: str) -> str:
-        """The noise's keyed factor near 1 for an account or a meter (as COPY text)."""
+    def factor(self, value: str) -> float:
+        """The noise's keyed factor near 1 for an account or a meter."""
         u = self.anon.fraction("noise", value)
-        return f"{1 + self.noise * (2 * u - 1):.6f}"
+        return 1 + self.noise * (2 * u - 1)
 
     def open(self, entity: str) -> EntityFile | None:
         return open_entity(self.mapping, entity)
@@ -224,6 +241,14 @@ class ImportState:
         for line, rec in f.rows:
             if line in accepted:
                 yield f, line, rec
+
+    def again_with_accounts(self, entity: str, accepted: Accepted) -> Iterator[tuple[EntityFile, int, list[Any], int]]:
+        """:meth:`again`, with the id of each row's account (:meth:`with_accounts`)."""
+        f = self.open(entity) if accepted else None
+        if f is None:
+            return
+        for line, rec, account in self.with_accounts(f, ((n, r) for n, r in f.rows if n in accepted)):
+            yield f, line, rec, account
 
     def lines(self, table: str) -> Lines:
         return Lines(self, table)
@@ -280,6 +305,77 @@ class Accepted:
 
     def __len__(self) -> int:
         return self.count
+
+
+class Ids(abc.Mapping[int, int]):
+    """Ids under 64-bit digests (Python's hash, as :class:`~seed.legacy.leaks.Digests` keep): a sorted numpy
+    array of the digests and their ids beside them, twelve bytes an entry where a dict takes some hundred, the
+    latest in a small dict until they join the arrays. A digest given again takes its new id, as in a dict.
+    Rows look their ids up a batch at a time (:meth:`get_many`), one search over the batch."""
+
+    PENDING = 100_000  # entries added before they join the sorted arrays
+
+    def __init__(self) -> None:
+        self._keys = np.empty(0, dtype=np.uint64)
+        self._ids = np.empty(0, dtype=np.int64)
+        self._pending: dict[int, int] = {}
+
+    def __setitem__(self, digest: int, ident: int) -> None:
+        self._pending[digest & DIGEST] = ident
+        if len(self._pending) >= self.PENDING:
+            self.merge()
+
+    def __getitem__(self, digest: int) -> int:
+        found = self.get(digest)
+        if found is None:
+            raise KeyError(digest)
+        return found
+
+    def get(self, digest: int, default: int | None = None) -> int | None:  # type: ignore[override]
+        key = digest & DIGEST
+        found = self._pending.get(key)
+        if found is not None:
+            return found
+        keys = self._keys
+        at = int(keys.searchsorted(np.uint64(key)))
+        return int(self._ids[at]) if at < len(keys) and int(keys[at]) == key else default
+
+    def get_many(self, digests: Sequence[int]) -> list[int]:
+        """The id under each digest, 0 where there is none (ids start at 1)."""
+        self.merge()
+        keys = self._keys
+        if not len(keys) or not digests:
+            return [0] * len(digests)
+        wanted = np.fromiter(digests, dtype=np.int64, count=len(digests)).view(np.uint64)
+        at = keys.searchsorted(wanted)
+        at[at == len(keys)] = 0
+        return np.where(keys[at] == wanted, self._ids[at], 0).tolist()  # type: ignore[no-any-return]
+
+    def merge(self) -> None:
+        """The pending entries into the sorted arrays."""
+        if not self._pending:
+            return
+        new = np.fromiter(self._pending, dtype=np.uint64, count=len(self._pending))
+        ids = np.fromiter(self._pending.values(), dtype=np.int64, count=len(new))
+        self._pending.clear()
+        order = new.argsort()
+        new, ids = new[order], ids[order]
+        keys = self._keys
+        at = keys.searchsorted(new)
+        there = at < len(keys)
+        there[there] = keys[at[there]] == new[there]
+        self._ids[at[there]] = ids[there]  # digests given again: their new ids
+        fresh = ~there
+        self._keys = np.insert(keys, at[fresh], new[fresh])
+        self._ids = np.insert(self._ids, at[fresh], ids[fresh])
+
+    def __len__(self) -> int:
+        self.merge()
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[int]:
+        self.merge()
+        return iter(self._keys.view(np.int64).tolist())  # as Python's hash gave them (signed)
 
 
 class Seen:
