@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import PEAK_RSS, bare_tables, bench_server, show
+from common import bare_tables, bench_server, measured_child, show
 from psycopg import sql
 
 from seed import migrate
@@ -47,57 +45,11 @@ print(json.dumps({"seconds": time.monotonic() - started, "rows": r.total_rows, "
 """
 
 
-def tree(pid: int) -> list[int]:
-    """``pid`` and its descendants, as /proc lists each thread's children now."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                todo.extend(int(c) for c in children.read_text().split())
-            except OSError:  # the thread or process ended meanwhile
-                continue
-    return found
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    return sum(int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:"))
-
-
-def measured_child(code: str, *args: str) -> dict[str, Any]:
-    """Run ``code`` in a fresh Python, polling its process tree's PSS every 50 ms; its last JSON line, with
-    ``peak_pss_mb`` added."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", PEAK_RSS + code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    peak = 0
-
-    def poll() -> None:
-        nonlocal peak
-        while proc.poll() is None:
-            peak = max(peak, sum(pss_kb(p) for p in tree(proc.pid)))
-            time.sleep(0.05)
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    out, err = proc.communicate()
-    poller.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark child failed:\n{err}")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["peak_pss_mb"] = peak / 1024
-    return result
-
-
 def ours(dsn: str, accounts: int) -> dict[str, Any]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
-    return measured_child(CHILD, dsn, str(accounts))
+    result, measured = measured_child(CHILD, dsn, str(accounts))
+    return {**result, "peak_pss_mb": measured.peak_pss_mb}
 
 
 def disk_needed(accounts: int) -> int:

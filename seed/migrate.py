@@ -11,6 +11,9 @@ from psycopg import sql
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 SCHEMA = "okno"
+# An advisory lock held while live books are brought up to date: a registry load or assignment holds it for
+# its whole transaction (it applies missing migrations first), and the statistics' first use for the same.
+UPGRADE_LOCK = 7_301_004
 
 
 def migrations() -> list[tuple[int, str, Path]]:

@@ -15,10 +15,6 @@ import psycopg
 from seed import migrate
 from seed.months import require_books
 
-# The advisory lock a registry load holds while it brings the schema up to date (seed.registry.load.LOCK):
-# the summary's first use takes it too, so the two never add the summary tables at once.
-MIGRATE_LOCK = 7_301_004
-
 
 def _rows(conn: psycopg.Connection, query: str) -> list[dict[str, Any]]:
     cur = conn.execute(query)
@@ -55,7 +51,8 @@ def ensure_summary(conn: psycopg.Connection) -> None:
     they could not)."""
     if conn.execute("SELECT to_regclass('okno.stat_total') IS NULL").fetchone() == (True,):
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            # as a registry load does, so the two never add the tables at once
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (migrate.UPGRADE_LOCK,))
             migrate.apply(conn, migrate.SCHEMA)
     stale = conn.execute(
         "SELECT debt_period IS DISTINCT FROM (SELECT max(period) FROM billing_period WHERE status = 'closed') "

@@ -40,7 +40,7 @@ def suspense_words(reason: str, lang: str = "ru") -> str:
     return SUSPENSE[reason].of(lang) if reason in SUSPENSE else reason
 
 
-LOCK = 7_301_004  # an advisory lock: registry loads and assignments of one database run one at a time
+LOCK = migrate.UPGRADE_LOCK  # registry loads and assignments of one database run one at a time
 
 
 @dataclass(frozen=True)
