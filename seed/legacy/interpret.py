@@ -240,18 +240,6 @@ def open_entity(mapping: Mapping, entity: str) -> EntityFile | None:
     return EntityFile(entity, fm, index, rows)
 
 
-def read_through(mapping: Mapping) -> int:
-    """Every row of every file of the export decoded and split into its values, converting nothing: the
-    floor of `import check` (which reads each row so, then interprets it), for a benchmark. The rows read."""
-    rows = 0
-    for entity in mapping.files:
-        f = open_entity(mapping, entity)
-        if f is not None:
-            for _ in f.rows:
-                rows += 1
-    return rows
-
-
 def _with_fixed(rows: Iterator[tuple[int, list[Any]]], values: list[str]) -> Iterator[tuple[int, list[Any]]]:
     for line, rec in rows:
         rec.extend(values)
