@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from provision.cli import app
 from provision.errors import EXIT_FAILED
 from seed import collect_stats, run_checks, seed_database
-from seed.check import CHECKS
+from seed.check import CHECKS, FUNCTIONS, PASSES, QUERIES, pass_query
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 END = dt.date(2026, 11, 1)
@@ -76,6 +76,31 @@ def test_every_invariant_holds_and_figures_are_realistic(pg_dsn: str, seed: int,
     periods = [m["period"] for m in stats["months"]]
     assert len(periods) == months and periods[-1] == END
     assert [m["status"] for m in stats["months"]].count("open") == 1
+
+
+STAT_TABLES = ["stat_total", "stat_month", "stat_agent", "stat_service", "stat_meter_due", "stat_debt"]
+
+
+def stat_rows(conn: psycopg.Connection) -> dict[str, list[tuple[object, ...]]]:
+    return {t: sorted(conn.execute(f"SELECT * FROM okno.{t}").fetchall()) for t in STAT_TABLES}  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("seed", "accounts", "months", "chunk"), [(9, 400, 3, 90), (2, 250, 1, 2000), (4, 600, 13, 150)]
+)
+def test_the_generated_summary_is_what_stat_refresh_computes(
+    pg_dsn: str, seed: int, accounts: int, months: int, chunk: int
+) -> None:
+    """The loader COPYs the summary the generator summed, chunk by chunk, instead of computing it from the
+    books: row for row what the full computation says, a month of books (nothing closed) too."""
+    seed_database(pg_dsn, accounts=accounts, months=months, seed=seed, end_period=END, chunk_accounts=chunk)
+    with psycopg.connect(pg_dsn) as conn:
+        given = stat_rows(conn)
+        assert given["stat_total"] and given["stat_month"] and given["stat_meter_due"]
+        conn.execute("SELECT okno.stat_refresh('okno')")
+        assert given == stat_rows(conn)
+        conn.rollback()
+    assert collect_stats(pg_dsn) == collect_stats(pg_dsn, full=True)
 
 
 PLANTS: dict[str, list[str]] = {
@@ -179,6 +204,12 @@ def test_check_catches_each_kind_of_violation(pg_dsn: str) -> None:
     assert missed == []
     for result in results.values():
         assert result.sample, result.name  # the first offending rows are shown
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # a pass counts as its checks' own queries do
+        conn.execute("SET search_path TO okno, public;" + FUNCTIONS)
+        for pass_name, (_sql, counts) in PASSES.items():
+            counted = conn.execute(pass_query(pass_name, list(counts))).fetchone() or ()
+            alone = [conn.execute(f"SELECT count(*) FROM ({QUERIES[name]}) v").fetchone() for name in counts]
+            assert list(counted) == [row[0] for row in alone if row] == [results[n].violations for n in counts]
 
     runner = CliRunner()
     outcome = runner.invoke(app, ["check", "--dsn", pg_dsn])
