@@ -22,6 +22,7 @@ from seed.synth.households import households
 from seed.synth.payments import Totals, balances_and_payments, registry_rows
 from seed.synth.reference import reference_rows
 from seed.synth.services import account_services, meters_and_charges
+from seed.synth.summary import Summary
 
 __all__ = ["Chunk", "Generator"]
 
@@ -29,8 +30,8 @@ __all__ = ["Chunk", "Generator"]
 class Generator:
     """The books of ``accounts`` accounts over the ``months`` periods up to ``end_period``, for ``seed``.
 
-    The reference rows come first, then the chunks; the payment registries sum what the chunks paid,
-    so they come last.
+    The reference rows come first, then the chunks; the payment registries and the statistics' summary
+    sum what the chunks hold, so they come last.
     """
 
     def __init__(self, seed: int, accounts: int, months: int, end_period: dt.date, chunk_accounts: int = 2000):
@@ -40,12 +41,17 @@ class Generator:
         self.buildings = plan_buildings(seed, accounts)
         self.ranges = chunk_ranges(self.buildings, chunk_accounts)
         self.totals = Totals.empty(self.calendar.days)
+        self.summary = Summary(self.calendar.months)
 
     def reference_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         return reference_rows(self.cat)
 
     def registry_rows(self) -> list[tuple[Any, ...]]:
         return registry_rows(self.totals, self.calendar.start)
+
+    def summary_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The ``stat_*`` tables' rows of the books generated: what ``stat_refresh`` computes from them."""
+        return self.summary.rows(self.calendar, self.totals.count, self.totals.amount)
 
     def chunks(self) -> Iterator[Chunk]:
         for number, (b0, b1) in enumerate(self.ranges):
@@ -56,8 +62,9 @@ class Generator:
         rng = np.random.default_rng([self.seed, 0xC4, number])
         cat, calendar, out = self.cat, self.calendar, Chunk()
         acc = premises_and_accounts(rng, self.buildings, b0, b1, cat, calendar, out)
+        self.summary.add_accounts(acc.residents, acc.area_c, b1 - b0)
         households(rng, acc, calendar.end, cat.region, out)
         has = account_services(acc, self.buildings, out)
-        ledger = meters_and_charges(rng, acc, has, cat, calendar, out)
-        balances_and_payments(rng, acc, has, ledger.charged, ledger.recalc, calendar, self.totals, out)
+        ledger = meters_and_charges(rng, acc, has, cat, calendar, out, self.summary)
+        balances_and_payments(rng, acc, has, ledger.charged, ledger.recalc, calendar, self.totals, out, self.summary)
         return out

@@ -250,16 +250,22 @@ def finish_load(
     phase: Callable[[str], None] | None = None,
     before_switch: Callable[[], None] | None = None,
     room_made: bool = False,
+    summary: dict[str, list[tuple[Any, ...]]] | None = None,
 ) -> None:
     """Keys and indexes, statistics, identity sequences, a ``seed_info`` row; then ``before_switch`` (which
     may still refuse by raising) and the switch-in. ``room_made``: the open month's balances were loaded
-    apart already (see :class:`_Writer`), so they need not be moved."""
+    apart already (see :class:`_Writer`), so they need not be moved. ``summary``: the statistics' summary
+    rows by ``stat_*`` table, known already (the generator sums them): COPYed, never computed from the books.
+    Without it (an import), the summary is computed beside the tables' ANALYZE, on the other connection,
+    rather than alone in the migration that makes its tables."""
     mark = time.monotonic()
     if not room_made:
         make_room_for_payments(admin, work)
     if phase:
         phase("building keys and indexes")
-    migrate.apply(admin, work, parallel_dsn=dsn)
+    migrate.apply(admin, work, parallel_dsn=dsn, settings={"okno.summary": "given"})
+    for table, rows in (summary or {}).items():
+        copy_rows(admin, work, table, rows)
     seconds["keys"] = time.monotonic() - mark
     mark = time.monotonic()
     if phase:
@@ -284,9 +290,10 @@ def finish_load(
     )
     tables = [r[0] for r in admin.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (work,))]
     # Over the key builder's connections, biggest tables first: on two cores, two tables are sampled at once.
-    migrate.apply_parallel(
-        dsn, work, [sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(t)).as_string(admin) for t in tables]
-    )
+    statements = [sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(t)).as_string(admin) for t in tables]
+    if summary is None:  # last of them (it names no table), when the books it reads are sampled already
+        statements.append(sql.SQL("SELECT stat_refresh({})").format(sql.Literal(work)).as_string(admin))
+    migrate.apply_parallel(dsn, work, statements)
     set_autovacuum(admin, work, True)
     for table in ID_TABLES:
         admin.execute(
@@ -339,7 +346,7 @@ def seed_database(
         result.rows["payment_registry"] = copy_rows(admin, work, "payment_registry", gen.registry_rows())
         result.seconds["load"] = time.monotonic() - started
         info = {"origin": "synthetic", "accounts": accounts, "months": months, "seed": seed, "end_period": end_period}
-        finish_load(dsn, admin, work, info, result.seconds, phase, room_made=True)
+        finish_load(dsn, admin, work, info, result.seconds, phase, room_made=True, summary=gen.summary_rows())
     result.seconds["total"] = time.monotonic() - started
     return result
 

@@ -106,10 +106,17 @@ def apply_parallel(dsn: str, schema: str, statements: list[str], workers: int = 
 
 
 def apply(
-    conn: psycopg.Connection, schema: str, upto: int | None = None, *, parallel_dsn: str | None = None
+    conn: psycopg.Connection,
+    schema: str,
+    upto: int | None = None,
+    *,
+    parallel_dsn: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> list[str]:
     """Apply the migrations not yet recorded in ``schema`` (up to ``upto``); return their names. With
-    ``parallel_dsn``, a migration marked ``-- provision: parallel`` runs over parallel connections."""
+    ``parallel_dsn``, a migration marked ``-- provision: parallel`` runs over parallel connections.
+    ``settings``: run-time parameters set for each migration's transaction, which a migration may read to
+    leave out work its caller does itself (``okno.summary``: see :file:`sql/005_stats_summary.sql`)."""
     done = applied(conn, schema)
     names = []
     for version, name, path in migrations():
@@ -128,6 +135,8 @@ def apply(
             continue
         with conn.transaction():
             conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
+            for setting, value in (settings or {}).items():
+                conn.execute("SELECT set_config(%s, %s, true)", (setting, value))
             conn.execute(text.encode())
             conn.execute(
                 sql.SQL("INSERT INTO {}.schema_migration (version, name) VALUES (%s, %s)").format(

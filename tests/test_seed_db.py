@@ -82,7 +82,7 @@ STAT_TABLES = ["stat_total", "stat_month", "stat_agent", "stat_service", "stat_m
 
 
 def stat_rows(conn: psycopg.Connection) -> dict[str, list[tuple[object, ...]]]:
-    return {t: sorted(conn.execute(f"SELECT * FROM okno.{t}").fetchall()) for t in STAT_TABLES}  # type: ignore[call-overload]
+    return {t: sorted(conn.execute(f"SELECT * FROM okno.{t}").fetchall()) for t in STAT_TABLES}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 -- The figures of `provision stats` and the console's charts, kept in small tables as the books change, so
 -- that reading them never waits on a scan of the books. Computed whole once (at the end of a load, in the
--- working schema before the switch; or here, on books loaded before this migration), then kept true by
+-- working schema before the switch, or summed by the generator as it drew the books; or here, on books
+-- loaded before this migration), then kept true by
 -- statement-level triggers that read only the rows a statement changed (its transition tables). The
 -- triggers are made after a load's COPY, never during it. They are ENABLE ALWAYS, so a statement run with
 -- session_replication_role = replica (a registry's payments) keeps them true too; all but the balances',
@@ -296,5 +297,8 @@ BEGIN
 END
 $f$;
 
-SELECT stat_refresh(current_schema());
+-- A load sets okno.summary to 'given' for this transaction (seed/load.py, finish_load): a seed COPYs the
+-- figures its generator summed as it drew the books (seed/synth/summary.py), an import computes them beside
+-- the tables' ANALYZE, on another connection. Anyone else computes them here.
+SELECT stat_refresh(current_schema()) WHERE current_setting('okno.summary', true) IS DISTINCT FROM 'given';
 SELECT stat_triggers(current_schema());

@@ -19,17 +19,18 @@ from seed.synth.usage import ZONE_SHARES, Usage
 
 def meters(
     rng: np.random.Generator, svc: int, owners: I64, use: Usage, calendar: Calendar
-) -> tuple[bytes, int, str, int]:
-    """The readings of one service's meters (and their count), then the meters (and theirs); ``owners`` are
-    the accounts, an entry each of ``use``."""
+) -> tuple[bytes, int, str, int, npt.NDArray[Any]]:
+    """The readings of one service's meters (and their count), then the meters (and theirs), and the next
+    verification of each meter in place (for the statistics' summary); ``owners`` are the accounts, an entry
+    each of ``use``."""
     old_id = owners * 20 + svc * 2
     days = calendar.period_days
     readings = reading_rows(rng, old_id, use.zones, use.cum, use.c, use.old_ok, svc, None, days)
     readings += reading_rows(rng, old_id + 1, use.zones, use.cum, use.c, use.new_ok, svc, use.replace, days)
     m_slot = np.flatnonzero(use.metered)
-    lines = meter_lines(rng, svc, m_slot, old_id, use.zones, use.expire, use.replace, owners, calendar)
+    lines, due = meter_lines(rng, svc, m_slot, old_id, use.zones, use.expire, use.replace, owners, calendar)
     replaced = int((use.replace[m_slot] < calendar.months).sum())
-    return readings, int(use.old_ok.sum() + use.new_ok.sum()), lines, len(m_slot) + replaced
+    return readings, int(use.old_ok.sum() + use.new_ok.sum()), lines, len(m_slot) + replaced, due
 
 
 def reading_rows(
@@ -103,15 +104,16 @@ def meter_lines(
     replace: I64,
     owners: I64,
     calendar: Calendar,
-) -> str:
+) -> tuple[str, npt.NDArray[Any]]:
     """The ``meter`` rows of the metered entries ``m_slot``: installation and verification dates that fit
-    the window, and the replacement (which names the meter it replaced) where there is one."""
+    the window, and the replacement (which names the meter it replaced) where there is one; then the next
+    verification of each meter in place (a first one not replaced, or its replacement)."""
     P = calendar.months
     years = C.SERVICES[svc][5]
     digits = C.SERVICES[svc][6]
     n = len(m_slot)
     if n == 0:
-        return ""
+        return "", np.array([], dtype="datetime64[D]")
     span = np.timedelta64(round(years * 365.25), "D")
     periods = np.array(calendar.periods + [calendar.end], dtype="datetime64[D]")
     start, end = np.datetime64(calendar.start), np.datetime64(calendar.end)
@@ -156,7 +158,8 @@ def meter_lines(
         ids[new].astype(str),
     ]
     order = np.argsort(np.concatenate([np.arange(n) * 2, new * 2 + 1]), kind="stable")
-    return lines([np.concatenate([a, b])[order] for a, b in zip(first, second, strict=True)])
+    due = np.concatenate([nxt[~replaced], rday[new] + span])
+    return lines([np.concatenate([a, b])[order] for a, b in zip(first, second, strict=True)]), due
 
 
 def serials(meter_ids: I64, made: npt.NDArray[Any]) -> list[str]:

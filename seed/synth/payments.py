@@ -13,6 +13,7 @@ from seed import catalog as C
 from seed.pgbinary import Column, encode
 from seed.synth.accounts import Accounts
 from seed.synth.base import I64, Bools, Calendar, Chunk
+from seed.synth.summary import Summary
 
 
 @dataclass
@@ -68,8 +69,10 @@ def balances_and_payments(
     calendar: Calendar,
     totals: Totals,
     out: Chunk,
+    summary: Summary,
 ) -> None:
-    """The ``balance`` and ``payment`` tables, by payer profile; each payment is added to ``totals``."""
+    """The ``balance`` and ``payment`` tables, by payer profile; each payment is added to ``totals``, the
+    balances to ``summary``."""
     a, P = acc.n, calendar.months
     period_days = calendar.period_days
     profile = acc.profile
@@ -107,6 +110,7 @@ def balances_and_payments(
         share[np.arange(a), weights.argmax(axis=1)] += rest
         paid[:, :, p] = share
         closing[:, :, p] = opening[:, :, p] + charged[:, :, p] + recalc[:, :, p] - paid[:, :, p]
+    summary.add_balances(has, charged, recalc, closing)
 
     # Period by period: a month's balances lie together on disk, so a registry's payments, which all
     # update the open month's, touch a twelfth of the table's pages and not all of them. The open month's

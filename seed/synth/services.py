@@ -11,6 +11,7 @@ from seed.synth.base import Bools, Calendar, Chunk
 from seed.synth.buildings import Buildings
 from seed.synth.charges import Ledger
 from seed.synth.meters import meters
+from seed.synth.summary import Summary
 from seed.synth.usage import CONSUMED, bill_months, draw_usage
 
 
@@ -37,9 +38,16 @@ def account_services(acc: Accounts, bld: Buildings, out: Chunk) -> Bools:
 
 
 def meters_and_charges(
-    rng: np.random.Generator, acc: Accounts, has: Bools, cat: C.Catalog, calendar: Calendar, out: Chunk
+    rng: np.random.Generator,
+    acc: Accounts,
+    has: Bools,
+    cat: C.Catalog,
+    calendar: Calendar,
+    out: Chunk,
+    summary: Summary,
 ) -> Ledger:
-    """The ``charge``, ``recalculation``, ``meter_reading`` and ``meter`` tables; returns the ledger."""
+    """The ``charge``, ``recalculation``, ``meter_reading`` and ``meter`` tables (the meters added to
+    ``summary``); returns the ledger."""
     ledger = Ledger(acc.ids, cat.price, calendar.period_days)
     persons = np.maximum(acc.residents, 1)
     reading_parts: list[bytes] = []
@@ -51,7 +59,8 @@ def meters_and_charges(
             continue
         use = draw_usage(rng, svc, persons[slot], acc.profile[slot], cat, calendar)
         ledger.bill(slot, svc, use.zones, bill_months(use))
-        readings, read, lines, made = meters(rng, svc, acc.ids[slot], use, calendar)
+        readings, read, lines, made, due = meters(rng, svc, acc.ids[slot], use, calendar)
+        summary.add_meters(svc, int(use.metered.sum()), due)
         reading_parts.append(readings)
         meter_lines.append(lines)
         n_readings += read
