@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import importlib
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -72,21 +73,7 @@ AMOUNT_RE = re.compile(r"^(-?)(\d{1,12})(?:[.,](\d{1,2}))?$")
 
 def parse_amount(fmt: Format, text: str) -> int | None:
     """Kopecks from an amount as the format writes it; None when it is not one."""
-    text = text.strip()
-    # The usual case, plain digits (and the decimal mark), without a regular expression.
-    if fmt.amounts == "kopecks":
-        if text.isascii() and text.isdigit() and len(text) <= 14:
-            return int(text)
-    else:
-        whole, mark, frac = text.partition(fmt.decimal)
-        if (
-            whole.isascii()
-            and whole.isdigit()
-            and len(whole) <= 12
-            and (not mark or (frac.isascii() and frac.isdigit() and len(frac) <= 2))
-        ):
-            return int(whole) * 100 + (int(frac.ljust(2, "0")) if mark else 0)
-    text = text.replace("\u00a0", "").replace(" ", "")
+    text = text.strip().replace("\u00a0", "").replace(" ", "")  # (a line's usual amount: _Reader.line)
     if fmt.amounts == "kopecks":
         return int(text) if re.fullmatch(r"-?\d{1,14}", text) else None
     match = AMOUNT_RE.match(text)
@@ -155,6 +142,8 @@ class _Reader:
     period: int | None
     periods: DateCache
     transaction: int | None
+    width: int  # fields in a line
+    roubles: bool  # amounts in roubles, with the decimal mark
 
     @classmethod
     def of(cls, fmt: Format, path: Path) -> _Reader:
@@ -169,52 +158,68 @@ class _Reader:
             amount,
             fmt.index("date"),
             fmt.index("period"),
-            DateCache(fmt.period_format),
+            DateCache(fmt.period_format, month=True),
             fmt.index("transaction"),
+            len(fmt.fields),
+            fmt.amounts != "kopecks",
         )
 
     def line(self, lineno: int, raw: str) -> Line:
-        cells = _cells(self.fmt, self.path, lineno, raw)
-        amount = parse_amount(self.fmt, cells[self.amount])
+        fmt = self.fmt
+        if fmt.fixed:
+            cells = _cells(fmt, self.path, lineno, raw)
+        else:
+            cells = raw.split(fmt.delimiter)
+            if len(cells) != self.width:
+                _cells(fmt, self.path, lineno, raw)  # raises, naming the fields
+        written = cells[self.amount].strip()
+        # The usual amount (digits; in roubles, the decimal mark and two more) at once, any other by parse_amount.
+        if self.roubles:
+            whole, mark, cents = written.partition(fmt.decimal)
+            usual = mark and len(cents) == 2 and len(whole) <= 12 and whole.isdigit() and cents.isdigit()
+            amount = int(whole) * 100 + int(cents) if usual and written.isascii() else parse_amount(fmt, written)
+        else:
+            usual = len(written) <= 14 and written.isdigit() and written.isascii()
+            amount = int(written) if usual else parse_amount(fmt, written)
         if amount is None:
-            fmt = self.fmt
             raise RegistryError(
                 self.path,
                 lineno,
-                f"field amount: {cells[self.amount].strip()!r} is not an amount"
+                f"field amount: {written!r} is not an amount"
                 + (" in kopecks" if fmt.amounts == "kopecks" else f" with the decimal mark {fmt.decimal!r}"),
                 fix="the control sums cannot be checked; ask the agent for a corrected file",
             )
         paid_on = self.dates[cells[self.date].strip()] if self.date is not None else None
         written = cells[self.period].strip() if self.period is not None else ""
         period = self.periods[written] if written else None
-        transaction = cells[self.transaction].strip() if self.transaction is not None else ""
-        problem = ""
-        if self.date is not None and paid_on is None:
-            problem = BAD_DATE
-        elif written and period is None:
-            problem = BAD_PERIOD
+        problem = (
+            BAD_DATE if self.date is not None and paid_on is None else BAD_PERIOD if written and not period else ""
+        )
         return Line(
             lineno,
             cells[self.account].strip() if self.account is not None else "",
             cells[self.name].strip() if self.name is not None else "",
             amount,
             paid_on,
-            period.replace(day=1) if period is not None else None,
+            period,
             problem,
-            transaction or raw.strip(),
+            (cells[self.transaction].strip() if self.transaction is not None else "") or raw.strip(),
         )
 
 
 class DateCache(dict[str, "dt.date | None"]):
-    """Dates as the format writes them, each parsed once: a day's registry repeats one or two dates."""
+    """Dates as the format writes them, each parsed once: a day's registry repeats one or two dates. With
+    ``month``, a period: the first day of its month."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, *, month: bool = False) -> None:
         super().__init__()
-        self.pattern = pattern
+        self.pattern, self.month = pattern, month
 
     def __missing__(self, text: str) -> dt.date | None:
-        self[text] = found = parse_date(self.pattern, text)
+        found = parse_date(self.pattern, text)
+        if found is not None and self.month:
+            found = found.replace(day=1)
+        self[text] = found
         return found
 
 
@@ -234,6 +239,22 @@ def _first_misread(text: str) -> int | None:
     return min(found) if found else None
 
 
+def _plain_bytes(encoding: str) -> bytes | None:
+    """For an encoding of one byte a letter (cp1251, cp866, KOI8-R: a table of 256), the bytes that cannot
+    begin garbled text (:func:`_first_misread`): a block with none but these is not searched, its bytes
+    are scanned instead (deleted at C speed). None for another encoding (UTF-8, UTF-16): its text is
+    searched."""
+    try:
+        module = importlib.import_module(f"encodings.{codecs.lookup(encoding).name.replace('-', '_')}")
+    except ImportError:
+        return None
+    table = getattr(module, "decoding_table", None)
+    if not isinstance(table, str) or len(table) != 256:
+        return None
+    # not a letter garbled text is full of, nor the first of a garbled pair (MISREAD_PAIR_RE), nor undefined
+    return bytes(b for b, char in enumerate(table) if char not in "\ufffeÐÑ" and _first_misread(char) is None)
+
+
 def _encoded_newline(encoding: str) -> bytes:
     """A line feed as ``encoding`` writes it within a file (after any byte-order mark): b"\\n" in the
     usual encodings, two bytes in UTF-16."""
@@ -249,6 +270,7 @@ def _text_lines(path: Path, fmt: Format, digest: hashlib._Hash) -> Iterator[tupl
     wrong = f"the format {fmt.name!r} expects {fmt.encoding}: is this file from another agent?"
     decoder = codecs.getincrementaldecoder(fmt.encoding)()
     newline = _encoded_newline(fmt.encoding)
+    plain = _plain_bytes(fmt.encoding)
     lineno, offset, pending, first = 0, 0, "", True
     why = not_a_file(path)
     if why is not None:  # a FIFO or a device cannot be read twice (the precheck, then the load)
@@ -286,7 +308,7 @@ def _text_lines(path: Path, fmt: Format, digest: hashlib._Hash) -> Iterator[tupl
                     fix="ask the agent for a corrected file; if the agent writes UTF-16, say encoding = "
                     '"utf-16" in its format (see docs/registries.md)',
                 )
-            misread = _first_misread(text)
+            misread = None if plain is not None and not block.translate(None, plain) else _first_misread(text)
             if misread is not None:
                 start = text.rfind("\n", 0, misread) + 1
                 end = text.find("\n", misread)

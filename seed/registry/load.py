@@ -102,53 +102,55 @@ def agent_id(conn: psycopg.Connection, name: str, commission_pct: float, fmt_nam
     return int(row[0])
 
 
-def compute_shares(conn: psycopg.Connection, table: str, period: dt.date) -> None:
-    """How the payments in ``table`` (account_id, kopecks) split over the balances of ``period``, into the
-    temporary table ``payment_share`` (account_id, service_id, amount), in the order of the balances' keys:
-    each account's debts first, the largest first; what is left over (an advance) to its largest service.
-    An account with no balance in the period gets no share (the load names its lines ``no_balance``). Only
-    the paying accounts' balances are read, each by its key: the work follows the payments, not the size of
-    the books."""
-    with by_keys(conn):
-        conn.execute(
+def apply_payments(conn: psycopg.Connection, paid: str, period: dt.date, *, quiet: bool = False) -> list[int]:
+    """Apply the payments ``paid`` names (a table or view of account_id, kopecks) to the balances of ``period``,
+    in one statement: each account's debts first, the largest first; what is left over (an advance) to its
+    largest service; paid up, closing down. Returns the paying accounts that have no balance in the period
+    (the load names their lines ``no_balance``): they get nothing.
+
+    The balances are read once, each paying account's by its key (the work follows the payments, not the
+    size of the books), and each share is written to the row version that was read (by its ctid, no second
+    index lookup). A row another transaction changed in between would be skipped there, so the rows
+    written are counted against the shares: a difference rolls the load back. The open month's balances
+    lie in key order on pages with room (:func:`seed.load.make_room_for_payments`): each page and index leaf
+    is visited once, each row updated in place. With ``quiet`` (where the role may), the balances' summary
+    triggers (``sql/005_stats_summary.sql``) do not fire: the open month's paid and closing are none of
+    their figures (debt by age is of the last closed month), and a large registry's update is a third
+    faster without."""
+    with by_keys(conn), _as_replica(conn, quiet):
+        row = conn.execute(
             sql.SQL(
                 """
-            CREATE TEMP TABLE payment_share ON COMMIT DROP AS
-            WITH p AS (SELECT account_id, sum(kopecks) AS paid FROM {table} GROUP BY 1),
-            b AS (SELECT p.account_id, p.paid, b.service_id, (b.closing * 100)::bigint AS closing,
+            WITH p AS (SELECT account_id, sum(kopecks) AS paid FROM {paid} GROUP BY 1 ORDER BY 1),
+            b AS (SELECT p.account_id, p.paid, b.ctid AS tid, b.service_id, (b.closing * 100)::bigint AS closing,
                          greatest((b.closing * 100)::bigint, 0) AS debt
-                  FROM p JOIN balance b ON b.account_id = p.account_id AND b.period = %(period)s)
-            SELECT account_id, service_id, (amount / 100.0)::numeric(14,2) AS amount FROM (
-                SELECT account_id, service_id,
-                       least(greatest(paid - sum(debt) OVER w + debt, 0), debt)
-                       + CASE WHEN row_number() OVER w = 1
-                              THEN greatest(paid - sum(debt) OVER (PARTITION BY account_id), 0)
-                              ELSE 0 END AS amount
-                FROM b
-                WINDOW w AS (PARTITION BY account_id ORDER BY closing DESC, service_id ROWS UNBOUNDED PRECEDING)
-            ) a WHERE amount <> 0 ORDER BY account_id, service_id
+                  FROM p LEFT JOIN balance b ON b.account_id = p.account_id AND b.period = %(period)s),
+            s AS (SELECT tid, (amount / 100.0)::numeric(14,2) AS amount FROM (
+                    SELECT tid, least(greatest(paid - sum(debt) OVER w + debt, 0), debt)
+                           + CASE WHEN row_number() OVER w = 1
+                                  THEN greatest(paid - sum(debt) OVER (PARTITION BY account_id), 0)
+                                  ELSE 0 END AS amount
+                    FROM b WHERE tid IS NOT NULL
+                    WINDOW w AS (PARTITION BY account_id ORDER BY closing DESC, service_id ROWS UNBOUNDED PRECEDING)
+                  ) a WHERE amount <> 0),
+            u AS (UPDATE balance t SET paid = t.paid + s.amount, closing = t.closing - s.amount FROM s
+                  WHERE t.ctid = s.tid RETURNING 1)
+            SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM u),
+                   (SELECT coalesce(array_agg(account_id), '{{}}') FROM b WHERE tid IS NULL)
             """
-            ).format(table=sql.Identifier(table)),
+            ).format(paid=sql.Identifier(paid)),
             {"period": period},
+        ).fetchone()
+    assert row is not None
+    shares, written, without = row
+    if shares != written:
+        raise RegistryError(
+            "the books",
+            None,
+            f"{shares - written} of the balances a payment goes to changed while it was applied",
+            fix="load it again",
         )
-    conn.execute("ANALYZE payment_share")
-
-
-def apply_shares(conn: psycopg.Connection, period: dt.date, *, quiet: bool = False) -> None:
-    """Add the shares (:func:`compute_shares`) to the balances of ``period``: paid up, closing down, in the
-    order of their keys (the open month's rows lie in that order on their pages, so each page and index leaf
-    is visited once). The open month's balances have pages with room
-    (:func:`seed.load.make_room_for_payments`), so each row is updated in place. With ``quiet`` (where the
-    role may), the balances' summary triggers (``sql/005_stats_summary.sql``) do not fire: the open month's
-    paid and closing are none of their figures (debt by age is of the last closed month), and a large
-    registry's update is a third faster without."""
-    with by_keys(conn), _as_replica(conn, quiet):
-        conn.execute(
-            "UPDATE balance t SET paid = t.paid + a.amount, closing = t.closing - a.amount FROM payment_share a "
-            "WHERE t.account_id = a.account_id AND t.service_id = a.service_id AND t.period = %s",
-            (period,),
-        )
-    conn.execute("DROP TABLE payment_share")
+    return [int(account) for account in without]
 
 
 @contextmanager
@@ -200,15 +202,23 @@ def unchecked_keys(conn: psycopg.Connection, held: bool) -> AbstractContextManag
 
 def _stream_lines(conn: psycopg.Connection, reader: RegistryReader) -> Registry:
     """COPY the file's lines, as they are read, into the temporary table ``registry_raw``; the registry's
-    control values once the whole file has been read and checked."""
+    control values once the whole file has been read and checked. The COPY is binary: no text to write for
+    each date and number, none for the server to parse. Each line goes with a 64-bit hash of its key, so
+    that repeats are found among the few lines whose hashes are equal (:func:`_match_lines`), not by
+    comparing every line's text; the hash is Python's, the same for every line of one load."""
     conn.execute(
         "CREATE TEMP TABLE registry_raw (line_no integer, account text, payer text, kopecks bigint, paid_on date, "
-        'period date, problem text, key text COLLATE "C") ON COMMIT DROP'
+        'period date, problem text, key text COLLATE "C", key_hash bigint) ON COMMIT DROP'
     )
-    with conn.cursor().copy("COPY registry_raw FROM STDIN") as copy:
+    with conn.cursor().copy("COPY registry_raw FROM STDIN (FORMAT binary)") as copy:
+        copy.set_types(RAW_TYPES)
+        write = copy.write_row
         for line in reader:
-            copy.write_row(line)  # a Line's fields are the table's columns, in order
+            write((*line, hash(line.key)))  # a Line's fields are the table's first columns, in order
     return reader.registry
+
+
+RAW_TYPES = ["int4", "text", "text", "int8", "date", "date", "text", "text", "int8"]  # registry_raw's columns
 
 
 def _match_lines(conn: psycopg.Connection, day: dt.date) -> None:
@@ -216,7 +226,16 @@ def _match_lines(conn: psycopg.Connection, day: dt.date) -> None:
     ``registry_line``: its own (a date that cannot be read), a repeat of an earlier line, an amount not above
     zero, an unknown or a closed account. The join to the accounts is the planner's: a lookup per line for a
     registry small beside the books, one pass over the accounts for a large one (a hash of the smaller
-    side), whichever costs less; either costs no more than the lookups, which follow the registry."""
+    side), whichever costs less; either costs no more than the lookups, which follow the registry. A repeat
+    is a line whose key an earlier line has: the keys are compared, as text, only where their hashes are
+    equal (a few lines, in a table of their own that the planner sees is small), and every other line is
+    joined to them by its hash alone."""
+    conn.execute(
+        "CREATE TEMP TABLE registry_repeat ON COMMIT DROP AS SELECT key_hash, key, min(line_no) AS first "
+        "FROM registry_raw WHERE key_hash IN (SELECT key_hash FROM registry_raw GROUP BY 1 HAVING count(*) > 1) "
+        "GROUP BY 1, 2"
+    )
+    conn.execute("ANALYZE registry_repeat")
     conn.execute(
         """
         CREATE TEMP TABLE registry_line ON COMMIT DROP AS
@@ -226,12 +245,14 @@ def _match_lines(conn: psycopg.Connection, day: dt.date) -> None:
                CASE WHEN r.problem <> '' THEN r.problem
                     WHEN r.paid_on NOT BETWEEN %(earliest)s AND %(latest)s THEN 'implausible_date'
                     WHEN r.period NOT BETWEEN %(earliest)s AND %(last_period)s THEN 'bad_period'
-                    WHEN r.line_no <> min(r.line_no) OVER (PARTITION BY r.key) THEN 'duplicate_line'
+                    WHEN r.line_no > d.first THEN 'duplicate_line'
                     WHEN r.kopecks <= 0 THEN 'nonpositive_amount'
                     WHEN a.id IS NULL THEN 'unknown_account'
                     WHEN a.closed_on IS NOT NULL THEN 'closed_account'
                     ELSE '' END AS problem
         FROM registry_raw r LEFT JOIN account a ON a.number = r.account
+        -- "IS TRUE": the text is compared for the rows the hash joins, not hashed for every line
+        LEFT JOIN registry_repeat d ON d.key_hash = r.key_hash AND (d.key = r.key) IS TRUE
         """,
         {"day": day, "earliest": EARLIEST, "latest": day + DATE_MARGIN, "last_period": day + PERIOD_MARGIN},
     )
@@ -265,6 +286,7 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
     fmt = reader.fmt
     with psycopg.connect(dsn) as conn, conn.transaction():
         conn.execute("SET LOCAL temp_buffers = '128MB'")  # the working tables stay in memory (before their first use)
+        conn.execute("SET LOCAL jit = off")  # compiling costs more than it saves: the work is lookups and writes
         period = prepare(conn)
         held = hold_keys(conn)
         registry = _stream_lines(conn, reader)
@@ -296,17 +318,20 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
         conn.execute(
             "CREATE TEMP VIEW registry_paid AS SELECT account_id, kopecks FROM registry_line WHERE problem = ''"
         )
-        compute_shares(conn, "registry_paid", period)
+        without = apply_payments(conn, "registry_paid", period, quiet=held)
         conn.execute("DROP VIEW registry_paid")
-        # Every account with a balance in the period takes a share of its payment; the others cannot.
-        conn.execute(
-            "UPDATE registry_line l SET problem = 'no_balance' WHERE problem = '' AND NOT EXISTS "
-            "(SELECT 1 FROM payment_share s WHERE s.account_id = l.account_id)"
-        )
+        if without:  # every account with a balance in the period took a share of its payment; these cannot
+            conn.execute(
+                "UPDATE registry_line SET problem = 'no_balance' WHERE problem = '' AND account_id = ANY(%s)",
+                (without,),
+            )
         with unchecked_keys(conn, held):
+            # In the order of the accounts: each leaf of the payments' index by account is visited once, in
+            # its order, however large the books (in the file's order, a random leaf for each line).
             conn.execute(
                 "INSERT INTO payment (account_id, agent_id, registry_id, paid_on, period, amount) "
-                "SELECT account_id, %s, %s, paid_on, %s, amount FROM registry_line WHERE problem = '' ORDER BY line_no",
+                "SELECT account_id, %s, %s, paid_on, %s, amount FROM registry_line WHERE problem = '' "
+                "ORDER BY account_id, paid_on, line_no",
                 (agent, registry_id, period),
             )
         conn.execute(
@@ -315,31 +340,25 @@ def load_registry(dsn: str, reader: RegistryReader, file_name: str) -> LoadResul
             "ORDER BY line_no",
             (registry_id,),
         )
-        apply_shares(conn, period, quiet=held)
-        totals = conn.execute(
-            "SELECT count(*) FILTER (WHERE problem = ''), coalesce(sum(amount) FILTER (WHERE problem = ''), 0), "
-            "count(*) FILTER (WHERE problem <> ''), coalesce(sum(amount) FILTER (WHERE problem <> ''), 0) "
-            "FROM registry_line"
-        ).fetchone()
-        assert totals is not None
-        conn.execute(
-            "UPDATE payment_registry SET line_count = %s, total = %s WHERE id = %s", (totals[0], totals[1], registry_id)
+        by_problem = conn.execute(
+            "SELECT problem, count(*), coalesce(sum(amount), 0) FROM registry_line GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        loaded, loaded_total = next(
+            ((int(n), Decimal(total)) for kind, n, total in by_problem if kind == ""), (0, Decimal(0))
         )
-        reasons: dict[str, int] = {
-            str(kind): int(n)
-            for kind, n in conn.execute(
-                "SELECT problem, count(*) FROM registry_line WHERE problem <> '' GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        }
+        reasons: dict[str, int] = {str(kind): int(n) for kind, n, _total in by_problem if kind != ""}
+        conn.execute(
+            "UPDATE payment_registry SET line_count = %s, total = %s WHERE id = %s", (loaded, loaded_total, registry_id)
+        )
     return LoadResult(
         registry_id=registry_id,
         agent=fmt.agent,
         number=registry.number,
         lines=registry.count,
-        loaded=int(totals[0]),
-        loaded_total=Decimal(totals[1]),
-        suspense=int(totals[2]),
-        suspense_total=Decimal(totals[3]),
+        loaded=loaded,
+        loaded_total=loaded_total,
+        suspense=sum(reasons.values()),
+        suspense_total=sum((Decimal(total) for kind, _n, total in by_problem if kind != ""), Decimal(0)),
         reasons=reasons,
         period=period,
     )
@@ -441,8 +460,7 @@ def assign(dsn: str, suspense_id: int, account_number: str) -> tuple[SuspenseLin
         assert made is not None
         conn.execute("CREATE TEMP TABLE assigned (account_id integer, kopecks bigint) ON COMMIT DROP")
         conn.execute("INSERT INTO assigned VALUES (%s, %s)", (account[0], int(amount * 100)))
-        compute_shares(conn, "assigned", period)
-        apply_shares(conn, period)
+        apply_payments(conn, "assigned", period)
         conn.execute(
             "UPDATE payment_registry SET line_count = line_count + 1, total = total + %s WHERE id = %s",
             (amount, registry_id),
