@@ -245,3 +245,53 @@ def test_a_seat_with_a_retired_copy_is_removed_in_one_go(trainer: seats.Trainer)
         workspace.files("klass").profile.write_text(profile, encoding="utf-8")
         bringup.up_client(workspace, "klass", build=False, progress=lambda _l: None)
     assert [s.seat for s in seats.Trainer.of(client_env(workspace, "klass")).seats()] == [0, 1, 2]
+
+
+def _ready_copies(trainer: seats.Trainer) -> set[str]:
+    with trainer.admin() as conn:
+        found = conn.execute("SELECT datname FROM pg_database WHERE datname ~ %s", ("^odno_okno" + copies.READY,))
+        return {row[0] for row in found}
+
+
+def _ready_for(trainer: seats.Trainer, timeout: float = 90.0) -> set[str]:
+    """The ready copies of the baseline as it is, once every seat has one (the maker runs detached)."""
+    with trainer.admin() as conn:
+        oid = copies.template_oid(conn, trainer.names.baseline)
+    assert oid is not None
+    wanted = {copies.ready_name(trainer.names.stem, seat, oid) for seat in range(3)}  # the working database, 2 seats
+    deadline = time.monotonic() + timeout
+    while _ready_copies(trainer) != wanted:
+        assert time.monotonic() < deadline, (_ready_copies(trainer), wanted)
+        time.sleep(0.2)
+    return wanted
+
+
+def test_on_clone_storage_a_reset_takes_a_ready_copy_and_a_new_baseline_never_meets_an_old_one(
+    trainer: seats.Trainer,
+) -> None:
+    trainer.reset(seat=1)
+    if not trainer.keeps_ready:  # copies of every byte: no copy is made ahead
+        time.sleep(1)
+        assert _ready_copies(trainer) == set()
+        return
+    ready = _ready_for(trainer)
+    clean = digest(seat_dsn(trainer, 1))
+    with psycopg.connect(seat_dsn(trainer, 1)) as conn:
+        conn.execute("DELETE FROM payment WHERE id = (SELECT min(id) FROM payment)")
+    trainer.reset(seat=1)
+    assert digest(seat_dsn(trainer, 1)) == clean
+    assert _ready_for(trainer) == ready  # the one taken is made again
+    working = trainer.dsn(trainer.names.db)
+    with psycopg.connect(working, autocommit=True) as conn:  # a new baseline: the working database changed
+        conn.execute("CREATE TABLE okno.lesson_mark (x int)")
+    try:
+        trainer.freeze_baseline()
+        trainer.reset(seat=1)
+        with psycopg.connect(seat_dsn(trainer, 1)) as conn:
+            assert conn.execute("SELECT to_regclass('okno.lesson_mark')").fetchone() != (None,)
+        assert _ready_for(trainer).isdisjoint(ready)  # the old baseline's copies are gone
+    finally:
+        with psycopg.connect(working, autocommit=True) as conn:
+            conn.execute("DROP TABLE okno.lesson_mark")
+        trainer.freeze_baseline()
+        trainer.reset(all_=True)

@@ -10,6 +10,7 @@ Every function takes an autocommit connection to the server.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from provision.errors import EnvironmentProblem, OperationFailed
 
 LIMIT = 63  # PostgreSQL's NAMEDATALEN - 1, in bytes: longer names are cut, and cut names collide
 RETIRED = "__old[0-9]+$"  # what a retired database's name ends with (a ``Names.retired()``)
+READY = "__ready[0-9]{2}_[0-9]+$"  # a ready copy's: the seat it waits for, its template's oid (``ready_name``)
 Note = Callable[[str, dict[str, Any]], None]
 
 
@@ -144,16 +146,19 @@ def clone(
     role: str | None,
     names: tuple[str, str],
     note: Note = _no_note,
+    ready: str | None = None,
 ) -> bool:
     """Build ``target`` aside (``names``: the work copy's and the retired database's) from ``template``,
     then swap it in. The old database is renamed out of the way rather than dropped here: deleting
-    gigabytes of files takes as long as the copy, so :func:`drop_retired` does it later. Returns whether
-    one was retired."""
+    gigabytes of files takes as long as the copy, so :func:`drop_retired` does it later. A ``ready`` copy
+    of the template made earlier (:func:`make_ready`), where there is one, becomes the work copy by a
+    rename: no copy waits. Returns whether one was retired."""
     work, retired = names
     record = {"kind": "clone", "source": template, "work": work, "target": target, "role": role, "retired": retired}
     note("copy", record)
     drop(conn, work)
-    _create(conn, template, work, as_template=False)
+    if not (ready and _take(conn, ready, work)):
+        _create(conn, template, work, as_template=False)
     note("retire", record)
     was = exists(conn, target)
     if was:
@@ -186,8 +191,62 @@ def repair(conn: psycopg.Connection, record: dict[str, Any]) -> str:
     return done
 
 
-def drop_retired(admin_dsn: str, stem: str, background: bool = True) -> None:
-    """Drop the databases earlier clones renamed out of the way, in a detached process by default (the DSN
+def _take(conn: psycopg.Connection, ready: str, work: str) -> bool:
+    """Rename the ready copy ``ready`` to ``work``; False when there is none (not made yet, or removed)."""
+    if not exists(conn, ready):
+        return False
+    try:
+        _rename(conn, ready, work)
+    except (psycopg.errors.InvalidCatalogName, psycopg.errors.ObjectInUse):
+        return False
+    return True
+
+
+def ready_name(stem: str, seat: int, template_oid: int) -> str:
+    """The ready copy waiting to become seat ``seat`` (0: the working database), of the template whose oid
+    is ``template_oid``: a template made anew (a new baseline) has another oid, so a copy of the old one
+    is never taken for it."""
+    return f"{stem}__ready{seat:02d}_{template_oid}"
+
+
+def template_oid(conn: psycopg.Connection, template: str) -> int | None:
+    row = conn.execute("SELECT oid FROM pg_database WHERE datname = %s", (template,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def make_ready(conn: psycopg.Connection, stem: str, template: str, seats: list[int]) -> None:
+    """Ready copies of ``template`` for ``seats`` (on clone storage each costs a few catalog files, not the
+    books' size), so the next reset of each renames one in rather than copying; copies of an older
+    template, or for seats the client no longer has, are dropped. One maker a server and stem at a time
+    (a session lock): a second leaves it to the first, which looks again before it ends."""
+    key = int.from_bytes(stem.encode()[:8].ljust(8, b"\0"), "big", signed=True)
+    if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone() != (True,):
+        return
+    for _round in range(3):
+        oid = template_oid(conn, template)
+        if oid is None:
+            return
+        wanted = {ready_name(stem, seat, oid) for seat in seats}
+        have = {
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname ~ %s", (stem, READY)
+            )
+        }
+        for name in sorted(have - wanted):
+            drop(conn, name)
+        missing = sorted(wanted - have)
+        if not missing:
+            return
+        for name in missing:
+            _create(conn, template, name, as_template=False)
+
+
+def drop_retired(
+    admin_dsn: str, stem: str, background: bool = True, ready: tuple[str, list[int]] | None = None
+) -> None:
+    """Drop the databases earlier clones renamed out of the way, then (``ready``: a template and seats) make
+    the ready copies for the next resets (:func:`make_ready`); in a detached process by default (the DSN
     goes to it on its standard input: no password in its arguments or environment)."""
     if background:
         child = subprocess.Popen(
@@ -200,10 +259,10 @@ def drop_retired(admin_dsn: str, stem: str, background: bool = True) -> None:
         )
         assert child.stdin is not None
         with contextlib.suppress(BrokenPipeError):
-            child.stdin.write(f"{stem}\n{admin_dsn}\n")
+            child.stdin.write(json.dumps({"stem": stem, "dsn": admin_dsn, "ready": ready}) + "\n")
             child.stdin.close()
         return
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with psycopg.connect(admin_dsn, autocommit=True, application_name="provision-tidy") as conn:
         names = [
             r[0]
             for r in conn.execute(
@@ -213,11 +272,14 @@ def drop_retired(admin_dsn: str, stem: str, background: bool = True) -> None:
         for name in names:
             with contextlib.suppress(psycopg.Error):
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if ready:
+            with contextlib.suppress(psycopg.Error):
+                make_ready(conn, stem, ready[0], list(ready[1]))
 
 
 def drop_retired_main() -> None:
-    stem, dsn = sys.stdin.readline().strip(), sys.stdin.readline().strip()
-    drop_retired(dsn, stem, background=False)
+    given = json.loads(sys.stdin.readline())
+    drop_retired(given["dsn"], given["stem"], background=False, ready=given.get("ready"))
 
 
 def app_name(pid: int) -> str:

@@ -232,13 +232,14 @@ class Trainer:
         template = source or self.names.baseline
         targets = self.targets(seat, all_)
         passwords = self.seat_passwords()
+        ready: dict[str, str] = {}  # a target's ready copy of the baseline, where one may be waiting
 
         def copy_all(conn: psycopg.Connection, part: list[tuple[str, str | None]]) -> bool:
             retired = False
             for database, role in part:
                 names = (self.names.work(database), self.names.retired())
                 note = self.note("seat" if role else "database")
-                retired = copies.clone(conn, template, database, role, names, note) or retired
+                retired = copies.clone(conn, template, database, role, names, note, ready.get(database)) or retired
                 if role and role[-2:].lstrip("0") in passwords:
                     self._login(conn, role, passwords[role[-2:].lstrip("0")])
             return retired
@@ -253,6 +254,12 @@ class Trainer:
                     f"no baseline for {self.env.client!r} yet",
                     fix=f"seed it first: `provision up {self.env.client}` or `provision seed`",
                 )
+            oid = copies.template_oid(conn, template) if self.keeps_ready and source is None else None
+            if oid is not None:
+                ready.update(
+                    (db, copies.ready_name(self.names.stem, _seat_number(role) if role else 0, oid))
+                    for db, role in targets
+                )
             if len(targets) == 1:
                 retired = copy_all(conn, targets)
         if len(targets) == 1:
@@ -263,9 +270,17 @@ class Trainer:
                 retired = any(list(pool.map(copy_part, parts)))
                 # the logins' handshakes (SCRAM) and the backends' start-up overlap too
                 list(pool.map(lambda target: self._verify(*target), targets))
-        if retired:
-            copies.drop_retired(self.dsn("postgres"), self.names.stem)
+        if retired or ready:
+            seats = list(range(self.env.profile.seats + 1)) if ready else []
+            copies.drop_retired(self.dsn("postgres"), self.names.stem, ready=(template, seats) if ready else None)
         return [database for database, _role in targets]
+
+    @property
+    def keeps_ready(self) -> bool:
+        """Whether a reset leaves ready copies of the baseline for the next (:func:`copies.make_ready`): on
+        clone storage, where a copy shares the books' blocks and costs only its catalog's files; never
+        where a copy is every byte again."""
+        return self.env.storage.method == "clone"
 
     def _login(self, conn: psycopg.Connection, role: str, password: str) -> None:
         """A seat's login as `seats` shows it, whatever its trainee changed (a password, a setting)."""
