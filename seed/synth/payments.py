@@ -112,15 +112,17 @@ def balances_and_payments(
         closing[:, :, p] = opening[:, :, p] + charged[:, :, p] + recalc[:, :, p] - paid[:, :, p]
     summary.add_balances(has, charged, recalc, closing)
 
-    # Period by period: a month's balances lie together on disk, so a registry's payments, which all
-    # update the open month's, touch a twelfth of the table's pages and not all of them. The open month's
-    # rows are put apart: the loader writes them last, to pages with room for their updates.
+    # The closed months in the balances' key order (account, service, month): a check's pass over them by
+    # that key reads each page once, not a page a row. The open month's rows are put apart: the loader
+    # writes them last, to pages with room for a registry's updates.
     rows, svc = np.nonzero(has)
-    values = [np.tile(acc.ids[rows], P), np.tile(svc, P), np.repeat(period_days, len(rows))]
-    values += [arr[rows, svc].T.ravel() for arr in (opening, charged, recalc, paid, closing)]
     closed = len(rows) * (P - 1)
+    values = [np.repeat(acc.ids[rows], P - 1), np.repeat(svc, P - 1), np.tile(period_days[: P - 1], len(rows))]
+    values += [arr[rows, svc, : P - 1].ravel() for arr in (opening, charged, recalc, paid, closing)]
     out.add_binary("balance", balance_rows(values, 0, closed), closed)
-    out.add_apart("balance", balance_rows(values, closed, closed + len(rows)), len(rows))
+    values = [acc.ids[rows], svc, np.repeat(period_days[P - 1 :], len(rows))]
+    values += [arr[rows, svc, P - 1] for arr in (opening, charged, recalc, paid, closing)]
+    out.add_apart("balance", balance_rows(values, 0, len(rows)), len(rows))
 
     pa, pp = np.nonzero(pay_total > 0)
     agent = np.where(
