@@ -153,6 +153,26 @@ def run_measured(
         )
 
 
+def container_cpu_seconds(container_id: str) -> float | None:
+    """The CPU seconds a container's processes have used so far (its cgroup's account: v1's cpuacct or v2's
+    cpu.stat), so that a benchmark on a shared machine tells the server's own work from the time it waited
+    for a core; None where neither is readable."""
+    for path, scale in (
+        (f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage", 1e-9),
+        (f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat", 1e-6),
+        (f"/sys/fs/cgroup/docker/{container_id}/cpu.stat", 1e-6),
+    ):
+        try:
+            text = Path(path).read_text(encoding="ascii")
+        except OSError:
+            continue
+        if path.endswith("cpu.stat"):
+            usage = next((line.split()[1] for line in text.splitlines() if line.startswith("usage_usec")), None)
+            return int(usage) * scale if usage else None
+        return int(text.strip()) * scale
+    return None
+
+
 def need_disk(path: Path, bytes_needed: int) -> None:
     """Refuse to start (SystemExit, saying how much is needed and how much is free) when the file system
     of ``path`` (or of its nearest existing parent) has less than ``bytes_needed`` free."""

@@ -55,8 +55,8 @@ def _figure(value: Any, digits: int = 2) -> str:
 
 def markdown(rows: Sequence[dict[str, Any]]) -> str:
     """A table a README can show: a line per command and size, the floor and the ratio beside it."""
-    head = "| command | accounts | seconds | floor, s | ratio | rows/s | peak PSS, MB | goal | met |"
-    lines = [head, "|---|--:|--:|--:|--:|--:|--:|---|:-:|"]
+    head = "| command | accounts | seconds | server CPU, s | floor, s | ratio | rows/s | peak PSS, MB | goal | met |"
+    lines = [head, "|---|--:|--:|--:|--:|--:|--:|--:|---|:-:|"]
     for row in rows:
         met = row.get("met")
         lines.append(
@@ -66,6 +66,7 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
                     f"`{row['command']}`",
                     _figure(row["accounts"]),
                     _figure(row.get("seconds")),
+                    _figure(row.get("server_cpu_s")),
                     _figure(row.get("floor_seconds")),
                     _figure(row.get("ratio")),
                     _figure(row.get("rows_per_s") or row.get("compare_rows_per_s")),  # a rehearsal: its comparison's
