@@ -209,6 +209,13 @@ def ready_name(stem: str, seat: int, template_oid: int) -> str:
     return f"{stem}__ready{seat:02d}_{template_oid}"
 
 
+def ready_for(conn: psycopg.Connection, stem: str, template: str, seats: dict[str, int]) -> dict[str, str]:
+    """The ready copy of ``template`` each target (a database and its seat number) may take; on clone
+    storage only, where a copy costs its catalog's files, not the books' size (elsewhere: every byte)."""
+    oid = template_oid(conn, template)
+    return {} if oid is None else {db: ready_name(stem, seat, oid) for db, seat in seats.items()}
+
+
 def template_oid(conn: psycopg.Connection, template: str) -> int | None:
     row = conn.execute("SELECT oid FROM pg_database WHERE datname = %s", (template,)).fetchone()
     return int(row[0]) if row else None

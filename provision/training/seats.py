@@ -254,12 +254,9 @@ class Trainer:
                     f"no baseline for {self.env.client!r} yet",
                     fix=f"seed it first: `provision up {self.env.client}` or `provision seed`",
                 )
-            oid = copies.template_oid(conn, template) if self.keeps_ready and source is None else None
-            if oid is not None:
-                ready.update(
-                    (db, copies.ready_name(self.names.stem, _seat_number(role) if role else 0, oid))
-                    for db, role in targets
-                )
+            if self.env.storage.method == "clone" and source is None:  # where a copy costs no more than its files
+                seat_of = {db: _seat_number(role) if role else 0 for db, role in targets}
+                ready.update(copies.ready_for(conn, self.names.stem, template, seat_of))
             if len(targets) == 1:
                 retired = copy_all(conn, targets)
         if len(targets) == 1:
@@ -274,13 +271,6 @@ class Trainer:
             seats = list(range(self.env.profile.seats + 1)) if ready else []
             copies.drop_retired(self.dsn("postgres"), self.names.stem, ready=(template, seats) if ready else None)
         return [database for database, _role in targets]
-
-    @property
-    def keeps_ready(self) -> bool:
-        """Whether a reset leaves ready copies of the baseline for the next (:func:`copies.make_ready`): on
-        clone storage, where a copy shares the books' blocks and costs only its catalog's files; never
-        where a copy is every byte again."""
-        return self.env.storage.method == "clone"
 
     def _login(self, conn: psycopg.Connection, role: str, password: str) -> None:
         """A seat's login as `seats` shows it, whatever its trainee changed (a password, a setting)."""
