@@ -41,13 +41,14 @@ def analyze(mapping: Mapping, examples: int | None = EXAMPLES, spill: Spill | No
 
 def _analyze(ex: Examiner, folder: Path) -> Report:
     check_accounts(ex)
-    check_persons(ex)
-    check_services(ex)
-    check_meters(ex)
-    # The balances (half the rows) are read by a second process while this one reads the readings and
-    # payments: the analysis needs no database, so it has both cores to itself.
+    # The balances (half the rows) are read by a second process while this one reads the rest: the analysis
+    # needs no database, so it has both cores to itself. They need the accounts alone (their services are
+    # named in this process's report first, as the merge keeps the first name of a service).
     balances = Forked(lambda: _balances_alone(ex, folder))
     try:
+        check_persons(ex)
+        check_services(ex)
+        check_meters(ex)
         check_readings(ex)
         payments = check_payments(ex, folder)
     except BaseException:

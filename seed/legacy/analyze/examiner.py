@@ -7,15 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
+
+import numpy as np
 
 from seed.legacy import convert
 from seed.legacy.analyze.findings import Finding, Report, Where
 from seed.legacy.analyze.keyed import HashPositions, TextKeys
 from seed.legacy.analyze.series import GroupedColumns
 from seed.legacy.analyze.spill import Cause, Spill
+from seed.legacy.blocks import Block, csv_blocks
 from seed.legacy.interpret import NULL, PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
 from seed.legacy.mapping import Mapping
 from seed.legacy.read import detect_encoding
@@ -65,6 +68,10 @@ class MeterBook:
     def find(self, service: str, serial: str) -> int | None:
         """The index of the meter with this key; None when there is none."""
         return self.keys.find(hash((service, serial)))
+
+    def find_many(self, pairs: list[tuple[str, str]]) -> Any:
+        """The index of the meter of each (service, serial), -1 where there is none, found at once."""
+        return self.keys.find_many(np.array([hash(p) for p in pairs], dtype=np.int64))
 
     def dates(self, index: int) -> tuple[str, str]:
         """A meter's installation and removal days as ISO text (NULL for none)."""
@@ -143,6 +150,29 @@ class Examiner:
             for line, rec in f.rows:
                 n += 1
                 yield made(Where, (path, line)), rec
+            self.report.rows[entity] = n
+
+        return f, counted()
+
+    def blocks(self, entity: str) -> tuple[EntityFile | None, Iterator[Block | tuple[Where, list[Any]]]]:
+        """As :meth:`open`, with the lines of a CSV that can be read in blocks (:mod:`seed.legacy.blocks`)
+        as blocks, and the others as rows."""
+        f, rows = self.open(entity)
+        found = None if f is None else csv_blocks(f.mapping, self.report.files[entity].get("encoding"))
+        if f is None or found is None:
+            return f, rows
+        cast(Generator[Any, None, None], f.rows).close()  # the file opened for rows is not read
+        path = str(f.mapping.path)
+
+        def counted() -> Iterator[Block | tuple[Where, list[Any]]]:
+            n = 0
+            for item in found[1]:
+                if isinstance(item, Block):
+                    n += len(item)
+                    yield item
+                else:
+                    n += 1
+                    yield Where(path, item[0]), item[1]
             self.report.rows[entity] = n
 
         return f, counted()

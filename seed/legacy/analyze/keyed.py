@@ -35,6 +35,8 @@ class _Sorted:
     def positions(self, key: int) -> Any:
         """The positions (in the order added) of the sorted hashes equal to ``key``."""
         keys = self.keys
+        if not len(keys):  # none sorted yet: every key still waits in the dict
+            return ()
         at = int(keys.searchsorted(key))
         if at >= len(keys) or keys[at] != key:
             return ()
@@ -68,6 +70,17 @@ class HashPositions:
             return at
         found = self._sorted.positions(key)
         return int(found[0]) if found else None
+
+    def find_many(self, keys: Any) -> Any:
+        """The position each of ``keys`` (int64) was first added at, -1 where it was not: as :meth:`find`
+        of each, with one search of the sorted hashes for them all."""
+        if self._pending:
+            return np.array([-1 if (at := self.find(k)) is None else at for k in keys.tolist()], dtype=np.int64)
+        sorted_keys, order = self._sorted.keys, self._sorted.order
+        if not len(sorted_keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(sorted_keys.searchsorted(keys), len(sorted_keys) - 1)  # the first of equal hashes
+        return np.where(sorted_keys[at] == keys, order[at], -1)  # a stable sort: the first added of them
 
     def seal(self) -> None:
         """Every hash added so far into the sorted ones (as :meth:`find` will find them)."""

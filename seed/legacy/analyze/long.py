@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from seed.legacy.analyze.examiner import Examiner, iso_day
+from seed.legacy.analyze import bulk
+from seed.legacy.analyze.examiner import Examiner, day_number, iso_day
 from seed.legacy.analyze.findings import Finding, Where
 from seed.legacy.analyze.money import BalanceMoney, closed_with_balance, month_keys, part_count, part_of
 from seed.legacy.analyze.scratch import Parts
 from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
 from seed.legacy.analyze.spill import Cause
+from seed.legacy.blocks import Block
 from seed.legacy.interpret import (
     FIVE_AMOUNTS,
     FIVE_KOPECK_AMOUNTS,
@@ -55,7 +57,7 @@ def check_readings(ex: Examiner) -> None:
 
     def read(columns: GroupedColumns) -> None:
         nonlocal latest
-        f, rows = ex.open("readings")
+        f, items = ex.blocks("readings")
         if f is None:
             return
         ix = f.index
@@ -66,7 +68,9 @@ def check_readings(ex: Examiner) -> None:
         store: list[Any] = columns.columns  # the arrays of the current batch (columns.add may start another)
         last_key, mid, installed, removed = ("", ""), None, NULL, NULL  # the meter of the row before
         same: Any = None  # the serial and service as written on the row before, when plain and known
-        for row, rec in rows:
+
+        def one(row: Where, rec: list[Any]) -> None:
+            nonlocal latest, current, store, last_key, mid, installed, removed, same
             raw_serial, raw_service = rec[i_serial], rec[i_service]
             if same is None or raw_serial != same[0] or raw_service != same[1]:  # a meter's rows come together
                 same = None
@@ -79,21 +83,21 @@ def check_readings(ex: Examiner) -> None:
                         code = service_of(serial) or ""
                     except Refused as why:
                         report.refused(row, why)
-                        continue
+                        return
                 if (code, serial) != last_key:  # found once
                     last_key, mid = (code, serial), meters.find(code, serial)
                     if mid is not None:
                         installed, removed = meters.dates(mid)
                 if mid is None:
                     report.add("unknown_meter", row, "serial", serial)
-                    continue
+                    return
                 if plain and code in SERVICE_IDS:  # nothing of it is reported on every row: read once
                     same = (raw_serial, raw_service)
             try:
                 month, values, taken = reading(rec)
             except Refused as why:
                 report.refused(row, why)
-                continue
+                return
             cause = None
             if repeated and mid in repeated:  # its readings and the repeat's are read as one meter's
                 cause = caused[row.line] = repeated[mid]
@@ -118,6 +122,21 @@ def check_readings(ex: Examiner) -> None:
                 assert mid is not None  # an unknown meter's rows are left above
                 columns.add(mid, mid, month, float(v1), row.line, z2, z3)
                 current, store = mid, columns.columns
+
+        fast = bulk.ReadingRows(ex, f) if service_of is None else None
+        for item in items:
+            if type(item) is tuple:
+                one(*item)
+                continue
+            assert isinstance(item, Block)
+            for lo, hi, plain in fast.runs(item) if fast is not None else [(0, len(item), False)]:
+                if not plain:
+                    for i in range(lo, hi):
+                        one(Where(path, int(item.lines[i])), item.record(i))
+                    continue
+                assert fast is not None  # a run of usual rows is only found by it
+                latest = max(latest, fast.take(lo, hi, columns, repeated, caused))
+                current, store, same = columns.current, columns.columns, None
 
     ex.grouped("iididd", check, read, caused)
     if latest < 0:
@@ -161,7 +180,7 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
 
     def read(columns: GroupedColumns) -> None:
         money.reset()
-        f, rows = ex.open("balances")
+        f, items = ex.blocks("balances")
         if f is None:
             return
         ix = f.index
@@ -174,7 +193,9 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
         report = ex.report
         last_raw: Any = None  # the account as written on the row before, when plain and known
         account, a = "", None
-        for row, rec in rows:
+
+        def one(row: Where, rec: list[Any]) -> None:
+            nonlocal current, store, last_raw, account, a
             raw = rec[i_acc]
             if raw != last_raw:  # rows of an account come together: it is read and found once
                 plain = type(raw) is str and PLAIN_IDENT(raw)
@@ -194,7 +215,7 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
                 except Refused as why:
                     if known:  # an unknown account is reported as that
                         report.refused(row, why)
-                    continue
+                    return
             found = services.get(written)
             if found is None:  # services are indexed by code: two spellings of one service are one service
                 code = ex.service(row, written)
@@ -219,9 +240,9 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
                     o, c, r, p, z = map(kopecks, balance_amounts(f, rec))
                 except Refused as why:
                     report.refused(row, why)
-                    continue
+                    return
             if month is None:
-                continue
+                return
             if a is None:
                 a = unknown.setdefault(account, len(account_index) + len(unknown))
             if a == current:  # the same account as the row before: straight into the columns
@@ -236,7 +257,7 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
                 columns.add(a, a, sv, month, o, z, row.line, p)
                 current, store = a, columns.columns
             if columns.whole:
-                continue
+                return
             if o + c + r - p != z:
                 expected = Decimal(o + c + r - p) / 100
                 report.add(
@@ -249,6 +270,21 @@ def check_balances(ex: Examiner, folder: Path) -> Parts:
             total[1] += c + r
             total[2] += p
             total[3] += z
+
+        fast = bulk.BalanceRows(ex, f, services, service_index, sums) if service_of is None else None
+        for item in items:
+            if type(item) is tuple:
+                one(*item)
+                continue
+            assert isinstance(item, Block)
+            for lo, hi, plain in fast.runs(item, account_index) if fast is not None else [(0, len(item), False)]:
+                if not plain:
+                    for i in range(lo, hi):
+                        one(Where(path, int(item.lines[i])), item.record(i))
+                    continue
+                assert fast is not None  # a run of usual rows is only found by it
+                fast.take(lo, hi, columns, repeated, caused)
+                current, store, last_raw = columns.current, columns.columns, None
 
     ex.grouped("iiiqqiq", check, read, caused)
     for (service, month), (o, c, p, z) in sums.items():
@@ -285,21 +321,26 @@ def check_payments(ex: Examiner, folder: Path) -> Parts:
     the load gives them, spilled into ``folder`` in parts of accounts (:func:`~.money.part_of`)."""
     count = part_count(len(ex.accounts))
     paying, hashed = Parts(folder, "payments", count), Parts(folder, "payment-keys", count)
-    # 28 bytes a payment, PAYMENTS_AT_ONCE at a time: a hash of (account, day, amount), its line, its amount
-    # in kopecks, and the position of its account (-1: not loaded) and its month
-    keys, lines, amounts, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
+    # 32 bytes a payment, PAYMENTS_AT_ONCE at a time: the hash of its account and its day number (the key of
+    # its repeats, with the amount: :func:`payment_keys`), its line, its amount in kopecks, and the position of
+    # its account (-1: not loaded) and its month
+    columns = _payment_columns()
     account_index = ex.accounts
     repeated = ex.repeated_accounts
     caused: dict[int, Cause] = {}  # lines of payments to a repeated account number -> the repeat
-    f, rows = ex.open("payments")
+    f, items = ex.blocks("payments")
+    path = ex.path("payments")
     last_raw: Any = None  # the account as written on the row before, when plain and known
-    account, position = "", -1
-    for row, rec in rows:
+    account, account_hash, position = "", 0, -1
+
+    def one(row: Where, rec: list[Any]) -> None:
+        nonlocal last_raw, account, account_hash, position
         assert f is not None
         raw = f.raw(rec, "account")
         if raw != last_raw:  # an account's payments come together: it is read and found once
             plain = type(raw) is str and PLAIN_IDENT(raw)
             account = ex.ident(row, "account", raw)
+            account_hash = hash(account)
             known = account_index.get(account)
             if known is None:
                 ex.known_account(row, account)  # reported on every row
@@ -311,17 +352,30 @@ def check_payments(ex: Examiner, folder: Path) -> Parts:
             day, amount, month = payment_fields(f, rec)
         except Refused as why:
             ex.report.refused(row, why)
-            continue
-        cents = kopecks(amount)
-        keys.append(hash((account, day, cents)))
-        lines.append(row.line)
-        amounts.append(cents)
-        positions.append(position)
-        months.append(month)
-        if len(keys) >= PAYMENTS_AT_ONCE:
-            _spill_payments(paying, hashed, keys, lines, amounts, positions, months)
-            keys, lines, amounts, positions, months = array("q"), array("i"), array("q"), array("i"), array("i")
-    _spill_payments(paying, hashed, keys, lines, amounts, positions, months)
+            return
+        values = (account_hash, day_number(day), row.line, kopecks(amount), position, month)
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+
+    fast = bulk.PaymentRows(f) if f is not None else None
+    for item in items:
+        if type(item) is tuple:
+            one(*item)
+        else:
+            assert isinstance(item, Block)
+            assert fast is not None  # blocks come only of a file opened
+            for lo, hi, plain in fast.runs(item, account_index):
+                if not plain:
+                    for i in range(lo, hi):
+                        one(Where(path, int(item.lines[i])), item.record(i))
+                    continue
+                for column, values in zip(columns, fast.take(lo, hi, repeated, caused), strict=True):
+                    column.frombytes(np.ascontiguousarray(values, dtype=column.typecode).tobytes())
+                last_raw = None
+        if len(columns[0]) >= PAYMENTS_AT_ONCE:
+            _spill_payments(paying, hashed, *columns)
+            columns = _payment_columns()
+    _spill_payments(paying, hashed, *columns)
     found = repeated_payments(ex.path("payments"), hashed)
     for kind, where, fld, value, message in found:
         ex.report.add(kind, where, fld, value, message, cause=caused.get(where.line))
@@ -331,11 +385,31 @@ def check_payments(ex: Examiner, folder: Path) -> Parts:
 PAYMENTS_AT_ONCE = 500_000  # payments read before they go to their parts on disk
 
 
+def _payment_columns() -> list[array[int]]:
+    return [array("q"), array("i"), array("i"), array("q"), array("i"), array("i")]
+
+
+def payment_keys(accounts: Any, days: Any, kopecks: Any) -> Any:
+    """The key of each payment's (account, day, amount): the hash of its account mixed with its day number and
+    its kopecks (splitmix64's finalizer, 64 bits), computed for many payments at once."""
+
+    def mix(x: Any) -> Any:
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+    x = mix(accounts.astype(np.uint64) ^ days.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    return mix(x ^ kopecks.astype(np.uint64)).view(np.int64)
+
+
 def _spill_payments(paying: Parts, hashed: Parts, *columns: array[int]) -> None:
     """Payments read so far into their parts: by account for the money, by hash for the repeats."""
-    keys, lines, amounts, positions, months = (np.frombuffer(c, dtype=c.typecode) for c in columns)
-    if not len(keys):
+    accounts, days, lines, amounts, positions, months = (np.frombuffer(c, dtype=c.typecode) for c in columns)
+    if not len(accounts):
         return
+    keys = payment_keys(accounts, days, amounts)
     hashed.add(keys % hashed.count, keys, amounts, lines)
     loaded = positions >= 0
     at = month_keys(positions[loaded], months[loaded])

@@ -17,6 +17,7 @@ from seed.period import month_label
 from seed.words.messages import Message
 
 BATCH_ROWS = 200_000  # rows of complete groups checked at once
+DTYPES = {"i": np.int32, "q": np.int64, "d": np.float64}  # an array's typecode as numpy's
 
 
 class GroupedColumns:
@@ -51,6 +52,39 @@ class GroupedColumns:
             return
         for column, value in zip(self.columns, values, strict=True):
             column.append(value)
+
+    def extend(self, keys: Any, values: list[Any]) -> None:
+        """Rows at once (numpy columns, ``keys`` the group of each), as :meth:`add` of each row in turn, and
+        of the rows of the current group straight into :attr:`columns`, would take them."""
+        n = len(keys)
+        if not n:
+            return
+        before = -1 if self.current is None else self.current
+        starts = np.flatnonzero(np.r_[keys[0] != before, keys[1:] != keys[:-1]]).tolist()
+        if self.whole or not starts:
+            self._append(values, 0, n)
+            self.current = int(keys[-1]) if starts else self.current
+            return
+        if self.scattered:
+            return
+        pending = 0  # rows not yet appended: a batch's rows go in before it is flushed
+        for s, key in zip(starts, keys[starts].tolist(), strict=True):
+            if self.current is not None:
+                _mark(self.done, self.current)
+            if key < len(self.done) and self.done[key]:
+                self.scattered = True
+                return
+            if len(self.columns[0]) + s - pending >= BATCH_ROWS:
+                self._append(values, pending, s)
+                pending = s
+                self.flush()
+            self.current = key
+        self._append(values, pending, n)
+
+    def _append(self, values: list[Any], start: int, end: int) -> None:
+        if end > start:
+            for column, value in zip(self.columns, values, strict=True):
+                column.frombytes(np.ascontiguousarray(value[start:end], dtype=DTYPES[column.typecode]).tobytes())
 
     def flush(self) -> None:
         if len(self.columns[0]):
