@@ -98,8 +98,20 @@ class Run:
             "server_cpu_s": server,
         }, measured.stdout
 
-    def add(self, command: str, figures: dict[str, Any], floor_s: float | None = None, rows: int | None = None) -> None:
+    def floor(self, measure: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        """A floor measured in this process, with the server's CPU seconds meanwhile (``server_cpu_s``)."""
+        before = container_cpu_seconds(self.container) if self.container else None
+        found = measure(*args)
+        after = container_cpu_seconds(self.container) if self.container else None
+        server = round(after - before, 2) if before is not None and after is not None else None
+        return {**found, "server_cpu_s": server}
+
+    def add(
+        self, command: str, figures: dict[str, Any], floor: dict[str, Any] | None = None, rows: int | None = None
+    ) -> None:
+        floor_s = floor["seconds"] if floor else None
         row = {"command": command, "accounts": self.accounts, **figures, "floor_seconds": floor_s}
+        row["floor_server_cpu_s"] = floor.get("server_cpu_s") if floor else None
         row["ratio"] = round(figures["seconds"] / floor_s, 2) if floor_s else None
         row["rows_per_s"] = round(rows / figures["seconds"]) if rows else None
         for key in ("seconds", "floor_seconds", "peak_pss_mb"):
@@ -125,12 +137,12 @@ def profile_text(accounts: int, method: str, memory: str, seats: int) -> str:
 
 def seed_and_read(run: Run) -> None:
     figures, _ = run.cli("seed", CLIENT, "--accounts", str(run.accounts), "--months", "12", "--end-period", END_PERIOD)
-    floor = floors.copy_floor(run.dsn, run.scratch / "floor")
-    run.add("seed", {**figures, "database_mb": floors.database_mb(run.dsn)}, floor["seconds"], floor["rows"])
+    floor = run.floor(floors.copy_floor, run.dsn, run.scratch / "floor")
+    run.add("seed", {**figures, "database_mb": floors.database_mb(run.dsn)}, floor, floor["rows"])
     figures, _ = run.cli("stats", CLIENT, "--json")
     run.add("stats", figures)
     figures, _ = run.cli("check", CLIENT, "--json")
-    run.add("check", figures, floors.scan_floor(run.dsn)["seconds"])
+    run.add("check", figures, run.floor(floors.scan_floor, run.dsn))
 
 
 def resets(run: Run) -> None:
@@ -181,19 +193,19 @@ def exports(run: Run) -> None:
     (what a client's books are imported from) and the final one (what the switch-over takes)."""
     figures, _ = run.cli("import", "sample", CLIENT, str(run.scratch / "export-first"), "--through", FIRST_EXPORT)
     exported = sum(p.stat().st_size for p in (run.scratch / "export-first").iterdir()) / 2**20
-    run.add("import sample", {**figures, "export_mb": round(exported)}, floors.dump_floor(run.dsn)["seconds"])
+    run.add("import sample", {**figures, "export_mb": round(exported)}, run.floor(floors.dump_floor, run.dsn))
     run.cli("import", "sample", CLIENT, str(run.scratch / "export-final"), "--through", FINAL_EXPORT)
 
 
 def imports(run: Run) -> None:
     first, final = run.scratch / "export-first", run.scratch / "export-final"
     figures, _ = run.cli("import", "check", CLIENT, str(first), "--json")
-    read = floors.read_floor(first)
-    run.add("import check", figures, read["seconds"], read["rows"])
+    read = run.floor(floors.read_floor, first)
+    run.add("import check", figures, read, read["rows"])
     figures, out = run.cli("import", "load", CLIENT, str(first), "--json")
     loaded = _json_of(out).get("rows_loaded_total")
-    floor = floors.copy_floor(run.dsn, run.scratch / "floor")
-    run.add("import load", figures, floor["seconds"], loaded)
+    floor = run.floor(floors.copy_floor, run.dsn, run.scratch / "floor")
+    run.add("import load", figures, floor, loaded)
     shutil.rmtree(first)
     books = floors.scan_floor(run.dsn)["rows"]  # the old books' rows; the new ones are as many and a month
     figures, out = run.cli("switchover", "rehearse", CLIENT, str(final), "--json")
