@@ -3,6 +3,7 @@ with valid check digits, phones. Faker's ru_RU word lists are sampled with numpy
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -49,21 +50,35 @@ def inn_company(rng: np.random.Generator, region: int) -> str:
 
 
 def valid_snils(value: str) -> bool:
-    if len(value) != 11 or not value.isdigit():
+    """Whether eleven decimal digits (of any script) are a СНИЛС with its check number: one value in pure
+    Python (a few µs), where :func:`snils_check` takes a whole column."""
+    if len(value) != 11 or not value.isdecimal():
         return False
-    body = np.array([int(value[:9])])
-    return int(snils_check(body)[0]) == int(value[9:])
+    total = sum(map(operator.mul, map(int, value[:9]), range(9, 0, -1)))
+    check = total if total < 100 else total % 101
+    return (0 if check >= 100 else check) == int(value[9:])
+
+
+INN_10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _inn_check(digits: list[int], weights: tuple[int, ...]) -> int:
+    total: int = sum(map(operator.mul, digits, weights))
+    return total % 11 % 10
 
 
 def valid_inn(value: str) -> bool:
-    if not value.isdigit() or len(value) not in (10, 12):
+    """Whether ten (a company's) or twelve (a person's) decimal digits of any script are an ИНН with its check
+    digits: in pure Python, a few µs a value (numpy on one value cost some 15 µs); a character that is a digit
+    but not a decimal one ('²') makes no ИНН."""
+    if not value.isdecimal() or len(value) not in (10, 12):
         return False
-    d = np.array([[int(c) for c in value]])
-    if len(value) == 10:
-        return int(_inn_digit(d, [2, 4, 10, 3, 5, 9, 4, 6, 8])[0]) == int(d[0, 9])
-    return int(_inn_digit(d, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8])[0]) == int(d[0, 10]) and int(
-        _inn_digit(d, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8])[0]
-    ) == int(d[0, 11])
+    d = list(map(int, value))
+    if len(d) == 10:
+        return _inn_check(d, INN_10) == d[9]
+    return _inn_check(d, INN_11) == d[10] and _inn_check(d, INN_12) == d[11]
 
 
 def phones(rng: np.random.Generator, n: int) -> npt.NDArray[Any]:

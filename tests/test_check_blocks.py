@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seed import people
 from seed.errors import LegacyFormatError
 from seed.legacy import blocks
 from seed.legacy.analyze import analyze, bulk, examiner, series, short
@@ -217,3 +218,28 @@ def test_readings_are_read_at_once_as_float_reads_them(tmp_path: Path) -> None:
     assert plain.tolist() == [True, True, True, False, True, True, False, False, False, False, False, True, True, False]
     for t, v, ok in zip(texts, value.tolist(), plain.tolist(), strict=True):
         assert not ok or v == float(t.replace(",", ".")), t
+
+
+def test_snils_and_inn_checked_one_at_a_time_as_the_columns_are() -> None:
+    rng = np.random.default_rng(7)
+    values = [str(s) for s in snils(rng, 300)] + [str(i) for i in people.inn_person(rng, 300, 35)]
+    values += [people.inn_company(rng, 77) for _ in range(100)] + [str(v) for v in rng.integers(10**8, 10**12, 3000)]
+    for v in values:
+        as_column = len(v) == 11 and int(people.snils_check(np.array([int(v[:9])]))[0]) == int(v[9:])
+        assert people.valid_snils(v) == as_column, v
+        d = np.array([[int(c) for c in v]])
+        weights = [[2, 4, 10, 3, 5, 9, 4, 6, 8]] if len(v) == 10 else [[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]]
+        weights += [[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]] if len(v) == 12 else []
+        as_column = len(v) in (10, 12) and all(int(people._inn_digit(d, w)[0]) == int(d[0, len(w)]) for w in weights)
+        assert people.valid_inn(v) == as_column, v
+    assert people.valid_inn("٧٧٠٧٠٨٣٨٩٣") and people.valid_snils("١١٢٢٣٣٤٤٥٩٥")  # decimal digits of any script
+
+
+def test_a_digit_that_is_no_decimal_digit_is_an_invalid_identifier_not_a_failure(tmp_path: Path) -> None:
+    persons = [ex.person("1", "Иванов", "Иван", "Иванович", snils="SNILS", inn="INN")]
+    folder = ex.write_export(tmp_path / "export", {"accounts": [ex.account("1")], "persons": persons})
+    for path in folder.glob("*.csv"):  # '²' is not in cp1251: the export in UTF-8
+        written = path.read_bytes().decode("cp1251").replace("SNILS", "1122334459²").replace("INN", "77070838²3")
+        path.write_bytes(written.encode("utf-8"))
+    kinds = analyze(standard_mapping(folder), None).to_dict()["problems"]
+    assert kinds["invalid_inn"]["count"] == 1 and kinds["invalid_snils"]["count"] == 1

@@ -321,7 +321,7 @@ def full_name(v: dict[str, str]) -> tuple[str, str, str]:
 
 def person_identity(surname: str, given: str, patronymic: str, birth: str, snils: str) -> str:
     """The same person on every account: by СНИЛС where it has its 11 digits, else by ФИО and birth date."""
-    digits = "".join(ch for ch in snils if ch.isdigit())
+    digits = snils if snils.isdigit() else "".join(ch for ch in snils if ch.isdigit())  # usually digits alone
     return digits if len(digits) == 11 else f"{surname}|{given}|{patronymic}|{birth}".lower()
 
 

@@ -191,7 +191,11 @@ class PersonRow(NamedTuple):
 
 def read_person(f: EntityFile, line: int, rec: list[Any]) -> PersonRow:
     """A person row as loaded (the account is the caller's to look up)."""
-    v = f.texts(rec)
+    return person_of(f.texts(rec), line)
+
+
+def person_of(v: dict[str, str], line: int) -> PersonRow:
+    """:func:`read_person` of a row's texts (:meth:`EntityFile.texts`), for a caller that reads them too."""
     surname, given, patronymic = full_name(v)
     if not surname or not given:
         raise Refused(NO_NAME, "surname", personal=True)
@@ -230,9 +234,6 @@ class MeterRow(NamedTuple):
     removed: str
 
 
-METER_DATES = ("installed_on", "verified_on", "next_verification", "removed_on")
-
-
 WHOLE = {str(n): n for n in range(10)}
 
 
@@ -248,7 +249,12 @@ def _whole(raw: str, low: int, high: int) -> int | None:
 
 
 def read_meter(f: EntityFile, line: int, rec: list[Any]) -> MeterRow:
-    v = f.texts(rec)
+    """A meter row as loaded (the account is the caller's to look up, duplicates the caller's to find)."""
+    return meter_of(f.texts(rec), line)
+
+
+def meter_of(v: dict[str, str], line: int) -> MeterRow:
+    """:func:`read_meter` of a row's texts (:meth:`EntityFile.texts`), for a caller that reads them too."""
     code = service_code(v["service"])
     if code is None:
         raise Refused(UNKNOWN_SERVICE, "service", v["service"])
@@ -260,7 +266,10 @@ def read_meter(f: EntityFile, line: int, rec: list[Any]) -> MeterRow:
     digits = _whole(v["capacity_digits"] or str(default_digits(code)), 4, 9)
     if digits is None:
         raise Refused(DIGITS, "capacity_digits", v["capacity_digits"])
-    installed, verified, next_verification, removed = [iso_date(v[k], NOT_A_DATE, k) for k in METER_DATES]
+    installed = iso_date(v["installed_on"], NOT_A_DATE, "installed_on")
+    verified = iso_date(v["verified_on"], NOT_A_DATE, "verified_on")
+    next_verification = iso_date(v["next_verification"], NOT_A_DATE, "next_verification")
+    removed = iso_date(v["removed_on"], NOT_A_DATE, "removed_on")
     if installed != NULL and removed != NULL and removed < installed:
         raise Refused(REMOVED_BEFORE_INSTALLED, "removed_on", v["removed_on"])
     return MeterRow(

@@ -58,8 +58,9 @@ class MeterBook:
         self.lines.append(meter.line)
         self.digits.append(meter.capacity)
         self.water.append(meter.service in ("cold_water", "hot_water"))
-        for days, iso in ((self.installed, meter.installed), (self.removed, meter.removed), (self.next, meter.next)):
-            days.append(day_number(iso))
+        self.installed.append(day_number(meter.installed))
+        self.removed.append(day_number(meter.removed))
+        self.next.append(day_number(meter.next))
 
     def seal(self) -> None:
         """The meters file is read: from now on meters are found by their sorted keys alone."""

@@ -25,7 +25,7 @@ from seed.legacy.interpret import (
     Refused,
     no_accounts,
 )
-from seed.legacy.rows import AccountsRead, Residents, read_account, read_meter, read_person, read_service
+from seed.legacy.rows import AccountsRead, Residents, meter_of, person_of, read_account, read_service
 from seed.people import snils_check, valid_inn, valid_snils
 from seed.words.messages import Message
 
@@ -85,14 +85,15 @@ def check_persons(ex: Examiner) -> None:
             continue
         account = ex.ident(row, "account", f.raw(rec, "account"))
         known = ex.known_account(row, account)
-        snils = f.get(rec, "snils")
+        v = f.texts(rec)  # read once, for the checks here and the row as loaded
+        snils = v["snils"]
         if snils and not (valid_snils("".join(c for c in snils if c.isdigit())) if snils_ok is None else snils_ok):
             report.add("invalid_snils", row, "snils", snils)
-        inn = ex.ident(row, "inn", f.raw(rec, "inn")) if f.get(rec, "inn") else ""
+        inn = ex.ident(row, "inn", f.raw(rec, "inn")) if v["inn"] else ""
         if inn and not valid_inn(inn):
             report.add("invalid_inn", row, "inn", inn)
         try:
-            person = read_person(f, row.line, rec)
+            person = person_of(v, row.line)
         except Refused as why:
             report.refused(row, why)
             continue
@@ -211,7 +212,7 @@ def check_meters(ex: Examiner) -> None:
         known = ex.known_account(row, account)
         serial = ex.ident(row, "serial", f.raw(rec, "serial"))
         try:
-            m = read_meter(f, row.line, rec)
+            m = meter_of(f.texts(rec), row.line)
             first_line = meters.line_of(m.service, m.serial)
             if first_line is not None:
                 first = Message.of("first_at_line", line=first_line)
