@@ -59,6 +59,15 @@ BALANCE_AGAINST = (
 # A meter's last reading of a zone before this one (its zone may be missing in some months): the latest of
 # the (month, value) pairs before it, in the same pass over the readings as the first zone's lag.
 LAST_BEFORE = "(max(ARRAY[period - DATE '2000-01-01', {value}]) FILTER (WHERE {value} IS NOT NULL) OVER before)[2]"
+# Each reading (``s``) with the one before it of each zone (prev1, prev2, prev3), in one pass over the readings.
+WITH_PREVIOUS = (
+    "(SELECT meter_id, period, taken_on, value1, value2, value3, lag(value1) OVER w AS prev1, "
+    + LAST_BEFORE.format(value="value2")
+    + " AS prev2, "
+    + LAST_BEFORE.format(value="value3")
+    + " AS prev3 FROM meter_reading WINDOW w AS (PARTITION BY meter_id ORDER BY period), "
+    "before AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) s"
+)
 
 # name: the SQL selecting the offending rows (what must hold: seed.words.checks.RULES)
 QUERIES: dict[str, str] = {
@@ -89,14 +98,9 @@ QUERIES: dict[str, str] = {
         "GROUP BY 1, 2) p USING (account_id, period) WHERE coalesce(b.paid, 0) <> coalesce(p.payments, 0)"
     ),
     "readings_never_decrease": (
-        "SELECT s.meter_id, s.period, z.prev_value, z.value, z.zone FROM (SELECT meter_id, period, value1, value2, "
-        "value3, lag(value1) OVER w AS prev1, "
-        + LAST_BEFORE.format(value="value2")
-        + " AS prev2, "
-        + LAST_BEFORE.format(value="value3")
-        + " AS prev3 FROM meter_reading WINDOW w AS (PARTITION BY meter_id ORDER BY period), "
-        "before AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) s "
-        "JOIN (SELECT id, 10::numeric ^ capacity_digits / 2 AS half FROM meter) m ON m.id = s.meter_id "
+        "SELECT s.meter_id, s.period, z.prev_value, z.value, z.zone FROM "
+        + WITH_PREVIOUS
+        + " JOIN (SELECT id, 10::numeric ^ capacity_digits / 2 AS half FROM meter) m ON m.id = s.meter_id "
         "CROSS JOIN LATERAL (VALUES (1, s.prev1, s.value1), (2, s.prev2, s.value2), (3, s.prev3, s.value3)) "
         "AS z(zone, prev_value, value) WHERE (s.value1 < s.prev1 OR s.value2 < s.prev2 OR s.value3 < s.prev3) "
         "AND z.value < z.prev_value AND z.prev_value - z.value < m.half"
@@ -215,14 +219,9 @@ PASSES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "readings": (
-        "SELECT {counts} FROM (SELECT meter_id, period, taken_on, value1, value2, value3, "
-        "lag(value1) OVER w AS prev1, "
-        + LAST_BEFORE.format(value="value2")
-        + " AS prev2, "
-        + LAST_BEFORE.format(value="value3")
-        + " AS prev3 FROM meter_reading WINDOW w AS (PARTITION BY meter_id ORDER BY period), "
-        "before AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) s "
-        "LEFT JOIN (SELECT id, installed_on, removed_on, 10::numeric ^ capacity_digits / 2 AS half FROM meter) m "
+        "SELECT {counts} FROM "
+        + WITH_PREVIOUS
+        + " LEFT JOIN (SELECT id, installed_on, removed_on, 10::numeric ^ capacity_digits / 2 AS half FROM meter) m "
         "ON m.id = s.meter_id",
         {
             "readings_never_decrease": " + ".join(
