@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import psycopg
@@ -20,6 +21,8 @@ from psycopg import sql
 
 MIN_IDENTIFIER = 5
 DIGIT_KINDS = ("phone", "СНИЛС", "ИНН", "passport")
+MATCHED = 5_000  # database values fetched and matched at once
+IDENTIFIERS = ("account number", "ЕЛС", "meter serial")  # looked for in every text of five characters or more
 
 
 NOT_DIGITS = re.compile(r"\D+")
@@ -74,6 +77,24 @@ class Digests:
         low = digest & self._mask
         return bool(self._filter[low >> 3] & (1 << (low & 7))) and self._known(digest)
 
+    def contains_many(self, values: Sequence[Hashable]) -> list[bool]:
+        """``value in self`` for each of many values, the filter and the sorted array asked of all at once."""
+        if not values:
+            return []
+        digests = np.fromiter(map(hash, values), dtype=np.int64, count=len(values)).view(np.uint64)
+        low = digests & np.uint64(self._mask)
+        bits = np.frombuffer(self._filter, dtype=np.uint8)[low >> np.uint64(3)]
+        maybe = np.flatnonzero(bits & (np.uint8(1) << (low & np.uint64(7)).astype(np.uint8)))
+        found = np.zeros(len(values), dtype=bool)
+        if len(maybe):
+            kept, wanted = self._sorted, digests[maybe]
+            at = np.minimum(kept.searchsorted(wanted), max(len(kept) - 1, 0))
+            found[maybe] = kept[at] == wanted if len(kept) else False
+            pending = self._pending
+            for i in maybe[~found[maybe]].tolist():
+                found[i] = int(digests[i]) in pending
+        return found.tolist()
+
     def _known(self, digest: int) -> bool:
         if digest in self._pending:
             return True
@@ -125,9 +146,31 @@ class Originals:
         text = value.strip()
         values = self.values
         if len(text) >= MIN_IDENTIFIER:
-            for kind in ("account number", "ЕЛС", "meter serial"):
+            for kind in IDENTIFIERS:
                 if (kind, text) in values:
                     return kind
+        return self._match_more(text)
+
+    def match_many(self, values: Sequence[str]) -> list[str | None]:
+        """:meth:`match` of each of many values, the identifiers (most of a database's text) looked up a
+        kind at a time for all of them."""
+        texts = list(map(str.strip, values))
+        kinds: list[str | None] = [None] * len(texts)
+        rest = [i for i, text in enumerate(texts) if len(text) >= MIN_IDENTIFIER]
+        for kind in IDENTIFIERS:
+            hits = self.values.contains_many([(kind, texts[i]) for i in rest])
+            for i in compress(rest, hits):
+                kinds[i] = kind
+            rest = [i for i, hit in zip(rest, hits, strict=True) if not hit]
+        more = self._match_more
+        for i, text in enumerate(texts):
+            if kinds[i] is None:
+                kinds[i] = more(text)
+        return kinds
+
+    def _match_more(self, text: str) -> str | None:
+        """:meth:`match` past the identifiers: an e-mail, a number of digits, a full name."""
+        values = self.values
         if "@" in text and ("e-mail", text.lower()) in values:
             return "e-mail"
         if len(text) >= 10:
@@ -161,9 +204,8 @@ def scan_leaks(conn: psycopg.Connection, schema: str, originals: Originals) -> l
         )
         with conn.cursor(name="leak_scan") if not conn.autocommit else conn.cursor() as cur:
             cur.execute(query)
-            while batch := cur.fetchmany(50_000):
-                for (value,) in batch:
-                    kind = originals.match(str(value))
+            while batch := cur.fetchmany(MATCHED):
+                for kind in originals.match_many([str(value) for (value,) in batch]):
                     if kind:
                         found[(kind, table, column)] += 1
     exists = conn.execute(

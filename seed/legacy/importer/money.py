@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from seed import catalog
-from seed.legacy.importer.state import LOOKUP, ImportState, Rejects, Seen
+from seed.legacy.importer import bulk
+from seed.legacy.importer.state import ImportState, Rejects, Seen
 from seed.legacy.interpret import (
     DUPLICATE_BALANCE,
     FIVE_AMOUNTS,
+    NOT_A_DATE,
     NOT_A_PERIOD,
+    NULL,
     SERVICE_IDS,
     UNKNOWN_ACCOUNT,
     UNKNOWN_PAYER,
     UNKNOWN_SERVICE,
     EntityFile,
     Refused,
+    iso_date,
     kopecks,
     month_number,
+    number,
     service_code,
     text,
 )
 from seed.legacy.rows import ServiceOf, balance_amounts, payment_fields
-from seed.period import month_iso
+from seed.period import iso_month_number, month_iso
 
 BALANCE_COLUMNS = ("account", "service", "period", "opening", "charged", "paid", "closing")
 SERVICE_BITS = max(SERVICE_IDS.values()).bit_length()  # a month and a service as one number
@@ -58,7 +64,8 @@ class MoneyPart:
 
 def write_balances(state: ImportState) -> None:
     """balance by COPY; a balance of an account, service and month read before is left out (the first
-    stays)."""
+    stays). A plain batch of rows is written a column at a time (:mod:`~seed.legacy.importer.bulk`), any
+    other a row at a time."""
     if (f := state.open("balances")) is None:
         return
     i_acc, i_svc, i_per, i_o, i_c, i_p, i_z = (f.index.get(k, -1) for k in BALANCE_COLUMNS)
@@ -67,24 +74,60 @@ def write_balances(state: ImportState) -> None:
     accounts, month_text = state.account_ids.get_many, state.month
     services: dict[Any, int | None] = {}
     months: dict[Any, int | None] = {}  # a period as written -> its month
-    seen = Seen(len(state.account_ids)).again
+    seen = Seen(len(state.account_ids))
+    again = seen.again
     written = state.lines("balance")
     add, refuse = written.add, state.rejects.refuse
-    rows = state.rows(f)
-    while batch := list(islice(rows, LOOKUP)):  # the accounts' ids a batch of rows at a time
+
+    def service_id(raw: Any) -> int | None:
+        code = service_code(raw)
+        return SERVICE_IDS[code] if code else None
+
+    def plain(batch: list[tuple[int, list[Any]]]) -> bool:
+        """The batch written a column at a time, if every row of it loads."""
+        cols = bulk.columns(batch) if service_of is None else None
+        if cols is None:
+            return False
+        numbers = cols[i_acc]
+        try:  # a cell that is not text (an XLSX number) is the row-at-a-time path's to read
+            if tuple(map(str.strip, numbers)) != numbers:
+                return False
+            recalculated = [r or "0" for r in cols[i_r]] if i_r is not None else repeat("0", len(batch))
+            five = map("\t".join, zip(cols[i_o], cols[i_c], recalculated, cols[i_p], cols[i_z], strict=False))
+            amounts = bulk.FIVE_AMOUNTS_LINES.lines(list(five), len(batch))
+        except TypeError:
+            return False
+        found = accounts(list(map(hash, numbers)))
+        if 0 in found:
+            return False
+        sids = bulk.read_once(cols[i_svc], services, service_id)
+        periods = bulk.read_once(cols[i_per], months, month_number)
+        if sids is None or periods is None:
+            return False
+        if amounts is None or not seen.fresh(
+            [m << SERVICE_BITS | s for m, s in zip(periods, sids, strict=True)], found
+        ):
+            return False
+        texts = {m: month_text(m) for m in set(periods)}
+        lines = map("{}\t{}\t{}\t{}\n".format, found, sids, map(texts.__getitem__, periods), amounts)
+        written.add_block("".join(lines), len(batch))
+        return True
+
+    for batch in state.batches(f):  # the ids a batch of rows at a time
+        if plain(batch):
+            continue
         numbers = [_number(rec[i_acc]) for _, rec in batch]
-        for (line, rec), number, account in zip(batch, numbers, accounts(list(map(hash, numbers))), strict=True):
+        for (line, rec), written_as, account in zip(batch, numbers, accounts(list(map(hash, numbers))), strict=True):
             try:
                 if not account:
                     raise Refused(UNKNOWN_ACCOUNT, "account", rec[i_acc], personal=True)
                 sid: int | None
                 if service_of is not None:  # no service column: the account's only one
-                    sid = SERVICE_IDS[service_of(number)]
+                    sid = SERVICE_IDS[service_of(written_as)]
                 else:
                     sid = services.get(rec[i_svc], -1)
                     if sid == -1:
-                        code = service_code(rec[i_svc])
-                        sid = services[rec[i_svc]] = SERVICE_IDS[code] if code else None
+                        sid = services[rec[i_svc]] = service_id(rec[i_svc])
                     if sid is None:
                         raise Refused(UNKNOWN_SERVICE, "service", rec[i_svc])
                 month = months.get(raw_period := rec[i_per], -1)
@@ -96,7 +139,7 @@ def write_balances(state: ImportState) -> None:
                 amounts = f"{rec[i_o]}\t{rec[i_c]}\t{recalculated}\t{rec[i_p]}\t{rec[i_z]}".replace(",", ".")
                 if not FIVE_AMOUNTS(amounts):  # spaces, XLSX floats, or not numbers at all
                     amounts = "\t".join(balance_amounts(f, rec))
-                if seen(month << SERVICE_BITS | sid, account):
+                if again(month << SERVICE_BITS | sid, account):
                     raise Refused(DUPLICATE_BALANCE, "period")
             except Refused as why:
                 refuse(f.name, line, why)
@@ -111,7 +154,9 @@ def _number(raw: Any) -> str:
 
 
 def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
-    """payment by COPY; the registries the payments name and the agents (catalog's and new ones)."""
+    """payment by COPY; the registries the payments name and the agents (catalog's and new ones). A plain
+    batch of rows is read a column at a time (:mod:`~seed.legacy.importer.bulk`), any other a row at a
+    time; both name agents and registries in the order their rows come."""
     registries: dict[tuple[int, str], Registry] = {}
     agents = {a[1].lower(): a[0] for a in catalog.AGENTS}
     f = state.open("payments")
@@ -121,35 +166,118 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
     refuse = state.rejects.refuse
     lines = state.lines("payment")
     pid = 0
-    for line, rec, account in _with_payers(state, f, i_acc):
-        try:
-            if not account:
-                raise Refused(UNKNOWN_PAYER, "account", rec[i_acc], personal=True)
-            day, amount, month = payment_fields(f, rec)
-        except Refused as why:
-            refuse(f.name, line, why)
-            continue
-        agent_name = f.get(rec, "agent").lower() or "не указан"
+    accounts = state.account_ids.get_many
+    plain = _PlainPayments(f, accounts)
+
+    def registry(agent_name: str, registry_name: str, day: str, amount_kopecks: int) -> tuple[int, int]:
+        """The agent's and registry's ids of a payment, with the payment counted in its registry."""
         agent = agents.get(agent_name)
         if agent is None:
             agent = agents[agent_name] = max(agents.values()) + 1
-        registry_name = f.get(rec, "registry") or f"реестр {agent} от {day}"
+        registry_name = registry_name or f"реестр {agent} от {day}"
         reg = registries.get((agent, registry_name))
         if reg is None:
             reg = registries[(agent, registry_name)] = Registry(len(registries) + 1, agent, registry_name, day)
         reg.first_day = min(reg.first_day, day)
         reg.lines += 1
-        reg.kopecks += kopecks(amount)
-        pid += 1
-        lines.add(f"{pid}\t{account}\t{agent}\t{reg.id}\t{day}\t{month_iso(month)}\t{amount}\n")
+        reg.kopecks += amount_kopecks
+        return agent, reg.id
+
+    for batch in state.batches(f):  # the ids a batch of rows at a time
+        read = plain(batch)
+        if read is not None:
+            found, agent_names, registry_names, days, amounts, months = read
+            ids = list(map(registry, agent_names, registry_names, days, map(itemgetter(1), amounts)))
+            texts = {m: month_iso(m) for m in set(months)}
+            agent_ids, registry_ids = map(itemgetter(0), ids), map(itemgetter(1), ids)
+            payment_ids, month_texts = range(pid + 1, pid + len(batch) + 1), map(texts.__getitem__, months)
+            written = map(PAYMENT_LINE.format, payment_ids, found, agent_ids, registry_ids, days, month_texts,
+                          map(itemgetter(0), amounts))  # fmt: skip
+            lines.add_block("".join(written), len(batch))
+            pid += len(batch)
+            continue
+        numbers = [hash(_number(rec[i_acc])) for _, rec in batch]
+        for (line, rec), account in zip(batch, accounts(numbers), strict=True):
+            try:
+                if not account:
+                    raise Refused(UNKNOWN_PAYER, "account", rec[i_acc], personal=True)
+                day, amount, month = payment_fields(f, rec)
+            except Refused as why:
+                refuse(f.name, line, why)
+                continue
+            agent, reg_id = registry(
+                f.get(rec, "agent").lower() or NO_AGENT, f.get(rec, "registry"), day, kopecks(amount)
+            )
+            pid += 1
+            lines.add(f"{pid}\t{account}\t{agent}\t{reg_id}\t{day}\t{month_iso(month)}\t{amount}\n")
     lines.flush()
     return list(registries.values()), agents
 
 
-def _with_payers(state: ImportState, f: EntityFile, i_acc: int) -> Iterator[tuple[int, list[Any], int]]:
-    """The payments' rows with their accounts' ids (0: none loaded), looked up a batch of rows at a time."""
-    accounts, rows = state.account_ids.get_many, state.rows(f)
-    while batch := list(islice(rows, LOOKUP)):
-        numbers = [hash(_number(rec[i_acc])) for _, rec in batch]
-        for (line, rec), account in zip(batch, accounts(numbers), strict=True):
-            yield line, rec, account
+NO_AGENT = "не указан"
+PAYMENT_LINE = "{}\t{}\t{}\t{}\t{}\t{}\t{}\n"  # id, account, agent, registry, day, month, amount
+UNSET = object()
+
+
+class _PlainPayments:
+    """A batch of payments read a column at a time, each distinct date, amount, period, agent and registry
+    written once read once (as :func:`~seed.legacy.rows.payment_fields` and the row-at-a-time path read them);
+    None for a batch with any row that does not load (or a cell that is not text)."""
+
+    def __init__(self, f: EntityFile, accounts: Callable[[Sequence[int]], list[int]]) -> None:
+        self.accounts = accounts
+        self.i_acc, self.i_day, self.i_amount = f.index["account"], f.index["paid_on"], f.index["amount"]
+        self.i_period, self.i_agent, self.i_registry = (f.index.get(k) for k in ("period", "agent", "registry"))
+        self.days: dict[Any, str | None] = {}
+        self.months: dict[Any, int | None] = {}
+        self.agents: dict[Any, str] = {}
+        self.registries: dict[Any, str] = {}
+
+    def __call__(self, batch: list[tuple[int, list[Any]]]) -> tuple[list[Any], ...] | None:
+        cols = bulk.columns(batch)
+        if cols is None:
+            return None
+        numbers = cols[self.i_acc]
+        try:  # a cell that is not text (an XLSX number) is the row-at-a-time path's to read
+            if tuple(map(str.strip, numbers)) != numbers:
+                return None
+        except TypeError:
+            return None
+        found = self.accounts(list(map(hash, numbers)))
+        days = bulk.read_once(cols[self.i_day], self.days, _day)
+        amounts = bulk.read_once(cols[self.i_amount], {}, _amount)  # nearly all distinct: read once a batch
+        if 0 in found or days is None or amounts is None:
+            return None
+        rows = len(batch)
+        months: list[Any] = [None] * rows
+        if self.i_period is not None:
+            months = bulk.read_once(cols[self.i_period], self.months, _period, UNSET)  # type: ignore[assignment]
+        if None in months:  # no period: the day's month
+            months = [iso_month_number(d) if m is None else m for m, d in zip(months, days, strict=True)]
+        agents = [NO_AGENT] * rows if self.i_agent is None else bulk.read_once(cols[self.i_agent], self.agents, _agent)
+        names = [""] * rows if self.i_registry is None else bulk.read_once(cols[self.i_registry], self.registries, text)
+        return found, agents, names, days, amounts, months  # type: ignore[return-value]
+
+
+def _day(raw: Any) -> str | None:
+    try:
+        day = iso_date(raw, NOT_A_DATE, "paid_on")
+    except Refused:
+        return None
+    return None if day == NULL else day
+
+
+def _amount(raw: Any) -> tuple[str, int] | None:
+    amount = number(raw)
+    if amount is None:
+        return None
+    cents = kopecks(amount)
+    return None if float(amount) < 0.01 and cents <= 0 else (amount, cents)
+
+
+def _period(raw: Any) -> int | None:
+    return month_number(raw) if raw != "" else None
+
+
+def _agent(raw: Any) -> str:
+    return text(raw).lower() or NO_AGENT

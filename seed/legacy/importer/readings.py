@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from itertools import islice
+from collections.abc import Iterable
+from itertools import repeat
 
-from seed.legacy.importer.state import LOOKUP, ImportState, Seen
-from seed.legacy.interpret import DUPLICATE_READING, UNKNOWN_METER, Refused, service_code, text
+from seed.legacy.importer import bulk
+from seed.legacy.importer.state import ImportState, Seen
+from seed.legacy.interpret import (
+    DUPLICATE_READING,
+    NULL,
+    UNKNOWN_METER,
+    Refused,
+    iso_date,
+    month_number,
+    service_code,
+    text,
+)
 from seed.legacy.interpret import SERVICE_IDS as IDS
 from seed.legacy.rows import ServiceOf, reading_reader
 
 IMPORT_SOURCE = 4  # reading_source 'import'
+PLAIN_LINE = f"{{}}\t{{}}\t{{}}\t{IMPORT_SOURCE}\t{{}}\t{{}}\t{{}}\n"  # meter, month, taken, three zones' values
+
+
+def zone(cols: list[tuple[object, ...]], i: int | None, rows: int) -> Iterable[str] | None:
+    """A second or third zone's values as COPY text (NULL where it is empty), if each is a reading written
+    plainly (as :func:`~seed.legacy.rows.reading_values` reads it then)."""
+    if i is None or cols[i].count("") == rows:
+        return repeat(NULL)
+    found = bulk.OPTIONAL_READING_LINES.lines(cols[i], rows)  # type: ignore[arg-type]
+    return None if found is None else [value or NULL for value in found]
 
 
 def write_readings(state: ImportState) -> None:
@@ -22,7 +43,6 @@ def write_readings(state: ImportState) -> None:
     service_of = ServiceOf(state.mapping, "readings").of_serial if i_service < 0 else None
     meters, month_text, reading = state.meter_ids.get_many, state.month, reading_reader(f)
     services: dict[object, int | None] = {}
-    seen = Seen(len(state.meter_ids)).again
     written = state.lines("meter_reading")
     add = written.add
     refuse = state.rejects.refuse
@@ -49,8 +69,50 @@ def write_readings(state: ImportState) -> None:
                 sid = services[raw_service] = IDS[code] if code else None
         return hash((sid, serial))
 
-    rows = state.rows(f)
-    while batch := list(islice(rows, LOOKUP)):  # the meters' ids a batch of rows at a time
+    i_period, i_taken = ix["period"], ix.get("taken_on")
+    i_v1, i_v2, i_v3 = ix["value1"], ix.get("value2"), ix.get("value3")
+    months: dict[object, int | None] = {}
+    dates: dict[object, str | None] = {}
+    seen_keys = Seen(len(state.meter_ids))
+    seen = seen_keys.again
+
+    def date(raw: object) -> str | None:
+        try:
+            return iso_date(raw, fld="taken_on")
+        except Refused:
+            return None
+
+    def service_id(raw: object) -> int | None:
+        code = service_code(raw)
+        return IDS[code] if code else None
+
+    def plain(batch: list[tuple[int, list[object]]]) -> bool:
+        """The batch written a column at a time, if every row of it loads with its zones written plainly."""
+        cols = bulk.columns(batch) if service_of is None else None
+        if cols is None:
+            return False
+        try:  # a cell that is not text (an XLSX number) is the row-at-a-time path's to read
+            serials = list(map(str.strip, cols[i_serial]))
+            values = bulk.READING_LINES.lines(cols[i_v1], len(batch))
+            more = [zone(cols, i, len(batch)) for i in (i_v2, i_v3)]
+        except TypeError:
+            return False
+        sids = bulk.read_once(cols[i_service], services, service_id)
+        periods = bulk.read_once(cols[i_period], months, month_number)
+        taken = bulk.read_once(cols[i_taken], dates, date) if i_taken is not None else repeat(NULL)
+        if values is None or None in more or sids is None or periods is None or taken is None:
+            return False
+        found = meters(list(map(hash, zip(sids, serials, strict=True))))
+        if 0 in found or not seen_keys.fresh(periods, found):
+            return False
+        texts = {m: month_text(m) for m in set(periods)}
+        lines = map(PLAIN_LINE.format, found, map(texts.__getitem__, periods), taken, values, *more)
+        written.add_block("".join(lines), len(batch))
+        return True
+
+    for batch in state.batches(f):  # the ids a batch of rows at a time
+        if plain(batch):
+            continue
         refused.clear()
         for (line, rec), mid in zip(batch, meters([key(line, rec) for line, rec in batch]), strict=True):
             try:

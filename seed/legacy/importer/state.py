@@ -25,8 +25,8 @@ from seed.legacy.private import open_private
 from seed.period import month_iso
 from seed.words.messages import Message
 
-BATCH = 20_000  # rows per COPY write
-LOOKUP = 4_096  # rows whose ids are looked up together
+BATCH = 10_000  # rows per COPY write (a queue of a few such writes waits per table)
+LOOKUP = 2_048  # rows whose ids are looked up together
 Progress = Callable[[str, int], None]  # file being read, rows read so far
 Sink = Callable[[str, str], None]  # table, a batch of COPY text lines
 
@@ -225,6 +225,19 @@ class ImportState:
         if self.progress:
             self.progress(f.name, n)
 
+    def batches(self, f: EntityFile) -> Iterator[list[tuple[int, list[Any]]]]:
+        """:meth:`rows`, :data:`LOOKUP` rows at a time (for the long files: no step per row)."""
+        n, rows, step = 0, f.rows, 100_000
+        while batch := list(islice(rows, LOOKUP)):
+            before, n = n, n + len(batch)
+            if self.progress:
+                for k in range(before // step + 1, n // step + 1):
+                    self.progress(f.name, k * step)
+            yield batch
+        self.result.read[f.name] = n
+        if self.progress:
+            self.progress(f.name, n)
+
     def month(self, month: int) -> str:
         """A month's first day as COPY text; the month is remembered as one the books span."""
         found = self.month_texts.get(month)
@@ -261,19 +274,29 @@ class Lines:
     def __init__(self, state: ImportState, table: str) -> None:
         self.state, self.table = state, table
         self.out: list[str] = []
+        self.count = 0  # the lines in out
 
     def add(self, text: str) -> None:
         out = self.out
         out.append(text)
-        if len(out) >= BATCH:
+        self.count += 1
+        if self.count >= BATCH:
+            self.flush()
+
+    def add_block(self, text: str, rows: int) -> None:
+        """``rows`` lines at once, as one text."""
+        self.out.append(text)
+        self.count += rows
+        if self.count >= BATCH:
             self.flush()
 
     def flush(self) -> None:
         if self.out:
             self.state.sink(self.table, "".join(self.out))
             rows = self.state.result.rows
-            rows[self.table] = rows.get(self.table, 0) + len(self.out)
+            rows[self.table] = rows.get(self.table, 0) + self.count
             self.out.clear()
+            self.count = 0
 
     def __enter__(self) -> Lines:
         return self
@@ -397,3 +420,26 @@ class Seen:
             return True
         bits[at] |= bit
         return False
+
+    def fresh(self, groups: Sequence[int], idents: Sequence[int]) -> bool:
+        """Whether every (group, ident) of a batch is new, none seen before nor twice in the batch; if so,
+        they are all seen from now on (else nothing changes, and the batch is told a row at a time)."""
+        group, ident = np.array(groups, dtype=np.int64), np.array(idents, dtype=np.int64)
+        if len(np.unique(group * (self.size << 3) + ident)) != len(ident):
+            return False
+        order = np.argsort(group, kind="stable")
+        group, ident = group[order], ident[order]
+        cuts = np.flatnonzero(group[1:] != group[:-1]) + 1
+        parts = []
+        for start, end in zip([0, *cuts.tolist()], [*cuts.tolist(), len(group)], strict=True):
+            bits = self.groups.get(int(group[start]))
+            at, bit = ident[start:end] >> 3, (1 << (ident[start:end] & 7)).astype(np.uint8)
+            if bits is not None and (np.frombuffer(bits, dtype=np.uint8)[at] & bit).any():
+                return False
+            parts.append((int(group[start]), at, bit))
+        for key, at, bit in parts:
+            bits = self.groups.get(key)
+            if bits is None:
+                bits = self.groups[key] = bytearray(self.size)
+            np.bitwise_or.at(np.frombuffer(bits, dtype=np.uint8), at, bit)
+        return True
