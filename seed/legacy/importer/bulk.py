@@ -14,7 +14,13 @@ from collections.abc import Callable, Hashable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from seed.legacy.interpret import FIVE_AMOUNTS, READING
+from seed.legacy.interpret import FIVE_AMOUNTS, READING, SERVICE_IDS, service_code
+
+
+def service_id(raw: object) -> int | None:
+    """The books' id of the service a cell names, None where it names none."""
+    code = service_code(raw)
+    return SERVICE_IDS[code] if code else None
 
 
 def columns(batch: Sequence[tuple[int, list[Any]]]) -> list[tuple[Any, ...]] | None:

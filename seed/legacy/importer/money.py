@@ -27,7 +27,6 @@ from seed.legacy.interpret import (
     kopecks,
     month_number,
     number,
-    service_code,
     text,
 )
 from seed.legacy.rows import ServiceOf, balance_amounts, payment_fields
@@ -79,10 +78,6 @@ def write_balances(state: ImportState) -> None:
     written = state.lines("balance")
     add, refuse = written.add, state.rejects.refuse
 
-    def service_id(raw: Any) -> int | None:
-        code = service_code(raw)
-        return SERVICE_IDS[code] if code else None
-
     def plain(batch: list[tuple[int, list[Any]]]) -> bool:
         """The batch written a column at a time, if every row of it loads."""
         cols = bulk.columns(batch) if service_of is None else None
@@ -100,7 +95,7 @@ def write_balances(state: ImportState) -> None:
         found = accounts(list(map(hash, numbers)))
         if 0 in found:
             return False
-        sids = bulk.read_once(cols[i_svc], services, service_id)
+        sids = bulk.read_once(cols[i_svc], services, bulk.service_id)
         periods = bulk.read_once(cols[i_per], months, month_number)
         if sids is None or periods is None:
             return False
@@ -127,7 +122,7 @@ def write_balances(state: ImportState) -> None:
                 else:
                     sid = services.get(rec[i_svc], -1)
                     if sid == -1:
-                        sid = services[rec[i_svc]] = service_id(rec[i_svc])
+                        sid = services[rec[i_svc]] = bulk.service_id(rec[i_svc])
                     if sid is None:
                         raise Refused(UNKNOWN_SERVICE, "service", rec[i_svc])
                 month = months.get(raw_period := rec[i_per], -1)

@@ -82,10 +82,6 @@ def write_readings(state: ImportState) -> None:
         except Refused:
             return None
 
-    def service_id(raw: object) -> int | None:
-        code = service_code(raw)
-        return IDS[code] if code else None
-
     def plain(batch: list[tuple[int, list[object]]]) -> bool:
         """The batch written a column at a time, if every row of it loads with its zones written plainly."""
         cols = bulk.columns(batch) if service_of is None else None
@@ -97,7 +93,7 @@ def write_readings(state: ImportState) -> None:
             more = [zone(cols, i, len(batch)) for i in (i_v2, i_v3)]
         except TypeError:
             return False
-        sids = bulk.read_once(cols[i_service], services, service_id)
+        sids = bulk.read_once(cols[i_service], services, bulk.service_id)
         periods = bulk.read_once(cols[i_period], months, month_number)
         taken = bulk.read_once(cols[i_taken], dates, date) if i_taken is not None else repeat(NULL)
         if values is None or None in more or sids is None or periods is None or taken is None:
