@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from seed.legacy.importer import ImportState, meters, money, persons, places, readings
 from seed.legacy.layout import STANDARD
@@ -79,8 +80,9 @@ def tiny_export(folder: Path) -> Path:
     )
 
 
-def load_stages(state: ImportState, sink: Callable[[str, str], None] = lambda table, text: None) -> None:
-    """The load's stages, with no database: the COPY text goes to ``sink``."""
+def load_stages(state: ImportState, sink: Callable[[str, str], None] = lambda table, text: None) -> tuple[Any, Any]:
+    """The load's stages, with no database: the COPY text goes to ``sink``; the registries and agents the
+    payments named."""
     state.sink = sink
     accounts = places.read_accounts(state)
     persons.write_persons(state, persons.read_persons(state))
@@ -88,4 +90,4 @@ def load_stages(state: ImportState, sink: Callable[[str, str], None] = lambda ta
     places.write_places(state, accounts, meters.write_services(state))
     readings.write_readings(state)
     money.write_balances(state)
-    money.write_payments(state)
+    return money.write_payments(state)

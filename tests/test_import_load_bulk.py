@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from seed.legacy.anonymize import Anonymizer
-from seed.legacy.importer import bulk, meters, money, persons, places, readings
+from seed.legacy.importer import bulk
 from seed.legacy.importer.state import ImportState, Lines, Seen
 from seed.legacy.leaks import Digests, Originals
 from seed.legacy.mapping import standard_mapping
 from tests.import_load import KEY, copy_export, lines, save, seeded_export
+from tests.small_export import load_stages
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +32,7 @@ def _stages(folder: Path) -> dict[str, Any]:
     """Every stage but the database's, its COPY text by table and all it tells besides."""
     state = ImportState(standard_mapping(folder), KEY)
     written: dict[str, list[str]] = {}
-    state.sink = lambda table, data: written.setdefault(table, []).append(data)
-    accounts = places.read_accounts(state)
-    person_lines, meter_lines = persons.read_persons(state), meters.read_meters(state)
-    persons.write_persons(state, person_lines)
-    meters.write_meters(state, meter_lines)
-    places.write_places(state, accounts, meters.write_services(state))
-    readings.write_readings(state)
-    money.write_balances(state)
-    registries, agents = money.write_payments(state)
+    registries, agents = load_stages(state, lambda table, data: written.setdefault(table, []).append(data))
     return {
         "copy": {table: "".join(parts) for table, parts in written.items()},
         "rows": state.result.rows,

@@ -14,7 +14,7 @@ import pytest
 from seed import period
 from seed.legacy import interpret
 from seed.legacy.analyze import Spill, analyze
-from seed.legacy.importer import ImportState, import_export, meters, money, persons, places, readings
+from seed.legacy.importer import ImportState, import_export
 from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
 from tests.small_export import account, balance, load_stages, meter, payment, person, reading, write_export
 from tests.water_export import write_water_export
@@ -125,16 +125,7 @@ def small_export(folder: Path) -> Path:
 def test_the_stages_run_on_a_small_export_without_a_database(tmp_path: Path) -> None:
     state = ImportState(standard_mapping(small_export(tmp_path / "export")), KEY)
     written: dict[str, list[str]] = defaultdict(list)
-    state.sink = lambda table, data: written[table].extend(data.splitlines())
-    account_lines = places.read_accounts(state)
-    person_lines = persons.read_persons(state)
-    meter_lines = meters.read_meters(state)
-    persons.write_persons(state, person_lines)
-    meters.write_meters(state, meter_lines)
-    places.write_places(state, account_lines, meters.write_services(state))
-    readings.write_readings(state)
-    money.write_balances(state)
-    registries, _agents = money.write_payments(state)
+    registries, _agents = load_stages(state, lambda table, data: written[table].extend(data.splitlines()))
 
     assert state.account_ids == {hash("1001"): 1, hash("1002"): 2}
     shown = [line.split("\t")[1] for line in written["account"]]
