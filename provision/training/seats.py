@@ -268,8 +268,8 @@ class Trainer:
                 # the logins' handshakes (SCRAM) and the backends' start-up overlap too
                 list(pool.map(lambda target: self._verify(*target), targets))
         if retired or ready:
-            seats = list(range(self.env.profile.seats + 1)) if ready else []
-            copies.drop_retired(self.dsn("postgres"), self.names.stem, ready=(template, seats) if ready else None)
+            every_seat = (template, list(range(self.env.profile.seats + 1))) if ready else None
+            copies.drop_retired(self.dsn("postgres"), self.names.stem, ready=every_seat)
         return [database for database, _role in targets]
 
     def _login(self, conn: psycopg.Connection, role: str, password: str) -> None:
