@@ -1,21 +1,29 @@
-"""Lessons: the file's every field checked, the per-seat draw, and the built-in lesson solved in a seat by its
-solutions (tests/lesson_solutions.py), left untouched, and half done, on real seeded books."""
+"""Lessons: the file's every field checked, the per-seat draw; on a client's seats the built-in lesson solved in a
+seat by its solutions (tests/lesson_solutions.py), left untouched and half done; a seat's reset back to the lesson's
+start; a bad lesson refused with every seat as it was; a killed start undone."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-from typing import Any
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.rows import dict_row
+from openpyxl import load_workbook
 
-from provision.training import lessons
+from provision.books import bringup
+from provision.clients import lifecycle
+from provision.clients.profile import load_profile
+from provision.clients.render import env_for
+from provision.clients.storage import loop_problem
+from provision.clients.workspace import Workspace
+from provision.training import classwork, journal, lessons, lessonstate, seats
 from provision.training.lessons import LessonError, parse_lesson
-from seed.load import seed_database
+from tests.clients import cli
 from tests.lesson_solutions import FIRST_DAY
 
 GOOD = """
@@ -126,62 +134,183 @@ def test_the_builtin_lessons_read() -> None:
     assert set(FIRST_DAY) == {task.id for task in lesson.tasks}  # every task has its solution in the tests
 
 
-# -- on real books ---------------------------------------------------------------------------------------
+# -- on a client's seats ----------------------------------------------------------------------------------
+CLIENT = "klasse"
 SEATS = 3
-HALF = ("reading", "cash", "owner", "meter")
-
-
-def _dsn(dsn: str, dbname: str) -> str:
-    return make_conninfo(dsn, dbname=dbname, options="-c search_path=okno,public")  # a copy has no settings
+HALF = ("reading", "owner", "meter", "debtors")
 
 
 @pytest.fixture(scope="module")
-def lesson_seats(pg_dsn: str) -> Iterator[dict[str, Any]]:
-    """Books of 1,200 accounts, and three seats copied from them."""
-    books = "lesson_books"
-    names = [f"lesson_seat{k}" for k in range(1, SEATS + 1)]
-    with psycopg.connect(pg_dsn, autocommit=True) as admin:
-        for name in [books, *names]:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(books)))
-    seed_database(_dsn(pg_dsn, books), accounts=1200, months=6, seed=5, end_period=dt.date(2026, 12, 1))
-    with psycopg.connect(pg_dsn, autocommit=True) as admin:
-        for name in names:
-            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(*map(sql.Identifier, (name, books))))
-    yield {"books": _dsn(pg_dsn, books), "seats": [_dsn(pg_dsn, name) for name in names]}
-    with psycopg.connect(pg_dsn, autocommit=True) as admin:
-        for name in [books, *names]:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def classroom(tmp_path_factory: pytest.TempPathFactory, pg_image_of: Callable[[int], str]) -> Iterator[Workspace]:
+    """A client of 1,200 accounts and three seats, on clone storage where this machine has it."""
+    major, postgres = (15, "") if loop_problem() else (18, 'major = 18\nstorage = "clone"\n')
+    pg_image_of(major)
+    workspace = Workspace(tmp_path_factory.mktemp("lessons").resolve())
+    path = workspace.files(CLIENT).profile
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        f"[postgres]\n{postgres}[seed]\naccounts = 1200\nmonths = 6\nrandom_seed = 5\n[training]\nseats = {SEATS}\n",
+        encoding="utf-8",
+    )
+    bringup.up_client(workspace, CLIENT, build=False, progress=lambda _l: None)
+    yield workspace
+    lifecycle.destroy(workspace, CLIENT)
 
 
-def _run(conn: psycopg.Connection, statement: str, drawn: lessons.Drawn) -> Any:
-    query, values = lessons.bind(statement, drawn, "test")
-    with psycopg.ClientCursor(conn) as cur:
-        cur.execute(query, values)
-        return cur.fetchone() if cur.description else None
+def _trainer(workspace: Workspace) -> seats.Trainer:
+    return seats.Trainer.of(env_for(workspace, load_profile(workspace, CLIENT)))
+
+
+def _solve(workspace: Workspace, seat: int, tasks: tuple[str, ...] | None = None) -> None:
+    """The solutions run in ``seat`` as its trainee (the seat's own login), with the seat's values."""
+    trainer = _trainer(workspace)
+    dsn = next(s.dsn_with_password for s in trainer.seats() if s.seat == seat)
+    running = lessonstate.read(trainer.env)
+    assert running is not None
+    drawn = lessons.Drawn({n: lessonstate.decode(v) for n, v in running.values[str(seat)].items()})
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for task, solution in FIRST_DAY.items():
+            if tasks is None or task in tasks:
+                query, values = lessons.bind(solution, drawn, task)
+                with psycopg.ClientCursor(conn) as cur:
+                    cur.execute(query, values)
+
+
+def _done(board: classwork.Board) -> dict[int, list[str]]:
+    return {s.seat: [t.task for t in s.tasks if t.done] for s in board.seats}
+
+
+def _own_lesson(workspace: Workspace, name: str, text: str) -> None:
+    folder = workspace.files(CLIENT).lessons
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.toml").write_text(text, encoding="utf-8")
+
+
+def _seat_marks(workspace: Workspace) -> dict[int, int]:
+    """Each seat's floors of building 1 (a trainee's change, to see a seat left as it was)."""
+    trainer = _trainer(workspace)
+    found = {}
+    for seat in trainer.seats():
+        if seat.seat:
+            with psycopg.connect(seat.dsn_with_password) as conn:
+                row = conn.execute("SELECT floors FROM building WHERE id = 1").fetchone()
+                found[seat.seat] = row[0] if row else 0
+    return found
 
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_the_first_day_solved_untouched_and_half_done(lesson_seats: dict[str, Any]) -> None:
-    lesson = lessons.read_lesson(lessons.lesson_files(None)["first-day"])
-    assert conninfo_to_dict(lesson_seats["books"])["dbname"] == "lesson_books"
-    with psycopg.connect(lesson_seats["books"], row_factory=dict_row) as books:
-        candidates = {p.name: books.execute(p.query).fetchall() for p in lesson.params if p.query}
-    done: dict[int, list[str]] = {}
-    drawn = {seat: lessons.draw(lesson, seat, candidates) for seat in range(1, SEATS + 1)}
-    for seat, dsn in enumerate(lesson_seats["seats"], start=1):
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            for task in lesson.tasks:
-                if task.setup:
-                    _run(conn, task.setup, drawn[seat])
-            for task in lesson.tasks:
-                if seat == 1 or (seat == 3 and task.id in HALF):
-                    _run(conn, FIRST_DAY[task.id], drawn[seat])
-            results = {task.id: _run(conn, task.check, drawn[seat]) for task in lesson.tasks}
-        done[seat] = [task_id for task_id, (ok, _hint) in results.items() if ok]
-        assert all(ok or hint for ok, hint in results.values())  # a task not done says why
-    assert done == {1: [t.id for t in lesson.tasks], 2: [], 3: list(HALF)}
-    # each seat its own account, meter and amount
-    assert len({d.values["meter"]["id"] for d in drawn.values()}) == SEATS  # type: ignore[index]
-    assert len({d.values["debtor"]["id"] for d in drawn.values()}) == SEATS  # type: ignore[index]
+def test_the_first_day_solved_untouched_and_half_done(classroom: Workspace) -> None:
+    code, out = cli(classroom, "lesson", "list", CLIENT)
+    assert code == 0 and "first-day" in out and "Первый день оператора" in out
+    code, out = cli(classroom, "lesson", "start", CLIENT, "first-day")
+    assert code == 0, out
+    first = lessonstate.read(_trainer(classroom).env)
+    assert first is not None
+    _solve(classroom, 1)
+    _solve(classroom, 3, HALF)
+    board = classwork.status(classroom, CLIENT)
+    every = [t.id for t in board.lesson.tasks]
+    assert _done(board) == {1: every, 2: [], 3: list(HALF)}
+    assert [s.points for s in board.seats] == [100, 0, sum(t.points for t in board.lesson.tasks if t.id in HALF)]
+    untouched = board.seats[1]
+    assert all(t.hint and not t.done for t in untouched.tasks)  # each undone task says why, in Russian
+    assert all(any("а" <= ch <= "я" for ch in t.hint or "") for t in untouched.tasks)
+    # each seat its own account, meter and amount; the same again on a second start
+    values = first.values
+    assert len({json.dumps(values[str(k)]["meter"]) for k in range(1, SEATS + 1)}) == SEATS
+    assert len({json.dumps(values[str(k)]["debtor"]) for k in range(1, SEATS + 1)}) == SEATS
+    code, out = cli(classroom, "lesson", "status", CLIENT, "--json")
+    assert code == 0 and json.loads(out)["seats"][0]["done"] == len(every)
+    # the report, per trainee and task
+    assert classwork.set_name(classroom, CLIENT, 3, "  Анна   Петрова ") == "Анна Петрова"
+    code, out = cli(classroom, "lesson", "report", CLIENT, "-o", str(classroom.root / "class.csv"))
+    assert code == 0, out
+    with open(classroom.root / "class.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    assert rows[0][:3] == ["Место", "Слушатель", "Задание"] and len(rows) == 1 + SEATS * len(every)
+    assert rows[1 + 2 * len(every) + every.index("owner")][:3] == ["3", "Анна Петрова", "owner"]
+    code, out = cli(classroom, "lesson", "report", CLIENT, "-o", str(classroom.root / "class.xlsx"))
+    assert code == 0, out
+    sheet = load_workbook(classroom.root / "class.xlsx").active
+    assert sheet is not None and sheet.max_row == 2 + SEATS * len(every)
+    # a seat's reset during the lesson goes back to the lesson's start: its setup there, its work gone
+    code, out = cli(classroom, "reset", CLIENT, "--seat", "1")
+    assert code == 0, out
+    assert _done(classwork.status(classroom, CLIENT))[1] == []
+    _solve(classroom, 1, ("suspense",))  # the planted suspense line is there again to be assigned
+    assert _done(classwork.status(classroom, CLIENT))[1] == ["suspense"]
+    # a second start: every seat from its start again, each with the same values as the first time
+    code, out = cli(classroom, "lesson", "start", CLIENT, "first-day")
+    assert code == 0 and "stopped lesson first-day" in out
+    again = lessonstate.read(_trainer(classroom).env)
+    assert again is not None and again.values == first.values and again.names == {"3": "Анна Петрова"}
+    assert _done(classwork.status(classroom, CLIENT)) == {1: [], 2: [], 3: []}
+    code, out = cli(classroom, "lesson", "stop", CLIENT)
+    assert code == 0 and "stopped lesson first-day" in out
+    with _trainer(classroom).admin() as conn:
+        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__lesson'").fetchone()
+    assert left == (0,)
+    code, out = cli(classroom, "lesson", "status", CLIENT)
+    assert code == 2 and "no lesson runs" in out
+
+
+BAD = """
+title = "Плохой урок"
+[[task]]
+id = "one"
+title = "Одна"
+text = "Текст."
+{field}
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("field", "said"),
+    [
+        ('check = "SELECT count(*) > 0 FROM (UPDATE account SET residents = residents RETURNING 1) x"', ""),
+        ("check = \"UPDATE account SET residents = residents WHERE id = 1 RETURNING true\"", "its check changes data"),
+        (
+            'check = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) > 0 FROM r"',
+            "its check did not finish in 5 s",
+        ),
+        ('check = "SELECT true"\nsetup = "DO $$ BEGIN IF current_database() LIKE \'%lesson02%\' THEN '
+         "RAISE EXCEPTION 'нет такого счёта'; END IF; END $$\"", "seat 2: its setup fails: нет такого счёта"),
+        ('check = "SELECT true FROM no_such_table"', "its check fails: relation \"no_such_table\" does not exist"),
+    ],
+)  # fmt: skip
+def test_a_bad_lesson_is_refused_and_every_seat_stays_as_it_was(classroom: Workspace, field: str, said: str) -> None:
+    for seat in seats.Trainer.seats(_trainer(classroom)):
+        if seat.seat:
+            with psycopg.connect(seat.dsn_with_password, autocommit=True) as conn:
+                conn.execute("UPDATE building SET floors = 59 WHERE id = 1")  # a trainee's change
+    _own_lesson(classroom, "bad", BAD.format(field=field))
+    code, out = cli(classroom, "lesson", "start", CLIENT, "bad")
+    assert code == 2, out
+    assert ("bad.toml: task 1 (one)" in out and said in out) if said else "syntax error" in out or "fails" in out
+    assert _seat_marks(classroom) == dict.fromkeys(range(1, SEATS + 1), 59)  # every seat as the trainee left it
+    with _trainer(classroom).admin() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__lesson'").fetchone() == (0,)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["lesson:seal", "lesson:seats"])
+def test_a_killed_start_is_undone_by_the_next_command(classroom: Workspace, step: str) -> None:
+    env = {**os.environ, journal.CRASH_AT: step}
+    killed = subprocess.run(
+        [sys.executable, "-m", "provision.cli", "--workspace", str(classroom.root), "lesson", "start", CLIENT,
+         "first-day"], env=env, capture_output=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert killed.returncode == -9
+    code, out = cli(classroom, "reset", CLIENT, "--all")  # the next command repairs first
+    assert code == 0, out
+    with _trainer(classroom).admin() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__lesson'").fetchone() == (0,)
+    assert lessonstate.read(_trainer(classroom).env) is None
+    code, out = cli(classroom, "lesson", "start", CLIENT, "first-day")
+    assert code == 0, out
+    code, out = cli(classroom, "lesson", "stop", CLIENT)
+    assert code == 0, out

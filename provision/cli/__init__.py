@@ -25,6 +25,7 @@ imported only when that command runs, so a command pays for what it uses and not
 | `hosts` | `hosts` | the workspace's Docker hosts |
 | `tunnel` | `tunnel` | a local port to a database on an SSH host |
 | `snapshot save/list/restore/delete` | `snapshot` | named states of the databases |
+| `lesson list/start/status/stop/report` | `lesson` | tasks checked on each seat, the class's progress |
 | `import template/sample/check/load/scan` | `import_` | the customer's own data |
 | `image build/status/save/load` | `image` | PostgreSQL images from Debian's packages |
 | `registry formats/sample/load/suspense/assign/debts` | `registry` | payment agents' registries |

@@ -41,6 +41,7 @@ COMMANDS = (
     "hosts",
     "tunnel",
     "snapshot",
+    "lesson",
     "import",
     "image",
     "registry",

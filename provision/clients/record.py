@@ -153,6 +153,16 @@ class ClientFiles:
         return self.directory / "agents"
 
     @property
+    def lessons(self) -> Path:
+        """The client's own lesson files (beside the built-in ones)."""
+        return self.directory / "lessons"
+
+    @property
+    def lesson(self) -> Path:
+        """The running lesson: its file, each seat's drawn values, the tasks done, the trainees' names."""
+        return self.directory / "lesson.json"
+
+    @property
     def storage(self) -> Path:
         """Where a clone storage keeps its file and mount point when nothing else is said."""
         return self.directory / "storage"

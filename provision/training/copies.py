@@ -113,6 +113,22 @@ def aside(conn: psycopg.Connection, source: str, target: str, work: str, note: N
     _open(conn, target, None)
 
 
+def open_copy(conn: psycopg.Connection, template: str, target: str) -> None:
+    """A new copy of ``template`` as ``target`` (one there before is dropped), open to its owner's
+    connections only: where a lesson's setup is applied before the seats see it."""
+    drop(conn, target)
+    _create(conn, template, target, as_template=False)
+    _open(conn, target, None)
+
+
+def seal(conn: psycopg.Connection, source: str, target: str) -> None:
+    """Put the copy ``source`` in ``target``'s place (one there before is dropped) as a template nobody can
+    connect to, like a baseline: what a seat is reset from."""
+    drop(conn, target)
+    _retire(conn, source, target, lambda _step: None)
+    conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(target)))
+
+
 def _open(conn: psycopg.Connection, database: str, role: str | None) -> None:
     """What a working database or a seat needs to be used: its login's rights, search path, connections."""
     ident = sql.Identifier(database)

@@ -18,7 +18,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,7 @@ from provision.clients.render import ClientEnv, env_for
 from provision.clients.secrets import read_password
 from provision.clients.workspace import Workspace
 from provision.errors import InputError
-from provision.training import copies, journal
+from provision.training import copies, journal, lessonstate
 from provision.training.resets import note_resets
 from seed.dsn import replace_dsn
 from seed.outfile import write_whole
@@ -77,6 +77,15 @@ class Names:
 
     def snapshot(self, name: str) -> str:
         return f"{self.stem}__snap_{name}"
+
+    def lesson(self, k: int) -> str:
+        """Seat ``k``'s start of the running lesson: what the seat is reset to while it runs."""
+        return f"{self.stem}__lesson{k:02d}"
+
+    @property
+    def lesson_like(self) -> str:
+        """A LIKE pattern of the lesson's copies (the starts and the ones being made)."""
+        return self.stem.replace("_", "\\_") + "\\_\\_lesson%"
 
     @property
     def snapshot_prefix(self) -> str:
@@ -221,8 +230,17 @@ class Trainer:
         with psycopg.connect(dsn, connect_timeout=10) as conn:
             conn.execute("SELECT count(*) FROM okno.billing_period").fetchone()
 
-    def reset(self, seat: int | None = None, all_: bool = False, source: str | None = None) -> list[str]:
-        """Recreate the working database (or a seat, or all) from the baseline or a snapshot.
+    def reset(
+        self,
+        seat: int | None = None,
+        all_: bool = False,
+        source: str | None = None,
+        sources: Mapping[str, str] | None = None,
+        chosen: list[tuple[str, str | None]] | None = None,
+    ) -> list[str]:
+        """Recreate the working database (or a seat, or all) from the baseline or a snapshot; ``sources``
+        names another template for some of them (a running lesson's start of each seat); ``chosen``, the
+        (database, seat role) pairs to reset instead of those ``seat`` and ``all_`` name.
 
         A class (several targets) is copied on several connections at once (:data:`COPIERS`): a copy
         waits mostly on the disk's flushes (every file is fsynced, twice a checkpoint), which overlap;
@@ -230,7 +248,7 @@ class Trainer:
         target is copied on the connection that checked the template, one handshake fewer."""
         copiers = COPIERS[self.env.storage.method]
         template = source or self.names.baseline
-        targets = self.targets(seat, all_)
+        targets = chosen if chosen is not None else self.targets(seat, all_)
         passwords = self.seat_passwords()
         ready: dict[str, str] = {}  # a target's ready copy of the baseline, where one may be waiting
 
@@ -239,7 +257,8 @@ class Trainer:
             for database, role in part:
                 names = (self.names.work(database), self.names.retired())
                 note = self.note("seat" if role else "database")
-                retired = copies.clone(conn, template, database, role, names, note, ready.get(database)) or retired
+                own = (sources or {}).get(database, template)
+                retired = copies.clone(conn, own, database, role, names, note, ready.get(database)) or retired
                 if role and role[-2:].lstrip("0") in passwords:
                     self._login(conn, role, passwords[role[-2:].lstrip("0")])
             return retired
@@ -255,7 +274,7 @@ class Trainer:
                     fix=f"seed it first: `provision up {self.env.client}` or `provision seed`",
                 )
             if self.env.storage.method == "clone" and source is None:  # where a copy costs no more than its files
-                seat_of = {db: _seat_number(role) if role else 0 for db, role in targets}
+                seat_of = {db: _seat_number(role) if role else 0 for db, role in targets if db not in (sources or {})}
                 ready.update(copies.ready_for(conn, self.names.stem, template, seat_of))
             if len(targets) == 1:
                 retired = copy_all(conn, targets)
@@ -304,6 +323,10 @@ class Trainer:
                 self._drop_extra_seats(conn, self.env.profile.seats, passwords)
                 self._save_seat_passwords(passwords)
                 done.append("seats removed")
+            if left.get("lesson_copies") and not self._lesson_started(str(left.get("lesson_id"))):
+                for name in left["lesson_copies"]:  # a lesson's start that never finished: its copies go
+                    copies.drop(conn, name)
+                done.append("the lesson's unfinished start undone")
             if copies.exists(conn, self.names.db) and not copies.is_template(conn, self.names.db):
                 conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(self.names.db)))
         if "books" in left and self.books() != left["books"]:
@@ -313,6 +336,12 @@ class Trainer:
         copies.drop_retired(self.dsn("postgres"), self.names.stem)
         what = ", ".join(done) or "nothing to undo"
         return f"repaired what `{left.get('command')}` (pid {left.get('pid')}) left at step {left.get('step')}: {what}"
+
+    def _lesson_started(self, start_id: str) -> bool:
+        with contextlib.suppress(InputError):
+            running = lessonstate.read(self.env)
+            return running is not None and running.id == start_id
+        return False
 
     def _drop_extra_seats(self, conn: psycopg.Connection, wanted: int, passwords: dict[str, str]) -> None:
         """Remove the seats past ``wanted``, their databases and logins (a login whose database a killed
@@ -487,7 +516,12 @@ def reset_client(
     """`provision reset`: the working database (or a seat, or all) back to the baseline (``profile``: the
     client's, when the caller has read it already)."""
     env = env_for(workspace, check_seat(profile or load_profile(workspace, client), seat))
-    return copy_locked(env, "reset", lambda trainer: trainer.reset(seat, all_))
+
+    def reset(trainer: Trainer) -> list[str]:  # while a lesson runs, a seat goes back to the lesson's start
+        started = {trainer.names.seat(k): trainer.names.lesson(k) for k in lessonstate.running_seats(env)}
+        return trainer.reset(seat, all_, sources=started)
+
+    return copy_locked(env, "reset", reset)
 
 
 def client_seats(workspace: Workspace, client: str, *, profile: Profile | None = None) -> list[Seat]:
