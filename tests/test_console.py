@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import stat
 import subprocess
@@ -20,7 +19,6 @@ from typing import Any
 import httpx2
 import psycopg
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -34,6 +32,7 @@ from provision.console.jobs import Jobs
 from provision.console.lockout import Limits
 from provision.errors import InputError
 from provision.training import classroom, journal, seats
+from tests.browser import served_in_chromium, wait_for
 from tests.clients import one_row, seeded_client
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -328,55 +327,14 @@ def test_a_console_reset_waits_for_a_cli_command_and_says_so(classroom_up: dict[
 
 
 # -- in a real headless Chromium ---------------------------------------------------------------------------
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 SHOTS = os.environ.get("PROVISION_SCREENSHOTS")  # a folder: the main pages' screenshots go there (docs/)
 
 
 @pytest.fixture(scope="module")
 def browser(classroom_up: dict[str, Any]) -> Iterator[tuple[Any, str]]:
     """The console served by uvicorn on a free port, and a headless Chromium driven by Selenium."""
-    if not (CHROMIUM and DRIVER):
-        pytest.skip("chromium and chromium-driver are not installed (.ci/system-packages installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(classroom_up["client"].app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver, f"http://127.0.0.1:{port}"
-    finally:
-        driver.quit()
-        server.should_exit = True
-        thread.join(10)
-
-
-def wait_for(predicate: Any, timeout: float = 60.0) -> None:
-    """Until ``predicate()`` holds; a page still loading (its element not there yet, or gone) is not yet."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if predicate():
-                return
-        except (NoSuchElementException, StaleElementReferenceException):
-            pass
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+    with served_in_chromium(classroom_up["client"].app) as found:
+        yield found
 
 
 def logged_in_browser(browser: tuple[Any, str], up: dict[str, Any]) -> tuple[Any, str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 from openpyxl import load_workbook
+from starlette.testclient import TestClient
 
 from provision.books import bringup
 from provision.clients import lifecycle
@@ -21,10 +22,15 @@ from provision.clients.profile import load_profile
 from provision.clients.render import env_for
 from provision.clients.storage import loop_problem
 from provision.clients.workspace import Workspace
+from provision.console import auth
+from provision.console.app import make_app
 from provision.training import classwork, journal, lessons, lessonstate, seats
+from provision.training.classroom import class_view, loopback_only, room_address
 from provision.training.lessons import LessonError, parse_lesson
+from tests.browser import served_in_chromium, wait_for
 from tests.clients import cli
 from tests.lesson_solutions import FIRST_DAY
+from tests.test_console import csrf_of, finished, logged_in
 
 GOOD = """
 title = "Урок"
@@ -314,3 +320,98 @@ def test_a_killed_start_is_undone_by_the_next_command(classroom: Workspace, step
     assert code == 0, out
     code, out = cli(classroom, "lesson", "stop", CLIENT)
     assert code == 0, out
+
+
+def test_a_tasks_text_becomes_html_with_nothing_of_its_own() -> None:
+    html = lessons.to_html("Счёт **00012**, таблица `payment`.\nДалее.\n\n- первое\n- <script>второе</script>\n")
+    assert html == (
+        "<p>Счёт <strong>00012</strong>, таблица <code>payment</code>. Далее.</p>\n"
+        "<ul><li>первое</li><li>&lt;script&gt;второе&lt;/script&gt;</li></ul>"
+    )
+
+
+def test_a_trainee_reaches_the_database_by_the_consoles_address_where_it_listens_there() -> None:
+    assert room_address("127.0.0.1", "10.0.0.5") is None  # loopback only: the trainer's page says so
+    assert room_address("0.0.0.0", "10.0.0.5") == "10.0.0.5"
+    assert room_address("::", "klass.local") == "klass.local"
+    assert room_address("10.0.0.7", "10.0.0.5") == "10.0.0.7"  # bound to one address: that one
+    assert loopback_only("127.0.0.1") and not loopback_only("0.0.0.0")
+
+
+# -- in the console --------------------------------------------------------------------------------------
+def _tokens(workspace: Workspace) -> dict[int, str]:
+    view = class_view(env_for(workspace, load_profile(workspace, CLIENT)))
+    return {s.seat: s.token for s in view.seats if s.seat}
+
+
+@pytest.fixture(scope="module")
+def console(classroom: Workspace) -> Iterator[tuple[TestClient, str]]:
+    """The console of the classroom, logged in: (its client, the session's CSRF token); the lesson stopped after."""
+    password = auth.console_password(classroom)[0]
+    client = TestClient(make_app(classroom, password))
+    yield client, logged_in(client, password)
+    if lessonstate.read(_trainer(classroom).env) is not None:
+        classwork.stop(classroom, CLIENT)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_the_console_starts_a_lesson_and_a_trainee_sees_only_their_own_tasks(
+    classroom: Workspace, console: tuple[TestClient, str]
+) -> None:
+    client, csrf = console
+    if lessonstate.read(_trainer(classroom).env) is not None:
+        classwork.stop(classroom, CLIENT)
+    page = client.get(f"/client/{CLIENT}/lesson").text
+    assert 'id="no-lesson"' in page and "Первый день оператора" in page and 'id="loopback"' in page
+    state = finished(client, client.post(f"/client/{CLIENT}/lesson/start", data={"lesson": "first-day", "csrf": csrf},
+                                         follow_redirects=False))  # fmt: skip
+    assert state["state"] == "done", state
+    board = client.get(f"/client/{CLIENT}/lesson").text
+    assert board.count('class="tile"') == SEATS and "Закончить урок" in board
+    running = lessonstate.read(_trainer(classroom).env)
+    assert running is not None
+    serials = {k: lessonstate.decode(running.values[str(k)]["meter"])["serial"] for k in range(1, SEATS + 1)}
+    trainee = TestClient(client.app)  # another browser: no trainer's session
+    token = _tokens(classroom)[2]
+    mine = trainee.get(f"/seat/{token}").text
+    assert serials[2] in mine and serials[1] not in mine and serials[3] not in mine
+    assert "Пульт преподавателя" not in mine and "Выйти" not in mine and 'id="trainer-only"' in mine
+    assert mine.count('class="todo"') == len(FIRST_DAY) and "<script" not in mine.split("<main>")[1]
+    form = csrf_of(mine)
+    trainee.post(f"/seat/{token}/name", data={"name": "Мария Иванова", "csrf": form})
+    checked = trainee.post(f"/seat/{token}/check", data={"csrf": form}).text
+    assert 'id="hint"' in checked and "Показание за открытый месяц" in checked  # the first undone task's hint
+    _solve(classroom, 2, ("reading",))
+    checked = trainee.post(f"/seat/{token}/check", data={"csrf": form}).text
+    assert checked.count('class="done"') == 1 and 'value="Мария Иванова"' in checked
+    assert trainee.get(f"/seat/{_tokens(classroom)[1]}x").status_code == 404  # another seat's token, mangled
+    assert trainee.post(f"/seat/{token}/check", data={"csrf": "forged"}).status_code == 403
+    assert trainee.get(f"/client/{CLIENT}/lesson/events", follow_redirects=False).status_code == 303  # to the login
+    done = classwork.status(classroom, CLIENT)
+    assert done.seats[1].name == "Мария Иванова" and [t.task for t in done.seats[1].tasks if t.done] == ["reading"]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_in_a_browser_the_board_follows_the_class_live(classroom: Workspace, console: tuple[TestClient, str]) -> None:
+    from selenium.webdriver.common.by import By
+
+    client, _csrf = console
+    if lessonstate.read(_trainer(classroom).env) is None:
+        classwork.start(classroom, CLIENT, "first-day")
+    with served_in_chromium(client.app) as (driver, url):
+        driver.get(f"{url}/login")
+        driver.find_element(By.ID, "password").send_keys(auth.console_password(classroom)[0])
+        driver.find_element(By.ID, "enter").click()
+        wait_for(lambda: "/login" not in driver.current_url)
+        driver.get(f"{url}/client/{CLIENT}/lesson")
+        wait_for(lambda: driver.find_element(By.ID, "board").get_attribute("data-updated"))  # the stream is live
+        tile = driver.find_element(By.ID, "tile-3")
+        before = int(tile.find_element(By.CLASS_NAME, "done").text)
+        _solve(classroom, 3, ("owner",))  # done in SQL: the page is not reloaded
+        wait_for(
+            lambda: int(driver.find_element(By.ID, "tile-3").find_element(By.CLASS_NAME, "done").text) == before + 1
+        )
+        assert "Новый собственник" in driver.find_element(By.ID, "tile-3").find_element(By.CLASS_NAME, "last").text
+        assert driver.execute_script("return performance.getEntriesByType('navigation').length") == 1

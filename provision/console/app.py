@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from provision.clients.workspace import Workspace
-from provision.console import actions, auth, pages, progress, session, trainee
+from provision.console import actions, auth, lesson, pages, progress, session, trainee
 from provision.console.context import HERE, Console
 from provision.console.headers import SecurityHeaders
 
@@ -32,11 +32,17 @@ ROUTES: list[BaseRoute] = [
     Route("/client/{name}/reset", actions.reset, methods=["POST"]),
     Route("/client/{name}/snapshot/save", actions.snapshot_save, methods=["POST"]),
     Route("/client/{name}/snapshot/restore", actions.snapshot_restore, methods=["POST"]),
+    Route("/client/{name}/lesson", lesson.board_page),
+    Route("/client/{name}/lesson/events", lesson.board_events),
+    Route("/client/{name}/lesson/start", lesson.start, methods=["POST"]),
+    Route("/client/{name}/lesson/stop", lesson.stop, methods=["POST"]),
     Route("/jobs/{id}.json", progress.job_json),
     Route("/jobs/{id}", progress.job_page),
     Route("/jobs/{id}/events", progress.job_events),
     Route("/seat/{token}", trainee.seat_page),
     Route("/seat/{token}/reset", trainee.seat_reset, methods=["POST"]),
+    Route("/seat/{token}/check", lesson.seat_check, methods=["POST"]),
+    Route("/seat/{token}/name", lesson.seat_name, methods=["POST"]),
     Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
 ]
 

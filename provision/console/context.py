@@ -4,6 +4,7 @@ posted form, a page to answer with, an action to start as a job)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from provision.training import seats
 
 HERE = Path(__file__).parent
 STATS_SECONDS = 30.0
+BOARD_SECONDS = 1.5
 
 
 class Console:
@@ -37,6 +39,8 @@ class Console:
         self.jobs = Jobs()
         self.sessions: set[str] = set()  # the trainer's live sessions: a logout ends one for good
         self.stats: dict[str, tuple[float, dict[str, Any]]] = {}  # a client's books, for the two charts
+        self.boards: dict[str, tuple[float, Any]] = {}  # a client's running lesson, checked on every seat
+        self._board_locks: dict[str, threading.Lock] = {}
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["fmt_size"] = _size
 
@@ -50,6 +54,20 @@ class Console:
         if kept is None or now - kept[0] > STATS_SECONDS:
             kept = self.stats[client] = (now, seeding.stats_target(self.workspace, client, None))
         return kept[1]
+
+    def board(self, client: str, fresh: Callable[[], Any]) -> Any:
+        """The client's class board, checked at most once in :data:`BOARD_SECONDS` whoever watches it (every
+        viewer's stream reads the same board; one check of the class runs at a time)."""
+        lock = self._board_locks.setdefault(client, threading.Lock())
+        with lock:
+            kept = self.boards.get(client)
+            if kept is None or time.monotonic() - kept[0] > BOARD_SECONDS:
+                kept = self.boards[client] = (time.monotonic(), fresh())
+            return kept[1]
+
+    def forget_board(self, client: str) -> None:
+        """After a change (a start, a stop, a trainee's check): the next look checks again."""
+        self.boards.pop(client, None)
 
 
 @dataclass(frozen=True)

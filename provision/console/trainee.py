@@ -1,5 +1,6 @@
-"""A trainee's page, opened by the seat's link (its token is the only key): the seat's connection and a
-button that resets it."""
+"""A trainee's page, opened by the seat's link (its token is the only key): the seat's connection as the
+trainee's computer reaches it, a button that resets it (to the lesson's start while one runs), and the running
+lesson's tasks (:mod:`.lesson`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from provision.clients.render import ClientEnv
+from provision.console import lesson
 from provision.console.context import Call
 from provision.console.guard import posted
 from provision.console.jobs import Say
@@ -20,8 +22,13 @@ async def seat_page(request: Request) -> Response:
     if found is None:
         return call.message(call.words["unknown_link"], 404)
     env, number = found
-    seat = await run_in_threadpool(classroom.trainee_seat, env, number)
-    return call.page("seat.html", seat=seat, client=env.client, token=token)
+    seat = await run_in_threadpool(classroom.trainee_seat, env, number, request.url.hostname)
+    tasks = await run_in_threadpool(lesson.trainee_tasks, env, number)
+    hint, hint_task = request.session.pop("hint", ""), request.session.pop("hint_task", "")
+    return call.page(
+        "seat.html", seat=seat, client=env.client, token=token, lesson=tasks, hint=hint, hint_task=hint_task,
+        loopback=classroom.loopback_only(env.profile.host),
+    )  # fmt: skip
 
 
 async def seat_reset(request: Request) -> Response:

@@ -24,6 +24,7 @@ from provision.inputs import ascii_number
 from provision.training import seats, snapshots
 from provision.training.resets import last_resets
 from provision.training.seats import Copied, Trainer, client_seats
+from seed.dsn import replace_dsn
 from seed.outfile import write_output
 
 
@@ -47,6 +48,7 @@ class ClassView:
     seats: list[SeatRow]
     snapshots: list[snapshots.Snapshot]
     last_import: dict[str, Any] | None
+    loopback: bool = False  # the database listens on this machine alone: trainees' computers cannot reach it
 
 
 def _links_path(env: ClientEnv) -> Path:
@@ -224,13 +226,37 @@ def class_view(env: ClientEnv) -> ClassView:
             )
             for s in found
         ]
-    return ClassView(env.client, env.profile.title or env.client, state, env.port, rows, saved, _last_import(env))
+    title = env.profile.title or env.client
+    loopback = loopback_only(env.profile.host)
+    return ClassView(env.client, title, state, env.port, rows, saved, _last_import(env), loopback)
 
 
-def trainee_seat(env: ClientEnv, seat: int) -> SeatRow:
-    """One seat, for its trainee's page (``env``: as :func:`find_seat` found it, its profile read once)."""
+def trainee_seat(env: ClientEnv, seat: int, reached: str | None = None) -> SeatRow:
+    """One seat, for its trainee's page (``env``: as :func:`find_seat` found it, its profile read once), its
+    connection string as the trainee's computer reaches it (``reached``: the address the trainee reached
+    the console by; see :func:`room_address`)."""
     found = [s for s in client_seats(env.workspace, env.client, profile=env.profile) if s.seat == seat]
     if not found:
         raise InputError(f"client {env.client!r} has no seat {seat}")
     s = found[0]
-    return SeatRow(s.seat, s.database, s.role, s.dsn_with_password, None, last_resets(env).get(s.database, ""), "")
+    connect = s.dsn_with_password
+    room = room_address(env.profile.host, reached)
+    if room is not None and not env.host.is_ssh:
+        connect = replace_dsn(connect, host=room)
+    return SeatRow(s.seat, s.database, s.role, connect, None, last_resets(env).get(s.database, ""), "")
+
+
+def loopback_only(bound: str) -> bool:
+    """Whether a database bound to ``bound`` is reached from this machine alone."""
+    return bound.startswith("127.") or bound in ("::1", "localhost")
+
+
+def room_address(bound: str, reached: str | None) -> str | None:
+    """Where a trainee's computer reaches a database bound to ``bound``: the address the trainee reached the
+    console by when it listens on every address, its own address when on one; None when it listens on this
+    machine's loopback alone (only the trainer's computer reaches it: the trainer's page says how to open it)."""
+    if loopback_only(bound):
+        return None
+    if bound in ("0.0.0.0", "::"):
+        return reached or None
+    return bound

@@ -307,3 +307,28 @@ def lesson_files(own: Path | None) -> dict[str, Path]:
     if own is not None and own.is_dir():
         found.update({path.stem: path for path in sorted(own.glob("*.toml"))})
     return found
+
+
+# -- a task's text as a page shows it -----------------------------------------------------------------
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def to_html(text: str) -> str:
+    """A task's text (light markup: paragraphs by blank lines, lines that start with "- " a list, **bold**,
+    `code`) as HTML; everything else escaped, so a lesson file can put no markup of its own in a page."""
+    from html import escape
+
+    def inline(line: str) -> str:
+        line = escape(line, quote=False)
+        line = _CODE.sub(lambda m: f"<code>{m.group(1)}</code>", line)
+        return _STRONG.sub(lambda m: f"<strong>{m.group(1)}</strong>", line)
+
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        if lines and all(line.startswith("- ") for line in lines):
+            blocks.append("<ul>" + "".join(f"<li>{inline(line[2:])}</li>" for line in lines) + "</ul>")
+        elif lines:
+            blocks.append("<p>" + " ".join(inline(line) for line in lines) + "</p>")
+    return "\n".join(blocks)

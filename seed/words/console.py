@@ -85,4 +85,42 @@ CONSOLE: dict[str, Word] = {
     ),
     "unknown_link": Word("Ссылка недействительна: спросите преподавателя", "This link is not valid: ask the trainer"),
     "language": Word("English", "Русский"),
+    "classroom": Word("Учебное место", "Training seat"),
+    "lesson": Word("Урок", "Lesson"),
+    "lesson_board": Word("Урок: доска класса", "Lesson: the class board"),
+    "lesson_started": Word("Начат", "Started"),
+    "tasks_word": Word("заданий", "tasks"),
+    "points_word": Word("баллов", "points"),
+    "lesson_stop": Word("Закончить урок", "Stop the lesson"),
+    "lesson_start": Word("Начать урок", "Start the lesson"),
+    "lesson_start_note": Word(
+        "Все места будут сброшены к началу урока: у каждого слушателя свои данные для заданий.",
+        "Every seat is reset to the lesson's start: each trainee gets data of their own for the tasks.",
+    ),
+    "no_lesson": Word("Урок не идёт.", "No lesson is running."),
+    "no_name": Word("без имени", "no name"),
+    "nothing_done": Word("ещё ничего не сделано", "nothing done yet"),
+    "seat_unreachable": Word("место недоступно", "seat unreachable"),
+    "lesson_start_title": Word("Начало урока {name}", "Start of lesson {name}"),
+    "lesson_stop_title": Word("Конец урока", "End of the lesson"),
+    "your_name": Word("Ваше имя", "Your name"),
+    "hint": Word("Подсказка", "Hint"),
+    "check_mine": Word("Проверить", "Check"),
+    "reset_to_lesson": Word(
+        "Начать урок заново (место — к началу урока)", "Start the lesson again (seat to the lesson's start)"
+    ),
+    "loopback_only": Word(
+        "База слушает только этот компьютер: со своих компьютеров слушатели к ней не подключатся. "
+        "Чтобы открыть её классу, впишите в профиль",
+        "The database listens on this computer only: trainees cannot connect from their own computers. To open it to "
+        "the room, put in the profile",
+    ),
+    "loopback_fix": Word(
+        "(или адрес этого компьютера в сети класса) и выполните",
+        "(or this computer's address in the room's network) and run",
+    ),
+    "trainer_machine_only": Word(
+        "Эта строка работает только на компьютере преподавателя: база пока закрыта для сети класса.",
+        "This string works on the trainer's computer only: the database is not yet open to the room's network.",
+    ),
 }

@@ -32,3 +32,27 @@ document.addEventListener("DOMContentLoaded", function () {
     result.textContent = info.result;
   });
 });
+
+// The class board: each seat's tile brought up to date as the console's stream sends the board anew.
+document.addEventListener("DOMContentLoaded", function () {
+  var board = document.getElementById("board");
+  if (!board || !window.EventSource) return;
+  var total = parseInt(board.getAttribute("data-total"), 10) || 1;
+  var source = new EventSource(board.getAttribute("data-events"));
+  source.addEventListener("board", function (e) {
+    var state = JSON.parse(e.data);
+    if (!state.running) { source.close(); window.location.reload(); return; }
+    state.seats.forEach(function (seat) {
+      var tile = document.getElementById("tile-" + seat.seat);
+      if (!tile) return;
+      tile.querySelector(".who").textContent = seat.name || board.getAttribute("data-nobody");
+      tile.querySelector(".bar").value = seat.done;
+      tile.querySelector(".done").textContent = seat.done;
+      tile.querySelector(".pts").textContent = seat.points;
+      tile.querySelector(".last").textContent = seat.last ? seat.last.title + ", " + seat.last.when
+        : board.getAttribute(seat.reachable ? "data-nothing" : "data-unreachable");
+      tile.classList.toggle("all-done", seat.done === total);
+    });
+    board.setAttribute("data-updated", String(Date.now()));
+  });
+});
