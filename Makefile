@@ -53,6 +53,9 @@ bench-switchover: install
 bench-console: install
 	$(BIN)/python benchmarks/bench_console.py --seats 30
 
+bench-class: install
+	$(BIN)/python benchmarks/bench_class.py --seats 100
+
 bench-remote: install
 	$(BIN)/python benchmarks/bench_remote.py --accounts 10000
 

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 import statistics
 import sys
-import threading
 import time
 from typing import Any
 
 import httpx2
-import uvicorn
-from common import seeded_client, show
+from common import seeded_client, served, show
 
 from provision.console import auth
 from provision.console.app import make_app
@@ -35,39 +32,27 @@ def measure(seats: int, accounts: int, repeat: int) -> dict[str, Any]:
     profile = f'[postgres]\nport = "auto"\n[seed]\naccounts = {accounts}\nmonths = 3\n[training]\nseats = {seats}\n'
     with seeded_client(CLIENT, profile) as (workspace, _dsn):
         password = auth.console_password(workspace)[0]
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(make_app(workspace, password), port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
-        try:
-            with httpx2.Client(base_url=f"http://127.0.0.1:{port}") as web:
-                token = CSRF.findall(web.get("/login").text)[0]
-                web.post("/login", data={"password": password, "csrf": token})
-                page = web.get(f"/client/{CLIENT}")
-                assert page.text.count('class="reset"') == seats + 1, "not every seat is on the page"
-                token = CSRF.findall(page.text)[0]
-                pages, buttons, library = [], [], []
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    web.get(f"/client/{CLIENT}").raise_for_status()
-                    pages.append(time.perf_counter() - started)
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    job = web.post(f"/client/{CLIENT}/reset", data={"seat": "1", "csrf": token}).headers["location"]
-                    while (state := web.get(job + ".json").json())["state"] == "running":
-                        time.sleep(0.01)
-                    assert state["state"] == "done", state
-                    buttons.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    seat_book.reset_client(workspace, CLIENT, 1)
-                    library.append(time.perf_counter() - started)
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with served(make_app(workspace, password)) as url, httpx2.Client(base_url=url) as web:
+            token = CSRF.findall(web.get("/login").text)[0]
+            web.post("/login", data={"password": password, "csrf": token})
+            page = web.get(f"/client/{CLIENT}")
+            assert page.text.count('class="reset"') == seats + 1, "not every seat is on the page"
+            token = CSRF.findall(page.text)[0]
+            pages, buttons, library = [], [], []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                web.get(f"/client/{CLIENT}").raise_for_status()
+                pages.append(time.perf_counter() - started)
+            for _ in range(repeat):
+                started = time.perf_counter()
+                job = web.post(f"/client/{CLIENT}/reset", data={"seat": "1", "csrf": token}).headers["location"]
+                while (state := web.get(job + ".json").json())["state"] == "running":
+                    time.sleep(0.01)
+                assert state["state"] == "done", state
+                buttons.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                seat_book.reset_client(workspace, CLIENT, 1)
+                library.append(time.perf_counter() - started)
     button, own = statistics.median(buttons), statistics.median(library)
     return {
         "seats": seats,

@@ -142,6 +142,16 @@ def test_bench_console(pg_image: str, tmp_path: Path) -> None:
 
 @pytest.mark.docker
 @pytest.mark.slow
+def test_bench_class(pg_image_of: Any, tmp_path: Path) -> None:
+    pg_image_of(15 if storage.loop_problem() else 18)
+    args = ["--seats", "3", "--accounts", TINY, "--tasks", "9", "--repeat", "1"]
+    (result,) = run_benchmark(tmp_path, "bench_class.py", *args)
+    assert result["seats"] == 3 and result["tasks"] == 9 and result["tasks_done"] == 1  # seat 3: the added task
+    assert result["lesson_start_s"] > 0 and result["board_s"] > 0 and result["trainee_page_ms"] > 0
+
+
+@pytest.mark.docker
+@pytest.mark.slow
 def test_bench_lifecycle(pg_image: str, tmp_path: Path) -> None:
     figures = run_benchmark(tmp_path, "bench_lifecycle.py", "--major", "15", "--repeat", "1", "--no-build")
     assert figures["15"]["up_cold_s"] > 0 and figures["15"]["destroy_s"] > 0
