@@ -2,11 +2,13 @@
 
 ours:  `seed_database` end to end in a child process (generation, COPY, keys and indexes, VACUUM
        ANALYZE, sequences, the switch), with its peak RSS and the peak PSS of its whole process tree
-       (every process it starts counted once, shared pages shared out), polled every 50 ms.
+       (every process it starts counted once, shared pages shared out), polled every 50 ms, and its own CPU
+       seconds (user and system, start-up imports included: what it takes from the server's cores).
 floor: the same rows, generated beforehand into files on disk (not timed), streamed from those files into
        bare tables over the same parallel connections (one COPY per table, FREEZE as the seed does), plus
        the same keys and indexes (migration 002). Nothing else. The files are removed after; the free disk
        they need is checked first.
+Both with the server's CPU seconds meanwhile (its container's cgroup account, where readable).
 
 Run: `make bench-seed` or `python benchmarks/bench_seed.py --accounts 10000 100000 --memory 2g`.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import sys
 import tempfile
@@ -24,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from common import bare_tables, bench_server, measured_child, show
+from common import bare_tables, bench_server, container_cpu_seconds, measured_child, show
 from psycopg import sql
 
+from provision.docker import engine
 from seed import migrate
 from seed.generate import Generator
 from seed.load import BINARY_TABLES, TEXT_TABLES, copy_rows
@@ -36,20 +40,32 @@ END = dt.date(2026, 11, 1)
 BLOCK = 1 << 20  # bytes read from a file per COPY write
 SAMPLE_ACCOUNTS = 2000  # generated to estimate the disk the floor's files need
 CHILD = """
-import datetime as dt, json, sys, time
+import datetime as dt, json, os, sys, time
 from seed import seed_database
 started = time.monotonic()
 r = seed_database(sys.argv[1], accounts=int(sys.argv[2]), months=12, seed=1, end_period=dt.date(2026, 11, 1))
 print(json.dumps({"seconds": time.monotonic() - started, "rows": r.total_rows, "phases": r.seconds,
-                  "peak_rss_mb": peak_rss_mb()[0]}))
+                  "peak_rss_mb": peak_rss_mb()[0], "cpu_s": sum(os.times()[:2])}))
 """
 
 
-def ours(dsn: str, accounts: int) -> dict[str, Any]:
+def server_container(scratch: Path) -> str:
+    """The id of the benchmark server's container (the workspace at ``scratch``), for its CPU account."""
+    found = engine.find("containers", {engine.LABEL_WORKSPACE: str(scratch.resolve())})
+    return str(found[0].id) if found else ""
+
+
+def server_cpu(container: str, before: float | None) -> float | None:
+    after = container_cpu_seconds(container) if container else None
+    return round(after - before, 2) if before is not None and after is not None else None
+
+
+def ours(dsn: str, accounts: int, container: str) -> dict[str, Any]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
+    before = container_cpu_seconds(container) if container else None
     result, measured = measured_child(CHILD, dsn, str(accounts))
-    return {**result, "peak_pss_mb": measured.peak_pss_mb}
+    return {**result, "peak_pss_mb": measured.peak_pss_mb, "server_cpu_s": server_cpu(container, before)}
 
 
 def disk_needed(accounts: int) -> int:
@@ -109,7 +125,7 @@ def copy_files(dsn: str, schema: str, folder: Path) -> None:
         raise errors[0]
 
 
-def floor(dsn: str, accounts: int, scratch: Path) -> dict[str, Any]:
+def floor(dsn: str, accounts: int, scratch: Path, container: str) -> dict[str, Any]:
     needed = disk_needed(accounts)
     free = shutil.disk_usage(scratch).free
     if free < needed:
@@ -127,7 +143,8 @@ def floor(dsn: str, accounts: int, scratch: Path) -> dict[str, Any]:
         schema = "okno_floor"
         with psycopg.connect(dsn, autocommit=True) as admin:
             bare_tables(admin, schema)
-            started = time.monotonic()
+            started, cpu = time.monotonic(), sum(os.times()[:2])
+            before = container_cpu_seconds(container) if container else None
             for table, data in reference.items():
                 copy_rows(admin, schema, table, data)
             copy_files(dsn, schema, folder)
@@ -135,8 +152,17 @@ def floor(dsn: str, accounts: int, scratch: Path) -> dict[str, Any]:
             copy_s = time.monotonic() - started
             migrate.apply(admin, schema, upto=2, parallel_dsn=dsn)  # the same key builder as the seed
             seconds = time.monotonic() - started
+            client_cpu, server = sum(os.times()[:2]) - cpu, server_cpu(container, before)
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-    return {"seconds": seconds, "copy_seconds": copy_s, "rows": rows, "generate_seconds": generate_s, "disk": disk}
+    return {
+        "seconds": seconds,
+        "copy_seconds": copy_s,
+        "rows": rows,
+        "generate_seconds": generate_s,
+        "disk": disk,
+        "cpu_s": client_cpu,
+        "server_cpu_s": server,
+    }
 
 
 def main() -> int:
@@ -147,9 +173,10 @@ def main() -> int:
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     with bench_server("bench-seed", args.memory) as (dsn, scratch):
+        container = server_container(scratch)
         for accounts in args.accounts:
-            mine = ours(dsn, accounts)  # first, so it forks from a small parent
-            base = floor(dsn, accounts, scratch)
+            mine = ours(dsn, accounts, container)  # first, so it forks from a small parent
+            base = floor(dsn, accounts, scratch, container)
             results.append(
                 {
                     "accounts": accounts,
@@ -159,10 +186,14 @@ def main() -> int:
                     "seed_phases": {k: round(v, 2) for k, v in mine["phases"].items()},
                     "seed_peak_rss_mb": round(mine["peak_rss_mb"]),
                     "seed_peak_pss_mb": round(mine["peak_pss_mb"]),
+                    "seed_client_cpu_s": round(mine["cpu_s"], 2),
+                    "seed_server_cpu_s": mine["server_cpu_s"],
                     "floor_seconds": round(base["seconds"], 2),
                     "floor_copy_seconds": round(base["copy_seconds"], 2),
                     "floor_rows_per_s": round(base["rows"] / base["seconds"]),
                     "floor_generate_seconds": round(base["generate_seconds"], 2),
+                    "floor_client_cpu_s": round(base["cpu_s"], 2),
+                    "floor_server_cpu_s": base["server_cpu_s"],
                     "floor_disk_mb": round(base["disk"] / 2**20),
                     "ratio_to_floor": round(mine["seconds"] / base["seconds"], 3),
                 }

@@ -1,5 +1,6 @@
 """Russian people and their identifiers, sampled in bulk: ФИО with gender agreement, СНИЛС and ИНН
-with valid check digits, phones. Faker's ru_RU word lists are sampled with numpy, not called per row."""
+with valid check digits, phones. Word lists are sampled with numpy, not called per row: the surnames are
+Faker's ru_RU ones (40.x), kept here so that a seed does not import Faker (a seventh of its start-up)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,34 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from faker.providers.person.ru_RU import Provider as _Names
 
-SURNAMES_MALE = np.array(_Names.last_names_male)
-# Faker keeps the female forms index-aligned with the male ones (Смирнов / Смирнова).
-SURNAMES_FEMALE = np.array(_Names.last_names_female)
+# Faker's ru_RU ``last_names_male``, in its order (a seed's data depends on it).
+_SURNAMES_MALE_TEXT = """
+Смирнов Иванов Кузнецов Попов Соколов Лебедев Козлов Новиков Морозов Петров Волков Соловьев Васильев
+Зайцев Павлов Семенов Голубев Виноградов Богданов Воробьев Федоров Михайлов Беляев Тарасов Белов
+Комаров Орлов Киселев Макаров Андреев Ковалев Ильин Гусев Титов Кузьмин Кудрявцев Баранов Куликов
+Алексеев Степанов Яковлев Сорокин Сергеев Романов Захаров Борисов Королев Герасимов Пономарев
+Григорьев Лазарев Медведев Ершов Никитин Соболев Рябов Поляков Цветков Данилов Жуков Фролов Журавлев
+Николаев Крылов Максимов Сидоров Осипов Белоусов Федотов Дорофеев Егоров Матвеев Бобров Дмитриев
+Калинин Анисимов Петухов Антонов Тимофеев Никифоров Веселов Филиппов Марков Большаков Суханов
+Миронов Ширяев Александров Коновалов Шестаков Казаков Ефимов Денисов Громов Фомин Давыдов Мельников
+Щербаков Блинов Колесников Карпов Афанасьев Власов Маслов Исаков Тихонов Аксенов Гаврилов Родионов
+Котов Горбунов Кудряшов Быков Зуев Третьяков Савельев Панов Рыбаков Суворов Абрамов Воронов Мухин
+Архипов Трофимов Мартынов Емельянов Горшков Чернов Овчинников Селезнев Панфилов Копылов Михеев
+Галкин Назаров Лобанов Лукин Беляков Потапов Некрасов Хохлов Жданов Наумов Шилов Воронцов Ермаков
+Дроздов Игнатьев Савин Логинов Сафонов Капустин Кириллов Моисеев Елисеев Кошелев Костин Горбачев
+Орехов Ефремов Исаев Евдокимов Калашников Кабанов Носков Юдин Кулагин Лапин Прохоров Нестеров
+Харитонов Агафонов Муравьев Ларионов Федосеев Зимин Пахомов Шубин Игнатов Филатов Крюков Рогов
+Кулаков Терентьев Молчанов Владимиров Артемьев Гурьев Зиновьев Гришин Кононов Дементьев Ситников
+Симонов Мишин Фадеев Комиссаров Мамонтов Носов Гуляев Шаров Устинов Вишняков Евсеев Лаврентьев
+Брагин Константинов Корнилов Авдеев Зыков Бирюков Шарапов Никонов Щукин Дьячков Одинцов Сазонов
+Якушев Красильников Гордеев Самойлов Князев Беспалов Уваров Шашков Бобылев Доронин Белозеров Рожков
+Самсонов Мясников Лихачев Буров Сысоев Фомичев Русаков Стрелков Гущин Тетерин Колобов Субботин Фокин
+Блохин Селиверстов Пестов Кондратьев Силин Меркушев Лыткин Туров
+"""
+SURNAMES_MALE = np.array(_SURNAMES_MALE_TEXT.split())
+# The female forms, index-aligned with the male ones (Смирнов / Смирнова), as Faker's are.
+SURNAMES_FEMALE = np.array([name + "а" for name in SURNAMES_MALE.tolist()])
 IntArray = npt.NDArray[np.int64]
 
 
@@ -40,7 +64,8 @@ def inn_person(rng: np.random.Generator, n: int, region: int) -> npt.NDArray[Any
     body[:, 0], body[:, 1] = region // 10, region % 10
     body[:, 10] = _inn_digit(body, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8])
     body[:, 11] = _inn_digit(body, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8])
-    return np.array(["".join(map(str, row)) for row in body.tolist()])
+    number = body @ 10 ** np.arange(11, -1, -1, dtype=np.int64)  # the digits as one number, then its text
+    return np.char.zfill(number.astype(str), 12).astype("U12")
 
 
 def inn_company(rng: np.random.Generator, region: int) -> str:

@@ -3,7 +3,9 @@
 Fixed-width columns (integers, dates, booleans, and numerics of a fixed shape) become one numpy
 structured array per batch, so a million rows cost a few milliseconds of Python and no parsing on
 the server. A numeric is sent as four base-10000 digits (weight 2), which covers every amount below
-10^12 roubles; PostgreSQL normalises the digits on receipt.
+10^12 roubles; PostgreSQL normalises the digits on receipt. Its header (digit count, weight, sign,
+scale) and its four digits are two 64-bit words, each computed for the whole column and written in one
+go; the batch is filled a block of rows at a time, so that every field's write finds the block in cache.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 PG_EPOCH = dt.date(2000, 1, 1)
 NUMERIC_POS, NUMERIC_NEG = 0x0000, 0x4000
+# A numeric's header as one big-endian word: 4 digits, weight 2, sign and scale (the scale or'ed in).
+NUMERIC_HEADER = (4 << 48) | (2 << 32) | (NUMERIC_POS << 16)
+NUMERIC_SIGN_SHIFT = 16 + 14  # NUMERIC_NEG's one bit, in the header word
+BLOCK_ROWS = 4096  # rows filled at a time: a block of a batch stays in cache while each field is written
 
 # kind -> (payload dtype fields, payload length)
 _KINDS: dict[str, tuple[list[tuple[Any, ...]], int]] = {
@@ -27,7 +33,7 @@ _KINDS: dict[str, tuple[list[tuple[Any, ...]], int]] = {
     "int8": ([("v", ">i8")], 8),
     "date": ([("v", ">i4")], 4),
     "bool": ([("v", "u1")], 1),
-    "num": ([("nd", ">i2"), ("w", ">i2"), ("sg", ">u2"), ("ds", ">i2"), ("d", ">i2", (4,))], 16),
+    "num": ([("h", ">u8"), ("d", ">u8")], 16),  # header (ndigits, weight, sign, dscale), then four digits
     "null": ([], -1),
     "text": ([], 0),  # same-length byte strings (numpy dtype S<n>): payload sized per batch
 }
@@ -75,7 +81,7 @@ def _template(columns: Sequence[Column]) -> npt.NDArray[Any]:
     for i, col in enumerate(columns):
         row[f"l{i}"] = col.values.dtype.itemsize if col.kind == "text" else _KINDS[col.kind][1]
         if col.kind == "num":
-            row[f"nd{i}"], row[f"w{i}"], row[f"ds{i}"] = 4, 2, col.scale
+            row[f"h{i}"] = NUMERIC_HEADER | col.scale
     _TEMPLATES[key] = row
     return row
 
@@ -83,33 +89,51 @@ def _template(columns: Sequence[Column]) -> npt.NDArray[Any]:
 _TEMPLATES: dict[tuple[Any, ...], npt.NDArray[Any]] = {}
 
 
+def numeric_words(values: Any, scale: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64] | None]:
+    """A numeric column's digits (``values`` scaled by 10^``scale``) as one word a value, d0 in the high
+    16 bits to d3 in the low; and its headers where some value is negative (None: all are positive, as
+    the template has them)."""
+    scaled = np.asarray(values, dtype=np.int64)
+    negative = scaled < 0
+    signed = bool(negative.any())
+    magnitude = np.abs(scaled) if signed else scaled
+    unit = 10**scale
+    whole = magnitude // unit
+    top = int(whole.max()) if whole.size else 0
+    if top >= 10**12:
+        raise OverflowError("numeric value too large for the fixed encoding")
+    high = whole // 10_000
+    words = ((whole - high * 10_000) << 16) | ((magnitude - whole * unit) * 10 ** (4 - scale))
+    if top >= 10**8:
+        d0 = high // 10_000
+        words |= ((high - d0 * 10_000) << 32) | (d0 << 48)
+    else:
+        words |= high << 32
+    if not signed:
+        return words, None
+    return words, (negative.astype(np.uint64) << np.uint64(NUMERIC_SIGN_SHIFT)) | np.uint64(NUMERIC_HEADER | scale)
+
+
 def encode(columns: Sequence[Column], rows: int) -> bytes:
     """Encode ``rows`` tuples (no header or trailer) from column arrays of that length."""
     if rows == 0:
         return b""
     out = np.repeat(_template(columns), rows)  # constants copied as whole rows, then values filled in
+    fills: list[tuple[npt.NDArray[Any], npt.NDArray[Any]]] = []
     for i, col in enumerate(columns):
         if col.kind == "null":
             continue
         if col.kind != "num":
-            out[f"v{i}"] = col.values
+            fills.append((out[f"v{i}"], np.broadcast_to(col.values, (rows,))))
             continue
-        scaled = np.asarray(col.values, dtype=np.int64)
-        negative = scaled < 0
-        magnitude = np.abs(scaled) if negative.any() else scaled
-        if negative.any():
-            out[f"sg{i}"] = np.where(negative, NUMERIC_NEG, NUMERIC_POS)
-        whole, frac = np.divmod(magnitude, 10**col.scale)
-        top = int(whole.max()) if whole.size else 0
-        if top >= 10**12:
-            raise OverflowError("numeric value too large for the fixed encoding")
-        digits = out[f"d{i}"]
-        if top >= 10**8:
-            high, low = np.divmod(whole, 10**8)
-            digits[:, 0] = high
-            whole = low
-        digits[:, 1], digits[:, 2] = np.divmod(whole, 10**4)
-        digits[:, 3] = frac * 10 ** (4 - col.scale)
+        words, headers = numeric_words(col.values, col.scale)
+        fills.append((out[f"d{i}"], words))
+        if headers is not None:
+            fills.append((out[f"h{i}"], headers))
+    for start in range(0, rows, BLOCK_ROWS):
+        stop = start + BLOCK_ROWS
+        for field, values in fills:
+            field[start:stop] = values[start:stop]
     return out.tobytes()
 
 

@@ -32,7 +32,7 @@ from provision.clients.workspace import Workspace
 from provision.errors import InputError
 from provision.training import copies, lessons, lessonstate
 from provision.training.lessons import Lesson, LessonError
-from provision.training.seats import Trainer, operation, repaired
+from provision.training.seats import COPIERS, Trainer, operation, repaired
 from seed.outfile import output, output_text
 
 CHECK_TIMEOUT_MS = 5000  # a check that takes longer is stopped and counts as not done
@@ -96,10 +96,9 @@ def start(workspace: Workspace, client: str, name: str, *, say: Say | None = Non
         with trainer.admin() as conn:
             if not copies.exists(conn, names.baseline):
                 raise InputError(f"no baseline for {client!r} yet", fix=f"seed it first: `provision up {client}`")
-            if say:
-                say(f"copying the baseline for {count} seats")
-            for work in works.values():
-                copies.open_copy(conn, names.baseline, work)
+        if say:
+            say(f"copying the baseline for {count} seats")
+        _each(trainer, list(works.values()), lambda conn, work: copies.open_copy(conn, names.baseline, work))
         try:
             drawn = _prepare(trainer, lesson, works, say)
         except BaseException:
@@ -113,8 +112,7 @@ def start(workspace: Workspace, client: str, name: str, *, say: Say | None = Non
         kept.step("lesson:seal", lesson_copies=[*works.values(), *starts.values()])
         with trainer.admin() as conn:
             _drop_lesson_copies(conn, trainer, keep=[*works.values(), *starts.values()])
-            for k, work in works.items():
-                copies.seal(conn, work, starts[k])
+        _each(trainer, list(works), lambda conn, k: copies.seal(conn, works[k], starts[k]))
         if say:
             say(f"resetting {count} seats to the lesson's start")
         kept.step("lesson:seats")
@@ -166,6 +164,20 @@ def _prepare(trainer: Trainer, lesson: Lesson, works: dict[int, str], say: Say |
                     fix="make the check one SELECT of a boolean, and a hint in Russian for when it is false",
                 )
     return drawn
+
+
+def _each(trainer: Trainer, items: list[Any], act: Callable[[psycopg.Connection, Any], None]) -> None:
+    """``act`` on every item, over as many connections at once as a reset copies on (their flushes overlap)."""
+    copiers = COPIERS[trainer.env.storage.method]
+    parts = [items[k::copiers] for k in range(copiers) if items[k::copiers]]
+
+    def run(part: list[Any]) -> None:
+        with trainer.admin() as conn:
+            for item in part:
+                act(conn, item)
+
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        list(pool.map(run, parts))
 
 
 def _drop_lesson_copies(conn: psycopg.Connection, trainer: Trainer, keep: Sequence[str] = ()) -> None:

@@ -11,7 +11,6 @@ what a killed command left (:meth:`Trainer.recover`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
@@ -34,6 +33,7 @@ from provision.clients.secrets import read_password
 from provision.clients.workspace import Workspace
 from provision.errors import InputError
 from provision.training import copies, journal, lessonstate
+from provision.training.names import Names
 from provision.training.resets import note_resets
 from seed.dsn import replace_dsn
 from seed.outfile import write_whole
@@ -42,67 +42,7 @@ from seed.outfile import write_whole
 # (13 clones on this 2-core machine: 1.5 s one at a time, 1.25 s on two connections, 1.04 s on four); a
 # copy of every byte is bound by the disk's throughput, which more copies at once only share.
 COPIERS = {"clone": 4, "copy": 2}
-STEM_BYTES = 21  # the longest derived name, a snapshot's work copy: stem + "__snap_" + 30 + "__new"
-
-
-def stem_of(db: str) -> str:
-    """What the names derived from a database name start with: the name itself when short enough, else
-    its start and a digest of it, so that every derived name fits PostgreSQL's 63 bytes."""
-    if len(db.encode()) <= STEM_BYTES:
-        return db
-    return f"{db[:12]}_{hashlib.sha256(db.encode()).hexdigest()[:8]}"
-
-
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Names:
-    db: str
-
-    @property
-    def stem(self) -> str:
-        return stem_of(self.db)
-
-    @property
-    def baseline(self) -> str:
-        return f"{self.stem}__baseline"
-
-    @property
-    def trainee_group(self) -> str:
-        return f"{self.stem}__trainees"
-
-    def seat(self, k: int) -> str:
-        return f"{self.stem}__seat{k:02d}"
-
-    def snapshot(self, name: str) -> str:
-        return f"{self.stem}__snap_{name}"
-
-    def lesson(self, k: int) -> str:
-        """Seat ``k``'s start of the running lesson: what the seat is reset to while it runs."""
-        return f"{self.stem}__lesson{k:02d}"
-
-    @property
-    def lesson_like(self) -> str:
-        """A LIKE pattern of the lesson's copies (the starts and the ones being made)."""
-        return self.stem.replace("_", "\\_") + "\\_\\_lesson%"
-
-    @property
-    def snapshot_prefix(self) -> str:
-        return f"{self.stem}__snap_"
-
-    @property
-    def rehearsal(self) -> str:
-        """The copy of the working database a switch-over is rehearsed on."""
-        return f"{self.stem}__rehearsal"
-
-    def work(self, target: str) -> str:
-        """The work copy a new ``target`` is built in."""
-        aside = f"{target}__new"
-        return aside if copies.fits(aside) else f"{self.stem}__new"
-
-    def retired(self) -> str:
-        return f"{self.stem}__old{time.monotonic_ns() % 10**9}"
 
 
 @dataclass(frozen=True)
