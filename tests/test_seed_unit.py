@@ -96,3 +96,13 @@ def test_numeric_binary_layout() -> None:
     data = encode([Column("num", np.array([-123456]), 2)], 1)
     # field count, length 16, ndigits 4, weight 2, sign negative, dscale 2, digits 0 0 1234 5600
     assert data.hex() == "0001" + "00000010" + "0004" + "0002" + "4000" + "0002" + "0000" + "0000" + "04d2" + "15e0"
+
+
+def test_the_surnames_kept_in_the_file_are_fakers_own() -> None:
+    """The seed no longer imports Faker at its start; its surnames must stay Faker's ru_RU ones."""
+    from faker.providers.person.ru_RU import Provider
+
+    from seed import people
+
+    assert people.SURNAMES_MALE.tolist() == list(Provider.last_names_male)
+    assert people.SURNAMES_FEMALE.tolist() == list(Provider.last_names_female)
