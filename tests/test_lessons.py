@@ -242,7 +242,7 @@ def test_the_first_day_solved_untouched_and_half_done(classroom: Workspace) -> N
     assert sheet is not None and sheet.max_row == 2 + SEATS * len(every)
     # a seat's reset during the lesson goes back to the lesson's start: its setup there, its work gone
     code, out = cli(classroom, "reset", CLIENT, "--seat", "1")
-    assert code == 0, out
+    assert code == 0 and "seat01 to the running lesson's start" in out, out
     assert _done(classwork.status(classroom, CLIENT))[1] == []
     _solve(classroom, 1, ("suspense",))  # the planted suspense line is there again to be assigned
     assert _done(classwork.status(classroom, CLIENT))[1] == ["suspense"]

@@ -28,6 +28,9 @@ def reset(
     """Put the working database (or a seat, or all) back to the baseline in about a second."""
     one_target(seat, all_seats)
     done = classroom.reset_seats(workspace(), client, seat, all_seats, new_links)
-    typer.echo(f"reset {', '.join(done.databases)} from the baseline in {done.seconds:.2f} s")
+    baseline = [database for database in done.databases if database not in done.from_lesson]
+    parts = [f"{', '.join(baseline)} from the baseline"] if baseline else []
+    parts += [f"{', '.join(done.from_lesson)} to the running lesson's start"] if done.from_lesson else []
+    typer.echo(f"reset {'; '.join(parts)} in {done.seconds:.2f} s")
     if new_links:
         typer.echo("the trainees' console links are new: hand them out again")

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ class Copied:
 
     databases: list[str]
     seconds: float
+    from_lesson: list[str] = field(default_factory=list)  # those reset to a running lesson's start
 
 
 class Trainer:
@@ -457,11 +458,14 @@ def reset_client(
     client's, when the caller has read it already)."""
     env = env_for(workspace, check_seat(profile or load_profile(workspace, client), seat))
 
+    started: dict[str, str] = {}
+
     def reset(trainer: Trainer) -> list[str]:  # while a lesson runs, a seat goes back to the lesson's start
-        started = {trainer.names.seat(k): trainer.names.lesson(k) for k in lessonstate.running_seats(env)}
+        started.update({trainer.names.seat(k): trainer.names.lesson(k) for k in lessonstate.running_seats(env)})
         return trainer.reset(seat, all_, sources=started)
 
-    return copy_locked(env, "reset", reset)
+    done = copy_locked(env, "reset", reset)
+    return replace(done, from_lesson=[database for database in done.databases if database in started])
 
 
 def client_seats(workspace: Workspace, client: str, *, profile: Profile | None = None) -> list[Seat]:
