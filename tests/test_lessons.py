@@ -228,6 +228,13 @@ def test_the_first_day_solved_untouched_and_half_done(classroom: Workspace) -> N
     assert len({json.dumps(values[str(k)]["debtor"]) for k in range(1, SEATS + 1)}) == SEATS
     code, out = cli(classroom, "lesson", "status", CLIENT, "--json")
     assert code == 0 and json.loads(out)["seats"][0]["done"] == len(every)
+    with _trainer(classroom).admin() as conn:  # a seat that does not answer (a reset under way) keeps its ticks
+        conn.execute("ALTER DATABASE odno_okno__seat01 ALLOW_CONNECTIONS false")
+        try:
+            away = classwork.status(classroom, CLIENT).seats[0]
+        finally:
+            conn.execute("ALTER DATABASE odno_okno__seat01 ALLOW_CONNECTIONS true")
+    assert not away.reachable and away.done == len(every) and all(t.when for t in away.tasks)
     # the report, per trainee and task
     assert classwork.set_name(classroom, CLIENT, 3, "  Анна   Петрова ") == "Анна Петрова"
     code, out = cli(classroom, "lesson", "report", CLIENT, "-o", str(classroom.root / "class.csv"))

@@ -318,17 +318,20 @@ def status(workspace: Workspace, client: str, seats: Sequence[int] | None = None
         board = []
         for k, results in checked.items():
             ticks = kept.done.setdefault(str(k), {})
-            for task_id, (ok, _hint) in results.items():
-                if ok:
-                    ticks.setdefault(task_id, now)
-                else:  # undone again (the seat was reset): its tick goes
-                    ticks.pop(task_id, None)
+            reachable = results is not None
+            if results is None:  # the seat is being reset: what was seen last stands until it answers
+                results = {t.id: (t.id in ticks, UNREACHABLE) for t in lesson.tasks}
+            else:
+                for task_id, (ok, _hint) in results.items():
+                    if ok:
+                        ticks.setdefault(task_id, now)
+                    else:  # undone again (the seat was reset): its tick goes
+                        ticks.pop(task_id, None)
             tasks = [
                 TaskResult(t.id, results[t.id][0], ticks.get(t.id), None if results[t.id][0] else results[t.id][1])
                 for t in lesson.tasks
             ]
             points = sum(t.points for t in lesson.tasks if results[t.id][0])
-            reachable = not all(hint == UNREACHABLE for _ok, hint in results.values())
             board.append(SeatProgress(k, kept.names.get(str(k), ""), tasks, points, reachable))
     return Board(lesson, running.started, board, time.monotonic() - began)
 
@@ -338,8 +341,8 @@ UNREACHABLE = "Учебная база недоступна (идёт сброс
 
 def _check_seat(
     trainer: Trainer, lesson: Lesson, running: lessonstate.Running, seat: int
-) -> dict[str, tuple[bool, str]]:
-    """Each task of ``seat``: (done, hint)."""
+) -> dict[str, tuple[bool, str]] | None:
+    """Each task of ``seat``: (done, hint); None when the seat does not answer (a reset in progress)."""
     values = {n: lessonstate.decode(v) for n, v in running.values[str(seat)].items()}
     drawn = lessons.Drawn(values)
     try:
@@ -356,7 +359,7 @@ def _check_seat(
                 found[task.id] = (done, hint)
             return found
     except psycopg.OperationalError:
-        return {task.id: (False, UNREACHABLE) for task in lesson.tasks}
+        return None
 
 
 # -- names, stop, report ---------------------------------------------------------------------------------
