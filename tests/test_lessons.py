@@ -262,7 +262,7 @@ def test_the_first_day_solved_untouched_and_half_done(classroom: Workspace) -> N
     code, out = cli(classroom, "lesson", "stop", CLIENT)
     assert code == 0 and "stopped lesson first-day" in out
     with _trainer(classroom).admin() as conn:
-        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__lesson'").fetchone()
+        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__new$'").fetchone()
     assert left == (0,)
     code, out = cli(classroom, "lesson", "status", CLIENT)
     assert code == 2 and "no lesson runs" in out
@@ -289,7 +289,7 @@ text = "Текст."
             'check = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) > 0 FROM r"',
             "its check did not finish in 5 s",
         ),
-        ('check = "SELECT true"\nsetup = "DO $$ BEGIN IF current_database() LIKE \'%lesson02%\' THEN '
+        ('check = "SELECT true"\nsetup = "DO $$ BEGIN IF current_database() LIKE \'%seat02%\' THEN '
          "RAISE EXCEPTION 'нет такого счёта'; END IF; END $$\"", "seat 2: its setup fails: нет такого счёта"),
         ('check = "SELECT true FROM no_such_table"', "its check fails: relation \"no_such_table\" does not exist"),
     ],
@@ -304,29 +304,49 @@ def test_a_bad_lesson_is_refused_and_every_seat_stays_as_it_was(classroom: Works
     assert code == 2, out
     assert ("bad.toml: task 1 (one)" in out and said in out) if said else "syntax error" in out or "fails" in out
     assert _seat_marks(classroom) == dict.fromkeys(range(1, SEATS + 1), 59)  # every seat as the trainee left it
-    with _trainer(classroom).admin() as conn:
-        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__lesson'").fetchone() == (0,)
+    with _trainer(classroom).admin() as conn:  # no work copy left
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__new$'").fetchone() == (0,)
 
 
 @pytest.mark.docker
 @pytest.mark.slow
-@pytest.mark.parametrize("step", ["lesson:seal", "lesson:seats"])
-def test_a_killed_start_is_undone_by_the_next_command(classroom: Workspace, step: str) -> None:
+@pytest.mark.parametrize("step", ["lesson:setup", "lesson:swap"])
+def test_a_killed_start_is_undone_before_its_swap_and_finished_after(classroom: Workspace, step: str) -> None:
+    if lessonstate.read(_trainer(classroom).env) is not None:
+        classwork.stop(classroom, CLIENT)
+    code, out = cli(classroom, "reset", CLIENT, "--all")
+    assert code == 0, out
     env = {**os.environ, journal.CRASH_AT: step}
     killed = subprocess.run(
         [sys.executable, "-m", "provision.cli", "--workspace", str(classroom.root), "lesson", "start", CLIENT,
          "first-day"], env=env, capture_output=True, timeout=600, check=False,
     )  # fmt: skip
     assert killed.returncode == -9
-    code, out = cli(classroom, "reset", CLIENT, "--all")  # the next command repairs first
+    code, out = cli(classroom, "seats", CLIENT)  # the next command repairs first
     assert code == 0, out
     with _trainer(classroom).admin() as conn:
-        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__lesson'").fetchone() == (0,)
-    assert lessonstate.read(_trainer(classroom).env) is None
-    code, out = cli(classroom, "lesson", "start", CLIENT, "first-day")
-    assert code == 0, out
-    code, out = cli(classroom, "lesson", "stop", CLIENT)
-    assert code == 0, out
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname ~ '__new$'").fetchone() == (0,)
+    running = lessonstate.read(_trainer(classroom).env)
+    if step == "lesson:setup":  # undone: no lesson, the seats as they were
+        assert running is None
+        assert _tables(classroom, "lesson_debtors") == dict.fromkeys(range(1, SEATS + 1), 0)
+    else:  # finished: the lesson runs, every seat at its start
+        assert running is not None
+        assert _tables(classroom, "lesson_debtors") == dict.fromkeys(range(1, SEATS + 1), 1)
+        assert _done(classwork.status(classroom, CLIENT)) == {k: [] for k in range(1, SEATS + 1)}
+        code, out = cli(classroom, "lesson", "stop", CLIENT)
+        assert code == 0, out
+
+
+def _tables(workspace: Workspace, name: str) -> dict[int, int]:
+    """Each seat's count of tables named ``name``."""
+    found = {}
+    for seat in _trainer(workspace).seats():
+        if seat.seat:
+            with psycopg.connect(seat.dsn_with_password) as conn:
+                row = conn.execute("SELECT count(*) FROM pg_tables WHERE tablename = %s", (name,)).fetchone()
+                found[seat.seat] = row[0] if row else 0
+    return found
 
 
 def test_a_tasks_text_becomes_html_with_nothing_of_its_own() -> None:

@@ -2,12 +2,13 @@
 task on each seat, read-only, as the trainer), stopped, reported. What `provision lesson` and the console
 call.
 
-Starting is all or nothing: every seat's start is made aside from the baseline (its setup applied, the
-trainees' rights given on what the setup made) and every check tried on the first one, read-only, before
-any seat changes; a failure anywhere drops them all and names the seat, the task and the cause. Then the
-starts are sealed as templates (``{stem}__lessonNN``) and every seat is reset to its own, which is also
-where a reset of that seat goes while the lesson runs (:func:`seats.reset_client`). A kill at any moment
-is undone by the next command (the journal names the copies being made; :meth:`seats.Trainer.recover`).
+Starting is all or nothing: every seat's start is made aside (the baseline's copy, on clone storage the
+ready one a reset left, renamed; the seat's setup applied; the trainees' rights given on what it made) and
+every check tried on the first, read-only, before any seat changes; a failure anywhere drops them all and
+names the seat, the task and the cause. Then the lesson's record is written and each start swapped in. A
+reset of a seat while the lesson runs is the baseline's copy with the seat's setup applied again
+(:func:`seats.reset_client`): nothing is kept per seat but its values. A kill before the swap is undone by
+the next command, one during it finished (:meth:`seats.Trainer.recover`).
 """
 
 from __future__ import annotations
@@ -15,30 +16,25 @@ from __future__ import annotations
 import csv
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
-from psycopg.rows import dict_row
 
 from provision.clients.profile import load_profile
 from provision.clients.render import ClientEnv, env_for
 from provision.clients.workspace import Workspace
 from provision.errors import InputError
-from provision.training import copies, lessons, lessonstate
+from provision.training import copies, lessons, lessonsql, lessonstate
 from provision.training.lessons import Lesson, LessonError
+from provision.training.lessonsql import CHECK_TIMEOUT_MS, SETUP_TIMEOUT_MS
 from provision.training.seats import COPIERS, Trainer, operation, repaired
 from seed.outfile import output, output_text
 
-CHECK_TIMEOUT_MS = 5000  # a check that takes longer is stopped and counts as not done
-SETUP_TIMEOUT_MS = 60_000
 CHECKERS = 8  # seats checked at once
-GRANT_TABLES = "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA okno TO {}"
 Say = Callable[[str], None]
 
 
@@ -79,7 +75,7 @@ class Started:
 
 
 def start(workspace: Workspace, client: str, name: str, *, say: Say | None = None) -> Started:
-    """`lesson start`: every seat to its own start of lesson ``name`` (any running lesson stopped)."""
+    """`lesson start`: every seat to its own start of lesson ``name`` (a running lesson replaced)."""
     began = time.monotonic()
     env = env_for(workspace, load_profile(workspace, client))
     lesson = find(env, name)
@@ -89,37 +85,35 @@ def start(workspace: Workspace, client: str, name: str, *, say: Say | None = Non
     with operation(env, "lesson start", say) as kept:
         trainer = Trainer.of(env)
         names = trainer.names
-        start_id = uuid.uuid4().hex
-        works = {k: names.lesson(k) + "__new" for k in range(1, count + 1)}
-        starts = {k: names.lesson(k) for k in works}
-        kept.step("lesson:copies", lesson_copies=list(works.values()), lesson_id=start_id)
+        works = {k: names.work(names.seat(k)) for k in range(1, count + 1)}
+        kept.step("lesson:copies", lesson_works={str(k): w for k, w in works.items()}, lesson_phase="copies")
         with trainer.admin() as conn:
             if not copies.exists(conn, names.baseline):
                 raise InputError(f"no baseline for {client!r} yet", fix=f"seed it first: `provision up {client}`")
+            ready = {}
+            if env.storage.method == "clone":  # a reset's ready copies: renamed in, nothing copied
+                seat_of = {names.seat(k): k for k in works}
+                ready = copies.ready_for(conn, names.stem, names.baseline, seat_of)
         if say:
             say(f"copying the baseline for {count} seats")
-        _each(trainer, list(works.values()), lambda conn, work: copies.open_copy(conn, names.baseline, work))
+
+        def make(conn: psycopg.Connection, k: int) -> None:
+            copies.make_work(conn, names.baseline, works[k], ready.get(names.seat(k)))
+            copies.open_work(conn, works[k])
+
         try:
+            _each(trainer, list(works), make)
+            kept.step("lesson:setup")
             drawn = _prepare(trainer, lesson, works, say)
         except BaseException:
             with trainer.admin() as conn:
                 for work in works.values():
                     copies.drop(conn, work)
+            kept.step("lesson:undone", lesson_works={})
             raise
-        # from here on the running lesson (if any) is replaced: a kill is undone by dropping every start
         previous = lessonstate.read(env)
-        lessonstate.remove(env)
-        kept.step("lesson:seal", lesson_copies=[*works.values(), *starts.values()])
-        with trainer.admin() as conn:
-            _drop_lesson_copies(conn, trainer, keep=[*works.values(), *starts.values()])
-        _each(trainer, list(works), lambda conn, k: copies.seal(conn, works[k], starts[k]))
-        if say:
-            say(f"resetting {count} seats to the lesson's start")
-        kept.step("lesson:seats")
-        seat_dbs: list[tuple[str, str | None]] = [(names.seat(k), names.seat(k)) for k in works]
-        trainer.reset(chosen=seat_dbs, sources={names.seat(k): starts[k] for k in works})
         running = lessonstate.Running(
-            id=start_id,
+            id=uuid.uuid4().hex,
             lesson=lesson.name,
             file=lesson.source,
             started=lessonstate.now(),
@@ -127,14 +121,20 @@ def start(workspace: Workspace, client: str, name: str, *, say: Say | None = Non
             values={str(k): {n: lessonstate.encode(v) for n, v in d.values.items()} for k, d in drawn.items()},
             names=previous.names if previous else {},
         )
+        # from here a kill is finished by the next command: the record, then every seat
+        kept.step("lesson:swap", lesson_phase="swap", lesson_record=asdict(running))
         lessonstate.write(env, running)
+        if say:
+            say(f"putting {count} seats at the lesson's start")
+        _each(trainer, list(works), lambda conn, k: trainer.take_in(conn, works[k], k))
+        copies.drop_retired(trainer.dsn("postgres"), names.stem, ready=(names.baseline, list(range(count + 1))))
     return Started(lesson, count, time.monotonic() - began, previous.lesson if previous else None)
 
 
 def _prepare(trainer: Trainer, lesson: Lesson, works: dict[int, str], say: Say | None) -> dict[int, lessons.Drawn]:
     """Each seat's values drawn, its setup applied in its copy, every check tried on the first."""
     first = works[min(works)]
-    with _connect(trainer, first, read_only=True, timeout_ms=SETUP_TIMEOUT_MS, rows=True) as conn:
+    with lessonsql.connect(trainer.dsn(first), read_only=True, timeout_ms=SETUP_TIMEOUT_MS, rows=True) as conn:
         candidates: dict[str, list[dict[str, Any]]] = {}
         for param in lesson.params:
             if param.query is not None:
@@ -142,25 +142,16 @@ def _prepare(trainer: Trainer, lesson: Lesson, works: dict[int, str], say: Say |
     drawn = {k: lessons.draw(lesson, k, candidates) for k in works}
     if say:
         say(f"applying the setup of {lesson.name!r} to {len(works)} seats")
-    group = sql.Identifier(trainer.names.trainee_group)
-
-    def set_up(k: int) -> None:
-        with _connect(trainer, works[k], read_only=False, timeout_ms=SETUP_TIMEOUT_MS) as conn, conn.transaction():
-            for number, task in enumerate(lesson.tasks, start=1):
-                if task.setup:
-                    where = f"{lesson.source}: task {number} ({task.id}), seat {k}"
-                    _run(conn, task.setup, drawn[k], where, "setup")
-            conn.execute(sql.SQL(GRANT_TABLES).format(group))
-            conn.execute(sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA okno TO {}").format(group))
-
+    group = trainer.names.trainee_group
     with ThreadPoolExecutor(max_workers=min(CHECKERS, len(works))) as pool:
-        list(pool.map(set_up, works))
-    with _connect(trainer, first, read_only=True, timeout_ms=CHECK_TIMEOUT_MS) as conn:
+        list(pool.map(lambda k: lessonsql.apply_setup(trainer.dsn(works[k]), lesson, drawn[k], k, group), works))
+    with lessonsql.connect(trainer.dsn(first), read_only=True, timeout_ms=CHECK_TIMEOUT_MS) as conn:
         for number, task in enumerate(lesson.tasks, start=1):
-            result = _run(conn, task.check, drawn[min(works)], f"{lesson.source}: task {number} ({task.id})", "check")
+            where = f"{lesson.source}: task {number} ({task.id})"
+            result = lessonsql.run(conn, task.check, drawn[min(works)], where, "check")
             if result is None or len(result) not in (1, 2):
                 raise LessonError(
-                    f"{lesson.source}: task {number} ({task.id}): its check gives no row of (done, hint)",
+                    f"{where}: its check gives no row of (done, hint)",
                     fix="make the check one SELECT of a boolean, and a hint in Russian for when it is false",
                 )
     return drawn
@@ -180,60 +171,11 @@ def _each(trainer: Trainer, items: list[Any], act: Callable[[psycopg.Connection,
         list(pool.map(run, parts))
 
 
-def _drop_lesson_copies(conn: psycopg.Connection, trainer: Trainer, keep: Sequence[str] = ()) -> None:
-    found = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (trainer.names.lesson_like,))
-    for name in [str(name) for (name,) in found if name not in keep]:
-        copies.drop(conn, name)
-
-
-@contextmanager
-def _connect(
-    trainer: Trainer, database: str, *, read_only: bool, timeout_ms: int, rows: bool = False
-) -> Iterator[psycopg.Connection[Any]]:
-    """The trainer's connection to ``database``: read-only (every statement's own transaction) or not, each
-    statement stopped after ``timeout_ms``."""
-    options = f"-c statement_timeout={timeout_ms} -c default_transaction_read_only={'on' if read_only else 'off'}"
-    factory: Any = dict_row if rows else None
-    conn = psycopg.connect(
-        trainer.dsn(database), autocommit=True, connect_timeout=10, options=options, row_factory=factory
-    )
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
 def _fetch(conn: psycopg.Connection[Any], query: str, where: str) -> list[dict[str, Any]]:
     try:
         return list(conn.execute(query).fetchall())
     except psycopg.Error as exc:
-        raise LessonError(
-            f"{where}: its query fails: {_reason(exc)}", fix="correct the query in the lesson file"
-        ) from None
-
-
-def _run(conn: psycopg.Connection[Any], statement: str, drawn: lessons.Drawn, where: str, what: str) -> Any:
-    """``statement`` with the seat's values; a failure as a :class:`LessonError` naming ``where``."""
-    query, values = lessons.bind(statement, drawn, where)
-    try:
-        with psycopg.ClientCursor(conn) as cur:
-            cur.execute(query, values)
-            return cur.fetchone() if cur.description else None
-    except psycopg.errors.ReadOnlySqlTransaction:
-        raise LessonError(f"{where}: its check changes data", fix="a check may only read: make it a SELECT") from None
-    except psycopg.errors.QueryCanceled:
-        raise LessonError(
-            f"{where}: its {what} did not finish in {(CHECK_TIMEOUT_MS if what == 'check' else SETUP_TIMEOUT_MS) // 1000} s",  # noqa: E501
-            fix=f"make the {what} faster (an index, a narrower query)",
-        ) from None
-    except psycopg.Error as exc:
-        raise LessonError(
-            f"{where}: its {what} fails: {_reason(exc)}", fix=f"correct the {what} in the lesson file"
-        ) from None
-
-
-def _reason(exc: psycopg.Error) -> str:
-    return (exc.diag.message_primary or str(exc)).strip()
+        raise LessonError(f"{where}: its query fails: {lessonsql.reason(exc)}", fix="correct the query") from None
 
 
 # -- status ----------------------------------------------------------------------------------------------
@@ -343,14 +285,14 @@ def _check_seat(
     trainer: Trainer, lesson: Lesson, running: lessonstate.Running, seat: int
 ) -> dict[str, tuple[bool, str]] | None:
     """Each task of ``seat``: (done, hint); None when the seat does not answer (a reset in progress)."""
-    values = {n: lessonstate.decode(v) for n, v in running.values[str(seat)].items()}
-    drawn = lessons.Drawn(values)
+    drawn = lessonstate.drawn_of(running, seat)
+    dsn = trainer.dsn(trainer.names.seat(seat))
     try:
-        with _connect(trainer, trainer.names.seat(seat), read_only=True, timeout_ms=CHECK_TIMEOUT_MS) as conn:
+        with lessonsql.connect(dsn, read_only=True, timeout_ms=CHECK_TIMEOUT_MS) as conn:
             found = {}
             for task in lesson.tasks:
                 try:
-                    row = _run(conn, task.check, drawn, task.id, "check")
+                    row = lessonsql.run(conn, task.check, drawn, task.id, "check")
                 except LessonError as exc:
                     found[task.id] = (False, f"Проверка не выполнилась: {exc.message}")
                     continue
@@ -383,19 +325,16 @@ class Stopped:
 
 
 def stop(workspace: Workspace, client: str) -> Stopped:
-    """`lesson stop`: the last status kept in the report, the lesson's starts dropped; the seats stay as
-    the trainees left them."""
+    """`lesson stop`: the lesson ends (its last status returned, for the report); the seats stay as the
+    trainees left them, and a reset goes back to the baseline again."""
     env = env_for(workspace, load_profile(workspace, client))
     running, _lesson = running_lesson(env)
     try:
         board: Board | None = status(workspace, client)
     except (InputError, psycopg.Error):
         board = None
-    with operation(env, "lesson stop"):
-        trainer = Trainer.of(env)
+    with operation(env, "lesson stop"):  # not while a reset applies the lesson's setup
         lessonstate.remove(env)
-        with trainer.admin() as conn:
-            _drop_lesson_copies(conn, trainer)
     return Stopped(running.lesson, board)
 
 

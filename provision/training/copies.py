@@ -113,22 +113,6 @@ def aside(conn: psycopg.Connection, source: str, target: str, work: str, note: N
     _open(conn, target, None)
 
 
-def open_copy(conn: psycopg.Connection, template: str, target: str) -> None:
-    """A new copy of ``template`` as ``target`` (one there before is dropped), open to its owner's
-    connections only: where a lesson's setup is applied before the seats see it."""
-    drop(conn, target)
-    _create(conn, template, target, as_template=False)
-    _open(conn, target, None)
-
-
-def seal(conn: psycopg.Connection, source: str, target: str) -> None:
-    """Put the copy ``source`` in ``target``'s place (one there before is dropped) as a template nobody can
-    connect to, like a baseline: what a seat is reset from."""
-    drop(conn, target)
-    _retire(conn, source, target, lambda _step: None)
-    conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(target)))
-
-
 def _open(conn: psycopg.Connection, database: str, role: str | None) -> None:
     """What a working database or a seat needs to be used: its login's rights, search path, connections."""
     ident = sql.Identifier(database)
@@ -163,23 +147,45 @@ def clone(
     names: tuple[str, str],
     note: Note = _no_note,
     ready: str | None = None,
+    prepare: Callable[[str], None] | None = None,
 ) -> bool:
     """Build ``target`` aside (``names``: the work copy's and the retired database's) from ``template``,
     then swap it in. The old database is renamed out of the way rather than dropped here: deleting
     gigabytes of files takes as long as the copy, so :func:`drop_retired` does it later. A ``ready`` copy
     of the template made earlier (:func:`make_ready`), where there is one, becomes the work copy by a
-    rename: no copy waits. Returns whether one was retired."""
+    rename: no copy waits. ``prepare`` is given the work copy (open to its owner) before the swap: a
+    running lesson's setup of the seat. Returns whether one was retired."""
     work, retired = names
     record = {"kind": "clone", "source": template, "work": work, "target": target, "role": role, "retired": retired}
     note("copy", record)
+    make_work(conn, template, work, ready)
+    if prepare is not None:
+        _allow(conn, work, True)
+        prepare(work)
+    return swap_in(conn, work, target, role, retired, lambda step: note(step, record))
+
+
+def make_work(conn: psycopg.Connection, template: str, work: str, ready: str | None = None) -> None:
+    """A closed copy of ``template`` as ``work`` (a ``ready`` one renamed in where there is one)."""
     drop(conn, work)
     if not (ready and _take(conn, ready, work)):
         _create(conn, template, work, as_template=False)
-    note("retire", record)
+
+
+def open_work(conn: psycopg.Connection, work: str) -> None:
+    """A work copy open to its owner's connections (no one else has CONNECT): where a setup is applied."""
+    _allow(conn, work, True)
+
+
+def swap_in(
+    conn: psycopg.Connection, work: str, target: str, role: str | None, retired: str, noted: Callable[[str], None]
+) -> bool:
+    """``work`` in ``target``'s place, the old one retired; opened for ``role``. Returns whether one was."""
+    noted("retire")
     was = exists(conn, target)
     if was:
-        _retire(conn, target, retired, lambda step: note(step, record))
-    note("swap", record)
+        _retire(conn, target, retired, noted)
+    noted("swap")
     _rename(conn, work, target)
     _open(conn, target, role)
     return was

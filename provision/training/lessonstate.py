@@ -1,5 +1,6 @@
 """The running lesson's record (``lesson.json`` in the client's folder): which lesson, each seat's drawn
-values (typed, so a check binds them as the start did), the tasks seen done and when, the trainees' names.
+values (typed, so a check or a seat's setup binds them as the start did), the tasks seen done and when, the
+trainees' names.
 
 Below :mod:`seats` (a reset during a lesson asks it where each seat starts) and :mod:`classwork` (which
 writes it). Every change is a read-modify-write under the record's own lock, written whole by a rename.
@@ -20,6 +21,7 @@ from typing import Any
 
 from provision.clients.render import ClientEnv
 from provision.errors import InputError
+from provision.training.lessons import Drawn, Lesson, read_lesson
 from seed.errors import UnreadableFile
 from seed.infile import read_small
 from seed.outfile import write_whole
@@ -86,10 +88,18 @@ def changing(env: ClientEnv) -> Iterator[Running | None]:
             write(env, running)
 
 
-def running_seats(env: ClientEnv) -> list[int]:
-    """The seats a running lesson started (each reset to its own start while it runs); none without one."""
+def seat_setups(env: ClientEnv) -> dict[int, tuple[Lesson, Drawn]]:
+    """What a reset of each seat in a running lesson applies again after the baseline's copy (the seat's
+    start): the lesson and the seat's values; none without a lesson."""
     running = read(env)
-    return sorted(int(k) for k in running.values) if running is not None else []
+    if running is None:
+        return {}
+    lesson = read_lesson(Path(running.file))
+    return {int(k): (lesson, drawn_of(running, int(k))) for k in running.values}
+
+
+def drawn_of(running: Running, seat: int) -> Drawn:
+    return Drawn({name: decode(value) for name, value in running.values[str(seat)].items()})
 
 
 # -- values kept with their types --------------------------------------------------------------------

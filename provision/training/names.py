@@ -1,5 +1,5 @@
 """The names of a client's databases, derived from its working database's: the baseline, the seats, the
-snapshots, a lesson's starts, the work copies and the retired ones; each fits PostgreSQL's 63 bytes."""
+snapshots, the work copies and the retired ones; each fits PostgreSQL's 63 bytes."""
 
 from __future__ import annotations
 
@@ -41,15 +41,6 @@ class Names:
 
     def snapshot(self, name: str) -> str:
         return f"{self.stem}__snap_{name}"
-
-    def lesson(self, k: int) -> str:
-        """Seat ``k``'s start of the running lesson: what the seat is reset to while it runs."""
-        return f"{self.stem}__lesson{k:02d}"
-
-    @property
-    def lesson_like(self) -> str:
-        """A LIKE pattern of the lesson's copies (the starts and the ones being made)."""
-        return self.stem.replace("_", "\\_") + "\\_\\_lesson%"
 
     @property
     def snapshot_prefix(self) -> str:

@@ -32,7 +32,7 @@ from provision.clients.render import ClientEnv, env_for
 from provision.clients.secrets import read_password
 from provision.clients.workspace import Workspace
 from provision.errors import InputError
-from provision.training import copies, journal, lessonstate
+from provision.training import copies, journal, lessonsql, lessonstate
 from provision.training.names import Names
 from provision.training.resets import note_resets
 from seed.dsn import replace_dsn
@@ -176,12 +176,13 @@ class Trainer:
         seat: int | None = None,
         all_: bool = False,
         source: str | None = None,
-        sources: Mapping[str, str] | None = None,
+        setups: Mapping[str, Callable[[str], None]] | None = None,
         chosen: list[tuple[str, str | None]] | None = None,
     ) -> list[str]:
-        """Recreate the working database (or a seat, or all) from the baseline or a snapshot; ``sources``
-        names another template for some of them (a running lesson's start of each seat); ``chosen``, the
-        (database, seat role) pairs to reset instead of those ``seat`` and ``all_`` name.
+        """Recreate the working database (or a seat, or all) from the baseline or a snapshot; ``setups``, by
+        database, is applied to its copy before the swap (a running lesson's setup of the seat, so that it
+        goes back to the lesson's start); ``chosen``, the (database, seat role) pairs to reset instead of
+        those ``seat`` and ``all_`` name.
 
         A class (several targets) is copied on several connections at once (:data:`COPIERS`): a copy
         waits mostly on the disk's flushes (every file is fsynced, twice a checkpoint), which overlap;
@@ -198,10 +199,11 @@ class Trainer:
             for database, role in part:
                 names = (self.names.work(database), self.names.retired())
                 note = self.note("seat" if role else "database")
-                own = (sources or {}).get(database, template)
-                retired = copies.clone(conn, own, database, role, names, note, ready.get(database)) or retired
-                if role and role[-2:].lstrip("0") in passwords:
-                    self._login(conn, role, passwords[role[-2:].lstrip("0")])
+                prepare = (setups or {}).get(database)
+                made = copies.clone(conn, template, database, role, names, note, ready.get(database), prepare)
+                retired = made or retired
+                if role:
+                    self._login_of(conn, role, passwords)
             return retired
 
         def copy_part(part: list[tuple[str, str | None]]) -> bool:
@@ -215,7 +217,7 @@ class Trainer:
                     fix=f"seed it first: `provision up {self.env.client}` or `provision seed`",
                 )
             if self.env.storage.method == "clone" and source is None:  # where a copy costs no more than its files
-                seat_of = {db: _seat_number(role) if role else 0 for db, role in targets if db not in (sources or {})}
+                seat_of = {db: _seat_number(role) if role else 0 for db, role in targets}
                 ready.update(copies.ready_for(conn, self.names.stem, template, seat_of))
             if len(targets) == 1:
                 retired = copy_all(conn, targets)
@@ -231,6 +233,17 @@ class Trainer:
             every_seat = (template, list(range(self.env.profile.seats + 1))) if ready else None
             copies.drop_retired(self.dsn("postgres"), self.names.stem, ready=every_seat)
         return [database for database, _role in targets]
+
+    def take_in(self, conn: psycopg.Connection, work: str, seat: int) -> None:
+        """A work copy made ready aside (a lesson's start) in seat ``seat``'s place, its login as `seats`
+        shows it; the old seat retired (dropped later by :func:`copies.drop_retired`)."""
+        role = self.names.seat(seat)
+        copies.swap_in(conn, work, role, role, self.names.retired(), lambda _step: None)
+        self._login_of(conn, role, self.seat_passwords())
+
+    def _login_of(self, conn: psycopg.Connection, role: str, passwords: dict[str, str]) -> None:
+        if role[-2:].lstrip("0") in passwords:
+            self._login(conn, role, passwords[role[-2:].lstrip("0")])
 
     def _login(self, conn: psycopg.Connection, role: str, password: str) -> None:
         """A seat's login as `seats` shows it, whatever its trainee changed (a password, a setting)."""
@@ -264,10 +277,8 @@ class Trainer:
                 self._drop_extra_seats(conn, self.env.profile.seats, passwords)
                 self._save_seat_passwords(passwords)
                 done.append("seats removed")
-            if left.get("lesson_copies") and not self._lesson_started(str(left.get("lesson_id"))):
-                for name in left["lesson_copies"]:  # a lesson's start that never finished: its copies go
-                    copies.drop(conn, name)
-                done.append("the lesson's unfinished start undone")
+            if left.get("lesson_works"):
+                done.append(self._finish_lesson_start(conn, left))
             if copies.exists(conn, self.names.db) and not copies.is_template(conn, self.names.db):
                 conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(self.names.db)))
         if "books" in left and self.books() != left["books"]:
@@ -278,11 +289,24 @@ class Trainer:
         what = ", ".join(done) or "nothing to undo"
         return f"repaired what `{left.get('command')}` (pid {left.get('pid')}) left at step {left.get('step')}: {what}"
 
-    def _lesson_started(self, start_id: str) -> bool:
+    def _finish_lesson_start(self, conn: psycopg.Connection, left: dict[str, Any]) -> str:
+        """A lesson's start a kill interrupted: before its swap, its work copies go (the seats, and any
+        lesson running, as they were); once swapping, it is finished (the lesson's record, every seat)."""
+        works = {int(k): str(work) for k, work in left["lesson_works"].items()}
+        if left.get("lesson_phase") != "swap":
+            for work in works.values():
+                copies.drop(conn, work)
+            return "the lesson's unfinished start undone"
+        running = lessonstate.Running(**left["lesson_record"])
+        current = None
         with contextlib.suppress(InputError):
-            running = lessonstate.read(self.env)
-            return running is not None and running.id == start_id
-        return False
+            current = lessonstate.read(self.env)
+        if current is None or current.id != running.id:
+            lessonstate.write(self.env, running)
+        for k, work in sorted(works.items()):
+            if copies.exists(conn, work):
+                self.take_in(conn, work, k)
+        return "the lesson's start finished"
 
     def _drop_extra_seats(self, conn: psycopg.Connection, wanted: int, passwords: dict[str, str]) -> None:
         """Remove the seats past ``wanted``, their databases and logins (a login whose database a killed
@@ -458,11 +482,12 @@ def reset_client(
     client's, when the caller has read it already)."""
     env = env_for(workspace, check_seat(profile or load_profile(workspace, client), seat))
 
-    started: dict[str, str] = {}
+    started: dict[str, str] = {}  # the seats a running lesson's setup was applied to
 
     def reset(trainer: Trainer) -> list[str]:  # while a lesson runs, a seat goes back to the lesson's start
-        started.update({trainer.names.seat(k): trainer.names.lesson(k) for k in lessonstate.running_seats(env)})
-        return trainer.reset(seat, all_, sources=started)
+        setups = lessonsql.seat_setups(trainer.env, trainer.names, trainer.dsn)
+        started.update(dict.fromkeys(setups, ""))
+        return trainer.reset(seat, all_, setups=setups)
 
     done = copy_locked(env, "reset", reset)
     return replace(done, from_lesson=[database for database in done.databases if database in started])
