@@ -442,3 +442,12 @@ def test_in_a_browser_the_board_follows_the_class_live(classroom: Workspace, con
         )
         assert "Новый собственник" in driver.find_element(By.ID, "tile-3").find_element(By.CLASS_NAME, "last").text
         assert driver.execute_script("return performance.getEntriesByType('navigation').length") == 1
+        running = lessonstate.read(_trainer(classroom).env)
+        assert running is not None
+        serials = {k: lessonstate.decode(running.values[str(k)]["meter"])["serial"] for k in range(1, SEATS + 1)}
+        driver.delete_all_cookies()  # a trainee's browser: no trainer's session
+        driver.get(f"{url}/seat/{_tokens(classroom)[3]}")
+        mine = driver.find_element(By.ID, "my-tasks").text
+        assert serials[3] in mine and serials[1] not in mine and serials[2] not in mine
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#my-tasks li")) == len(FIRST_DAY)
+        assert not driver.find_elements(By.ID, "logout") and "Пульт преподавателя" not in driver.page_source
