@@ -98,7 +98,7 @@ PROFILE_FIELDS: list[tuple[str, str]] = [
     ('[seed]\nexport = ""\n', "seed.export = '' is not allowed"),
     ("[seed]\nexport = 5\n", "seed.export = 5 is not allowed"),
     ("[training]\nseats = -1\n", "training.seats = -1 is not allowed"),
-    ("[training]\nseats = 61\n", "training.seats = 61 is not allowed"),
+    ("[training]\nseats = 201\n", "training.seats = 201 is not allowed"),
     ('[training]\nseats = "2"\n', "training.seats = '2' is not allowed"),
     ("[training]\nseat = 2\n", "unknown field training.seat"),
     ('[services.app]\nports = ["8080"]\n', "services.app.image = None is not allowed"),

@@ -132,6 +132,8 @@ def _integer(low: int, high: int) -> Check:
     return check
 
 
+MAX_SEATS = 200  # a class of up to a hundred and more; each seat's names fit PostgreSQL's 63 bytes
+
 HOSTS_ALLOWED = (
     "an IP address of this machine to bind to: 127.0.0.1 or ::1 (this machine only), 0.0.0.0 or :: "
     "(every network: an explicit choice), or the address of one of this machine's interfaces"
@@ -274,7 +276,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "mapping": ("seed_mapping", _string(re.compile(r"^.{0,1000}$"), "the path of a mapping file (TOML)")),
     },
     "training": {
-        "seats": ("seats", _integer(0, 60)),
+        "seats": ("seats", _integer(0, MAX_SEATS)),
     },
 }
 SERVICE_FIELDS = ("image", "ports", "environment", "command")

@@ -51,6 +51,9 @@ def server_settings(profile: Profile) -> dict[str, str]:
         "max_wal_senders": "0",
         "checkpoint_timeout": "15min",
         "log_min_duration_statement": "2s",
+        # A class: every trainee's client (a few connections each), the checks of a lesson, the console's.
+        # One value whatever the seats, so that adding seats never restarts the server.
+        "max_connections": "400",
     }
 
 

@@ -25,7 +25,7 @@ from provision.errors import EnvironmentProblem, OperationFailed
 
 LIMIT = 63  # PostgreSQL's NAMEDATALEN - 1, in bytes: longer names are cut, and cut names collide
 RETIRED = "__old[0-9]+$"  # what a retired database's name ends with (a ``Names.retired()``)
-READY = "__ready[0-9]{2}_[0-9]+$"  # a ready copy's: the seat it waits for, its template's oid (``ready_name``)
+READY = "__ready[0-9]{2,3}_[0-9]+$"  # a ready copy's: the seat it waits for, its template's oid (``ready_name``)
 Note = Callable[[str, dict[str, Any]], None]
 
 

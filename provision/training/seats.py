@@ -165,7 +165,7 @@ class Trainer:
 
     def _verify(self, database: str, role: str | None) -> None:
         if role:
-            dsn = self.dsn(database, role, self.seat_passwords().get(role[-2:].lstrip("0") or "0"))
+            dsn = self.dsn(database, role, self.seat_passwords().get(str(_seat_number(role))))
         else:
             dsn = self.dsn(database)
         with psycopg.connect(dsn, connect_timeout=10) as conn:
@@ -242,8 +242,8 @@ class Trainer:
         self._login_of(conn, role, self.seat_passwords())
 
     def _login_of(self, conn: psycopg.Connection, role: str, passwords: dict[str, str]) -> None:
-        if role[-2:].lstrip("0") in passwords:
-            self._login(conn, role, passwords[role[-2:].lstrip("0")])
+        if str(_seat_number(role)) in passwords:
+            self._login(conn, role, passwords[str(_seat_number(role))])
 
     def _login(self, conn: psycopg.Connection, role: str, password: str) -> None:
         """A seat's login as `seats` shows it, whatever its trainee changed (a password, a setting)."""
