@@ -105,6 +105,7 @@ def measure(seat_count: int, accounts: int, tasks: int, repeat: int) -> dict[str
             board = classwork.status(workspace, CLIENT)
             boards.append(time.perf_counter() - began)
         done = sum(seat.done for seat in board.seats)
+        print(f"# seats made {made:.1f} s, lesson started {start:.1f} s, board {min(boards):.2f} s", file=sys.stderr)
         page, lesson_page, trainee_page = console_pages(workspace, repeat)
         cli(root, "lesson", "stop", CLIENT)
     return {
@@ -142,7 +143,7 @@ def console_pages(workspace: Any, repeat: int) -> tuple[float, float, float]:
     password = auth.console_password(workspace)[0]
     token = next(s.token for s in classroom.class_view(env_for(workspace, load_profile(workspace, CLIENT))).seats
                  if s.seat == 1)  # fmt: skip
-    with served(make_app(workspace, password)) as url, httpx2.Client(base_url=url) as web:
+    with served(make_app(workspace, password)) as url, httpx2.Client(base_url=url, timeout=300) as web:
         login = CSRF.findall(web.get("/login").text)[0]
         web.post("/login", data={"password": password, "csrf": login})
         found = []
