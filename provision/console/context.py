@@ -39,7 +39,7 @@ class Console:
         self.jobs = Jobs()
         self.sessions: set[str] = set()  # the trainer's live sessions: a logout ends one for good
         self.stats: dict[str, tuple[float, dict[str, Any]]] = {}  # a client's books, for the two charts
-        self.boards: dict[str, tuple[float, Any]] = {}  # a client's running lesson, checked on every seat
+        self.boards: dict[str, tuple[float, Any, float]] = {}  # a client's lesson checked: when, board, seconds
         self._board_locks: dict[str, threading.Lock] = {}
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["fmt_size"] = _size
@@ -56,13 +56,17 @@ class Console:
         return kept[1]
 
     def board(self, client: str, fresh: Callable[[], Any]) -> Any:
-        """The client's class board, checked at most once in :data:`BOARD_SECONDS` whoever watches it (every
-        viewer's stream reads the same board; one check of the class runs at a time)."""
+        """The client's class board, checked at most once in :data:`BOARD_SECONDS` (or twice the last check's
+        time) whoever watches it: every viewer's stream reads the same board; one check of the class runs at
+        a time."""
         lock = self._board_locks.setdefault(client, threading.Lock())
         with lock:
             kept = self.boards.get(client)
-            if kept is None or time.monotonic() - kept[0] > BOARD_SECONDS:
-                kept = self.boards[client] = (time.monotonic(), fresh())
+            # a class whose check takes long is checked less often: never more than half the time
+            if kept is None or time.monotonic() - kept[0] > max(BOARD_SECONDS, 2 * kept[2]):
+                began = time.monotonic()
+                found = fresh()
+                kept = self.boards[client] = (time.monotonic(), found, time.monotonic() - began)
             return kept[1]
 
     def forget_board(self, client: str) -> None:
