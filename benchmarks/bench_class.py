@@ -27,9 +27,10 @@ from typing import Any
 
 import httpx2
 import psycopg
-from common import seeded_client, served, show
+from common import seeded_client, show
 from psycopg import sql
 
+from harness.web import served
 from provision.clients.profile import load_profile
 from provision.clients.render import env_for
 from provision.clients.storage import loop_problem

@@ -18,8 +18,9 @@ import time
 from typing import Any
 
 import httpx2
-from common import seeded_client, served, show
+from common import seeded_client, show
 
+from harness.web import served
 from provision.console import auth
 from provision.console.app import make_app
 from provision.training import seats as seat_book

@@ -248,26 +248,3 @@ def show(results: list[dict[str, Any]], as_json: bool, final: bool = False) -> N
         print(json.dumps(results, indent=2))
     elif not as_json and not final:
         print(json.dumps(results[-1]), flush=True)
-
-
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """``app`` served by uvicorn on a free loopback port: its URL; stopped after."""
-    import socket
-    import threading
-
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
+
+from harness.web import served
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -26,25 +25,16 @@ def served_in_chromium(app: Any) -> Iterator[tuple[Any, str]]:
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
     options = Options()
     options.binary_location = CHROMIUM
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100"):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver, f"http://127.0.0.1:{port}"
-    finally:
-        driver.quit()
-        server.should_exit = True
-        thread.join(10)
+    with served(app) as url:
+        driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+        try:
+            yield driver, url
+        finally:
+            driver.quit()
 
 
 def wait_for(predicate: Any, timeout: float = 60.0) -> None:
