@@ -68,6 +68,17 @@ def write(env: ClientEnv, running: Running) -> None:
     write_whole(path_of(env), running.to_json(), sync_folder=True)
 
 
+def settle(env: ClientEnv, record: dict[str, Any]) -> None:
+    """A start's record (as its journal kept it), written unless it is there already: what the repair of a
+    start killed during its swap finishes with."""
+    running = Running(**record)
+    current = None
+    with contextlib.suppress(InputError):
+        current = read(env)
+    if current is None or current.id != running.id:
+        write(env, running)
+
+
 def remove(env: ClientEnv) -> None:
     with contextlib.suppress(FileNotFoundError):
         path_of(env).unlink()

@@ -297,12 +297,7 @@ class Trainer:
             for work in works.values():
                 copies.drop(conn, work)
             return "the lesson's unfinished start undone"
-        running = lessonstate.Running(**left["lesson_record"])
-        current = None
-        with contextlib.suppress(InputError):
-            current = lessonstate.read(self.env)
-        if current is None or current.id != running.id:
-            lessonstate.write(self.env, running)
+        lessonstate.settle(self.env, left["lesson_record"])
         for k, work in sorted(works.items()):
             if copies.exists(conn, work):
                 self.take_in(conn, work, k)
@@ -329,9 +324,11 @@ class Trainer:
             passwords.pop(str(_seat_number(name)), None)
 
     def sync_seats(self) -> list[Seat]:
-        """Make the seats match the profile: create missing ones (role, password, copy), drop extra ones."""
+        """Make the seats match the profile: create missing ones (role, password, then the copies of a class
+        at once, as a reset makes them), drop extra ones."""
         wanted = self.env.profile.seats
         passwords = self.seat_passwords()
+        missing: list[tuple[str, str | None]] = []
         with self.admin() as conn:
             self._drop_extra_seats(conn, wanted, passwords)
             for k in range(1, wanted + 1):
@@ -347,14 +344,18 @@ class Trainer:
                 else:
                     self._login(conn, role, password)
                 if not copies.exists(conn, role):
-                    names = (self.names.work(role), self.names.retired())
-                    copies.clone(conn, self.names.baseline, role, role, names, self.note("seat"))
+                    missing.append((role, role))
             for database in (self.names.db, self.names.baseline, "postgres", "template1"):
                 if copies.exists(conn, database):
                     conn.execute(
                         sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database))
                     )
         self._save_seat_passwords(passwords)
+        if missing:
+            self.reset(chosen=missing)
+            if self.env.storage.method == "clone":  # the next resets (a lesson's start) rename a copy in
+                every = (self.names.baseline, list(range(wanted + 1)))
+                copies.drop_retired(self.dsn("postgres"), self.names.stem, ready=every)
         return self.seats()
 
     def seats(self) -> list[Seat]:
