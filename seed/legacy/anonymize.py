@@ -161,12 +161,8 @@ class Anonymizer:
     def keep_format(self, kind: str, value: str) -> str:
         """Every digit replaced by a digit, every letter by a letter of the same script and case;
         separators and length kept ('0012-34/А' -> '7391-05/К')."""
-        stream = self._stream(kind, value, len(value))
-        out = []
-        for i, ch in enumerate(value):
-            table = _REPLACEMENTS.get(ch)
-            out.append(ch if table is None else table[stream[i]])
-        return "".join(out)
+        stream, get = self._stream(kind, value, len(value)), _REPLACEMENTS.get
+        return "".join([ch if (table := get(ch)) is None else table[b] for ch, b in zip(value, stream, strict=False)])
 
     def address(self, city: str, street: str, house: str, attempt: int = 0) -> tuple[str, str]:
         """Another street of the catalogue and a house number; ``attempt`` draws again."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,11 +58,13 @@ class Block:
     def text(self, value: bytes) -> str:
         return value.decode(self.encoding)
 
-    def digits(self, k: int, width: int) -> tuple[Any, Any, Any, Any]:
+    def digits(self, k: int, width: int, rows: Any = None) -> tuple[Any, Any, Any, Any]:
         """Field ``k`` right-aligned in ``width`` bytes: the bytes' digit values (255 off the field or not a
         digit: byte - '0' wraps), whether each position is inside the field, the fields' lengths, and
-        whether each field starts with '-'."""
+        whether each field starts with '-' (of the lines ``rows`` only, when given)."""
         starts, ends = self.starts[:, k], self.ends[:, k]
+        if rows is not None:
+            starts, ends = starts[rows], ends[rows]
         at = ends[:, None] - width + np.arange(width)
         inside = at >= starts[:, None]
         cells = self.u8[np.clip(at, 0, len(self.u8) - 1)] - np.uint8(48)
@@ -72,17 +75,20 @@ class Block:
 def kopeck_column(block: Block, k: int, empty_zero: bool = False) -> tuple[Any, Any]:
     """Field ``k`` as kopecks where it is an amount with kopecks as the fast paths read it
     (``-?\\d{1,10}[.,]\\d\\d``, nothing else), and which lines are (an empty field is 0 with ``empty_zero``)."""
-    cells, inside, lengths, negative = block.digits(k, 14)
+    longest = block.ends[:, k] - block.starts[:, k]
+    width = min(max(int(longest.max()) if len(longest) else 0, 4), 14)  # the column's longest field: few bytes
+    cells, inside, lengths, negative = block.digits(k, width)
     body = lengths - negative
-    sep = cells[:, 11]
+    point = width - 3  # the separator's place, right-aligned
+    sep = cells[:, point]
     ok = (body >= 4) & (body <= 13) & ((sep == COMMA) | (sep == POINT))
     digit_at = inside.copy()
-    digit_at[:, 11] = False
-    first = np.maximum(14 - lengths, 0)  # where each field starts; a '-' there is no digit
+    digit_at[:, point] = False
+    first = np.maximum(width - lengths, 0)  # where each field starts; a '-' there is no digit
     digit_at[np.arange(len(first))[negative], first[negative]] = False
     ok &= ~(digit_at & (cells > 9)).any(axis=1)
-    weights = np.array([10 ** (12 - j) for j in range(11)] + [0, 10, 1], dtype=np.int64)
-    value = (np.where(digit_at, cells, 0).astype(np.int64) * weights).sum(axis=1)
+    weights = np.array([10 ** (width - 2 - j) for j in range(point)] + [0, 10, 1], dtype=np.int64)
+    value = np.einsum("ij,j->i", np.where(digit_at, cells, 0).astype(np.int64), weights)  # no product held
     value = np.where(negative, -value, value)
     if empty_zero:
         blank = lengths == 0
@@ -91,13 +97,15 @@ def kopeck_column(block: Block, k: int, empty_zero: bool = False) -> tuple[Any, 
     return value, ok
 
 
-def decimal_column(block: Block, k: int) -> tuple[Any, Any]:
+def decimal_column(block: Block, k: int, rows: Any = None) -> tuple[Any, Any]:
     """Field ``k`` as a float where it is a plain reading (``\\d{1,10}([.,]\\d{1,6})?``): the float Python
     reads from it (the digits as a whole number over a power of ten: one rounding, as ``float()`` has), and
-    which lines are."""
+    which lines are (of the lines ``rows`` only, when given: a column mostly empty)."""
     longest = block.ends[:, k] - block.starts[:, k]
+    if rows is not None:
+        longest = longest[rows]
     width = min(max(int(longest.max()) if len(longest) else 1, 1), 17)  # a column of short values: few bytes
-    cells, inside, lengths, _ = block.digits(k, width)
+    cells, inside, lengths, _ = block.digits(k, width, rows)
     point = (cells == COMMA) | (cells == POINT)
     point &= inside
     points = point.sum(axis=1)
@@ -167,7 +175,7 @@ def _blocks(path: Path, offset: int, before: int, encoding: str, sep: str, width
             if error is not None:
                 raise error
             offset += len(data)
-            before += data.count(b"\n") + (not data.endswith(b"\n"))
+            before += int(np.count_nonzero(block.u8 == 10)) + (not data.endswith(b"\n"))
 
 
 def _ahead(raw: Any, end: int, tail: bytes) -> bytes:
@@ -186,16 +194,43 @@ def _plain(data: bytes, ahead: bytes, final: bool, encoding: str) -> bool:
     """Whether the csv module reads these lines as plain splits at the delimiter, and reads them at all: the
     bytes up to the end of its last chunk among them decode (``final``: to the end of the file), with no NUL.
     Otherwise the csv module reads them, from their first line on, and fails where it fails from the start."""
-    if b'"' in data or b"\0" in data or b"\0" in ahead or data.count(b"\r") != data.count(b"\r\n"):
+    if b'"' in data or b"\0" in data or b"\0" in ahead:
         return False
-    try:
-        decoder = codecs.getincrementaldecoder(encoding)()
-        decoder.decode(data)
-        decoder.decode(ahead, final)
-    except UnicodeError:
+    u8 = np.frombuffer(data, dtype=np.uint8)
+    if b"\r" in data:  # every carriage return ends a line
+        cr = np.flatnonzero(u8 == 13)
+        if cr[-1] + 1 >= len(u8) or not bool((u8[cr + 1] == 10).all()):
+            return False
+    undecodable = _undecodable(encoding)
+    if undecodable is None:
+        try:
+            decoder = codecs.getincrementaldecoder(encoding)()
+            decoder.decode(data)
+            decoder.decode(ahead, final)
+        except UnicodeError:
+            return False
+    elif any(byte in data or byte in ahead for byte in undecodable):
         return False
-    lengths = np.diff(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10), prepend=-1)
+    lengths = np.diff(np.flatnonzero(u8 == 10), prepend=-1)
     return len(data) < csv.field_size_limit() or not len(lengths) or int(lengths.max()) < csv.field_size_limit()
+
+
+SINGLE_BYTE = {"cp1251", "cp866", "koi8-r"}  # codecs that decode each byte alone (a table of 256)
+
+
+@functools.lru_cache(maxsize=8)
+def _undecodable(encoding: str) -> tuple[bytes, ...] | None:
+    """The bytes a single-byte codec cannot decode (bytes decode when none of these is among them); None for
+    another codec, whose bytes are decoded to tell."""
+    if codecs.lookup(encoding).name not in SINGLE_BYTE:
+        return None
+    found = []
+    for byte in range(256):
+        try:
+            bytes([byte]).decode(encoding)
+        except UnicodeError:
+            found.append(bytes([byte]))
+    return tuple(found)
 
 
 def _split(path: Path, data: bytes, before: int, encoding: str, sep: str, width: int) -> tuple[Block, Exception | None]:
@@ -222,8 +257,8 @@ def _split(path: Path, data: bytes, before: int, encoding: str, sep: str, width:
             break
     kept = np.flatnonzero(good)
     inner = seps[good[owner]].reshape(-1, width - 1)
-    starts = np.empty((len(kept), width), dtype=np.int64)
-    ends = np.empty((len(kept), width), dtype=np.int64)
+    starts = np.empty((len(kept), width), dtype=np.int64, order="F")  # a field of every line: contiguous
+    ends = np.empty((len(kept), width), dtype=np.int64, order="F")
     starts[:, 0], starts[:, 1:] = begins[kept], inner + 1
     ends[:, :-1], ends[:, -1] = inner, line_ends[kept]
     return Block(data, before + 1 + kept, starts, ends, encoding, sep), error

@@ -286,10 +286,20 @@ def kopecks(amount: str) -> int:
     return int(Decimal(amount).quantize(KOPECK, ROUND_HALF_UP) * 100)
 
 
+_SERVICES: dict[str, str | None] = {}  # a service as written -> its code: a few names over millions of rows
+
+
 def service_code(raw: Any) -> str | None:
     """Our code of a service as old systems write it ('ХВС', 'Холодная вода', or the code itself)."""
+    if type(raw) is str:
+        found = _SERVICES.get(raw, False)
+        if found is not False:
+            return found  # type: ignore[return-value]
     written = text(raw)
-    return SERVICE_NAMES.get(written.lower()) or (written if written in SERVICE_IDS else None)
+    code = SERVICE_NAMES.get(written.lower()) or (written if written in SERVICE_IDS else None)
+    if type(raw) is str and len(_SERVICES) < 10_000:
+        _SERVICES[raw] = code
+    return code
 
 
 def default_digits(service: str | None) -> int:
@@ -326,6 +336,10 @@ def person_identity(surname: str, given: str, patronymic: str, birth: str, snils
 
 
 _DATES: dict[str, str] = {}  # dates repeat across millions of rows: each written form is read once
+# a date read before, as ISO text (None when not read yet): a row reader's fast path, :func:`iso_date` otherwise
+known_date = _DATES.get
+# the role of a text read before (stripped), None when not read yet: :func:`role` otherwise
+known_role = _ROLES.get
 
 
 def iso_date(raw: Any, reason: Reason = NOT_A_DATE, fld: str = "", personal: bool = False) -> str:

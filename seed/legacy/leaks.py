@@ -72,6 +72,29 @@ class Digests:
         if len(self._pending) >= self.PENDING:
             self._merge()
 
+    def add_many(self, values: Sequence[Hashable]) -> None:
+        """:meth:`add` of many values, the filter and the sorted array asked of all at once."""
+        if not values:
+            return
+        digests = np.fromiter(map(hash, values), dtype=np.int64, count=len(values)).view(np.uint64)
+        low = digests & np.uint64(self._mask)
+        at, bit = low >> np.uint64(3), np.uint8(1) << (low & np.uint64(7)).astype(np.uint8)
+        bits = np.frombuffer(self._filter, dtype=np.uint8)
+        maybe = np.flatnonzero(bits[at] & bit)
+        new = np.ones(len(values), dtype=bool)
+        if len(maybe):
+            kept, wanted = self._sorted, digests[maybe]
+            if len(kept):
+                where = np.minimum(kept.searchsorted(wanted), len(kept) - 1)
+                new[maybe] = kept[where] != wanted
+            pending = self._pending
+            for i in maybe[new[maybe]].tolist():
+                new[i] = int(digests[i]) not in pending
+        np.bitwise_or.at(bits, at[new], bit[new])
+        self._pending.update(digests[new].tolist())
+        if len(self._pending) >= self.PENDING:
+            self._merge()
+
     def __contains__(self, value: object) -> bool:
         digest = hash(value) & DIGEST
         low = digest & self._mask
@@ -134,6 +157,21 @@ class Originals:
             return
         self.values.add((kind, value))
 
+    def add_many(self, kind: str, values: Sequence[str]) -> None:
+        """:meth:`add` of many values of one kind, the digests looked up at once."""
+        texts = [text for text in map(str.strip, values) if text]
+        if kind in DIGIT_KINDS:
+            digits = [_digits(text)[-10:] for text in texts] if kind == "phone" else list(map(_digits, texts))
+            self.values.add_many([(kind, d) for d in digits if len(d) >= 6])
+        elif kind == "e-mail":
+            self.values.add_many([(kind, text.lower()) for text in texts])
+        else:
+            self.values.add_many([(kind, text) for text in texts])
+
+    def add_names(self, names: Sequence[tuple[str, str, str]]) -> None:
+        """:meth:`add_name` of many (surname, given name, patronymic)."""
+        self.names.add_many([(s.strip().lower(), g.strip().lower(), p.strip().lower()) for s, g, p in names])
+
     def add_name(self, surname: str, given: str, patronymic: str) -> None:
         self.names.add((surname.strip().lower(), given.strip().lower(), patronymic.strip().lower()))
 
@@ -162,11 +200,44 @@ class Originals:
             for i in compress(rest, hits):
                 kinds[i] = kind
             rest = [i for i, hit in zip(rest, hits, strict=True) if not hit]
-        more = self._match_more
-        for i, text in enumerate(texts):
-            if kinds[i] is None:
-                kinds[i] = more(text)
+        self._match_more_many(texts, kinds)
         return kinds
+
+    def _match_more_many(self, texts: list[str], kinds: list[str | None]) -> None:
+        """:meth:`_match_more` of each text whose kind is still None, each of its look-ups asked of all of
+        them at once, in the same order (the first that holds decides)."""
+        values = self.values
+        open_ = [i for i, kind in enumerate(kinds) if kind is None]
+        mails = [i for i in open_ if "@" in texts[i]]
+        for i in compress(mails, values.contains_many([("e-mail", texts[i].lower()) for i in mails])):
+            kinds[i] = "e-mail"
+        numbers = []  # (i, its digits)
+        for i in open_:
+            text = texts[i]
+            if len(text) >= 10 and kinds[i] is None:
+                digits = _digits(text)
+                if len(digits) >= 10 and len(digits) * 2 >= len(text):
+                    numbers.append((i, digits))
+        for kind in ("phone", "СНИЛС", "ИНН", "passport"):
+            if not numbers:
+                break
+            end = -10 if kind == "phone" else 0
+            hits = values.contains_many([(kind, digits[end:]) for _, digits in numbers])
+            for (i, _), hit in zip(numbers, hits, strict=True):
+                if hit:
+                    kinds[i] = kind
+            numbers = list(compress(numbers, [not hit for hit in hits]))
+        named = []  # (i, its three words)
+        for i in open_:
+            text = texts[i]
+            if kinds[i] is None and text.count(" ") >= 2:
+                words = tuple(text.lower().split())
+                if len(words) == 3:
+                    named.append((i, words))
+        if named and len(self.names):
+            for (i, _), hit in zip(named, self.names.contains_many([words for _, words in named]), strict=True):
+                if hit:
+                    kinds[i] = "full name"
 
     def _match_more(self, text: str) -> str | None:
         """:meth:`match` past the identifiers: an e-mail, a number of digits, a full name."""

@@ -37,6 +37,8 @@ from seed.legacy.interpret import (
     default_digits,
     full_name,
     iso_date,
+    known_date,
+    known_role,
     kopecks,
     month_number,
     number,
@@ -87,18 +89,21 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     living = number(v["living_area"]) if v["living_area"] else NULL
     if living is None or (living != NULL and not 0 <= kopecks(living) < AREA_LIMIT * 100):
         raise Refused(LIVING_AREA, "living_area", v["living_area"])
-    residents = number(v["residents"] or "0")
-    if residents is None or not 0 <= float(residents) < 32768:
-        raise Refused(RESIDENTS, "residents", v["residents"])
+    residents = v["residents"] or "0"
+    if residents not in WHOLE:  # a digit: itself
+        read = number(residents)
+        if read is None or not 0 <= float(read) < 32768:
+            raise Refused(RESIDENTS, "residents", v["residents"])
+        residents = str(int(float(read)))
     rooms_count = _whole(v["rooms"], 0, 20) if v["rooms"] else None
     if v["rooms"] and rooms_count is None:
         raise Refused(ROOMS, "rooms", v["rooms"])
     rooms = NULL if rooms_count is None else str(rooms_count)
-    opened = iso_date(v["opened_on"], NOT_A_DATE, "opened_on")
-    closed = iso_date(v["closed_on"], NOT_A_DATE, "closed_on")
+    opened = known_date(v["opened_on"]) or iso_date(v["opened_on"], NOT_A_DATE, "opened_on")
+    closed = known_date(v["closed_on"]) or iso_date(v["closed_on"], NOT_A_DATE, "closed_on")
     return AccountRow(
         line, v["number"], v["els"], v["city"], v["street"], v["house"], v["flat"], total, living, rooms,
-        str(int(float(residents))), opened, closed,
+        residents, opened, closed,
     )  # fmt: skip
 
 
@@ -199,12 +204,15 @@ def person_of(v: dict[str, str], line: int) -> PersonRow:
     surname, given, patronymic = full_name(v)
     if not surname or not given:
         raise Refused(NO_NAME, "surname", personal=True)
-    birth = iso_date(v["birth_date"], NOT_A_DATE, "birth_date", personal=True)
-    ours = role(v["role"])
+    written = v["birth_date"]
+    birth = known_date(written) or iso_date(written, NOT_A_DATE, "birth_date", personal=True)
+    ours = known_role(v["role"]) or role(v["role"])
     share = NULL
     if ours == "owner" and v["share"]:
-        share_text = number(v["share"])
-        if share_text is None or not SMALLEST_SHARE <= float(share_text) <= 1:
+        share_text = _SHARES.get(v["share"], "")  # "": not read yet (no share reads as "")
+        if share_text == "":
+            share_text = _share(v["share"])
+        if share_text is None:
             raise Refused(SHARE, "share", v["share"])
         share = share_text
     return PersonRow(
@@ -213,12 +221,27 @@ def person_of(v: dict[str, str], line: int) -> PersonRow:
     )  # fmt: skip
 
 
+_SHARES: dict[str, str | None] = {}  # an owner's share as written -> as loaded (None: refused); a few are usual
+
+
+def _share(written: str) -> str | None:
+    """An owner's share as loaded; None when it is not one."""
+    share = number(written)
+    if share is not None and not SMALLEST_SHARE <= float(share) <= 1:
+        share = None
+    if len(_SHARES) < 10_000:
+        _SHARES[written] = share
+    return share
+
+
 def read_service(f: EntityFile, rec: list[Any]) -> tuple[str, str]:
     """An account's service: (its code, since as ISO date or NULL)."""
-    code = service_code(f.raw(rec, "service"))
+    raw = f.raw(rec, "service")
+    code = service_code(raw)
     if code is None:
-        raise Refused(UNKNOWN_SERVICE, "service", f.raw(rec, "service"))
-    return code, iso_date(f.raw(rec, "since"), NOT_A_DATE, "since")
+        raise Refused(UNKNOWN_SERVICE, "service", raw)
+    since = f.raw(rec, "since")
+    return code, (type(since) is str and known_date(since)) or iso_date(since, NOT_A_DATE, "since")
 
 
 class MeterRow(NamedTuple):
@@ -253,8 +276,45 @@ def read_meter(f: EntityFile, line: int, rec: list[Any]) -> MeterRow:
     return meter_of(f.texts(rec), line)
 
 
+_METER_KINDS: dict[tuple[str, str, str], tuple[str, int, int]] = {}  # a few (service, zones, digits)
+REFUSED_KIND = ("", 0, 0)
+
+
+def _meter_kind(key: tuple[str, str, str]) -> tuple[str, int, int]:
+    """A meter's service code, zones and digits as written (service, zones, capacity_digits) when all three
+    can be loaded; REFUSED_KIND when one is refused (:func:`meter_of` then finds which)."""
+    code = service_code(key[0])
+    zones = _whole(key[1] or "1", 1, 3)
+    digits = _whole(key[2] or str(default_digits(code)), 4, 9)
+    kind = REFUSED_KIND if code is None or zones is None or digits is None else (code, zones, digits)
+    if len(_METER_KINDS) < 10_000:
+        _METER_KINDS[key] = kind
+    return kind
+
+
 def meter_of(v: dict[str, str], line: int) -> MeterRow:
-    """:func:`read_meter` of a row's texts (:meth:`EntityFile.texts`), for a caller that reads them too."""
+    """:func:`read_meter` of a row's texts (:meth:`EntityFile.texts`), for a caller that reads them too: the
+    usual row (its service, zones and digits read before, a serial, dates read before) at once."""
+    key = (v["service"], v["zones"], v["capacity_digits"])
+    kind = _METER_KINDS.get(key)
+    if kind is None:
+        kind = _meter_kind(key)
+    if kind is REFUSED_KIND or not v["serial"]:
+        return _meter_of(v, line)  # refused: by the first reason in the order read
+    installed = known_date(v["installed_on"]) or iso_date(v["installed_on"], NOT_A_DATE, "installed_on")
+    verified = known_date(v["verified_on"]) or iso_date(v["verified_on"], NOT_A_DATE, "verified_on")
+    written = v["next_verification"]
+    next_verification = known_date(written) or iso_date(written, NOT_A_DATE, "next_verification")
+    removed = known_date(v["removed_on"]) or iso_date(v["removed_on"], NOT_A_DATE, "removed_on")
+    if installed != NULL and removed != NULL and removed < installed:
+        raise Refused(REMOVED_BEFORE_INSTALLED, "removed_on", v["removed_on"])
+    code, zones, digits = kind
+    return MeterRow(
+        line, v["account"], code, v["serial"], zones, digits, installed, verified, next_verification, removed
+    )
+
+
+def _meter_of(v: dict[str, str], line: int) -> MeterRow:
     code = service_code(v["service"])
     if code is None:
         raise Refused(UNKNOWN_SERVICE, "service", v["service"])

@@ -4,7 +4,8 @@ per service and period to compare with the old system's own.
 
 Every row is read as the load reads it (:mod:`seed.legacy.interpret`): a row the load would leave out is
 a problem here, of the kind of the load's reason. The short files are checked row by row (``short``),
-the long ones as compact columns (``long``, ``series``); the balances in a forked second process.
+the long ones as compact columns (``long``, ``series``); the payments and the balances in a forked second
+process.
 
 A row flagged only because an account number or a meter serial was given twice (its balances and the
 repeat's read as one account's, say) is counted under that repeat (``Report.consequences``), not as a
@@ -41,20 +42,21 @@ def analyze(mapping: Mapping, examples: int | None = EXAMPLES, spill: Spill | No
 
 def _analyze(ex: Examiner, folder: Path) -> Report:
     check_accounts(ex)
-    # The balances (half the rows) are read by a second process while this one reads the rest: the analysis
-    # needs no database, so it has both cores to itself. They need the accounts alone (their services are
-    # named in this process's report first, as the merge keeps the first name of a service).
-    balances = Forked(lambda: _balances_alone(ex, folder))
+    # The payments and the balances (two thirds of the rows) are read by a second process while this one
+    # reads the rest: the analysis needs no database, so it has both cores to itself. They need the accounts
+    # alone (their services are named in this process's report first, as the merge keeps the first name of
+    # a service). The payments' report is merged first: as if this process had read them after the readings.
+    money = Forked(lambda: _money_alone(ex, folder))
     try:
         check_persons(ex)
         check_services(ex)
         check_meters(ex)
         check_readings(ex)
-        payments = check_payments(ex, folder)
     except BaseException:
-        balances.abandon()
+        money.abandon()
         raise
-    balance_report, paid = balances.result()
+    payment_report, payments, balance_report, paid = money.result()
+    ex.report.merge(payment_report)
     ex.report.merge(balance_report)
     report = ex.report
     causes = ex.caused_by()
@@ -75,12 +77,21 @@ def _analyze(ex: Examiner, folder: Path) -> Report:
     return report
 
 
-def _balances_alone(ex: Examiner, folder: Path) -> tuple[Report, Parts]:
-    """In the forked child: the balances and totals files, into a report of their own, and what the
-    balances pay per account and month (spilled into ``folder``)."""
+def _money_alone(ex: Examiner, folder: Path) -> tuple[Report, Parts, Report, Parts]:
+    """In the forked child: the payments, then the balances and totals files, each into a report of its own,
+    and what the payments and the balances pay per account and month (spilled into ``folder``). The
+    payments first: an error of theirs is the one raised, as when the parent read them."""
     spill = ex.report.spill
-    ex.report = Report.keeping(ex.examples, spill.fork() if spill is not None else None)
+
+    def own() -> Report:
+        return Report.keeping(ex.examples, spill.fork() if spill is not None else None)
+
+    ex.report = own()
+    payments = check_payments(ex, folder)
+    payment_report = ex.report
+    ex.report = own()
     paid = check_balances(ex, folder)
-    if ex.report.spill is not None:
-        ex.report.spill.flush()  # its files come back with the report
-    return ex.report, paid
+    for report in (payment_report, ex.report):
+        if report.spill is not None:
+            report.spill.flush()  # its files come back with the report
+    return payment_report, payments, ex.report, paid

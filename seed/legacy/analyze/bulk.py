@@ -208,9 +208,12 @@ class ReadingRows:
             if k < 0:
                 self.other.append(np.full(n, np.nan))
                 continue
-            value, plain = decimal_column(block, k)
             empty = block.ends[:, k] == block.starts[:, k]
-            self.other.append(np.where(empty, np.nan, value))
+            given = np.flatnonzero(~empty)  # a zone most meters have not: only its values read
+            value, plain = np.full(n, np.nan), np.zeros(n, dtype=bool)
+            if len(given):
+                value[given], plain[given] = decimal_column(block, k, given)
+            self.other.append(value)
             usual &= plain | empty
         self.day, self.taken, self.taken_index = np.zeros(n, dtype=np.int64), [""], np.zeros(n, dtype=np.int64)
         if self.i_taken >= 0:

@@ -33,17 +33,22 @@ class Meter(NamedTuple):
     capacity: int
 
 
+WAITING = 1 << 14  # meters whose fields wait to go into the arrays a column at a time
+
+
 class MeterBook:
     """The meters known, a few bytes each rather than objects: each meter's key (a 64-bit hash of its
     service and serial), line, dates (day numbers, 0 for none) and digits in arrays, in the order read;
     found by key as the meters file is read and after (:class:`~.keyed.HashPositions`). Indexes are
-    positions in that order."""
+    positions in that order. Keys and lines are there at once; the other fields from :meth:`seal` on
+    (until then a few thousand wait, put into their arrays a column at a time)."""
 
     def __init__(self) -> None:
         self.keys = HashPositions()
         self.lines, self.digits = array("i"), array("b")
         self.installed, self.removed, self.next = array("i"), array("i"), array("i")
         self.water = array("b")
+        self._waiting: list[tuple[str, str, str, str, int]] = []
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -54,16 +59,39 @@ class MeterBook:
         return None if at is None else self.lines[at]
 
     def add(self, meter: Meter, serial: str) -> None:
-        self.keys.add(hash((meter.service, serial)))
-        self.lines.append(meter.line)
-        self.digits.append(meter.capacity)
-        self.water.append(meter.service in ("cold_water", "hot_water"))
-        self.installed.append(day_number(meter.installed))
-        self.removed.append(day_number(meter.removed))
-        self.next.append(day_number(meter.next))
+        self.note(hash((meter.service, serial)), *meter)
+
+    def note(
+        self, key: int, service: str, line: int, installed: str, removed: str, next_day: str, capacity: int
+    ) -> None:
+        """:meth:`add` of a meter's key (:meth:`key`) and its fields, for a caller that has found the key."""
+        self.keys.add(key)
+        self.lines.append(line)
+        self._waiting.append((service, installed, removed, next_day, capacity))
+        if len(self._waiting) >= WAITING:
+            self._flush()
+
+    def _flush(self) -> None:
+        """The waiting meters' fields into their arrays."""
+        if not self._waiting:
+            return
+        services, installed, removed, next_days, capacities = zip(*self._waiting, strict=True)
+        self.digits.extend(capacities)
+        self.water.extend([s == "cold_water" or s == "hot_water" for s in services])
+        self.installed.extend(map(day_number, installed))
+        self.removed.extend(map(day_number, removed))
+        self.next.extend(map(day_number, next_days))
+        self._waiting.clear()
+
+    @staticmethod
+    def key(service: str, serial: str) -> int:
+        """A meter's key: the hash :meth:`find` finds it by."""
+        return hash((service, serial))
 
     def seal(self) -> None:
-        """The meters file is read: from now on meters are found by their sorted keys alone."""
+        """The meters file is read: from now on meters are found by their sorted keys alone, and every
+        field is in its array."""
+        self._flush()
         self.keys.seal()
 
     def find(self, service: str, serial: str) -> int | None:

@@ -16,6 +16,23 @@ from typing import Any
 import numpy as np
 
 PENDING = 1 << 16  # keys held in a dict until they are merged into the sorted ones
+FILTER_BITS = 1 << 24  # a bit per hash's low bits (2 MiB, whatever the count): most keys not added are told so
+
+
+class _Filter:
+    """A bit per value of a hash's low bits: a key whose bit is clear was never added, found without a
+    search of the sorted hashes (a set bit may be another key's)."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray(FILTER_BITS >> 3)
+
+    def add(self, key: int) -> None:
+        at = key & (FILTER_BITS - 1)
+        self.bits[at >> 3] |= 1 << (at & 7)
+
+    def may_have(self, key: int) -> bool:
+        at = key & (FILTER_BITS - 1)
+        return bool(self.bits[at >> 3] >> (at & 7) & 1)
 
 
 class _Sorted:
@@ -53,12 +70,14 @@ class HashPositions:
     def __init__(self) -> None:
         self._sorted = _Sorted()
         self._pending: dict[int, int] = {}  # hash -> its position, until merged
+        self._filter = _Filter()
 
     def __len__(self) -> int:
         return len(self._sorted.hashes)
 
     def add(self, key: int) -> None:
         self._sorted.hashes.append(key)
+        self._filter.add(key)
         self._pending.setdefault(key, len(self._sorted.hashes) - 1)
         if len(self._pending) >= PENDING:
             self.seal()
@@ -68,6 +87,8 @@ class HashPositions:
         at = self._pending.get(key)
         if at is not None:
             return at
+        if not self._filter.may_have(key):
+            return None
         found = self._sorted.positions(key)
         return int(found[0]) if found else None
 
@@ -149,14 +170,16 @@ class SeenKeys:
     def __init__(self) -> None:
         self._sorted = _Sorted()
         self._pending: set[int] = set()
+        self._filter = _Filter()
 
     def seen(self, key: object) -> bool:
         """True when ``key`` was seen before; else it is noted, and False."""
         h = hash(key)
-        if h in self._pending or self._sorted.positions(h):
+        if h in self._pending or (self._filter.may_have(h) and self._sorted.positions(h)):
             return True
         self._sorted.hashes.append(h)
         self._pending.add(h)
+        self._filter.add(h)
         if len(self._pending) >= PENDING:
             self._sorted.merge()
             self._pending.clear()

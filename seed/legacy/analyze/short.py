@@ -6,13 +6,14 @@ readings refer to an unknown account or meter)."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from seed.legacy.analyze.examiner import Examiner, Meter
+from seed.legacy.analyze.examiner import Examiner
 from seed.legacy.analyze.findings import Where
 from seed.legacy.analyze.keyed import SeenKeys, TextKeys
 from seed.legacy.analyze.spill import Cause
@@ -20,6 +21,7 @@ from seed.legacy.interpret import (
     DUPLICATE_ACCOUNT,
     DUPLICATE_METER,
     NULL,
+    PLAIN_IDENT,
     RESIDENT_OF_DUPLICATE,
     SHARE_TOLERANCE,
     Refused,
@@ -73,18 +75,20 @@ def check_persons(ex: Examiner) -> None:
     seen = SeenKeys()  # (account, person)
     shares = Shares(len(ex.accounts))
     residents = Residents(ex.mapping, ex.duplicate_rows)
+    account_of = _Accounts(ex)
+    shared = residents.shared  # else every row is a person
     for row, rec, snils_ok in _with_snils(f, rows):
         assert f is not None
-        try:
-            if not residents.person(f, row.line, rec):
-                continue  # an account's row with no one registered, in a file of accounts and persons
-        except Refused as why:
-            if why.reason is not RESIDENT_OF_DUPLICATE:
-                report.refused(row, why)
-            # else: the resident on a duplicate account's row: that row is the duplicate, reported once
-            continue
-        account = ex.ident(row, "account", f.raw(rec, "account"))
-        known = ex.known_account(row, account)
+        if shared:
+            try:
+                if not residents.person(f, row.line, rec):
+                    continue  # an account's row with no one registered, in a file of accounts and persons
+            except Refused as why:
+                if why.reason is not RESIDENT_OF_DUPLICATE:
+                    report.refused(row, why)
+                # else: the resident on a duplicate account's row: that row is the duplicate, reported once
+                continue
+        account, known = account_of(row, f.raw(rec, "account"))
         v = f.texts(rec)  # read once, for the checks here and the row as loaded
         snils = v["snils"]
         if snils and not (valid_snils("".join(c for c in snils if c.isdigit())) if snils_ok is None else snils_ok):
@@ -156,14 +160,15 @@ class Shares:
     them, which no export writes, kept aside as it is)."""
 
     def __init__(self, accounts: int) -> None:
-        self.coefficients = np.zeros(accounts, dtype=np.int64)
-        self.exponents = np.zeros(accounts, dtype=np.int8)
-        self.given = np.zeros(accounts, dtype=bool)
+        # arrays rather than numpy's: an element at a time, a Python int is read and written at once
+        self.coefficients = array("q", bytes(8 * accounts))
+        self.exponents = array("b", bytes(accounts))
+        self.given = bytearray(accounts)
         self.long: dict[int, Decimal] = {}
 
     def add(self, position: int, share: Decimal) -> None:
         total = (self.total(position) if self.given[position] else Decimal()) + share
-        self.given[position] = True
+        self.given[position] = 1
         exponent = total.as_tuple().exponent
         assert isinstance(exponent, int)  # a share is a finite number
         coefficient = int(total.scaleb(-exponent))
@@ -177,53 +182,84 @@ class Shares:
         kept = self.long.get(position)
         if kept is not None:
             return kept
-        return Decimal(int(self.coefficients[position])).scaleb(int(self.exponents[position]))
+        return Decimal(self.coefficients[position]).scaleb(self.exponents[position])
 
     def totals(self) -> Iterator[tuple[int, Decimal]]:
         """Each account with a share given (in the order of the accounts) and its sum."""
-        for position in np.flatnonzero(self.given).tolist():
+        for position in np.flatnonzero(np.frombuffer(self.given, dtype=np.uint8)).tolist():
             yield position, self.total(position)
 
 
 def check_services(ex: Examiner) -> None:
     f, rows = ex.open("services")
     seen = SeenKeys()  # (account, service)
+    report = ex.report
+    account_of = _Accounts(ex)
+    if f is None:
+        return
+    raw, names, seen_before = f.raw, report.service_names, seen.seen
     for row, rec in rows:
-        assert f is not None
-        account = ex.ident(row, "account", f.raw(rec, "account"))
-        known = ex.known_account(row, account)
+        account, known = account_of(row, raw(rec, "account"))
         try:
             code, _since = read_service(f, rec)
         except Refused as why:
-            ex.report.refused(row, why)
+            report.refused(row, why)
             continue
-        ex.report.named(code, f.raw(rec, "service"))
-        if seen.seen((account, code)) and known:
+        if code not in names:
+            report.named(code, raw(rec, "service"))
+        if seen_before((account, code)) and known:
             cause = ex.repeated_accounts.get(account)
-            ex.report.add("duplicate_service", row, "service", f.raw(rec, "service"), cause=cause)
+            report.add("duplicate_service", row, "service", f.raw(rec, "service"), cause=cause)
 
 
 def check_meters(ex: Examiner) -> None:
     f, rows = ex.open("meters")
     meters = ex.meters
+    report = ex.report
+    account_of = _Accounts(ex)
+    if f is None:
+        meters.seal()
+        return
+    raw, texts, ident, find, names = f.raw, f.texts, ex.ident, meters.keys.find, report.service_names
     for row, rec in rows:
-        assert f is not None
-        account = ex.ident(row, "account", f.raw(rec, "account"))
-        known = ex.known_account(row, account)
-        serial = ex.ident(row, "serial", f.raw(rec, "serial"))
+        account, known = account_of(row, raw(rec, "account"))
+        serial = ident(row, "serial", raw(rec, "serial"))
         try:
-            m = meter_of(f.texts(rec), row.line)
-            first_line = meters.line_of(m.service, m.serial)
-            if first_line is not None:
-                first = Message.of("first_at_line", line=first_line)
+            m = meter_of(texts(rec), row.line)
+            key = hash((m.service, m.serial))  # MeterBook.key
+            at = find(key)
+            if at is not None:
+                first = Message.of("first_at_line", line=meters.lines[at])
                 ex.repeated_meters.setdefault((m.service, m.serial), Cause(DUPLICATE_METER.kind, row.file, row.line))
                 raise Refused(DUPLICATE_METER, "serial", serial, message=first)
         except Refused as why:
-            ex.report.refused(row, why)
+            report.refused(row, why)
             continue
-        ex.report.named(m.service, f.raw(rec, "service"))
+        if m.service not in names:
+            report.named(m.service, raw(rec, "service"))
         if not known:
             continue
         ex.meters_file = row.file
-        meters.add(Meter(m.service, row.line, m.installed, m.removed, m.next_verification, m.digits), m.serial)
+        meters.note(key, m.service, row.line, m.installed, m.removed, m.next_verification, m.digits)
     meters.seal()
+
+
+class _Accounts:
+    """A row's account as :meth:`Examiner.ident` reads it and whether it is known (an unknown one reported,
+    on every row): the rows of an account come together, so a plain known number as written on the row
+    before, which reports nothing, is not read again."""
+
+    def __init__(self, ex: Examiner) -> None:
+        self.ex = ex
+        self.raw: Any = None  # the number as written on the row before, when plain and known
+        self.account = ""
+
+    def __call__(self, row: Where, raw: Any) -> tuple[str, bool]:
+        if raw == self.raw and type(raw) is str:
+            return self.account, True
+        ex = self.ex
+        account = ex.ident(row, "account", raw)
+        known = ex.known_account(row, account)
+        self.raw = raw if known and type(raw) is str and PLAIN_IDENT(raw) else None
+        self.account = account
+        return account, known

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import islice
 
-from seed.legacy.importer.state import Accepted, ImportState, escape
+from seed.legacy.importer.state import LOOKUP, Accepted, ImportState, escape
 from seed.legacy.interpret import DUPLICATE_METER, DUPLICATE_SERVICE, SERVICE_IDS, Refused
 from seed.legacy.leaks import Digests
 from seed.legacy.rows import read_meter, read_service
@@ -41,6 +42,7 @@ def read_meters(state: ImportState) -> Accepted:
     if f is None:
         return accepted
     seen = Digests()  # (service, serial)
+    serials: list[str] = []  # their originals, noted a batch at a time
     for line, rec, account in state.with_accounts(f, state.rows(f)):
         try:
             state.loaded(f, rec, account)
@@ -51,24 +53,37 @@ def read_meters(state: ImportState) -> Accepted:
             state.rejects.refuse(f.name, line, why)
             continue
         seen.add((row.service, row.serial))
-        state.originals.add("meter serial", row.serial)
+        serials.append(row.serial)
         accepted.add(line)
+        if len(serials) >= LOOKUP:
+            state.originals.add_many("meter serial", serials)
+            serials.clear()
+    state.originals.add_many("meter serial", serials)
     return accepted
 
 
 def write_meters(state: ImportState, accepted: Accepted) -> None:
-    """meter by COPY, numbered in file order; each meter's id under the digest of its (service, serial)."""
+    """meter by COPY, numbered in file order; each meter's id under the digest of its (service, serial). The
+    serials' pseudonyms :data:`LOOKUP` meters at a time (:meth:`~seed.legacy.importer.state.Pseudonyms.idents`)."""
     used: dict[int, Digests] = defaultdict(Digests)
     keep = state.rules["meter_serial"] == "keep"
+    rows, mid = state.again_with_accounts("meters", accepted), 0
     with state.lines("meter") as lines:
-        for mid, (f, line, rec, account) in enumerate(state.again_with_accounts("meters", accepted), start=1):
-            m = read_meter(f, line, rec)
-            sid = SERVICE_IDS[m.service]
-            pseudo = m.serial if keep else state.names.ident(f"serial:{sid}", m.serial, used[sid])
-            state.meter_ids[hash((sid, m.serial))] = mid
-            if state.noise:
-                state.meter_factors.append(state.factor(f"{sid}|{m.serial}"))
-            lines.add(
-                f"{mid}\t{account}\t{sid}\t{escape(pseudo)}\t{m.zones}\t{m.digits}\t{m.installed}\t"
-                f"{m.verified}\t{m.next_verification}\t{m.removed}\t\\N\n"
-            )
+        while batch := list(islice(rows, LOOKUP)):
+            read = [(read_meter(f, line, rec), account) for f, line, rec, account in batch]
+            sids = [SERVICE_IDS[m.service] for m, _ in read]
+            serials = [m.serial for m, _ in read]
+            if keep:
+                pseudonyms = serials
+            else:
+                kinds = [f"serial:{sid}" for sid in sids]
+                pseudonyms = state.names.idents(kinds, serials, [used[sid] for sid in sids])
+            for (m, account), sid, pseudo in zip(read, sids, pseudonyms, strict=True):
+                mid += 1
+                state.meter_ids[hash((sid, m.serial))] = mid
+                if state.noise:
+                    state.meter_factors.append(state.factor(f"{sid}|{m.serial}"))
+                lines.add(
+                    f"{mid}\t{account}\t{sid}\t{escape(pseudo)}\t{m.zones}\t{m.digits}\t{m.installed}\t"
+                    f"{m.verified}\t{m.next_verification}\t{m.removed}\t\\N\n"
+                )

@@ -8,8 +8,11 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
+
 from seed import catalog
-from seed.legacy.importer import bulk
+from seed.legacy.blocks import Block, kopeck_column
+from seed.legacy.importer import blockwise, bulk
 from seed.legacy.importer.state import ImportState, Rejects, Seen
 from seed.legacy.interpret import (
     DUPLICATE_BALANCE,
@@ -108,9 +111,8 @@ def write_balances(state: ImportState) -> None:
         written.add_block("".join(lines), len(batch))
         return True
 
-    for batch in state.batches(f):  # the ids a batch of rows at a time
-        if plain(batch):
-            continue
+    def one_by_one(batch: list[tuple[int, list[Any]]]) -> None:
+        """The rows written a row at a time, refused where they must be."""
         numbers = [_number(rec[i_acc]) for _, rec in batch]
         for (line, rec), written_as, account in zip(batch, numbers, accounts(list(map(hash, numbers))), strict=True):
             try:
@@ -140,6 +142,64 @@ def write_balances(state: ImportState) -> None:
                 refuse(f.name, line, why)
                 continue
             add(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n")
+
+    def block_of(block: Block) -> None:
+        """A block's usual rows written a run at a time (:mod:`~seed.legacy.importer.blockwise`), the
+        others a row at a time, in order."""
+        for known in (services, months):  # each written form read once, some thousands of them kept
+            if len(known) > bulk.KNOWN:
+                known.clear()
+        starts, ends, numbers = blockwise.key_runs(block, i_acc)
+        account = np.repeat(np.array(accounts(list(map(hash, numbers)))), ends - starts)
+        names, service = blockwise.distinct(block, i_svc)
+        sid_of = [services[v] if v in services else services.setdefault(v, bulk.service_id(v)) for v in names]
+        sid = np.array([-1 if s is None else s for s in sid_of], dtype=np.int64)[service]
+        names, period = blockwise.distinct(block, i_per)
+        month_of = [months[v] if v in months else months.setdefault(v, month_number(v)) for v in names]
+        month = np.array([-1 if m is None else m for m in month_of], dtype=np.int64)[period]
+        usual = (account > 0) & (sid >= 0) & (month >= 0)
+        for k in (i_o, i_c, i_p, i_z):
+            usual &= kopeck_column(block, k)[1]
+        tail: list[blockwise.Field] = [("col", i_o, None), ("col", i_c, None)]
+        if i_r is not None:
+            usual &= kopeck_column(block, i_r, empty_zero=True)[1]
+            tail.append(("col", i_r, "0"))
+        else:
+            tail.append(("tab", ["0"], None))
+        tail += [("col", i_p, None), ("col", i_z, None)]
+        in_a_row = (i_o, i_c, i_r, i_p) == (i_z - 4, i_z - 3, i_z - 2, i_z - 1) and block.sep not in ",."
+        if in_a_row and not (block.ends[:, i_r] == block.starts[:, i_r]).any():  # the five amounts as written
+            tail = [("span", (i_o, i_z), None)]
+        group = month << SERVICE_BITS | sid
+        dead = account == 0  # refused as an unknown account, before anything is seen
+        for lo, hi, plain_run in blockwise.runs(usual | dead):
+            if not plain_run:
+                one_by_one(blockwise.records(block, lo, hi))
+                continue
+            some, gone = blockwise.split(lo, usual[lo:hi], dead[lo:hi])
+            new = blockwise.fresh(seen, group[some], account[some])
+            rows = some[new]
+            if len(rows):
+                months_in, month_index = np.unique(month[rows], return_inverse=True)
+                accounts_in, account_index = np.unique(account[rows], return_inverse=True)
+                sids_in, sid_index = np.unique(sid[rows], return_inverse=True)
+                zeros = np.zeros(len(rows), dtype=np.int64)
+                fields: list[blockwise.Field] = [
+                    ("tab", list(map(str, accounts_in.tolist())), account_index.ravel()),
+                    ("tab", list(map(str, sids_in.tolist())), sid_index.ravel()),
+                    ("tab", [month_text(m) for m in months_in.tolist()], month_index.ravel()),
+                    *[(kind, what, zeros if kind == "tab" else how) for kind, what, how in tail],
+                ]
+                written.add_block(blockwise.gather(block, rows, fields), len(rows))
+            if len(rows) < hi - lo:  # repeated keys and unknown accounts refused, in line order
+                one_by_one(blockwise.picked(block, blockwise.merged(some[~new], gone)))
+
+    found = blockwise.items(state, f) if service_of is None else None
+    for batch in found or state.batches(f):  # the ids a batch of rows at a time
+        if isinstance(batch, Block):
+            block_of(batch)
+        elif not plain(batch):
+            one_by_one(batch)
     written.flush()
 
 
@@ -178,19 +238,39 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
         reg.kopecks += amount_kopecks
         return agent, reg.id
 
-    for batch in state.batches(f):  # the ids a batch of rows at a time
-        read = plain(batch)
-        if read is not None:
-            found, agent_names, registry_names, days, amounts, months = read
-            ids = list(map(registry, agent_names, registry_names, days, map(itemgetter(1), amounts)))
-            texts = {m: month_iso(m) for m in set(months)}
-            agent_ids, registry_ids = map(itemgetter(0), ids), map(itemgetter(1), ids)
-            payment_ids, month_texts = range(pid + 1, pid + len(batch) + 1), map(texts.__getitem__, months)
-            written = map(PAYMENT_LINE.format, payment_ids, found, agent_ids, registry_ids, days, month_texts,
-                          map(itemgetter(0), amounts))  # fmt: skip
-            lines.add_block("".join(written), len(batch))
-            pid += len(batch)
-            continue
+    def write(read: tuple[list[Any], ...], n: int) -> None:
+        """``n`` rows read a column at a time, written."""
+        nonlocal pid
+        found, agent_names, registry_names, days, amounts, months = read
+        ids = list(map(registry, agent_names, registry_names, days, map(itemgetter(1), amounts)))
+        texts = {m: month_iso(m) for m in set(months)}
+        agent_ids, registry_ids = map(itemgetter(0), ids), map(itemgetter(1), ids)
+        payment_ids, month_texts = range(pid + 1, pid + n + 1), map(texts.__getitem__, months)
+        written = map(PAYMENT_LINE.format, payment_ids, found, agent_ids, registry_ids, days, month_texts,
+                      map(itemgetter(0), amounts))  # fmt: skip
+        lines.add_block("".join(written), n)
+        pid += n
+
+    def block_of(block: Block) -> None:
+        """A block's usual rows read a run at a time (:meth:`_PlainPayments.block`), the others a row at
+        a time, in order."""
+        read, usual, dead = plain.block(block)
+        for lo, hi, plain_run in blockwise.runs(usual | dead):
+            if not plain_run:
+                one_by_one(blockwise.records(block, lo, hi))
+                continue
+            some, gone = blockwise.split(lo, usual[lo:hi], dead[lo:hi])
+            if len(some) == hi - lo:
+                write(tuple(column[lo:hi] for column in read), hi - lo)
+                continue
+            if len(some):
+                at = some.tolist()
+                write(tuple([column[i] for i in at] for column in read), len(at))
+            one_by_one(blockwise.picked(block, gone))  # unknown accounts refused, in line order
+
+    def one_by_one(batch: list[tuple[int, list[Any]]]) -> None:
+        """The rows written a row at a time, refused where they must be."""
+        nonlocal pid
         numbers = [hash(_number(rec[i_acc])) for _, rec in batch]
         for (line, rec), account in zip(batch, accounts(numbers), strict=True):
             try:
@@ -205,6 +285,15 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
             )
             pid += 1
             lines.add(f"{pid}\t{account}\t{agent}\t{reg_id}\t{day}\t{month_iso(month)}\t{amount}\n")
+
+    found = blockwise.items(state, f)
+    for batch in found or state.batches(f):  # the ids a batch of rows at a time
+        if isinstance(batch, Block):
+            block_of(batch)
+        elif (read := plain(batch)) is not None:
+            write(read, len(batch))
+        else:
+            one_by_one(batch)
     lines.flush()
     return list(registries.values()), agents
 
@@ -252,6 +341,42 @@ class _PlainPayments:
         agents = [NO_AGENT] * rows if self.i_agent is None else bulk.read_once(cols[self.i_agent], self.agents, _agent)
         names = [""] * rows if self.i_registry is None else bulk.read_once(cols[self.i_registry], self.registries, text)
         return found, agents, names, days, amounts, months  # type: ignore[return-value]
+
+    def block(self, block: Block) -> tuple[list[Any], Any, Any]:
+        """A block's columns as :meth:`__call__` gives a batch's, which of its lines are usual (a known
+        account, a day, an amount with kopecks above zero: :func:`~seed.legacy.blocks.kopeck_column`), and
+        which are dead (an unknown account: refused first thing)."""
+        for known in (self.days, self.months, self.agents, self.registries):
+            if len(known) > bulk.KNOWN:
+                known.clear()
+        starts, ends, numbers = blockwise.key_runs(block, self.i_acc)
+        found = np.repeat(np.array(self.accounts(list(map(hash, numbers)))), ends - starts)
+        names, day_index = blockwise.distinct(block, self.i_day)
+        day_of = [self.days[v] if v in self.days else self.days.setdefault(v, _day(v)) for v in names]
+        kopecks_of, usual = kopeck_column(block, self.i_amount)
+        usual &= (found > 0) & (kopecks_of > 0) & np.array([d is not None for d in day_of], dtype=bool)[day_index]
+        rows = np.flatnonzero(usual)
+        n = len(block)
+        amounts: list[Any] = [None] * n
+        if len(rows):
+            texts = blockwise.gather(block, rows, [("col", self.i_amount, None)]).split("\n")
+            for i, text_, cents in zip(rows.tolist(), texts, kopecks_of[rows].tolist(), strict=False):
+                amounts[i] = (text_, cents)
+        month = np.array([-1 if d is None else iso_month_number(d) for d in day_of], dtype=np.int64)[day_index]
+        if self.i_period is not None:
+            names, index = blockwise.distinct(block, self.i_period)
+            given = [self.months[v] if v in self.months else self.months.setdefault(v, _period(v)) for v in names]
+            month = np.where((period := np.array([-1 if g is None else g for g in given])[index]) >= 0, period, month)
+        columns: list[Any] = [found.tolist(), None, None, np.array(day_of, dtype=object)[day_index].tolist()]
+        named = ((self.i_agent, self.agents, _agent), (self.i_registry, self.registries, text))
+        for at, (k, known, read) in enumerate(named):
+            if k is None:
+                columns[1 + at] = [NO_AGENT if at == 0 else ""] * n
+                continue
+            names, index = blockwise.distinct(block, k)
+            got = [known[v] if v in known else known.setdefault(v, read(v)) for v in names]
+            columns[1 + at] = np.array(got, dtype=object)[index].tolist()
+        return [*columns, amounts, month.tolist()], usual, found == 0
 
 
 def _day(raw: Any) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from seed.errors import LegacyFormatError
-from seed.legacy.importer.state import Accepted, Ids, ImportState, escape
+from seed.legacy.importer.state import LOOKUP, Accepted, Ids, ImportState, escape
 from seed.legacy.interpret import DUPLICATE_ELS, NULL, SERVICE_IDS, Refused, no_accounts
 from seed.legacy.leaks import Digests
 from seed.legacy.rows import AccountRow, AccountsRead, read_account
@@ -23,6 +24,8 @@ def read_accounts(state: ImportState) -> Accepted:
     first_lines = Ids()  # hash(number) -> the line it was first read at
     read = AccountsRead(state.mapping, lambda number: first_lines.get(hash(number)))
     keep_els, kept_els = state.rules["els"] == "keep", Digests()
+    numbers: list[str] = []  # the originals, noted for the leak scan a batch at a time
+    els: list[str] = []
     for line, rec in state.rows(f):
         try:
             row = read_account(f, line, rec)
@@ -37,17 +40,28 @@ def read_accounts(state: ImportState) -> Accepted:
         except Refused as why:
             state.rejects.refuse(f.name, line, why)
             continue
-        state.originals.add("account number", row.number)
+        numbers.append(row.number)
         if row.els:
-            state.originals.add("ЕЛС", row.els)
+            els.append(row.els)
+        if len(numbers) >= LOOKUP:
+            _note(state, numbers, els)
         accepted.add(line)
         state.account_ids[hash(row.number)] = len(accepted)
         if state.noise:
             state.account_factors.append(state.factor(row.number))
+    _note(state, numbers, els)
     if not state.result.read.get(f.name):
         raise no_accounts(f)
     state.duplicate_rows = read.duplicates
     return accepted
+
+
+def _note(state: ImportState, numbers: list[str], els: list[str]) -> None:
+    """Account numbers and ЕЛС read, as originals for the leak scan; the lists emptied."""
+    state.originals.add_many("account number", numbers)
+    state.originals.add_many("ЕЛС", els)
+    numbers.clear()
+    els.clear()
 
 
 class Premises:
@@ -100,23 +114,24 @@ def write_places(state: ImportState, accepted: Accepted, services: bytearray) ->
     premises = Premises()
     used_addresses: set[str] = set()
     pseudonyms = _AccountPseudonyms(state)
+    read, account_id = state.again("accounts", accepted), 0
     with state.lines("account") as lines:
-        for account_id, (f, line, rec) in enumerate(state.again("accounts", accepted), start=1):
-            row = read_account(f, line, rec)
-            key = (row.city.lower(), row.street.lower(), row.house.lower())
-            building = buildings.get(key)
-            if building is None:
-                street, house = row.street, row.house
-                if state.rules["address"] == "replace":
-                    street, house = _address(state, row.city, street, house, used_addresses)
-                building = buildings[key] = [len(buildings) + 1, row.city, street, house, 0]
-            building[4] |= services[account_id]
-            premise = premises.add(building[0], row)
-            number, els = pseudonyms.of(row)
-            lines.add(
-                f"{account_id}\t{escape(number)}\t{escape(els)}\t{premise}\t{row.opened}\t{row.closed}\t"
-                f"{row.residents}\t{row.total}\t\\N\n"
-            )
+        while batch := [read_account(f, line, rec) for f, line, rec in islice(read, LOOKUP)]:
+            for row, (number, els) in zip(batch, pseudonyms.of_many(batch), strict=True):
+                account_id += 1
+                key = (row.city.lower(), row.street.lower(), row.house.lower())
+                building = buildings.get(key)
+                if building is None:
+                    street, house = row.street, row.house
+                    if state.rules["address"] == "replace":
+                        street, house = _address(state, row.city, street, house, used_addresses)
+                    building = buildings[key] = [len(buildings) + 1, row.city, street, house, 0]
+                building[4] |= services[account_id]
+                premise = premises.add(building[0], row)
+                lines.add(
+                    f"{account_id}\t{escape(number)}\t{escape(els)}\t{premise}\t{row.opened}\t{row.closed}\t"
+                    f"{row.residents}\t{row.total}\t\\N\n"
+                )
     with state.lines("building") as lines:
         for bid, city, street, house, bits in buildings.values():
             hot = "t" if bits & 1 << SERVICE_IDS["hot_water"] else "f"
@@ -136,14 +151,21 @@ class _AccountPseudonyms:
         self.names, self.used_numbers, self.used_els = state.names, Digests(), Digests()
         self.keep_numbers, self.keep_els = state.rules["account_number"] == "keep", state.rules["els"] == "keep"
 
-    def of(self, row: AccountRow) -> tuple[str, str]:
-        number = row.number if self.keep_numbers else self.names.ident("account", row.number, self.used_numbers)
-        if row.els and self.keep_els:
-            return number, row.els
-        if row.els:
-            return number, self.names.ident("els", row.els, self.used_els)
-        # no ЕЛС in the export: a made-up one in the ГИС ЖКХ shape, keyed by the account
-        return number, self.names.ident(f"els:{row.number}", "00АА000000", self.used_els)
+    def of_many(self, rows: list[AccountRow]) -> list[tuple[str, str]]:
+        """(number, ЕЛС) of each row in turn, the originals asked about each kind's first candidates at once."""
+        if self.keep_numbers:
+            numbers = [row.number for row in rows]
+        else:
+            numbers = self.names.idents(
+                ["account"] * len(rows), [row.number for row in rows], [self.used_numbers] * len(rows)
+            )
+        drawn = [row for row in rows if row.els and not self.keep_els or not row.els]
+        kinds = ["els" if row.els else f"els:{row.number}" for row in drawn]
+        els = iter(self.names.idents(kinds, [row.els or "00АА000000" for row in drawn], [self.used_els] * len(drawn)))
+        return [
+            (number, row.els if row.els and self.keep_els else next(els))
+            for number, row in zip(numbers, rows, strict=True)
+        ]
 
 
 def _address(state: ImportState, city: str, street: str, house: str, used: set[str]) -> tuple[str, str]:

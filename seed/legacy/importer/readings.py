@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import repeat
 
-from seed.legacy.importer import bulk
+import numpy as np
+
+from seed.legacy.blocks import Block, decimal_column
+from seed.legacy.importer import blockwise, bulk
 from seed.legacy.importer.state import ImportState, Seen
 from seed.legacy.interpret import (
     DUPLICATE_READING,
@@ -106,9 +109,8 @@ def write_readings(state: ImportState) -> None:
         written.add_block("".join(lines), len(batch))
         return True
 
-    for batch in state.batches(f):  # the ids a batch of rows at a time
-        if plain(batch):
-            continue
+    def one_by_one(batch: list[tuple[int, list[object]]]) -> None:
+        """The rows written a row at a time, refused where they must be."""
         refused.clear()
         for (line, rec), mid in zip(batch, meters([key(line, rec) for line, rec in batch]), strict=True):
             try:
@@ -122,4 +124,69 @@ def write_readings(state: ImportState) -> None:
                 continue
             v1, v2, v3 = values
             add(f"{mid}\t{month_text(month)}\t{taken}\t{IMPORT_SOURCE}\t{v1}\t{v2}\t{v3}\n")
+
+    def block_of(block: Block) -> None:
+        """A block's usual rows written a run at a time (:mod:`~seed.legacy.importer.blockwise`), the
+        others a row at a time, in order."""
+        n = len(block)
+        for known in (services, months, dates):  # each written form read once, some thousands of them kept
+            if len(known) > bulk.KNOWN:
+                known.clear()
+        names, service = blockwise.distinct(block, i_service)
+        sid_of = [services[v] if v in services else services.setdefault(v, bulk.service_id(v)) for v in names]
+        starts, ends, serials = blockwise.key_runs(block, i_serial, service)
+        sids = [sid_of[u] for u in service[starts].tolist()]
+        mid = np.repeat(np.array(meters(list(map(hash, zip(sids, serials, strict=True))))), ends - starts)
+        names, period = blockwise.distinct(block, i_period)
+        month_of = [months[v] if v in months else months.setdefault(v, month_number(v)) for v in names]
+        month = np.array([-1 if m is None else m for m in month_of], dtype=np.int64)[period]
+        _, usual = decimal_column(block, i_v1)
+        usual &= (mid > 0) & (month >= 0)
+        tail: list[blockwise.Field] = [("col", i_v1, None)]
+        for k in (i_v2, i_v3):
+            if k is None:
+                tail.append(("tab", [NULL], np.zeros(n, dtype=np.int64)))
+                continue
+            empty = block.ends[:, k] == block.starts[:, k]
+            given = np.flatnonzero(~empty)
+            if len(given):  # a zone most meters have not: only its values read
+                plain = np.zeros(n, dtype=bool)
+                plain[given] = decimal_column(block, k, given)[1]
+                usual &= plain | empty
+            tail.append(("col", k, NULL))
+        taken: blockwise.Field = ("tab", [NULL], np.zeros(n, dtype=np.int64))
+        if i_taken is not None:
+            names, day = blockwise.distinct(block, i_taken)
+            day_of = [dates[v] if v in dates else dates.setdefault(v, date(v)) for v in names]
+            usual &= np.array([d is not None for d in day_of], dtype=bool)[day]
+            taken = ("tab", [NULL if d is None else d for d in day_of], day)
+        dead = mid == 0  # refused as an unknown meter, before anything is seen
+        for lo, hi, plain_run in blockwise.runs(usual | dead):
+            if not plain_run:
+                one_by_one(blockwise.records(block, lo, hi))
+                continue
+            some, gone = blockwise.split(lo, usual[lo:hi], dead[lo:hi])
+            new = blockwise.fresh(seen_keys, month[some], mid[some])
+            rows = some[new]
+            if len(rows):
+                texts = {m: month_text(m) for m in set(month[rows].tolist())}
+                months_in, month_index = np.unique(month[rows], return_inverse=True)
+                mids_in, mid_index = np.unique(mid[rows], return_inverse=True)
+                fields: list[blockwise.Field] = [
+                    ("tab", list(map(str, mids_in.tolist())), mid_index.ravel()),
+                    ("tab", [texts[m] for m in months_in.tolist()], month_index.ravel()),
+                    (taken[0], taken[1], taken[2][rows]),
+                    ("tab", [str(IMPORT_SOURCE)], np.zeros(len(rows), dtype=np.int64)),
+                    *[(kind, what, how[rows] if kind == "tab" else how) for kind, what, how in tail],
+                ]
+                written.add_block(blockwise.gather(block, rows, fields), len(rows))
+            if len(rows) < hi - lo:  # repeated keys and unknown meters refused, in line order
+                one_by_one(blockwise.picked(block, blockwise.merged(some[~new], gone)))
+
+    found = blockwise.items(state, f) if service_of is None else None
+    for batch in found or state.batches(f):  # the ids a batch of rows at a time
+        if isinstance(batch, Block):
+            block_of(batch)
+        elif not plain(batch):
+            one_by_one(batch)
     written.flush()

@@ -9,7 +9,7 @@ import datetime as dt
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -147,7 +147,45 @@ class Pseudonyms:
         return candidate
 
     def ident(self, kind: str, value: str, used: Taken) -> str:
-        return self.draw(lambda k: self.anon.keep_format(kind if k == 0 else f"{kind}#{k}", value), used)
+        return self.draw(lambda k: self.ident_make(kind, value, k), used)
+
+    def ident_make(self, kind: str, value: str, k: int) -> str:
+        return self.anon.keep_format(kind if k == 0 else f"{kind}#{k}", value)
+
+    def idents(self, kinds: Sequence[str], values: Sequence[str], useds: Sequence[Taken]) -> list[str]:
+        """:meth:`ident` of each (kind, value) in turn, each unique among its own ``used``: the same pseudonyms,
+        the originals asked about the first candidates at once."""
+        keep_format = self.anon.keep_format
+        firsts = list(map(keep_format, kinds, values))
+        out = []
+        for first, clear, kind, value, used in zip(firsts, self.clear(firsts), kinds, values, useds, strict=True):
+            if clear and first not in used:
+                used.add(first)
+                out.append(first)
+            else:
+                out.append(self.ident(kind, value, used))
+        return out
+
+    def clear(self, candidates: Sequence[str]) -> list[bool]:
+        """Of each of many first candidates, whether it looks like no original (as :meth:`draw` asks of
+        it), the look-ups of all of them at once."""
+        return [kind is None for kind in self.originals.match_many(candidates)]
+
+    def draw_many(
+        self, firsts: Sequence[str], makes: Sequence[Callable[[int], str]], used: Taken | None = None
+    ) -> list[str]:
+        """:meth:`draw` of each of many values in turn, given each one's first candidate (``makes[i](0)``):
+        the same pseudonyms, the originals asked about the first candidates at once."""
+        take = self.take
+        return list(map(take, firsts, self.clear(firsts), makes, repeat(used)))
+
+    def take(self, first: str, clear: bool, make: Callable[[int], str], used: Taken | None = None) -> str:
+        """:meth:`draw`, told already whether the first candidate (``make(0)``) is :meth:`clear`."""
+        if clear and (used is None or first not in used):
+            if used is not None:
+                used.add(first)
+            return first
+        return self.draw(make, used)
 
 
 def _nowhere(table: str, data: str) -> None:
