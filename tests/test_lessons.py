@@ -451,3 +451,20 @@ def test_in_a_browser_the_board_follows_the_class_live(classroom: Workspace, con
         assert serials[3] in mine and serials[1] not in mine and serials[2] not in mine
         assert len(driver.find_elements(By.CSS_SELECTOR, "#my-tasks li")) == len(FIRST_DAY)
         assert not driver.find_elements(By.ID, "logout") and "Пульт преподавателя" not in driver.page_source
+
+
+def test_a_trainees_name_never_becomes_a_spreadsheet_formula() -> None:
+    assert classwork._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and classwork._cell("@x") == "'@x"
+    assert classwork._cell("Анна") == "Анна"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_damaged_lesson_record_still_stops(classroom: Workspace) -> None:
+    path = _trainer(classroom).env.files.lesson
+    path.write_text("{not json", encoding="utf-8")
+    code, out = cli(classroom, "lesson", "stop", CLIENT)
+    assert code == 0 and "damaged" in out, out
+    assert not path.exists()
+    code, out = cli(classroom, "reset", CLIENT, "--seat", "1")  # a reset works again
+    assert code == 0, out

@@ -31,8 +31,9 @@ def board_state(call: Call, client: str) -> dict[str, Any]:
     def fresh() -> dict[str, Any]:
         try:
             board = classwork.status(workspace, client)
-        except ProvisionError as exc:
-            return {"running": False, "message": exc.message}
+        except ProvisionError as exc:  # no lesson; or one that cannot be checked: said, never a start button
+            env = client_env(workspace, client, pick=False)
+            return {"running": False, "error": exc.message if lessonstate.path_of(env).exists() else ""}
         titles = {t.id: t.title for t in board.lesson.tasks}
         found = board.to_dict()
         for seat, tile in zip(board.seats, found["seats"], strict=True):
@@ -68,7 +69,7 @@ async def board_events(call: Call) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         sent = ""
-        while True:
+        while call.console.is_trainer(call.request):  # a logout ends the stream
             state = await run_in_threadpool(board_state, call, client)
             data = json.dumps(state, ensure_ascii=False)
             if data != sent:

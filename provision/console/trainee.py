@@ -13,6 +13,7 @@ from provision.console import lesson
 from provision.console.context import Call
 from provision.console.guard import posted
 from provision.console.jobs import Say
+from provision.errors import ProvisionError
 from provision.training import classroom
 
 
@@ -23,10 +24,16 @@ async def seat_page(request: Request) -> Response:
         return call.message(call.words["unknown_link"], 404)
     env, number = found
     seat = await run_in_threadpool(classroom.trainee_seat, env, number, request.url.hostname)
-    tasks = await run_in_threadpool(lesson.trainee_tasks, env, number)
+    try:
+        tasks = await run_in_threadpool(lesson.trainee_tasks, env, number)
+    except ProvisionError as exc:  # the lesson cannot be shown (its file gone): said, the seat still usable
+        tasks, problem = None, exc.message
+    else:
+        problem = ""
     hint, hint_task = request.session.pop("hint", ""), request.session.pop("hint_task", "")
     return call.page(
         "seat.html", seat=seat, client=env.client, token=token, lesson=tasks, hint=hint, hint_task=hint_task,
+        problem=problem,
         loopback=classroom.loopback_only(env.profile.host),
     )  # fmt: skip
 

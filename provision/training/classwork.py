@@ -139,7 +139,10 @@ def _prepare(trainer: Trainer, lesson: Lesson, works: dict[int, str], say: Say |
         for param in lesson.params:
             if param.query is not None:
                 candidates[param.name] = _fetch(conn, param.query, f"{lesson.source}: params.{param.name}")
-    drawn = {k: lessons.draw(lesson, k, candidates) for k in works}
+    drawn = {k: _kept(lessons.draw(lesson, k, candidates)) for k in works}
+    for number, task in enumerate(lesson.tasks, start=1):  # every text renders with every seat's values
+        for k in works:
+            drawn[k].text(task.text, f"{lesson.source}: task {number} ({task.id}), seat {k}")
     if say:
         say(f"applying the setup of {lesson.name!r} to {len(works)} seats")
     group = trainer.names.trainee_group
@@ -154,7 +157,17 @@ def _prepare(trainer: Trainer, lesson: Lesson, works: dict[int, str], say: Say |
                     f"{where}: its check gives no row of (done, hint)",
                     fix="make the check one SELECT of a boolean, and a hint in Russian for when it is false",
                 )
+            if result[0]:
+                raise LessonError(
+                    f"{where}: its check says done at the lesson's start, before the trainee did anything",
+                    fix="make the setup or the parameters leave the task to do (or the check stricter)",
+                )
     return drawn
+
+
+def _kept(drawn: lessons.Drawn) -> lessons.Drawn:
+    """A seat's values as the lesson's record gives them back to every later check and reset."""
+    return lessons.Drawn({n: lessonstate.decode(lessonstate.encode(v)) for n, v in drawn.values.items()})
 
 
 def _each(trainer: Trainer, items: list[Any], act: Callable[[psycopg.Connection, Any], None]) -> None:
@@ -328,14 +341,23 @@ def stop(workspace: Workspace, client: str) -> Stopped:
     """`lesson stop`: the lesson ends (its last status returned, for the report); the seats stay as the
     trainees left them, and a reset goes back to the baseline again."""
     env = env_for(workspace, load_profile(workspace, client))
-    running, _lesson = running_lesson(env)
     try:
+        running, _lesson = running_lesson(env)
         board: Board | None = status(workspace, client)
-    except (InputError, psycopg.Error):
-        board = None
+        name = running.lesson
+    except LessonError as exc:  # a lesson whose file went: it still stops
+        board, name = None, f"(its lesson file: {exc.message})"
+    except InputError:
+        if lessonstate.path_of(env).exists():  # a damaged record: it still stops
+            board, name = None, "(a damaged record)"
+        else:
+            raise
+    except psycopg.Error:  # the server went away meanwhile: the record says which lesson
+        kept = lessonstate.read(env)
+        board, name = None, kept.lesson if kept else "?"
     with operation(env, "lesson stop"):  # not while a reset applies the lesson's setup
         lessonstate.remove(env)
-    return Stopped(running.lesson, board)
+    return Stopped(name, board)
 
 
 REPORT_COLUMNS = ["Место", "Слушатель", "Задание", "Название", "Баллы", "Выполнено", "Когда"]
@@ -348,10 +370,15 @@ def report_rows(board: Board) -> list[list[Any]]:
         for result in seat.tasks:
             task = titles[result.task]
             rows.append(
-                [seat.seat, seat.name, task.id, task.title, task.points if result.done else 0,
+                [seat.seat, _cell(seat.name), task.id, task.title, task.points if result.done else 0,
                  "да" if result.done else "нет", result.when or ""]
             )  # fmt: skip
     return rows
+
+
+def _cell(text: str) -> str:
+    """A trainee's own words as a spreadsheet's text, never its formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def report(workspace: Workspace, client: str, path: Path) -> Board:

@@ -113,6 +113,12 @@ def aside(conn: psycopg.Connection, source: str, target: str, work: str, note: N
     _open(conn, target, None)
 
 
+def reopen(conn: psycopg.Connection, seat: str) -> None:
+    """A seat's database opened to its login again (where a kill came between its rename and its opening)."""
+    if exists(conn, seat):
+        _open(conn, seat, seat)
+
+
 def _open(conn: psycopg.Connection, database: str, role: str | None) -> None:
     """What a working database or a seat needs to be used: its login's rights, search path, connections."""
     ident = sql.Identifier(database)

@@ -260,10 +260,15 @@ class Drawn:
             raise LessonError(f"{where}: :{name}.{column}: params.{name} is a number", fix=f"write :{name}")
         return value
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, where: str = "the task's text") -> str:
         """A task's text with this seat's values in."""
         spaces = {k: SimpleNamespace(**v) if isinstance(v, dict) else v for k, v in self.values.items()}
-        return text.format(**spaces)
+        try:
+            return text.format(**spaces)
+        except (AttributeError, KeyError, IndexError, ValueError) as exc:
+            raise LessonError(
+                f"{where}: field text: {exc}", fix="name a column its query gives: {name.column}"
+            ) from None
 
 
 def draw(lesson: Lesson, seat: int, candidates: Mapping[str, Sequence[dict[str, Any]]]) -> Drawn:

@@ -31,7 +31,7 @@ def connect(dsn: str, *, read_only: bool, timeout_ms: int, rows: bool = False) -
     stopped after ``timeout_ms``; the books' schema first (a work copy has no settings of its own yet)."""
     options = (
         f"-c statement_timeout={timeout_ms} -c default_transaction_read_only={'on' if read_only else 'off'}"
-        " -c search_path=okno,public"
+        " -c search_path=okno,public -c lock_timeout=1000"  # a trainee's lock never holds a check up long
     )
     factory: Any = dict_row if rows else None
     conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10, options=options, row_factory=factory)

@@ -65,6 +65,11 @@ def read(env: ClientEnv) -> Running | None:
 
 
 def write(env: ClientEnv, running: Running) -> None:
+    with _locked(env):
+        _write(env, running)
+
+
+def _write(env: ClientEnv, running: Running) -> None:
     write_whole(path_of(env), running.to_json(), sync_folder=True)
 
 
@@ -72,31 +77,40 @@ def settle(env: ClientEnv, record: dict[str, Any]) -> None:
     """A start's record (as its journal kept it), written unless it is there already: what the repair of a
     start killed during its swap finishes with."""
     running = Running(**record)
-    current = None
-    with contextlib.suppress(InputError):
-        current = read(env)
-    if current is None or current.id != running.id:
-        write(env, running)
+    with _locked(env):
+        current = None
+        with contextlib.suppress(InputError):
+            current = read(env)
+        if current is None or current.id != running.id:
+            _write(env, running)
 
 
 def remove(env: ClientEnv) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """The record gone, whatever it holds (a damaged one too)."""
+    with _locked(env), contextlib.suppress(FileNotFoundError):
         path_of(env).unlink()
+
+
+@contextlib.contextmanager
+def _locked(env: ClientEnv) -> Iterator[None]:
+    """The record's lock: every change of it is made under it, so none is lost to another."""
+    lock = path_of(env).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 @contextlib.contextmanager
 def changing(env: ClientEnv) -> Iterator[Running | None]:
     """The running lesson for a change (written back after the block when it was not None); under the
     record's lock, so two checks of a class never lose each other's ticks."""
-    lock = path_of(env).with_suffix(".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with _locked(env):
         running = read(env)
         before = running.to_json() if running else None
         yield running
         if running is not None and running.to_json() != before:
-            write(env, running)
+            _write(env, running)
 
 
 def seat_setups(env: ClientEnv) -> dict[int, tuple[Lesson, Drawn]]:

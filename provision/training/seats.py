@@ -298,9 +298,8 @@ class Trainer:
                 copies.drop(conn, work)
             return "the lesson's unfinished start undone"
         lessonstate.settle(self.env, left["lesson_record"])
-        for k, work in sorted(works.items()):
-            if copies.exists(conn, work):
-                self.take_in(conn, work, k)
+        for k, work in sorted(works.items()):  # a seat renamed in before its opening is opened again
+            self.take_in(conn, work, k) if copies.exists(conn, work) else copies.reopen(conn, self.names.seat(k))
         return "the lesson's start finished"
 
     def _drop_extra_seats(self, conn: psycopg.Connection, wanted: int, passwords: dict[str, str]) -> None:
@@ -486,7 +485,7 @@ def reset_client(
     started: dict[str, str] = {}  # the seats a running lesson's setup was applied to
 
     def reset(trainer: Trainer) -> list[str]:  # while a lesson runs, a seat goes back to the lesson's start
-        setups = lessonsql.seat_setups(trainer.env, trainer.names, trainer.dsn)
+        setups = lessonsql.seat_setups(trainer.env, trainer.names, trainer.dsn) if seat != 0 and (seat or all_) else {}
         started.update(dict.fromkeys(setups, ""))
         return trainer.reset(seat, all_, setups=setups)
 
