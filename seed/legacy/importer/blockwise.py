@@ -12,7 +12,7 @@ the file comes as records, :data:`~seed.legacy.importer.state.LOOKUP` at a time,
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from itertools import islice
 from typing import Any, cast
 
@@ -35,6 +35,24 @@ def items(state: ImportState, f: EntityFile) -> Iterator[Block | list[Record]] |
         return None
     cast(Generator[Any, None, None], f.rows).close()  # the file opened for records is not read
     return _counted(state, f.name, found[1])
+
+
+def each(
+    state: ImportState,
+    f: EntityFile,
+    block_of: Callable[[Block], None],
+    records: Callable[[list[Record]], None],
+    *,
+    blocks: bool = True,
+) -> None:
+    """Every part of a long file in turn: a block to ``block_of``, a batch of records (where blocks cannot
+    be, or ``blocks`` is off) to ``records``."""
+    found = items(state, f) if blocks else None
+    for batch in found or state.batches(f):  # the ids a batch of rows at a time
+        if isinstance(batch, Block):
+            block_of(batch)
+        else:
+            records(batch)
 
 
 def _counted(state: ImportState, name: str, found: Iterator[Block | Record]) -> Iterator[Block | list[Record]]:

@@ -194,12 +194,11 @@ def write_balances(state: ImportState) -> None:
             if len(rows) < hi - lo:  # repeated keys and unknown accounts refused, in line order
                 one_by_one(blockwise.picked(block, blockwise.merged(some[~new], gone)))
 
-    found = blockwise.items(state, f) if service_of is None else None
-    for batch in found or state.batches(f):  # the ids a batch of rows at a time
-        if isinstance(batch, Block):
-            block_of(batch)
-        elif not plain(batch):
+    def records(batch: list[blockwise.Record]) -> None:
+        if not plain(batch):
             one_by_one(batch)
+
+    blockwise.each(state, f, block_of, records, blocks=service_of is None)
     written.flush()
 
 
@@ -286,14 +285,13 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
             pid += 1
             lines.add(f"{pid}\t{account}\t{agent}\t{reg_id}\t{day}\t{month_iso(month)}\t{amount}\n")
 
-    found = blockwise.items(state, f)
-    for batch in found or state.batches(f):  # the ids a batch of rows at a time
-        if isinstance(batch, Block):
-            block_of(batch)
-        elif (read := plain(batch)) is not None:
+    def records(batch: list[blockwise.Record]) -> None:
+        if (read := plain(batch)) is not None:
             write(read, len(batch))
         else:
             one_by_one(batch)
+
+    blockwise.each(state, f, block_of, records)
     lines.flush()
     return list(registries.values()), agents
 

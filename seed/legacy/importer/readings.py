@@ -183,10 +183,9 @@ def write_readings(state: ImportState) -> None:
             if len(rows) < hi - lo:  # repeated keys and unknown meters refused, in line order
                 one_by_one(blockwise.picked(block, blockwise.merged(some[~new], gone)))
 
-    found = blockwise.items(state, f) if service_of is None else None
-    for batch in found or state.batches(f):  # the ids a batch of rows at a time
-        if isinstance(batch, Block):
-            block_of(batch)
-        elif not plain(batch):
+    def records(batch: list[blockwise.Record]) -> None:
+        if not plain(batch):
             one_by_one(batch)
+
+    blockwise.each(state, f, block_of, records, blocks=service_of is None)
     written.flush()
