@@ -5,6 +5,8 @@ start; a bad lesson refused with every seat as it was; a killed start undone."""
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import json
 import os
 import subprocess
@@ -24,121 +26,13 @@ from provision.clients.storage import loop_problem
 from provision.clients.workspace import Workspace
 from provision.console import auth
 from provision.console.app import make_app
-from provision.training import classwork, journal, lessons, lessonstate, seats
+from provision.errors import InputError
+from provision.training import classwork, journal, lessons, lessonsql, lessonstate, seats
 from provision.training.classroom import class_view, loopback_only, room_address
-from provision.training.lessons import LessonError, parse_lesson
 from tests.browser import served_in_chromium, wait_for
 from tests.clients import cli
 from tests.lesson_solutions import FIRST_DAY
 from tests.test_console import csrf_of, finished, logged_in
-
-GOOD = """
-title = "Урок"
-seed = 3
-[params.account]
-query = "SELECT id, number FROM account"
-[params.amount]
-range = [100, 200]
-
-[[task]]
-id = "first"
-title = "Первая"
-text = "Счёт {account.number}, сумма {amount}."
-points = 5
-setup = "UPDATE account SET residents = residents WHERE id = :account.id"
-check = "SELECT true, 'подсказка'"
-
-[[task]]
-id = "second"
-title = "Вторая"
-text = "Без параметров."
-check = "SELECT :amount > 0"
-"""
-
-
-def test_a_good_lesson_reads_whole() -> None:
-    lesson = parse_lesson("my-lesson", GOOD, "lessons/my-lesson.toml")
-    assert [t.id for t in lesson.tasks] == ["first", "second"]
-    assert lesson.points == 6  # a task's points default to 1
-    assert [p.name for p in lesson.params] == ["account", "amount"]
-    assert lesson.params[1].low == 100 and lesson.params[1].high == 200
-
-
-@pytest.mark.parametrize(
-    ("change", "named"),
-    [
-        (('id = "second"', 'id = "first"'), "task 2: id 'first' is used twice"),
-        (("points = 5", "points = 0"), "task 1 (first): field points = 0"),
-        (("points = 5", 'points = "5"'), "task 1 (first): field points = '5'"),
-        (('check = "SELECT :amount > 0"', 'chek = "SELECT 1"'), "task 2 (second): unknown field chek"),
-        (
-            ('check = "SELECT :amount > 0"', 'check = "SELECT :amont > 0"'),
-            "task 2 (second): field check names a parameter 'amont'",
-        ),  # noqa: E501
-        (("{account.number}", "{acount.number}"), "task 1 (first): field text names a parameter 'acount'"),
-        (("{account.number}", "{account.number!r}"), "task 1 (first): field text: {account.number}"),
-        (("range = [100, 200]", "range = [200, 100]"), "params.amount: field range = [200, 100]"),
-        (("range = [100, 200]", 'range = [100, 200]\nquery = "SELECT 1"'), "params.amount: give exactly one"),
-        (('title = "Урок"', 'titel = "Урок"'), "unknown field titel"),
-        (('title = "Вторая"', 'title = ""'), "task 2 (second): field title = ''"),
-        (("seed = 3", "seed = -1"), "field seed = -1"),
-        (('title = "Урок"', 'title = "Урок'), "invalid TOML"),
-    ],
-)
-def test_every_wrong_field_is_named_with_its_file_and_task(change: tuple[str, str], named: str) -> None:
-    text = GOOD.replace(*change, 1)
-    assert text != GOOD
-    with pytest.raises(LessonError) as caught:
-        parse_lesson("my-lesson", text, "lessons/my-lesson.toml")
-    assert str(caught.value).startswith("lessons/my-lesson.toml")
-    assert named in str(caught.value)
-
-
-def test_a_lesson_without_tasks_or_with_a_bad_name_is_refused() -> None:
-    with pytest.raises(LessonError, match="no tasks"):
-        parse_lesson("empty", 'title = "Урок"\n', "empty.toml")
-    with pytest.raises(LessonError, match="is not allowed"):
-        parse_lesson("Урок 1", GOOD, "Урок 1.toml")
-
-
-def test_each_seat_draws_its_own_values_and_the_same_every_time() -> None:
-    lesson = parse_lesson("my-lesson", GOOD, "x.toml")
-    rows = [{"id": k, "number": f"{k:08d}"} for k in range(1, 41)]
-    drawn = [lessons.draw(lesson, seat, {"account": rows}) for seat in range(1, 31)]
-    accounts = [d.values["account"]["id"] for d in drawn]  # type: ignore[index]
-    assert len(set(accounts)) == 30  # 40 candidates: a different account for each of 30 seats
-    again = lessons.draw(lesson, 7, {"account": list(reversed(rows))})  # the database's order does not matter
-    assert again == drawn[6]
-    assert all(100 <= d.values["amount"] <= 200 for d in drawn)  # type: ignore[operator]
-    assert drawn[0].text(lesson.tasks[0].text) == f"Счёт {accounts[0]:08d}, сумма {drawn[0].values['amount']}."
-    with pytest.raises(LessonError, match="found no rows"):
-        lessons.draw(lesson, 1, {"account": []})
-
-
-def test_values_travel_as_parameters_and_a_percent_stays_a_percent() -> None:
-    lesson = parse_lesson("my-lesson", GOOD, "x.toml")
-    drawn = lessons.Drawn({"account": {"id": 5, "number": "0'5"}, "amount": 150})
-    statement, values = lessons.bind(
-        "SELECT '50%' WHERE id = :account.id AND n = :account.number AND x::int = :amount", drawn, "t"
-    )
-    assert statement == "SELECT '50%%' WHERE id = %s AND n = %s AND x::int = %s"
-    assert values == [5, "0'5", 150]
-    with pytest.raises(LessonError, match="names no column"):
-        lessons.bind("SELECT :account.serial", drawn, "lessons/x.toml: task 1")
-    with pytest.raises(LessonError, match="is a number"):
-        lessons.bind("SELECT :amount.id", drawn, "t")
-    assert lesson.task("second").check == "SELECT :amount > 0"
-    with pytest.raises(LessonError, match="no task 'third'"):
-        lesson.task("third")
-
-
-def test_the_builtin_lessons_read() -> None:
-    found = lessons.lesson_files(None)
-    assert "first-day" in found
-    lesson = lessons.read_lesson(found["first-day"])
-    assert len(lesson.tasks) >= 8
-    assert set(FIRST_DAY) == {task.id for task in lesson.tasks}  # every task has its solution in the tests
-
 
 # -- on a client's seats ----------------------------------------------------------------------------------
 CLIENT = "klasse"
@@ -190,6 +84,16 @@ def _own_lesson(workspace: Workspace, name: str, text: str) -> None:
     folder = workspace.files(CLIENT).lessons
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.toml").write_text(text, encoding="utf-8")
+
+
+def _seat_backends(workspace: Workspace) -> dict[int, str]:
+    """The trainer's connections to the seats' databases: backend pid -> database."""
+    with _trainer(workspace).admin() as conn:
+        rows = conn.execute(
+            "SELECT pid, datname FROM pg_stat_activity WHERE datname ~ '__seat' AND usename = current_user"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {pid: name for pid, name in rows}
 
 
 def _seat_marks(workspace: Workspace) -> dict[int, int]:
@@ -247,10 +151,20 @@ def test_the_first_day_solved_untouched_and_half_done(classroom: Workspace) -> N
     assert code == 0, out
     sheet = load_workbook(classroom.root / "class.xlsx").active
     assert sheet is not None and sheet.max_row == 2 + SEATS * len(every)
+    # the console's kept connections: the same ones look again
+    links = lessonsql.Links()
+    assert _done(classwork.status(classroom, CLIENT, links=links))[1] == every
+    kept = _seat_backends(classroom)
+    assert len(kept) == SEATS and _done(classwork.status(classroom, CLIENT, links=links))[1] == every
+    assert _seat_backends(classroom) == kept
     # a seat's reset during the lesson goes back to the lesson's start: its setup there, its work gone
     code, out = cli(classroom, "reset", CLIENT, "--seat", "1")
     assert code == 0 and "seat01 to the running lesson's start" in out, out
-    assert _done(classwork.status(classroom, CLIENT))[1] == []
+    assert _done(classwork.status(classroom, CLIENT, links=links))[1] == []  # the connection it ended, made again
+    renewed = _seat_backends(classroom)
+    assert len(renewed) == SEATS and renewed.keys() != kept.keys() and renewed.keys() & kept.keys()
+    links.close()
+    assert _seat_backends(classroom) == {}
     _solve(classroom, 1, ("suspense",))  # the planted suspense line is there again to be assigned
     assert _done(classwork.status(classroom, CLIENT))[1] == ["suspense"]
     # a second start: every seat from its start again, each with the same values as the first time
@@ -349,14 +263,6 @@ def _tables(workspace: Workspace, name: str) -> dict[int, int]:
     return found
 
 
-def test_a_tasks_text_becomes_html_with_nothing_of_its_own() -> None:
-    html = lessons.to_html("Счёт **00012**, таблица `payment`.\nДалее.\n\n- первое\n- <script>второе</script>\n")
-    assert html == (
-        "<p>Счёт <strong>00012</strong>, таблица <code>payment</code>. Далее.</p>\n"
-        "<ul><li>первое</li><li>&lt;script&gt;второе&lt;/script&gt;</li></ul>"
-    )
-
-
 def test_a_trainee_reaches_the_database_by_the_consoles_address_where_it_listens_there() -> None:
     assert room_address("127.0.0.1", "10.0.0.5") is None  # loopback only: the trainer's page says so
     assert room_address("0.0.0.0", "10.0.0.5") == "10.0.0.5"
@@ -453,11 +359,6 @@ def test_in_a_browser_the_board_follows_the_class_live(classroom: Workspace, con
         assert not driver.find_elements(By.ID, "logout") and "Пульт преподавателя" not in driver.page_source
 
 
-def test_a_trainees_name_never_becomes_a_spreadsheet_formula() -> None:
-    assert classwork._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and classwork._cell("@x") == "'@x"
-    assert classwork._cell("Анна") == "Анна"
-
-
 @pytest.mark.docker
 @pytest.mark.slow
 def test_a_damaged_lesson_record_still_stops(classroom: Workspace) -> None:
@@ -468,3 +369,40 @@ def test_a_damaged_lesson_record_still_stops(classroom: Workspace) -> None:
     assert not path.exists()
     code, out = cli(classroom, "reset", CLIENT, "--seat", "1")  # a reset works again
     assert code == 0, out
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_lesson_started_during_a_stop_runs_on_and_a_later_look_keeps_its_tick(
+    classroom: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out = cli(classroom, "lesson", "start", CLIENT, "first-day")
+    assert code == 0, out
+    env = _trainer(classroom).env
+    # a look begun after this one saw seat 2's reading done: this one's "undone" does not take its tick away
+    later = (dt.datetime.now().astimezone() + dt.timedelta(minutes=1)).isoformat(timespec="seconds")
+    with lessonstate.changing(env) as kept:
+        assert kept is not None
+        kept.done["2"] = {"reading": later}
+    assert classwork.status(classroom, CLIENT).seats[1].tasks[0].when == later
+    with lessonstate.changing(env) as kept:  # a tick from before the look: the seat was reset, it goes
+        assert kept is not None
+        kept.done["2"] = {"reading": "2026-01-01T00:00:00+00:00"}
+    assert classwork.status(classroom, CLIENT).seats[1].tasks[0].when is None
+    # another lesson started while a stop looked at the class: the stop refuses, the new lesson runs
+    looked = classwork.status
+
+    def look_then_start(*args: object, **kwargs: object) -> classwork.Board:
+        board = looked(*args, **kwargs)  # type: ignore[arg-type]
+        running = lessonstate.read(env)
+        assert running is not None
+        lessonstate.write(env, dataclasses.replace(running, id="another"))
+        return board
+
+    monkeypatch.setattr(classwork, "status", look_then_start)
+    with pytest.raises(InputError, match="was started on 'klasse' meanwhile"):
+        classwork.stop(classroom, CLIENT)
+    monkeypatch.undo()
+    running = lessonstate.read(env)
+    assert running is not None and running.id == "another"
+    assert classwork.stop(classroom, CLIENT).lesson == "first-day" and lessonstate.read(env) is None

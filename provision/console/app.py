@@ -7,6 +7,9 @@ the CLI; pages read through `provision.training.classroom`."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -60,6 +63,13 @@ def make_app(workspace: Workspace, password: str, https: bool = False) -> Starle
             https_only=https,
         ),
     ]
-    app = Starlette(routes=ROUTES, middleware=middleware)
-    app.state.console = Console(workspace, password, https)  # the endpoints' shared state; the tests' too
+    console = Console(workspace, password, https)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        console.close()  # the seats' connections its boards kept
+
+    app = Starlette(routes=ROUTES, middleware=middleware, lifespan=lifespan)
+    app.state.console = console  # the endpoints' shared state; the tests' too
     return app

@@ -23,7 +23,7 @@ from provision.console.jobs import Job, Jobs, Say
 from provision.console.lockout import Lockout
 from provision.console.words import LANGS, words
 from provision.errors import ProvisionError
-from provision.training import seats
+from provision.training import lessonsql, seats
 
 HERE = Path(__file__).parent
 STATS_SECONDS = 30.0
@@ -38,9 +38,10 @@ class Console:
         self.lockout = Lockout()
         self.jobs = Jobs()
         self.sessions: set[str] = set()  # the trainer's live sessions: a logout ends one for good
-        self.stats: dict[str, tuple[float, dict[str, Any]]] = {}  # a client's books, for the two charts
+        self.stats: dict[tuple[Any, ...], tuple[float, Any]] = {}  # a client's books (two charts), its seats' sizes
         self.boards: dict[str, tuple[float, Any, float]] = {}  # a client's lesson checked: when, board, seconds
         self._board_locks: dict[str, threading.Lock] = {}
+        self.links: dict[str, lessonsql.Links] = {}  # a client's seats' connections, kept for its board
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["fmt_size"] = _size
 
@@ -49,11 +50,16 @@ class Console:
 
     def books(self, client: str) -> dict[str, Any]:
         """The client's statistics, computed at most once in :data:`STATS_SECONDS` (a page draws two charts)."""
+        found: dict[str, Any] = self.kept(("stats", client), lambda: seeding.stats_target(self.workspace, client, None))
+        return found
+
+    def kept(self, key: tuple[Any, ...], compute: Callable[[], Any], seconds: float = STATS_SECONDS) -> Any:
+        """What ``compute`` gave under ``key`` less than ``seconds`` ago, or what it gives now."""
         now = time.monotonic()
-        kept = self.stats.get(client)
-        if kept is None or now - kept[0] > STATS_SECONDS:
-            kept = self.stats[client] = (now, seeding.stats_target(self.workspace, client, None))
-        return kept[1]
+        found = self.stats.get(key)
+        if found is None or now - found[0] > seconds:
+            found = self.stats[key] = (now, compute())
+        return found[1]
 
     def board(self, client: str, fresh: Callable[[], Any]) -> Any:
         """The client's class board, checked at most once in :data:`BOARD_SECONDS` (or twice the last check's
@@ -69,9 +75,25 @@ class Console:
                 kept = self.boards[client] = (time.monotonic(), found, time.monotonic() - began)
             return kept[1]
 
-    def forget_board(self, client: str) -> None:
-        """After a change (a start, a stop, a trainee's check): the next look checks again."""
+    def links_of(self, client: str) -> lessonsql.Links:
+        """The connections the checks of ``client``'s class are made on, kept between looks (any client's
+        unused for a while closed first)."""
+        for links in list(self.links.values()):
+            links.close_idle()
+        return self.links.setdefault(client, lessonsql.Links())
+
+    def forget_board(self, client: str, *, ended: bool = False) -> None:
+        """After a change (a start, a stop, a trainee's check): the next look checks again; after a lesson
+        ``ended``, the seats' connections are closed too."""
         self.boards.pop(client, None)
+        if ended and (links := self.links.pop(client, None)) is not None:
+            links.close()
+
+    def close(self) -> None:
+        """The application stops: every kept connection closed."""
+        for links in self.links.values():
+            links.close()
+        self.links.clear()
 
 
 @dataclass(frozen=True)

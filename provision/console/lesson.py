@@ -30,7 +30,7 @@ def board_state(call: Call, client: str) -> dict[str, Any]:
 
     def fresh() -> dict[str, Any]:
         try:
-            board = classwork.status(workspace, client)
+            board = classwork.status(workspace, client, links=call.console.links_of(client))
         except ProvisionError as exc:  # no lesson; or one that cannot be checked: said, never a start button
             env = client_env(workspace, client, pick=False)
             return {"running": False, "error": exc.message if lessonstate.path_of(env).exists() else ""}
@@ -89,7 +89,7 @@ async def start(call: Call) -> Response:
 
     def work(say: Say, env: ClientEnv) -> str:
         started = classwork.start(env.workspace, env.client, name, say=say)
-        console.forget_board(env.client)
+        console.forget_board(env.client, ended=True)
         return f"{started.lesson.title}: {started.seats} · {started.seconds:.1f} s"
 
     return call.start(
@@ -104,7 +104,7 @@ async def stop(call: Call) -> Response:
 
     def work(say: Say, env: ClientEnv) -> str:
         stopped = classwork.stop(env.workspace, env.client)
-        console.forget_board(env.client)
+        console.forget_board(env.client, ended=True)
         return stopped.lesson
 
     return call.start(call.words["lesson_stop_title"], f"/client/{client}/lesson", work, client, "lesson")
@@ -152,7 +152,9 @@ async def seat_check(request: Request) -> Response:
         return got
     call, env, seat = got
     try:
-        board = await run_in_threadpool(classwork.status, call.workspace, env.client, [seat])
+        board = await run_in_threadpool(
+            classwork.status, call.workspace, env.client, [seat], call.console.links_of(env.client)
+        )
     except ProvisionError as exc:
         return call.message(exc.message, 409)
     call.console.forget_board(env.client)

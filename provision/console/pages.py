@@ -3,13 +3,13 @@ charts and its last import's report. Each reads through :mod:`provision.training
 
 from __future__ import annotations
 
+import psycopg
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from provision.clients.render import client_env
-from provision.clients.workspace import Workspace
 from provision.console import charts
-from provision.console.context import Call
+from provision.console.context import Call, Console
 from provision.console.guard import trainer
 from provision.errors import ProvisionError
 from provision.training import classroom
@@ -24,7 +24,7 @@ async def clients(call: Call) -> Response:
 @trainer
 async def client_page(call: Call) -> Response:
     try:
-        view = await run_in_threadpool(class_view, call.workspace, call.param("name"))
+        view = await run_in_threadpool(class_view, call.console, call.param("name"))
     except ProvisionError as exc:
         return call.message(exc.message, 404)
     return call.page("client.html", view=view)
@@ -50,6 +50,14 @@ async def import_report(call: Call) -> Response:
     return Response(page, media_type="text/html; charset=utf-8")
 
 
-def class_view(workspace: Workspace, client: str) -> classroom.ClassView:
-    """The client's page, its profile read once and passed to each step."""
-    return classroom.class_view(client_env(workspace, client, pick=False))
+def class_view(console: Console, client: str) -> classroom.ClassView:
+    """The client's page, its profile read once and passed to each step; its databases' sizes kept a while
+    (a walk of every seat's files: most of the page's time in a class of a hundred)."""
+
+    def sizes(conn: psycopg.Connection, databases: list[str]) -> dict[str, int]:
+        found: dict[str, int] = console.kept(
+            ("sizes", client, *databases), lambda: classroom.database_sizes(conn, databases)
+        )
+        return found
+
+    return classroom.class_view(client_env(console.workspace, client, pick=False), sizes)

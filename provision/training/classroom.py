@@ -12,9 +12,12 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from provision.clients.profile import Profile, load_profile
 from provision.clients.render import ClientEnv, client_env, env_for
@@ -196,8 +199,20 @@ def overview(workspace: Workspace) -> list[ClientLine]:
     return lines
 
 
-def class_view(env: ClientEnv) -> ClassView:
-    """Everything the client's page shows, gathered with a query or two (the profile read by the caller, once)."""
+def database_sizes(conn: psycopg.Connection, databases: list[str]) -> dict[str, int]:
+    """Each of ``databases``' size on disk (a walk of its files: some milliseconds a database)."""
+    found = conn.execute(
+        "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname = ANY(%s)", (databases,)
+    ).fetchall()
+    return {name: int(size) for name, size in found}
+
+
+Sizes = Callable[[psycopg.Connection, list[str]], dict[str, int]]
+
+
+def class_view(env: ClientEnv, sizes: Sizes = database_sizes) -> ClassView:
+    """Everything the client's page shows, gathered with a query or two (the profile read by the caller,
+    once; ``sizes``: the databases' sizes, as :func:`database_sizes` gives them, or a kept answer)."""
     state = _state(env)
     resets = last_resets(env)
     rows: list[SeatRow] = []
@@ -206,12 +221,7 @@ def class_view(env: ClientEnv) -> ClassView:
         trainer = Trainer.of(seats.repaired(env, "seats"))
         found = trainer.seats()
         with trainer.admin() as conn:
-            sizes: dict[str, int] = dict(
-                conn.execute(
-                    "SELECT datname, pg_database_size(oid) FROM pg_database WHERE datname = ANY(%s)",
-                    ([s.database for s in found],),
-                ).fetchall()
-            )
+            size_of = sizes(conn, [s.database for s in found])
         saved = snapshots.Snapshots(trainer).saved()
         links = seat_links(env)
         rows = [
@@ -220,7 +230,7 @@ def class_view(env: ClientEnv) -> ClassView:
                 s.database,
                 s.role,
                 s.dsn_with_password,
-                sizes.get(s.database),
+                size_of.get(s.database),
                 resets.get(s.database, ""),
                 links.get(s.seat, ""),
             )

@@ -14,6 +14,7 @@ the next command, one during it finished (:meth:`seats.Trainer.recover`).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -256,16 +257,21 @@ def running_lesson(env: ClientEnv) -> tuple[lessonstate.Running, Lesson]:
     return running, lessons.read_lesson(Path(running.file))
 
 
-def status(workspace: Workspace, client: str, seats: Sequence[int] | None = None) -> Board:
+def status(
+    workspace: Workspace, client: str, seats: Sequence[int] | None = None, links: lessonsql.Links | None = None
+) -> Board:
     """`lesson status`: every task checked on every seat (or on ``seats``), the ticks kept with when each
-    was first seen."""
+    was first seen; on the connections ``links`` keeps (the console's), or on new ones."""
     began = time.monotonic()
     env = repaired(env_for(workspace, load_profile(workspace, client)), "lesson status")
     running, lesson = running_lesson(env)
     trainer = Trainer.of(env)
     wanted = sorted(int(k) for k in running.values if seats is None or int(k) in seats)
+    asked = lessonstate.now()
     with ThreadPoolExecutor(max_workers=max(1, min(CHECKERS, len(wanted)))) as pool:
-        checked = dict(zip(wanted, pool.map(lambda k: _check_seat(trainer, lesson, running, k), wanted), strict=True))
+        checked = dict(
+            zip(wanted, pool.map(lambda k: _check_seat(trainer, lesson, running, k, links), wanted), strict=True)
+        )
     with lessonstate.changing(env) as kept:
         if kept is None or kept.id != running.id:
             raise InputError(f"the lesson on {client!r} was stopped meanwhile", fix="ask again")
@@ -280,8 +286,8 @@ def status(workspace: Workspace, client: str, seats: Sequence[int] | None = None
                 for task_id, (ok, _hint) in results.items():
                     if ok:
                         ticks.setdefault(task_id, now)
-                    else:  # undone again (the seat was reset): its tick goes
-                        ticks.pop(task_id, None)
+                    elif not _later(ticks.get(task_id), asked):  # undone again (the seat was reset): its tick
+                        ticks.pop(task_id, None)  # goes, unless a look begun after this one saw it done
             tasks = [
                 TaskResult(t.id, results[t.id][0], ticks.get(t.id), None if results[t.id][0] else results[t.id][1])
                 for t in lesson.tasks
@@ -291,30 +297,41 @@ def status(workspace: Workspace, client: str, seats: Sequence[int] | None = None
     return Board(lesson, running.started, board, time.monotonic() - began)
 
 
+def _later(when: str | None, than: str) -> bool:
+    return when is not None and dt.datetime.fromisoformat(when) >= dt.datetime.fromisoformat(than)
+
+
 UNREACHABLE = "Учебная база недоступна (идёт сброс?): проверьте ещё раз."
 
 
 def _check_seat(
-    trainer: Trainer, lesson: Lesson, running: lessonstate.Running, seat: int
+    trainer: Trainer, lesson: Lesson, running: lessonstate.Running, seat: int, links: lessonsql.Links | None
 ) -> dict[str, tuple[bool, str]] | None:
-    """Each task of ``seat``: (done, hint); None when the seat does not answer (a reset in progress)."""
+    """Each task of ``seat``: (done, hint); None when the seat does not answer (a reset in progress). On a
+    kept connection (``links``) a reset ended, once again on a new one."""
     drawn = lessonstate.drawn_of(running, seat)
     dsn = trainer.dsn(trainer.names.seat(seat))
+    for attempt in (1, 2):
+        try:
+            with (
+                links.using(dsn)
+                if links is not None
+                else lessonsql.connect(dsn, read_only=True, timeout_ms=CHECK_TIMEOUT_MS) as conn
+            ):
+                return {task.id: _check_task(conn, task, drawn) for task in lesson.tasks}
+        except psycopg.Error:
+            if links is None or attempt == 2:
+                return None
+    return None
+
+
+def _check_task(conn: psycopg.Connection[Any], task: lessons.Task, drawn: lessons.Drawn) -> tuple[bool, str]:
     try:
-        with lessonsql.connect(dsn, read_only=True, timeout_ms=CHECK_TIMEOUT_MS) as conn:
-            found = {}
-            for task in lesson.tasks:
-                try:
-                    row = lessonsql.run(conn, task.check, drawn, task.id, "check")
-                except LessonError as exc:
-                    found[task.id] = (False, f"Проверка не выполнилась: {exc.message}")
-                    continue
-                done = bool(row and row[0])
-                hint = str(row[1]) if row and len(row) > 1 and row[1] is not None else "Задание ещё не выполнено."
-                found[task.id] = (done, hint)
-            return found
-    except psycopg.OperationalError:
-        return None
+        row = lessonsql.run(conn, task.check, drawn, task.id, "check")
+    except LessonError as exc:
+        return False, f"Проверка не выполнилась: {exc.message}"
+    done = bool(row and row[0])
+    return done, str(row[1]) if row and len(row) > 1 and row[1] is not None else "Задание ещё не выполнено."
 
 
 # -- names, stop, report ---------------------------------------------------------------------------------
@@ -348,16 +365,28 @@ def stop(workspace: Workspace, client: str) -> Stopped:
     except LessonError as exc:  # a lesson whose file went: it still stops
         board, name = None, f"(its lesson file: {exc.message})"
     except InputError:
-        if lessonstate.path_of(env).exists():  # a damaged record: it still stops
-            board, name = None, "(a damaged record)"
-        else:
+        if not lessonstate.path_of(env).exists() or _readable(env):  # no lesson; or one started meanwhile
             raise
+        board, name = None, "(a damaged record)"  # it still stops
     except psycopg.Error:  # the server went away meanwhile: the record says which lesson
         kept = lessonstate.read(env)
         board, name = None, kept.lesson if kept else "?"
     with operation(env, "lesson stop"):  # not while a reset applies the lesson's setup
+        now = lessonstate.read(env) if board is not None else None  # (a damaged record was read above)
+        if board is not None and now is not None and now.id != running.id:
+            raise InputError(
+                f"lesson {now.lesson!r} was started on {client!r} meanwhile; it runs", fix="stop again to stop it"
+            )
         lessonstate.remove(env)
     return Stopped(name, board)
+
+
+def _readable(env: ClientEnv) -> bool:
+    try:
+        lessonstate.read(env)
+    except InputError:
+        return False
+    return True
 
 
 REPORT_COLUMNS = ["Место", "Слушатель", "Задание", "Название", "Баллы", "Выполнено", "Когда"]

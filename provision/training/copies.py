@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -249,11 +250,15 @@ def template_oid(conn: psycopg.Connection, template: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def make_ready(conn: psycopg.Connection, stem: str, template: str, seats: list[int]) -> None:
+def make_ready(
+    conn: psycopg.Connection, stem: str, template: str, seats: list[int], admin_dsn: str | None = None
+) -> None:
     """Ready copies of ``template`` for ``seats`` (on clone storage each costs a few catalog files, not the
     books' size), so the next reset of each renames one in rather than copying; copies of an older
     template, or for seats the client no longer has, are dropped. One maker a server and stem at a time
-    (a session lock): a second leaves it to the first, which looks again before it ends."""
+    (a session lock): a second leaves it to the first, which looks again before it ends. With
+    ``admin_dsn`` the copies are made on :data:`READY_MAKERS` connections at once (their checkpoints
+    overlap, as a class's resets do)."""
     key = int.from_bytes(stem.encode()[:8].ljust(8, b"\0"), "big", signed=True)
     if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone() != (True,):
         return
@@ -273,8 +278,29 @@ def make_ready(conn: psycopg.Connection, stem: str, template: str, seats: list[i
         missing = sorted(wanted - have)
         if not missing:
             return
-        for name in missing:
+        _create_all(conn, template, missing, admin_dsn)
+
+
+READY_MAKERS = 8  # CREATE DATABASE waits on two checkpoints, which concurrent copies share
+
+
+def _create_all(conn: psycopg.Connection, template: str, names: list[str], admin_dsn: str | None) -> None:
+    """Closed copies of ``template`` as ``names``: on ``conn`` alone, or with ``admin_dsn`` on several
+    connections at once; a copy that fails is left to the next round (a ready copy is never required)."""
+    if admin_dsn is None or len(names) < 2:
+        for name in names:
             _create(conn, template, name, as_template=False)
+        return
+    parts = [names[k::READY_MAKERS] for k in range(READY_MAKERS) if names[k::READY_MAKERS]]
+
+    def make(part: list[str]) -> None:
+        with psycopg.connect(admin_dsn, autocommit=True, application_name="provision-tidy") as own:
+            for name in part:
+                with contextlib.suppress(psycopg.Error):
+                    _create(own, template, name, as_template=False)
+
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        list(pool.map(make, parts))
 
 
 def drop_retired(
@@ -309,7 +335,7 @@ def drop_retired(
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         if ready:
             with contextlib.suppress(psycopg.Error):
-                make_ready(conn, stem, ready[0], list(ready[1]))
+                make_ready(conn, stem, ready[0], list(ready[1]), admin_dsn)
 
 
 def drop_retired_main() -> None:

@@ -4,6 +4,8 @@ rights on what it made) and its checks (each statement read-only, stopped after 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +29,15 @@ GRANTS = (
 
 @contextmanager
 def connect(dsn: str, *, read_only: bool, timeout_ms: int, rows: bool = False) -> Iterator[psycopg.Connection[Any]]:
+    """The trainer's connection (:func:`open_connection`), closed after."""
+    conn = open_connection(dsn, read_only=read_only, timeout_ms=timeout_ms, rows=rows)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def open_connection(dsn: str, *, read_only: bool, timeout_ms: int, rows: bool = False) -> psycopg.Connection[Any]:
     """The trainer's connection: read-only (every statement its own transaction) or not, each statement
     stopped after ``timeout_ms``; the books' schema first (a work copy has no settings of its own yet)."""
     options = (
@@ -34,11 +45,57 @@ def connect(dsn: str, *, read_only: bool, timeout_ms: int, rows: bool = False) -
         " -c search_path=okno,public -c lock_timeout=1000"  # a trainee's lock never holds a check up long
     )
     factory: Any = dict_row if rows else None
-    conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10, options=options, row_factory=factory)
-    try:
-        yield conn
-    finally:
-        conn.close()
+    return psycopg.connect(dsn, autocommit=True, connect_timeout=10, options=options, row_factory=factory)
+
+
+class Links:
+    """The trainer's read-only connections to a class's seats, kept between looks: the console's board looks
+    every two seconds, and a connection made anew each time (its login, its backend's first reads of the
+    catalog) costs more than the checks. A connection a reset ended is found broken and made again; one
+    unused for :data:`IDLE_SECONDS` is closed at the next look, and :meth:`close` closes them all."""
+
+    IDLE_SECONDS = 120.0
+
+    def __init__(self, timeout_ms: int = CHECK_TIMEOUT_MS) -> None:
+        self.timeout_ms = timeout_ms
+        self._kept: dict[str, tuple[float, psycopg.Connection[Any]]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def using(self, dsn: str) -> Iterator[psycopg.Connection[Any]]:
+        """A connection to ``dsn`` for this thread alone: a kept one, or a new one; kept again after, if whole."""
+        with self._lock:
+            found = self._kept.pop(dsn, None)
+        if found is not None and found[1].closed:
+            found = None
+        conn = found[1] if found is not None else open_connection(dsn, read_only=True, timeout_ms=self.timeout_ms)
+        try:
+            yield conn
+        finally:
+            self._give_back(dsn, conn)
+
+    def _give_back(self, dsn: str, conn: psycopg.Connection[Any]) -> None:
+        whole = not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if not whole:
+            conn.close()
+            return
+        with self._lock:
+            self._kept[dsn] = (time.monotonic(), conn)
+
+    def close_idle(self) -> None:
+        cutoff = time.monotonic() - self.IDLE_SECONDS
+        with self._lock:
+            old = [dsn for dsn, (when, _conn) in self._kept.items() if when < cutoff]
+            gone = [self._kept.pop(dsn)[1] for dsn in old]
+        for conn in gone:
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            gone = [conn for _when, conn in self._kept.values()]
+            self._kept.clear()
+        for conn in gone:
+            conn.close()
 
 
 def run(conn: psycopg.Connection[Any], statement: str, drawn: Drawn, where: str, what: str) -> Any:
@@ -57,6 +114,8 @@ def run(conn: psycopg.Connection[Any], statement: str, drawn: Drawn, where: str,
             f"{where}: its {what} did not finish in {seconds} s", fix=f"make the {what} faster (an index, fewer rows)"
         ) from None
     except psycopg.Error as exc:
+        if conn.broken:  # the connection ended (a reset of the seat), not the statement
+            raise
         raise LessonError(f"{where}: its {what} fails: {reason(exc)}", fix=f"correct the {what}") from None
 
 

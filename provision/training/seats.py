@@ -41,7 +41,7 @@ from seed.outfile import write_whole
 # Connections copying a class's databases at once. A clone waits on the disk's flushes, which overlap well
 # (13 clones on this 2-core machine: 1.5 s one at a time, 1.25 s on two connections, 1.04 s on four); a
 # copy of every byte is bound by the disk's throughput, which more copies at once only share.
-COPIERS = {"clone": 4, "copy": 2}
+COPIERS = {"clone": 8, "copy": 2}
 Say = Callable[[str], None]
 
 
