@@ -217,14 +217,21 @@ def imports(run: Run) -> None:
 
 
 def _json_of(out: str) -> dict[str, Any]:
-    """The JSON a command printed (its report), or nothing."""
-    start = out.find("{")
-    try:
-        found = json.loads(out[start:]) if start >= 0 else {}
-    except json.JSONDecodeError:
-        return {}
-    if isinstance(found, dict):
-        return found.get("result", found) if isinstance(found.get("result"), dict) else found
+    """The JSON document a command printed (its report), or nothing: the first line that starts one and
+    decodes whole (a progress line before it may hold a brace of its own)."""
+    decoder = json.JSONDecoder()
+    at = 0 if out.startswith("{") else out.find("\n{") + 1
+    while at > 0 or out.startswith("{"):
+        try:
+            found, _end = decoder.raw_decode(out, at)
+        except json.JSONDecodeError:
+            found = None
+        if isinstance(found, dict):
+            return found.get("result", found) if isinstance(found.get("result"), dict) else found
+        nxt = out.find("\n{", at + 1)
+        if nxt < 0:
+            break
+        at = nxt + 1
     return {}
 
 

@@ -195,5 +195,7 @@ def test_bench_scale_measures_every_command_and_writes_its_table_and_chart(tmp_p
         assert row["seconds"] > 0 and row["peak_pss_mb"] > 0, row
     floored = {row["command"]: row["ratio"] for row in rows if row["floor_seconds"]}
     assert {"seed", "check", "import check", "import load"} <= floored.keys()
+    rehearsal = next(row for row in rows if row["command"] == "switchover rehearse")
+    assert rehearsal["compare_rows_per_s"], rehearsal  # the rehearsal's own steps read from its report
     assert "| `import load` | 300 |" in (out / "scale.md").read_text(encoding="utf-8")
     assert (out / "scale.svg").read_text(encoding="utf-8").startswith("<svg")

@@ -208,6 +208,10 @@ def test_the_example_mapping_loads_and_typos_are_named(tmp_path: Path) -> None:
     broken.write_text(example.read_text(encoding="utf-8").replace("total_area =", "totl_area ="), encoding="utf-8")
     with pytest.raises(MappingError, match=r"broken\.toml.*unknown 'totl_area' \(did you mean 'total_area'\?\)"):
         load_mapping(broken, tmp_path)
+    stray = tmp_path / "stray.toml"  # a table outside [files]: refused, not read as nothing
+    stray.write_text(example.read_text(encoding="utf-8") + '\n[file.extra]\npath = "X.DBF"\n', encoding="utf-8")
+    with pytest.raises(MappingError, match=r"stray\.toml: \[file\]: unknown 'file' \(did you mean 'files'\?\)"):
+        load_mapping(stray, tmp_path)
     missing = tmp_path / "missing.toml"
     missing.write_text('[files.accounts]\npath = "A.DBF"\n[files.accounts.columns]\nnumber = "LS"\n', encoding="utf-8")
     with pytest.raises(MappingError, match="lacks required fields: city, street, house, total_area, residents"):

@@ -149,6 +149,9 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
         raise MappingError(f"{path}: cannot read the mapping: it {exc.reason}") from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{path}: cannot read the mapping ({exc})") from None
+    for key in data:  # a misspelt table ([file.accounts]) would otherwise be read as no mapping at all
+        if key != "files":
+            raise _unknown(f"{path}: [{key}]", key, ["files"])
     files = data.get("files")
     if not isinstance(files, dict):
         raise MappingError(f"{path}: no [files.<entity>] tables")
