@@ -167,3 +167,39 @@ def test_shares_written_as_fractions_and_roles_in_capitals(pg_dsn: str, export: 
         len(r) for r in owners.values()
     )
     assert [c.name for c in check_data(pg_dsn) if not c.ok] == []
+
+
+def test_an_address_in_one_column_is_read_into_its_parts(pg_dsn: str, export: dict[str, Any], tmp_path: Path) -> None:
+    from seed.legacy.analyze import analyze
+    from seed.legacy.interpret import ADDRESS
+    from seed.legacy.layout import STANDARD
+    from seed.legacy.mapping import load_mapping
+
+    folder = copy_export(export["folder"], tmp_path / "address")
+    accounts = lines(folder / "accounts.csv")  # ЛС;ЕЛС;Город;Улица;Дом;Квартира;...
+    merged = [["ЛС", "ЕЛС", "Адрес", *accounts[0][6:]]]
+    for row in accounts[1:]:
+        flat = f", кв. {row[5]}" if row[5] else ""
+        merged.append([row[0], row[1], f"г. {row[2]}, {row[3]}, д. {row[4]}{flat}", *row[6:]])
+    merged[7][2] = "нет адреса"  # one that cannot be read: a problem at its line, the rest loads
+    save(folder / "accounts.csv", merged)
+    columns = {f: h for f, h, _ in STANDARD["accounts"][1] if f not in ("city", "street", "house", "flat")}
+    mapping_file = tmp_path / "address.toml"
+    mapping_file.write_text(
+        '[files.accounts]\npath = "accounts.csv"\n[files.accounts.columns]\naddress = "Адрес"\n'
+        + "\n".join(f'{f} = "{h}"' for f, h in columns.items())
+        + "\n",
+        encoding="utf-8",
+    )
+    mapping = standard_mapping(folder)
+    mapping.files["accounts"] = load_mapping(mapping_file, folder).files["accounts"]
+    found = analyze(mapping)
+    assert found.counts["bad_value"] >= 1
+    result = import_export(pg_dsn, mapping, KEY)
+    said = ADDRESS.label
+    assert result.rejects.counts[said] == 1 and result.rejects.examples[said][0]["line"] == 8
+    assert "нет адреса" not in str(result.rejects.examples)  # an address is personal: never shown
+    assert query(pg_dsn, "SELECT count(*) FROM okno.account")[0][0] == 399
+    buildings = {(r[2], r[3], r[4]) for r in accounts[1:]}
+    assert query(pg_dsn, "SELECT count(*) FROM okno.building")[0][0] == len(buildings)
+    assert all(city.startswith("г. ") for (city,) in query(pg_dsn, "SELECT DISTINCT city FROM okno.building"))

@@ -93,6 +93,8 @@ ROOMS = Reason("bad_value", "rooms")
 SHARE = Reason("bad_value", "share")
 ZONES = Reason("bad_value", "zones")
 DIGITS = Reason("bad_value", "digits")
+ADDRESS = Reason("bad_value", "address")
+ADDRESS_TOWN = Reason("missing_value", "address_town")
 
 
 REASONS: dict[str, Reason] = {v.label: v for v in list(globals().values()) if isinstance(v, Reason)}

@@ -119,6 +119,7 @@ DATE_FIELDS = frozenset(
 )
 # Fields a mapping may use beyond the standard layout's (the standard files do not carry them).
 EXTRA_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "accounts": [("address", "the address in one column: town (if any), street, house, корпус, строение, flat")],
     "persons": [("full_name", "ФИО in one column: surname, given name, patronymic")],
 }
 

@@ -175,6 +175,8 @@ def load_mapping(path: Path, folder: Path) -> Mapping:
         missing = [f for f, _, required in STANDARD[entity][1] if required and f not in given]
         if "full_name" in given:  # ФИО in one column stands for the three
             missing = [f for f in missing if f not in ("surname", "given_name")]
+        if "address" in given:  # so does an address for its parts (a row without a town: a problem at its line)
+            missing = [f for f in missing if f not in ("city", "street", "house")]
         if entity in INFERRED_SERVICE:  # told by another file: checked once every file is known
             missing = [f for f in missing if f != "service"]
         if missing:

@@ -35,6 +35,7 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     ("accounts", "els"): "els",
     ("accounts", "street"): "address",
     ("accounts", "house"): "address",
+    ("accounts", "address"): "address",
     ("meters", "serial"): "meter_serial",
     ("readings", "serial"): "meter_serial",
 }

@@ -8,7 +8,10 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from seed.errors import MappingError
+from seed.legacy.address import parse_address
 from seed.legacy.interpret import (
+    ADDRESS,
+    ADDRESS_TOWN,
     AMBIGUOUS_SERVICE,
     DIGITS,
     DUPLICATE_ACCOUNT,
@@ -101,10 +104,17 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     rooms = NULL if rooms_count is None else str(rooms_count)
     opened = known_date(v["opened_on"]) or iso_date(v["opened_on"], NOT_A_DATE, "opened_on")
     closed = known_date(v["closed_on"]) or iso_date(v["closed_on"], NOT_A_DATE, "closed_on")
+    city, street, house, flat = v["city"], v["street"], v["house"], v["flat"]
+    if v["address"] and not street:  # an address in one column, where no street is given apart
+        parts = parse_address(v["address"])
+        if parts is None:
+            raise Refused(ADDRESS, "address", v["address"], personal=True)
+        city, street, house, flat = city or parts.city, parts.street, parts.house, parts.flat or flat
+        if not city:
+            raise Refused(ADDRESS_TOWN, "address", v["address"], personal=True)
     return AccountRow(
-        line, v["number"], v["els"], v["city"], v["street"], v["house"], v["flat"], total, living, rooms,
-        residents, opened, closed,
-    )  # fmt: skip
+        line, v["number"], v["els"], city, street, house, flat, total, living, rooms, residents, opened, closed
+    )
 
 
 class AccountsRead:

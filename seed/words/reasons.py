@@ -43,4 +43,12 @@ REASONS: dict[str, Word] = {
     "share": Word("доля не в пределах (0; 1]", "share not in (0, 1]"),
     "zones": Word("тарифность не 1, 2 или 3", "zones not 1, 2 or 3"),
     "digits": Word("разрядность не от 4 до 9", "digits not 4 to 9"),
+    "address": Word(
+        "адрес не разобран: нужны улица и дом, например «ул. Ленина, д. 5, корп. 2, кв. 12»",
+        "address not understood: it needs a street and a house, e.g. «ул. Ленина, д. 5, корп. 2, кв. 12»",
+    ),
+    "address_town": Word(
+        "в адресе нет населённого пункта, а город не задан (столбец city или [fixed] city)",
+        "the address names no town and no city is given (a city column, or city under [fixed])",
+    ),
 }
