@@ -203,3 +203,20 @@ def test_an_address_in_one_column_is_read_into_its_parts(pg_dsn: str, export: di
     buildings = {(r[2], r[3], r[4]) for r in accounts[1:]}
     assert query(pg_dsn, "SELECT count(*) FROM okno.building")[0][0] == len(buildings)
     assert all(city.startswith("г. ") for (city,) in query(pg_dsn, "SELECT DISTINCT city FROM okno.building"))
+
+
+def test_a_printed_reports_repeated_header_and_totals_are_passed_over(
+    pg_dsn: str, export: dict[str, Any], tmp_path: Path
+) -> None:
+    from seed.legacy.analyze import analyze
+
+    folder = copy_export(export["folder"], tmp_path / "printed")
+    accounts = lines(folder / "accounts.csv")
+    total = sum(float(r[6].replace(",", ".")) for r in accounts[1:])
+    width = len(accounts[0])
+    printed = [*accounts[:150], accounts[0], *accounts[150:], ["Итого:", *[""] * (width - 2), f"{total:.2f}"]]
+    save(folder / "accounts.csv", printed)
+    assert analyze(standard_mapping(folder)).counts == analyze(standard_mapping(export["folder"])).counts
+    result = import_export(pg_dsn, standard_mapping(folder), KEY)
+    assert result.rejects.total == 0
+    assert query(pg_dsn, "SELECT count(*) FROM okno.account")[0][0] == 400

@@ -14,7 +14,7 @@ import operator
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -180,6 +180,7 @@ class EntityFile:
     mapping: FileMapping
     index: dict[str, int]
     rows: Iterator[tuple[int, list[Any]]]
+    printed: Counter[str] = field(default_factory=Counter)  # a printed report's own rows passed over, by kind
 
     @property
     def name(self) -> str:
@@ -236,10 +237,52 @@ def open_entity(mapping: Mapping, entity: str) -> EntityFile | None:
         return None
     headers, rows = read_mapped(fm)
     index = {fld: headers.index(col) for fld, col in fm.columns.items()}
+    printed: Counter[str] = Counter()
+    rows = _unprinted(rows, {i: headers[i] for i in index.values()}, index.get(_key_field(entity)), printed)
     if fm.fixed:  # a fixed value is one more column of every row: each reading of a field finds it alike
         index.update({fld: len(headers) + k for k, fld in enumerate(fm.fixed)})
         rows = _with_fixed(rows, list(fm.fixed.values()))
-    return EntityFile(entity, fm, index, rows)
+    return EntityFile(entity, fm, index, rows, printed)
+
+
+TOTALS = re.compile(r"^(?:итого|всего)(?![а-яё])", re.IGNORECASE)  # «Итого:», «Всего по дому», not «Итогов»
+PRINTED = ("header", "totals")  # the kinds of a printed report's own rows: a header repeated, a totals row
+
+
+def _key_field(entity: str) -> str:
+    return "number" if entity == "accounts" else "account"
+
+
+def printed_kind(rec: list[Any], headers_at: dict[int, str], key: int | None) -> str | None:
+    """Whether a row is a printed report's own, not data: its header repeated at a page break (every mapped
+    column holds its own name), or a totals row («Итого», «Всего» in one of its first cells, where the
+    key column is empty or says the same); None for a row of data."""
+    if key is None or key >= len(rec):
+        return None
+    first = text(rec[key])
+    if first and first[0] not in "ИиВв" and first != headers_at[key] and first.casefold() != headers_at[key].casefold():
+        return None  # a row of data, as nearly every row is: one look at its key
+    if first.casefold() == headers_at[key].casefold() and all(
+        i < len(rec) and text(rec[i]).casefold() == name.casefold() for i, name in headers_at.items()
+    ):
+        return "header"
+    for cell in rec[:3]:
+        said = text(cell)
+        if said and TOTALS.match(said) and (not first or first == said):
+            return "totals"
+    return None
+
+
+def _unprinted(
+    rows: Iterator[tuple[int, list[Any]]], headers_at: dict[int, str], key: int | None, printed: Counter[str]
+) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of data: a printed report's own rows (:func:`printed_kind`) counted and passed over."""
+    for line, rec in rows:
+        kind = printed_kind(rec, headers_at, key)
+        if kind is None:
+            yield line, rec
+        else:
+            printed[kind] += 1
 
 
 def _with_fixed(rows: Iterator[tuple[int, list[Any]]], values: list[str]) -> Iterator[tuple[int, list[Any]]]:

@@ -1,5 +1,6 @@
-"""An address in one column read into its parts: the usual Russian forms, with or without a town, commas
-or none; what cannot be read whole is no address (a problem at its line), never a guess."""
+"""Forms real exports take: an address in one column read into its parts (the usual Russian forms, with or
+without a town, commas or none; what cannot be read whole is no address, never a guess), and a printed
+report's own rows (a header repeated at a page break, a totals row) told from its data."""
 
 from __future__ import annotations
 
@@ -37,3 +38,27 @@ def test_the_usual_forms_are_read_into_their_parts(text: str, parts: tuple[str, 
 )
 def test_what_cannot_be_read_whole_is_no_address(text: str) -> None:
     assert parse_address(text) is None
+
+
+# -- a printed report's own rows ----------------------------------------------------------------------------
+HEADERS = {0: "ЛС", 2: "Улица", 5: "Общая площадь"}
+
+
+@pytest.mark.parametrize(
+    ("row", "kind"),
+    [
+        (["ЛС", "x", "Улица", "", "", "Общая площадь"], "header"),
+        (["лс", "", "УЛИЦА", "", "", "общая площадь"], "header"),
+        (["Итого:", "", "", "", "", "1234,5"], "totals"),
+        (["", "Всего по дому", "", "", "", "80"], "totals"),
+        (["ИТОГО", "", "", "", "", ""], "totals"),
+        (["00012", "", "ул. Ленина", "", "", "54,2"], None),
+        (["Итогов-1", "", "ул. Ленина", "", "", "54,2"], None),  # an account number that only begins alike
+        (["ЛС", "", "ул. Ленина", "", "", "54,2"], None),  # one cell like the header is no header
+        (["00012", "Итого", "", "", "", ""], None),  # a key of its own: a row of data, whatever else it says
+    ],
+)
+def test_a_printed_reports_own_rows_are_told_from_data(row: list[str], kind: str | None) -> None:
+    from seed.legacy.interpret import printed_kind
+
+    assert printed_kind(row, HEADERS, 0) == kind
