@@ -284,7 +284,9 @@ def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(
     workspace = Workspace(root)
     path = workspace.files("rsp").profile
     path.parent.mkdir(parents=True)
-    path.write_text(f'[seed]\nmode = "import"\nexport = "{planted}"\n[training]\nseats = 1\n', "utf-8")
+    path.write_text(
+        f'title = "МУП Тепловые сети"\n[seed]\nmode = "import"\nexport = "{planted}"\n[training]\nseats = 1\n', "utf-8"
+    )
     reports = workspace.files("rsp").imports
     pair = [reports / "rejected.csv", reports / "last-load.json"]
     runner = CliRunner()
@@ -302,6 +304,7 @@ def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(
         for text in (done.output, html.read_text(encoding="utf-8"), *(p.read_text(encoding="utf-8") for p in pair)):
             assert "916" not in text and "555-01-02" not in text
         assert f"persons.csv:{owner + 1} Доля" in html.read_text(encoding="utf-8")  # the customer's column
+        assert "<h1>МУП Тепловые сети: загрузка выгрузки" in html.read_text(encoding="utf-8")  # the customer's name
         assert f"persons.csv;{owner + 1};share not in (0, 1];share;(personal data, not shown)" in pair[0].read_text(
             encoding="utf-8"
         )

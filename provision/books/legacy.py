@@ -91,6 +91,7 @@ class ImportReport:
     rejected_rows_file: Path | None
     checks: list[CheckResult]
     report_file: Path  # where to_dict() is kept
+    customer: str = ""  # the profile's title: whose books, as the reports are titled
 
     @property
     def seconds(self) -> float:
@@ -107,6 +108,7 @@ class ImportReport:
             for c in self.checks
         ]
         report["report"] = str(self.report_file)
+        report["customer"] = self.customer
         return report
 
 
@@ -169,6 +171,7 @@ def load_export(env: ClientEnv, dsn: str, load: Load) -> ImportReport:
             rejected_rows_file=rejected if result.rejects.total else None,
             checks=checks,
             report_file=report_file,
+            customer=env.profile.title or env.client,
         )
         write_private(report_file, json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str))
         os.replace(aside(rejected), rejected)
@@ -232,6 +235,11 @@ def _not_the_export(path: Path, mapping: Mapping, mapping_file: Path | None) -> 
             f"--problems {path} is a file of the export (or its mapping): writing the list would destroy it",
             fix="write the list elsewhere, e.g. --problems problems.xlsx",
         )
+
+
+def customer_name(workspace: Workspace, client: str) -> str:
+    """The customer's name as the reports are titled: the profile's title (the client's name without one)."""
+    return load_profile(workspace, client).title or client
 
 
 def check_export(

@@ -80,7 +80,7 @@ def import_check(
     if listing is not None:
         err(f"wrote {listing.path}: {report.problems + report.consequent:,} rows")
     info = report.to_dict()
-    title = report_pages.check_title(client, str(path), lang.value)
+    title = report_pages.check_title(legacy.customer_name(workspace(), client), str(path), lang.value)
     page = lambda: report_pages.render_html(info, title, lang.value)  # noqa: E731
     if reported(info, html, page, as_json):
         return
@@ -139,7 +139,7 @@ def import_load(
     load = legacy.Load(path, mapping, strict, progress=_rows_progress, phase=lambda m: err(m + " ..."))
     report = legacy.import_load(workspace(), client, load)
     info = report.to_dict()
-    title = report_pages.load_title(client, str(path), lang.value)
+    title = report_pages.load_title(report.customer, str(path), lang.value)
     page = lambda: report_pages.render_load_html(info, title, lang.value)  # noqa: E731
     if reported(info, html, page, as_json):
         return

@@ -126,7 +126,8 @@ def import_report_html(workspace: Workspace, client: str, lang: str = "ru") -> s
         raise InputError(
             f"client {client!r} has no import report", fix=f"`provision import load {client} DIR`"
         ) from None
-    return pages.render_load_html(info, pages.load_title(client, str(info.get("export", "")), lang), lang)
+    customer = str(info.get("customer") or env.profile.title or client)
+    return pages.render_load_html(info, pages.load_title(customer, str(info.get("export", "")), lang), lang)
 
 
 def _last_import(env: ClientEnv) -> dict[str, Any] | None:

@@ -112,6 +112,18 @@ TABLES: dict[str, Word] = {
     "meter_reading": Word("показания", "meter_reading"),
     "balance": Word("сальдо", "balance"),
     "payment": Word("платежи", "payment"),
+    "supplier": Word("поставщики", "supplier"),
+    "service": Word("услуги", "service"),
+    "tariff": Word("тарифы", "tariff"),
+    "norm": Word("нормативы", "norm"),
+    "billing_period": Word("расчётные периоды", "billing_period"),
+    "reading_source": Word("источники показаний", "reading_source"),
+    "charge_method": Word("способы начисления", "charge_method"),
+    "charge": Word("начисления", "charge"),
+    "recalculation": Word("перерасчёты", "recalculation"),
+    "payment_agent": Word("платёжные агенты", "payment_agent"),
+    "payment_registry": Word("реестры платежей", "payment_registry"),
+    "payment_suspense": Word("невыясненные платежи", "payment_suspense"),
 }
 
 # a field that has no column of the standard layout (its Russian stands as its header)
