@@ -143,3 +143,10 @@ def test_columns_that_look_personal_are_found_by_header_or_values(tmp_path: Path
     assert [(f.column, f.mapped_to) for f in found] == [("Контакт", None)]
     assert found[0].why.text("en") == "20 of 20 sampled values look like a e-mail"
     assert found[0].why.text("ru") == "20 из 20 проверенных значений похожи на e-mail"
+    payments = tmp_path / "payments.csv"  # a payer's name left unmapped, as registries write it: named
+    head = payments.read_bytes().decode("cp1251").strip()
+    names = ["Иванов И.И.", "ПЕТРОВ ПЁТР ПЕТРОВИЧ", "Сидорова А. В."]
+    rows = [head + ";Кто"] + [f"{i};01.11.2026;100;;;;{names[i % 3]}" for i in range(20)]
+    payments.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1251"))
+    found = find_personal_columns(standard_mapping(tmp_path))
+    assert [(f.file, f.column) for f in found] == [("accounts.csv", "Контакт"), ("payments.csv", "Кто")]

@@ -52,6 +52,14 @@ def test_a_header_in_capitals_alone_is_read_in_its_encoding(tmp_path: Path, enco
     assert detect_encoding(path.read_bytes()) == encoding
 
 
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8_r", "cp866"])
+def test_names_in_capitals_and_initials_are_read_in_their_encoding(encoding: str) -> None:
+    """A payments file whose payers are written in capitals or with initials, as registries print them."""
+    names = ["Иванов И.И.", "ПЕТРОВ ПЁТР ПЕТРОВИЧ", "СИДОРОВА А. В.", "кВт·ч"]
+    text = "ЛС;Дата;Сумма;Плательщик\r\n" + "".join(f"{i};01.11.2026;100;{names[i % 4]}\r\n" for i in range(20))
+    assert detect_encoding(text.encode(encoding)) == encoding
+
+
 @pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
 def test_delimiters_are_detected(tmp_path: Path, delimiter: str) -> None:
     rows = [r[:4] for r in ROWS]  # no decimal commas when ',' separates fields

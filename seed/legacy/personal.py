@@ -53,8 +53,8 @@ def rules_from(overrides: dict[str, str] | None) -> dict[str, str]:
 
 
 HEADER_WORDS = re.compile(
-    r"фио|фамил|^имя|отчеств|телеф|^тел|моб|e-?mail|почт|снилс|^инн|паспорт|рожд|"
-    r"^fio$|^fam|^im$|^ot$|phone|^tel|mail|snils|^inn|passp|birth|^dr$|^drog",
+    r"фио|фамил|^имя|отчеств|телеф|^тел|моб|e-?mail|почт|снилс|^инн|паспорт|рожд|плательщ|абонент|владел|"
+    r"^fio$|^fam|^im$|^ot$|phone|^tel|mail|snils|^inn|passp|birth|^dr$|^drog|payer|^plat",
     re.IGNORECASE,
 )
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -63,6 +63,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "СНИЛС": re.compile(r"^\d{3}-\d{3}-\d{3}[\s-]\d{2}$"),
     "passport": re.compile(r"^\d{2}\s?\d{2}\s№?\s?\d{6}$"),
     "ФИО": re.compile(r"^[А-ЯЁ][а-яё-]+\s+[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+(вич|вна|чна|ич|оглы|кызы)$"),
+    "ФИО прописными": re.compile(r"^[А-ЯЁ][А-ЯЁ-]+\s+[А-ЯЁ]+\s+[А-ЯЁ]+(ВИЧ|ВНА|ЧНА|ИЧ|ОГЛЫ|КЫЗЫ)$"),
+    "фамилия с инициалами": re.compile(r"^[А-ЯЁ][а-яё-]+\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.?$"),
 }
 # the same values anywhere in a text (a message that quotes a value)
 IN_TEXT = re.compile(

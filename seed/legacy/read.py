@@ -9,6 +9,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from typing import Any, BinaryIO, NamedTuple, cast
 from seed.errors import LegacyFormatError
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "cp866", "koi8_r")
-FREQUENT = set("оеаинтсрвлкмдпуяыьгзбчй")  # the most frequent lowercase Russian letters
+FREQUENT = set("оеаинтсрвлкмдпуяыьгзбчй")  # the most frequent Russian letters, lowercase
+FREQUENT_CAPITALS = {ch.upper() for ch in FREQUENT} - {"Ь", "Ы", "Й"}  # and the capitals a word may begin with
+CASE_TURNS = re.compile("[а-яё][А-ЯЁ]")
 CAPITALS = "Ё" + "".join(chr(c) for c in range(ord("А"), ord("Я") + 1))
 DELIMITERS = (";", "\t", ",", "|")
 SAMPLE = 64 * 1024
@@ -75,8 +78,8 @@ def _clock(value: dt.time) -> str:
 
 def detect_encoding(sample: bytes) -> str:
     """UTF-8 (with or without BOM) if it decodes; else the Cyrillic code page whose reading gives the
-    most frequent lowercase Russian letters (cp1251 read as koi8-r turns them into capitals, as cp866
-    into box-drawing signs)."""
+    most frequent Russian letters, in either case (cp1251 read as koi8-r swaps their case and letters, as
+    cp866 turns them into box-drawing signs): a file written in capitals is read in its own page too."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -84,16 +87,19 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    scores, capitals = {}, {}
+    scores, capitals, lower = {}, {}, {}
     for encoding in ("cp1251", "cp866", "koi8_r"):
         text = sample.decode(encoding, errors="replace")
-        scores[encoding] = sum(text.count(ch) for ch in FREQUENT)  # each letter counted at C speed
+        scores[encoding] = lower[encoding] = sum(text.count(ch) for ch in FREQUENT)  # each counted at C speed
+        # names and headers in capitals («ПЕТРОВ ПЁТР») count too: read in the other page they become
+        # lowercase; but a word whose case turns inside it («иВАНОВ») is a word read in the wrong page
+        scores[encoding] += sum(text.count(ch) for ch in FREQUENT_CAPITALS) - 4 * len(CASE_TURNS.findall(text))
         capitals[encoding] = sum(text.count(ch) for ch in CAPITALS)
     best = max(scores, key=lambda e: scores[e])
     # Not one capital letter in the best reading, and nothing but capitals in the other code page's (which
     # swaps their case): a header in capitals with no rows below it ('ЛС;ФИО'), read in that other page.
     other = {"cp1251": "koi8_r", "koi8_r": "cp1251"}.get(best)
-    if other and not capitals[best] and capitals[other] and not scores[other]:
+    if other and not capitals[best] and capitals[other] and not lower[other]:
         return other
     return best
 
