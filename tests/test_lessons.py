@@ -165,6 +165,15 @@ def test_the_first_day_solved_untouched_and_half_done(classroom: Workspace) -> N
     assert len(renewed) == SEATS and renewed.keys() != kept.keys() and renewed.keys() & kept.keys()
     links.close()
     assert _seat_backends(classroom) == {}
+    # two looks at one seat at once keep one connection; one given back after the close is closed
+    links = lessonsql.Links()
+    dsn = _trainer(classroom).dsn(_trainer(classroom).names.seat(2))
+    with links.using(dsn) as one, links.using(dsn) as two:
+        assert one is not two and len(_seat_backends(classroom)) == 2
+    assert len(_seat_backends(classroom)) == 1
+    with links.using(dsn):
+        links.close()
+    assert _seat_backends(classroom) == {}
     _solve(classroom, 1, ("suspense",))  # the planted suspense line is there again to be assigned
     assert _done(classwork.status(classroom, CLIENT))[1] == ["suspense"]
     # a second start: every seat from its start again, each with the same values as the first time

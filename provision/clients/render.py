@@ -51,9 +51,10 @@ def server_settings(profile: Profile) -> dict[str, str]:
         "max_wal_senders": "0",
         "checkpoint_timeout": "15min",
         "log_min_duration_statement": "2s",
-        # A class: every trainee's client (a few connections each), the checks of a lesson, the console's.
-        # One value whatever the seats, so that adding seats never restarts the server.
-        "max_connections": "400",
+        # A class of up to 200 seats: every trainee's client (two or three connections each), the checks of a
+        # lesson, the console's (up to 100 kept for its board: lessonsql.Links.KEPT). One value whatever
+        # the seats, so that adding seats never restarts the server.
+        "max_connections": "600",
     }
 
 

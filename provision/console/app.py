@@ -7,10 +7,12 @@ the CLI; pages read through `provision.training.classroom`."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, Route
@@ -50,6 +52,16 @@ ROUTES: list[BaseRoute] = [
 ]
 
 
+async def _close_idle(console: Console) -> None:
+    """The seats' connections no board has used for a while closed, whether anybody looks or not."""
+    while True:
+        await asyncio.sleep(IDLE_LOOK_SECONDS)
+        await run_in_threadpool(console.close_idle)
+
+
+IDLE_LOOK_SECONDS = 30.0
+
+
 def make_app(workspace: Workspace, password: str, https: bool = False) -> Starlette:
     """The console for ``workspace``; with ``https`` (served over TLS) its cookies are sent over TLS only."""
     middleware = [
@@ -67,8 +79,12 @@ def make_app(workspace: Workspace, password: str, https: bool = False) -> Starle
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        console.close()  # the seats' connections its boards kept
+        tidy = asyncio.create_task(_close_idle(console))
+        try:
+            yield
+        finally:
+            tidy.cancel()
+            console.close()  # the seats' connections its boards kept
 
     app = Starlette(routes=ROUTES, middleware=middleware, lifespan=lifespan)
     app.state.console = console  # the endpoints' shared state; the tests' too

@@ -76,11 +76,13 @@ class Console:
             return kept[1]
 
     def links_of(self, client: str) -> lessonsql.Links:
-        """The connections the checks of ``client``'s class are made on, kept between looks (any client's
-        unused for a while closed first)."""
+        """The connections the checks of ``client``'s class are made on, kept between looks."""
+        return self.links.setdefault(client, lessonsql.Links())
+
+    def close_idle(self) -> None:
+        """Every client's seats' connections unused for a while closed (the application looks every 30 s)."""
         for links in list(self.links.values()):
             links.close_idle()
-        return self.links.setdefault(client, lessonsql.Links())
 
     def forget_board(self, client: str, *, ended: bool = False) -> None:
         """After a change (a start, a stop, a trainee's check): the next look checks again; after a lesson

@@ -312,15 +312,17 @@ def _check_seat(
     drawn = lessonstate.drawn_of(running, seat)
     dsn = trainer.dsn(trainer.names.seat(seat))
     for attempt in (1, 2):
+        opened = False
         try:
             with (
                 links.using(dsn)
                 if links is not None
                 else lessonsql.connect(dsn, read_only=True, timeout_ms=CHECK_TIMEOUT_MS) as conn
             ):
+                opened = True
                 return {task.id: _check_task(conn, task, drawn) for task in lesson.tasks}
-        except psycopg.Error:
-            if links is None or attempt == 2:
+        except psycopg.Error:  # a kept connection a reset ended: once more, on a new one
+            if links is None or attempt == 2 or not opened:
                 return None
     return None
 

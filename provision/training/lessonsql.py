@@ -52,14 +52,18 @@ class Links:
     """The trainer's read-only connections to a class's seats, kept between looks: the console's board looks
     every two seconds, and a connection made anew each time (its login, its backend's first reads of the
     catalog) costs more than the checks. A connection a reset ended is found broken and made again; one
-    unused for :data:`IDLE_SECONDS` is closed at the next look, and :meth:`close` closes them all."""
+    unused for :data:`IDLE_SECONDS` is closed by :meth:`close_idle`, and :meth:`close` closes them all. At
+    most :data:`KEPT` are kept (the server's connections are the trainees' first: a class of 200 seats
+    has half its seats' looked at on new connections)."""
 
     IDLE_SECONDS = 120.0
+    KEPT = 100
 
     def __init__(self, timeout_ms: int = CHECK_TIMEOUT_MS) -> None:
         self.timeout_ms = timeout_ms
         self._kept: dict[str, tuple[float, psycopg.Connection[Any]]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     @contextmanager
     def using(self, dsn: str) -> Iterator[psycopg.Connection[Any]]:
@@ -76,11 +80,15 @@ class Links:
 
     def _give_back(self, dsn: str, conn: psycopg.Connection[Any]) -> None:
         whole = not conn.broken and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        if not whole:
-            conn.close()
-            return
         with self._lock:
-            self._kept[dsn] = (time.monotonic(), conn)
+            keep = whole and not self._closed and (dsn in self._kept or len(self._kept) < self.KEPT)
+            replaced = self._kept.pop(dsn, None) if keep else None  # two looks at one seat at once: one kept
+            if keep:
+                self._kept[dsn] = (time.monotonic(), conn)
+        if replaced is not None:
+            replaced[1].close()
+        if not keep:
+            conn.close()
 
     def close_idle(self) -> None:
         cutoff = time.monotonic() - self.IDLE_SECONDS
@@ -91,7 +99,9 @@ class Links:
             conn.close()
 
     def close(self) -> None:
+        """Every kept connection closed, and any given back later (a look that was under way)."""
         with self._lock:
+            self._closed = True
             gone = [conn for _when, conn in self._kept.values()]
             self._kept.clear()
         for conn in gone:

@@ -38,9 +38,10 @@ from provision.training.resets import note_resets
 from seed.dsn import replace_dsn
 from seed.outfile import write_whole
 
-# Connections copying a class's databases at once. A clone waits on the disk's flushes, which overlap well
-# (13 clones on this 2-core machine: 1.5 s one at a time, 1.25 s on two connections, 1.04 s on four); a
-# copy of every byte is bound by the disk's throughput, which more copies at once only share.
+# Connections copying a class's databases at once. A clone waits on two checkpoints, which concurrent
+# copies share (100 seats' clones on this 2-core machine: 12.8 s one at a time, 6.5 s on four connections,
+# 5.1 s on eight, 6.1 s on sixteen); a copy of every byte is bound by the disk's throughput, which more
+# copies at once only share.
 COPIERS = {"clone": 8, "copy": 2}
 Say = Callable[[str], None]
 

@@ -37,35 +37,55 @@ LEFT_OUT = re.compile(
     r"^\d{6}$|(?:^|\s)(?:обл|область|р-н|район|край|респ|республика|ао|округ|россия|рф)(?:\.|\s|$)",
     re.IGNORECASE,
 )
-HOUSE = re.compile(r"^(?:д|дом|вл|владение)(?:\.\s*|\s+)(?=\d)(.+)$", re.IGNORECASE)
-BUILDING = re.compile(r"^(?:корп|корпус|к)(?:\.\s*|\s+|(?=\d))(.+)$", re.IGNORECASE)
-STRUCTURE = re.compile(r"^(?:стр|строение|с)(?:\.\s*|\s+|(?=\d))(.+)$", re.IGNORECASE)
-FLAT = re.compile(r"^(?:кв|квартира|ком|комн|комната|пом|помещение|оф|офис)(?:\.\s*|\s+|(?=\d))(.+)$", re.IGNORECASE)
-NUMBER = re.compile(r"^\d+[\w/-]*$")  # 5, 5А, 5/1, 12-б
-# A marker of the house's parts inside a part with no commas: «ул Ленина д 5 кв 12»
-SPLIT = re.compile(
-    r"\s+(?=(?:д|дом|вл|корп|корпус|к|стр|строение|кв|квартира|ком|комн|пом|оф)(?:\.\s*|\s+|(?=\d))\d)",
+# A part of the house's own: its marker and a value shaped like a number (5, 5А, 5/1, 12-б; a корпус or
+# строение may be one letter), and nothing after it: «д. 5 подъезд 2» or «кв. 12 (Иванов)» is not read
+_VALUE = r"(\d+[а-яёa-z]?(?:[/-]\d*[а-яёa-z]?)?)"
+_LETTER = r"(\d+[а-яёa-z]?|[а-яё])"
+_SEP = r"(?:\.\s*|\s+|(?=\d))"
+MARKED = {
+    "house": re.compile(rf"(?:д|дом|вл|владение)(?:\.\s*|\s+)(?=\d){_VALUE}", re.IGNORECASE),
+    "building": re.compile(rf"(?:корп|корпус|к){_SEP}{_LETTER}", re.IGNORECASE),
+    "structure": re.compile(rf"(?:стр|строение|с){_SEP}{_LETTER}", re.IGNORECASE),
+    "flat": re.compile(rf"(?:кв|квартира|пом|помещение|оф|офис){_SEP}{_VALUE}", re.IGNORECASE),
+    "room": re.compile(rf"(?:ком|комн|комната){_SEP}{_VALUE}", re.IGNORECASE),
+}
+# the same markers before a digit: a part that starts so and is not read whole is no address
+MARKER = re.compile(
+    r"^(?:д|дом|вл|владение|корп|корпус|к|стр|строение|с|кв|квартира|пом|помещение|оф|офис|ком|комн|комната)"
+    r"(?:\.\s*|\s+|(?=\d))\d",
     re.IGNORECASE,
 )
+NUMBER = re.compile(rf"{_VALUE}", re.IGNORECASE)  # a bare house or flat number
+# A marker of the house's parts inside a part with no commas: «ул Ленина д 5 кв 12»
+SPLIT = re.compile(
+    r"\s+(?=(?:д|дом|вл|корп|корпус|к|стр|строение|с|кв|квартира|ком|комн|пом|оф)(?:\.\s*|\s+|(?=\d))\d)",
+    re.IGNORECASE,
+)
+CITY_MARK = re.compile(r"^(?:г|гор|город)(?:\.\s*|\s+)|\s+(?:г|гор)\.?$", re.IGNORECASE)  # «г. Тверь», «Тверь г.»
 
 
 def parse_address(text: str) -> Address | None:
-    """The parts of an address in one column; None when it has no street or no house."""
+    """The parts of an address in one column; None when it has no street or no house, when a part is given
+    twice, or when a part fits nowhere."""
     parts = [p.strip() for chunk in text.replace(";", ",").split(",") for p in SPLIT.split(chunk.strip())]
     parts = [p for p in parts if p]
-    city = street = house = building = structure = flat = ""
+    city = street = ""
+    own: dict[str, str] = {}  # the house's parts by kind
     loose: list[tuple[int, str]] = []  # parts with no marker, and where they stood
     for at, part in enumerate(parts):
         if LEFT_OUT.search(part) and not STREET.search(part):
             continue
-        if found := HOUSE.match(part):
-            house = house or found.group(1).strip()
-        elif (found := BUILDING.match(part)) and house:
-            building = building or found.group(1).strip()
-        elif (found := STRUCTURE.match(part)) and house:
-            structure = structure or found.group(1).strip()
-        elif found := FLAT.match(part):
-            flat = flat or found.group(1).strip()
+        kind = next((k for k, pattern in MARKED.items() if pattern.fullmatch(part)), None)
+        if kind in ("building", "structure") and "house" not in own:
+            kind = None  # «к. 2» before any house: not a корпус
+        if kind is not None:
+            if kind in own:
+                return None  # «кв. 12, кв. 13»: which one is not guessed
+            found = MARKED[kind].fullmatch(part)
+            assert found is not None
+            own[kind] = found.group(1)
+        elif MARKER.match(part):
+            return None  # a house's part with more after it than its number
         elif (marker := STREET.search(part)) and not street:
             if TOWN.match(part) and marker.start() > 0 and not city:  # «г. Тверь ул. Ленина»
                 city, street = part[: marker.start()].strip(), part[marker.start() :].strip()
@@ -76,15 +96,21 @@ def parse_address(text: str) -> Address | None:
         else:
             loose.append((at, part))
     for at, part in loose:
-        if NUMBER.match(part) and street and not (house and flat):
-            house, flat = (house, part) if house else (part, flat)  # «Ленина ул., 5, 12»
-        elif not NUMBER.match(part) and not city and at == 0 and len(parts) > 2:
+        if NUMBER.fullmatch(part) and street and not ("house" in own and "flat" in own):
+            own["flat" if "house" in own else "house"] = part  # «Ленина ул., 5, 12»
+        elif not NUMBER.fullmatch(part) and not city and at == 0 and len(parts) > 2:
             city = part  # «Тверь, Ленина ул., 5»: the first of several
-        elif not NUMBER.match(part) and not street:
+        elif not NUMBER.fullmatch(part) and not street:
             street = part
         else:
             return None  # a part that fits nowhere: not guessed away
+    house = own.get("house", "")
+    if own.get("building"):
+        house += f" корп. {own['building']}"
+    if own.get("structure"):
+        house += f" стр. {own['structure']}"
+    flat = " ".join(x for x in (own.get("flat", ""), own.get("room") and f"ком. {own['room']}") if x)
+    city = " ".join(CITY_MARK.sub("", city).split())
     if not street or not house:
         return None
-    house = " ".join(x for x in (house, building and f"корп. {building}", structure and f"стр. {structure}") if x)
-    return Address(city, street, house, flat)
+    return Address(city, " ".join(street.split()), house, flat)

@@ -250,7 +250,8 @@ PRINTED = ("header", "totals")  # the kinds of a printed report's own rows: a he
 
 
 def _key_field(entity: str) -> str:
-    return "number" if entity == "accounts" else "account"
+    """The field every row of ``entity`` has: where a printed report's own rows are told from its data."""
+    return {"accounts": "number", "readings": "serial", "totals": "service"}.get(entity, "account")
 
 
 def printed_kind(rec: list[Any], headers_at: dict[int, str], key: int | None) -> str | None:

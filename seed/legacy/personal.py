@@ -53,7 +53,7 @@ def rules_from(overrides: dict[str, str] | None) -> dict[str, str]:
 
 
 HEADER_WORDS = re.compile(
-    r"фио|фамил|^имя|отчеств|телеф|^тел|моб|e-?mail|почт|снилс|^инн|паспорт|рожд|плательщ|абонент|владел|"
+    r"фио|фамил|^имя|отчеств|телеф|^тел|моб|e-?mail|почт|снилс|^инн|паспорт|рожд|^(?:плательщ|абонент|владел)|"
     r"^fio$|^fam|^im$|^ot$|phone|^tel|mail|snils|^inn|passp|birth|^dr$|^drog|payer|^plat",
     re.IGNORECASE,
 )

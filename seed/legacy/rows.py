@@ -105,7 +105,7 @@ def read_account(f: EntityFile, line: int, rec: list[Any]) -> AccountRow:
     opened = known_date(v["opened_on"]) or iso_date(v["opened_on"], NOT_A_DATE, "opened_on")
     closed = known_date(v["closed_on"]) or iso_date(v["closed_on"], NOT_A_DATE, "closed_on")
     city, street, house, flat = v["city"], v["street"], v["house"], v["flat"]
-    if v["address"] and not street:  # an address in one column, where no street is given apart
+    if not street and "address" in f.index:  # an address in one column, where no street is given apart
         parts = parse_address(v["address"])
         if parts is None:
             raise Refused(ADDRESS, "address", v["address"], personal=True)
