@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import compress
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -50,16 +51,20 @@ class Digests:
     kept, so the set holds a million accounts' personal values in tens of megabytes, on this machine only,
     and for this process only."""
 
-    PENDING = 100_000  # digests added before they join the sorted array
+    # A set's entry costs some 60 bytes: few wait in it. They join a small sorted array, which joins the large
+    # one once it holds RECENT, so the large one is copied rarely (a merge copies the array it joins).
+    PENDING = 8_192  # digests added before they join the recent sorted array
+    RECENT = 1 << 19  # digests in the recent sorted array before it joins the large one
 
     def __init__(self, filter_bits: int = 24) -> None:
         self._filter = bytearray(1 << (filter_bits - 3))
         self._mask = (1 << filter_bits) - 1
         self._sorted = np.empty(0, dtype=np.uint64)
+        self._recent = np.empty(0, dtype=np.uint64)
         self._pending: set[int] = set()
 
     def __len__(self) -> int:
-        return len(self._sorted) + len(self._pending)
+        return len(self._sorted) + len(self._recent) + len(self._pending)
 
     def add(self, value: Hashable) -> None:
         digest = hash(value) & DIGEST
@@ -83,10 +88,8 @@ class Digests:
         maybe = np.flatnonzero(bits[at] & bit)
         new = np.ones(len(values), dtype=bool)
         if len(maybe):
-            kept, wanted = self._sorted, digests[maybe]
-            if len(kept):
-                where = np.minimum(kept.searchsorted(wanted), len(kept) - 1)
-                new[maybe] = kept[where] != wanted
+            wanted = digests[maybe]
+            new[maybe] = ~(sorted_has(self._sorted, wanted) | sorted_has(self._recent, wanted))
             pending = self._pending
             for i in maybe[new[maybe]].tolist():
                 new[i] = int(digests[i]) not in pending
@@ -110,9 +113,8 @@ class Digests:
         maybe = np.flatnonzero(bits & (np.uint8(1) << (low & np.uint64(7)).astype(np.uint8)))
         found = np.zeros(len(values), dtype=bool)
         if len(maybe):
-            kept, wanted = self._sorted, digests[maybe]
-            at = np.minimum(kept.searchsorted(wanted), max(len(kept) - 1, 0))
-            found[maybe] = kept[at] == wanted if len(kept) else False
+            wanted = digests[maybe]
+            found[maybe] = sorted_has(self._sorted, wanted) | sorted_has(self._recent, wanted)
             pending = self._pending
             for i in maybe[~found[maybe]].tolist():
                 found[i] = int(digests[i]) in pending
@@ -121,15 +123,41 @@ class Digests:
     def _known(self, digest: int) -> bool:
         if digest in self._pending:
             return True
-        kept = self._sorted
-        at = int(kept.searchsorted(np.uint64(digest)))
-        return at < len(kept) and int(kept[at]) == digest
+        for kept in (self._recent, self._sorted):
+            at = int(kept.searchsorted(np.uint64(digest)))
+            if at < len(kept) and int(kept[at]) == digest:
+                return True
+        return False
 
     def _merge(self) -> None:
         new = np.fromiter(self._pending, dtype=np.uint64, count=len(self._pending))
         new.sort()
-        self._sorted = np.insert(self._sorted, self._sorted.searchsorted(new), new)
+        self._recent = np.insert(self._recent, self._recent.searchsorted(new), new)
         self._pending.clear()
+        if len(self._recent) >= self.RECENT:
+            self._sorted = np.insert(self._sorted, self._sorted.searchsorted(self._recent), self._recent)
+            self._recent = np.empty(0, dtype=np.uint64)
+
+
+def sorted_has(kept: Any, wanted: Any) -> Any:
+    """Whether each of ``wanted`` is in the sorted array ``kept`` (of the same dtype), all at once."""
+    if not len(kept):
+        return np.zeros(len(wanted), dtype=bool)
+    at = np.minimum(kept.searchsorted(wanted), len(kept) - 1)
+    return kept[at] == wanted
+
+
+def upsert(keys: Any, ids: Any, new: Any, new_ids: Any) -> tuple[Any, Any]:
+    """Sorted distinct ``keys`` with ``ids`` beside them, and ``new`` keys (distinct) with theirs: a key already
+    there takes its new id (in place), the others are inserted in order."""
+    order = new.argsort()
+    new, new_ids = new[order], new_ids[order]
+    at = keys.searchsorted(new)
+    there = at < len(keys)
+    there[there] = keys[at[there]] == new[there]
+    ids[at[there]] = new_ids[there]
+    fresh = ~there
+    return np.insert(keys, at[fresh], new[fresh]), np.insert(ids, at[fresh], new_ids[fresh])
 
 
 class Originals:

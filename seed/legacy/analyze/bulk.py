@@ -172,8 +172,9 @@ class ReadingRows:
         self.i_taken, self.i_value = ix.get("taken_on", -1), ix["value1"]
         self.zones = [ix.get(z, -1) for z in ("value2", "value3")]
         meters = ex.meters
-        self.installed = np.array(meters.installed, dtype=np.int64)  # day numbers, 0 for none
-        self.removed = np.array(meters.removed, dtype=np.int64)
+        # day numbers, 0 for none: views of the meters' own arrays (the meters file is read), not copies
+        self.installed = np.frombuffer(meters.installed, dtype=np.int32)
+        self.removed = np.frombuffer(meters.removed, dtype=np.int32)
         self.days: dict[str, tuple[int, str]] = {}  # a date taken as written -> (day number, ISO), -1 for none
 
     def runs(self, block: Block) -> list[tuple[int, int, bool]]:

@@ -16,7 +16,7 @@ from seed.legacy.analyze.examiner import Examiner, day_number, iso_day
 from seed.legacy.analyze.findings import Finding, Where
 from seed.legacy.analyze.money import BalanceMoney, closed_with_balance, month_keys, part_count, part_of
 from seed.legacy.analyze.scratch import Parts
-from seed.legacy.analyze.series import GroupedColumns, carry_over, reading_series, repeated_payments
+from seed.legacy.analyze.series import Capacity, GroupedColumns, carry_over, reading_series, repeated_payments
 from seed.legacy.analyze.spill import Cause
 from seed.legacy.blocks import Block
 from seed.legacy.interpret import (
@@ -41,7 +41,7 @@ NAN = float("nan")  # a zone the reading does not have
 def check_readings(ex: Examiner) -> None:
     """Readings are checked per meter as compact columns, a batch of complete meters at a time."""
     meters = ex.meters
-    capacity = 10.0 ** np.frombuffer(meters.digits, dtype=np.int8) / 2 if len(meters) else np.zeros(1)
+    capacity = Capacity(np.frombuffer(meters.digits, dtype=np.int8)) if len(meters) else np.zeros(1)
     water = np.frombuffer(meters.water, dtype=np.int8).astype(bool) if len(meters) else np.zeros(1, dtype=bool)
     path = ex.path("readings")
     found = ((meters.find(*key), cause) for key, cause in ex.repeated_meters.items())

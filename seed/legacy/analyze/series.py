@@ -142,19 +142,33 @@ def reading_series(
     median = (sv[starts + (counts - 1) // 2] + sv[starts + counts // 2]) / 2
     meters = sm[starts]
     usual = np.where(counts >= 3, median, np.nan)
-    per_meter = np.full(len(capacity), np.nan)
-    per_meter[meters] = usual
-    jumps = np.flatnonzero((per_meter[dm] > 0) & (dv >= 5 * per_meter[dm]))
+    # each delta's meter's usual use: found among this batch's meters (sorted), not in an array of every meter
+    of_delta = usual[meters.searchsorted(dm)]
+    jumps = np.flatnonzero((of_delta > 0) & (dv >= 5 * of_delta))
     for i in jumps.tolist():
         found.append(
             ("reading_jump", Where(path, int(dl[i])), "value1", round(float(dv[i]), 3),
-             Message.of("usual_a_month", use=round(float(per_meter[dm[i]]), 3)))
+             Message.of("usual_a_month", use=round(float(of_delta[i]), 3)))
         )  # fmt: skip
-    last_line = dict(zip(m.tolist(), ln.tolist(), strict=True))  # sorted by month: the latest reading wins
-    for k, u in zip(meters.tolist(), usual.tolist(), strict=True):
-        if water[k] and u > 100:
-            found.append(("unit_mixup", Where(path, last_line[k]), "value1", round(u, 3), Message.of("median_use")))
+    mixed = np.flatnonzero(water[meters] & (usual > 100))
+    if len(mixed):  # each such meter's latest reading (rows sorted by meter and month): the last of its rows
+        ends = np.flatnonzero(np.r_[m[1:] != m[:-1], True])
+        last_line = ln[ends[m[ends].searchsorted(meters[mixed])]].tolist()
+        for k, line in zip(mixed.tolist(), last_line, strict=True):
+            u = float(usual[k])
+            found.append(("unit_mixup", Where(path, line), "value1", round(u, 3), Message.of("median_use")))
     return found
+
+
+class Capacity:
+    """Each meter's rollover threshold, half its digits' capacity (``10 ** digits / 2``), computed for the
+    meters asked about from a byte a meter, rather than held as eight bytes a meter for the whole export."""
+
+    def __init__(self, digits: Any) -> None:
+        self.digits = digits  # int8, by meter
+
+    def __getitem__(self, meters: Any) -> Any:
+        return 10.0 ** self.digits[meters] / 2
 
 
 def zone_decreases(path: str, capacity: Any, fld: str, m: Any, z: Any, ln: Any) -> list[Finding]:

@@ -18,7 +18,7 @@ import numpy as np
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
 from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, open_entity
-from seed.legacy.leaks import DIGEST, Leak, Originals
+from seed.legacy.leaks import DIGEST, Leak, Originals, upsert
 from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.personal import Finding, rules_from
 from seed.legacy.private import open_private
@@ -374,11 +374,12 @@ class Ids(abc.Mapping[int, int]):
     latest in a small dict until they join the arrays. A digest given again takes its new id, as in a dict.
     Rows look their ids up a batch at a time (:meth:`get_many`), one search over the batch."""
 
-    PENDING = 100_000  # entries added before they join the sorted arrays
+    PENDING = 8_192  # entries added before they join the recent sorted arrays (a dict's entry: some 100 bytes)
+    RECENT = 1 << 19  # entries in the recent arrays before they join the large ones (copied at each join)
 
     def __init__(self) -> None:
-        self._keys = np.empty(0, dtype=np.uint64)
-        self._ids = np.empty(0, dtype=np.int64)
+        self._keys, self._ids = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+        self._recent, self._recent_ids = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
         self._pending: dict[int, int] = {}
 
     def __setitem__(self, digest: int, ident: int) -> None:
@@ -397,45 +398,50 @@ class Ids(abc.Mapping[int, int]):
         found = self._pending.get(key)
         if found is not None:
             return found
-        keys = self._keys
-        at = int(keys.searchsorted(np.uint64(key)))
-        return int(self._ids[at]) if at < len(keys) and int(keys[at]) == key else default
+        for keys, ids in ((self._recent, self._recent_ids), (self._keys, self._ids)):  # the latest first
+            at = int(keys.searchsorted(np.uint64(key)))
+            if at < len(keys) and int(keys[at]) == key:
+                return int(ids[at])
+        return default
 
     def get_many(self, digests: Sequence[int]) -> list[int]:
         """The id under each digest, 0 where there is none (ids start at 1)."""
         self.merge()
-        keys = self._keys
-        if not len(keys) or not digests:
-            return [0] * len(digests)
+        found = np.zeros(len(digests), dtype=np.int64)
+        if not len(digests) or not len(self._keys) + len(self._recent):
+            return found.tolist()
         wanted = np.fromiter(digests, dtype=np.int64, count=len(digests)).view(np.uint64)
-        at = keys.searchsorted(wanted)
-        at[at == len(keys)] = 0
-        return np.where(keys[at] == wanted, self._ids[at], 0).tolist()  # type: ignore[no-any-return]
+        for keys, ids in ((self._keys, self._ids), (self._recent, self._recent_ids)):  # the latest last, to win
+            if len(keys):
+                at = keys.searchsorted(wanted)
+                at[at == len(keys)] = 0
+                hit = keys[at] == wanted
+                found[hit] = ids[at[hit]]
+        return found.tolist()
 
     def merge(self) -> None:
-        """The pending entries into the sorted arrays."""
-        if not self._pending:
-            return
-        new = np.fromiter(self._pending, dtype=np.uint64, count=len(self._pending))
-        ids = np.fromiter(self._pending.values(), dtype=np.int64, count=len(new))
-        self._pending.clear()
-        order = new.argsort()
-        new, ids = new[order], ids[order]
-        keys = self._keys
-        at = keys.searchsorted(new)
-        there = at < len(keys)
-        there[there] = keys[at[there]] == new[there]
-        self._ids[at[there]] = ids[there]  # digests given again: their new ids
-        fresh = ~there
-        self._keys = np.insert(keys, at[fresh], new[fresh])
-        self._ids = np.insert(self._ids, at[fresh], ids[fresh])
+        """The pending entries into the recent sorted arrays; those into the large ones once they hold RECENT."""
+        if self._pending:
+            new = np.fromiter(self._pending, dtype=np.uint64, count=len(self._pending))
+            ids = np.fromiter(self._pending.values(), dtype=np.int64, count=len(new))
+            self._pending.clear()
+            self._recent, self._recent_ids = upsert(self._recent, self._recent_ids, new, ids)
+        if len(self._recent) >= self.RECENT:
+            self._settle()
+
+    def _settle(self) -> None:
+        if len(self._recent):
+            self._keys, self._ids = upsert(self._keys, self._ids, self._recent, self._recent_ids)
+            self._recent, self._recent_ids = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
 
     def __len__(self) -> int:
         self.merge()
+        self._settle()
         return len(self._keys)
 
     def __iter__(self) -> Iterator[int]:
         self.merge()
+        self._settle()
         return iter(self._keys.view(np.int64).tolist())  # as Python's hash gave them (signed)
 
 
