@@ -82,6 +82,23 @@ def test_birth_dates_shift_by_at_most_half_a_year() -> None:
     assert a.birth_date(born, "Щербакова Анна Сергеевна") == shifted
 
 
+def test_a_birth_date_shift_is_never_zero_days() -> None:
+    a = Anonymizer(KEY_A)
+    born, people_ = dt.date(1980, 5, 17), [f"Иванов Иван {i}" for i in range(20_000)]
+    drawn_zero = [p for p in people_ if a._int("birth", p) % 361 == 180]  # the first draw a zero shift
+    assert len(drawn_zero) > 20  # so the case is exercised (about one in 361)
+    shifts = [(a.birth_date(born, p) - born).days for p in people_]
+    assert 0 not in shifts and min(shifts) == -180 and max(shifts) == 180
+    assert abs(sum(s > 0 for s in shifts) - len(shifts) / 2) < len(shifts) * 0.02  # still even either way
+    assert all(
+        a.birth_date(born, p) == born + dt.timedelta(days=s) for p, s in zip(people_[:500], shifts, strict=False)
+    )
+    today = dt.date.today()  # a date near today is never kept for want of room ahead
+    assert all(a.birth_date(today - dt.timedelta(days=d), p) != today - dt.timedelta(days=d)
+               for d in (0, 1, 90) for p in drawn_zero + people_[:200])  # fmt: skip
+    assert all(a.birth_date(today, p) <= today for p in people_[:200])
+
+
 def test_redrawn_pseudonyms_keep_the_format_and_stay_valid() -> None:
     a = Anonymizer(KEY_A)
     for attempt in ("", "#1", "#2", "#17"):

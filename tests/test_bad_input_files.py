@@ -178,7 +178,7 @@ MAPPINGS: list[tuple[str, str]] = [
         PERSONS + "convert = {account = {values = 5}}\n",
         "values must be a table",
     ),
-    ("title = 1\n", "no [files.<entity>] tables"),
+    ("title = 1\n", "[title]: unknown 'title'"),  # a table or key outside [files] is named, not ignored
     ("files = 5\n", "no [files.<entity>] tables"),
     ("[files\n", "cannot read the mapping"),
 ]

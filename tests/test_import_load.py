@@ -19,6 +19,7 @@ from provision.cli import app
 from provision.clients import lifecycle
 from provision.clients.database import resolve_dsn
 from provision.clients.workspace import Workspace
+from seed import catalog
 from seed.errors import ImportRefused, LegacyFormatError, MappingError
 from seed.legacy.importer import collect_originals, import_export, scan_database
 from seed.legacy.mapping import standard_mapping
@@ -156,6 +157,25 @@ def test_rows_that_cannot_load_are_reported_and_strict_mode_refuses(
     assert len(rejected.read_text(encoding="utf-8").splitlines()) == 4
     exported = query(pg_dsn, "SELECT count(*) FROM okno.balance b WHERE " + EXPORTED)[0][0]
     assert exported == len(balances) - 1 - 3
+
+
+def test_agents_are_matched_by_their_usual_names_and_an_added_one_is_named(
+    pg_dsn: str, export: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = copy_export(export["folder"], tmp_path / "agents")
+    pays = lines(folder / "payments.csv")
+    agent = pays[0].index("Агент")
+    for i, name in enumerate(["сбербанк", "Сбер", "ФГУП Почта России", "почта", "Новый агент", "новый агент"]):
+        pays[1 + i][agent] = name
+    save(folder / "payments.csv", pays)
+    result = import_export(pg_dsn, standard_mapping(folder), KEY)
+    labels = [row[0] for row in query(pg_dsn, "SELECT name FROM okno.payment_agent ORDER BY id")]
+    assert labels == [a[1] for a in catalog.AGENTS] + ["Новый агент"]
+    added = [flag for flag in result.flags if flag.code == "load.agents_added"]
+    assert [flag.text("ru") for flag in added] == [
+        "добавлены платёжные агенты, которых нет среди известных (1): Новый агент"
+    ]
+    assert added[0].text() in result.to_dict()["flags"]
 
 
 def test_a_personal_column_without_a_rule_stops_a_strict_load(
@@ -305,9 +325,9 @@ def test_the_load_reports_are_private_paired_and_never_quote_a_planted_phone(
             assert "916" not in text and "555-01-02" not in text
         assert f"persons.csv:{owner + 1} Доля" in html.read_text(encoding="utf-8")  # the customer's column
         assert "<h1>МУП Тепловые сети: загрузка выгрузки" in html.read_text(encoding="utf-8")  # the customer's name
-        assert f"persons.csv;{owner + 1};share not in (0, 1];share;(personal data, not shown)" in pair[0].read_text(
-            encoding="utf-8"
-        )
+        listed = pair[0].read_bytes().decode("utf-8")  # in Russian, with a BOM, so that Excel opens it as it is
+        assert listed.startswith("\ufeffФайл;Строка;Причина;Поле;Значение\r\n")
+        assert f'persons.csv;{owner + 1};"доля не в пределах (0; 1]";Доля;(персональные данные скрыты)' in listed
         assert html.stat().st_mode & 0o777 == 0o600 and html.parent.stat().st_mode & 0o777 == 0o700
         kept = [p.read_bytes() for p in pair]
 

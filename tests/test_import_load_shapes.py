@@ -218,7 +218,9 @@ def test_a_printed_reports_repeated_header_and_totals_are_passed_over(
     width = len(accounts[0])
     printed = [*accounts[:150], accounts[0], *accounts[150:], ["Итого:", *[""] * (width - 2), f"{total:.2f}"]]
     save(folder / "accounts.csv", printed)
-    assert analyze(standard_mapping(folder)).counts == analyze(standard_mapping(export["folder"])).counts
+    report = analyze(standard_mapping(folder))
+    assert report.counts == analyze(standard_mapping(export["folder"])).counts
+    assert report.to_dict()["printed_rows"] == {"accounts.csv": {"header": 1, "totals": 1}}
     result = import_export(pg_dsn, standard_mapping(folder), KEY)
     assert result.rejects.total == 0
     assert query(pg_dsn, "SELECT count(*) FROM okno.account")[0][0] == 400

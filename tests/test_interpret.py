@@ -16,6 +16,7 @@ from seed.legacy import interpret
 from seed.legacy.analyze import Spill, analyze
 from seed.legacy.importer import ImportState, import_export
 from seed.legacy.mapping import Mapping, load_mapping, standard_mapping
+from seed.words.reasons import REASONS as REASON_WORDS
 from tests.small_export import account, balance, load_stages, meter, payment, person, reading, write_export
 from tests.water_export import write_water_export
 
@@ -173,9 +174,10 @@ def test_every_row_the_load_leaves_out_is_a_problem_the_check_reported(
         checked = {(Path(p.file).name, p.line, p.kind) for p in spill.sorted()}
     listed = tmp_path / "rejected.csv"
     result = import_export(pg_dsn, mapping, KEY, rejected_csv=listed)
-    with listed.open(encoding="utf-8") as rows:
+    with listed.open(encoding="utf-8-sig") as rows:  # in Russian, for Excel: «Файл;Строка;Причина;...»
         listing = list(csv.DictReader(rows, delimiter=";"))
-    rejected = {(r["file"], int(r["line"]), interpret.REASONS[r["reason"]].kind) for r in listing}
+    by_words = {REASON_WORDS[r.code].ru: r for r in interpret.REASONS.values()}
+    rejected = {(r["Файл"], int(r["Строка"]), by_words[r["Причина"]].kind) for r in listing}
     assert result.rejects.total == len(listing) and len(rejected) >= least
     assert rejected - checked == set()
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from provision.books.switchover import SwitchoverReport
 from provision.cli import app
+from provision.clients.profile import load_profile
 from provision.clients.workspace import Workspace
 from seed.check import CHECKS, NOT_FOR_IMPORTS
 from seed.legacy import convert, switchover
@@ -248,10 +249,11 @@ def test_the_cli_writes_the_check_report_in_either_language(workspace: Workspace
     shown = json.loads(done.output[done.output.index("{") :])
     assert shown["service_names"]["cold_water"] == "Холодная вода" and "what" in shown["problems"]["bad_value"]
     page = ru.read_text(encoding="utf-8")
-    assert "<title>demo: анализ выгрузки «export»</title>" in page and str(tmp_path) not in page
+    title = load_profile(workspace, "demo").title  # the customer's name, not the client's
+    assert f"<title>{title}: анализ выгрузки «export»</title>" in page and str(tmp_path) not in page
     done = runner.invoke(app, ["import", "check", "demo", str(folder), "--html", str(en), "--lang", "en"])
     assert done.exit_code == 0, done.output
-    assert "<title>demo: analysis of the export export</title>" in en.read_text(encoding="utf-8")
+    assert f"<title>{title}: analysis of the export export</title>" in en.read_text(encoding="utf-8")
     wrong = runner.invoke(app, ["import", "check", "demo", str(folder), "--lang", "de"])
     assert wrong.exit_code == 2 and "de" in wrong.output
 

@@ -85,6 +85,8 @@ def import_check(
     if reported(info, html, page, as_json):
         return
     typer.echo("read " + ", ".join(f"{entity} {count:,}" for entity, count in report.rows.items()))
+    for name, kinds in report.printed.items():  # a printed report's own rows: not problems
+        typer.echo(f"passed over in {name}: " + ", ".join(f"{kind} rows {n:,}" for kind, n in kinds.items()))
     if not report.problems:
         typer.echo("no problems found")
     for kind, what in analyze.KINDS.items():

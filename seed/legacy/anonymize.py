@@ -153,9 +153,17 @@ class Anonymizer:
         return f"{n % 10_000:04d} {(n >> 16) % 1_000_000:06d}"
 
     def birth_date(self, value: dt.date, person: str) -> dt.date:
-        """Shifted by up to half a year either way, the same shift for the same person."""
+        """Shifted by up to half a year either way, never by zero days (a date kept exact is the person's own),
+        the same shift for the same person. A shift that would pass today goes back as far instead."""
         shift = self._int("birth", person) % 361 - 180
-        return min(value + dt.timedelta(days=shift), dt.date.today())
+        if not shift:  # drawn again from the days but zero, so that every other shift stays as likely as before
+            shift = self._int("birth again", person) % 360 - 180
+            shift += shift >= 0
+        shifted = value + dt.timedelta(days=shift)
+        today = dt.date.today()
+        if shifted > today:
+            shifted = value - dt.timedelta(days=abs(shift)) if value <= today else today
+        return shifted
 
     # -- identifiers and addresses ---------------------------------------------------------------
     def keep_format(self, kind: str, value: str) -> str:

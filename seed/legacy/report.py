@@ -152,6 +152,7 @@ def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
             numeric={4: 0},
         )
     )
+    out += _printed(info.get("printed_rows", {}), lang)
     out.append(f"<h2>{say('problems', lang)}</h2>")
     if not problems:
         out.append(f"<p class=ok>{say('no problems', lang)}</p>")
@@ -194,6 +195,24 @@ def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
         out.append(f"<p class=ok>{say('totals match', lang)}</p>")
     out.append("</html>")
     return "\n".join(out)
+
+
+def _printed(printed: dict[str, dict[str, int]], lang: str) -> list[str]:
+    """A printed report's own rows the reading passed over (a header repeated, a totals row), per file:
+    said, not problems."""
+    return [
+        "<p class=hint>"
+        + escape(
+            say(
+                "printed rows",
+                lang,
+                file=name,
+                kinds=", ".join(f"{say(f'printed {kind}', lang)}: {number(n, lang)}" for kind, n in kinds.items()),
+            )
+        )
+        + "</p>"
+        for name, kinds in printed.items()
+    ]
 
 
 def _consequences(causes: list[dict[str, Any]], lang: str) -> list[str]:

@@ -75,6 +75,15 @@ MESSAGES: dict[str, Word] = {
         "экспоненциальная запись (Excel переписал длинный номер, его цифры потеряны)",
         "scientific notation (Excel rewrote a long number; its last digits are lost)",
     ),
+    # what the load did that the customer should hear of (the load report's flags)
+    "load.agents_added": Word(
+        "добавлены платёжные агенты, которых нет среди известных ({count:n}): {names}",
+        "payment agents added, matching none of the built-in ones ({count:n}): {names}",
+    ),
+    "load.els_invented": Word(
+        "в выгрузке нет ЕЛС; новые ЕЛС присвоены лицевым счетам: {count:n}",
+        "the export gives no ЕЛС; accounts given a new one: {count:n}",
+    ),
     # a row the load leaves out, said by its reason
     **{f"reason.{code}": word for code, word in REASONS.items()},
     # personal data in the load's report: what is done to each rule's data, a flag, why a column looks personal

@@ -24,6 +24,11 @@ TEXT: dict[str, Word] = {
     "encoding": Word("кодировка", "encoding"),
     "rows": Word("строк", "rows"),
     "rows heading": Word("Строки", "Rows"),
+    "printed rows": Word(
+        "{file}: пропущены строки печатной формы — {kinds}", "{file}: a printed report's own rows passed over — {kinds}"
+    ),
+    "printed header": Word("повторный заголовок", "header repeated"),
+    "printed totals": Word("итоговая строка", "totals row"),
     "problems": Word("Проблемы", "Problems"),
     "no problems": Word("Проблем не найдено.", "No problems found."),
     "problem": Word("проблема", "problem"),

@@ -16,12 +16,14 @@ import numpy as np
 from seed.legacy import convert
 from seed.legacy.analyze.findings import Finding, Report, Where
 from seed.legacy.analyze.keyed import HashPositions, TextKeys
+from seed.legacy.analyze.lengths import Lengths, lost_digits
 from seed.legacy.analyze.series import GroupedColumns
 from seed.legacy.analyze.spill import Cause, Spill
 from seed.legacy.blocks import Block, csv_blocks
 from seed.legacy.interpret import NULL, PLAIN_IDENT, PLAIN_NUMBER, EntityFile, open_entity, service_code
 from seed.legacy.mapping import Mapping
 from seed.legacy.read import detect_encoding
+from seed.words.messages import Message
 
 
 class Meter(NamedTuple):
@@ -138,6 +140,7 @@ class Examiner:
         # dates, periods and service names repeat across millions of rows: each is read once
         self._cache: dict[tuple[str, Any], Any] = {}
         self._services: dict[Any, str | None] = {}
+        self._lengths: dict[str, Lengths] = {}  # by path: the identifier columns of a spreadsheet being read
 
     def caused_by(self) -> dict[int, Cause] | None:
         """The repeat each known account (by position) follows from, if any; None when no number repeats."""
@@ -173,6 +176,9 @@ class Examiner:
                 info["encoding"] = fm.encoding or detect_encoding(raw.read(64 * 1024))
         self.report.files[entity] = info
         path = str(fm.path)
+        if info["format"] not in ("csv", "txt", "tsv"):  # number cells: their damage told at the file's end
+            spill = self.report.spill
+            self._lengths[path] = Lengths(path, self.examples, spill.folder if spill is not None else None)
 
         def counted() -> Iterator[tuple[Where, list[Any]]]:
             n, made = 0, tuple.__new__  # a Where made without its Python-level constructor: one per row
@@ -180,6 +186,11 @@ class Examiner:
                 n += 1
                 yield made(Where, (path, line)), rec
             self.report.rows[entity] = n
+            lengths = self._lengths.pop(path, None)
+            if lengths is not None:
+                lengths.finish(self.report)
+            if f.printed:
+                self.report.printed[fm.path.name] = dict(f.printed)
 
         return f, counted()
 
@@ -227,15 +238,26 @@ class Examiner:
         return found
 
     def ident(self, row: Where, fld: str, raw: Any) -> str:
-        """An identifier as text; one Excel has turned into a number is reported."""
+        """An identifier as text; one Excel has damaged is reported: in exponent notation, or a spreadsheet's
+        number cell that lost digits (past the 15th, or its leading zeros: told at the file's end by the
+        column's usual length, :mod:`~.lengths`). A number cell that lost nothing is no damage."""
+        lengths = self._lengths.get(row.file) if self._lengths else None
         if type(raw) is str and PLAIN_IDENT(raw):
+            if lengths is not None:
+                lengths.text(fld, raw)
             return raw.strip()
+        written = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
         damage = convert.looks_mangled_by_excel(raw)
-        if damage:
+        if damage is None:
+            if lengths is not None:
+                lengths.text(fld, written)
+        elif convert.SCIENTIFIC.match(written):
+            self.report.add("excel_damage", row, fld, raw, Message.of("excel_scientific"))
+        elif lost_digits(written):
             self.report.add("excel_damage", row, fld, raw, damage)
-        if isinstance(raw, float) and raw.is_integer():
-            return str(int(raw))
-        return str(raw).strip()
+        elif lengths is not None:
+            lengths.number(fld, row.line, written)
+        return written
 
     def service(self, row: Where, raw: Any) -> str:
         """A service's code; an unknown one is reported (on every row) and stands as written."""

@@ -67,6 +67,8 @@ class Report:
     spill: Spill | None = None  # every problem, for the complete list
     notes: list[Note] = field(default_factory=list)
     span: tuple[int, int] | None = None  # the first and last month of the rows read (month numbers)
+    # a printed report's own rows passed over, by file name and kind ("header", "totals"): not problems
+    printed: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def keeping(cls, examples: int | None, spill: Spill | None = None) -> Report:
@@ -109,6 +111,10 @@ class Report:
         shown, said = shown_value(fld, value, message, personal)
         tally.add(kind, Problem(kind, row.file if row else "", row.line if row else 0, fld, shown, said))
 
+    def count(self, kind: str, n: int) -> None:
+        """``n`` more problems of ``kind`` beyond the examples added (their examples are not kept, nor listed)."""
+        self.tally.counts[kind] += n
+
     def refused(self, row: Where, why: Refused, cause: Cause | None = None) -> None:
         """A row the load would leave out: counted under the kind of its reason (or under ``cause``)."""
         self.add(why.reason.kind, row, why.field, why.value, why.message, why.personal, cause)
@@ -124,6 +130,7 @@ class Report:
         for cause, kinds in other.consequences.items():
             self.consequences.setdefault(cause, Counter()).update(kinds)
         self.notes += other.notes
+        self.printed.update(other.printed)
         if other.span is not None:
             self.spanning(*other.span)
         if self.spill is not None and other.spill is not None:
@@ -185,6 +192,7 @@ class Report:
         return {
             "files": self.files,
             "rows": dict(self.rows),
+            "printed_rows": dict(self.printed),
             "problems": {
                 k: {
                     "what": KINDS[k],

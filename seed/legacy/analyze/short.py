@@ -74,6 +74,7 @@ def check_persons(ex: Examiner) -> None:
     report, repeated = ex.report, ex.repeated_accounts
     seen = SeenKeys()  # (account, person)
     shares = Shares(len(ex.accounts))
+    owner_lines = array("i", bytes(4 * len(ex.accounts)))  # per account, the line of its first owner's share
     residents = Residents(ex.mapping, ex.duplicate_rows)
     account_of = _Accounts(ex)
     shared = residents.shared  # else every row is a person
@@ -110,10 +111,12 @@ def check_persons(ex: Examiner) -> None:
         position = ex.accounts.get(account)
         if person.role == "owner" and person.share != NULL and position is not None:
             shares.add(position, Decimal(person.share))
-    accounts_file, causes = ex.path("accounts"), ex.caused_by() or {}
-    for position, total in shares.totals():  # named by its line in the accounts file: its number is personal
+            if not owner_lines[position]:
+                owner_lines[position] = row.line
+    persons_file, causes = ex.path("persons"), ex.caused_by() or {}
+    for position, total in shares.totals():  # at the first owner's row and share: the number is personal
         if abs(total - 1) > SHARE_TOLERANCE:
-            where = Where(accounts_file, ex.account_lines[position])
+            where = Where(persons_file, owner_lines[position])
             cause = causes.get(position) if total > 1 else None  # two accounts' owners under one number
             said = Message.of("shares_add_up")
             report.add("shares_not_one", where, "share", total, said, cause=cause)

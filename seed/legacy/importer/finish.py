@@ -15,6 +15,7 @@ from seed.legacy.importer.state import ImportState
 from seed.legacy.interpret import MAX_MONTHS
 from seed.load import copy_rows
 from seed.period import month_label, month_start
+from seed.words.messages import Message
 
 
 def _why_no_period(state: ImportState) -> str:
@@ -39,9 +40,9 @@ def _why_no_period(state: ImportState) -> str:
 def write_reference(
     state: ImportState, admin: psycopg.Connection, work: str, registries: list[Registry], agents: dict[str, int]
 ) -> None:
-    """The catalog's suppliers, services, tariffs and norms over the export's months; its agents and any
-    new ones; the billing periods (all closed but the month after the export, which is open); the
-    registries with the totals of their loaded payments."""
+    """The catalog's suppliers, services, tariffs and norms over the export's months; its agents and those
+    the payments add (``agents``: name -> id, each named in the report); the billing periods (all closed but
+    the month after the export, which is open); the registries with the totals of their loaded payments."""
     months = sorted(state.months)
     if not months:
         raise ImportRefused(f"{_why_no_period(state)}: no billing period to load")
@@ -55,7 +56,9 @@ def write_reference(
     cat = catalog.build_catalog(1, month_start(last), last - first + 1)
     services = [(sid, *s[:7]) for sid, s in catalog.SERVICES.items()]
     agent_rows: list[tuple[Any, ...]] = [(a[0], a[1], a[3], a[4]) for a in catalog.AGENTS]
-    agent_rows += [(aid, label, 0, "import") for label, aid in agents.items() if aid > len(catalog.AGENTS)]
+    agent_rows += [(aid, label, 0, "import") for label, aid in agents.items()]
+    if agents:
+        state.result.flags.append(Message.of("load.agents_added", count=len(agents), names="; ".join(agents)))
     now = dt.datetime.now(dt.UTC)
     periods = [
         (month_start(m), "closed" if m < last else "open", now if m < last else None) for m in range(first, last + 1)

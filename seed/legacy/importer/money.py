@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from seed import catalog
 from seed.legacy.blocks import Block, kopeck_column
 from seed.legacy.importer import blockwise, bulk
-from seed.legacy.importer.state import ImportState, Rejects, Seen
+from seed.legacy.importer.agents import Agents
+from seed.legacy.importer.rejected import Rejects
+from seed.legacy.importer.state import ImportState, Seen
 from seed.legacy.interpret import (
     DUPLICATE_BALANCE,
     FIVE_AMOUNTS,
@@ -60,7 +61,7 @@ class MoneyPart:
     months: set[int]
     rejects: Rejects
     registries: list[Registry]
-    agents: dict[str, int]  # agent name, lower case -> id
+    agents: dict[str, int]  # an agent added (matching no built-in one), as first written -> its id
     seconds: float = 0.0
 
 
@@ -208,14 +209,15 @@ def _number(raw: Any) -> str:
 
 
 def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
-    """payment by COPY; the registries the payments name and the agents (catalog's and new ones). A plain
+    """payment by COPY; the registries the payments name and the agents added (:class:`Agents`). A plain
     batch of rows is read a column at a time (:mod:`~seed.legacy.importer.bulk`), any other a row at a
     time; both name agents and registries in the order their rows come."""
     registries: dict[tuple[int, str], Registry] = {}
-    agents = {a[1].lower(): a[0] for a in catalog.AGENTS}
+    agents = Agents()
+    agent_id = agents.id
     f = state.open("payments")
     if f is None:
-        return [], agents
+        return [], agents.added
     i_acc = f.index["account"]
     refuse = state.rejects.refuse
     lines = state.lines("payment")
@@ -225,9 +227,7 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
 
     def registry(agent_name: str, registry_name: str, day: str, amount_kopecks: int) -> tuple[int, int]:
         """The agent's and registry's ids of a payment, with the payment counted in its registry."""
-        agent = agents.get(agent_name)
-        if agent is None:
-            agent = agents[agent_name] = max(agents.values()) + 1
+        agent = agent_id(agent_name)
         registry_name = registry_name or f"реестр {agent} от {day}"
         reg = registries.get((agent, registry_name))
         if reg is None:
@@ -279,9 +279,7 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
             except Refused as why:
                 refuse(f.name, line, why)
                 continue
-            agent, reg_id = registry(
-                f.get(rec, "agent").lower() or NO_AGENT, f.get(rec, "registry"), day, kopecks(amount)
-            )
+            agent, reg_id = registry(f.get(rec, "agent") or NO_AGENT, f.get(rec, "registry"), day, kopecks(amount))
             pid += 1
             lines.add(f"{pid}\t{account}\t{agent}\t{reg_id}\t{day}\t{month_iso(month)}\t{amount}\n")
 
@@ -293,7 +291,7 @@ def write_payments(state: ImportState) -> tuple[list[Registry], dict[str, int]]:
 
     blockwise.each(state, f, block_of, records)
     lines.flush()
-    return list(registries.values()), agents
+    return list(registries.values()), agents.added
 
 
 NO_AGENT = "не указан"
@@ -398,4 +396,4 @@ def _period(raw: Any) -> int | None:
 
 
 def _agent(raw: Any) -> str:
-    return text(raw).lower() or NO_AGENT
+    return text(raw) or NO_AGENT

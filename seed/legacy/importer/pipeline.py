@@ -20,7 +20,8 @@ import psycopg
 from seed.errors import ImportRefused
 from seed.legacy.forked import Forked
 from seed.legacy.importer import finish, meters, money, noise, persons, places, readings
-from seed.legacy.importer.state import ImportResult, ImportState, Rejects
+from seed.legacy.importer.rejected import Rejects
+from seed.legacy.importer.state import ImportResult, ImportState
 from seed.legacy.interpret import collector_paused
 from seed.legacy.leaks import Leak, scan_leaks
 from seed.legacy.personal import find_personal_columns
@@ -175,7 +176,7 @@ def _part_of(rejected_csv: Path) -> Path:
 def _money_part(state: ImportState, dsn: str, work: str, part_csv: Path | None) -> money.MoneyPart:
     """In the forked child: the balances and payments files into their tables; what it did, as data."""
     started = time.monotonic()
-    state.rejects = Rejects()
+    state.rejects = Rejects(state.rejects.columns)
     if part_csv is not None:
         state.rejects.open(part_csv)
     state.result.rows, state.result.read = {}, {}

@@ -12,6 +12,7 @@ from seed.legacy.importer.state import LOOKUP, Accepted, Ids, ImportState, escap
 from seed.legacy.interpret import DUPLICATE_ELS, NULL, SERVICE_IDS, Refused, no_accounts
 from seed.legacy.leaks import Digests
 from seed.legacy.rows import AccountRow, AccountsRead, read_account
+from seed.words.messages import Message
 
 
 def read_accounts(state: ImportState) -> Accepted:
@@ -132,6 +133,8 @@ def write_places(state: ImportState, accepted: Accepted, services: bytearray) ->
                     f"{account_id}\t{escape(number)}\t{escape(els)}\t{premise}\t{row.opened}\t{row.closed}\t"
                     f"{row.residents}\t{row.total}\t\\N\n"
                 )
+    if pseudonyms.invented:  # never without a word: the customer's accounts had none
+        state.result.flags.append(Message.of("load.els_invented", count=pseudonyms.invented))
     with state.lines("building") as lines:
         for bid, city, street, house, bits in buildings.values():
             hot = "t" if bits & 1 << SERVICE_IDS["hot_water"] else "f"
@@ -150,6 +153,7 @@ class _AccountPseudonyms:
     def __init__(self, state: ImportState) -> None:
         self.names, self.used_numbers, self.used_els = state.names, Digests(), Digests()
         self.keep_numbers, self.keep_els = state.rules["account_number"] == "keep", state.rules["els"] == "keep"
+        self.invented = 0  # accounts the export gives no ЕЛС, given a made-up one
 
     def of_many(self, rows: list[AccountRow]) -> list[tuple[str, str]]:
         """(number, ЕЛС) of each row in turn, the originals asked about each kind's first candidates at once."""
@@ -160,6 +164,7 @@ class _AccountPseudonyms:
                 ["account"] * len(rows), [row.number for row in rows], [self.used_numbers] * len(rows)
             )
         drawn = [row for row in rows if row.els and not self.keep_els or not row.els]
+        self.invented += sum(not row.els for row in rows)
         kinds = ["els" if row.els else f"els:{row.number}" for row in drawn]
         els = iter(self.names.idents(kinds, [row.els or "00АА000000" for row in drawn], [self.used_els] * len(drawn)))
         return [

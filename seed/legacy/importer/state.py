@@ -4,24 +4,22 @@ the months seen, the rows left out, and where the COPY lines go."""
 from __future__ import annotations
 
 import collections.abc as abc
-import csv
 import datetime as dt
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, repeat
-from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 import numpy as np
 
 from seed.errors import ImportRefused
 from seed.legacy.anonymize import Anonymizer
-from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, Tally, open_entity
+from seed.legacy.importer.rejected import Rejects
+from seed.legacy.interpret import UNKNOWN_ACCOUNT, EntityFile, Refused, open_entity
 from seed.legacy.leaks import DIGEST, Leak, Originals, upsert
 from seed.legacy.mapping import Mapping, file_columns
 from seed.legacy.personal import Finding, rules_from
-from seed.legacy.private import open_private
 from seed.period import month_iso
 from seed.words.messages import Message
 
@@ -36,36 +34,6 @@ def escape(value: str) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return value
-
-
-class Rejects(Tally[dict[str, Any]]):
-    """Rows that could not be loaded: counts and first examples by reason, all of them in a CSV."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.out: TextIO | None = None
-        self.writer: Any = None
-
-    def open(self, path: Path) -> None:
-        """List every row to ``path`` (owner only: it names files and lines of the export)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.out = open_private(path)
-        self.writer = csv.writer(self.out, delimiter=";")
-        self.writer.writerow(["file", "line", "reason", "field", "value"])
-
-    def refuse(self, file: str, line: int, why: Refused) -> None:
-        shown = why.shown()
-        self.add(why.reason.label, {"file": file, "line": line, "field": why.field, "value": shown})
-        if self.writer is not None:
-            self.writer.writerow([file, line, why.reason.label, why.field, shown])
-
-    def close(self) -> None:
-        if self.out is not None:
-            self.out.close()
-            self.out = self.writer = None
-
-    def __getstate__(self) -> dict[str, Any]:  # the open file stays with the process that opened it
-        return {"limit": self.limit, "counts": self.counts, "examples": self.examples, "out": None, "writer": None}
 
 
 @dataclass
@@ -212,6 +180,7 @@ class ImportState:
         columns = {path.name: found for path, found in file_columns(mapping).items()}
         treated = {rule: Message.of(f"treatment.{treatment}") for rule, treatment in self.rules.items()}
         self.result = ImportResult(rules=treated, columns=columns)
+        self.result.rejects.columns = columns
         self.rejects = self.result.rejects
         self.originals = Originals()
         self.names = Pseudonyms(self.anon, self.originals)
