@@ -4,6 +4,8 @@ for, which is the kind of problem the analysis reports it as."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -56,6 +58,7 @@ from seed.period import iso_month_number
 from seed.words.messages import Message
 
 NO_SERVICES = Message.of("account_no_services")
+THIS_YEAR = str(dt.date.today().year)  # a birth date before it is not in the future, whenever the load runs
 SMALLEST_SHARE = 0.00005  # shares are stored to four places: anything smaller would be stored as zero
 
 
@@ -198,6 +201,8 @@ class PersonRow(NamedTuple):
     snils: str
     inn: str
     passport: str
+    future_birth: bool = False  # a birth date after today, loaded as unknown (NULL): said, never moved to today
+    initials: bool = False  # a given name or patronymic of initials only: loaded with invented full names, said
 
     @property
     def identity(self) -> str:
@@ -216,6 +221,7 @@ def person_of(v: dict[str, str], line: int) -> PersonRow:
         raise Refused(NO_NAME, "surname", personal=True)
     written = v["birth_date"]
     birth = known_date(written) or iso_date(written, NOT_A_DATE, "birth_date", personal=True)
+    future = birth != NULL and birth >= THIS_YEAR and birth > dt.date.today().isoformat()  # today: when it may be
     ours = known_role(v["role"]) or role(v["role"])
     share = NULL
     if ours == "owner" and v["share"]:
@@ -226,9 +232,18 @@ def person_of(v: dict[str, str], line: int) -> PersonRow:
             raise Refused(SHARE, "share", v["share"])
         share = share_text
     return PersonRow(
-        line, v["account"], surname, given, patronymic, birth, ours, share, v["phone"], v["email"], v["snils"],
-        v["inn"], v["passport"],
+        line, v["account"], surname, given, patronymic, NULL if future else birth, ours, share, v["phone"],
+        v["email"], v["snils"], v["inn"], v["passport"], future, initials_only(given, patronymic),
     )  # fmt: skip
+
+
+INITIALS = re.compile(r"(?:[^\W\d_]\.\s*)+")  # «К.», «К.Г.», «А. В.»: a letter and a dot, once or more
+
+
+def initials_only(given: str, patronymic: str) -> bool:
+    """Whether a given name or patronymic is initials alone (from its own column, or the second and third words
+    of a full name): the anonymizer invents full names for them, which the check and the load say."""
+    return bool(INITIALS.fullmatch(given) or (patronymic and INITIALS.fullmatch(patronymic)))
 
 
 _SHARES: dict[str, str | None] = {}  # an owner's share as written -> as loaded (None: refused); a few are usual

@@ -84,6 +84,14 @@ MESSAGES: dict[str, Word] = {
         "в выгрузке нет ЕЛС; новые ЕЛС присвоены лицевым счетам: {count:n}",
         "the export gives no ЕЛС; accounts given a new one: {count:n}",
     ),
+    "load.birth_in_future": Word(
+        "даты рождения в будущем загружены как неизвестные (пустые): {count:n}",
+        "birth dates in the future loaded as unknown (empty): {count:n}",
+    ),
+    "load.initials_only": Word(
+        "имя или отчество одними инициалами: при обезличивании заменены полными вымышленными: {count:n}",
+        "names with initials only, given full invented names by the anonymization: {count:n}",
+    ),
     # a row the load leaves out, said by its reason
     **{f"reason.{code}": word for code, word in REASONS.items()},
     # personal data in the load's report: what is done to each rule's data, a flag, why a column looks personal

@@ -100,6 +100,13 @@ WHAT: dict[str, Word] = {
     ),
     "invalid_snils": Word("СНИЛС с неверным контрольным числом", "СНИЛС with wrong check digits"),
     "invalid_inn": Word("ИНН с неверным контрольным числом", "ИНН with wrong check digits"),
+    "birth_in_future": Word(
+        "дата рождения в будущем (загружается как неизвестная)", "birth dates in the future (loaded as unknown)"
+    ),
+    "initials_only": Word(
+        "имя или отчество одними инициалами (при обезличивании заменяются полными вымышленными)",
+        "given names or patronymics of initials only (the anonymization gives them full invented ones)",
+    ),
 }
 
 # kind -> what the data's owner does about it
@@ -209,6 +216,12 @@ HINT: dict[str, Word] = {
     ),
     "invalid_snils": Word("сверьте СНИЛС с документом", "check the СНИЛС against the document"),
     "invalid_inn": Word("сверьте ИНН с документом", "check the ИНН against the document"),
+    "birth_in_future": Word(
+        "исправьте год рождения (опечатка) по документу", "correct the year of birth (a typo) from the document"
+    ),
+    "initials_only": Word(
+        "впишите имя и отчество полностью, если они известны", "write the given name and patronymic in full if known"
+    ),
 }
 
 # a row flagged only because of an earlier duplicate: what it follows from ({place}: 'абоненты.csv:59')

@@ -27,7 +27,16 @@ from seed.legacy.interpret import (
     Refused,
     no_accounts,
 )
-from seed.legacy.rows import AccountsRead, Residents, meter_of, person_of, read_account, read_service
+from seed.legacy.rows import (
+    INITIALS,
+    AccountsRead,
+    PersonRow,
+    Residents,
+    meter_of,
+    person_of,
+    read_account,
+    read_service,
+)
 from seed.people import snils_check, valid_inn, valid_snils
 from seed.words.messages import Message
 
@@ -104,6 +113,8 @@ def check_persons(ex: Examiner) -> None:
             continue
         if not known:
             continue
+        if person.future_birth or person.initials:
+            _loaded_otherwise(ex, row, v, person)
         if seen.seen((account, person.identity)):
             names = f"{person.surname} {person.given} {person.patronymic}".lower()
             report.add("duplicate_person", row, "surname", names, cause=repeated.get(account))
@@ -120,6 +131,17 @@ def check_persons(ex: Examiner) -> None:
             cause = causes.get(position) if total > 1 else None  # two accounts' owners under one number
             said = Message.of("shares_add_up")
             report.add("shares_not_one", where, "share", total, said, cause=cause)
+
+
+def _loaded_otherwise(ex: Examiner, row: Where, v: dict[str, str], person: PersonRow) -> None:
+    """A person's row the load changes (a birth date in the future loaded as unknown, initials given full
+    invented names), at the column that says it; the values are personal, never shown."""
+    if person.future_birth:
+        ex.report.add("birth_in_future", row, "birth_date", v["birth_date"], personal=True)
+    if person.initials:
+        one_column = not v["surname"] and bool(v["full_name"])
+        fld = "full_name" if one_column else "given_name" if INITIALS.fullmatch(person.given) else "patronymic"
+        ex.report.add("initials_only", row, fld, v[fld], personal=True)
 
 
 PERSON_ROWS = 4096  # persons whose СНИЛС are checked together (a check digit per call costs some 20 µs)

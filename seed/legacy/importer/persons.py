@@ -11,12 +11,16 @@ from seed.legacy.importer.state import LOOKUP, Accepted, Ids, ImportState, escap
 from seed.legacy.interpret import DUPLICATE_PERSON, NULL, Refused
 from seed.legacy.leaks import Digests
 from seed.legacy.rows import PersonRow, Residents, read_person
+from seed.words.messages import Message
 
 
 def read_persons(state: ImportState) -> Accepted:
     """The lines of the person rows that can be loaded; their originals noted for the leak scan (the rows
-    themselves are read again to be written, once every original is known)."""
+    themselves are read again to be written, once every original is known). The rows loaded otherwise than
+    written (a birth date in the future as unknown, initials given full invented names) are counted in the
+    load report's flags, as the check reports each of them."""
     accepted = Accepted()
+    future = initials = 0
     f = state.open("persons")
     if f is None:
         return accepted
@@ -33,9 +37,15 @@ def read_persons(state: ImportState) -> Accepted:
             continue
         read.append(row)
         accepted.add(line)
+        future += row.future_birth
+        initials += row.initials
         if len(read) >= LOOKUP:
             _originals(state, read)
     _originals(state, read)
+    if future:
+        state.result.flags.append(Message.of("load.birth_in_future", count=future))
+    if initials:
+        state.result.flags.append(Message.of("load.initials_only", count=initials))
     return accepted
 
 
