@@ -121,6 +121,9 @@ DATE_FIELDS = frozenset(
 EXTRA_FIELDS: dict[str, list[tuple[str, str]]] = {
     "accounts": [("address", "the address in one column: town (if any), street, house, корпус, строение, flat")],
     "persons": [("full_name", "ФИО in one column: surname, given name, patronymic")],
+    # «Перерасчёт» beside a «Начислено» that leaves it out: the totals' charged is compared as both together
+    # (not in STANDARD: the standard layout's files, the export's own included, have no such column)
+    "totals": [("recalculated", "«Перерасчёт»: the recalculations the totals' «Начислено» leaves out")],
 }
 
 

@@ -186,10 +186,11 @@ def render_html(info: dict[str, Any], title: str, lang: str = "ru") -> str:
         out.append(f"<h2 class=bad>{say('differences', lang)}</h2>")
         rows = [
             [_service(info, d["service"]), period(d["period"], lang), say(d["measure"], lang), d["export"],
-             d["reported"], d["difference"]]
+             d["reported"], d["difference"], place(d["file"], d["line"], lang) if d.get("file") else ""]
             for d in diffs
         ]  # fmt: skip
-        titles = [say(k, lang) for k in ("service", "period", "measure", "export", "reported", "difference")]
+        shown = ("service", "period", "measure", "export", "reported", "difference", "where")
+        titles = [say(k, lang) for k in shown]
         out.append(_table(titles, rows, lang, numeric={3: 2, 4: 2, 5: 2}))
     elif "totals" in info["rows"]:
         out.append(f"<p class=ok>{say('totals match', lang)}</p>")

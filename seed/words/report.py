@@ -56,6 +56,7 @@ TEXT: dict[str, Word] = {
     "export": Word("в выгрузке", "export"),
     "reported": Word("в итогах системы", "reported"),
     "difference": Word("разница", "difference"),
+    "where": Word("где", "where"),  # the old system's totals file and line of a difference
     "totals match": Word(
         "Контрольные суммы совпадают с итогами старой системы.", "The control totals match the old system's."
     ),

@@ -60,6 +60,7 @@ class Report:
     tally: Tally[Problem] = field(default_factory=Tally)
     totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
     reported_totals: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
+    reported_at: dict[tuple[str, str], Where] = field(default_factory=dict)  # the totals file's row of each
     rows: dict[str, int] = field(default_factory=dict)
     service_names: dict[str, str] = field(default_factory=dict)  # our code -> as the export first wrote it
     # rows flagged only because of an earlier duplicate account number or meter serial: per cause, per kind
@@ -125,6 +126,7 @@ class Report:
         self.tally.merge(other.tally)
         self.totals.update(other.totals)
         self.reported_totals.update(other.reported_totals)
+        self.reported_at.update(other.reported_at)
         for code, written in other.service_names.items():
             self.service_names.setdefault(code, written)
         for cause, kinds in other.consequences.items():
@@ -163,9 +165,12 @@ class Report:
         return sum(sum(kinds.values()) for kinds in self.consequences.values())
 
     def totals_differences(self) -> list[dict[str, Any]]:
+        """Each measure of a service and month where the export's sum is not the old system's, by service and
+        month, with the totals file's line that reported it (where the customer looks it up)."""
         out = []
         for key, theirs in sorted(self.reported_totals.items()):
             ours = self.totals.get(key, {})
+            at = self.reported_at.get(key, Where("", 0))
             for measure, value in theirs.items():
                 mine = ours.get(measure, Decimal(0))
                 if abs(mine - value) > Decimal("0.005"):
@@ -177,6 +182,8 @@ class Report:
                             "export": str(mine),
                             "reported": str(value),
                             "difference": str(mine - value),
+                            "file": at.file,
+                            "line": at.line,
                         }
                     )
         return out

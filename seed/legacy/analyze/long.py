@@ -302,18 +302,25 @@ REPORTED_MEASURES = ("opening", "charged", "paid", "closing")
 
 
 def check_totals(ex: Examiner) -> None:
-    """The old system's own control totals, to compare with the export's."""
+    """The old system's own control totals, to compare with the export's, each with its file and line.
+
+    The export's charged is the balances' «Начислено» and «Перерасчёт» together; a totals file with a
+    «Перерасчёт» of its own (its «Начислено» leaves the recalculations out) is compared by its two together."""
     f, rows = ex.open("totals")
+    recalculated = f is not None and "recalculated" in f.index
     for row, rec in rows:
         assert f is not None
         service = ex.service(row, f.raw(rec, "service"))
         period: dt.date | None = ex.value("period", row, "period", f.raw(rec, "period"))
         if period is None:
             continue
-        ex.report.reported_totals[(service, period.strftime("%Y-%m"))] = {
-            m: ex.value("decimal", row, m, f.raw(rec, m)) or Decimal(0)
-            for m in ("opening", "charged", "paid", "closing")
+        key = (service, period.strftime("%Y-%m"))
+        reported = ex.report.reported_totals[key] = {
+            m: ex.value("decimal", row, m, f.raw(rec, m)) or Decimal(0) for m in REPORTED_MEASURES
         }
+        if recalculated:
+            reported["charged"] += ex.value("decimal", row, "recalculated", f.raw(rec, "recalculated")) or Decimal(0)
+        ex.report.reported_at[key] = row
 
 
 def check_payments(ex: Examiner, folder: Path) -> Parts:
