@@ -84,6 +84,10 @@ MESSAGES: dict[str, Word] = {
         "в выгрузке нет ЕЛС; новые ЕЛС присвоены лицевым счетам: {count:n}",
         "the export gives no ЕЛС; accounts given a new one: {count:n}",
     ),
+    "load.services_found": Word(
+        "в выгрузке нет файла услуг; услуги лицевых счетов взяты из их счётчиков и сальдо: {count:n}",
+        "the export has no services file; accounts' services taken from their meters and balances: {count:n}",
+    ),
     "load.birth_in_future": Word(
         "даты рождения в будущем загружены как неизвестные (пустые): {count:n}",
         "birth dates in the future loaded as unknown (empty): {count:n}",

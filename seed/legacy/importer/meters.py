@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import islice
 
+import numpy as np
+
 from seed.legacy.importer.state import LOOKUP, Accepted, ImportState, escape
 from seed.legacy.interpret import DUPLICATE_METER, DUPLICATE_SERVICE, SERVICE_IDS, Refused
 from seed.legacy.leaks import Digests
@@ -17,7 +19,8 @@ def write_services(state: ImportState) -> bytearray:
     services = bytearray(len(state.account_ids) + 1)
     f = state.open("services")
     if f is None:
-        return services
+        named = state.services_found()  # none: the meters' services (noted as they were written)
+        return services if named is None else write_found_services(state, named)
     with state.lines("account_service") as lines:
         for line, rec, found in state.with_accounts(f, state.rows(f)):
             try:
@@ -32,6 +35,22 @@ def write_services(state: ImportState) -> bytearray:
             services[account] |= bit
             lines.add(f"{account}\t{SERVICE_IDS[code]}\t{since}\n")
     return services
+
+
+def write_found_services(state: ImportState, found: bytearray, before: bytearray | None = None) -> bytearray:
+    """account_service by COPY from the services the meters (and balances) name, with no month they began
+    (the export does not say it); those already written (``before``) left out. Returns ``found``."""
+    bits = np.frombuffer(found, dtype=np.uint8)
+    if before is not None and len(before) == len(found):
+        bits = bits & ~np.frombuffer(before, dtype=np.uint8)
+    with state.lines("account_service") as lines:
+        for sid in range(8):
+            accounts = np.flatnonzero(bits & 1 << sid).tolist()
+            for at in range(0, len(accounts), LOOKUP):
+                some = accounts[at : at + LOOKUP]
+                lines.add_block("".join(f"{account}\t{sid}\t\\N\n" for account in some), len(some))
+                state.found_services_written += len(some)
+    return found
 
 
 def read_meters(state: ImportState) -> Accepted:
@@ -67,6 +86,7 @@ def write_meters(state: ImportState, accepted: Accepted) -> None:
     serials' pseudonyms :data:`LOOKUP` meters at a time (:meth:`~seed.legacy.importer.state.Pseudonyms.idents`)."""
     used: dict[int, Digests] = defaultdict(Digests)
     keep = state.rules["meter_serial"] == "keep"
+    found = state.services_found()  # None when a services file says each account's services
     rows, mid = state.again_with_accounts("meters", accepted), 0
     with state.lines("meter") as lines:
         while batch := list(islice(rows, LOOKUP)):
@@ -80,6 +100,8 @@ def write_meters(state: ImportState, accepted: Accepted) -> None:
                 pseudonyms = state.names.idents(kinds, serials, [used[sid] for sid in sids])
             for (m, account), sid, pseudo in zip(read, sids, pseudonyms, strict=True):
                 mid += 1
+                if found is not None:
+                    found[account] |= 1 << sid
                 state.meter_ids[hash((sid, m.serial))] = mid
                 if state.noise:
                     state.meter_factors.append(state.factor(f"{sid}|{m.serial}"))

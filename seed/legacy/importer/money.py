@@ -63,14 +63,18 @@ class MoneyPart:
     registries: list[Registry]
     agents: dict[str, int]  # an agent added (matching no built-in one), as first written -> its id
     seconds: float = 0.0
+    services: bytearray | None = None  # with no services file: each account's services its balances name
 
 
-def write_balances(state: ImportState) -> None:
+def write_balances(state: ImportState) -> bytearray | None:
     """balance by COPY; a balance of an account, service and month read before is left out (the first
     stays). A plain batch of rows is written a column at a time (:mod:`~seed.legacy.importer.bulk`), any
-    other a row at a time."""
+    other a row at a time. With no services file, returns the services each account's balances name
+    (:meth:`~seed.legacy.importer.state.ImportState.services_found`), for the first process to write."""
+    named = state.services_found()
     if (f := state.open("balances")) is None:
-        return
+        return named
+    bits = None if named is None else np.frombuffer(named, dtype=np.uint8)
     i_acc, i_svc, i_per, i_o, i_c, i_p, i_z = (f.index.get(k, -1) for k in BALANCE_COLUMNS)
     i_r = f.index.get("recalculated")
     service_of = ServiceOf(state.mapping, "balances").of_account if i_svc < 0 else None
@@ -109,6 +113,8 @@ def write_balances(state: ImportState) -> None:
             return False
         texts = {m: month_text(m) for m in set(periods)}
         lines = map("{}\t{}\t{}\t{}\n".format, found, sids, map(texts.__getitem__, periods), amounts)
+        if bits is not None:
+            np.bitwise_or.at(bits, found, np.left_shift(1, sids).astype(np.uint8))
         written.add_block("".join(lines), len(batch))
         return True
 
@@ -143,6 +149,8 @@ def write_balances(state: ImportState) -> None:
                 refuse(f.name, line, why)
                 continue
             add(f"{account}\t{sid}\t{month_text(month)}\t{amounts}\n")
+            if bits is not None:
+                bits[account] |= 1 << sid
 
     def block_of(block: Block) -> None:
         """A block's usual rows written a run at a time (:mod:`~seed.legacy.importer.blockwise`), the
@@ -192,6 +200,8 @@ def write_balances(state: ImportState) -> None:
                     *[(kind, what, zeros if kind == "tab" else how) for kind, what, how in tail],
                 ]
                 written.add_block(blockwise.gather(block, rows, fields), len(rows))
+                if bits is not None:
+                    np.bitwise_or.at(bits, account[rows], np.left_shift(1, sid[rows]).astype(np.uint8))
             if len(rows) < hi - lo:  # repeated keys and unknown accounts refused, in line order
                 one_by_one(blockwise.picked(block, blockwise.merged(some[~new], gone)))
 
@@ -201,6 +211,7 @@ def write_balances(state: ImportState) -> None:
 
     blockwise.each(state, f, block_of, records, blocks=service_of is None)
     written.flush()
+    return named
 
 
 def _number(raw: Any) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from seed.errors import ImportRefused
 from seed.legacy.forked import Forked
@@ -162,10 +163,24 @@ def _load(
         second.abandon()
         raise
     _merge(state, part, part_csv)
+    _services_found(state, dsn, work, part.services)
     finish.write_reference(state, admin, work, part.registries, part.agents)
     # The month after the export is open: its balances start where the export's last month closed, so
     # payments (a registry) can be taken at once.
     open_balances(admin, work, month_start(max(state.months) + 1))
+
+
+def _services_found(state: ImportState, dsn: str, work: str, by_balances: bytearray | None) -> None:
+    """With no services file, an account's services are those its meters and balances name: the meters'
+    were written with the first tables, the balances' others (read by the second process) are written now;
+    the report says how many were taken so."""
+    if by_balances is None:
+        return
+    target = sql.Identifier(work, "account_service")  # added to the meters' (a new stream would truncate)
+    with psycopg.connect(dsn) as conn, conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy:
+        state.sink = lambda _table, data: copy.write(data)
+        meters.write_found_services(state, by_balances, before=state.found_services)
+    state.result.flags.append(Message.of("load.services_found", count=state.found_services_written))
 
 
 def _part_of(rejected_csv: Path) -> Path:
@@ -183,7 +198,7 @@ def _money_part(state: ImportState, dsn: str, work: str, part_csv: Path | None) 
     try:
         with streaming(dsn, work, dict.fromkeys(MONEY_TABLES, False)) as writers:
             state.sink = lambda table, data: writers[table].put(data)
-            money.write_balances(state)
+            services = money.write_balances(state)
             registries, agents = money.write_payments(state)
     finally:
         state.rejects.close()
@@ -195,6 +210,7 @@ def _money_part(state: ImportState, dsn: str, work: str, part_csv: Path | None) 
         registries=registries,
         agents=agents,
         seconds=time.monotonic() - started,
+        services=services,
     )
 
 

@@ -191,6 +191,10 @@ class ImportState:
         self.meter_ids = Ids()  # hash((service id, the serial as written)) -> its id
         self.meter_factors = array("d")  # with noise: each meter's factor, in the order of their ids
         self.months: set[int] = set()  # the billing months the export speaks of
+        # with no services file: each account's services (1 << service id) as its meters and balances name
+        # them, at its id (:meth:`services_found`); empty otherwise
+        self.found_services = bytearray()
+        self.found_services_written = 0  # account_service rows written from them
         self.month_texts: dict[int, str] = {}
         self.sink: Sink = _nowhere
 
@@ -219,6 +223,16 @@ class ImportState:
 
     def open(self, entity: str) -> EntityFile | None:
         return open_entity(self.mapping, entity)
+
+    def services_found(self) -> bytearray | None:
+        """Where an account's services are noted as its meters and balances name them, when the export
+        has no services file to say them (None when it has one); sized to the accounts read so far."""
+        fm = self.mapping.files.get("services")
+        if fm is not None and not (fm.optional and not fm.path.exists()):
+            return None
+        if len(self.found_services) != len(self.account_ids) + 1:
+            self.found_services = bytearray(len(self.account_ids) + 1)
+        return self.found_services
 
     def rows(self, f: EntityFile) -> Iterator[tuple[int, list[Any]]]:
         """A file's rows, counted (and the count reported every 100,000 rows)."""
