@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 
 import psycopg
@@ -86,14 +87,19 @@ def _own_lesson(workspace: Workspace, name: str, text: str) -> None:
     (folder / f"{name}.toml").write_text(text, encoding="utf-8")
 
 
-def _seat_backends(workspace: Workspace) -> dict[int, str]:
-    """The trainer's connections to the seats' databases: backend pid -> database."""
+def _seat_backends(workspace: Workspace, count: int) -> dict[int, str]:
+    """The trainer's connections to the seats' databases: backend pid -> database, once there are ``count``
+    of them (a closed connection's server process is listed until it has exited: some milliseconds)."""
+    deadline = time.monotonic() + 10
     with _trainer(workspace).admin() as conn:
-        rows = conn.execute(
-            "SELECT pid, datname FROM pg_stat_activity WHERE datname ~ '__seat' AND usename = current_user"
-            " AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return {pid: name for pid, name in rows}
+        while True:
+            rows = conn.execute(
+                "SELECT pid, datname FROM pg_stat_activity WHERE datname ~ '__seat' AND usename = current_user"
+                " AND pid <> pg_backend_pid()"
+            ).fetchall()
+            if len(rows) == count or time.monotonic() > deadline:
+                return {pid: name for pid, name in rows}
+            time.sleep(0.05)
 
 
 def _seat_marks(workspace: Workspace) -> dict[int, int]:
@@ -154,26 +160,26 @@ def test_the_first_day_solved_untouched_and_half_done(classroom: Workspace) -> N
     # the console's kept connections: the same ones look again
     links = lessonsql.Links()
     assert _done(classwork.status(classroom, CLIENT, links=links))[1] == every
-    kept = _seat_backends(classroom)
+    kept = _seat_backends(classroom, SEATS)
     assert len(kept) == SEATS and _done(classwork.status(classroom, CLIENT, links=links))[1] == every
-    assert _seat_backends(classroom) == kept
+    assert _seat_backends(classroom, SEATS) == kept
     # a seat's reset during the lesson goes back to the lesson's start: its setup there, its work gone
     code, out = cli(classroom, "reset", CLIENT, "--seat", "1")
     assert code == 0 and "seat01 to the running lesson's start" in out, out
     assert _done(classwork.status(classroom, CLIENT, links=links))[1] == []  # the connection it ended, made again
-    renewed = _seat_backends(classroom)
+    renewed = _seat_backends(classroom, SEATS)
     assert len(renewed) == SEATS and renewed.keys() != kept.keys() and renewed.keys() & kept.keys()
     links.close()
-    assert _seat_backends(classroom) == {}
+    assert _seat_backends(classroom, 0) == {}
     # two looks at one seat at once keep one connection; one given back after the close is closed
     links = lessonsql.Links()
     dsn = _trainer(classroom).dsn(_trainer(classroom).names.seat(2))
     with links.using(dsn) as one, links.using(dsn) as two:
-        assert one is not two and len(_seat_backends(classroom)) == 2
-    assert len(_seat_backends(classroom)) == 1
+        assert one is not two and len(_seat_backends(classroom, 2)) == 2
+    assert len(_seat_backends(classroom, 1)) == 1
     with links.using(dsn):
         links.close()
-    assert _seat_backends(classroom) == {}
+    assert _seat_backends(classroom, 0) == {}
     _solve(classroom, 1, ("suspense",))  # the planted suspense line is there again to be assigned
     assert _done(classwork.status(classroom, CLIENT))[1] == ["suspense"]
     # a second start: every seat from its start again, each with the same values as the first time
